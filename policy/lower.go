@@ -1,0 +1,139 @@
+package policy
+
+import (
+	"go4.org/netipx"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/netreach/netreach/selector"
+)
+
+// LowerOptions configure [Lower].
+type LowerOptions struct {
+	// Mode must be resolved (ModeK8s or ModeCalico); ModeAuto is resolved
+	// against the snapshot.
+	Mode Mode
+	// IPBlockIgnoresPodIPs makes Kubernetes ipBlock peers skip pods on
+	// the pod network [SEMANTICS 2.6].
+	IPBlockIgnoresPodIPs bool
+}
+
+// Lower turns the snapshot's policies into the [Program] of the mode.
+// Diagnostics report what the lowering had to approximate.
+func Lower(s *Snapshot, opts LowerOptions) (*Program, Diagnostics) {
+	mode := opts.Mode.Resolve(s)
+	p := &Program{Mode: mode}
+	var diags Diagnostics
+	switch mode {
+	case ModeK8s:
+		npTier := &Tier{Name: "NetworkPolicy", DefaultAction: ActionDeny}
+		for _, np := range s.NetworkPolicies {
+			npTier.Policies = append(npTier.Policies, lowerKubeNetworkPolicy(np, opts))
+		}
+		p.Tiers = append(p.Tiers, npTier)
+	}
+	return p, diags
+}
+
+// lowerKubeNetworkPolicy lowers a Kubernetes NetworkPolicy: a policy of
+// Allow rules that applies to the pods its podSelector picks in its own
+// namespace, for the directions of its defaulted policyTypes. Invalid
+// rules are left out [SEMANTICS 2.10].
+func lowerKubeNetworkPolicy(np *NetworkPolicy, opts LowerOptions) *Lowered {
+	sel, _ := selector.FromLabelSelector(&np.Spec.PodSelector)
+	l := &Lowered{
+		Ref:     np.ObjectRef,
+		Subject: Subject{Namespace: np.Namespace, Selector: sel},
+		Applies: [2]bool{np.Applies(Ingress), np.Applies(Egress)},
+	}
+	for i, r := range np.Spec.Ingress {
+		key := RuleKey{Ingress, i}
+		if np.Invalid[key] {
+			continue
+		}
+		l.Rules[Ingress] = append(l.Rules[Ingress], Rule{
+			Ref:    RuleRef{Policy: np.ObjectRef, Dir: Ingress, Index: i, Source: np.RuleSource[key]},
+			Action: ActionAllow,
+			Src:    EntityMatch{Peers: lowerKubePeers(np.Namespace, r.From, opts)},
+			Dst:    EntityMatch{Ports: lowerKubePorts(r.Ports)},
+		})
+	}
+	for i, r := range np.Spec.Egress {
+		key := RuleKey{Egress, i}
+		if np.Invalid[key] {
+			continue
+		}
+		l.Rules[Egress] = append(l.Rules[Egress], Rule{
+			Ref:    RuleRef{Policy: np.ObjectRef, Dir: Egress, Index: i, Source: np.RuleSource[key]},
+			Action: ActionAllow,
+			Dst:    EntityMatch{Peers: lowerKubePeers(np.Namespace, r.To, opts), Ports: lowerKubePorts(r.Ports)},
+		})
+	}
+	return l
+}
+
+// lowerKubePeers lowers from/to. An empty list means every entity,
+// addresses outside the cluster included [SEMANTICS 2.3].
+func lowerKubePeers(ns string, peers []networkingv1.NetworkPolicyPeer, opts LowerOptions) []Peer {
+	if len(peers) == 0 {
+		return nil
+	}
+	out := make([]Peer, 0, len(peers))
+	for _, p := range peers {
+		if p.IPBlock != nil {
+			out = append(out, Peer{Nets: ipBlockSet(p.IPBlock), NetsSkipPods: opts.IPBlockIgnoresPodIPs})
+			continue
+		}
+		id := &Identity{Kinds: KindPod}
+		if p.NamespaceSelector != nil {
+			s, _ := selector.FromLabelSelector(p.NamespaceSelector)
+			id.NamespaceSelector = &s
+		} else {
+			id.Namespace = ns
+		}
+		if p.PodSelector != nil {
+			s, _ := selector.FromLabelSelector(p.PodSelector)
+			id.Selector = &s
+		}
+		out = append(out, Peer{Identity: id})
+	}
+	return out
+}
+
+// ipBlockSet is cidr minus every except.
+func ipBlockSet(b *networkingv1.IPBlock) *netipx.IPSet {
+	var sb netipx.IPSetBuilder
+	cidr, _, _ := ParseCIDR(b.CIDR)
+	sb.AddPrefix(cidr)
+	for _, e := range b.Except {
+		ex, _, _ := ParseCIDR(e)
+		sb.RemovePrefix(ex)
+	}
+	set, _ := sb.IPSet()
+	return set
+}
+
+// lowerKubePorts lowers the ports of a rule; an empty list means every
+// port of every protocol [SEMANTICS 2.3, 2.7].
+func lowerKubePorts(ports []networkingv1.NetworkPolicyPort) []PortMatch {
+	if len(ports) == 0 {
+		return nil
+	}
+	out := make([]PortMatch, 0, len(ports))
+	for _, p := range ports {
+		proto, _ := ParseKubeProtocol(string(*p.Protocol))
+		m := PortMatch{Protocol: proto, Lo: 0, Hi: 65535}
+		if p.Port != nil {
+			if p.Port.Type == intstr.String {
+				m.Name = p.Port.StrVal
+			} else {
+				m.Lo, m.Hi = uint16(p.Port.IntVal), uint16(p.Port.IntVal)
+				if p.EndPort != nil {
+					m.Hi = uint16(*p.EndPort)
+				}
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,240 @@
+package policy
+
+import (
+	"net/netip"
+	"sort"
+
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+)
+
+// ObjectRef identifies one input object and where it was read.
+type ObjectRef struct {
+	Kind      string
+	Namespace string // empty for cluster-scoped objects
+	Name      string
+	Source    Location
+}
+
+// String returns "Kind ns/name" (or "Kind name" when cluster-scoped).
+func (r ObjectRef) String() string { return r.Kind + " " + objectName(r.Namespace, r.Name) }
+
+// Key returns "Kind/ns/name", unique per object within a snapshot.
+func (r ObjectRef) Key() string { return r.Kind + "/" + r.Namespace + "/" + r.Name }
+
+// Namespace is a Kubernetes namespace with its labels.
+type Namespace struct {
+	ObjectRef
+	// Labels always holds kubernetes.io/metadata.name, as the control
+	// plane sets it on every namespace.
+	Labels map[string]string
+	// Synthesized is true for a namespace that objects refer to but the
+	// input did not declare; it carries only the name label.
+	Synthesized bool
+}
+
+// ContainerPort is a port a container of an endpoint declares. Named
+// ports in policies resolve against these.
+type ContainerPort struct {
+	Name     string
+	Protocol Protocol
+	Port     uint16
+	// Init is true for ports of init containers (Calico resolves named
+	// ports on them too).
+	Init bool
+}
+
+// Endpoint is one pod, or one workload standing in for its pods when no
+// live pod of it was given. Endpoints are what the reachability matrix is
+// made of; their names are "namespace/name".
+type Endpoint struct {
+	ObjectRef
+	// Workload names the owning workload, "Deployment/web", when known. For
+	// a template endpoint it is the workload itself.
+	Workload string
+	// Template is true when the endpoint comes from a workload's pod
+	// template rather than a live pod.
+	Template       bool
+	Labels         map[string]string
+	ServiceAccount string
+	// IPs are the pod's addresses (status.podIPs, else status.podIP),
+	// IPv4-mapped IPv6 normalised to IPv4. Template endpoints have none.
+	IPs         []netip.Addr
+	Node        string
+	HostNetwork bool
+	Ports       []ContainerPort
+}
+
+// ID returns "namespace/name".
+func (e *Endpoint) ID() string { return e.Namespace + "/" + e.Name }
+
+// IP returns the endpoint's first address of the given family (4 or 6).
+func (e *Endpoint) IP(family int) (netip.Addr, bool) {
+	for _, ip := range e.IPs {
+		if (family == 4) == ip.Is4() {
+			return ip, true
+		}
+	}
+	return netip.Addr{}, false
+}
+
+// Service is a Kubernetes Service: its selector and ports.
+type Service struct {
+	ObjectRef
+	Selector  map[string]string
+	Ports     []corev1.ServicePort
+	ClusterIP []netip.Addr
+}
+
+// ServiceAccount is a Kubernetes ServiceAccount; Calico selectors can match
+// its labels.
+type ServiceAccount struct {
+	ObjectRef
+	Labels map[string]string
+}
+
+// Node is a Kubernetes Node: its labels and addresses. Nodes are needed
+// only for node peers and host-network pods.
+type Node struct {
+	ObjectRef
+	Labels    map[string]string
+	Addresses []netip.Addr
+}
+
+// Direction is ingress or egress.
+type Direction uint8
+
+// The two directions of a policy.
+const (
+	Ingress Direction = iota
+	Egress
+)
+
+// String returns "ingress" or "egress".
+func (d Direction) String() string {
+	if d == Egress {
+		return "egress"
+	}
+	return "ingress"
+}
+
+// NetworkPolicy is a networking.k8s.io/v1 NetworkPolicy after the API
+// server's defaulting (policyTypes, port protocols).
+type NetworkPolicy struct {
+	ObjectRef
+	Spec networkingv1.NetworkPolicySpec
+	// Invalid marks rules the API server would reject; they are left out
+	// of the evaluation (what Calico does when it cannot convert a rule)
+	// and reported as errors.
+	Invalid map[RuleKey]bool
+	// RuleSource locates each rule in the input, for reports.
+	RuleSource map[RuleKey]Location
+}
+
+// RuleKey names one rule of a policy by direction and index.
+type RuleKey struct {
+	Dir   Direction
+	Index int
+}
+
+// Applies reports whether the policy's defaulted policyTypes include d.
+func (np *NetworkPolicy) Applies(d Direction) bool {
+	want := networkingv1.PolicyTypeIngress
+	if d == Egress {
+		want = networkingv1.PolicyTypeEgress
+	}
+	for _, t := range np.Spec.PolicyTypes {
+		if t == want {
+			return true
+		}
+	}
+	return false
+}
+
+// Skipped is an input object netreach does not evaluate, listed so that
+// nothing the user gave disappears silently.
+type Skipped struct {
+	ObjectRef
+	APIVersion string
+	Reason     string
+}
+
+// Snapshot is everything loaded from the input: the inventory (namespaces,
+// endpoints, services) and the policies of every supported API, plus the
+// diagnostics found while loading. Slices are sorted (namespaces by name,
+// other objects by namespace then name). A Snapshot is immutable once
+// returned by [Loader.Snapshot] and safe for concurrent use.
+type Snapshot struct {
+	Namespaces      []*Namespace
+	Endpoints       []*Endpoint
+	Services        []*Service
+	ServiceAccounts []*ServiceAccount
+	Nodes           []*Node
+	NetworkPolicies []*NetworkPolicy
+	Admin           AdminPolicies
+	Calico          CalicoObjects
+	Skipped         []Skipped
+	Diagnostics     Diagnostics
+
+	nsByName map[string]*Namespace
+	saByName map[string]*ServiceAccount
+	nodes    map[string]*Node
+}
+
+// Namespace returns the namespace with the given name, or nil.
+func (s *Snapshot) Namespace(name string) *Namespace { return s.nsByName[name] }
+
+// ServiceAccountLabels returns the labels of the service account ns/name,
+// or nil when it was not given.
+func (s *Snapshot) ServiceAccountLabels(ns, name string) map[string]string {
+	if sa := s.saByName[ns+"/"+name]; sa != nil {
+		return sa.Labels
+	}
+	return nil
+}
+
+// Node returns the node with the given name, or nil.
+func (s *Snapshot) Node(name string) *Node { return s.nodes[name] }
+
+// index builds the lookup maps and sorts every list.
+func (s *Snapshot) index() {
+	sort.Slice(s.Namespaces, func(i, j int) bool { return s.Namespaces[i].Name < s.Namespaces[j].Name })
+	sortRefs(s.Endpoints)
+	sortRefs(s.Services)
+	sortRefs(s.ServiceAccounts)
+	sortRefs(s.Nodes)
+	sortRefs(s.NetworkPolicies)
+	s.Admin.sort()
+	s.Calico.sort()
+	sort.Slice(s.Skipped, func(i, j int) bool { return refLess(&s.Skipped[i].ObjectRef, &s.Skipped[j].ObjectRef) })
+	s.nsByName = make(map[string]*Namespace, len(s.Namespaces))
+	for _, ns := range s.Namespaces {
+		s.nsByName[ns.Name] = ns
+	}
+	s.saByName = make(map[string]*ServiceAccount, len(s.ServiceAccounts))
+	for _, sa := range s.ServiceAccounts {
+		s.saByName[sa.Namespace+"/"+sa.Name] = sa
+	}
+	s.nodes = make(map[string]*Node, len(s.Nodes))
+	for _, n := range s.Nodes {
+		s.nodes[n.Name] = n
+	}
+}
+
+type refHaver interface{ ref() *ObjectRef }
+
+func (r *ObjectRef) ref() *ObjectRef { return r }
+
+func sortRefs[T refHaver](xs []T) {
+	sort.SliceStable(xs, func(i, j int) bool { return refLess(xs[i].ref(), xs[j].ref()) })
+}
+
+func refLess(a, b *ObjectRef) bool {
+	if a.Namespace != b.Namespace {
+		return a.Namespace < b.Namespace
+	}
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.Kind < b.Kind
+}

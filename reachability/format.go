@@ -1,0 +1,53 @@
+package reachability
+
+import (
+	"fmt"
+	"strings"
+)
+
+// FormatTrace renders a trace as indented text for people: the verdict,
+// then the egress side and the ingress side with every stage, policy and
+// rule consulted.
+func FormatTrace(t *Trace) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s", t.Flow, strings.ToUpper(t.Verdict.String()))
+	if t.Reason != "" {
+		fmt.Fprintf(&b, " (%s)", t.Reason)
+	}
+	b.WriteByte('\n')
+	for _, st := range []SideTrace{t.Egress, t.Ingress} {
+		fmt.Fprintf(&b, "  %s at %s: %s — %s", st.Direction, st.Subject, st.Verdict, st.Decision)
+		if st.Note != "" {
+			fmt.Fprintf(&b, " (%s)", st.Note)
+		}
+		b.WriteByte('\n')
+		if st.Decider != nil {
+			fmt.Fprintf(&b, "    decided by %s rule %d (%s)\n", st.Decider.Policy, st.Decider.Index, st.Decider.Action)
+		}
+		for _, stage := range st.Stages {
+			fmt.Fprintf(&b, "    stage %s: %s\n", stage.Name, stage.Outcome)
+			for _, p := range stage.Policies {
+				if !p.Selected {
+					fmt.Fprintf(&b, "      %s: not selected (%s)\n", p.Policy, p.NotSelectedBecause)
+					continue
+				}
+				fmt.Fprintf(&b, "      %s: selected\n", p.Policy)
+				for _, r := range p.Rules {
+					if r.Matched {
+						fmt.Fprintf(&b, "        rule %d %s: matched%s\n", r.Index, r.Action, cond(r.Conditional))
+					} else {
+						fmt.Fprintf(&b, "        rule %d %s: no match (%s: %s)\n", r.Index, r.Action, r.Failed, r.Detail)
+					}
+				}
+			}
+		}
+	}
+	return b.String()
+}
+
+func cond(c string) string {
+	if c == "" {
+		return ""
+	}
+	return " if " + c
+}

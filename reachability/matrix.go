@@ -1,0 +1,252 @@
+package reachability
+
+import (
+	"iter"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/netreach/netreach/graph"
+	"github.com/netreach/netreach/policy"
+)
+
+// Matrix is the computed reachability of a snapshot: for every ordered
+// pair of entries and every port atom, a [Verdict]. Entries are numbered
+// 0..Len()-1: the snapshot's endpoints first (in Snapshot.Endpoints order,
+// sorted by namespace/name), then the external atoms. Internally verdicts
+// are stored per endpoint class; they are expanded on demand. A Matrix is
+// immutable and safe for concurrent use.
+type Matrix struct {
+	snap    *policy.Snapshot
+	opts    Options
+	mode    policy.Mode
+	u       universe
+	classOf []int
+	ports   []PortAtom
+	def     []*graph.Matrix // per port atom: allowed for sure
+	pos     []*graph.Matrix // per port atom: possibly allowed; nil without conditional rules
+	diags   policy.Diagnostics
+	stats   Stats
+}
+
+// Snapshot returns the snapshot the matrix was computed from.
+func (m *Matrix) Snapshot() *policy.Snapshot { return m.snap }
+
+// Mode returns the resolved mode.
+func (m *Matrix) Mode() policy.Mode { return m.mode }
+
+// Options returns the options the matrix was computed with.
+func (m *Matrix) Options() Options { return m.opts }
+
+// Describe returns the mode and the implementation-defined switches, as
+// "key=value" pairs, to echo with every result.
+func (m *Matrix) Describe() string { return m.opts.Describe(m.mode) }
+
+// Stats returns sizes and phase timings of the computation.
+func (m *Matrix) Stats() Stats { return m.stats }
+
+// Diagnostics returns what lowering the policies reported.
+func (m *Matrix) Diagnostics() policy.Diagnostics { return append(policy.Diagnostics(nil), m.diags...) }
+
+// Len returns the number of entries: endpoints, then external atoms.
+func (m *Matrix) Len() int { return len(m.snap.Endpoints) + len(m.u.atoms) }
+
+// NumEndpoints returns the number of endpoints (the first entries).
+func (m *Matrix) NumEndpoints() int { return len(m.snap.Endpoints) }
+
+// Endpoint returns the endpoint of entry i, or nil for an external atom.
+func (m *Matrix) Endpoint(i int) *policy.Endpoint {
+	if i < len(m.snap.Endpoints) {
+		return m.snap.Endpoints[i]
+	}
+	return nil
+}
+
+// ExternalAtom returns the atom of entry i; ok is false for endpoints.
+func (m *Matrix) ExternalAtom(i int) (a ExternalAtom, ok bool) {
+	if i < len(m.snap.Endpoints) {
+		return ExternalAtom{}, false
+	}
+	return m.u.atoms[i-len(m.snap.Endpoints)], true
+}
+
+// Name returns "namespace/name" for an endpoint entry and the CIDR or
+// "first-last" range for an external atom.
+func (m *Matrix) Name(i int) string {
+	if e := m.Endpoint(i); e != nil {
+		return e.ID()
+	}
+	a, _ := m.ExternalAtom(i)
+	return a.String()
+}
+
+// ExternalAtoms returns a copy of the external atoms.
+func (m *Matrix) ExternalAtoms() []ExternalAtom { return append([]ExternalAtom(nil), m.u.atoms...) }
+
+// PortAtoms returns a copy of the port atoms, ordered by protocol (TCP,
+// UDP, SCTP, then others by number) and port.
+func (m *Matrix) PortAtoms() []PortAtom { return append([]PortAtom(nil), m.ports...) }
+
+// NumClasses returns the number of endpoint equivalence classes.
+func (m *Matrix) NumClasses() int { return m.u.nC }
+
+// PortAtomIndex returns the index of the port atom holding proto/port, or
+// -1 when no atom does (a protocol no rule names, in Kubernetes mode
+// anything but TCP, UDP and SCTP).
+func (m *Matrix) PortAtomIndex(proto policy.Protocol, port uint16) int {
+	i := sort.Search(len(m.ports), func(i int) bool {
+		a := m.ports[i]
+		if a.Protocol != proto {
+			return protoRank(a.Protocol) >= protoRank(proto)
+		}
+		return a.Hi >= port
+	})
+	if i < len(m.ports) && m.ports[i].Contains(proto, port) {
+		return i
+	}
+	return -1
+}
+
+// protoRank orders protocols as the atoms are: TCP, UDP, SCTP, then by
+// number.
+func protoRank(p policy.Protocol) int {
+	switch p {
+	case policy.TCP:
+		return 0
+	case policy.UDP:
+		return 1
+	case policy.SCTP:
+		return 2
+	}
+	return 3 + int(p)
+}
+
+// universeIndex maps an entry to its row in the class matrices.
+func (m *Matrix) universeIndex(i int) int {
+	if n := len(m.snap.Endpoints); i >= n {
+		return m.u.nC + i - n
+	}
+	return m.classOf[i]
+}
+
+// At returns the verdict for entry src to entry dst on port atom p. An
+// endpoint can always reach itself; flows between two external atoms are
+// not policed and reported as Allow. At is O(1).
+func (m *Matrix) At(src, dst, p int) Verdict {
+	n := len(m.snap.Endpoints)
+	if src == dst && src < n {
+		return Allow
+	}
+	i, j := m.universeIndex(src), m.universeIndex(dst)
+	if m.def[p].Has(i, j) {
+		return Allow
+	}
+	if m.pos != nil && m.pos[p].Has(i, j) {
+		return Conditional
+	}
+	return Deny
+}
+
+// Verdict returns the verdict for a flow. An address that belongs to an
+// endpoint is taken as that endpoint. Protocols outside every port atom are
+// reported as Allow when no policy could restrict them (see
+// PortAtomIndex): in Kubernetes mode only TCP, UDP and SCTP are policed.
+func (m *Matrix) Verdict(f Flow) Verdict {
+	p := m.PortAtomIndex(f.Protocol, f.Port)
+	if p < 0 {
+		return Allow
+	}
+	return m.At(m.EntryOf(f.Src), m.EntryOf(f.Dst), p)
+}
+
+// Allowed reports whether the flow is allowed for sure.
+func (m *Matrix) Allowed(f Flow) bool { return m.Verdict(f) == Allow }
+
+// EntryOf returns the entry of an entity: its endpoint, the endpoint that
+// owns its address, or the external atom holding its address. It returns
+// -1 for an endpoint of another snapshot or an invalid address.
+func (m *Matrix) EntryOf(e Entity) int {
+	if e.Endpoint != nil {
+		i := sort.Search(len(m.snap.Endpoints), func(i int) bool {
+			x := m.snap.Endpoints[i]
+			return x.Namespace > e.Endpoint.Namespace || x.Namespace == e.Endpoint.Namespace && x.Name >= e.Endpoint.Name
+		})
+		for ; i < len(m.snap.Endpoints) && m.snap.Endpoints[i].ID() == e.Endpoint.ID(); i++ {
+			if m.snap.Endpoints[i] == e.Endpoint {
+				return i
+			}
+		}
+		return -1
+	}
+	if i, ok := m.endpointByIP(e.IP); ok {
+		return i
+	}
+	if a := atomOf(m.u.atoms, e.IP); a >= 0 {
+		return len(m.snap.Endpoints) + a
+	}
+	return -1
+}
+
+func (m *Matrix) endpointByIP(ip netip.Addr) (int, bool) {
+	for i, e := range m.snap.Endpoints {
+		for _, x := range e.IPs {
+			if x == ip {
+				return i, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// Lookup finds an entry by name: "namespace/name" of an endpoint, or an
+// address (the endpoint that owns it, else its external atom).
+func (m *Matrix) Lookup(name string) (int, bool) {
+	if strings.Contains(name, "/") && !strings.Contains(name, ":") {
+		if ns, n, ok := strings.Cut(name, "/"); ok {
+			for i, e := range m.snap.Endpoints {
+				if e.Namespace == ns && e.Name == n {
+					return i, true
+				}
+			}
+		}
+	}
+	if ip, err := netip.ParseAddr(name); err == nil {
+		i := m.EntryOf(IPEntity(ip))
+		return i, i >= 0
+	}
+	return -1, false
+}
+
+// Targets returns the entries that src can reach on port atom p (Allow
+// verdicts), in increasing order. It costs O(Len()).
+func (m *Matrix) Targets(src, p int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for j := 0; j < m.Len(); j++ {
+			if m.isPolicedPair(src, j) && m.At(src, j, p) == Allow && !yield(j) {
+				return
+			}
+		}
+	}
+}
+
+// Sources returns the entries that can reach dst on port atom p.
+func (m *Matrix) Sources(dst, p int) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		for i := 0; i < m.Len(); i++ {
+			if m.isPolicedPair(i, dst) && m.At(i, dst, p) == Allow && !yield(i) {
+				return
+			}
+		}
+	}
+}
+
+// isPolicedPair is false for pairs of two external atoms, which the
+// matrix does not describe.
+func (m *Matrix) isPolicedPair(i, j int) bool {
+	n := len(m.snap.Endpoints)
+	return i < n || j < n
+}
+
+// IsPair reports whether (i, j) is a pair the matrix describes: at least
+// one side is an endpoint.
+func (m *Matrix) IsPair(i, j int) bool { return m.isPolicedPair(i, j) }

@@ -1,0 +1,42 @@
+package reachability
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/netreach/netreach/policy"
+)
+
+// Options are the switches of an analysis. The zero value means the
+// defaults documented on each field.
+type Options struct {
+	// Mode decides how the policy APIs combine; the zero value is
+	// policy.ModeAuto.
+	Mode policy.Mode
+	// IPBlockIgnoresPodIPs makes Kubernetes NetworkPolicy ipBlock peers
+	// match only addresses outside the pod network (Cilium's behaviour).
+	// The default (false) lets them match pod IPs, as the upstream e2e
+	// tests and Calico do [SEMANTICS 2.6].
+	IPBlockIgnoresPodIPs bool
+	// OwnNodeEgressUnpoliced lets a pod always reach its own node
+	// (host-network pods on it), as the Kubernetes documentation's intro
+	// says. The default (false) applies the pod's egress policy, as
+	// Calico does [SEMANTICS 2.9].
+	OwnNodeEgressUnpoliced bool
+	// Workers bounds the parallelism of Compute; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// Describe returns the options as "key=value" pairs, for echoing with
+// every result. mode is the resolved mode.
+func (o Options) Describe(mode policy.Mode) string {
+	parts := []string{
+		"mode=" + mode.String(),
+		fmt.Sprintf("ipBlockMatchesPodIPs=%t", !o.IPBlockIgnoresPodIPs),
+		fmt.Sprintf("ownNodeEgressPoliced=%t", !o.OwnNodeEgressUnpoliced),
+		"ownNodeIngress=allowed",
+		"hostNetworkPods=node",
+		"self=allowed",
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,371 @@
+package reachability
+
+import (
+	"fmt"
+	"net/netip"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/selector"
+)
+
+// Evaluator is the reference evaluator: it decides one flow at a time,
+// straight from the policy objects and the rules of SEMANTICS.md, with no
+// bitsets and no caching of results, and records every policy and rule it
+// consulted. It is the oracle the bitset engine is tested against and the
+// engine behind explain. An Evaluator is safe for concurrent use.
+type Evaluator struct {
+	snap *policy.Snapshot
+	opts Options
+	mode policy.Mode
+	nps  map[string][]*policy.NetworkPolicy // by namespace
+	// sels holds every Kubernetes label selector of the policies, converted
+	// once (conversion is slow; matching stays per flow).
+	sels map[*metav1.LabelSelector]selector.Selector
+}
+
+// NewEvaluator prepares a reference evaluator for the snapshot.
+func NewEvaluator(s *policy.Snapshot, opts Options) *Evaluator {
+	ev := &Evaluator{snap: s, opts: opts, mode: opts.Mode.Resolve(s), nps: map[string][]*policy.NetworkPolicy{},
+		sels: map[*metav1.LabelSelector]selector.Selector{}}
+	for _, np := range s.NetworkPolicies {
+		ev.nps[np.Namespace] = append(ev.nps[np.Namespace], np)
+		ev.addSelector(&np.Spec.PodSelector)
+		for _, r := range np.Spec.Ingress {
+			ev.addPeerSelectors(r.From)
+		}
+		for _, r := range np.Spec.Egress {
+			ev.addPeerSelectors(r.To)
+		}
+	}
+	return ev
+}
+
+func (ev *Evaluator) addPeerSelectors(peers []networkingv1.NetworkPolicyPeer) {
+	for i := range peers {
+		ev.addSelector(peers[i].PodSelector)
+		ev.addSelector(peers[i].NamespaceSelector)
+	}
+}
+
+func (ev *Evaluator) addSelector(ls *metav1.LabelSelector) {
+	if ls != nil {
+		ev.sels[ls], _ = selector.FromLabelSelector(ls)
+	}
+}
+
+// selector returns the converted form of a selector of the snapshot.
+func (ev *Evaluator) selector(ls *metav1.LabelSelector) selector.Selector {
+	if s, ok := ev.sels[ls]; ok {
+		return s
+	}
+	s, _ := selector.FromLabelSelector(ls)
+	return s
+}
+
+// Mode returns the resolved mode the evaluator uses.
+func (ev *Evaluator) Mode() policy.Mode { return ev.mode }
+
+// Evaluate decides one flow with a fresh [Evaluator]; see
+// [Evaluator.Evaluate].
+func Evaluate(s *policy.Snapshot, f Flow, opts Options) (Verdict, *Trace) {
+	return NewEvaluator(s, opts).Evaluate(f)
+}
+
+// Evaluate decides the flow and explains the decision. A connection is
+// allowed when the source's egress side and the destination's ingress side
+// both allow it [SEMANTICS 2.8]; a pod can always reach itself [2.9].
+func (ev *Evaluator) Evaluate(f Flow) (Verdict, *Trace) {
+	t := &Trace{Flow: f, Mode: ev.mode}
+	if f.Src.Endpoint != nil && f.Src.Endpoint == f.Dst.Endpoint {
+		t.Verdict = Allow
+		t.Reason = "a pod can always reach itself"
+		t.Egress = SideTrace{Direction: policy.Egress, Subject: f.Src.String(), Verdict: Allow, Decision: NotPoliced, Note: t.Reason}
+		t.Ingress = SideTrace{Direction: policy.Ingress, Subject: f.Dst.String(), Verdict: Allow, Decision: NotPoliced, Note: t.Reason}
+		return Allow, t
+	}
+	fam := family(f.Src, f.Dst)
+	t.Egress = ev.side(policy.Egress, f.Src, f.Dst, f, fam)
+	t.Ingress = ev.side(policy.Ingress, f.Dst, f.Src, f, fam)
+	t.Verdict = combine(t.Egress.Verdict, t.Ingress.Verdict)
+	return t.Verdict, t
+}
+
+// side evaluates direction d at subj, with remote the other end.
+func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam int) SideTrace {
+	st := SideTrace{Direction: d, Subject: subj.String(), Verdict: Allow, Decision: NotPoliced}
+	switch {
+	case subj.Endpoint == nil:
+		st.Note = "an address outside the cluster's endpoints"
+		return st
+	case subj.Endpoint.HostNetwork:
+		st.Note = "a host-network pod is treated as its node, which pod policies do not cover"
+		return st
+	}
+	if d == policy.Ingress && ev.onOwnNode(remote, subj.Endpoint) {
+		st.Decision = OwnNode
+		st.Note = "traffic from the pod's own node (kubelet probes) is always allowed"
+		return st
+	}
+	if d == policy.Egress && ev.opts.OwnNodeEgressUnpoliced && ev.onOwnNode(remote, subj.Endpoint) {
+		st.Note = "traffic to the pod's own node is not policed (option OwnNodeEgressUnpoliced)"
+		return st
+	}
+	switch ev.mode {
+	case policy.ModeK8s:
+		ev.kubeSide(&st, d, subj, remote, f, fam)
+	default:
+		panic(fmt.Sprintf("reachability: mode %v not implemented in the reference evaluator", ev.mode))
+	}
+	return st
+}
+
+// onOwnNode reports whether from is the node that pod runs on: a
+// host-network pod on that node, or one of the node's addresses.
+func (ev *Evaluator) onOwnNode(from Entity, pod *policy.Endpoint) bool {
+	if pod.Node == "" {
+		return false
+	}
+	if from.Endpoint != nil {
+		return from.Endpoint.HostNetwork && from.Endpoint.Node == pod.Node
+	}
+	if n := ev.snap.Node(pod.Node); n != nil {
+		for _, a := range n.Addresses {
+			if a == from.IP {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// kubeSide is the Kubernetes-mode pipeline for one direction:
+// NetworkPolicy isolation and the union of the rules of the policies that
+// select the endpoint [SEMANTICS 2.1].
+func (ev *Evaluator) kubeSide(st *SideTrace, d policy.Direction, subj, remote Entity, f Flow, fam int) {
+	stage := ev.kubeStage(d, subj, remote, f, fam)
+	st.Stages = append(st.Stages, stage.StageTrace)
+	switch {
+	case !stage.Applied:
+		st.Verdict, st.Decision = Allow, NotSelected
+	case stage.decider != nil:
+		st.Verdict, st.Decision, st.Decider = Allow, ByRule, stage.decider
+	default:
+		st.Verdict, st.Decision = Deny, Isolated
+	}
+}
+
+type kubeStageResult struct {
+	StageTrace
+	decider *RuleTrace
+}
+
+// kubeStage evaluates the NetworkPolicies of subj's namespace: a policy
+// applies when its podSelector matches the pod and its (defaulted)
+// policyTypes include d; the first matching rule of any applying policy
+// allows.
+func (ev *Evaluator) kubeStage(d policy.Direction, subj, remote Entity, f Flow, fam int) kubeStageResult {
+	res := kubeStageResult{StageTrace: StageTrace{Name: "NetworkPolicy"}}
+	pod := subj.Endpoint
+	for _, np := range ev.nps[pod.Namespace] {
+		pt := PolicyTrace{Policy: np.ObjectRef}
+		sel := ev.selector(&np.Spec.PodSelector)
+		switch {
+		case !sel.Matches(pod.Labels):
+			pt.NotSelectedBecause = "podSelector does not match the pod"
+		case !np.Applies(d):
+			pt.NotSelectedBecause = fmt.Sprintf("policyTypes %v does not include %s", np.Spec.PolicyTypes, directionType(d))
+		default:
+			pt.Selected = true
+			res.Applied = true
+			n := len(np.Spec.Ingress)
+			if d == policy.Egress {
+				n = len(np.Spec.Egress)
+			}
+			for i := 0; i < n; i++ {
+				rt := ev.kubeRule(np, d, i, subj, remote, f, fam)
+				pt.Rules = append(pt.Rules, rt)
+				if rt.Matched && res.decider == nil {
+					r := rt
+					res.decider = &r
+				}
+			}
+		}
+		res.Policies = append(res.Policies, pt)
+	}
+	switch {
+	case !res.Applied:
+		res.Outcome = "no policy selects the pod"
+	case res.decider != nil:
+		res.Outcome = "allow"
+	default:
+		res.Outcome = "isolated, no rule matched: deny"
+	}
+	return res
+}
+
+func directionType(d policy.Direction) networkingv1.PolicyType {
+	if d == policy.Egress {
+		return networkingv1.PolicyTypeEgress
+	}
+	return networkingv1.PolicyTypeIngress
+}
+
+// kubeRule matches rule i of direction d of a NetworkPolicy against the
+// flow: (no peers, or some peer matches) and (no ports, or some port
+// matches) [SEMANTICS 2.3].
+func (ev *Evaluator) kubeRule(np *policy.NetworkPolicy, d policy.Direction, i int, subj, remote Entity, f Flow, fam int) RuleTrace {
+	key := policy.RuleKey{Dir: d, Index: i}
+	rt := RuleTrace{Policy: np.ObjectRef, Index: i, Action: "Allow", Source: np.RuleSource[key]}
+	if np.Invalid[key] {
+		rt.Failed, rt.Detail = "invalid", "the rule is invalid and left out of the evaluation"
+		return rt
+	}
+	var peers []networkingv1.NetworkPolicyPeer
+	var ports []networkingv1.NetworkPolicyPort
+	dst := subj // named ports resolve on the destination of the connection
+	if d == policy.Ingress {
+		peers, ports = np.Spec.Ingress[i].From, np.Spec.Ingress[i].Ports
+	} else {
+		peers, ports = np.Spec.Egress[i].To, np.Spec.Egress[i].Ports
+		dst = remote
+	}
+	if len(peers) > 0 {
+		matched, except := false, ""
+		for _, p := range peers {
+			ok, ex := ev.kubePeer(np.Namespace, p, remote, fam)
+			if ok {
+				matched = true
+				break
+			}
+			if ex != "" {
+				except = ex
+			}
+		}
+		if !matched {
+			if except != "" {
+				rt.Failed, rt.Detail = "except", fmt.Sprintf("%s is in the except block %s", remote, except)
+			} else {
+				rt.Failed, rt.Detail = "peer", fmt.Sprintf("no peer matches %s", remote)
+			}
+			return rt
+		}
+	}
+	if len(ports) > 0 {
+		matched, protoSeen := false, false
+		for _, p := range ports {
+			proto, _ := policy.ParseKubeProtocol(string(*p.Protocol))
+			if proto != f.Protocol {
+				continue
+			}
+			protoSeen = true
+			if kubePortMatches(p, dst, f) {
+				matched = true
+				break
+			}
+		}
+		if !matched {
+			if !protoSeen {
+				rt.Failed, rt.Detail = "protocol", fmt.Sprintf("no port entry for protocol %s", f.Protocol)
+			} else {
+				rt.Failed, rt.Detail = "port", fmt.Sprintf("no port entry matches %d/%s on %s", f.Port, f.Protocol, dst)
+			}
+			return rt
+		}
+	}
+	rt.Matched = true
+	return rt
+}
+
+// kubePeer matches one NetworkPolicyPeer in a policy of namespace ns
+// against the remote entity [SEMANTICS 2.4]. For an ipBlock that contains
+// the address but excludes it, except names the except block.
+func (ev *Evaluator) kubePeer(ns string, p networkingv1.NetworkPolicyPeer, remote Entity, fam int) (match bool, except string) {
+	if p.IPBlock != nil {
+		ip, ok := ev.ipBlockAddr(remote, fam)
+		if !ok {
+			return false, ""
+		}
+		cidr, _, _ := policy.ParseCIDR(p.IPBlock.CIDR)
+		if !cidr.Contains(ip) {
+			return false, ""
+		}
+		for _, e := range p.IPBlock.Except {
+			ex, _, _ := policy.ParseCIDR(e)
+			if ex.Contains(ip) {
+				return false, e
+			}
+		}
+		return true, ""
+	}
+	if !remote.isPodNetwork() {
+		return false, "" // selectors match only pods on the pod network
+	}
+	pod := remote.Endpoint
+	if p.NamespaceSelector != nil {
+		if !ev.selector(p.NamespaceSelector).Matches(ev.namespaceLabels(pod.Namespace)) {
+			return false, ""
+		}
+	} else if pod.Namespace != ns {
+		return false, ""
+	}
+	if p.PodSelector != nil {
+		if !ev.selector(p.PodSelector).Matches(pod.Labels) {
+			return false, ""
+		}
+	}
+	return true, ""
+}
+
+// ipBlockAddr returns the address an ipBlock sees for the remote entity:
+// an outside address as is; a host-network pod's (node) address; a pod's
+// address unless the IPBlockIgnoresPodIPs option is set [SEMANTICS 2.6].
+func (ev *Evaluator) ipBlockAddr(remote Entity, fam int) (netip.Addr, bool) {
+	if remote.Endpoint != nil && !remote.Endpoint.HostNetwork && ev.opts.IPBlockIgnoresPodIPs {
+		return netip.Addr{}, false
+	}
+	return remote.addr(fam)
+}
+
+func (ev *Evaluator) namespaceLabels(ns string) map[string]string {
+	if n := ev.snap.Namespace(ns); n != nil {
+		return n.Labels
+	}
+	return map[string]string{"kubernetes.io/metadata.name": ns}
+}
+
+// kubePortMatches matches one NetworkPolicyPort (its protocol already
+// checked) against the destination port [SEMANTICS 2.7]: no port means
+// every port; a number, or the range port..endPort; a name, resolved on the
+// destination pod's container ports with the same protocol and number.
+func kubePortMatches(p networkingv1.NetworkPolicyPort, dst Entity, f Flow) bool {
+	if p.Port == nil {
+		return true
+	}
+	if p.Port.Type == intstr.Int {
+		lo, hi := p.Port.IntVal, p.Port.IntVal
+		if p.EndPort != nil {
+			hi = *p.EndPort
+		}
+		return int32(f.Port) >= lo && int32(f.Port) <= hi
+	}
+	return hasNamedPort(dst, p.Port.StrVal, f.Protocol, f.Port)
+}
+
+// hasNamedPort reports whether the entity is a pod on the pod network with
+// a container port of that name, protocol and number. Named ports never
+// match addresses, nodes or host-network pods [SEMANTICS 6(h)].
+func hasNamedPort(e Entity, name string, proto policy.Protocol, port uint16) bool {
+	if !e.isPodNetwork() {
+		return false
+	}
+	for _, cp := range e.Endpoint.Ports {
+		if cp.Name == name && (proto == policy.AnyProtocol || cp.Protocol == proto) && cp.Port == port {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,126 @@
+package reachability
+
+import (
+	"github.com/netreach/netreach/policy"
+)
+
+// Decision says what settled one side (egress or ingress) of a flow.
+type Decision uint8
+
+// Decisions.
+const (
+	// NotPoliced: the side is not subject to policy (an address outside
+	// the cluster, a host-network pod, a pod on the pod network with no
+	// policy engine in front of it for this direction).
+	NotPoliced Decision = iota
+	// ByRule: a rule decided (allow, deny or, at the end, pass).
+	ByRule
+	// NotSelected: no policy selects the endpoint for this direction, so
+	// it is not isolated and everything is allowed.
+	NotSelected
+	// Isolated: Kubernetes NetworkPolicies select the endpoint for this
+	// direction and none of their rules matched.
+	Isolated
+	// EndOfTier: a Calico tier applied to the endpoint and no rule of it
+	// decided, so the tier's default action (deny) dropped the flow.
+	EndOfTier
+	// Profile: every tier passed or did not apply; the endpoint's profile
+	// (allow for Kubernetes pods) decided.
+	Profile
+	// OwnNode: ingress from the endpoint's own node is always allowed.
+	OwnNode
+	// DefaultAllow: the Kubernetes-mode pipeline ended without a verdict
+	// (an ANP Pass with no NetworkPolicy and no matching baseline).
+	DefaultAllow
+)
+
+var decisionText = [...]string{
+	NotPoliced:   "not subject to policy",
+	ByRule:       "decided by a rule",
+	NotSelected:  "no policy selects it for this direction: allowed",
+	Isolated:     "isolated by NetworkPolicy and no rule matched: denied",
+	EndOfTier:    "end of tier: denied",
+	Profile:      "no tier decided: the profile allows",
+	OwnNode:      "from its own node: allowed",
+	DefaultAllow: "no policy decided: allowed by default",
+}
+
+// String describes the decision in words.
+func (d Decision) String() string {
+	if int(d) < len(decisionText) {
+		return decisionText[d]
+	}
+	return "unknown decision"
+}
+
+// Trace explains one verdict: the egress side at the source and the
+// ingress side at the destination, each with every stage (tier), policy
+// and rule consulted, in evaluation order.
+type Trace struct {
+	Flow    Flow
+	Verdict Verdict
+	Mode    policy.Mode
+	// Reason is set when the verdict needed no policy at all ("a pod can
+	// always reach itself").
+	Reason  string
+	Egress  SideTrace
+	Ingress SideTrace
+}
+
+// SideTrace is the evaluation of one direction at one endpoint.
+type SideTrace struct {
+	Direction policy.Direction
+	// Subject is the endpoint the policies were evaluated for.
+	Subject  string
+	Verdict  Verdict
+	Decision Decision
+	// Note adds detail to the decision ("host-network pod: treated as its
+	// node").
+	Note string
+	// Decider is the rule that decided, for Decision ByRule.
+	Decider *RuleTrace
+	Stages  []StageTrace
+}
+
+// StageTrace is one stage of the evaluation: a Calico tier, or in
+// Kubernetes mode the Admin, NetworkPolicy and Baseline stages.
+type StageTrace struct {
+	Name string
+	// Applied is true when at least one policy of the stage selected the
+	// endpoint for this direction.
+	Applied  bool
+	Policies []PolicyTrace
+	// Outcome says how the stage ended: "allow", "deny", "pass", "no
+	// match", "end of tier".
+	Outcome string
+}
+
+// PolicyTrace is one policy consulted in a stage.
+type PolicyTrace struct {
+	Policy policy.ObjectRef
+	// Selected is true when the policy applies to the endpoint in this
+	// direction; only then are its rules evaluated.
+	Selected bool
+	// NotSelectedBecause explains why a policy did not apply.
+	NotSelectedBecause string
+	Rules              []RuleTrace
+}
+
+// RuleTrace is one rule of a policy and whether it matched the flow.
+type RuleTrace struct {
+	Policy policy.ObjectRef
+	// Index is the rule's position in its direction's list.
+	Index  int
+	Action string
+	// Matched is true when every part of the rule matched.
+	Matched bool
+	// Failed names the part that did not match: "peer", "port",
+	// "protocol", "except", "invalid" (left out of the evaluation).
+	Failed string
+	// Detail explains the failure or the match in words.
+	Detail string
+	// Conditional is set for a rule that matches only under a condition
+	// that cannot be checked offline.
+	Conditional string
+	Source      policy.Location
+}

@@ -1,0 +1,317 @@
+package reachability
+
+import (
+	"net/netip"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go4.org/netipx"
+
+	"github.com/netreach/netreach/policy"
+)
+
+// ExternalAtom is a range of addresses outside the cluster's endpoints that
+// every policy treats alike: the address space is cut at every CIDR
+// boundary that any policy, network set or node address mentions, so each
+// atom lies wholly inside or wholly outside every such CIDR.
+type ExternalAtom struct {
+	Range netipx.IPRange
+}
+
+// String returns the atom as a CIDR when it is one, else "first-last".
+func (a ExternalAtom) String() string {
+	if p, ok := a.Range.Prefix(); ok {
+		return p.String()
+	}
+	return a.Range.From().String() + "-" + a.Range.To().String()
+}
+
+// Family returns 4 or 6.
+func (a ExternalAtom) Family() int {
+	if a.Range.From().Is4() {
+		return 4
+	}
+	return 6
+}
+
+// PortAtom is a protocol with an inclusive range of destination ports that
+// every rule treats alike. For protocols without ports Lo and Hi are 0.
+type PortAtom struct {
+	Protocol policy.Protocol
+	Lo, Hi   uint16
+}
+
+// String returns "80/TCP", "1-79/TCP" or "ICMP".
+func (a PortAtom) String() string {
+	if !a.Protocol.HasPorts() {
+		return a.Protocol.String()
+	}
+	return a.PortString() + "/" + a.Protocol.String()
+}
+
+// PortString returns "80", "1-79", or "" for protocols without ports.
+func (a PortAtom) PortString() string {
+	if !a.Protocol.HasPorts() {
+		return ""
+	}
+	if a.Lo == a.Hi {
+		return strconv.Itoa(int(a.Lo))
+	}
+	return strconv.Itoa(int(a.Lo)) + "-" + strconv.Itoa(int(a.Hi))
+}
+
+// Contains reports whether the atom covers protocol proto and port.
+func (a PortAtom) Contains(proto policy.Protocol, port uint16) bool {
+	if a.Protocol != proto {
+		return false
+	}
+	return !proto.HasPorts() || (port >= a.Lo && port <= a.Hi)
+}
+
+// externalAtoms cuts the address space of each family in use at every
+// boundary of the given prefixes. IPv4 is always present; IPv6 only when a
+// prefix or an endpoint address is IPv6.
+func externalAtoms(prefixes []netip.Prefix, v6 bool) []ExternalAtom {
+	var cuts4, cuts6 []netip.Addr
+	cuts4 = append(cuts4, netip.IPv4Unspecified())
+	for _, p := range prefixes {
+		r := netipx.RangeOfPrefix(p.Masked())
+		cuts := &cuts4
+		if p.Addr().Is6() {
+			cuts = &cuts6
+			v6 = true
+		}
+		*cuts = append(*cuts, r.From())
+		if next := r.To().Next(); next.IsValid() {
+			*cuts = append(*cuts, next)
+		}
+	}
+	var atoms []ExternalAtom
+	atoms = appendAtoms(atoms, cuts4, netip.MustParseAddr("255.255.255.255"))
+	if v6 {
+		cuts6 = append(cuts6, netip.IPv6Unspecified())
+		atoms = appendAtoms(atoms, cuts6, netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"))
+	}
+	return atoms
+}
+
+func appendAtoms(atoms []ExternalAtom, cuts []netip.Addr, last netip.Addr) []ExternalAtom {
+	slices.SortFunc(cuts, netip.Addr.Compare)
+	cuts = slices.Compact(cuts)
+	for i, c := range cuts {
+		end := last
+		if i+1 < len(cuts) {
+			end = cuts[i+1].Prev()
+		}
+		atoms = append(atoms, ExternalAtom{Range: netipx.IPRangeFrom(c, end)})
+	}
+	return atoms
+}
+
+// atomOf returns the index of the atom holding ip, or -1.
+func atomOf(atoms []ExternalAtom, ip netip.Addr) int {
+	i := sort.Search(len(atoms), func(i int) bool {
+		r := atoms[i].Range
+		if r.From().Is4() != ip.Is4() {
+			return r.From().Is6() // IPv4 atoms come first
+		}
+		return r.To().Compare(ip) >= 0
+	})
+	if i < len(atoms) && atoms[i].Range.Contains(ip) {
+		return i
+	}
+	return -1
+}
+
+// collectPrefixes returns every prefix the program can test addresses
+// against, plus node addresses (so that "from the pod's own node" can be
+// told apart).
+func collectPrefixes(p *policy.Program, s *policy.Snapshot) []netip.Prefix {
+	var out []netip.Prefix
+	addSet := func(set *netipx.IPSet) {
+		if set != nil {
+			out = append(out, set.Prefixes()...)
+		}
+	}
+	for _, t := range p.Tiers {
+		for _, pol := range t.Policies {
+			for d := range pol.Rules {
+				for _, r := range pol.Rules[d] {
+					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
+						for _, peer := range e.Peers {
+							addSet(peer.Nets)
+							addSet(peer.NotNets)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, ns := range p.NetworkSets {
+		addSet(ns.Nets)
+	}
+	for _, n := range s.Nodes {
+		for _, a := range n.Addresses {
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+		}
+	}
+	return out
+}
+
+// portAtoms cuts each port protocol's 1–65535 range at every boundary a
+// port match mentions, and at every container port whose name a rule
+// uses, so that every named-port resolution is a single-port atom. In
+// Calico mode, other protocols a rule names get one atom each.
+func portAtoms(p *policy.Program, eps []*policy.Endpoint) []PortAtom {
+	cuts := map[policy.Protocol][]int{policy.TCP: {1, 65536}, policy.UDP: {1, 65536}, policy.SCTP: {1, 65536}}
+	names := map[string]bool{}
+	other := map[policy.Protocol]bool{}
+	addMatch := func(m policy.PortMatch) {
+		if m.Name != "" {
+			names[m.Name] = true
+			return
+		}
+		for _, proto := range []policy.Protocol{policy.TCP, policy.UDP, policy.SCTP} {
+			if m.Protocol == policy.AnyProtocol || m.Protocol == proto {
+				cuts[proto] = append(cuts[proto], int(m.Lo), int(m.Hi)+1)
+			}
+		}
+	}
+	for _, t := range p.Tiers {
+		for _, pol := range t.Policies {
+			for d := range pol.Rules {
+				for _, r := range pol.Rules[d] {
+					for _, pr := range []policy.Protocol{r.Protocol, r.NotProtocol} {
+						if pr != policy.AnyProtocol && !pr.HasPorts() {
+							other[pr] = true
+						}
+					}
+					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
+						for _, m := range e.Ports {
+							addMatch(m)
+						}
+						for _, m := range e.NotPorts {
+							addMatch(m)
+						}
+					}
+				}
+			}
+		}
+	}
+	for _, e := range eps {
+		for _, cp := range e.Ports {
+			if names[cp.Name] && cp.Protocol.HasPorts() {
+				cuts[cp.Protocol] = append(cuts[cp.Protocol], int(cp.Port), int(cp.Port)+1)
+			}
+		}
+	}
+	var atoms []PortAtom
+	for _, proto := range []policy.Protocol{policy.TCP, policy.UDP, policy.SCTP} {
+		c := cuts[proto]
+		slices.Sort(c)
+		c = slices.Compact(c)
+		for i := 0; i+1 < len(c); i++ {
+			lo, hi := c[i], c[i+1]-1
+			if lo < 1 {
+				lo = 1
+			}
+			if lo > hi || lo > 65535 {
+				continue
+			}
+			if hi > 65535 {
+				hi = 65535
+			}
+			atoms = append(atoms, PortAtom{Protocol: proto, Lo: uint16(lo), Hi: uint16(hi)})
+		}
+	}
+	var others []policy.Protocol
+	for pr := range other {
+		others = append(others, pr)
+	}
+	slices.Sort(others)
+	for _, pr := range others {
+		atoms = append(atoms, PortAtom{Protocol: pr})
+	}
+	return atoms
+}
+
+// class is a set of endpoints that no policy can tell apart.
+type class struct {
+	rep     *policy.Endpoint // the first member, by name
+	members []int            // indexes into Snapshot.Endpoints
+	atom    [2]int           // external atom of the IPv4 / IPv6 address, -1 if none
+	v4      bool             // can take part in IPv4 flows
+	host    bool             // host-network: not a policy subject, matched only by address
+}
+
+// buildClasses groups endpoints by everything a policy can look at:
+// namespace, labels, service account, host networking, named ports, the
+// external atom of each address and, when host endpoints exist, the node.
+func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, byNode bool) (classes []class, classOf []int) {
+	index := map[string]int{}
+	classOf = make([]int, len(eps))
+	var b strings.Builder
+	for i, e := range eps {
+		a4, a6 := -1, -1
+		if ip, ok := e.IP(4); ok {
+			a4 = atomOf(atoms, ip)
+		}
+		if ip, ok := e.IP(6); ok {
+			a6 = atomOf(atoms, ip)
+		}
+		b.Reset()
+		b.WriteString(e.Namespace)
+		b.WriteByte(0)
+		b.WriteString(e.ServiceAccount)
+		b.WriteByte(0)
+		if e.HostNetwork {
+			b.WriteString("host")
+		}
+		b.WriteByte(0)
+		if byNode {
+			b.WriteString(e.Node)
+		}
+		b.WriteByte(0)
+		b.WriteString(strconv.Itoa(a4))
+		b.WriteByte(',')
+		b.WriteString(strconv.Itoa(a6))
+		b.WriteByte(',')
+		b.WriteString(strconv.FormatBool(v4Capable(e)))
+		b.WriteByte(0)
+		keys := make([]string, 0, len(e.Labels))
+		for k := range e.Labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			b.WriteString(k)
+			b.WriteByte('=')
+			b.WriteString(e.Labels[k])
+			b.WriteByte(0)
+		}
+		b.WriteByte(1)
+		ports := make([]string, 0, len(e.Ports))
+		for _, cp := range e.Ports {
+			if cp.Name != "" {
+				ports = append(ports, cp.Name+"/"+cp.Protocol.String()+"/"+strconv.Itoa(int(cp.Port)))
+			}
+		}
+		sort.Strings(ports)
+		for _, p := range ports {
+			b.WriteString(p)
+			b.WriteByte(0)
+		}
+		key := b.String()
+		c, ok := index[key]
+		if !ok {
+			c = len(classes)
+			index[key] = c
+			classes = append(classes, class{rep: e, atom: [2]int{a4, a6}, v4: v4Capable(e), host: e.HostNetwork})
+		}
+		classes[c].members = append(classes[c].members, i)
+		classOf[i] = c
+	}
+	return classes, classOf
+}
