@@ -114,3 +114,5 @@ func randomAddr(r *rand.Rand, a reachability.ExternalAtom) netip.Addr {
 	}
 	return ip
 }
+
+func parseAddr(s string) (netip.Addr, error) { return netip.ParseAddr(s) }

@@ -82,7 +82,7 @@ func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, er
 			v6 = true
 		}
 	}
-	e.u.atoms = externalAtoms(collectPrefixes(prog, s), v6)
+	e.u.atoms = externalAtoms(collectRanges(prog, s), v6)
 	byNode := len(s.Nodes) > 0
 	for _, ep := range s.Endpoints {
 		if ep.HostNetwork {

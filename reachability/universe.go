@@ -71,15 +71,14 @@ func (a PortAtom) Contains(proto policy.Protocol, port uint16) bool {
 }
 
 // externalAtoms cuts the address space of each family in use at every
-// boundary of the given prefixes. IPv4 is always present; IPv6 only when a
-// prefix or an endpoint address is IPv6.
-func externalAtoms(prefixes []netip.Prefix, v6 bool) []ExternalAtom {
+// boundary of the given ranges. IPv4 is always present; IPv6 only when a
+// range or an endpoint address is IPv6.
+func externalAtoms(ranges []netipx.IPRange, v6 bool) []ExternalAtom {
 	var cuts4, cuts6 []netip.Addr
 	cuts4 = append(cuts4, netip.IPv4Unspecified())
-	for _, p := range prefixes {
-		r := netipx.RangeOfPrefix(p.Masked())
+	for _, r := range ranges {
 		cuts := &cuts4
-		if p.Addr().Is6() {
+		if r.From().Is6() {
 			cuts = &cuts6
 			v6 = true
 		}
@@ -125,14 +124,14 @@ func atomOf(atoms []ExternalAtom, ip netip.Addr) int {
 	return -1
 }
 
-// collectPrefixes returns every prefix the program can test addresses
-// against, plus node addresses (so that "from the pod's own node" can be
-// told apart).
-func collectPrefixes(p *policy.Program, s *policy.Snapshot) []netip.Prefix {
-	var out []netip.Prefix
+// collectRanges returns every address range the program can test
+// addresses against, plus node addresses (so that "from the pod's own
+// node" can be told apart).
+func collectRanges(p *policy.Program, s *policy.Snapshot) []netipx.IPRange {
+	var out []netipx.IPRange
 	addSet := func(set *netipx.IPSet) {
 		if set != nil {
-			out = append(out, set.Prefixes()...)
+			out = append(out, set.Ranges()...)
 		}
 	}
 	for _, t := range p.Tiers {
@@ -154,7 +153,7 @@ func collectPrefixes(p *policy.Program, s *policy.Snapshot) []netip.Prefix {
 	}
 	for _, n := range s.Nodes {
 		for _, a := range n.Addresses {
-			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			out = append(out, netipx.IPRangeFrom(a, a))
 		}
 	}
 	return out

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netreach/netreach/reachability"
+)
+
+type matrixFlags struct {
+	in         inputFlags
+	output     string
+	port       string
+	namespaces []string
+	all        bool
+}
+
+func newMatrixCmd(e *env) *cobra.Command {
+	f := &matrixFlags{}
+	c := &cobra.Command{
+		Use:   "matrix -f FILE|DIR|- [-o table|wide|csv|json|summary] [--port 80/TCP] [-n NS | -A]",
+		Short: "Compute the reachability matrix: who can connect to whom, per protocol and port",
+		Long: `matrix computes, for every ordered pair of endpoints (pods, or workloads
+standing in for their pods) and every port atom, whether a connection can
+be opened. External address ranges cut from the policies' CIDRs appear as
+extra entries in csv, json and wide output.
+
+Output formats:
+  table    truth tables, sources as rows, destinations as columns,
+           '.' allowed, 'X' denied, '?' conditional; port atoms with the
+           same table share one
+  wide     table with the external address ranges
+  csv      source,destination,protocol,port,allowed (stable; see README)
+  json     versioned document (apiVersion netreach.io/v1alpha1)
+  summary  sizes and timings of the computation`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runMatrix(c.Context(), e, f) },
+	}
+	f.in.register(c)
+	c.Flags().StringVarP(&f.output, "output", "o", "table", "output format: table, wide, csv, json or summary")
+	c.Flags().StringVar(&f.port, "port", "", "only this port, as NUMBER/PROTOCOL (80/TCP) or a protocol without ports (ICMP)")
+	c.Flags().StringSliceVarP(&f.namespaces, "namespace", "n", nil, "only endpoints of these namespaces (repeatable)")
+	c.Flags().BoolVarP(&f.all, "all-namespaces", "A", false, "every namespace (the default)")
+	return c
+}
+
+func runMatrix(ctx context.Context, e *env, f *matrixFlags) error {
+	switch f.output {
+	case "table", "wide", "csv", "json", "summary":
+	default:
+		return usageError("-o %q: expected table, wide, csv, json or summary", f.output)
+	}
+	if f.all && len(f.namespaces) > 0 {
+		return usageError("-A and -n cannot be used together")
+	}
+	snap, opts, err := f.in.load(e)
+	if err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, err := reachability.Compute(ctx, snap, opts)
+	if err != nil {
+		return &exitError{code: ExitBadData, err: err}
+	}
+	for _, d := range m.Diagnostics() {
+		if !f.in.quiet {
+			fmt.Fprintln(e.stderr, d.String())
+		}
+	}
+	external := f.output != "table"
+	v := m.NewView(f.namespaces, external)
+	if f.port != "" {
+		proto, num, err := parsePortFlag(f.port)
+		if err != nil {
+			return usageError("--port: %v", err)
+		}
+		if v, err = m.WithPort(v, reachability.Port{Protocol: proto, Number: num}); err != nil {
+			return usageError("--port: %v", err)
+		}
+	}
+	switch f.output {
+	case "csv":
+		return m.WriteCSV(e.stdout, v)
+	case "json":
+		return m.WriteJSON(e.stdout, v)
+	case "summary":
+		return writeSummary(e.stdout, m, v)
+	}
+	fmt.Fprintf(e.stdout, "# %s\n", m.Describe())
+	return m.WriteTable(e.stdout, v)
+}
+
+// writeSummary prints sizes, allowed pairs per port atom and timings.
+func writeSummary(w io.Writer, m *reachability.Matrix, v reachability.View) error {
+	st := m.Stats()
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "options\t%s\n", m.Describe())
+	fmt.Fprintf(tw, "endpoints\t%d\n", st.Endpoints)
+	fmt.Fprintf(tw, "classes\t%d\n", st.Classes)
+	fmt.Fprintf(tw, "external atoms\t%d\n", st.ExternalAtoms)
+	fmt.Fprintf(tw, "port atoms\t%d\n", st.PortAtoms)
+	fmt.Fprintf(tw, "policies\t%d (%d rules after lowering)\n", st.Policies, st.Rules)
+	fmt.Fprintf(tw, "time lower\t%s\n", st.Lower)
+	fmt.Fprintf(tw, "time classes\t%s\n", st.Classify)
+	fmt.Fprintf(tw, "time compile\t%s\n", st.Compile)
+	fmt.Fprintf(tw, "time rows\t%s\n", st.Rows)
+	fmt.Fprintf(tw, "time transpose\t%s\n", st.Transpose)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nallowed endpoint pairs per port atom:")
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	atoms := m.PortAtoms()
+	eps := 0
+	for _, i := range v.Entries {
+		if m.Endpoint(i) != nil {
+			eps++
+		}
+	}
+	for _, p := range v.Ports {
+		n := 0
+		for _, i := range v.Entries {
+			if m.Endpoint(i) == nil {
+				continue
+			}
+			for _, j := range v.Entries {
+				if m.Endpoint(j) != nil && m.At(i, j, p) == reachability.Allow {
+					n++
+				}
+			}
+		}
+		fmt.Fprintf(tw, "  %s\t%d of %d\n", strings.TrimSpace(atoms[p].String()), n, eps*eps)
+	}
+	return tw.Flush()
+}

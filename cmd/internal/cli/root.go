@@ -1,0 +1,200 @@
+// Package cli implements the netreach command line: flags, reading input,
+// formatting output. Semantics live in the library packages.
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
+)
+
+// Exit codes, stable for scripts and CI.
+const (
+	ExitOK      = 0
+	ExitFailed  = 1 // a check failed, or findings at or above --fail-on
+	ExitBadData = 2 // bad input or usage
+)
+
+// Version is the tool version printed by `netreach version` and written
+// into reports. Golden files depend on it, so it changes only on release.
+const Version = "0.1.0"
+
+// exitError carries an exit code through cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// usageError marks bad flags or arguments (exit 2).
+func usageError(format string, args ...any) error {
+	return &exitError{code: ExitBadData, err: fmt.Errorf(format, args...)}
+}
+
+// Run executes the command line args and returns the exit code.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	root := newRoot(stdin, stdout, stderr)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return ExitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(stderr, "netreach:", ee.err)
+		}
+		return ee.code
+	}
+	// cobra's own errors: unknown flags, commands, argument counts.
+	fmt.Fprintln(stderr, "netreach:", err)
+	return ExitBadData
+}
+
+// env is what every command shares.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+	root := &cobra.Command{
+		Use:   "netreach",
+		Short: "Who can connect to whom under Kubernetes and Calico network policies, offline and exactly",
+		Long: `netreach reads Kubernetes manifests (pods, workloads, namespaces, services)
+and network policies (Kubernetes NetworkPolicy, AdminNetworkPolicy,
+BaselineAdminNetworkPolicy, ClusterNetworkPolicy, Calico v3) and computes
+which endpoints can open connections to which, per protocol and port.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usageError("%v\nSee '%s --help'.", err, c.CommandPath())
+	})
+	root.AddCommand(newMatrixCmd(e), newVersionCmd(e))
+	return root
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the netreach version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			fmt.Fprintln(e.stdout, "netreach", Version)
+			return nil
+		},
+	}
+}
+
+// inputFlags are the flags of every command that reads manifests.
+type inputFlags struct {
+	files            []string
+	mode             string
+	strict           bool
+	maxDocBytes      int
+	maxDocs          int
+	ipBlockPodIPs    bool
+	ownNodeEgressPol bool
+	quiet            bool
+}
+
+func (f *inputFlags) register(c *cobra.Command) {
+	fl := c.Flags()
+	fl.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive) or - for stdin; repeatable")
+	fl.StringVar(&f.mode, "mode", "auto", "how policy APIs combine: auto, k8s or calico")
+	fl.BoolVar(&f.strict, "strict", false, "treat unknown fields as errors")
+	fl.IntVar(&f.maxDocBytes, "max-document-bytes", policy.DefaultMaxDocumentBytes, "largest YAML document accepted")
+	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents accepted over all inputs")
+	fl.BoolVar(&f.ipBlockPodIPs, "ipblock-matches-pod-ips", true, "Kubernetes ipBlock peers also match pod IPs (false: Cilium behaviour)")
+	fl.BoolVar(&f.ownNodeEgressPol, "own-node-egress-policed", true, "apply a pod's egress policy to its own node (false: always allowed)")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
+}
+
+// load reads the input, prints diagnostics on stderr, and fails with exit
+// code 2 on any error.
+func (f *inputFlags) load(e *env) (*policy.Snapshot, reachability.Options, error) {
+	var opts reachability.Options
+	if len(f.files) == 0 {
+		return nil, opts, usageError("no input: give manifests with -f FILE|DIR|- (repeatable)")
+	}
+	mode, err := policy.ParseMode(f.mode)
+	if err != nil {
+		return nil, opts, usageError("--mode: %v", err)
+	}
+	opts = reachability.Options{
+		Mode:                   mode,
+		IPBlockIgnoresPodIPs:   !f.ipBlockPodIPs,
+		OwnNodeEgressUnpoliced: !f.ownNodeEgressPol,
+	}
+	l := policy.NewLoader(policy.LoadOptions{
+		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin,
+	})
+	for _, p := range f.files {
+		l.AddPath(p)
+	}
+	snap, err := l.Snapshot()
+	for _, d := range snap.Diagnostics {
+		if d.Severity == policy.Error || (!f.quiet && d.Severity == policy.Warning) {
+			fmt.Fprintln(e.stderr, d.String())
+		}
+	}
+	if err != nil {
+		n := len(snap.Diagnostics.Errors())
+		return nil, opts, &exitError{code: ExitBadData, err: fmt.Errorf("%d error%s in the input", n, plural(n))}
+	}
+	if !f.quiet {
+		for _, sk := range snap.Skipped {
+			fmt.Fprintf(e.stderr, "%s: skipped %s: %s\n", sk.Source, sk.ObjectRef, sk.Reason)
+		}
+	}
+	return snap, opts, nil
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// parsePortFlag parses "80/TCP", "80" (TCP) or "ICMP".
+func parsePortFlag(s string) (policy.Protocol, uint16, error) {
+	num, proto, hasProto := strings.Cut(s, "/")
+	if !hasProto {
+		if p, err := policy.ParseProtocol(s); err == nil && !p.HasPorts() {
+			return p, 0, nil
+		}
+		proto = "TCP"
+	}
+	p, err := policy.ParseProtocol(proto)
+	if err != nil {
+		return 0, 0, err
+	}
+	if !p.HasPorts() {
+		return 0, 0, fmt.Errorf("invalid port %q: %s has no ports", s, p)
+	}
+	var n int
+	if _, err := fmt.Sscanf(num, "%d", &n); err != nil || n < 1 || n > 65535 || fmt.Sprint(n) != num {
+		return 0, 0, fmt.Errorf("invalid port %q: expected NUMBER/PROTOCOL such as 80/TCP", s)
+	}
+	return p, uint16(n), nil
+}
