@@ -1,9 +1,13 @@
 package selector
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
+	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 )
 
@@ -33,6 +37,12 @@ func FromLabelSelector(ls *metav1.LabelSelector) (Selector, error) {
 	if len(reqs) == 0 {
 		return All(), nil
 	}
+	// LabelSelectorAsSelector sorts by key only, so requirements on the
+	// same key keep their input order; break those ties by the
+	// requirement's text. reqs belongs to ks, which nothing else sees.
+	slices.SortFunc(reqs, func(a, b labels.Requirement) int {
+		return cmp.Or(strings.Compare(a.Key(), b.Key()), strings.Compare(a.String(), b.String()))
+	})
 	parts := make([]node, 0, len(reqs))
 	for _, r := range reqs {
 		key := r.Key()
