@@ -1,10 +1,659 @@
 package policy
 
-// AdminPolicies holds the cluster-wide policies of
-// sigs.k8s.io/network-policy-api: AdminNetworkPolicy and
-// BaselineAdminNetworkPolicy (v1alpha1) and ClusterNetworkPolicy
-// (v1alpha2).
-type AdminPolicies struct{}
+import (
+	"fmt"
+	"net/netip"
+	"sort"
 
-func (a *AdminPolicies) add(any) bool { return false }
-func (a *AdminPolicies) sort()        {}
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/validation"
+	anpv1alpha1 "sigs.k8s.io/network-policy-api/apis/v1alpha1"
+	cnpv1alpha2 "sigs.k8s.io/network-policy-api/apis/v1alpha2"
+
+	"github.com/netreach/netreach/selector"
+)
+
+func init() {
+	register("policy.networking.k8s.io/v1alpha1", "AdminNetworkPolicy", (*Loader).addANP)
+	register("policy.networking.k8s.io/v1alpha1", "BaselineAdminNetworkPolicy", (*Loader).addBANP)
+	register("policy.networking.k8s.io/v1alpha2", "ClusterNetworkPolicy", (*Loader).addCNP)
+}
+
+// AdminTier says where a cluster-wide policy sits: before NetworkPolicies
+// (Admin) or after them (Baseline).
+type AdminTier uint8
+
+// Admin tiers.
+const (
+	TierAdmin AdminTier = iota
+	TierBaseline
+)
+
+// String returns "Admin" or "Baseline".
+func (t AdminTier) String() string {
+	if t == TierBaseline {
+		return "Baseline"
+	}
+	return "Admin"
+}
+
+// AdminPolicy is an AdminNetworkPolicy, a BaselineAdminNetworkPolicy or a
+// ClusterNetworkPolicy, normalised into one form after validation: the
+// three share subjects, peers, ports and first-match rule semantics
+// [SEMANTICS 4]. The original object is kept in Object.
+type AdminPolicy struct {
+	ObjectRef
+	Tier AdminTier
+	// Priority orders policies of a tier, lower first. A
+	// BaselineAdminNetworkPolicy (a singleton without priority) gets 1000.
+	Priority int32
+	Subject  AdminSubject
+	Ingress  []AdminRule
+	Egress   []AdminRule
+	// Object is the decoded *v1alpha1.AdminNetworkPolicy,
+	// *v1alpha1.BaselineAdminNetworkPolicy or *v1alpha2.ClusterNetworkPolicy.
+	Object any
+}
+
+// Rules returns the rules of a direction.
+func (p *AdminPolicy) Rules(d Direction) []AdminRule {
+	if d == Egress {
+		return p.Egress
+	}
+	return p.Ingress
+}
+
+// AdminSubject selects the pods a cluster-wide policy applies to: the pods
+// of the namespaces Namespaces selects, or the pods Pods selects.
+type AdminSubject struct {
+	Namespaces *selector.Selector
+	Pods       *NamespacedPods
+}
+
+// NamespacedPods selects pods by namespace labels and pod labels.
+type NamespacedPods struct {
+	NamespaceSelector selector.Selector
+	PodSelector       selector.Selector
+}
+
+// AdminRule is one rule of a cluster-wide policy.
+type AdminRule struct {
+	Name string
+	// Action is ActionAllow (Allow, Accept), ActionDeny or ActionPass.
+	Action ActionKind
+	Peers  []AdminPeer
+	// Ports are ORed; nil means every port of every protocol.
+	Ports  []PortMatch
+	Source Location
+	// DenyAll marks a Deny or Pass rule with a peer the API does not allow
+	// (no field set): it fails closed by denying everything [SEMANTICS 4.1].
+	DenyAll bool
+	// MatchNothing marks an Allow rule with such a peer: it fails closed by
+	// matching nothing.
+	MatchNothing bool
+}
+
+// ActionKind is the verdict of a rule of a cluster-wide policy.
+type ActionKind = Action
+
+// AdminPeer is one peer of a cluster-wide policy rule; exactly one field
+// is set.
+type AdminPeer struct {
+	Namespaces  *selector.Selector
+	Pods        *NamespacedPods
+	Nodes       *selector.Selector
+	Networks    []netip.Prefix
+	DomainNames []string
+}
+
+// AdminPolicies holds the cluster-wide policies, sorted by tier, priority
+// and name.
+type AdminPolicies struct {
+	Policies []*AdminPolicy
+}
+
+func (a *AdminPolicies) add(o any) bool {
+	p, ok := o.(*AdminPolicy)
+	if ok {
+		a.Policies = append(a.Policies, p)
+	}
+	return ok
+}
+
+func (a *AdminPolicies) sort() {
+	sort.SliceStable(a.Policies, func(i, j int) bool {
+		x, y := a.Policies[i], a.Policies[j]
+		if x.Tier != y.Tier {
+			return x.Tier < y.Tier
+		}
+		if x.Priority != y.Priority {
+			return x.Priority < y.Priority
+		}
+		if x.Name != y.Name {
+			return x.Name < y.Name
+		}
+		return x.Kind < y.Kind
+	})
+}
+
+// adminCtx validates and converts the parts of the three APIs.
+type adminCtx struct {
+	*decodeCtx
+}
+
+func (c adminCtx) sel(path string, ls *metav1.LabelSelector) (*selector.Selector, bool) {
+	if ls == nil {
+		return nil, true
+	}
+	s, err := selector.FromLabelSelector(ls)
+	if err != nil {
+		c.errorf(path, "invalid label selector: %v", err)
+		return nil, false
+	}
+	return &s, true
+}
+
+func (c adminCtx) pods(path string, p *anpv1alpha1.NamespacedPod) (*NamespacedPods, bool) {
+	ns, ok1 := c.sel(path+".namespaceSelector", &p.NamespaceSelector)
+	pod, ok2 := c.sel(path+".podSelector", &p.PodSelector)
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	return &NamespacedPods{NamespaceSelector: *ns, PodSelector: *pod}, true
+}
+
+func (c adminCtx) subject(path string, s anpv1alpha1.AdminNetworkPolicySubject) (AdminSubject, bool) {
+	var out AdminSubject
+	n := 0
+	ok := true
+	if s.Namespaces != nil {
+		n++
+		out.Namespaces, ok = c.sel(path+".namespaces", s.Namespaces)
+	}
+	if s.Pods != nil {
+		n++
+		var ok2 bool
+		out.Pods, ok2 = c.pods(path+".pods", s.Pods)
+		ok = ok && ok2
+	}
+	if n != 1 {
+		c.errorf(path, "exactly one of namespaces or pods must be set, got %d; the policy is left out", n)
+		return out, false
+	}
+	return out, ok
+}
+
+// peer converts one peer; fields are the ones the API allows in this
+// position.
+func (c adminCtx) peer(path string, ns *metav1.LabelSelector, pods *anpv1alpha1.NamespacedPod, nodes *metav1.LabelSelector, networks []string, domains []string) (AdminPeer, bool) {
+	var p AdminPeer
+	n := 0
+	ok := true
+	if ns != nil {
+		n++
+		p.Namespaces, ok = c.sel(path+".namespaces", ns)
+	}
+	if pods != nil {
+		n++
+		var ok2 bool
+		p.Pods, ok2 = c.pods(path+".pods", pods)
+		ok = ok && ok2
+	}
+	if nodes != nil {
+		n++
+		var ok2 bool
+		p.Nodes, ok2 = c.sel(path+".nodes", nodes)
+		ok = ok && ok2
+	}
+	if networks != nil {
+		n++
+		if len(networks) == 0 {
+			c.errorf(path+".networks", "networks must list at least one CIDR")
+			ok = false
+		}
+		for i, s := range networks {
+			pfx, masked, err := ParseCIDR(s)
+			if err != nil {
+				c.errorf(fmt.Sprintf("%s.networks[%d]", path, i), "%v", err)
+				ok = false
+				continue
+			}
+			if masked {
+				c.warnf(fmt.Sprintf("%s.networks[%d]", path, i), "CIDR %q is read as %s", s, pfx)
+			}
+			p.Networks = append(p.Networks, pfx)
+		}
+	}
+	if domains != nil {
+		n++
+		if len(domains) == 0 {
+			c.errorf(path+".domainNames", "domainNames must list at least one name")
+			ok = false
+		}
+		p.DomainNames = domains
+	}
+	if n != 1 {
+		c.errorf(path, "a peer must set exactly one field, got %d", n)
+		return p, false
+	}
+	return p, ok
+}
+
+// ports converts ANP ports (v1alpha1): portNumber, portRange (protocol
+// defaults to TCP) or namedPort. nil means every port.
+func (c adminCtx) ports(path string, ports *[]anpv1alpha1.AdminNetworkPolicyPort) ([]PortMatch, bool) {
+	if ports == nil {
+		return nil, true
+	}
+	if len(*ports) == 0 {
+		c.errorf(path, "ports must list at least one port when set")
+		return nil, false
+	}
+	ok := true
+	out := []PortMatch{}
+	for i, p := range *ports {
+		pat := fmt.Sprintf("%s[%d]", path, i)
+		n := 0
+		if p.PortNumber != nil {
+			n++
+			proto, good := c.protocol(pat+".portNumber.protocol", string(p.PortNumber.Protocol))
+			if good && c.portNumber(pat+".portNumber.port", p.PortNumber.Port) {
+				out = append(out, PortMatch{Protocol: proto, Lo: uint16(p.PortNumber.Port), Hi: uint16(p.PortNumber.Port)})
+			} else {
+				ok = false
+			}
+		}
+		if p.PortRange != nil {
+			n++
+			proto, good := c.protocol(pat+".portRange.protocol", string(p.PortRange.Protocol))
+			good = c.portNumber(pat+".portRange.start", p.PortRange.Start) && good
+			good = c.portNumber(pat+".portRange.end", p.PortRange.End) && good
+			if good && p.PortRange.End < p.PortRange.Start {
+				c.errorf(pat+".portRange", "end %d must not be less than start %d", p.PortRange.End, p.PortRange.Start)
+				good = false
+			}
+			if good {
+				out = append(out, PortMatch{Protocol: proto, Lo: uint16(p.PortRange.Start), Hi: uint16(p.PortRange.End)})
+			} else {
+				ok = false
+			}
+		}
+		if p.NamedPort != nil {
+			n++
+			if errs := validation.IsValidPortName(*p.NamedPort); len(errs) > 0 {
+				c.errorf(pat+".namedPort", "invalid named port %q: %s", *p.NamedPort, errs[0])
+				ok = false
+			} else {
+				out = append(out, PortMatch{Name: *p.NamedPort})
+			}
+		}
+		if n != 1 {
+			c.errorf(pat, "exactly one of portNumber, portRange or namedPort must be set, got %d", n)
+			ok = false
+		}
+	}
+	return out, ok
+}
+
+// protocol reads a protocol that defaults to TCP when absent [SEMANTICS
+// 4.4].
+func (c adminCtx) protocol(path, s string) (Protocol, bool) {
+	if s == "" {
+		return TCP, true
+	}
+	p, err := ParseKubeProtocol(s)
+	if err != nil {
+		c.errorf(path, "%v", err)
+		return 0, false
+	}
+	return p, true
+}
+
+func (c adminCtx) portNumber(path string, n int32) bool {
+	if n < 1 || n > 65535 {
+		c.errorf(path, "invalid port %d: expected 1-65535", n)
+		return false
+	}
+	return true
+}
+
+// rule finishes a converted rule: a rule with an invalid peer fails
+// closed [SEMANTICS 4.1; C-CNP]: Allow matches nothing, Deny and Pass deny
+// everything.
+func finishAdminRule(r AdminRule, peersOK bool) AdminRule {
+	if peersOK {
+		return r
+	}
+	if r.Action == ActionAllow {
+		r.MatchNothing = true
+	} else {
+		r.DenyAll = true
+	}
+	return r
+}
+
+func (c adminCtx) action(path, s string, allowed ...string) (Action, bool) {
+	for _, a := range allowed {
+		if s != a {
+			continue
+		}
+		switch s {
+		case "Allow", "Accept":
+			return ActionAllow, true
+		case "Deny":
+			return ActionDeny, true
+		case "Pass":
+			return ActionPass, true
+		}
+	}
+	c.errorf(path, "unsupported action %q: expected %s", s, joinOr(allowed))
+	return ActionDeny, false
+}
+
+func joinOr(xs []string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	}
+	s := xs[0]
+	for _, x := range xs[1 : len(xs)-1] {
+		s += ", " + x
+	}
+	return s + " or " + xs[len(xs)-1]
+}
+
+func cidrStrings(cs []anpv1alpha1.CIDR) []string {
+	if cs == nil {
+		return nil
+	}
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = string(c)
+	}
+	return out
+}
+
+func domainStrings[T ~string](ds []T) []string {
+	if ds == nil {
+		return nil
+	}
+	out := make([]string, len(ds))
+	for i, d := range ds {
+		out[i] = string(d)
+	}
+	return out
+}
+
+func (l *Loader) addANP(c *decodeCtx, j []byte) {
+	var obj anpv1alpha1.AdminNetworkPolicy
+	if !c.decode(j, &obj) || !c.meta(&obj.ObjectMeta, false) {
+		return
+	}
+	ac := adminCtx{c}
+	p := &AdminPolicy{ObjectRef: c.ref(), Tier: TierAdmin, Priority: obj.Spec.Priority, Object: &obj}
+	if obj.Spec.Priority < 0 || obj.Spec.Priority > 1000 {
+		c.errorf("spec.priority", "priority %d out of range: expected 0-1000", obj.Spec.Priority)
+	}
+	var ok bool
+	if p.Subject, ok = ac.subject("spec.subject", obj.Spec.Subject); !ok {
+		return
+	}
+	for i, r := range obj.Spec.Ingress {
+		at := fmt.Sprintf("spec.ingress[%d]", i)
+		act, okA := ac.action(at+".action", string(r.Action), "Allow", "Deny", "Pass")
+		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
+		peersOK := okA && ac.peerCount(at+".from", len(r.From))
+		for k, pe := range r.From {
+			peer, good := ac.peer(fmt.Sprintf("%s.from[%d]", at, k), pe.Namespaces, pe.Pods, nil, nil, nil)
+			peersOK = peersOK && good
+			rule.Peers = append(rule.Peers, peer)
+		}
+		var good bool
+		rule.Ports, good = ac.ports(at+".ports", r.Ports)
+		if !good {
+			peersOK = false
+		}
+		p.Ingress = append(p.Ingress, finishAdminRule(rule, peersOK))
+	}
+	for i, r := range obj.Spec.Egress {
+		at := fmt.Sprintf("spec.egress[%d]", i)
+		act, okA := ac.action(at+".action", string(r.Action), "Allow", "Deny", "Pass")
+		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
+		peersOK := okA && ac.peerCount(at+".to", len(r.To))
+		for k, pe := range r.To {
+			pat := fmt.Sprintf("%s.to[%d]", at, k)
+			peer, good := ac.peer(pat, pe.Namespaces, pe.Pods, pe.Nodes, cidrStrings(pe.Networks), domainStrings(pe.DomainNames))
+			if good && len(peer.DomainNames) > 0 && act != ActionAllow {
+				c.errorf(pat+".domainNames", "domainNames peers are only allowed in Allow rules")
+				good = false
+			}
+			peersOK = peersOK && good
+			rule.Peers = append(rule.Peers, peer)
+		}
+		var good bool
+		rule.Ports, good = ac.ports(at+".ports", r.Ports)
+		if !good {
+			peersOK = false
+		}
+		p.Egress = append(p.Egress, finishAdminRule(rule, peersOK))
+	}
+	l.store(&loaded{ref: p.ObjectRef, obj: p, doc: c.doc, at: c.at}, p.Key())
+}
+
+func (c adminCtx) peerCount(path string, n int) bool {
+	if n == 0 {
+		c.errorf(path, "a rule must list at least one peer")
+		return false
+	}
+	return true
+}
+
+func (l *Loader) addBANP(c *decodeCtx, j []byte) {
+	var obj anpv1alpha1.BaselineAdminNetworkPolicy
+	if !c.decode(j, &obj) || !c.meta(&obj.ObjectMeta, false) {
+		return
+	}
+	if obj.Name != "default" {
+		c.errorf("metadata.name", "a BaselineAdminNetworkPolicy must be named \"default\", got %q; the policy is left out", obj.Name)
+		return
+	}
+	ac := adminCtx{c}
+	p := &AdminPolicy{ObjectRef: c.ref(), Tier: TierBaseline, Priority: 1000, Object: &obj}
+	var ok bool
+	if p.Subject, ok = ac.subject("spec.subject", obj.Spec.Subject); !ok {
+		return
+	}
+	for i, r := range obj.Spec.Ingress {
+		at := fmt.Sprintf("spec.ingress[%d]", i)
+		act, okA := ac.action(at+".action", string(r.Action), "Allow", "Deny")
+		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
+		peersOK := okA && ac.peerCount(at+".from", len(r.From))
+		for k, pe := range r.From {
+			peer, good := ac.peer(fmt.Sprintf("%s.from[%d]", at, k), pe.Namespaces, pe.Pods, nil, nil, nil)
+			peersOK = peersOK && good
+			rule.Peers = append(rule.Peers, peer)
+		}
+		var good bool
+		rule.Ports, good = ac.ports(at+".ports", r.Ports)
+		if !good {
+			peersOK = false
+		}
+		p.Ingress = append(p.Ingress, finishAdminRule(rule, peersOK))
+	}
+	for i, r := range obj.Spec.Egress {
+		at := fmt.Sprintf("spec.egress[%d]", i)
+		act, okA := ac.action(at+".action", string(r.Action), "Allow", "Deny")
+		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
+		peersOK := okA && ac.peerCount(at+".to", len(r.To))
+		for k, pe := range r.To {
+			peer, good := ac.peer(fmt.Sprintf("%s.to[%d]", at, k), pe.Namespaces, pe.Pods, pe.Nodes, cidrStrings(pe.Networks), nil)
+			peersOK = peersOK && good
+			rule.Peers = append(rule.Peers, peer)
+		}
+		var good bool
+		rule.Ports, good = ac.ports(at+".ports", r.Ports)
+		if !good {
+			peersOK = false
+		}
+		p.Egress = append(p.Egress, finishAdminRule(rule, peersOK))
+	}
+	l.store(&loaded{ref: p.ObjectRef, obj: p, doc: c.doc, at: c.at}, p.Key())
+}
+
+func (l *Loader) addCNP(c *decodeCtx, j []byte) {
+	var obj cnpv1alpha2.ClusterNetworkPolicy
+	if !c.decode(j, &obj) || !c.meta(&obj.ObjectMeta, false) {
+		return
+	}
+	ac := adminCtx{c}
+	p := &AdminPolicy{ObjectRef: c.ref(), Priority: obj.Spec.Priority, Object: &obj}
+	switch obj.Spec.Tier {
+	case cnpv1alpha2.AdminTier:
+		p.Tier = TierAdmin
+	case cnpv1alpha2.BaselineTier:
+		p.Tier = TierBaseline
+	default:
+		c.errorf("spec.tier", "unsupported tier %q: expected Admin or Baseline; the policy is left out", obj.Spec.Tier)
+		return
+	}
+	if obj.Spec.Priority < 0 || obj.Spec.Priority > 1000 {
+		c.errorf("spec.priority", "priority %d out of range: expected 0-1000", obj.Spec.Priority)
+	}
+	var ok bool
+	sub := anpv1alpha1.AdminNetworkPolicySubject{Namespaces: obj.Spec.Subject.Namespaces}
+	if obj.Spec.Subject.Pods != nil {
+		sub.Pods = &anpv1alpha1.NamespacedPod{NamespaceSelector: obj.Spec.Subject.Pods.NamespaceSelector, PodSelector: obj.Spec.Subject.Pods.PodSelector}
+	}
+	if p.Subject, ok = ac.subject("spec.subject", sub); !ok {
+		return
+	}
+	cnpPods := func(np *cnpv1alpha2.NamespacedPod) *anpv1alpha1.NamespacedPod {
+		if np == nil {
+			return nil
+		}
+		return &anpv1alpha1.NamespacedPod{NamespaceSelector: np.NamespaceSelector, PodSelector: np.PodSelector}
+	}
+	for i, r := range obj.Spec.Ingress {
+		at := fmt.Sprintf("spec.ingress[%d]", i)
+		act, okA := ac.action(at+".action", string(r.Action), "Accept", "Deny", "Pass")
+		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
+		peersOK := okA && ac.peerCount(at+".from", len(r.From))
+		for k, pe := range r.From {
+			peer, good := ac.peer(fmt.Sprintf("%s.from[%d]", at, k), pe.Namespaces, cnpPods(pe.Pods), nil, nil, nil)
+			peersOK = peersOK && good
+			rule.Peers = append(rule.Peers, peer)
+		}
+		var good bool
+		rule.Ports, good = ac.cnpProtocols(at+".protocols", r.Protocols)
+		if !good {
+			peersOK = false
+		}
+		p.Ingress = append(p.Ingress, finishAdminRule(rule, peersOK))
+	}
+	for i, r := range obj.Spec.Egress {
+		at := fmt.Sprintf("spec.egress[%d]", i)
+		act, okA := ac.action(at+".action", string(r.Action), "Accept", "Deny", "Pass")
+		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
+		peersOK := okA && ac.peerCount(at+".to", len(r.To))
+		for k, pe := range r.To {
+			pat := fmt.Sprintf("%s.to[%d]", at, k)
+			nets := make([]string, 0, len(pe.Networks))
+			for _, n := range pe.Networks {
+				nets = append(nets, string(n))
+			}
+			if pe.Networks == nil {
+				nets = nil
+			}
+			peer, good := ac.peer(pat, pe.Namespaces, cnpPods(pe.Pods), pe.Nodes, nets, domainStrings(pe.DomainNames))
+			if good && len(peer.DomainNames) > 0 && act != ActionAllow {
+				c.errorf(pat+".domainNames", "domainNames peers are only allowed in Accept rules")
+				good = false
+			}
+			peersOK = peersOK && good
+			rule.Peers = append(rule.Peers, peer)
+		}
+		var good bool
+		rule.Ports, good = ac.cnpProtocols(at+".protocols", r.Protocols)
+		if !good {
+			peersOK = false
+		}
+		p.Egress = append(p.Egress, finishAdminRule(rule, peersOK))
+	}
+	l.store(&loaded{ref: p.ObjectRef, obj: p, doc: c.doc, at: c.at}, p.Key())
+}
+
+// cnpProtocols converts CNP protocols: each entry one of tcp, udp, sctp
+// (with a destinationPort number or range) or destinationNamedPort. nil
+// means every protocol and port.
+func (c adminCtx) cnpProtocols(path string, ps []cnpv1alpha2.ClusterNetworkPolicyProtocol) ([]PortMatch, bool) {
+	if ps == nil {
+		return nil, true
+	}
+	if len(ps) == 0 {
+		c.errorf(path, "protocols must list at least one entry when set")
+		return nil, false
+	}
+	ok := true
+	out := []PortMatch{}
+	for i, p := range ps {
+		pat := fmt.Sprintf("%s[%d]", path, i)
+		n := 0
+		add := func(proto Protocol, field string, dp *cnpv1alpha2.Port) {
+			n++
+			if dp == nil {
+				c.errorf(pat+"."+field, "%s needs destinationPort (all %s ports is the range 1-65535)", field, proto)
+				ok = false
+				out = append(out, PortMatch{Protocol: proto, Lo: 1, Hi: 65535})
+				return
+			}
+			switch {
+			case dp.Range != nil && dp.Number != 0:
+				c.errorf(pat+"."+field+".destinationPort", "exactly one of number or range must be set")
+				ok = false
+			case dp.Range != nil:
+				r := dp.Range
+				if c.portNumber(pat+"."+field+".destinationPort.range.start", r.Start) &&
+					c.portNumber(pat+"."+field+".destinationPort.range.end", r.End) {
+					if r.End <= r.Start {
+						c.errorf(pat+"."+field+".destinationPort.range", "end %d must be greater than start %d", r.End, r.Start)
+						ok = false
+					}
+					out = append(out, PortMatch{Protocol: proto, Lo: uint16(r.Start), Hi: uint16(max(r.End, r.Start))})
+				} else {
+					ok = false
+				}
+			default:
+				if c.portNumber(pat+"."+field+".destinationPort.number", dp.Number) {
+					out = append(out, PortMatch{Protocol: proto, Lo: uint16(dp.Number), Hi: uint16(dp.Number)})
+				} else {
+					ok = false
+				}
+			}
+		}
+		if p.TCP != nil {
+			add(TCP, "tcp", p.TCP.DestinationPort)
+		}
+		if p.UDP != nil {
+			add(UDP, "udp", p.UDP.DestinationPort)
+		}
+		if p.SCTP != nil {
+			add(SCTP, "sctp", p.SCTP.DestinationPort)
+		}
+		if p.DestinationNamedPort != "" {
+			n++
+			if errs := validation.IsValidPortName(p.DestinationNamedPort); len(errs) > 0 {
+				c.errorf(pat+".destinationNamedPort", "invalid named port %q: %s", p.DestinationNamedPort, errs[0])
+				ok = false
+			} else {
+				out = append(out, PortMatch{Name: p.DestinationNamedPort})
+			}
+		}
+		if n != 1 {
+			c.errorf(pat, "exactly one of tcp, udp, sctp or destinationNamedPort must be set, got %d", n)
+			ok = false
+		}
+	}
+	return out, ok
+}

@@ -26,11 +26,21 @@ func Lower(s *Snapshot, opts LowerOptions) (*Program, Diagnostics) {
 	var diags Diagnostics
 	switch mode {
 	case ModeK8s:
+		// Admin → NetworkPolicy → Baseline → allow [SEMANTICS 5.1].
+		admin := &Tier{Name: "Admin", DefaultAction: ActionPass}
+		baseline := &Tier{Name: "Baseline", DefaultAction: ActionPass}
+		for _, ap := range s.Admin.Policies {
+			t := admin
+			if ap.Tier == TierBaseline {
+				t = baseline
+			}
+			t.Policies = append(t.Policies, lowerAdminPolicy(ap, s, false))
+		}
 		npTier := &Tier{Name: "NetworkPolicy", DefaultAction: ActionDeny}
 		for _, np := range s.NetworkPolicies {
 			npTier.Policies = append(npTier.Policies, lowerKubeNetworkPolicy(np, opts))
 		}
-		p.Tiers = append(p.Tiers, npTier)
+		p.Tiers = append(p.Tiers, admin, npTier, baseline)
 	}
 	return p, diags
 }

@@ -19,14 +19,16 @@ var (
 )
 
 // TestDifferentialKubernetes holds the bitset engine to the reference
-// evaluator on random clusters of Kubernetes NetworkPolicies: every pair of
+// evaluator on random clusters of Kubernetes NetworkPolicies (and, in every
+// other cluster, AdminNetworkPolicies, a BaselineAdminNetworkPolicy and
+// ClusterNetworkPolicies): every pair of
 // entries, every port atom (at both ends of its range), every external atom
 // (at its first, last and a random address).
 func TestDifferentialKubernetes(t *testing.T) {
 	for i := 0; i < *diffClusters; i++ {
 		seed := *diffSeed + uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0x6b38))
-		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6)})
+		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%2 == 1})
 		l := policy.NewLoader(policy.LoadOptions{})
 		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
 		snap, err := l.Snapshot()

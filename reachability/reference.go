@@ -22,6 +22,9 @@ type Evaluator struct {
 	opts Options
 	mode policy.Mode
 	nps  map[string][]*policy.NetworkPolicy // by namespace
+	// conditional is true when some rule can match only under a condition
+	// that cannot be checked offline.
+	conditional bool
 	// sels holds every Kubernetes label selector of the policies, converted
 	// once (conversion is slow; matching stays per flow).
 	sels map[*metav1.LabelSelector]selector.Selector
@@ -31,6 +34,15 @@ type Evaluator struct {
 func NewEvaluator(s *policy.Snapshot, opts Options) *Evaluator {
 	ev := &Evaluator{snap: s, opts: opts, mode: opts.Mode.Resolve(s), nps: map[string][]*policy.NetworkPolicy{},
 		sels: map[*metav1.LabelSelector]selector.Selector{}}
+	for _, ap := range s.Admin.Policies {
+		for _, r := range ap.Egress {
+			for _, p := range r.Peers {
+				if len(p.DomainNames) > 0 {
+					ev.conditional = true
+				}
+			}
+		}
+	}
 	for _, np := range s.NetworkPolicies {
 		ev.nps[np.Namespace] = append(ev.nps[np.Namespace], np)
 		ev.addSelector(&np.Spec.PodSelector)
@@ -88,14 +100,30 @@ func (ev *Evaluator) Evaluate(f Flow) (Verdict, *Trace) {
 		return Allow, t
 	}
 	fam := family(f.Src, f.Dst)
-	t.Egress = ev.side(policy.Egress, f.Src, f.Dst, f, fam)
-	t.Ingress = ev.side(policy.Ingress, f.Dst, f.Src, f, fam)
+	t.Egress = ev.side(policy.Egress, f.Src, f.Dst, f, fam, true)
+	t.Ingress = ev.side(policy.Ingress, f.Dst, f.Src, f, fam, true)
 	t.Verdict = combine(t.Egress.Verdict, t.Ingress.Verdict)
+	if t.Verdict != Deny && ev.conditional {
+		// Rules that match only under a condition we cannot check are all
+		// Allow rules, so the verdict is monotone in every condition: it is
+		// certain when it is the same with every condition false.
+		eg := ev.side(policy.Egress, f.Src, f.Dst, f, fam, false)
+		in := ev.side(policy.Ingress, f.Dst, f.Src, f, fam, false)
+		if combine(eg.Verdict, in.Verdict) != t.Verdict {
+			t.Verdict = Conditional
+			if eg.Verdict != t.Egress.Verdict {
+				t.Egress.Verdict = Conditional
+			}
+			if in.Verdict != t.Ingress.Verdict {
+				t.Ingress.Verdict = Conditional
+			}
+		}
+	}
 	return t.Verdict, t
 }
 
 // side evaluates direction d at subj, with remote the other end.
-func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam int) SideTrace {
+func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) SideTrace {
 	st := SideTrace{Direction: d, Subject: subj.String(), Verdict: Allow, Decision: NotPoliced}
 	switch {
 	case subj.Endpoint == nil:
@@ -116,7 +144,7 @@ func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam i
 	}
 	switch ev.mode {
 	case policy.ModeK8s:
-		ev.kubeSide(&st, d, subj, remote, f, fam)
+		ev.kubeSide(&st, d, subj, remote, f, fam, cond)
 	default:
 		panic(fmt.Sprintf("reachability: mode %v not implemented in the reference evaluator", ev.mode))
 	}
@@ -142,19 +170,52 @@ func (ev *Evaluator) onOwnNode(from Entity, pod *policy.Endpoint) bool {
 	return false
 }
 
-// kubeSide is the Kubernetes-mode pipeline for one direction:
-// NetworkPolicy isolation and the union of the rules of the policies that
-// select the endpoint [SEMANTICS 2.1].
-func (ev *Evaluator) kubeSide(st *SideTrace, d policy.Direction, subj, remote Entity, f Flow, fam int) {
-	stage := ev.kubeStage(d, subj, remote, f, fam)
-	st.Stages = append(st.Stages, stage.StageTrace)
-	switch {
-	case !stage.Applied:
-		st.Verdict, st.Decision = Allow, NotSelected
-	case stage.decider != nil:
-		st.Verdict, st.Decision, st.Decider = Allow, ByRule, stage.decider
-	default:
-		st.Verdict, st.Decision = Deny, Isolated
+// kubeSide is the Kubernetes-mode pipeline for one direction: Admin
+// (AdminNetworkPolicy, ClusterNetworkPolicy Admin) → NetworkPolicy
+// isolation and the union of its rules → Baseline
+// (BaselineAdminNetworkPolicy, ClusterNetworkPolicy Baseline) → allow
+// [SEMANTICS 5.1, 5.2].
+func (ev *Evaluator) kubeSide(st *SideTrace, d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) {
+	out, stage, decider := ev.adminStage(policy.TierAdmin, d, subj, remote, f, fam, cond)
+	if len(stage.Policies) > 0 {
+		st.Stages = append(st.Stages, stage)
+	}
+	switch out {
+	case adminAllow, adminDeny:
+		st.Verdict, st.Decision, st.Decider = Allow, ByRule, decider
+		if out == adminDeny {
+			st.Verdict = Deny
+		}
+		return
+	}
+	np := ev.kubeStage(d, subj, remote, f, fam)
+	st.Stages = append(st.Stages, np.StageTrace)
+	if np.Applied {
+		if np.decider != nil {
+			st.Verdict, st.Decision, st.Decider = Allow, ByRule, np.decider
+		} else {
+			st.Verdict, st.Decision = Deny, Isolated
+		}
+		return
+	}
+	out, stage, decider = ev.adminStage(policy.TierBaseline, d, subj, remote, f, fam, cond)
+	if len(stage.Policies) > 0 {
+		st.Stages = append(st.Stages, stage)
+	}
+	switch out {
+	case adminAllow, adminDeny:
+		st.Verdict, st.Decision, st.Decider = Allow, ByRule, decider
+		if out == adminDeny {
+			st.Verdict = Deny
+		}
+		return
+	case adminPass:
+		st.Verdict, st.Decision, st.Decider = Allow, DefaultAllow, decider
+		return
+	}
+	st.Verdict, st.Decision = Allow, NotSelected
+	if len(ev.snap.Admin.Policies) > 0 && out == adminNoMatch {
+		st.Decision = DefaultAllow
 	}
 }
 

@@ -17,6 +17,9 @@ import (
 // Config sizes a random cluster. The zero value gives small defaults.
 type Config struct {
 	Namespaces, Pods, Policies int
+	// Admin adds AdminNetworkPolicies, a BaselineAdminNetworkPolicy,
+	// ClusterNetworkPolicies and Nodes.
+	Admin bool
 }
 
 func (c Config) withDefaults() Config {
@@ -63,6 +66,9 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 	}
 	for i := 0; i < cfg.Policies; i++ {
 		g.docs = append(g.docs, g.networkPolicy(i))
+	}
+	if cfg.Admin {
+		g.adminPolicies()
 	}
 	var b strings.Builder
 	for _, d := range g.docs {
