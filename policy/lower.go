@@ -16,6 +16,8 @@ type LowerOptions struct {
 	// IPBlockIgnoresPodIPs makes Kubernetes ipBlock peers skip pods on
 	// the pod network [SEMANTICS 2.6].
 	IPBlockIgnoresPodIPs bool
+	// CalicoVersion selects the objects Calico understands (calico mode).
+	CalicoVersion CalicoVersion
 }
 
 // Lower turns the snapshot's policies into the [Program] of the mode.
@@ -41,6 +43,11 @@ func Lower(s *Snapshot, opts LowerOptions) (*Program, Diagnostics) {
 			npTier.Policies = append(npTier.Policies, lowerKubeNetworkPolicy(np, opts))
 		}
 		p.Tiers = append(p.Tiers, admin, npTier, baseline)
+		if s.Calico.Present() {
+			diags = append(diags, Diagnostic{Severity: Warning, Msg: "k8s mode: projectcalico.org/v3 objects are ignored (use --mode calico to evaluate them)"})
+		}
+	case ModeCalico:
+		diags = append(diags, lowerCalico(s, opts, p)...)
 	}
 	return p, diags
 }

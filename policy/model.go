@@ -10,17 +10,33 @@ import (
 
 // ObjectRef identifies one input object and where it was read.
 type ObjectRef struct {
+	// Group is the API group when the kind alone is ambiguous:
+	// "projectcalico.org" for Calico objects, "" otherwise.
+	Group     string
 	Kind      string
 	Namespace string // empty for cluster-scoped objects
 	Name      string
 	Source    Location
 }
 
-// String returns "Kind ns/name" (or "Kind name" when cluster-scoped).
-func (r ObjectRef) String() string { return r.Kind + " " + objectName(r.Namespace, r.Name) }
+// String returns "Kind ns/name" (or "Kind name" when cluster-scoped);
+// Calico kinds read "Calico Kind ns/name".
+func (r ObjectRef) String() string {
+	if r.Group == CalicoGroup {
+		return "Calico " + r.Kind + " " + objectName(r.Namespace, r.Name)
+	}
+	return r.Kind + " " + objectName(r.Namespace, r.Name)
+}
 
-// Key returns "Kind/ns/name", unique per object within a snapshot.
-func (r ObjectRef) Key() string { return r.Kind + "/" + r.Namespace + "/" + r.Name }
+// Key returns "Kind/ns/name" ("Kind.group/ns/name" with a group), unique
+// per object within a snapshot.
+func (r ObjectRef) Key() string {
+	k := r.Kind
+	if r.Group != "" {
+		k += "." + r.Group
+	}
+	return k + "/" + r.Namespace + "/" + r.Name
+}
 
 // Namespace is a Kubernetes namespace with its labels.
 type Namespace struct {
@@ -237,4 +253,14 @@ func refLess(a, b *ObjectRef) bool {
 		return a.Name < b.Name
 	}
 	return a.Kind < b.Kind
+}
+
+// Service returns the service ns/name, or nil.
+func (s *Snapshot) Service(ns, name string) *Service {
+	for _, svc := range s.Services {
+		if svc.Namespace == ns && svc.Name == name {
+			return svc
+		}
+	}
+	return nil
 }

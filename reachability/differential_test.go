@@ -118,3 +118,28 @@ func randomAddr(r *rand.Rand, a reachability.ExternalAtom) netip.Addr {
 }
 
 func parseAddr(s string) (netip.Addr, error) { return netip.ParseAddr(s) }
+
+// TestDifferentialCalico does the same on random clusters in calico mode:
+// tiers with random orders and default actions, Calico policies with every
+// action and rule field, network sets, dual-stack pods, Kubernetes
+// NetworkPolicies in the default tier, cluster-wide policies, every Calico
+// version profile and staged view.
+func TestDifferentialCalico(t *testing.T) {
+	versions := []policy.CalicoVersion{policy.Calico332, policy.CalicoPre329, policy.Calico329, policy.Calico330}
+	views := []policy.StagedView{policy.StagedEnforced, policy.StagedPending, policy.StagedPromote}
+	for i := 0; i < *diffClusters; i++ {
+		seed := *diffSeed + uint64(i)
+		r := rand.New(rand.NewPCG(seed, 0xca11c0))
+		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(7), Policies: r.IntN(6), Admin: i%3 == 0, Calico: true})
+		l := policy.NewLoader(policy.LoadOptions{})
+		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
+		snap, err := l.Snapshot()
+		if err != nil {
+			t.Fatalf("seed %d: load: %v\n%s", seed, err, data)
+		}
+		opts := reachability.Options{Mode: policy.ModeCalico, CalicoVersion: versions[r.IntN(len(versions))], Staged: views[r.IntN(len(views))]}
+		if msg := disagreement(snap, opts, r); msg != "" {
+			t.Fatalf("seed %d (rerun with -run Calico -diff.seed=%d -diff.clusters=1), %s: %s\n--- cluster ---\n%s", seed, seed, opts.Describe(policy.ModeCalico), msg, data)
+		}
+	}
+}

@@ -71,7 +71,9 @@ func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, er
 	var st Stats
 	t0 := time.Now()
 	mode := opts.Mode.Resolve(s)
-	prog, diags := policy.Lower(s, policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs})
+	s, diags := s.WithStagedView(opts.Staged)
+	prog, lowerDiags := policy.Lower(s, policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion})
+	diags = append(diags, lowerDiags...)
 	st.Lower = time.Since(t0)
 
 	t0 = time.Now()

@@ -23,6 +23,12 @@ type Options struct {
 	// says. The default (false) applies the pod's egress policy, as
 	// Calico does [SEMANTICS 2.9].
 	OwnNodeEgressUnpoliced bool
+	// CalicoVersion selects the objects a Calico cluster understands (calico
+	// mode); the zero value is 3.32 and later.
+	CalicoVersion policy.CalicoVersion
+	// Staged says how Calico staged policies take part; the zero value
+	// ignores them (what the cluster enforces).
+	Staged policy.StagedView
 	// Workers bounds the parallelism of Compute; 0 means GOMAXPROCS.
 	Workers int
 }
@@ -30,13 +36,16 @@ type Options struct {
 // Describe returns the options as "key=value" pairs, for echoing with
 // every result. mode is the resolved mode.
 func (o Options) Describe(mode policy.Mode) string {
-	parts := []string{
-		"mode=" + mode.String(),
+	parts := []string{"mode=" + mode.String()}
+	if mode == policy.ModeCalico {
+		parts = append(parts, "calicoVersion="+o.CalicoVersion.String())
+	}
+	parts = append(parts, "staged="+o.Staged.String(),
 		fmt.Sprintf("ipBlockMatchesPodIPs=%t", !o.IPBlockIgnoresPodIPs),
 		fmt.Sprintf("ownNodeEgressPoliced=%t", !o.OwnNodeEgressUnpoliced),
 		"ownNodeIngress=allowed",
 		"hostNetworkPods=node",
 		"self=allowed",
-	}
+	)
 	return strings.Join(parts, " ")
 }

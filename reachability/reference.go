@@ -21,6 +21,7 @@ type Evaluator struct {
 	snap *policy.Snapshot
 	opts Options
 	mode policy.Mode
+	plan []*policy.PlanTier // calico mode
 	nps  map[string][]*policy.NetworkPolicy // by namespace
 	// conditional is true when some rule can match only under a condition
 	// that cannot be checked offline.
@@ -32,8 +33,22 @@ type Evaluator struct {
 
 // NewEvaluator prepares a reference evaluator for the snapshot.
 func NewEvaluator(s *policy.Snapshot, opts Options) *Evaluator {
-	ev := &Evaluator{snap: s, opts: opts, mode: opts.Mode.Resolve(s), nps: map[string][]*policy.NetworkPolicy{},
+	mode := opts.Mode.Resolve(s)
+	s, _ = s.WithStagedView(opts.Staged)
+	ev := &Evaluator{snap: s, opts: opts, mode: mode, nps: map[string][]*policy.NetworkPolicy{},
 		sels: map[*metav1.LabelSelector]selector.Selector{}}
+	if mode == policy.ModeCalico {
+		ev.plan, _ = s.CalicoPlan(opts.CalicoVersion)
+	}
+	for _, p := range s.Calico.Policies {
+		for _, rs := range [][]policy.CalicoRule{p.Ingress, p.Egress} {
+			for _, r := range rs {
+				if r.HTTP || (r.Action == policy.ActionAllow && (r.Source.Ports != nil || r.Source.NotPorts != nil)) {
+					ev.conditional = true
+				}
+			}
+		}
+	}
 	for _, ap := range s.Admin.Policies {
 		for _, r := range ap.Egress {
 			for _, p := range r.Peers {
@@ -142,11 +157,10 @@ func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam i
 		st.Note = "traffic to the pod's own node is not policed (option OwnNodeEgressUnpoliced)"
 		return st
 	}
-	switch ev.mode {
-	case policy.ModeK8s:
+	if ev.mode == policy.ModeCalico {
+		ev.calicoSide(&st, d, subj, remote, f, fam, cond)
+	} else {
 		ev.kubeSide(&st, d, subj, remote, f, fam, cond)
-	default:
-		panic(fmt.Sprintf("reachability: mode %v not implemented in the reference evaluator", ev.mode))
 	}
 	return st
 }
@@ -235,7 +249,7 @@ func (ev *Evaluator) kubeStage(d policy.Direction, subj, remote Entity, f Flow, 
 		pt := PolicyTrace{Policy: np.ObjectRef}
 		sel := ev.selector(&np.Spec.PodSelector)
 		switch {
-		case !sel.Matches(pod.Labels):
+		case !sel.Matches(ev.podLabels(pod)):
 			pt.NotSelectedBecause = "podSelector does not match the pod"
 		case !np.Applies(d):
 			pt.NotSelectedBecause = fmt.Sprintf("policyTypes %v does not include %s", np.Spec.PolicyTypes, directionType(d))
@@ -374,7 +388,7 @@ func (ev *Evaluator) kubePeer(ns string, p networkingv1.NetworkPolicyPeer, remot
 		return false, ""
 	}
 	if p.PodSelector != nil {
-		if !ev.selector(p.PodSelector).Matches(pod.Labels) {
+		if !ev.selector(p.PodSelector).Matches(ev.podLabels(pod)) {
 			return false, ""
 		}
 	}
@@ -391,11 +405,34 @@ func (ev *Evaluator) ipBlockAddr(remote Entity, fam int) (netip.Addr, bool) {
 	return remote.addr(fam)
 }
 
+// namespaceLabels returns the labels namespace selectors see: the
+// namespace's labels, plus projectcalico.org/name in calico mode.
 func (ev *Evaluator) namespaceLabels(ns string) map[string]string {
-	if n := ev.snap.Namespace(ns); n != nil {
-		return n.Labels
+	n := ev.snap.Namespace(ns)
+	if n == nil {
+		n = &policy.Namespace{ObjectRef: policy.ObjectRef{Name: ns}, Labels: map[string]string{"kubernetes.io/metadata.name": ns}}
 	}
-	return map[string]string{"kubernetes.io/metadata.name": ns}
+	if ev.mode == policy.ModeCalico {
+		return n.CalicoLabels()
+	}
+	return n.Labels
+}
+
+// podLabels returns the labels pod selectors see: the pod's labels, plus
+// Calico's implicit labels in calico mode.
+func (ev *Evaluator) podLabels(e *policy.Endpoint) map[string]string {
+	if ev.mode == policy.ModeCalico {
+		return e.CalicoLabels()
+	}
+	return e.Labels
+}
+
+// saLabels returns the labels service-account selectors see.
+func (ev *Evaluator) saLabels(e *policy.Endpoint) map[string]string {
+	if ev.mode == policy.ModeCalico {
+		return ev.snap.CalicoServiceAccountLabels(e.Namespace, e.ServiceAccount)
+	}
+	return ev.snap.ServiceAccountLabels(e.Namespace, e.ServiceAccount)
 }
 
 // kubePortMatches matches one NetworkPolicyPort (its protocol already

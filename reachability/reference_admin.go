@@ -84,7 +84,7 @@ func (ev *Evaluator) adminSubject(s policy.AdminSubject, pod *policy.Endpoint) b
 	if s.Namespaces != nil {
 		return s.Namespaces.Matches(nsl)
 	}
-	return s.Pods.NamespaceSelector.Matches(nsl) && s.Pods.PodSelector.Matches(pod.Labels)
+	return s.Pods.NamespaceSelector.Matches(nsl) && s.Pods.PodSelector.Matches(ev.podLabels(pod))
 }
 
 // adminRule matches one rule: some peer matches the remote end and some
@@ -111,7 +111,7 @@ func (ev *Evaluator) adminRule(p *policy.AdminPolicy, r policy.AdminRule, i int,
 			}
 			continue
 		}
-		if ev.adminPeer(peer, remote, fam) {
+		if ev.adminPeer(p, peer, remote, fam) {
 			matched = true
 			break
 		}
@@ -147,15 +147,21 @@ func (ev *Evaluator) adminRule(p *policy.AdminPolicy, r policy.AdminRule, i int,
 	return rt
 }
 
-// adminPeer matches one peer against the remote entity.
-func (ev *Evaluator) adminPeer(peer policy.AdminPeer, remote Entity, fam int) bool {
+// adminPeer matches one peer against the remote entity. In calico mode a
+// ClusterNetworkPolicy namespaces peer also matches the addresses of the
+// NetworkSets in those namespaces, as Calico converts it [SEMANTICS 4.4].
+func (ev *Evaluator) adminPeer(p *policy.AdminPolicy, peer policy.AdminPeer, remote Entity, fam int) bool {
 	switch {
 	case peer.Namespaces != nil:
-		return remote.isPodNetwork() && peer.Namespaces.Matches(ev.namespaceLabels(remote.Endpoint.Namespace))
+		if remote.isPodNetwork() && peer.Namespaces.Matches(ev.namespaceLabels(remote.Endpoint.Namespace)) {
+			return true
+		}
+		return ev.mode == policy.ModeCalico && p.Kind == "ClusterNetworkPolicy" &&
+			ev.knownEntityMatches(remote, fam, &policy.Identity{Kinds: policy.KindNetworkSet, NamespaceSelector: peer.Namespaces})
 	case peer.Pods != nil:
 		return remote.isPodNetwork() &&
 			peer.Pods.NamespaceSelector.Matches(ev.namespaceLabels(remote.Endpoint.Namespace)) &&
-			peer.Pods.PodSelector.Matches(remote.Endpoint.Labels)
+			peer.Pods.PodSelector.Matches(ev.podLabels(remote.Endpoint))
 	case peer.Networks != nil:
 		ip, ok := remote.addr(fam)
 		if !ok {

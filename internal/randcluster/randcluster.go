@@ -20,6 +20,10 @@ type Config struct {
 	// Admin adds AdminNetworkPolicies, a BaselineAdminNetworkPolicy,
 	// ClusterNetworkPolicies and Nodes.
 	Admin bool
+	// Calico adds Calico tiers, (Global)NetworkPolicies (staged ones too),
+	// (Global)NetworkSets, service accounts, a service and IPv6 pod
+	// addresses.
+	Calico bool
 }
 
 func (c Config) withDefaults() Config {
@@ -37,6 +41,7 @@ func (c Config) withDefaults() Config {
 
 // gen carries the random source and the names generated so far.
 type gen struct {
+	ipv6       bool
 	r          *rand.Rand
 	namespaces []string
 	docs       []any
@@ -61,6 +66,7 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 			"metadata": map[string]any{"name": name, "labels": g.labels(0, 2)},
 		})
 	}
+	g.ipv6 = cfg.Calico
 	for i := 0; i < cfg.Pods; i++ {
 		g.docs = append(g.docs, g.pod(i))
 	}
@@ -69,6 +75,9 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 	}
 	if cfg.Admin {
 		g.adminPolicies()
+	}
+	if cfg.Calico {
+		g.calicoObjects(cfg.Policies)
 	}
 	var b strings.Builder
 	for _, d := range g.docs {
@@ -117,6 +126,9 @@ func (g *gen) pod(i int) map[string]any {
 		containers = []any{map[string]any{"name": "c", "image": "x"}}
 	}
 	spec := map[string]any{"containers": containers, "nodeName": g.pick([]string{"n1", "n2"})}
+	if g.ipv6 && g.chance(0.3) {
+		spec["serviceAccountName"] = "sa1"
+	}
 	if g.chance(0.1) {
 		spec["hostNetwork"] = true
 	}
@@ -126,8 +138,19 @@ func (g *gen) pod(i int) map[string]any {
 		if g.chance(0.3) {
 			ip = "10.1.1." + fmt.Sprint(1+g.r.IntN(254))
 		}
+		ips := []any{map[string]any{"ip": ip}}
+		if g.ipv6 && g.chance(0.3) {
+			v6 := map[string]any{"ip": fmt.Sprintf("fd00::%x", 1+g.r.IntN(3))}
+			switch g.r.IntN(2) {
+			case 0:
+				ips = append(ips, v6) // dual stack
+			default:
+				ips = []any{v6} // IPv6 only
+				ip = v6["ip"].(string)
+			}
+		}
 		status["podIP"] = ip
-		status["podIPs"] = []any{map[string]any{"ip": ip}}
+		status["podIPs"] = ips
 	}
 	return map[string]any{
 		"apiVersion": "v1", "kind": "Pod",

@@ -36,9 +36,9 @@ func TestSelectorParseErrors(t *testing.T) {
 		}},
 	}}
 	want := []FieldError{
-		{"spec.selector", `selector: parse "app == \"web": unterminated`},
-		{"spec.ingress[0].source.namespaceSelector", `selector: parse "global(": unterminated`},
-		{"spec.ingress[0].source.serviceAccounts.selector", `selector: parse "app == \"web": unterminated`},
+		{Path: "spec.selector", Msg: `selector: parse "app == \"web": unterminated`},
+		{Path: "spec.ingress[0].source.namespaceSelector", Msg: `selector: parse "global(": unterminated`},
+		{Path: "spec.ingress[0].source.serviceAccounts.selector", Msg: `selector: parse "app == \"web": unterminated`},
 	}
 	if d := cmp.Diff(want, np.Validate()); d != "" {
 		t.Errorf("Validate() (-want +got):\n%s", d)

@@ -19,6 +19,10 @@ import (
 type FieldError struct {
 	Path string
 	Msg  string
+	// Warning marks a problem Calico's API rejects but its dataplane
+	// would handle, which netreach reports without failing (a protocol
+	// name in the wrong case).
+	Warning bool
 }
 
 // Error returns "path: msg".
@@ -196,7 +200,8 @@ func (l *errs) protocol(path string, p *Protocol) {
 	// Calico's validator matches names with ^(TCP|UDP|ICMP|ICMPv6|SCTP|UDPLite)$
 	// and its CEL rules compare with 'TCP', 'ICMP', ... exactly.
 	if want, named := p.canonical(); named && want != p.name {
-		l.addf(path, "protocol name %q must be written %q: Calico matches protocol names case-sensitively", p.name, want)
+		*l = append(*l, FieldError{Path: path, Warning: true,
+			Msg: fmt.Sprintf("protocol name %q must be written %q: Calico's API rejects other spellings (Felix would match it regardless of case)", p.name, want)})
 	}
 }
 

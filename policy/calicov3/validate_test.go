@@ -54,9 +54,9 @@ func TestRuleValidate(t *testing.T) {
 		// protocol spelling and number
 		{"protocol by number", allow("132"), nil},
 		{"protocol lower case", allow("tcp"), []calicov3.FieldError{
-			fe("protocol", `protocol name "tcp" must be written "TCP": Calico matches protocol names case-sensitively`)}},
+			calicov3.FieldError{Path: "protocol", Warning: true, Msg: `protocol name "tcp" must be written "TCP": Calico's API rejects other spellings (Felix would match it regardless of case)`}}},
 		{"notProtocol mixed case", with(allow(""), func(r *calicov3.Rule) { r.NotProtocol = proto("IcmpV6") }), []calicov3.FieldError{
-			fe("notProtocol", `protocol name "IcmpV6" must be written "ICMPv6": Calico matches protocol names case-sensitively`)}},
+			calicov3.FieldError{Path: "notProtocol", Warning: true, Msg: `protocol name "IcmpV6" must be written "ICMPv6": Calico's API rejects other spellings (Felix would match it regardless of case)`}}},
 		{"zero protocol", with(allow(""), func(r *calicov3.Rule) { r.Protocol = &calicov3.Protocol{} }), []calicov3.FieldError{
 			fe("protocol", "protocol number must be between 1 and 255")}},
 
@@ -429,7 +429,7 @@ func TestObjectValidate(t *testing.T) {
 			fe("spec.ports[1].name", `invalid port name "Ping": must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)`),
 			fe("spec.ports[1].protocol", "protocol ICMP has no ports: must be TCP, UDP or SCTP"),
 			fe("spec.ports[1].port", "must be between 1 and 65535"),
-			fe("spec.ports[2].protocol", `protocol name "udp" must be written "UDP": Calico matches protocol names case-sensitively`),
+			calicov3.FieldError{Path: "spec.ports[2].protocol", Warning: true, Msg: `protocol name "udp" must be written "UDP": Calico's API rejects other spellings (Felix would match it regardless of case)`},
 			fe("spec.ports[3].protocol", "required: must be TCP, UDP or SCTP"),
 			fe("spec.ports[3].port", "must be between 1 and 65535")}},
 	}
