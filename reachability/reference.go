@@ -21,7 +21,7 @@ type Evaluator struct {
 	snap *policy.Snapshot
 	opts Options
 	mode policy.Mode
-	plan []*policy.PlanTier // calico mode
+	plan []*policy.PlanTier                 // calico mode
 	nps  map[string][]*policy.NetworkPolicy // by namespace
 	// conditional is true when some rule can match only under a condition
 	// that cannot be checked offline.
