@@ -3,6 +3,7 @@ package reachability_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -14,12 +15,15 @@ import (
 
 // fixtureRoots are the directories whose fixtures both implementations
 // must reproduce.
-var fixtureRoots = []string{"../testdata/e2e", "../testdata/scenarios"}
+var fixtureRoots = []string{"../testdata/e2e", "../testdata/scenarios", "../testdata/calico", "../testdata/anp"}
 
 // TestFixtures checks every fixture's expected truth tables against the
 // bitset engine and, independently, against the reference evaluator.
 func TestFixtures(t *testing.T) {
 	for _, root := range fixtureRoots {
+		if _, err := os.Stat(root); os.IsNotExist(err) {
+			continue
+		}
 		dirs, err := fixture.Discover(root)
 		if err != nil {
 			t.Fatal(err)
@@ -126,6 +130,18 @@ func fixtureOptions(kv map[string]string) (reachability.Options, error) {
 				return o, err
 			}
 			o.IPBlockIgnoresPodIPs = !b
+		case "calicoVersion":
+			v, err := policy.ParseCalicoVersion(v)
+			if err != nil {
+				return o, err
+			}
+			o.CalicoVersion = v
+		case "staged":
+			v, err := policy.ParseStagedView(v)
+			if err != nil {
+				return o, err
+			}
+			o.Staged = v
 		case "ownNodeEgressPoliced":
 			b, err := strconv.ParseBool(v)
 			if err != nil {

@@ -109,6 +109,8 @@ func newVersionCmd(e *env) *cobra.Command {
 type inputFlags struct {
 	files            []string
 	mode             string
+	calicoVersion    string
+	staged           string
 	strict           bool
 	maxDocBytes      int
 	maxDocs          int
@@ -120,7 +122,9 @@ type inputFlags struct {
 func (f *inputFlags) register(c *cobra.Command) {
 	fl := c.Flags()
 	fl.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive) or - for stdin; repeatable")
-	fl.StringVar(&f.mode, "mode", "auto", "how policy APIs combine: auto, k8s or calico")
+	fl.StringVar(&f.mode, "mode", "auto", "how policy APIs combine: auto (calico when any projectcalico.org/v3 object is present), k8s or calico")
+	fl.StringVar(&f.calicoVersion, "calico-version", "latest", "Calico version profile in calico mode: 3.28 (pre-3.29), 3.29, 3.30, 3.31, 3.32 or latest")
+	fl.StringVar(&f.staged, "staged", "enforced", "Calico staged policies: enforced (ignored), calico-pending (evaluated alongside) or promote (replace their enforced counterparts)")
 	fl.BoolVar(&f.strict, "strict", false, "treat unknown fields as errors")
 	fl.IntVar(&f.maxDocBytes, "max-document-bytes", policy.DefaultMaxDocumentBytes, "largest YAML document accepted")
 	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents accepted over all inputs")
@@ -140,8 +144,18 @@ func (f *inputFlags) load(e *env) (*policy.Snapshot, reachability.Options, error
 	if err != nil {
 		return nil, opts, usageError("--mode: %v", err)
 	}
+	version, err := policy.ParseCalicoVersion(f.calicoVersion)
+	if err != nil {
+		return nil, opts, usageError("--calico-version: %v", err)
+	}
+	staged, err := policy.ParseStagedView(f.staged)
+	if err != nil {
+		return nil, opts, usageError("--staged: %v", err)
+	}
 	opts = reachability.Options{
 		Mode:                   mode,
+		CalicoVersion:          version,
+		Staged:                 staged,
 		IPBlockIgnoresPodIPs:   !f.ipBlockPodIPs,
 		OwnNodeEgressUnpoliced: !f.ownNodeEgressPol,
 	}
