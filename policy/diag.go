@@ -43,11 +43,12 @@ func (s Severity) String() string {
 type Location struct {
 	// File is the path as given on the command line, "-" for standard
 	// input, or "" when unknown.
-	File string
+	File string `json:"file,omitempty"`
 	// Doc is the 1-based index of the YAML document within the file.
-	Doc int
+	Doc int `json:"document,omitempty"`
 	// Line and Col are 1-based; zero when unknown.
-	Line, Col int
+	Line int `json:"line,omitempty"`
+	Col  int `json:"column,omitempty"`
 }
 
 // IsValid reports whether the location names a file.
@@ -101,7 +102,7 @@ func (d Diagnostic) String() string {
 	}
 	if d.Kind != "" {
 		b.WriteString(d.Kind)
-		if d.Name != "" || d.Namespace != "" {
+		if d.Name != "" {
 			b.WriteByte(' ')
 			b.WriteString(objectName(d.Namespace, d.Name))
 		}

@@ -32,6 +32,9 @@ func (m Mode) String() string {
 	return fmt.Sprintf("Mode(%d)", uint8(m))
 }
 
+// MarshalText returns the mode's name.
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
 // ParseMode parses "auto", "k8s" or "calico".
 func ParseMode(s string) (Mode, error) {
 	switch s {

@@ -12,11 +12,11 @@ import (
 type ObjectRef struct {
 	// Group is the API group when the kind alone is ambiguous:
 	// "projectcalico.org" for Calico objects, "" otherwise.
-	Group     string
-	Kind      string
-	Namespace string // empty for cluster-scoped objects
-	Name      string
-	Source    Location
+	Group     string   `json:"group,omitempty"`
+	Kind      string   `json:"kind"`
+	Namespace string   `json:"namespace,omitempty"` // empty for cluster-scoped objects
+	Name      string   `json:"name"`
+	Source    Location `json:"source"`
 }
 
 // String returns "Kind ns/name" (or "Kind name" when cluster-scoped);
@@ -125,6 +125,9 @@ const (
 	Ingress Direction = iota
 	Egress
 )
+
+// MarshalText returns "ingress" or "egress".
+func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
 // String returns "ingress" or "egress".
 func (d Direction) String() string {

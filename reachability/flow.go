@@ -1,6 +1,7 @@
 package reachability
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -35,6 +36,9 @@ func (v Verdict) String() string {
 	}
 	return fmt.Sprintf("Verdict(%d)", uint8(v))
 }
+
+// MarshalText returns "allow", "deny" or "conditional".
+func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
 // combine joins the egress and ingress verdicts of one connection: Deny
 // dominates, then Conditional, then Allow [SEMANTICS 5.2].
@@ -93,6 +97,17 @@ type Flow struct {
 	Src, Dst Entity
 	Protocol policy.Protocol
 	Port     uint16
+}
+
+// MarshalJSON writes the flow with entity names.
+func (f Flow) MarshalJSON() ([]byte, error) {
+	type flowJSON struct {
+		Source      string `json:"source"`
+		Destination string `json:"destination"`
+		Protocol    string `json:"protocol"`
+		Port        int    `json:"port,omitempty"`
+	}
+	return json.Marshal(flowJSON{f.Src.String(), f.Dst.String(), f.Protocol.String(), int(f.Port)})
 }
 
 // String returns "src -> dst port/PROTO".

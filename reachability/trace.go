@@ -57,70 +57,73 @@ func (d Decision) String() string {
 // ingress side at the destination, each with every stage (tier), policy
 // and rule consulted, in evaluation order.
 type Trace struct {
-	Flow    Flow
-	Verdict Verdict
-	Mode    policy.Mode
+	Flow    Flow        `json:"flow"`
+	Verdict Verdict     `json:"verdict"`
+	Mode    policy.Mode `json:"mode"`
 	// Reason is set when the verdict needed no policy at all ("a pod can
 	// always reach itself").
-	Reason  string
-	Egress  SideTrace
-	Ingress SideTrace
+	Reason  string    `json:"reason,omitempty"`
+	Egress  SideTrace `json:"egress"`
+	Ingress SideTrace `json:"ingress"`
 }
 
 // SideTrace is the evaluation of one direction at one endpoint.
 type SideTrace struct {
-	Direction policy.Direction
+	Direction policy.Direction `json:"direction"`
 	// Subject is the endpoint the policies were evaluated for.
-	Subject  string
-	Verdict  Verdict
-	Decision Decision
+	Subject  string   `json:"subject"`
+	Verdict  Verdict  `json:"verdict"`
+	Decision Decision `json:"decision"`
 	// Note adds detail to the decision ("host-network pod: treated as its
 	// node").
-	Note string
+	Note string `json:"note,omitempty"`
 	// Decider is the rule that decided, for Decision ByRule.
-	Decider *RuleTrace
-	Stages  []StageTrace
+	Decider *RuleTrace   `json:"decider,omitempty"`
+	Stages  []StageTrace `json:"stages,omitempty"`
 }
 
 // StageTrace is one stage of the evaluation: a Calico tier, or in
 // Kubernetes mode the Admin, NetworkPolicy and Baseline stages.
 type StageTrace struct {
-	Name string
+	Name string `json:"name"`
 	// Applied is true when at least one policy of the stage selected the
 	// endpoint for this direction.
-	Applied  bool
-	Policies []PolicyTrace
+	Applied  bool          `json:"applied"`
+	Policies []PolicyTrace `json:"policies,omitempty"`
 	// Outcome says how the stage ended: "allow", "deny", "pass", "no
 	// match", "end of tier".
-	Outcome string
+	Outcome string `json:"outcome"`
 }
 
 // PolicyTrace is one policy consulted in a stage.
 type PolicyTrace struct {
-	Policy policy.ObjectRef
+	Policy policy.ObjectRef `json:"policy"`
 	// Selected is true when the policy applies to the endpoint in this
 	// direction; only then are its rules evaluated.
-	Selected bool
+	Selected bool `json:"selected"`
 	// NotSelectedBecause explains why a policy did not apply.
-	NotSelectedBecause string
-	Rules              []RuleTrace
+	NotSelectedBecause string      `json:"notSelectedBecause,omitempty"`
+	Rules              []RuleTrace `json:"rules,omitempty"`
 }
 
 // RuleTrace is one rule of a policy and whether it matched the flow.
 type RuleTrace struct {
-	Policy policy.ObjectRef
+	Policy policy.ObjectRef `json:"policy"`
 	// Index is the rule's position in its direction's list.
-	Index  int
-	Action string
+	Index  int    `json:"index"`
+	Action string `json:"action"`
 	// Matched is true when every part of the rule matched.
-	Matched bool
+	Matched bool `json:"matched"`
 	// Failed names the part that did not match: "peer", "port",
 	// "protocol", "except", "invalid" (left out of the evaluation).
-	Failed string
+	Failed string `json:"failed,omitempty"`
 	// Detail explains the failure or the match in words.
-	Detail string
+	Detail string `json:"detail,omitempty"`
 	// Conditional is set for a rule that matches only under a condition
 	// that cannot be checked offline.
-	Conditional string
-	Source      policy.Location
+	Conditional string          `json:"conditional,omitempty"`
+	Source      policy.Location `json:"source"`
 }
+
+// MarshalText returns the decision in words.
+func (d Decision) MarshalText() ([]byte, error) { return []byte(d.String()), nil }

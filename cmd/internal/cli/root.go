@@ -90,8 +90,19 @@ which endpoints can open connections to which, per protocol and port.`,
 		return usageError("%v\nSee '%s --help'.", err, c.CommandPath())
 	})
 	root.AddCommand(newMatrixCmd(e), newVersionCmd(e))
+	for _, c := range commands {
+		root.AddCommand(c(e))
+	}
 	return root
 }
+
+// commands are the subcommands that register themselves from their own
+// files (check, audit, explain, diff, generate), so that adding one does
+// not touch this file.
+var commands []func(*env) *cobra.Command
+
+// registerCommand adds a subcommand; call it from an init function.
+func registerCommand(c func(*env) *cobra.Command) { commands = append(commands, c) }
 
 func newVersionCmd(e *env) *cobra.Command {
 	return &cobra.Command{
