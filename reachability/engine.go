@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/netreach/netreach/graph"
@@ -37,6 +38,8 @@ type compiledTier struct {
 // engine holds everything the row evaluation reads; it is read-only once
 // built, so workers share it.
 type engine struct {
+	prog    *policy.Program
+	comp    *compiler
 	u       universe
 	ports   []PortAtom
 	tiers   []compiledTier
@@ -60,6 +63,9 @@ type Stats struct {
 	Endpoints, Classes, ExternalAtoms, PortAtoms int
 	Policies, Rules                              int
 	Lower, Classify, Compile, Rows, Transpose    time.Duration
+	// RowsEvaluated and RowsCopied count the (row, port atom) pairs of both
+	// sides evaluated, and copied from a previous matrix by an update.
+	RowsEvaluated, RowsCopied int64
 }
 
 // Compute builds the reachability matrix of the snapshot: for every pair
@@ -68,6 +74,16 @@ type Stats struct {
 // endpoints with bitset rows; see DESIGN.md. ctx cancels a long
 // computation.
 func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, error) {
+	e, m := build(s, opts)
+	if err := e.run(ctx, m, nil); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// build lowers the snapshot and prepares the engine and an empty matrix:
+// universe, classes, port atoms, compiled rules.
+func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	var st Stats
 	t0 := time.Now()
 	mode := opts.Mode.Resolve(s)
@@ -77,7 +93,7 @@ func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, er
 	st.Lower = time.Since(t0)
 
 	t0 = time.Now()
-	e := &engine{opts: opts}
+	e := &engine{opts: opts, prog: prog}
 	v6 := false
 	for _, ep := range s.Endpoints {
 		if _, ok := ep.IP(6); ok {
@@ -99,22 +115,18 @@ func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, er
 	st.Classify = time.Since(t0)
 
 	t0 = time.Now()
-	c := newCompiler(&e.u, s, prog)
-	e.compile(c, prog, &st)
+	e.comp = newCompiler(&e.u, s, prog)
+	e.compile(e.comp, prog, &st)
 	e.buildFamilyColumns()
 	e.buildOwnNode(s)
 	st.Compile = time.Since(t0)
+	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(s.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
 
 	m := &Matrix{
 		snap: s, opts: opts, mode: mode, u: e.u, classOf: classOf, ports: e.ports,
-		diags: diags,
+		diags: diags, stats: st, prog: prog,
 	}
-	if err := e.run(ctx, m, &st); err != nil {
-		return nil, err
-	}
-	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(s.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
-	m.stats = st
-	return m, nil
+	return e, m
 }
 
 func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats) {
@@ -233,9 +245,24 @@ func (e *engine) newWorker() *worker {
 	return &worker{e: e, undecided: graph.NewSet(n), passed: graph.NewSet(n), mask: graph.NewSet(n), tmp: graph.NewSet(n), ports: graph.NewSet(n)}
 }
 
-// run evaluates every row of every port atom and combines the egress and
-// ingress sides.
-func (e *engine) run(ctx context.Context, m *Matrix, st *Stats) error {
+// sides are the egress and ingress matrices of one port atom, before they
+// are combined: eg[src][dst] and in[dst][src]. The pos matrices exist only
+// when some rule is conditional.
+type sides struct {
+	eg, in, egPos, inPos *graph.Matrix
+}
+
+// rowSource supplies, for an incremental update, the rows that need no
+// evaluation: copy returns false when row r of port atom a must be
+// evaluated, and otherwise fills the row from the previous matrix.
+type rowSource interface {
+	copy(r, a int, s *sides) bool
+}
+
+// run evaluates the rows of every port atom (all of them, or those src
+// cannot copy) and combines the egress and ingress sides. With
+// Options.KeepSides the sides are kept in m for later updates.
+func (e *engine) run(ctx context.Context, m *Matrix, src rowSource) error {
 	workers := e.opts.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -245,16 +272,18 @@ func (e *engine) run(ctx context.Context, m *Matrix, st *Stats) error {
 	if e.cond {
 		m.pos = make([]*graph.Matrix, len(e.ports))
 	}
+	if e.opts.KeepSides {
+		m.sides = make([]sides, len(e.ports))
+	}
 	var rowsTime, transTime time.Duration
 	for a := range e.ports {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		t0 := time.Now()
-		egDef, inDef := graph.NewMatrix(nU, nU), graph.NewMatrix(nU, nU)
-		var egPos, inPos *graph.Matrix
+		s := sides{eg: graph.NewMatrix(nU, nU), in: graph.NewMatrix(nU, nU)}
 		if e.cond {
-			egPos, inPos = graph.NewMatrix(nU, nU), graph.NewMatrix(nU, nU)
+			s.egPos, s.inPos = graph.NewMatrix(nU, nU), graph.NewMatrix(nU, nU)
 		}
 		var wg sync.WaitGroup
 		chunk := (nU + workers - 1) / workers
@@ -267,23 +296,43 @@ func (e *engine) run(ctx context.Context, m *Matrix, st *Stats) error {
 			go func() {
 				defer wg.Done()
 				wk := e.newWorker()
+				var copied, evaluated int64
 				for r := lo; r < hi; r++ {
-					wk.fillRows(r, a, egDef, inDef, egPos, inPos)
+					if src != nil && src.copy(r, a, &s) {
+						copied++
+						continue
+					}
+					wk.fillRows(r, a, s.eg, s.in, s.egPos, s.inPos)
+					evaluated++
 				}
+				atomic.AddInt64(&m.stats.RowsCopied, copied)
+				atomic.AddInt64(&m.stats.RowsEvaluated, evaluated)
 			}()
 		}
 		wg.Wait()
 		rowsTime += time.Since(t0)
 		t0 = time.Now()
-		egDef.AndTransposeOf(inDef)
-		m.def[a] = egDef
-		if e.cond {
-			egPos.AndTransposeOf(inPos)
-			m.pos[a] = egPos
+		if e.opts.KeepSides {
+			m.sides[a] = s
+			def := s.eg.Clone()
+			def.AndTransposeOf(s.in)
+			m.def[a] = def
+			if e.cond {
+				pos := s.egPos.Clone()
+				pos.AndTransposeOf(s.inPos)
+				m.pos[a] = pos
+			}
+		} else {
+			s.eg.AndTransposeOf(s.in)
+			m.def[a] = s.eg
+			if e.cond {
+				s.egPos.AndTransposeOf(s.inPos)
+				m.pos[a] = s.egPos
+			}
 		}
 		transTime += time.Since(t0)
 	}
-	st.Rows, st.Transpose = rowsTime, transTime
+	m.stats.Rows, m.stats.Transpose = rowsTime, transTime
 	return nil
 }
 

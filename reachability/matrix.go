@@ -27,6 +27,8 @@ type Matrix struct {
 	pos     []*graph.Matrix // per port atom: possibly allowed; nil without conditional rules
 	diags   policy.Diagnostics
 	stats   Stats
+	prog    *policy.Program
+	sides   []sides // per port atom, with Options.KeepSides
 }
 
 // Snapshot returns the snapshot the matrix was computed from.

@@ -31,6 +31,10 @@ type Options struct {
 	Staged policy.StagedView
 	// Workers bounds the parallelism of Compute; 0 means GOMAXPROCS.
 	Workers int
+	// KeepSides keeps the egress and ingress sides of the matrix, so that
+	// [Update] can recompute only what a policy change affects. It costs
+	// twice the memory of the matrix.
+	KeepSides bool
 }
 
 // Describe returns the options as "key=value" pairs, for echoing with

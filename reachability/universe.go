@@ -314,3 +314,8 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, byNode bool) (cl
 	}
 	return classes, classOf
 }
+
+// netipRange is an inclusive address range.
+type netipRange = netipx.IPRange
+
+func newRange(from, to netip.Addr) netipRange { return netipx.IPRangeFrom(from, to) }

@@ -128,6 +128,12 @@ type inputFlags struct {
 	ipBlockPodIPs    bool
 	ownNodeEgressPol bool
 	quiet            bool
+	// noStagedFlag leaves out --staged, for commands that use the name
+	// themselves (diff).
+	noStagedFlag bool
+	// hide, when set, keeps diagnostics it accepts off stderr (diff --apply
+	// hides "namespace not declared" for namespaces the base declares).
+	hide func(policy.Diagnostic) bool
 }
 
 func (f *inputFlags) register(c *cobra.Command) {
@@ -135,7 +141,9 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.StringArrayVarP(&f.files, "filename", "f", nil, "manifest file, directory (recursive) or - for stdin; repeatable")
 	fl.StringVar(&f.mode, "mode", "auto", "how policy APIs combine: auto (calico when any projectcalico.org/v3 object is present), k8s or calico")
 	fl.StringVar(&f.calicoVersion, "calico-version", "latest", "Calico version profile in calico mode: 3.28 (pre-3.29), 3.29, 3.30, 3.31, 3.32 or latest")
-	fl.StringVar(&f.staged, "staged", "enforced", "Calico staged policies: enforced (ignored), calico-pending (evaluated alongside) or promote (replace their enforced counterparts)")
+	if !f.noStagedFlag {
+		fl.StringVar(&f.staged, "staged", "enforced", "Calico staged policies: enforced (ignored), calico-pending (evaluated alongside) or promote (replace their enforced counterparts)")
+	}
 	fl.BoolVar(&f.strict, "strict", false, "treat unknown fields as errors")
 	fl.IntVar(&f.maxDocBytes, "max-document-bytes", policy.DefaultMaxDocumentBytes, "largest YAML document accepted")
 	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents accepted over all inputs")
@@ -147,10 +155,15 @@ func (f *inputFlags) register(c *cobra.Command) {
 // load reads the input, prints diagnostics on stderr, and fails with exit
 // code 2 on any error.
 func (f *inputFlags) load(e *env) (*policy.Snapshot, reachability.Options, error) {
-	var opts reachability.Options
 	if len(f.files) == 0 {
-		return nil, opts, usageError("no input: give manifests with -f FILE|DIR|- (repeatable)")
+		return nil, reachability.Options{}, usageError("no input: give manifests with -f FILE|DIR|- (repeatable)")
 	}
+	return f.loadPaths(e, f.files)
+}
+
+// loadPaths reads the given paths with the flags' settings.
+func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reachability.Options, error) {
+	var opts reachability.Options
 	mode, err := policy.ParseMode(f.mode)
 	if err != nil {
 		return nil, opts, usageError("--mode: %v", err)
@@ -173,11 +186,14 @@ func (f *inputFlags) load(e *env) (*policy.Snapshot, reachability.Options, error
 	l := policy.NewLoader(policy.LoadOptions{
 		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin,
 	})
-	for _, p := range f.files {
+	for _, p := range paths {
 		l.AddPath(p)
 	}
 	snap, err := l.Snapshot()
 	for _, d := range snap.Diagnostics {
+		if f.hide != nil && d.Severity != policy.Error && f.hide(d) {
+			continue
+		}
 		if d.Severity == policy.Error || (!f.quiet && d.Severity == policy.Warning) {
 			fmt.Fprintln(e.stderr, d.String())
 		}

@@ -1,0 +1,205 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Apply returns the snapshot with change applied on top, the way `kubectl
+// apply` would leave the cluster: every object of change replaces the
+// object of the same kind, namespace and name in s (or is added), and the
+// objects named by deletes are removed. A delete is written
+// "kind/namespace/name" or, for cluster-scoped kinds, "kind/name"; the kind
+// is case-insensitive and may carry an API group ("networkpolicy.projectcalico.org").
+// s and change are not modified.
+func (s *Snapshot) Apply(change *Snapshot, deletes []string) (*Snapshot, error) {
+	del := map[string]bool{}
+	for _, d := range deletes {
+		key, err := parseDeleteRef(d)
+		if err != nil {
+			return nil, err
+		}
+		if !s.has(key) {
+			return nil, fmt.Errorf("--delete %s: no such object in the input", d)
+		}
+		del[key] = true
+	}
+	out := &Snapshot{}
+	if change == nil {
+		change = &Snapshot{}
+	}
+	// A namespace the change only refers to (synthesized while loading it)
+	// must not replace the declared one.
+	var changeNS []*Namespace
+	for _, ns := range change.Namespaces {
+		if !ns.Synthesized || s.Namespace(ns.Name) == nil {
+			changeNS = append(changeNS, ns)
+		}
+	}
+	out.Namespaces = mergeByKey(s.Namespaces, changeNS, del)
+	out.Endpoints = mergeEndpoints(s.Endpoints, change.Endpoints, del)
+	out.Services = mergeByKey(s.Services, change.Services, del)
+	out.ServiceAccounts = mergeByKey(s.ServiceAccounts, change.ServiceAccounts, del)
+	out.Nodes = mergeByKey(s.Nodes, change.Nodes, del)
+	out.NetworkPolicies = mergeByKey(s.NetworkPolicies, change.NetworkPolicies, del)
+	out.Admin.Policies = mergeByKey(s.Admin.Policies, change.Admin.Policies, del)
+	out.Calico.Tiers = mergeByKey(s.Calico.Tiers, change.Calico.Tiers, del)
+	out.Calico.Policies = mergeByKey(s.Calico.Policies, change.Calico.Policies, del)
+	out.Calico.StagedKubernetes = mergeByKey(s.Calico.StagedKubernetes, change.Calico.StagedKubernetes, del)
+	out.Calico.NetworkSets = mergeByKey(s.Calico.NetworkSets, change.Calico.NetworkSets, del)
+	out.Calico.HostEndpoints = append(append([]ObjectRef(nil), s.Calico.HostEndpoints...), change.Calico.HostEndpoints...)
+	out.Skipped = append(append([]Skipped(nil), s.Skipped...), change.Skipped...)
+	out.Diagnostics = append(append(Diagnostics(nil), s.Diagnostics...), change.Diagnostics...)
+	// Objects of the change may live in namespaces neither input declares.
+	have := map[string]bool{}
+	for _, ns := range out.Namespaces {
+		have[ns.Name] = true
+	}
+	for _, e := range out.Endpoints {
+		if !have[e.Namespace] {
+			have[e.Namespace] = true
+			out.Namespaces = append(out.Namespaces, &Namespace{ObjectRef: ObjectRef{Kind: "Namespace", Name: e.Namespace},
+				Labels: map[string]string{"kubernetes.io/metadata.name": e.Namespace}, Synthesized: true})
+		}
+	}
+	out.index()
+	return out, nil
+}
+
+// mergeByKey returns base with every object of over replacing (or adding
+// to) the one of the same key, without the deleted keys.
+func mergeByKey[T interface{ ref() *ObjectRef }](base, over []T, del map[string]bool) []T {
+	idx := map[string]int{}
+	var out []T
+	for _, x := range base {
+		k := x.ref().Key()
+		if del[k] {
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, x)
+	}
+	for _, x := range over {
+		k := x.ref().Key()
+		if i, ok := idx[k]; ok {
+			out[i] = x
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, x)
+	}
+	return out
+}
+
+// mergeEndpoints merges endpoints by key; deleting a workload also deletes
+// the endpoints it stands for.
+func mergeEndpoints(base, over []*Endpoint, del map[string]bool) []*Endpoint {
+	out := mergeByKey(base, over, del)
+	kept := out[:0]
+	for _, e := range out {
+		if e.Workload != "" {
+			kind, name, _ := strings.Cut(e.Workload, "/")
+			if del[kind+"/"+e.Namespace+"/"+name] {
+				continue
+			}
+		}
+		kept = append(kept, e)
+	}
+	return kept
+}
+
+// has reports whether an object with that key exists.
+func (s *Snapshot) has(key string) bool {
+	found := false
+	visit := func(r ObjectRef) {
+		if r.Key() == key {
+			found = true
+		}
+	}
+	for _, x := range s.Namespaces {
+		visit(x.ObjectRef)
+	}
+	for _, x := range s.Endpoints {
+		visit(x.ObjectRef)
+		if x.Workload != "" {
+			kind, name, _ := strings.Cut(x.Workload, "/")
+			visit(ObjectRef{Kind: kind, Namespace: x.Namespace, Name: name})
+		}
+	}
+	for _, x := range s.Services {
+		visit(x.ObjectRef)
+	}
+	for _, x := range s.ServiceAccounts {
+		visit(x.ObjectRef)
+	}
+	for _, x := range s.Nodes {
+		visit(x.ObjectRef)
+	}
+	for _, x := range s.NetworkPolicies {
+		visit(x.ObjectRef)
+	}
+	for _, x := range s.Admin.Policies {
+		visit(x.ObjectRef)
+	}
+	for _, x := range s.Calico.Tiers {
+		visit(x.ObjectRef)
+	}
+	for _, x := range s.Calico.Policies {
+		visit(x.ObjectRef)
+	}
+	for _, x := range s.Calico.StagedKubernetes {
+		visit(x.ObjectRef)
+	}
+	for _, x := range s.Calico.NetworkSets {
+		visit(x.ObjectRef)
+	}
+	return found
+}
+
+// kindNames maps lower-case kind names (and plurals) to kinds.
+var kindNames = map[string]string{}
+
+func init() {
+	for _, k := range []string{"Namespace", "Pod", "Service", "ServiceAccount", "Node", "NetworkPolicy",
+		"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
+		"AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy",
+		"GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy", "StagedKubernetesNetworkPolicy",
+		"Tier", "NetworkSet", "GlobalNetworkSet"} {
+		l := strings.ToLower(k)
+		kindNames[l] = k
+		kindNames[l+"s"] = k
+	}
+	kindNames["policies"] = "NetworkPolicy"
+	kindNames["networkpolicies"] = "NetworkPolicy"
+	kindNames["netpol"] = "NetworkPolicy"
+}
+
+// calicoOnly are the kinds that exist only in Calico's group.
+var calicoOnly = map[string]bool{"GlobalNetworkPolicy": true, "StagedNetworkPolicy": true, "StagedGlobalNetworkPolicy": true,
+	"StagedKubernetesNetworkPolicy": true, "Tier": true, "NetworkSet": true, "GlobalNetworkSet": true}
+
+// parseDeleteRef turns "kind/ns/name" into an object key.
+func parseDeleteRef(s string) (string, error) {
+	parts := strings.Split(s, "/")
+	if len(parts) < 2 || len(parts) > 3 {
+		return "", fmt.Errorf("--delete %q: expected kind/namespace/name or kind/name", s)
+	}
+	kindGroup := strings.ToLower(parts[0])
+	kindPart, group, _ := strings.Cut(kindGroup, ".")
+	kind, ok := kindNames[kindPart]
+	if !ok {
+		return "", fmt.Errorf("--delete %q: unknown kind %q", s, parts[0])
+	}
+	if calicoOnly[kind] || strings.HasPrefix(group, "projectcalico") || strings.HasPrefix(group, "crd.projectcalico") {
+		group = CalicoGroup
+	} else {
+		group = ""
+	}
+	r := ObjectRef{Kind: kind, Group: group}
+	if len(parts) == 3 {
+		r.Namespace, r.Name = parts[1], parts[2]
+	} else {
+		r.Name = parts[1]
+	}
+	return r.Key(), nil
+}

@@ -1,0 +1,256 @@
+package reachability
+
+import (
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/netreach/netreach/policy"
+)
+
+// Change is one flow whose verdict differs between two matrices: from Src
+// to Dst on Protocol, destination ports Lo..Hi (0..0 for protocols without
+// ports).
+type Change struct {
+	Src, Dst string
+	// SrcNamespace and DstNamespace are empty for external address ranges.
+	SrcNamespace, DstNamespace string
+	Protocol                   policy.Protocol
+	Lo, Hi                     uint16
+	Before, After              Verdict
+}
+
+// Ports returns "80", "1-79" or "" for protocols without ports.
+func (c Change) Ports() string {
+	return PortAtom{Protocol: c.Protocol, Lo: c.Lo, Hi: c.Hi}.PortString()
+}
+
+// Delta is the difference between two matrices. Gained flows are more
+// open after than before (Deny → Allow, Deny → Conditional, Conditional →
+// Allow); lost flows are less open.
+type Delta struct {
+	Gained, Lost []Change
+}
+
+// IsEmpty reports whether nothing changed.
+func (d Delta) IsEmpty() bool { return len(d.Gained) == 0 && len(d.Lost) == 0 }
+
+// openness orders verdicts: Deny < Conditional < Allow.
+func openness(v Verdict) int {
+	switch v {
+	case Allow:
+		return 2
+	case Conditional:
+		return 1
+	}
+	return 0
+}
+
+// Diff compares two matrices (of two versions of a cluster) flow by flow.
+// Endpoints are matched by namespace/name; external ranges and ports are
+// compared on the common refinement of both matrices' atoms, so two
+// matrices cut differently still compare exactly. An endpoint present on
+// one side only counts as denied on the other. Changes are sorted by
+// source, destination, protocol and port.
+func Diff(a, b *Matrix) Delta {
+	// Entries: endpoints by name, then refined external ranges.
+	type entry struct {
+		name, ns string
+		ia, ib   int // entries in a and b, -1 when absent
+	}
+	var entries []entry
+	index := map[string]int{}
+	add := func(name, ns string, ia, ib int) {
+		if k, ok := index[name]; ok {
+			if ia >= 0 {
+				entries[k].ia = ia
+			}
+			if ib >= 0 {
+				entries[k].ib = ib
+			}
+			return
+		}
+		index[name] = len(entries)
+		entries = append(entries, entry{name, ns, ia, ib})
+	}
+	for i := 0; i < a.NumEndpoints(); i++ {
+		e := a.Endpoint(i)
+		add(e.ID(), e.Namespace, i, -1)
+	}
+	for i := 0; i < b.NumEndpoints(); i++ {
+		e := b.Endpoint(i)
+		add(e.ID(), e.Namespace, -1, i)
+	}
+	nEndpoints := len(entries)
+	for _, r := range refineAtoms(a.u.atoms, b.u.atoms) {
+		name := ExternalAtom{Range: r}.String()
+		entries = append(entries, entry{name: name, ia: a.EntryOf(IPEntity(r.From())), ib: b.EntryOf(IPEntity(r.From()))})
+	}
+	ports := refinePorts(a.ports, b.ports)
+	pa := make([]int, len(ports))
+	pb := make([]int, len(ports))
+	for k, p := range ports {
+		pa[k] = a.PortAtomIndex(p.Protocol, p.Lo)
+		pb[k] = b.PortAtomIndex(p.Protocol, p.Lo)
+	}
+	verdict := func(m *Matrix, i, j, p int) Verdict {
+		if i < 0 || j < 0 {
+			return Deny
+		}
+		if p < 0 {
+			return Allow // no policy of that matrix can restrict the protocol
+		}
+		return m.At(i, j, p)
+	}
+	var d Delta
+	for x := range entries {
+		for y := range entries {
+			if x >= nEndpoints && y >= nEndpoints {
+				continue
+			}
+			ex, ey := entries[x], entries[y]
+			for k, p := range ports {
+				before := verdict(a, ex.ia, ey.ia, pa[k])
+				after := verdict(b, ex.ib, ey.ib, pb[k])
+				if before == after {
+					continue
+				}
+				c := Change{Src: ex.name, Dst: ey.name, SrcNamespace: ex.ns, DstNamespace: ey.ns,
+					Protocol: p.Protocol, Lo: p.Lo, Hi: p.Hi, Before: before, After: after}
+				if openness(after) > openness(before) {
+					d.Gained = appendMerged(d.Gained, c)
+				} else {
+					d.Lost = appendMerged(d.Lost, c)
+				}
+			}
+		}
+	}
+	sortChanges(d.Gained)
+	sortChanges(d.Lost)
+	return d
+}
+
+// appendMerged appends c, merging it into the previous change when it
+// continues the same flow's port range with the same verdicts.
+func appendMerged(cs []Change, c Change) []Change {
+	if n := len(cs); n > 0 {
+		p := &cs[n-1]
+		if p.Src == c.Src && p.Dst == c.Dst && p.Protocol == c.Protocol && p.Before == c.Before && p.After == c.After &&
+			c.Protocol.HasPorts() && uint32(p.Hi)+1 == uint32(c.Lo) {
+			p.Hi = c.Hi
+			return cs
+		}
+	}
+	return append(cs, c)
+}
+
+func sortChanges(cs []Change) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.Src != b.Src {
+			return a.Src < b.Src
+		}
+		if a.Dst != b.Dst {
+			return a.Dst < b.Dst
+		}
+		if a.Protocol != b.Protocol {
+			return protoRank(a.Protocol) < protoRank(b.Protocol)
+		}
+		return a.Lo < b.Lo
+	})
+}
+
+// refineAtoms cuts the address space at the boundaries of both atom sets.
+func refineAtoms(a, b []ExternalAtom) []netipRange {
+	var cuts []netip.Addr
+	for _, list := range [][]ExternalAtom{a, b} {
+		for _, at := range list {
+			cuts = append(cuts, at.Range.From())
+		}
+	}
+	slices.SortFunc(cuts, netip.Addr.Compare)
+	cuts = slices.Compact(cuts)
+	var out []netipRange
+	for i, c := range cuts {
+		var end netip.Addr
+		if i+1 < len(cuts) && cuts[i+1].Is4() == c.Is4() {
+			end = cuts[i+1].Prev()
+		} else if c.Is4() {
+			end = netip.MustParseAddr("255.255.255.255")
+		} else {
+			end = netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
+		}
+		out = append(out, newRange(c, end))
+	}
+	return out
+}
+
+// refinePorts cuts each protocol's ports at the boundaries of both atom
+// lists; protocols without ports appear once.
+func refinePorts(a, b []PortAtom) []PortAtom {
+	cuts := map[policy.Protocol][]int{}
+	var protos []policy.Protocol
+	for _, list := range [][]PortAtom{a, b} {
+		for _, at := range list {
+			if _, ok := cuts[at.Protocol]; !ok {
+				protos = append(protos, at.Protocol)
+			}
+			cuts[at.Protocol] = append(cuts[at.Protocol], int(at.Lo), int(at.Hi)+1)
+		}
+	}
+	slices.SortFunc(protos, func(x, y policy.Protocol) int { return protoRank(x) - protoRank(y) })
+	var out []PortAtom
+	for _, p := range protos {
+		if !p.HasPorts() {
+			out = append(out, PortAtom{Protocol: p})
+			continue
+		}
+		c := cuts[p]
+		slices.Sort(c)
+		c = slices.Compact(c)
+		for i := 0; i+1 < len(c); i++ {
+			out = append(out, PortAtom{Protocol: p, Lo: uint16(c[i]), Hi: uint16(c[i+1] - 1)})
+		}
+	}
+	return out
+}
+
+// ChangeGroup is the changes between one pair of namespaces on one
+// protocol and port range ("" namespaces stand for external ranges).
+type ChangeGroup struct {
+	SrcNamespace, DstNamespace string
+	Protocol                   policy.Protocol
+	Ports                      string
+	Changes                    []Change
+}
+
+// Group groups changes by namespace pair, protocol and port, in order.
+func Group(cs []Change) []ChangeGroup {
+	idx := map[string]int{}
+	var out []ChangeGroup
+	for _, c := range cs {
+		key := strings.Join([]string{c.SrcNamespace, c.DstNamespace, c.Protocol.String(), c.Ports()}, "|")
+		k, ok := idx[key]
+		if !ok {
+			k = len(out)
+			idx[key] = k
+			out = append(out, ChangeGroup{SrcNamespace: c.SrcNamespace, DstNamespace: c.DstNamespace, Protocol: c.Protocol, Ports: c.Ports()})
+		}
+		out[k].Changes = append(out[k].Changes, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.SrcNamespace != b.SrcNamespace {
+			return a.SrcNamespace < b.SrcNamespace
+		}
+		if a.DstNamespace != b.DstNamespace {
+			return a.DstNamespace < b.DstNamespace
+		}
+		if a.Protocol != b.Protocol {
+			return protoRank(a.Protocol) < protoRank(b.Protocol)
+		}
+		return a.Ports < b.Ports
+	})
+	return out
+}
