@@ -3,6 +3,8 @@ package reachability
 import (
 	"fmt"
 	"strings"
+
+	"github.com/netreach/netreach/policy"
 )
 
 // FormatTrace renders a trace as indented text for people: the verdict,
@@ -22,7 +24,7 @@ func FormatTrace(t *Trace) string {
 		}
 		b.WriteByte('\n')
 		if st.Decider != nil {
-			fmt.Fprintf(&b, "    decided by %s rule %d (%s)\n", st.Decider.Policy, st.Decider.Index, st.Decider.Action)
+			fmt.Fprintf(&b, "    decided by %s %s rule %d (%s)%s\n", st.Decider.Policy, dirWord(st.Direction), st.Decider.Index, st.Decider.Action, at(st.Decider.Source))
 		}
 		for _, stage := range st.Stages {
 			fmt.Fprintf(&b, "    stage %s: %s\n", stage.Name, stage.Outcome)
@@ -34,9 +36,9 @@ func FormatTrace(t *Trace) string {
 				fmt.Fprintf(&b, "      %s: selected\n", p.Policy)
 				for _, r := range p.Rules {
 					if r.Matched {
-						fmt.Fprintf(&b, "        rule %d %s: matched%s\n", r.Index, r.Action, cond(r.Conditional))
+						fmt.Fprintf(&b, "        rule %d %s%s: matched%s\n", r.Index, r.Action, at(r.Source), cond(r.Conditional))
 					} else {
-						fmt.Fprintf(&b, "        rule %d %s: no match (%s: %s)\n", r.Index, r.Action, r.Failed, r.Detail)
+						fmt.Fprintf(&b, "        rule %d %s%s: no match (%s: %s)\n", r.Index, r.Action, at(r.Source), r.Failed, r.Detail)
 					}
 				}
 			}
@@ -51,3 +53,13 @@ func cond(c string) string {
 	}
 	return " if " + c
 }
+
+// at formats a rule location as " at file:line", or nothing.
+func at(l policy.Location) string {
+	if !l.IsValid() {
+		return ""
+	}
+	return " at " + l.String()
+}
+
+func dirWord(d policy.Direction) string { return d.String() }
