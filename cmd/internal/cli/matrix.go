@@ -58,6 +58,14 @@ func runMatrix(ctx context.Context, e *env, f *matrixFlags) error {
 	if f.all && len(f.namespaces) > 0 {
 		return usageError("-A and -n cannot be used together")
 	}
+	var port *reachability.Port
+	if f.port != "" {
+		proto, num, err := parsePortFlag(f.port)
+		if err != nil {
+			return usageError("--port: %v", err)
+		}
+		port = &reachability.Port{Protocol: proto, Number: num}
+	}
 	snap, opts, err := f.in.load(e)
 	if err != nil {
 		return err
@@ -76,12 +84,8 @@ func runMatrix(ctx context.Context, e *env, f *matrixFlags) error {
 	}
 	external := f.output != "table"
 	v := m.NewView(f.namespaces, external)
-	if f.port != "" {
-		proto, num, err := parsePortFlag(f.port)
-		if err != nil {
-			return usageError("--port: %v", err)
-		}
-		if v, err = m.WithPort(v, reachability.Port{Protocol: proto, Number: num}); err != nil {
+	if port != nil {
+		if v, err = m.WithPort(v, *port); err != nil {
 			return usageError("--port: %v", err)
 		}
 	}

@@ -221,7 +221,15 @@ func plural(n int) string {
 func parsePortFlag(s string) (policy.Protocol, uint16, error) {
 	num, proto, hasProto := strings.Cut(s, "/")
 	if !hasProto {
-		if p, err := policy.ParseProtocol(s); err == nil && !p.HasPorts() {
+		if strings.Trim(s, "0123456789") != "" {
+			// A protocol without ports, such as ICMP.
+			p, err := policy.ParseProtocol(s)
+			if err != nil {
+				return 0, 0, err
+			}
+			if p.HasPorts() {
+				return 0, 0, fmt.Errorf("invalid port %q: give the port number, as 80/%s", s, p)
+			}
 			return p, 0, nil
 		}
 		proto = "TCP"
