@@ -45,13 +45,15 @@ func (m *Matrix) ClassGraph(ports []int, withConditional bool) (g *graph.Matrix,
 	}
 	nU := m.u.nU
 	g = graph.NewMatrix(nU, nU)
+	st := m.def
+	if withConditional && m.pos != nil {
+		st = m.pos
+	}
+	row := graph.NewSet(nU)
 	for _, p := range ports {
-		src := m.def[p]
-		if withConditional && m.pos != nil {
-			src = m.pos[p]
-		}
 		for i := 0; i < nU; i++ {
-			g.Row(i).Or(src.Row(i))
+			st.row(p, i, row)
+			g.Row(i).Or(row)
 		}
 	}
 	classOf = make([]int, m.Len())

@@ -10,25 +10,23 @@ import (
 )
 
 // Update computes the matrix of s, a new version of prev's snapshot in
-// which only policies changed, re-evaluating only the rows that the changed
-// policies can affect — the egress and ingress rows of the classes they
-// select, on the port atoms their rules can match (every atom when their
-// tier isolates) — and copying every other row from prev. prev must have
-// been computed with Options.KeepSides (the result keeps its sides too).
-// The result is exactly what Compute(ctx, s, prev.Options()) returns; when
-// the inventory differs (endpoints, namespaces, services, service accounts,
-// network sets or nodes) or the tiers were reordered, Update computes from
-// scratch. Stats().RowsCopied tells how much was reused.
+// which only policies changed. It re-evaluates only the rows that the
+// changed policies can affect — the egress and ingress rows of the classes
+// they select (before or after the change), for every port atom group —
+// and copies every other row from prev, remapping columns when the change
+// cut new address or port atoms. prev must have been computed with
+// Options.KeepSides (the result keeps its sides too). The result is
+// exactly what Compute(ctx, s, prev.Options()) returns; when the inventory
+// differs (endpoints, namespaces, services, service accounts, network sets
+// or nodes) or the tiers were reordered, Update computes from scratch.
+// Stats().RowsCopied tells how much was reused.
 func Update(ctx context.Context, prev *Matrix, s *policy.Snapshot) (*Matrix, error) {
 	opts := prev.opts
 	opts.KeepSides = true
 	e, m := build(s, opts)
-	src := newRowCopier(prev, e, m)
-	if src == nil {
-		if err := e.run(ctx, m, nil); err != nil {
-			return nil, err
-		}
-		return m, nil
+	var src bundleSource
+	if rc := newRowCopier(prev, e, m); rc != nil {
+		src = rc
 	}
 	if err := e.run(ctx, m, src); err != nil {
 		return nil, err
@@ -36,14 +34,15 @@ func Update(ctx context.Context, prev *Matrix, s *policy.Snapshot) (*Matrix, err
 	return m, nil
 }
 
-// rowCopier copies unaffected rows of the previous matrix into the new one.
+// rowCopier copies unaffected row bundles of the previous matrix into the
+// new one.
 type rowCopier struct {
 	prev *Matrix
+	e    *engine
 	// affected[d] holds the subject classes whose direction-d rows must be
-	// evaluated; atoms[p] is false for port atoms no change can reach.
+	// evaluated.
 	affected [2]graph.Set
-	atoms    []bool
-	// oldAtom maps a new port atom to the previous one holding it (-1: none).
+	// oldAtom maps a new port atom to the previous one holding it.
 	oldAtom []int
 	// oldRow maps each new universe entry (row or column) to the previous
 	// one; same is true when the two universes are identical.
@@ -61,27 +60,24 @@ func newRowCopier(prev *Matrix, e *engine, m *Matrix) *rowCopier {
 	if !ok {
 		return nil
 	}
-	rc := &rowCopier{prev: prev}
+	rc := &rowCopier{prev: prev, e: e}
 	for d := range rc.affected {
 		rc.affected[d] = graph.NewSet(e.u.nU)
 	}
-	rc.atoms = make([]bool, len(e.ports))
 	for _, ch := range changed {
-		sub := e.comp.subject(&ch.pol.Subject)
+		sub := e.comp.subject(&ch.Subject)
 		for d := range rc.affected {
-			if ch.pol.Applies[d] {
+			if ch.Applies[d] {
 				rc.affected[d].Or(sub)
-			}
-		}
-		for a, at := range e.ports {
-			if ch.isolates || canMatchAtom(ch.pol, at) {
-				rc.atoms[a] = true
 			}
 		}
 	}
 	rc.oldAtom = make([]int, len(e.ports))
 	for a, at := range e.ports {
 		rc.oldAtom[a] = prev.PortAtomIndex(at.Protocol, at.Lo)
+		if rc.oldAtom[a] < 0 {
+			return nil // a protocol the previous matrix had no atom for
+		}
 	}
 	// Map the new universe onto the previous one: classes through any of
 	// their members (members of one new class are treated alike by every
@@ -97,42 +93,95 @@ func newRowCopier(prev *Matrix, e *engine, m *Matrix) *rowCopier {
 		}
 		rc.oldRow[e.u.nC+k] = prev.u.nC + old
 	}
-	rc.same = e.u.nU == prev.u.nU && slices.Equal(m.classOf, prev.classOf) &&
-		slices.Equal(e.u.atoms, prev.u.atoms)
-	if rc.same {
-		for i, o := range rc.oldRow {
-			if o != i {
-				rc.same = false
-				break
-			}
+	rc.same = e.u.nU == prev.u.nU
+	for i, o := range rc.oldRow {
+		if o != i {
+			rc.same = false
+			break
 		}
 	}
 	return rc
 }
 
-// copy fills row r of both sides of port atom a from the previous matrix
-// when neither side of it is affected.
-func (rc *rowCopier) copy(r, a int, s *sides) bool {
-	pa := rc.oldAtom[a]
-	if pa < 0 || (rc.atoms[a] && (rc.affected[policy.Egress].Has(r) || rc.affected[policy.Ingress].Has(r))) {
-		return false
+// copy rebuilds the bundle of (direction d, class s) from the previous
+// matrix when no changed policy selects s in direction d.
+func (rc *rowCopier) copy(d policy.Direction, s int, sides *sideSet) (sideRows, bool) {
+	if rc.affected[d].Has(s) {
+		return sideRows{}, false
 	}
-	old := rc.prev.sides[pa]
-	or := rc.oldRow[r]
-	rc.copyRow(s.eg.Row(r), old.eg.Row(or))
-	rc.copyRow(s.in.Row(r), old.in.Row(or))
-	if s.egPos != nil {
-		if old.egPos == nil {
-			// The previous matrix had no conditional rules: its definite
-			// rows are its possible rows.
-			rc.copyRow(s.egPos.Row(r), old.eg.Row(or))
-			rc.copyRow(s.inPos.Row(r), old.in.Row(or))
-		} else {
-			rc.copyRow(s.egPos.Row(r), old.egPos.Row(or))
-			rc.copyRow(s.inPos.Row(r), old.inPos.Row(or))
+	ps := rc.prev.sides
+	os := rc.oldRow[s]
+	old := ps.rows[d][os]
+	if !old.present {
+		return sideRows{}, false
+	}
+	oldBase, oldBasePos, base, basePos := ps.in, ps.inPos, sides.in, sides.inPos
+	if d == policy.Egress {
+		oldBase, oldBasePos, base, basePos = ps.eg, ps.egPos, sides.eg, sides.egPos
+	}
+	oldGroup := func(a int) int {
+		if old.group == nil {
+			return 0
+		}
+		return int(old.group[rc.oldAtom[a]])
+	}
+	// Renumber the previous groups so that the new base atom's is 0.
+	nA := len(rc.e.ports)
+	order := []int{oldGroup(rc.e.base)}
+	index := map[int]uint16{order[0]: 0}
+	group := make([]uint16, nA)
+	for a := 0; a < nA; a++ {
+		g := oldGroup(a)
+		k, ok := index[g]
+		if !ok {
+			k = uint16(len(order))
+			index[g] = k
+			order = append(order, g)
+		}
+		group[a] = k
+	}
+	out := sideRows{present: true}
+	if len(order) > 1 {
+		out.group = group
+		out.def = make([]graph.Set, len(order)-1)
+		if basePos != nil {
+			out.pos = make([]graph.Set, len(order)-1)
 		}
 	}
-	return true
+	for ng, og := range order {
+		srcDef := oldBase.Row(os)
+		if og > 0 {
+			srcDef = old.def[og-1]
+		}
+		// Without conditional rules before, the definite rows are the
+		// possible rows.
+		srcPos := srcDef
+		if oldBasePos != nil {
+			srcPos = oldBasePos.Row(os)
+			if og > 0 {
+				srcPos = old.pos[og-1]
+			}
+		}
+		var dstDef, dstPos graph.Set
+		if ng == 0 {
+			dstDef = base.Row(s)
+			if basePos != nil {
+				dstPos = basePos.Row(s)
+			}
+		} else {
+			dstDef = graph.NewSet(rc.e.u.nU)
+			out.def[ng-1] = dstDef
+			if basePos != nil {
+				dstPos = graph.NewSet(rc.e.u.nU)
+				out.pos[ng-1] = dstPos
+			}
+		}
+		rc.copyRow(dstDef, srcDef)
+		if dstPos != nil {
+			rc.copyRow(dstPos, srcPos)
+		}
+	}
+	return out, true
 }
 
 // copyRow copies a previous row into a new one, remapping columns when the
@@ -150,28 +199,19 @@ func (rc *rowCopier) copyRow(dst, src graph.Set) {
 	}
 }
 
-// change is a policy that was added, removed or modified.
-type change struct {
-	pol *policy.Lowered
-	// isolates is true when the policy sits in a tier whose default action
-	// denies: being selected by it changes every port atom.
-	isolates bool
-}
-
 // changedPolicies lists the policies that differ between two programs. ok
 // is false when the tiers themselves differ (names, default actions, or the
 // relative order of unchanged policies), which Update does not handle.
-func changedPolicies(a, b *policy.Program) ([]change, bool) {
+func changedPolicies(a, b *policy.Program) ([]*policy.Lowered, bool) {
 	if len(a.Tiers) != len(b.Tiers) {
 		return nil, false
 	}
-	var out []change
+	var out []*policy.Lowered
 	for t := range a.Tiers {
 		ta, tb := a.Tiers[t], b.Tiers[t]
 		if ta.Name != tb.Name || ta.DefaultAction != tb.DefaultAction {
 			return nil, false
 		}
-		isolates := ta.DefaultAction != policy.ActionPass
 		inA := map[string]*policy.Lowered{}
 		for _, p := range ta.Policies {
 			inA[p.Ref.Key()] = p
@@ -185,9 +225,9 @@ func changedPolicies(a, b *policy.Program) ([]change, bool) {
 			q, ok := inB[p.Ref.Key()]
 			switch {
 			case !ok:
-				out = append(out, change{p, isolates})
+				out = append(out, p)
 			case !reflect.DeepEqual(p, q):
-				out = append(out, change{p, isolates}, change{q, isolates})
+				out = append(out, p, q)
 			default:
 				keptA = append(keptA, p.Ref.Key())
 			}
@@ -196,7 +236,7 @@ func changedPolicies(a, b *policy.Program) ([]change, bool) {
 			p, ok := inA[q.Ref.Key()]
 			switch {
 			case !ok:
-				out = append(out, change{q, isolates})
+				out = append(out, q)
 			case reflect.DeepEqual(p, q):
 				keptB = append(keptB, q.Ref.Key())
 			}
@@ -206,31 +246,6 @@ func changedPolicies(a, b *policy.Program) ([]change, bool) {
 		}
 	}
 	return out, true
-}
-
-// canMatchAtom reports whether some rule of the policy can match a flow on
-// the port atom (by protocol and destination port).
-func canMatchAtom(p *policy.Lowered, at PortAtom) bool {
-	for d := range p.Rules {
-		for i := range p.Rules[d] {
-			r := &p.Rules[d][i]
-			if r.Protocol != policy.AnyProtocol && r.Protocol != at.Protocol {
-				continue
-			}
-			if r.NotProtocol != policy.AnyProtocol && r.NotProtocol == at.Protocol {
-				continue
-			}
-			if r.Dst.Ports == nil {
-				return true
-			}
-			for _, pm := range r.Dst.Ports {
-				if pm.Name != "" || numericCovers(pm, at) {
-					return true
-				}
-			}
-		}
-	}
-	return false
 }
 
 // sameInventory reports whether two snapshots have the same endpoints,

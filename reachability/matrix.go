@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/netreach/netreach/graph"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -23,12 +22,12 @@ type Matrix struct {
 	u       universe
 	classOf []int
 	ports   []PortAtom
-	def     []*graph.Matrix // per port atom: allowed for sure
-	pos     []*graph.Matrix // per port atom: possibly allowed; nil without conditional rules
+	def     *store // allowed for sure
+	pos     *store // possibly allowed; nil without conditional rules
 	diags   policy.Diagnostics
 	stats   Stats
 	prog    *policy.Program
-	sides   []sides // per port atom, with Options.KeepSides
+	sides   *sideSet // with Options.KeepSides
 }
 
 // Snapshot returns the snapshot the matrix was computed from.
@@ -140,10 +139,10 @@ func (m *Matrix) At(src, dst, p int) Verdict {
 		return Allow
 	}
 	i, j := m.universeIndex(src), m.universeIndex(dst)
-	if m.def[p].Has(i, j) {
+	if m.def.has(p, i, j) {
 		return Allow
 	}
-	if m.pos != nil && m.pos[p].Has(i, j) {
+	if m.pos != nil && m.pos.has(p, i, j) {
 		return Conditional
 	}
 	return Deny

@@ -10,6 +10,7 @@ import (
 	"go4.org/netipx"
 
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/selector"
 )
 
 // ExternalAtom is a range of addresses outside the cluster's endpoints that
@@ -245,13 +246,79 @@ type class struct {
 	host    bool             // host-network: not a policy subject, matched only by address
 }
 
+// classSig says which attributes of an endpoint the program can look at.
+// Endpoints equal in all of them are equivalent.
+type classSig struct {
+	keys  map[string]bool // pod label keys some selector reads
+	names map[string]bool // container port names some rule names
+	sa    bool            // the service account matters
+	node  bool            // the node matters (host-network endpoints exist)
+}
+
+// classSignature collects what the program's selectors and rules read of
+// an endpoint: label keys, port names, whether service accounts matter.
+func classSignature(p *policy.Program) classSig {
+	sig := classSig{keys: map[string]bool{}, names: map[string]bool{}}
+	addSel := func(s *selector.Selector) {
+		if s == nil {
+			return
+		}
+		for _, k := range s.Keys() {
+			sig.keys[k] = true
+			if k == policy.CalicoServiceAccountLabel {
+				sig.sa = true
+			}
+		}
+	}
+	addID := func(id *policy.Identity) {
+		if id == nil {
+			return
+		}
+		addSel(id.Selector)
+		if len(id.ServiceAccountNames) > 0 || id.ServiceAccountSelector != nil {
+			sig.sa = true
+		}
+	}
+	for _, t := range p.Tiers {
+		for _, pol := range t.Policies {
+			addSel(&pol.Subject.Selector)
+			if pol.Subject.ServiceAccountSelector != nil {
+				sig.sa = true
+			}
+			for d := range pol.Rules {
+				for _, r := range pol.Rules[d] {
+					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
+						for i := range e.Peers {
+							addID(e.Peers[i].Identity)
+							addID(e.Peers[i].NotIdentity)
+						}
+						for _, m := range e.Ports {
+							sig.names[m.Name] = true
+						}
+						for _, m := range e.NotPorts {
+							sig.names[m.Name] = true
+						}
+					}
+				}
+			}
+		}
+	}
+	return sig
+}
+
 // buildClasses groups endpoints by everything a policy can look at:
-// namespace, labels, service account, host networking, named ports, the
-// external atom of each address and, when host endpoints exist, the node.
-func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, byNode bool) (classes []class, classOf []int) {
+// namespace, the label keys selectors read, the service account when it
+// matters, host networking, the named ports rules use, the external atom
+// of each address and, when host endpoints exist, the node.
+func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (classes []class, classOf []int) {
 	index := map[string]int{}
 	classOf = make([]int, len(eps))
 	var b strings.Builder
+	keys := make([]string, 0, len(sig.keys))
+	for k := range sig.keys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	for i, e := range eps {
 		a4, a6 := -1, -1
 		if ip, ok := e.IP(4); ok {
@@ -263,13 +330,15 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, byNode bool) (cl
 		b.Reset()
 		b.WriteString(e.Namespace)
 		b.WriteByte(0)
-		b.WriteString(e.ServiceAccount)
+		if sig.sa {
+			b.WriteString(e.ServiceAccount)
+		}
 		b.WriteByte(0)
 		if e.HostNetwork {
 			b.WriteString("host")
 		}
 		b.WriteByte(0)
-		if byNode {
+		if sig.node {
 			b.WriteString(e.Node)
 		}
 		b.WriteByte(0)
@@ -279,21 +348,18 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, byNode bool) (cl
 		b.WriteByte(',')
 		b.WriteString(strconv.FormatBool(v4Capable(e)))
 		b.WriteByte(0)
-		keys := make([]string, 0, len(e.Labels))
-		for k := range e.Labels {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
 		for _, k := range keys {
-			b.WriteString(k)
-			b.WriteByte('=')
-			b.WriteString(e.Labels[k])
-			b.WriteByte(0)
+			if v, ok := e.Labels[k]; ok {
+				b.WriteString(k)
+				b.WriteByte('=')
+				b.WriteString(v)
+				b.WriteByte(0)
+			}
 		}
 		b.WriteByte(1)
-		ports := make([]string, 0, len(e.Ports))
+		var ports []string
 		for _, cp := range e.Ports {
-			if cp.Name != "" {
+			if cp.Name != "" && sig.names[cp.Name] {
 				ports = append(ports, cp.Name+"/"+cp.Protocol.String()+"/"+strconv.Itoa(int(cp.Port)))
 			}
 		}

@@ -1,6 +1,7 @@
 package selector
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -116,6 +117,7 @@ const (
 
 // node is one operation of the expression tree.
 type node interface {
+	keys(*[]string)
 	eval(labels map[string]string) bool
 	appendTo(b []byte, prec int) []byte
 	hasGlobal() bool
@@ -335,3 +337,32 @@ func appendQuoted(b []byte, v string) []byte {
 
 // GoString returns a Go-syntax description, useful in test failures.
 func (s Selector) GoString() string { return "selector.MustParse(" + strconv.Quote(s.String()) + ")" }
+
+// Keys returns the label keys the selector reads, sorted and without
+// duplicates. Labels outside Keys cannot change whether it matches.
+func (s Selector) Keys() []string {
+	if s.root == nil {
+		return nil
+	}
+	var keys []string
+	s.root.keys(&keys)
+	slices.Sort(keys)
+	return slices.Compact(keys)
+}
+
+func (allNode) keys(*[]string)     {}
+func (globalNode) keys(*[]string)  {}
+func (n hasNode) keys(k *[]string) { *k = append(*k, n.key) }
+func (n cmpNode) keys(k *[]string) { *k = append(*k, n.key) }
+func (n setNode) keys(k *[]string) { *k = append(*k, n.key) }
+func (n notNode) keys(k *[]string) { n.x.keys(k) }
+func (n andNode) keys(k *[]string) {
+	for _, x := range n.xs {
+		x.keys(k)
+	}
+}
+func (n orNode) keys(k *[]string) {
+	for _, x := range n.xs {
+		x.keys(k)
+	}
+}

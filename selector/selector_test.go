@@ -1,6 +1,7 @@
 package selector_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -608,4 +609,24 @@ func TestPredicates(t *testing.T) {
 	require.False(t, selector.Selector{}.HasGlobal(), "zero Selector HasGlobal")
 	require.Equal(t, selector.All(), selector.MustParse("all()"))
 	require.Equal(t, selector.Nothing(), selector.MustParse("!all()"))
+}
+
+func TestKeys(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want []string
+	}{
+		{"", nil},
+		{"all()", nil},
+		{`a == "x" && (has(b) || !(c in {"1"})) && a != "y"`, []string{"a", "b", "c"}},
+		{`projectcalico.org/name not in {"kube-system"}`, []string{"projectcalico.org/name"}},
+		{`x starts with "a" || y ends with "b" || z contains "c"`, []string{"x", "y", "z"}},
+	}
+	for _, tc := range tests {
+		got := selector.MustParse(tc.in).Keys()
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Parse(%q).Keys() = %v, want %v", tc.in, got, tc.want)
+		}
+	}
 }
