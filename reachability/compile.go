@@ -36,6 +36,16 @@ type compiler struct {
 
 	sets  map[string]graph.Set // cache by key
 	peers map[string][2]graph.Set
+
+	// nsClasses lists the classes of each namespace, so namespace scoping
+	// never scans the whole universe; nsLabelsOf has each namespace's
+	// labels as selectors see them.
+	nsClasses  map[string][]int
+	nsNames    []string
+	nsLabelsOf map[string]map[string]string
+	// v6 is false when no flow can be IPv6 (no IPv6 atom, no IPv6-only
+	// pod): family sets of IPv6 are then left nil.
+	v6 bool
 }
 
 func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
@@ -45,9 +55,23 @@ func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
 	c.nsLabels = make([]map[string]string, u.nC)
 	c.saLabels = make([]map[string]string, u.nC)
 	c.podNet = graph.NewSet(u.nU)
+	c.nsClasses = map[string][]int{}
+	c.nsLabelsOf = map[string]map[string]string{}
+	for _, a := range u.atoms {
+		if a.Family() == 6 {
+			c.v6 = true
+		}
+	}
 	for i, cl := range u.classes {
 		e := cl.rep
+		if !cl.v4 {
+			c.v6 = true
+		}
 		ns := s.Namespace(e.Namespace)
+		if _, ok := c.nsClasses[e.Namespace]; !ok {
+			c.nsNames = append(c.nsNames, e.Namespace)
+		}
+		c.nsClasses[e.Namespace] = append(c.nsClasses[e.Namespace], i)
 		if c.calico {
 			c.labels[i] = e.CalicoLabels()
 			c.nsLabels[i] = ns.CalicoLabels()
@@ -57,11 +81,18 @@ func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
 			c.nsLabels[i] = ns.Labels
 			c.saLabels[i] = s.ServiceAccountLabels(e.Namespace, e.ServiceAccount)
 		}
+		c.nsLabelsOf[e.Namespace] = c.nsLabels[i]
 		if !cl.host {
 			c.podNet.Add(i)
 		}
 	}
 	return c
+}
+
+// reset drops the caches (the compiled rules keep what they use).
+func (c *compiler) reset() {
+	c.sets = map[string]graph.Set{}
+	c.peers = map[string][2]graph.Set{}
 }
 
 // classSet returns (cached) the classes for which pred holds.
@@ -79,9 +110,6 @@ func (c *compiler) classSet(key string, pred func(i int) bool) graph.Set {
 	return s
 }
 
-func (c *compiler) selectorSet(kind string, sel selector.Selector, labels []map[string]string) graph.Set {
-	return c.classSet(kind+"\x00"+sel.String(), func(i int) bool { return sel.Matches(labels[i]) })
-}
 
 // namespaceSelectorMatches applies a namespace selector to an entity with
 // Calico's rules: all() is "any namespaced entity", global() "any entity
@@ -100,24 +128,86 @@ func namespaceSelectorMatches(sel selector.Selector, namespaced bool, nsLabels m
 // subject returns the classes a policy applies to: pods on the pod
 // network satisfying every condition of the subject.
 func (c *compiler) subject(sub *policy.Subject) graph.Set {
+	scope, key := c.scope(sub.Namespace, sub.NamespaceSelector)
 	s := graph.NewSet(c.u.nU)
-	s.CopyFrom(c.podNet)
-	if sub.Namespace != "" {
-		s.And(c.namespaceSet(sub.Namespace))
-	}
-	if sub.NamespaceSelector != nil {
-		sel := *sub.NamespaceSelector
-		s.And(c.classSet("nssel\x00"+sel.String(), func(i int) bool { return namespaceSelectorMatches(sel, true, c.nsLabels[i]) }))
-	}
-	s.And(c.selectorSet("sel", sub.Selector, c.labels))
+	s.CopyFrom(c.selectorWithin(scope, key, &sub.Selector, c.labels, "sel"))
+	s.And(c.podNet)
 	if sub.ServiceAccountSelector != nil {
-		s.And(c.selectorSet("sasel", *sub.ServiceAccountSelector, c.saLabels))
+		s.And(c.selectorWithin(scope, key, sub.ServiceAccountSelector, c.saLabels, "sasel"))
 	}
 	return s
 }
 
+// scope returns the classes of one namespace, of the namespaces a
+// namespace selector picks (Calico's all() and global() rules), or of every
+// namespace; key names the scope for caching.
+func (c *compiler) scope(ns string, nsSel *selector.Selector) (graph.Set, string) {
+	switch {
+	case ns != "":
+		return c.namespaceSet(ns), "ns=" + ns
+	case nsSel != nil:
+		sel := *nsSel
+		key := "nssel=" + sel.String()
+		if s, ok := c.sets[key]; ok {
+			return s, key
+		}
+		s := graph.NewSet(c.u.nU)
+		for _, name := range c.nsNames {
+			if namespaceSelectorMatches(sel, true, c.nsLabelsOf[name]) {
+				for _, i := range c.nsClasses[name] {
+					s.Add(i)
+				}
+			}
+		}
+		c.sets[key] = s
+		return s, key
+	}
+	return c.allClasses(), "all"
+}
+
+// allClasses returns every class.
+func (c *compiler) allClasses() graph.Set {
+	if s, ok := c.sets["all"]; ok {
+		return s
+	}
+	s := graph.NewSet(c.u.nU)
+	s.Fill(c.u.nC)
+	c.sets["all"] = s
+	return s
+}
+
+// selectorWithin returns the classes of scope whose labels (as given)
+// match sel, evaluating the selector only inside the scope. A nil
+// selector matches the whole scope.
+func (c *compiler) selectorWithin(scope graph.Set, scopeKey string, sel *selector.Selector, labels []map[string]string, kind string) graph.Set {
+	if sel == nil || sel.IsAll() {
+		return scope
+	}
+	key := kind + "\x00" + scopeKey + "\x00" + sel.String()
+	if s, ok := c.sets[key]; ok {
+		return s
+	}
+	s := graph.NewSet(c.u.nU)
+	for i := range scope.All() {
+		if i < c.u.nC && sel.Matches(labels[i]) {
+			s.Add(i)
+		}
+	}
+	c.sets[key] = s
+	return s
+}
+
 func (c *compiler) namespaceSet(ns string) graph.Set {
-	return c.classSet("ns\x00"+ns, func(i int) bool { return c.u.classes[i].rep.Namespace == ns })
+	key := "ns=" + ns
+	if s, ok := c.sets[key]; ok {
+		return s
+	}
+	s := graph.NewSet(c.u.nU)
+	for _, i := range c.nsClasses[ns] {
+		s.Add(i)
+	}
+	c.sets[key] = s
+	return s
 }
 
 // identityClasses returns the pod classes that satisfy id by their own
@@ -127,17 +217,9 @@ func (c *compiler) identityClasses(id *policy.Identity) graph.Set {
 	if id.Kinds&policy.KindPod == 0 {
 		return s
 	}
-	s.CopyFrom(c.podNet)
-	if id.Namespace != "" {
-		s.And(c.namespaceSet(id.Namespace))
-	}
-	if id.NamespaceSelector != nil {
-		sel := *id.NamespaceSelector
-		s.And(c.classSet("nssel\x00"+sel.String(), func(i int) bool { return namespaceSelectorMatches(sel, true, c.nsLabels[i]) }))
-	}
-	if id.Selector != nil {
-		s.And(c.selectorSet("sel", *id.Selector, c.labels))
-	}
+	scope, key := c.scope(id.Namespace, id.NamespaceSelector)
+	s.CopyFrom(c.selectorWithin(scope, key, id.Selector, c.labels, "sel"))
+	s.And(c.podNet)
 	if len(id.ServiceAccountNames) > 0 {
 		names := id.ServiceAccountNames
 		s.And(c.classSet("sanames\x00"+strings.Join(names, ","), func(i int) bool {
@@ -145,7 +227,7 @@ func (c *compiler) identityClasses(id *policy.Identity) graph.Set {
 		}))
 	}
 	if id.ServiceAccountSelector != nil {
-		s.And(c.selectorSet("sasel", *id.ServiceAccountSelector, c.saLabels))
+		s.And(c.selectorWithin(scope, key, id.ServiceAccountSelector, c.saLabels, "sasel"))
 	}
 	return s
 }
@@ -211,6 +293,9 @@ func (c *compiler) identity(id *policy.Identity) [2]graph.Set {
 		nets = c.identityNetworkSets(id)
 	}
 	for f := 0; f < 2; f++ {
+		if f == 1 && !c.v6 {
+			break
+		}
 		s := graph.NewSet(c.u.nU)
 		s.CopyFrom(pods)
 		if nets != nil {
@@ -279,6 +364,9 @@ func (c *compiler) peer(p *policy.Peer) [2]graph.Set {
 		notID = c.identity(p.NotIdentity)
 	}
 	for f := 0; f < 2; f++ {
+		if f == 1 && !c.v6 {
+			break // no flow is IPv6
+		}
 		fam := famOf(f)
 		s := graph.NewSet(c.u.nU)
 		if !p.Nothing {
@@ -314,13 +402,21 @@ func (c *compiler) entity(e *policy.EntityMatch) (any bool, sets [2]graph.Set) {
 	if e.Peers == nil {
 		return true, [2]graph.Set{c.familyAll(4), c.familyAll(6)}
 	}
-	for f := 0; f < 2; f++ {
+	if len(e.Peers) == 1 {
+		return false, c.peer(&e.Peers[0])
+	}
+	nf := 1
+	if c.v6 {
+		nf = 2
+	}
+	for f := 0; f < nf; f++ {
 		sets[f] = graph.NewSet(c.u.nU)
 	}
 	for i := range e.Peers {
 		ps := c.peer(&e.Peers[i])
-		sets[0].Or(ps[0])
-		sets[1].Or(ps[1])
+		for f := 0; f < nf; f++ {
+			sets[f].Or(ps[f])
+		}
 	}
 	return false, sets
 }

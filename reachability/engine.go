@@ -94,6 +94,7 @@ type engine struct {
 	named      map[namedKey]graph.Set // pod classes with a named container port
 	famCols    [2][2]graph.Set        // [v4Capable][family]: columns whose flow with the row uses that family
 	cond       bool                   // some rule is conditional
+	v6         bool                   // some flow can be IPv6
 	opts       Options
 	// ownNode lists, per class, the universe entries that are its own node
 	// (host-network classes on the same node, node addresses).
@@ -172,6 +173,8 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	t0 = time.Now()
 	e.comp = newCompiler(&e.u, s, prog)
 	e.compile(e.comp, prog, &st)
+	e.v6 = e.comp.v6
+	e.comp.reset()
 	e.buildFamilyColumns()
 	e.buildOwnNode(s)
 	st.Compile = time.Since(t0)
@@ -263,6 +266,10 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats) {
 				}
 			}
 		}
+	}
+	// The subject sets were only needed for the lists above.
+	for pi := range e.policies {
+		e.policies[pi].subject = nil
 	}
 	e.portCodes()
 }
@@ -714,6 +721,9 @@ func (w *worker) ruleMask(r *compiledRule, d policy.Direction, s, a int) bool {
 	}
 	any := false
 	for f := 0; f < 2; f++ {
+		if f == 1 && !e.v6 {
+			break
+		}
 		if r.skip[f] || (r.ipVersion != 0 && r.ipVersion != famOf(f)) {
 			continue
 		}
