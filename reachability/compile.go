@@ -110,7 +110,6 @@ func (c *compiler) classSet(key string, pred func(i int) bool) graph.Set {
 	return s
 }
 
-
 // namespaceSelectorMatches applies a namespace selector to an entity with
 // Calico's rules: all() is "any namespaced entity", global() "any entity
 // outside namespaces"; otherwise the namespace's labels (none outside
