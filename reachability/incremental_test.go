@@ -108,3 +108,30 @@ func sameMatrix(a, b *reachability.Matrix) string {
 	}
 	return ""
 }
+
+// TestAllowedPairs checks the class-level pair count against counting
+// endpoint pairs one by one, on random clusters.
+func TestAllowedPairs(t *testing.T) {
+	for i := 0; i < *diffClusters/10; i++ {
+		seed := *diffSeed + uint64(i)
+		r := rand.New(rand.NewPCG(seed, 0x9a1))
+		snap := load(t, seed, randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(12), Policies: r.IntN(6), Admin: i%2 == 0, Calico: i%3 == 0}))
+		m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for p := range m.PortAtoms() {
+			var want int64
+			for a := 0; a < m.NumEndpoints(); a++ {
+				for b := 0; b < m.NumEndpoints(); b++ {
+					if m.At(a, b, p) == reachability.Allow {
+						want++
+					}
+				}
+			}
+			if got := m.AllowedPairs(p); got != want {
+				t.Fatalf("seed %d: AllowedPairs(%s) = %d, want %d", seed, m.PortAtoms()[p], got, want)
+			}
+		}
+	}
+}

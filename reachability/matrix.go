@@ -28,6 +28,7 @@ type Matrix struct {
 	stats   Stats
 	prog    *policy.Program
 	sides   *sideSet // with Options.KeepSides
+	pairs   pairCounter
 }
 
 // Snapshot returns the snapshot the matrix was computed from.
