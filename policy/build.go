@@ -3,9 +3,14 @@ package policy
 import (
 	"fmt"
 	"regexp"
+	"slices"
+	"sort"
 	"strings"
 
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Snapshot assembles everything added so far: live pods win over the
@@ -43,7 +48,10 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 		}
 	}
 	s.Endpoints = resolveWorkloads(pods, workloads)
+	s.index()
 	l.synthesizeNamespaces(s)
+	l.checkEndpointIDs(s)
+	l.checkNamedPorts(s)
 	s.index()
 	s.Diagnostics = append(Diagnostics(nil), l.diags...)
 	s.Diagnostics.Sort()
@@ -55,44 +63,62 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 // given workload (a ReplicaSet of a given Deployment, a Job of a given
 // CronJob).
 func resolveWorkloads(pods []*podRecord, workloads map[string]*workloadRecord) []*Endpoint {
-	covered := map[string]bool{}
+	covered := map[string]bool{} // "Kind/namespace/name" of workloads with live pods
 	eps := make([]*Endpoint, 0, len(pods)+len(workloads))
 	for _, p := range pods {
-		w := topWorkload(p.ep.Namespace, p.ep.Labels, p.owners, workloads)
-		p.ep.Workload = w
-		covered[w] = true
+		chain := ownerChain(p.ep.Namespace, p.ep.Labels, p.owners, workloads)
+		p.ep.Workload = ""
+		if len(chain) > 0 {
+			p.ep.Workload = chain[len(chain)-1]
+		}
+		for _, w := range chain {
+			covered[workloadKey(p.ep.Namespace, w)] = true
+		}
 		eps = append(eps, p.ep)
 	}
 	for _, w := range workloads {
-		top := topWorkload(w.ep.Namespace, w.ep.Labels, w.owners, workloads)
-		if top != w.ep.Workload {
-			continue // represented by its owner
+		represented := false // by a given workload that owns it
+		for _, o := range ownerChain(w.ep.Namespace, w.ep.Labels, w.owners, workloads) {
+			if o == w.ep.Workload {
+				represented = false // ownerReferences form a cycle: keep it
+				break
+			}
+			if workloads[workloadKey(w.ep.Namespace, o)] != nil {
+				represented = true
+			}
 		}
-		if covered[top] {
-			continue // live pods stand for it
+		if represented || covered[w.ep.Key()] {
+			continue // its owner, or its live pods, stand for it
 		}
 		eps = append(eps, w.ep)
 	}
 	return eps
 }
 
+// workloadKey turns "Kind/name" in namespace ns into the key of the
+// workload in the map of given workloads, "Kind/ns/name".
+func workloadKey(ns, w string) string {
+	kind, name, _ := strings.Cut(w, "/")
+	return kind + "/" + ns + "/" + name
+}
+
 var jobSuffix = regexp.MustCompile(`^(.+)-[0-9]+$`)
 
-// topWorkload follows ownerReferences (controller first) up to the
-// outermost workload: Pod → ReplicaSet → Deployment, Pod → Job → CronJob.
-// When the intermediate object is not in the input, the Deployment is
-// recognised by the pod-template-hash suffix of the ReplicaSet's name and
-// the CronJob by the numeric suffix of the Job's name, if such a
-// Deployment or CronJob was given. The result is "Kind/name", or "" when
-// the object has no owner.
-func topWorkload(ns string, labels map[string]string, owners []metav1.OwnerReference, workloads map[string]*workloadRecord) string {
-	cur := ""
-	for depth := 0; depth < 8; depth++ {
+// ownerChain follows ownerReferences (controller first) from an object up
+// to its outermost owner: Pod → ReplicaSet → Deployment, Pod → Job →
+// CronJob. When an owner is not in the input, its own owner is not known;
+// then a given Deployment is recognised by the pod-template-hash suffix of
+// the ReplicaSet's name and a given CronJob by the numeric suffix of the
+// Job's name. The result lists "Kind/name" of each owner, nearest first;
+// it is empty when the object has no owner.
+func ownerChain(ns string, labels map[string]string, owners []metav1.OwnerReference, workloads map[string]*workloadRecord) []string {
+	var chain []string
+	for len(chain) < 8 { // ownerReferences may form a cycle
 		o := controllerOf(owners)
 		if o == nil {
-			return cur
+			return chain
 		}
-		cur = o.Kind + "/" + o.Name
+		chain = append(chain, o.Kind+"/"+o.Name)
 		if w := workloads[o.Kind+"/"+ns+"/"+o.Name]; w != nil {
 			owners = w.owners
 			labels = w.ep.Labels
@@ -104,17 +130,17 @@ func topWorkload(ns string, labels map[string]string, owners []metav1.OwnerRefer
 			if h := labels["pod-template-hash"]; h != "" && strings.HasSuffix(o.Name, "-"+h) {
 				d := strings.TrimSuffix(o.Name, "-"+h)
 				if workloads["Deployment/"+ns+"/"+d] != nil {
-					return "Deployment/" + d
+					chain = append(chain, "Deployment/"+d)
 				}
 			}
 		case "Job":
 			if m := jobSuffix.FindStringSubmatch(o.Name); m != nil && workloads["CronJob/"+ns+"/"+m[1]] != nil {
-				return "CronJob/" + m[1]
+				chain = append(chain, "CronJob/"+m[1])
 			}
 		}
-		return cur
+		return chain
 	}
-	return cur
+	return chain
 }
 
 func controllerOf(owners []metav1.OwnerReference) *metav1.OwnerReference {
@@ -131,24 +157,22 @@ func controllerOf(owners []metav1.OwnerReference) *metav1.OwnerReference {
 
 // synthesizeNamespaces creates every namespace that an object lives in but
 // that the input did not declare, as the control plane would have it: with
-// only the kubernetes.io/metadata.name label.
+// only the kubernetes.io/metadata.name label. The warning is placed at one
+// object that lives in the namespace, the first by name and kind, so that
+// it does not depend on the order of the input.
 func (l *Loader) synthesizeNamespaces(s *Snapshot) {
 	have := map[string]bool{}
 	for _, ns := range s.Namespaces {
 		have[ns.Name] = true
 	}
+	first := map[string]ObjectRef{}
 	need := func(ns string, by ObjectRef) {
 		if ns == "" || have[ns] {
 			return
 		}
-		have[ns] = true
-		s.Namespaces = append(s.Namespaces, &Namespace{
-			ObjectRef:   ObjectRef{Kind: "Namespace", Name: ns},
-			Labels:      map[string]string{"kubernetes.io/metadata.name": ns},
-			Synthesized: true,
-		})
-		l.add(Diagnostic{Severity: Warning, Location: by.Source, Kind: by.Kind, Namespace: by.Namespace, Name: by.Name,
-			Msg: fmt.Sprintf("namespace %q is not declared in the input; assuming it exists with only the label kubernetes.io/metadata.name=%s", ns, ns)})
+		if prev, ok := first[ns]; !ok || refLess(&by, &prev) || *by.ref() == *prev.ref() && locationLess(by.Source, prev.Source) {
+			first[ns] = by
+		}
 	}
 	for _, e := range s.Endpoints {
 		need(e.Namespace, e.ObjectRef)
@@ -163,4 +187,116 @@ func (l *Loader) synthesizeNamespaces(s *Snapshot) {
 		need(x.Namespace, x.ObjectRef)
 	}
 	s.Calico.eachNamespaced(func(r ObjectRef) { need(r.Namespace, r) })
+	names := make([]string, 0, len(first))
+	for ns := range first {
+		names = append(names, ns)
+	}
+	sort.Strings(names)
+	for _, ns := range names {
+		by := first[ns]
+		s.Namespaces = append(s.Namespaces, &Namespace{
+			ObjectRef:   ObjectRef{Kind: "Namespace", Name: ns},
+			Labels:      map[string]string{"kubernetes.io/metadata.name": ns},
+			Synthesized: true,
+		})
+		l.add(Diagnostic{Severity: Warning, Location: by.Source, Kind: by.Kind, Namespace: by.Namespace, Name: by.Name,
+			Msg: fmt.Sprintf("namespace %q is not declared in the input; assuming it exists with only the label kubernetes.io/metadata.name=%s", ns, ns)})
+	}
+}
+
+// locationLess orders locations by file, document, line and column.
+func locationLess(a, b Location) bool {
+	if a.File != b.File {
+		return a.File < b.File
+	}
+	if a.Doc != b.Doc {
+		return a.Doc < b.Doc
+	}
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	return a.Col < b.Col
+}
+
+// checkEndpointIDs warns when two endpoints share "namespace/name" (a Pod
+// and a workload of the same name, or two workloads of different kinds):
+// reports name both the same way. s.Endpoints must be sorted.
+func (l *Loader) checkEndpointIDs(s *Snapshot) {
+	for i := 1; i < len(s.Endpoints); i++ {
+		a, b := s.Endpoints[i-1], s.Endpoints[i]
+		if a.ID() != b.ID() {
+			continue
+		}
+		l.add(Diagnostic{Severity: Warning, Location: b.Source, Kind: b.Kind, Namespace: b.Namespace, Name: b.Name,
+			Msg: fmt.Sprintf("endpoint %s is also the name of %s (%s); reports cannot tell them apart", b.ID(), a.ObjectRef, a.Source)})
+	}
+}
+
+// checkNamedPorts warns about every named port of a NetworkPolicy rule that
+// no endpoint in the input declares with the rule's protocol: the port can
+// match nothing, which is what the analysis assumes [SEMANTICS 2.7], but
+// more likely a container port is missing from the input or the name is
+// misspelt. Nothing is reported when the input has no endpoints at all.
+func (l *Loader) checkNamedPorts(s *Snapshot) {
+	if len(s.Endpoints) == 0 {
+		return
+	}
+	declared := map[string][]Protocol{} // port name -> protocols declaring it
+	for _, e := range s.Endpoints {
+		for _, p := range e.Ports {
+			if p.Name != "" {
+				declared[p.Name] = append(declared[p.Name], p.Protocol)
+			}
+		}
+	}
+	for _, key := range l.order {
+		o := l.objects[key]
+		np, ok := o.obj.(*NetworkPolicy)
+		if !ok {
+			continue
+		}
+		check := func(dir string, i int, ports []networkingv1.NetworkPolicyPort) {
+			for k, p := range ports {
+				if p.Port == nil || p.Port.Type != intstr.String || p.Protocol == nil {
+					continue
+				}
+				proto, err := ParseKubeProtocol(string(*p.Protocol))
+				if err != nil || validation.IsValidPortName(p.Port.StrVal) != nil {
+					continue // reported by validation
+				}
+				protos := declared[p.Port.StrVal]
+				if slices.Contains(protos, proto) {
+					continue
+				}
+				field := fmt.Sprintf("spec.%s[%d].ports[%d].port", dir, i, k)
+				msg := fmt.Sprintf("no container port in the input is named %q, so this port matches nothing", p.Port.StrVal)
+				if len(protos) > 0 {
+					msg = fmt.Sprintf("container ports named %q use %s, not %s, so this port matches nothing", p.Port.StrVal, protocolList(protos), proto)
+				}
+				loc := np.Source
+				if o.doc != nil {
+					loc = o.doc.locate(o.at + field)
+				}
+				l.add(Diagnostic{Severity: Warning, Location: loc, Kind: np.Kind, Namespace: np.Namespace, Name: np.Name, Field: field, Msg: msg})
+			}
+		}
+		for i, r := range np.Spec.Ingress {
+			check("ingress", i, r.Ports)
+		}
+		for i, r := range np.Spec.Egress {
+			check("egress", i, r.Ports)
+		}
+	}
+}
+
+// protocolList names a set of protocols: "UDP" or "SCTP and UDP".
+func protocolList(ps []Protocol) string {
+	names := make([]string, 0, len(ps))
+	for _, p := range ps {
+		if n := p.String(); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return strings.Join(names, " and ")
 }

@@ -6,7 +6,6 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
-	"strings"
 
 	networkingv1 "k8s.io/api/networking/v1"
 
@@ -568,13 +567,4 @@ func (l *Loader) addCalicoHostEndpoint(c *decodeCtx, j []byte) {
 	ref := c.calicoRef()
 	c.warnf("", "host endpoints are not modelled: policies that select it are evaluated for pods only, and its addresses are external")
 	l.store(&loaded{ref: ref, obj: &hostEndpoint{ref: ref}, doc: c.doc, at: c.at}, ref.Key())
-}
-
-// tierNames joins tier names for messages.
-func tierNames(ts []*CalicoTier) string {
-	var names []string
-	for _, t := range ts {
-		names = append(names, t.Name)
-	}
-	return strings.Join(names, ", ")
 }

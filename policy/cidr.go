@@ -16,7 +16,7 @@ func ParseCIDR(s string) (p netip.Prefix, masked bool, err error) {
 	if err != nil {
 		p, err = netip.ParsePrefix(stripLeadingZeros(s))
 		if err != nil {
-			return netip.Prefix{}, false, fmt.Errorf("invalid CIDR %q: expected an address and a prefix length such as 10.0.0.0/16 or fd00::/64", s)
+			return netip.Prefix{}, false, fmt.Errorf("invalid CIDR %s: expected an address and a prefix length such as 10.0.0.0/16 or fd00::/64", quote(s))
 		}
 	}
 	addr := p.Addr()
@@ -30,12 +30,13 @@ func ParseCIDR(s string) (p netip.Prefix, masked bool, err error) {
 }
 
 // ParseIPOrCIDR parses a CIDR, or a single address meaning /32 or /128
-// (Calico accepts both in nets).
+// (Calico accepts both in nets). Addresses with a zone ("fe80::1%eth0")
+// are rejected, as in CIDRs.
 func ParseIPOrCIDR(s string) (p netip.Prefix, masked bool, err error) {
 	if !strings.Contains(s, "/") {
 		a, err := netip.ParseAddr(s)
-		if err != nil {
-			return netip.Prefix{}, false, fmt.Errorf("invalid IP or CIDR %q", s)
+		if err != nil || a.Zone() != "" {
+			return netip.Prefix{}, false, fmt.Errorf("invalid IP or CIDR %s: expected an address such as 10.0.0.1 or a CIDR such as 10.0.0.0/16", quote(s))
 		}
 		a = a.Unmap()
 		return netip.PrefixFrom(a, a.BitLen()), false, nil

@@ -1,14 +1,19 @@
 package policy
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
+	yaml2 "go.yaml.in/yaml/v2"
+	yaml3 "go.yaml.in/yaml/v3"
 	sjson "sigs.k8s.io/json"
 )
 
@@ -64,7 +69,7 @@ func (c *decodeCtx) warnf(path, format string, args ...any) {
 func (c *decodeCtx) decode(j []byte, v any) bool {
 	strict, err := sjson.UnmarshalStrict(j, v, sjson.DisallowDuplicateFields, sjson.DisallowUnknownFields)
 	if err != nil {
-		path, msg := describeDecodeError(j, err)
+		path, msg := describeDecodeError(j, err, v)
 		c.errorf(path, "%s", msg)
 		return false
 	}
@@ -77,32 +82,99 @@ func (c *decodeCtx) decode(j []byte, v any) bool {
 		var fe sjson.FieldError
 		if errors.As(e, &fe) {
 			path = fe.FieldPath()
-			msg = strictMessage(e.Error())
+			msg = strictMessage(e.Error(), path, v)
 		}
 		c.diag(sev, path, msg)
 	}
 	return true
 }
 
-// strictMessage shortens `unknown field "spec.x"` to "unknown field: the
-// API server drops it, so it has no effect" and keeps other texts.
-func strictMessage(s string) string {
+var misplacedPortsRE = regexp.MustCompile(`^spec\.(ingress|egress)\[\d+\]\.(from|to)\[\d+\]\.ports$`)
+
+// strictMessage explains a strict-decoding problem of the field at path
+// of v: unknown fields are dropped by the API server, duplicate fields
+// keep their last value.
+func strictMessage(s, path string, v any) string {
 	switch {
 	case strings.HasPrefix(s, "unknown field"):
-		return "unknown field; the API server drops it, so it has no effect"
+		const dropped = "unknown field; the API server drops it, so it has no effect"
+		if misplacedPortsRE.MatchString(path) {
+			return "unknown field: ports belongs to the rule, not to a peer (indent it like from/to); the API server drops it, so it does not restrict the rule's ports"
+		}
+		if path == "spec.ports" {
+			return "unknown field: ports belongs in an ingress or egress rule; the API server drops it, so it has no effect"
+		}
+		if want := caseMismatch(v, path); want != "" {
+			return fmt.Sprintf("%s (field names are case-sensitive: did you mean %s?)", dropped, want)
+		}
+		return dropped
 	case strings.HasPrefix(s, "duplicate field"):
 		return "duplicate field; the last value is used"
 	}
 	return s
 }
 
-// describeDecodeError turns an encoding/json error into a field path and a
-// message saying what was expected.
-func describeDecodeError(j []byte, err error) (path, msg string) {
+// caseMismatch returns the field of v's type at path that differs from the
+// unknown field at path only in case ("podSelector" for "podselector"), or
+// "".
+func caseMismatch(v any, path string) string {
+	if v == nil {
+		return ""
+	}
+	parent, name := "", path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent, name = path[:i], path[i+1:]
+	}
+	t := reflect.TypeOf(v)
+	if parent != "" {
+		t = fieldType(t, stripIndices(parent))
+	}
+	for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice) {
+		t = t.Elem()
+	}
+	if t == nil || t.Kind() != reflect.Struct {
+		return ""
+	}
+	var found string
+	eachJSONField(t, func(f string) {
+		if found == "" && f != name && strings.EqualFold(f, name) {
+			found = f
+		}
+	})
+	return found
+}
+
+// eachJSONField calls fn with the JSON name of every field of struct type
+// t, including those of embedded and inlined structs.
+func eachJSONField(t reflect.Type, fn func(string)) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" || !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if tag == "" && (f.Anonymous || strings.Contains(opts, "inline")) && ft.Kind() == reflect.Struct {
+			eachJSONField(ft, fn)
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		fn(tag)
+	}
+}
+
+// describeDecodeError turns an error of decoding j into v into a field
+// path and a message saying what was expected.
+func describeDecodeError(j []byte, err error, v any) (path, msg string) {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
-		path = jsonPathAt(j, te.Offset)
-		return path, fmt.Sprintf("expected %s, got %s", describeType(te.Type), describeJSONValue(te.Value))
+		path, t := typeErrorPath(j, te, v)
+		return path, fmt.Sprintf("expected %s, got %s", describeType(t), describeJSONValue(te.Value))
 	}
 	if ok, off := sjson.SyntaxErrorOffset(err); ok {
 		return jsonPathAt(j, off), "invalid JSON: " + err.Error()
@@ -111,6 +183,132 @@ func describeDecodeError(j []byte, err error) (path, msg string) {
 	// Custom unmarshalers (intstr, quantities) report plain errors.
 	msg = strings.TrimPrefix(msg, "json: ")
 	return "", msg
+}
+
+// typeErrorPath finds the field path of a type error and the Go type that
+// was expected there. encoding/json reports the offset where decoding
+// failed, but a custom unmarshaler (IntOrString, Time) decodes its value on
+// its own, so the offset and type are relative to that value; then the
+// error's Field (the path without list indices) finds the first value of
+// that field of the wrong JSON kind, and the declared type of the field
+// is what was expected.
+func typeErrorPath(j []byte, te *json.UnmarshalTypeError, v any) (string, reflect.Type) {
+	path := jsonPathAt(j, te.Offset)
+	if te.Field == "" || isPathPrefix(te.Field, stripIndices(path)) {
+		return path, te.Type
+	}
+	t := te.Type
+	if v != nil {
+		if ft := fieldType(reflect.TypeOf(v), te.Field); ft != nil {
+			t = ft
+		}
+	}
+	// The first value of the field that is of the reported JSON kind and
+	// does not decode into the field's type is the culprit.
+	kind := jsonKindOf(te.Value)
+	found := ""
+	walkJSON(j, func(p string) bool { return isPathPrefix(stripIndices(p), te.Field) }, func(jv jsonValue) bool {
+		if stripIndices(jv.path) != te.Field || (kind != 0 && kindClass(jv.kind) != kind) {
+			return true
+		}
+		if found == "" {
+			found = jv.path // the fallback: the first of the right kind
+		}
+		var raw json.RawMessage
+		if json.NewDecoder(bytes.NewReader(j[jv.valOff:])).Decode(&raw) == nil &&
+			sjson.UnmarshalCaseSensitivePreserveInts(raw, reflect.New(t).Interface()) != nil {
+			found = jv.path
+			return false
+		}
+		return true
+	})
+	if found == "" {
+		found = te.Field
+	}
+	return found, t
+}
+
+// jsonKindOf maps UnmarshalTypeError.Value ("bool", "number 1.5", "object")
+// to the class [kindClass] gives the first byte of such a value; 0 when
+// unknown.
+func jsonKindOf(value string) byte {
+	switch {
+	case value == "object":
+		return '{'
+	case value == "array":
+		return '['
+	case value == "string":
+		return '"'
+	case value == "bool":
+		return 't'
+	case strings.HasPrefix(value, "number"):
+		return '0'
+	}
+	return 0
+}
+
+// kindClass maps the first byte of a JSON value to its class: '{', '[',
+// '"', 't' for booleans, 'n' for null and '0' for numbers.
+func kindClass(c byte) byte {
+	switch c {
+	case '{', '[', '"', 'n':
+		return c
+	case 't', 'f':
+		return 't'
+	}
+	return '0'
+}
+
+// fieldType returns the declared Go type of the field at the dotted path
+// (without list indices) of type t, following json tags; nil when the
+// path cannot be followed.
+func fieldType(t reflect.Type, path string) reflect.Type {
+	for _, name := range strings.Split(path, ".") {
+		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			t = t.Elem()
+		}
+		if t.Kind() != reflect.Struct {
+			return nil
+		}
+		f, ok := jsonField(t, name)
+		if !ok {
+			return nil
+		}
+		t = f
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// jsonField finds the field of struct type t that encoding/json decodes the
+// key name into, looking into embedded and inlined structs.
+func jsonField(t reflect.Type, name string) (reflect.Type, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if tag == "-" {
+			continue
+		}
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if tag == "" && (f.Anonymous || strings.Contains(opts, "inline")) && ft.Kind() == reflect.Struct {
+			if inner, ok := jsonField(ft, name); ok {
+				return inner, true
+			}
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		if tag == name {
+			return f.Type, true
+		}
+	}
+	return nil, false
 }
 
 // describeType names a Go type the way a manifest author thinks of it.
@@ -167,31 +365,392 @@ func describeJSONValue(v string) string {
 	return v
 }
 
-var yamlLineRE = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: `)
+var (
+	yamlLineRE      = regexp.MustCompile(`^line (\d+): `)
+	yamlDuplicateRE = regexp.MustCompile(`^line (\d+): key (".*") already set in map$`)
+	yamlAnchorRE    = regexp.MustCompile(`^(?:unknown anchor|anchor) '(.*)' (?:referenced|value contains itself)$`)
+)
 
-// yamlErrorLocation finds "line N" in a YAML parser error and turns it into
-// a location in the file.
-func yamlErrorLocation(d *document, err error) Location {
-	loc := d.location()
-	if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
-		n, _ := strconv.Atoi(m[1])
-		loc.Line = d.startLine + n - 1
-		if m[2] != "" {
-			loc.Col, _ = strconv.Atoi(m[2])
-		}
-	}
-	return loc
+// yamlParserProblems are the problems libyaml's parser (as opposed to its
+// scanner) reports. go.yaml.in/yaml/v2 reports the 0-based line of a parser
+// problem as if it were 1-based, so these are one line early.
+var yamlParserProblems = []string{
+	"did not find expected <",
+	"did not find expected key",
+	"did not find expected node content",
+	"did not find expected '-' indicator",
+	"did not find expected ',' or",
+	"found duplicate %",
+	"found incompatible YAML document",
+	"found undefined tag handle",
 }
 
-// yamlErrorMessage strips the parser's prefixes and line numbers, which the
-// location already carries.
-func yamlErrorMessage(err error) string {
+// yamlProblems are all other problems the scanner reports, with their
+// line right; when the problem is on the document's first line no line is
+// reported at all.
+var yamlScannerProblems = []string{
+	"found character that cannot start any token",
+	"found a tab character",
+	"found unexpected end of stream",
+	"found unexpected document indicator",
+	"found unknown escape character",
+	"found invalid Unicode character escape code",
+	"found unknown directive name",
+	"found unexpected non-alphabetical character",
+	"found extremely long version number",
+	"found an indentation indicator equal to 0",
+	"could not find expected",
+	"did not find expected",
+	"did not find the expected",
+	"mapping values are not allowed",
+	"mapping keys are not allowed",
+	"block sequence entries are not allowed",
+	"exceeded max depth",
+	"control characters are not allowed",
+	"invalid leading UTF-8 octet",
+	"invalid trailing UTF-8 octet",
+	"incomplete UTF-8 octet sequence",
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// yamlErrors turns an error of sigs.k8s.io/yaml (go.yaml.in/yaml/v2
+// underneath) into located diagnostics. The parser's line numbers are
+// corrected (see [yamlParserProblems]) and, where the problem can be
+// found on its line, a column is added.
+func yamlErrors(d *document, err error) []Diagnostic {
 	s := err.Error()
 	s = strings.TrimPrefix(s, "error converting YAML to JSON: ")
 	s = strings.TrimPrefix(s, "yaml: ")
-	s = strings.TrimPrefix(s, "unmarshal errors:\n")
-	s = strings.TrimSpace(s)
-	s = yamlLineRE.ReplaceAllString(s, "")
-	s = strings.ReplaceAll(s, "\n", "; ")
-	return "invalid YAML: " + s
+	var out []Diagnostic
+	if rest, ok := strings.CutPrefix(s, "unmarshal errors:\n"); ok {
+		for _, ln := range strings.Split(rest, "\n") {
+			out = append(out, yamlProblem(d, strings.TrimSpace(ln)))
+		}
+		return out
+	}
+	return append(out, yamlProblem(d, s))
+}
+
+// yamlProblem locates one problem reported by the YAML parser.
+func yamlProblem(d *document, s string) Diagnostic {
+	diag := Diagnostic{Severity: Error, Location: d.location()}
+	line := 0 // 1-based line in d.text; 0 when unknown
+	if m := yamlDuplicateRE.FindStringSubmatch(s); m != nil {
+		// go.yaml.in/yaml/v2 gives the line of the repeated key's value;
+		// the node tree has the keys.
+		line, _ = strconv.Atoi(m[1])
+		key, _ := strconv.Unquote(m[2])
+		diag.Location = d.at(line, 0)
+		diag.Msg = fmt.Sprintf("invalid YAML: duplicate key %s; the document is not read", quote(key))
+		if dup, first := findDuplicateKey(d.node(), key, line); dup != nil {
+			diag.Location = d.at(dup.Line, dup.Column)
+			diag.Msg = fmt.Sprintf("invalid YAML: duplicate key %s (first given at %s); the document is not read",
+				quote(key), d.at(first.Line, first.Column))
+		}
+		return diag
+	}
+	if m := yamlLineRE.FindStringSubmatch(s); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		s = s[len(m[0]):]
+	}
+	switch {
+	case strings.HasPrefix(s, "could not find expected ':'"), strings.HasPrefix(s, "found unexpected end of stream"):
+		// The scanner reports where it gave up, lines after the key that
+		// lacks its colon or the quote that is not closed;
+		// go.yaml.in/yaml/v3 reports where that key or quote starts.
+		var n yaml3.Node
+		if err := yaml3.Unmarshal(d.text, &n); err != nil {
+			if m := yamlLineRE.FindStringSubmatch(strings.TrimPrefix(err.Error(), "yaml: ")); m != nil {
+				line, _ = strconv.Atoi(m[1])
+			}
+		}
+		if line == 0 {
+			line = 1
+		}
+	case hasAnyPrefix(s, yamlParserProblems):
+		if line > 0 {
+			line++
+		} else {
+			line = 1
+		}
+	case hasAnyPrefix(s, yamlScannerProblems):
+		if line == 0 {
+			line = 1
+		}
+	}
+	if m := yamlAnchorRE.FindStringSubmatch(s); m != nil {
+		sigil := "*"
+		if strings.HasPrefix(s, "anchor") {
+			sigil = "&"
+		}
+		if off := findToken(d.text, sigil+m[1]); off >= 0 {
+			diag.Location = d.position(off)
+		}
+	} else if line > 0 {
+		line = min(line, lastLine(d.text))
+		diag.Location = d.at(line, 0)
+		if ln := lineOf(d.text, line); strings.HasPrefix(s, "found unexpected end of stream") {
+			if i := bytes.IndexAny(ln, `"'`); i >= 0 {
+				diag.Location = d.at(line, utf8.RuneCount(ln[:i])+1)
+				s += ": the quoted string that starts here is not closed"
+			}
+		}
+		if ln := lineOf(d.text, line); ln != nil && (strings.Contains(s, "tab character") || strings.Contains(s, "cannot start any token")) {
+			if i := bytes.IndexByte(ln, '\t'); i >= 0 {
+				diag.Location = d.at(line, utf8.RuneCount(ln[:i])+1)
+				if len(bytes.TrimLeft(ln[:i], " ")) == 0 {
+					s = "tab character used for indentation; YAML indents with spaces only"
+				}
+			} else if i := reservedIndicator(ln); i >= 0 {
+				diag.Location = d.at(line, utf8.RuneCount(ln[:i])+1)
+				s = fmt.Sprintf("found character %q that cannot start any token (quote the value)", ln[i])
+			}
+		}
+	}
+	diag.Msg = "invalid YAML: " + s
+	return diag
+}
+
+// reservedIndicator returns the offset of the first '@' or '`' on a line
+// that starts a token (YAML reserves them), or -1.
+func reservedIndicator(ln []byte) int {
+	for i, c := range ln {
+		if c != '@' && c != '`' {
+			continue
+		}
+		if i == 0 || bytes.IndexByte([]byte(" \t:[{,-"), ln[i-1]) >= 0 {
+			return i
+		}
+	}
+	return -1
+}
+
+// lastLine returns the number of the last line of text that has any
+// character: problems found at the end of the input are reported there.
+func lastLine(text []byte) int {
+	n := bytes.Count(text, []byte("\n"))
+	if len(text) > 0 && text[len(text)-1] != '\n' {
+		n++
+	}
+	return max(n, 1)
+}
+
+// lineOf returns the 1-based line n of text, without its line break.
+func lineOf(text []byte, n int) []byte {
+	for i := 1; i < n; i++ {
+		nl := bytes.IndexByte(text, '\n')
+		if nl < 0 {
+			return nil
+		}
+		text = text[nl+1:]
+	}
+	if nl := bytes.IndexByte(text, '\n'); nl >= 0 {
+		text = text[:nl]
+	}
+	return bytes.TrimRight(text, "\r")
+}
+
+// findToken returns the offset of tok in text where it is followed by a
+// blank, a flow indicator or the end, or -1.
+func findToken(text []byte, tok string) int {
+	for off := 0; ; {
+		i := bytes.Index(text[off:], []byte(tok))
+		if i < 0 {
+			return -1
+		}
+		end := off + i + len(tok)
+		if end == len(text) || bytes.IndexByte([]byte(" \t\r\n,]}"), text[end]) >= 0 {
+			return off + i
+		}
+		off = end
+	}
+}
+
+// isMergeOverride reports whether every problem of err is a duplicate key
+// that is not written twice in one mapping of the document: a key that
+// overrides a value merged in with "<<".
+func isMergeOverride(d *document, err error) bool {
+	if !bytes.Contains(d.text, []byte("<<")) {
+		return false
+	}
+	s := strings.TrimPrefix(err.Error(), "error converting YAML to JSON: ")
+	rest, ok := strings.CutPrefix(strings.TrimPrefix(s, "yaml: "), "unmarshal errors:\n")
+	if !ok || d.node() == nil {
+		return false
+	}
+	for _, ln := range strings.Split(rest, "\n") {
+		m := yamlDuplicateRE.FindStringSubmatch(strings.TrimSpace(ln))
+		if m == nil {
+			return false
+		}
+		line, _ := strconv.Atoi(m[1])
+		key, _ := strconv.Unquote(m[2])
+		if dup, _ := findDuplicateKey(d.node(), key, line); dup != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// findDuplicateKey finds, in the node tree, a mapping key with the given
+// value that repeats an earlier key of its mapping and whose value starts
+// on valueLine; it returns that key and the first one.
+func findDuplicateKey(root *yaml3.Node, key string, valueLine int) (dup, first *yaml3.Node) {
+	if root == nil {
+		return nil, nil
+	}
+	if root.Kind == yaml3.MappingNode {
+		var seen *yaml3.Node
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			k, v := root.Content[i], root.Content[i+1]
+			if k.Value != key {
+				continue
+			}
+			if seen == nil {
+				seen = k
+			} else if v.Line == valueLine || k.Line == valueLine {
+				return k, seen
+			}
+		}
+	}
+	for _, c := range root.Content {
+		if dup, first := findDuplicateKey(c, key, valueLine); dup != nil {
+			return dup, first
+		}
+	}
+	return nil, nil
+}
+
+// maxAliasNodes is how many nodes YAML aliases may add to a document
+// beyond its own size: expanding an alias copies its anchor's value, so a
+// few lines can stand for billions of nodes ("billion laughs").
+const maxAliasNodes = 10000
+
+// checkAliases rejects a document whose aliases expand to more than
+// maxAliasNodes nodes, or more than the document has without them,
+// whichever is larger. The count stops at the limit, so a bomb costs no
+// more than the document's own size. go.yaml.in/yaml/v2 has a guard of its
+// own, but it lets a small document expand about a hundredfold.
+func checkAliases(d *document) *Diagnostic {
+	if bytes.IndexByte(d.text, '&') < 0 || bytes.IndexByte(d.text, '*') < 0 {
+		return nil
+	}
+	root := d.node()
+	if root == nil {
+		return nil // the YAML parser reports the problem
+	}
+	own := countNodes(root)
+	limit := own + max(own, maxAliasNodes)
+	total, at := 0, (*yaml3.Node)(nil)
+	size := map[*yaml3.Node]int{}
+	var walk func(n *yaml3.Node) bool
+	walk = func(n *yaml3.Node) bool {
+		if n.Kind == yaml3.AliasNode {
+			total += expandedSize(n.Alias, size, limit)
+			if total > limit {
+				at = n
+				return false
+			}
+			return true
+		}
+		total++
+		for _, c := range n.Content {
+			if !walk(c) {
+				return false
+			}
+		}
+		return true
+	}
+	if walk(root) {
+		return nil
+	}
+	return &Diagnostic{Severity: Error, Location: d.at(at.Line, at.Column),
+		Msg: fmt.Sprintf("YAML aliases expand the document to more than %d nodes (it has %d without them); the document is not read, as it looks like an alias bomb", limit, own)}
+}
+
+// countNodes counts the nodes of a tree, an alias counting as one.
+func countNodes(n *yaml3.Node) int {
+	c := 1
+	for _, k := range n.Content {
+		c += countNodes(k)
+	}
+	return c
+}
+
+// expandedSize returns the number of nodes of n once its aliases are
+// expanded, at most limit+1. Sizes of nodes are memoized in size; a node
+// that is still being sized (an alias to an enclosing anchor, which the
+// YAML parser rejects) counts as one.
+func expandedSize(n *yaml3.Node, size map[*yaml3.Node]int, limit int) int {
+	if n == nil {
+		return 1
+	}
+	if n.Kind == yaml3.AliasNode {
+		return expandedSize(n.Alias, size, limit)
+	}
+	if s, ok := size[n]; ok {
+		return max(s, 1)
+	}
+	size[n] = 0 // in progress
+	s := 1
+	for _, c := range n.Content {
+		s += expandedSize(c, size, limit)
+		if s > limit {
+			s = limit + 1
+			break
+		}
+	}
+	size[n] = s
+	return s
+}
+
+// checkTrailingContent rejects a document whose top-level value is a flow
+// collection or a quoted string followed by more content ("{...}\n{...}"):
+// sigs.k8s.io/yaml reads only the first value and drops the rest silently.
+// Block collections do not need the check: the parser reports content after
+// them.
+func checkTrailingContent(d *document) *Diagnostic {
+	t := bytes.TrimLeft(d.text, " \t\r\n")
+	for len(t) > 0 && t[0] == '#' { // skip leading comment lines
+		nl := bytes.IndexByte(t, '\n')
+		if nl < 0 {
+			return nil
+		}
+		t = bytes.TrimLeft(t[nl+1:], " \t\r\n")
+	}
+	if len(t) == 0 || bytes.IndexByte([]byte("{[\"'!&*|>"), t[0]) < 0 {
+		return nil
+	}
+	dec := yaml2.NewDecoder(bytes.NewReader(d.text))
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil // reported by the conversion
+	}
+	err := dec.Decode(&v)
+	if err == nil || errors.Is(err, io.EOF) {
+		if err == nil { // a second document inside one: cannot happen after splitting
+			return &Diagnostic{Severity: Error, Location: d.location(), Msg: "invalid YAML: more than one document; separate documents with a line holding ---"}
+		}
+		return nil
+	}
+	line := 1
+	if m := yamlLineRE.FindStringSubmatch(strings.TrimPrefix(err.Error(), "yaml: ")); m != nil {
+		line, _ = strconv.Atoi(m[1])
+		line++ // a parser problem, see yamlParserProblems
+	}
+	line = min(line, lastLine(d.text))
+	loc := d.at(line, 0)
+	if ln := lineOf(d.text, line); ln != nil {
+		loc = d.at(line, utf8.RuneCount(ln)-utf8.RuneCount(bytes.TrimLeft(ln, " \t"))+1)
+	}
+	return &Diagnostic{Severity: Error, Location: loc,
+		Msg: "invalid YAML: content after the end of the document's top-level value; separate documents with a line holding ---"}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"sort"
 	"strings"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -32,30 +33,82 @@ func init() {
 
 // meta checks the object's name and fills in its namespace: "default" for
 // namespaced kinds given without one (as kubectl does), none for
-// cluster-scoped kinds.
+// cluster-scoped kinds. An object whose name or namespace the API server
+// would reject is left out (its name could not identify it).
 func (c *decodeCtx) meta(m *metav1.ObjectMeta, namespaced bool) bool {
 	c.name = m.Name
+	if namespaced && m.Namespace != "" {
+		c.namespace = m.Namespace
+	}
 	if m.Name == "" {
 		if m.GenerateName != "" {
-			c.errorf("metadata.name", "missing name (generateName %q is filled in by the API server; give the object a name)", m.GenerateName)
+			c.errorf("metadata.name", "missing name (generateName %s is filled in by the API server; give the object a name)", quote(m.GenerateName))
 		} else {
 			c.errorf("metadata.name", "missing name")
 		}
 		return false
 	}
+	if errs := validateName(c.kind, m.Name); len(errs) > 0 {
+		c.errorf("metadata.name", "invalid name %s: %s; the object is not read", quote(m.Name), strings.Join(errs, "; "))
+		return false
+	}
 	if namespaced {
 		if m.Namespace == "" {
 			m.Namespace = "default"
+		} else if errs := validation.IsDNS1123Label(m.Namespace); len(errs) > 0 {
+			c.errorf("metadata.namespace", "invalid namespace %s: %s; the object is not read", quote(m.Namespace), strings.Join(errs, "; "))
+			return false
 		}
 		c.namespace = m.Namespace
 	} else {
+		c.namespace = ""
 		if m.Namespace != "" {
-			c.warnf("metadata.namespace", "%s is cluster-scoped; the namespace is ignored", c.kind)
+			c.warnf("metadata.namespace", "%s is cluster-scoped; the namespace %s is ignored", c.kind, quote(m.Namespace))
 		}
 		m.Namespace = ""
-		c.namespace = ""
 	}
 	return true
+}
+
+// validateName checks an object name the way the API server does for its
+// kind: Namespaces are DNS-1123 labels, Services DNS-1035 labels, and
+// other kinds DNS-1123 subdomains.
+func validateName(kind, name string) []string {
+	switch kind {
+	case "Namespace":
+		return validation.IsDNS1123Label(name)
+	case "Service":
+		return validation.IsDNS1035Label(name)
+	}
+	return validation.IsDNS1123Subdomain(name)
+}
+
+// validLabels returns labels without the entries the API server would
+// reject, reporting each as an error at path.key. The object is kept.
+func validLabels(c *decodeCtx, path string, labels map[string]string) map[string]string {
+	out := make(map[string]string, len(labels))
+	for _, k := range sortedKeys(labels) {
+		v := labels[k]
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			c.errorf(path+"."+k, "invalid label key %s: %s; the label is ignored", quote(k), strings.Join(errs, "; "))
+			continue
+		}
+		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+			c.errorf(path+"."+k, "invalid value %s for label %s: %s; the label is ignored", quote(v), k, strings.Join(errs, "; "))
+			continue
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (l *Loader) addNamespace(c *decodeCtx, j []byte) {
@@ -63,13 +116,10 @@ func (l *Loader) addNamespace(c *decodeCtx, j []byte) {
 	if !c.decode(j, &ns) || !c.meta(&ns.ObjectMeta, false) {
 		return
 	}
-	labels := maps.Clone(ns.Labels)
-	if labels == nil {
-		labels = map[string]string{}
-	}
+	labels := validLabels(c, "metadata.labels", ns.Labels)
 	const nameLabel = "kubernetes.io/metadata.name"
 	if v, ok := labels[nameLabel]; ok && v != ns.Name {
-		c.warnf("metadata.labels", "label %s=%q differs from the namespace name; the API server overwrites it with %q", nameLabel, v, ns.Name)
+		c.warnf("metadata.labels."+nameLabel, "label %s=%q differs from the namespace name; the API server overwrites it with %q", nameLabel, v, ns.Name)
 	}
 	labels[nameLabel] = ns.Name
 	l.store(&loaded{ref: c.ref(), obj: &Namespace{ObjectRef: c.ref(), Labels: labels}, doc: c.doc, at: c.at}, c.ref().Key())
@@ -93,7 +143,7 @@ func (l *Loader) addPod(c *decodeCtx, j []byte) {
 		return
 	}
 	ep := &Endpoint{ObjectRef: ref}
-	fillFromPodSpec(c, ep, "spec", &pod.Spec, pod.Labels)
+	fillFromPodSpec(c, ep, "spec", &pod.Spec, validLabels(c, "metadata.labels", pod.Labels))
 	ep.Node = pod.Spec.NodeName
 	ep.IPs = podIPs(c, &pod)
 	l.store(&loaded{ref: ref, obj: &podRecord{ep: ep, owners: pod.OwnerReferences}, doc: c.doc, at: c.at}, ref.Key())
@@ -102,10 +152,7 @@ func (l *Loader) addPod(c *decodeCtx, j []byte) {
 // fillFromPodSpec copies what matters for policy from a pod spec (of a pod
 // or of a workload's template) into ep.
 func fillFromPodSpec(c *decodeCtx, ep *Endpoint, path string, spec *corev1.PodSpec, labels map[string]string) {
-	ep.Labels = maps.Clone(labels)
-	if ep.Labels == nil {
-		ep.Labels = map[string]string{}
-	}
+	ep.Labels = labels
 	ep.ServiceAccount = spec.ServiceAccountName
 	if ep.ServiceAccount == "" {
 		ep.ServiceAccount = spec.DeprecatedServiceAccount
@@ -132,7 +179,7 @@ func fillFromPodSpec(c *decodeCtx, ep *Endpoint, path string, spec *corev1.PodSp
 				}
 				if p.Name != "" {
 					if errs := validation.IsValidPortName(p.Name); len(errs) > 0 {
-						c.errorf(at+".name", "invalid port name %q: %s", p.Name, strings.Join(errs, "; "))
+						c.errorf(at+".name", "invalid port name %s: %s", quote(p.Name), strings.Join(errs, "; "))
 						continue
 					}
 				}
@@ -151,7 +198,7 @@ func podIPs(c *decodeCtx, pod *corev1.Pod) []netip.Addr {
 	add := func(path, s string) {
 		ip, err := netip.ParseAddr(s)
 		if err != nil {
-			c.errorf(path, "invalid IP address %q", s)
+			c.errorf(path, "invalid IP address %s", quote(s))
 			return
 		}
 		ip = ip.Unmap()
@@ -198,7 +245,7 @@ func workloadHandler(newObj func() workloadObject) kindHandler {
 			c.errorf(path, "missing pod template")
 			return
 		}
-		fillFromPodSpec(c, ep, path+".spec", &tmpl.Spec, tmpl.Labels)
+		fillFromPodSpec(c, ep, path+".spec", &tmpl.Spec, validLabels(c, path+".metadata.labels", tmpl.Labels))
 		ep.Node = tmpl.Spec.NodeName
 		l.store(&loaded{ref: ref, obj: &workloadRecord{ep: ep, owners: m.OwnerReferences}, doc: c.doc, at: c.at}, ref.Key())
 	}
@@ -255,10 +302,20 @@ func (l *Loader) addService(c *decodeCtx, j []byte) {
 	if len(ips) == 0 && svc.Spec.ClusterIP != "" {
 		ips = []string{svc.Spec.ClusterIP}
 	}
-	for _, s2 := range ips {
-		if ip, err := netip.ParseAddr(s2); err == nil {
-			s.ClusterIP = append(s.ClusterIP, ip.Unmap())
+	for i, s2 := range ips {
+		if s2 == corev1.ClusterIPNone {
+			continue // a headless service
 		}
+		ip, err := netip.ParseAddr(s2)
+		if err != nil {
+			path := "spec.clusterIP"
+			if len(svc.Spec.ClusterIPs) > 0 {
+				path = fmt.Sprintf("spec.clusterIPs[%d]", i)
+			}
+			c.errorf(path, "invalid IP address %s: expected an address or None", quote(s2))
+			continue
+		}
+		s.ClusterIP = append(s.ClusterIP, ip.Unmap())
 	}
 	l.store(&loaded{ref: c.ref(), obj: s, doc: c.doc, at: c.at}, c.ref().Key())
 }
@@ -283,7 +340,7 @@ func (l *Loader) addNode(c *decodeCtx, j []byte) {
 		}
 		ip, err := netip.ParseAddr(a.Address)
 		if err != nil {
-			c.errorf(fmt.Sprintf("status.addresses[%d].address", i), "invalid IP address %q", a.Address)
+			c.errorf(fmt.Sprintf("status.addresses[%d].address", i), "invalid IP address %s", quote(a.Address))
 			continue
 		}
 		n.Addresses = append(n.Addresses, ip.Unmap())

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"net/netip"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -40,14 +41,16 @@ func validateKubeNetworkPolicy(c *decodeCtx, np *NetworkPolicy, spec string) {
 	}
 	for i, t := range s.PolicyTypes {
 		if t != networkingv1.PolicyTypeIngress && t != networkingv1.PolicyTypeEgress {
-			c.errorf(fmt.Sprintf("%s.policyTypes[%d]", spec, i), "unsupported policy type %q: expected Ingress or Egress", t)
+			c.errorf(fmt.Sprintf("%s.policyTypes[%d]", spec, i), "unsupported policy type %s: expected Ingress or Egress; it is ignored", quote(string(t)))
 			continue
 		}
 		types = append(types, t)
 	}
 	// Defaulting [K8S-DEF SetDefaults_NetworkPolicy]: absent or empty
-	// policyTypes become Ingress, plus Egress when egress rules exist.
-	if len(s.PolicyTypes) == 0 {
+	// policyTypes become Ingress, plus Egress when egress rules exist. When
+	// every given type is invalid, the default is used too: ignoring the
+	// policy would fail open.
+	if len(types) == 0 {
 		types = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
 		if len(s.Egress) > 0 {
 			types = append(types, networkingv1.PolicyTypeEgress)
@@ -134,7 +137,7 @@ func validateIPBlock(c *decodeCtx, at string, b *networkingv1.IPBlock) bool {
 		return false
 	}
 	if masked || cidr.String() != b.CIDR {
-		c.warnf(at+".cidr", "CIDR %q is read as %s", b.CIDR, cidr)
+		c.warnf(at+".cidr", "CIDR %s is read as %s", quote(b.CIDR), cidr)
 		b.CIDR = cidr.String()
 	}
 	ok := true
@@ -147,15 +150,29 @@ func validateIPBlock(c *decodeCtx, at string, b *networkingv1.IPBlock) bool {
 			continue
 		}
 		if masked || ex.String() != e {
-			c.warnf(eat, "CIDR %q is read as %s", e, ex)
+			c.warnf(eat, "CIDR %s is read as %s", quote(e), ex)
 			b.Except[k] = ex.String()
 		}
-		if ex.Addr().Is4() != cidr.Addr().Is4() || ex.Bits() <= cidr.Bits() || !cidr.Contains(ex.Addr()) {
-			c.errorf(eat, "except %s must be strictly inside cidr %s%s", ex, cidr, ruleDropped)
+		if msg := exceptProblem(cidr, ex); msg != "" {
+			c.errorf(eat, "%s%s", msg, ruleDropped)
 			ok = false
 		}
 	}
 	return ok
+}
+
+// exceptProblem says why ex is not a strict subset of cidr, or returns ""
+// when it is [K8S-VAL ValidateIPBlock].
+func exceptProblem(cidr, ex netip.Prefix) string {
+	switch {
+	case ex.Addr().Is4() != cidr.Addr().Is4():
+		return fmt.Sprintf("except %s must be strictly inside cidr %s, but it is of the other IP family", ex, cidr)
+	case ex == cidr:
+		return fmt.Sprintf("except %s must be strictly inside cidr %s, but it is equal to it", ex, cidr)
+	case ex.Bits() <= cidr.Bits() || !cidr.Contains(ex.Addr()):
+		return fmt.Sprintf("except %s must be strictly inside cidr %s, but it is not inside it", ex, cidr)
+	}
+	return ""
 }
 
 // validatePorts defaults each port's protocol to TCP and checks numbers,
@@ -179,7 +196,7 @@ func validatePorts(c *decodeCtx, at string, ports []networkingv1.NetworkPolicyPo
 					ok = false
 				}
 			} else if errs := validation.IsValidPortName(p.Port.StrVal); len(errs) > 0 {
-				c.errorf(pat+".port", "invalid named port %q: %s%s", p.Port.StrVal, strings.Join(errs, "; "), ruleDropped)
+				c.errorf(pat+".port", "invalid named port %s: %s%s", quote(p.Port.StrVal), strings.Join(errs, "; "), ruleDropped)
 				ok = false
 			}
 		}
@@ -189,7 +206,7 @@ func validatePorts(c *decodeCtx, at string, ports []networkingv1.NetworkPolicyPo
 				c.errorf(pat+".endPort", "endPort requires port to be set%s", ruleDropped)
 				ok = false
 			case p.Port.Type == intstr.String:
-				c.errorf(pat+".endPort", "endPort cannot be used with the named port %q%s", p.Port.StrVal, ruleDropped)
+				c.errorf(pat+".endPort", "endPort cannot be used with the named port %s%s", quote(p.Port.StrVal), ruleDropped)
 				ok = false
 			case *p.EndPort < p.Port.IntVal:
 				c.errorf(pat+".endPort", "endPort %d must be greater than or equal to port %d%s", *p.EndPort, p.Port.IntVal, ruleDropped)

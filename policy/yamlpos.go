@@ -5,39 +5,76 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// document is one YAML document of an input file, with what is needed to
-// turn a JSON field path back into a line and column.
+// document is one YAML document (or one JSON value) of an input file, with
+// what is needed to turn a JSON field path back into a line and column.
 type document struct {
 	file      string
 	index     int    // 1-based document index in the file
 	startLine int    // 1-based line of the document's first line in the file
-	text      []byte // the document's YAML text
+	startCol  int    // 0-based column where text starts on its first line ("--- {a: 1}", JSON streams)
+	text      []byte // the document's YAML (or JSON) text
 	json      []byte // the document converted to JSON
+	isJSON    bool   // text is JSON, read without the YAML parser
 
 	parsed bool
-	root   *yaml.Node
+	root   *yaml.Node // YAML documents only, parsed on demand
 }
 
-// location returns the document's own location.
+// location returns the document's own location: its first line that holds
+// content (not a comment), and the column where that content starts.
 func (d *document) location() Location {
 	if d == nil {
 		return Location{}
 	}
-	return Location{File: d.file, Doc: d.index, Line: d.startLine}
+	loc := Location{File: d.file, Doc: d.index, Line: d.startLine}
+	for off := 0; off < len(d.text); {
+		end := len(d.text)
+		if nl := bytes.IndexByte(d.text[off:], '\n'); nl >= 0 {
+			end = off + nl
+		}
+		ln := d.text[off:end]
+		if t := bytes.TrimLeft(ln, " \t\r"); len(t) > 0 && t[0] != '#' {
+			return d.position(off + len(ln) - len(t))
+		}
+		off = end + 1
+	}
+	return loc
 }
 
-// locate returns the position of the field at path ("spec.ingress[0].from",
-// relative to the document root) or the closest enclosing field that
-// exists. Parsing for positions happens only when a position is needed.
-func (d *document) locate(path string) Location {
-	if d == nil {
-		return Location{}
+// position turns a byte offset into d.text into a location. Columns count
+// characters, as the YAML parser does.
+func (d *document) position(off int) Location {
+	if off > len(d.text) {
+		off = len(d.text)
 	}
-	loc := d.location()
+	before := d.text[:off]
+	line := bytes.Count(before, []byte("\n"))
+	lineStart := bytes.LastIndexByte(before, '\n') + 1
+	col := utf8.RuneCount(before[lineStart:]) + 1
+	if line == 0 {
+		col += d.startCol
+	}
+	return Location{File: d.file, Doc: d.index, Line: d.startLine + line, Col: col}
+}
+
+// at returns the location of a line and column of d.text (1-based, as the
+// YAML parser reports them).
+func (d *document) at(line, col int) Location {
+	loc := Location{File: d.file, Doc: d.index, Line: d.startLine + line - 1, Col: col}
+	if line == 1 && col > 0 {
+		loc.Col += d.startCol
+	}
+	return loc
+}
+
+// node returns the document parsed into a YAML node tree, or nil when the
+// YAML parser rejects it. The tree keeps aliases unexpanded.
+func (d *document) node() *yaml.Node {
 	if !d.parsed {
 		d.parsed = true
 		var n yaml.Node
@@ -45,13 +82,27 @@ func (d *document) locate(path string) Location {
 			d.root = n.Content[0]
 		}
 	}
-	if d.root == nil {
-		return loc
+	return d.root
+}
+
+// locate returns the position of the field at path ("spec.ingress[0].from",
+// relative to the document root) or the closest enclosing field that
+// exists: for a mapping key, the position of the key, so that an unknown
+// field points at its name. Parsing for positions happens only when a
+// position is needed.
+func (d *document) locate(path string) Location {
+	if d == nil {
+		return Location{}
 	}
-	n := walkPath(d.root, path)
-	loc.Line = d.startLine + n.Line - 1
-	loc.Col = n.Column
-	return loc
+	if d.isJSON {
+		return d.position(jsonLocate(d.text, path))
+	}
+	root := d.node()
+	if root == nil {
+		return d.location()
+	}
+	n := walkPath(root, path)
+	return d.at(n.Line, n.Column)
 }
 
 // walkPath follows a JSON field path through a YAML node tree and returns
@@ -148,4 +199,269 @@ func jsonPathAt(data []byte, off int64) string {
 	}
 	walk("")
 	return found
+}
+
+// jsonValue is one value met by [walkJSON].
+type jsonValue struct {
+	path      string // field path, "" for the root
+	key       string // the member's key, for an object member
+	keyOff    int    // offset of the key of an object member, -1 otherwise
+	parentOff int    // offset of the enclosing object or list, -1 for the root
+	valOff    int    // offset of the value
+	kind      byte   // first byte of the value: '{', '[', '"', 't', 'f', 'n' or a number's first byte
+}
+
+// walkJSON calls visit for every value of the valid JSON text data, in
+// document order. A container's members are visited only when descend
+// reports true for its path (nil descends everywhere). Walking stops when
+// visit returns false.
+func walkJSON(data []byte, descend func(path string) bool, visit func(v jsonValue) bool) {
+	w := jsonWalker{data: data, descend: descend, visit: visit}
+	w.value("", "", -1, -1)
+}
+
+type jsonWalker struct {
+	data    []byte
+	pos     int
+	descend func(string) bool
+	visit   func(jsonValue) bool
+	stopped bool
+}
+
+func (w *jsonWalker) skipSpace() {
+	for w.pos < len(w.data) {
+		switch w.data[w.pos] {
+		case ' ', '\t', '\r', '\n':
+			w.pos++
+		default:
+			return
+		}
+	}
+}
+
+// value reads the value at w.pos (after blanks) and everything inside it.
+func (w *jsonWalker) value(path, key string, keyOff, parentOff int) {
+	w.skipSpace()
+	if w.stopped || w.pos >= len(w.data) {
+		return
+	}
+	c, off := w.data[w.pos], w.pos
+	if !w.visit(jsonValue{path: path, key: key, keyOff: keyOff, parentOff: parentOff, valOff: off, kind: c}) {
+		w.stopped = true
+		return
+	}
+	into := w.descend == nil || w.descend(path)
+	switch c {
+	case '{':
+		w.pos++
+		for !w.stopped {
+			w.skipSpace()
+			if w.pos >= len(w.data) {
+				return
+			}
+			switch w.data[w.pos] {
+			case '}':
+				w.pos++
+				return
+			case ',':
+				w.pos++
+				continue
+			}
+			koff := w.pos
+			key := w.str()
+			w.skipSpace()
+			if w.pos < len(w.data) && w.data[w.pos] == ':' {
+				w.pos++
+			}
+			if into {
+				child := key
+				if path != "" {
+					child = path + "." + key
+				}
+				w.value(child, key, koff, off)
+			} else {
+				w.skipValue()
+			}
+		}
+	case '[':
+		w.pos++
+		for i := 0; !w.stopped; {
+			w.skipSpace()
+			if w.pos >= len(w.data) {
+				return
+			}
+			switch w.data[w.pos] {
+			case ']':
+				w.pos++
+				return
+			case ',':
+				w.pos++
+				continue
+			}
+			if into {
+				w.value(path+"["+strconv.Itoa(i)+"]", "", -1, off)
+			} else {
+				w.skipValue()
+			}
+			i++
+		}
+	case '"':
+		w.str()
+	default:
+		w.scalar()
+	}
+}
+
+// str reads a string and returns its value.
+func (w *jsonWalker) str() string {
+	start := w.pos
+	w.pos++ // opening quote
+	escaped := false
+	for w.pos < len(w.data) {
+		switch w.data[w.pos] {
+		case '\\':
+			escaped = true
+			w.pos += 2
+			continue
+		case '"':
+			w.pos++
+			raw := w.data[start:w.pos]
+			if !escaped {
+				return string(raw[1 : len(raw)-1])
+			}
+			var s string
+			_ = json.Unmarshal(raw, &s)
+			return s
+		}
+		w.pos++
+	}
+	return string(w.data[start:])
+}
+
+func (w *jsonWalker) scalar() {
+	for w.pos < len(w.data) {
+		switch w.data[w.pos] {
+		case ',', '}', ']', ' ', '\t', '\r', '\n':
+			return
+		}
+		w.pos++
+	}
+}
+
+// skipValue skips a value without visiting it.
+func (w *jsonWalker) skipValue() {
+	w.skipSpace()
+	if w.pos >= len(w.data) {
+		return
+	}
+	switch w.data[w.pos] {
+	case '"':
+		w.str()
+	case '{', '[':
+		depth := 0
+		for w.pos < len(w.data) {
+			switch w.data[w.pos] {
+			case '"':
+				w.str()
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					w.pos++
+					return
+				}
+			}
+			w.pos++
+		}
+	default:
+		w.scalar()
+	}
+}
+
+// isPathPrefix reports whether prefix names path or a field or element
+// inside it.
+func isPathPrefix(prefix, path string) bool {
+	if prefix == "" {
+		return true
+	}
+	return strings.HasPrefix(path, prefix) &&
+		(len(path) == len(prefix) || path[len(prefix)] == '.' || path[len(prefix)] == '[')
+}
+
+// jsonLocate returns the offset in the valid JSON text data of the field at
+// path, or of the closest enclosing field that exists: the offset of the
+// key for an object member, of the value for a list element.
+func jsonLocate(data []byte, path string) int {
+	best, bestLen := 0, -1
+	walkJSON(data, func(p string) bool { return isPathPrefix(p, path) }, func(v jsonValue) bool {
+		if !isPathPrefix(v.path, path) || len(v.path) <= bestLen {
+			return true
+		}
+		best, bestLen = v.valOff, len(v.path)
+		if v.keyOff >= 0 {
+			best = v.keyOff
+		}
+		return len(v.path) < len(path)
+	})
+	return best
+}
+
+// stripIndices removes list indices from a field path:
+// "spec.ingress[0].ports[1]" becomes "spec.ingress.ports", the form
+// encoding/json uses in UnmarshalTypeError.Field.
+func stripIndices(path string) string {
+	if strings.IndexByte(path, '[') < 0 {
+		return path
+	}
+	var b strings.Builder
+	for i := 0; i < len(path); i++ {
+		if path[i] == '[' {
+			if j := strings.IndexByte(path[i:], ']'); j >= 0 {
+				i += j
+				continue
+			}
+		}
+		b.WriteByte(path[i])
+	}
+	return b.String()
+}
+
+// jsonDuplicate is a repeated key found by [jsonDuplicateKey].
+type jsonDuplicate struct {
+	path, key       string
+	keyOff, prevOff int
+}
+
+// jsonDuplicateKey returns the first object member of the valid JSON text
+// data whose key repeats an earlier key of the same object.
+func jsonDuplicateKey(data []byte) (dup jsonDuplicate, found bool) {
+	// stack holds the objects that are open, innermost last, with the
+	// offsets of their keys so far.
+	type object struct {
+		off  int
+		keys map[string]int
+	}
+	var stack []object
+	walkJSON(data, nil, func(v jsonValue) bool {
+		if v.keyOff >= 0 {
+			for len(stack) > 0 && stack[len(stack)-1].off != v.parentOff {
+				stack = stack[:len(stack)-1]
+			}
+			if len(stack) > 0 {
+				top := stack[len(stack)-1]
+				if prev, ok := top.keys[v.key]; ok {
+					dup, found = jsonDuplicate{path: v.path, key: v.key, keyOff: v.keyOff, prevOff: prev}, true
+					return false
+				}
+				top.keys[v.key] = v.keyOff
+			}
+		}
+		if v.kind == '{' {
+			stack = append(stack, object{off: v.valOff, keys: map[string]int{}})
+		}
+		return true
+	})
+	return dup, found
 }

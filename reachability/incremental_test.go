@@ -135,3 +135,35 @@ func TestAllowedPairs(t *testing.T) {
 		}
 	}
 }
+
+// TestRowColumn checks Row, Column and Flows against At.
+func TestRowColumn(t *testing.T) {
+	for i := 0; i < *diffClusters/20; i++ {
+		seed := *diffSeed + uint64(i)
+		r := rand.New(rand.NewPCG(seed, 0x7c))
+		snap := load(t, seed, randcluster.Generate(r, randcluster.Config{Namespaces: 2, Pods: 3 + r.IntN(10), Policies: r.IntN(6), Admin: i%2 == 0}))
+		m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		flows := map[reachability.FlowIndex]bool{}
+		for f := range m.Flows() {
+			flows[f] = true
+		}
+		for p := range m.PortAtoms() {
+			for a := 0; a < m.Len(); a++ {
+				row, col := m.Row(a, p), m.Column(a, p)
+				for b := 0; b < m.Len(); b++ {
+					want := m.IsPair(a, b) && m.At(a, b, p) == reachability.Allow
+					if row.Has(b) != want || flows[reachability.FlowIndex{Src: a, Dst: b, Port: p}] != want {
+						t.Fatalf("seed %d: Row/Flows(%s)[%s] on %s disagree with At (%v)", seed, m.Name(a), m.Name(b), m.PortAtoms()[p], want)
+					}
+					wantCol := m.IsPair(b, a) && m.At(b, a, p) == reachability.Allow
+					if col.Has(b) != wantCol {
+						t.Fatalf("seed %d: Column(%s)[%s] on %s = %v, At says %v", seed, m.Name(a), m.Name(b), m.PortAtoms()[p], col.Has(b), wantCol)
+					}
+				}
+			}
+		}
+	}
+}

@@ -2,6 +2,7 @@ package reachability
 
 import (
 	"iter"
+	"sync"
 	"net/netip"
 	"sort"
 	"strings"
@@ -29,6 +30,9 @@ type Matrix struct {
 	prog    *policy.Program
 	sides   *sideSet // with Options.KeepSides
 	pairs   pairCounter
+
+	membersOnce  sync.Once
+	classMembers [][]int32
 }
 
 // Snapshot returns the snapshot the matrix was computed from.
@@ -220,27 +224,12 @@ func (m *Matrix) Lookup(name string) (int, bool) {
 }
 
 // Targets returns the entries that src can reach on port atom p (Allow
-// verdicts), in increasing order. It costs O(Len()).
-func (m *Matrix) Targets(src, p int) iter.Seq[int] {
-	return func(yield func(int) bool) {
-		for j := 0; j < m.Len(); j++ {
-			if m.isPolicedPair(src, j) && m.At(src, j, p) == Allow && !yield(j) {
-				return
-			}
-		}
-	}
-}
+// verdicts), in increasing order, src itself included when it is an
+// endpoint.
+func (m *Matrix) Targets(src, p int) iter.Seq[int] { return m.Row(src, p).All() }
 
 // Sources returns the entries that can reach dst on port atom p.
-func (m *Matrix) Sources(dst, p int) iter.Seq[int] {
-	return func(yield func(int) bool) {
-		for i := 0; i < m.Len(); i++ {
-			if m.isPolicedPair(i, dst) && m.At(i, dst, p) == Allow && !yield(i) {
-				return
-			}
-		}
-	}
-}
+func (m *Matrix) Sources(dst, p int) iter.Seq[int] { return m.Column(dst, p).All() }
 
 // isPolicedPair is false for pairs of two external atoms, which the
 // matrix does not describe.
