@@ -509,7 +509,14 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 		l.unknownKind(d, at, loc, tm)
 		return
 	}
-	h(l, &decodeCtx{l: l, doc: d, at: at, loc: loc, kind: tm.Kind, name: tm.Metadata.Name, namespace: tm.Metadata.Namespace}, j)
+	ns := tm.Metadata.Namespace
+	if ns == "" && !clusterScoped[tm.Kind] {
+		ns = "default" // as meta() will fill it in; diagnostics of the decoding already name it
+	}
+	if clusterScoped[tm.Kind] {
+		ns = ""
+	}
+	h(l, &decodeCtx{l: l, doc: d, at: at, loc: loc, kind: tm.Kind, name: tm.Metadata.Name, namespace: ns}, j)
 }
 
 func trimDot(at string) string { return strings.TrimSuffix(at, ".") }
@@ -677,4 +684,12 @@ var inventoryKinds = map[string]string{
 	"ReplicaSet":            "apps/v1",
 	"Job":                   "batch/v1",
 	"CronJob":               "batch/v1",
+}
+
+// clusterScoped are the kinds that live in no namespace.
+var clusterScoped = map[string]bool{
+	"Namespace": true, "Node": true,
+	"AdminNetworkPolicy": true, "BaselineAdminNetworkPolicy": true, "ClusterNetworkPolicy": true,
+	"GlobalNetworkPolicy": true, "StagedGlobalNetworkPolicy": true, "Tier": true,
+	"GlobalNetworkSet": true, "HostEndpoint": true,
 }
