@@ -10,9 +10,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"unicode/utf16"
 	"unicode/utf8"
 
@@ -49,6 +52,11 @@ type Loader struct {
 	diags Diagnostics
 	ndocs int
 	limit bool // the document limit was reported
+
+	// A shadow loader decodes one document on a worker: it records what it
+	// would store in pending instead of storing it.
+	shadow  bool
+	pending []pendingStore
 
 	objects map[string]*loaded // by ObjectRef.Key()
 	order   []string           // keys in first-seen order
@@ -186,6 +194,7 @@ func (l *Loader) AddBytes(name string, data []byte) {
 // addDocuments reads documents up to the document limit. It reports
 // whether all of them were read.
 func (l *Loader) addDocuments(docs []*document) bool {
+	var accepted []*document
 	for _, d := range docs {
 		l.ndocs++
 		if l.ndocs > l.opts.MaxDocuments {
@@ -193,15 +202,61 @@ func (l *Loader) addDocuments(docs []*document) bool {
 				l.limit = true
 				l.errorf(d.location(), "more than %d documents in the input; the rest are not read (raise the limit with --max-documents)", l.opts.MaxDocuments)
 			}
-			return false
+			break
 		}
 		if len(d.text) > l.opts.MaxDocumentBytes {
 			l.errorf(d.location(), "document is %d bytes, more than the limit of %d; it is not read (raise the limit with --max-document-bytes)", len(d.text), l.opts.MaxDocumentBytes)
 			continue
 		}
-		l.addDocument(d)
+		accepted = append(accepted, d)
 	}
+	l.decodeAll(accepted)
 	return !l.limit
+}
+
+// pendingStore is an object a document decoded, waiting to be stored.
+type pendingStore struct {
+	o   *loaded
+	key string
+}
+
+// decodeAll decodes documents on every core: each document is decoded
+// into a shadow loader that only records what it would store and report,
+// and the records are then applied in document order, so the result does
+// not depend on the scheduling.
+func (l *Loader) decodeAll(docs []*document) {
+	workers := runtime.GOMAXPROCS(0)
+	if len(docs) < 32 || workers < 2 {
+		for _, d := range docs {
+			l.addDocument(d)
+		}
+		return
+	}
+	shadows := make([]*Loader, len(docs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(docs) {
+					return
+				}
+				sh := &Loader{opts: l.opts, shadow: true}
+				sh.addDocument(docs[i])
+				shadows[i] = sh
+			}
+		}()
+	}
+	wg.Wait()
+	for _, sh := range shadows {
+		l.diags = append(l.diags, sh.diags...)
+		for _, p := range sh.pending {
+			l.store(p.o, p.key)
+		}
+	}
 }
 
 // toUTF8 drops a UTF-8 byte order mark and converts UTF-16 text (with its
@@ -605,6 +660,10 @@ func (l *Loader) skip(ref ObjectRef, apiVersion, reason string) {
 // store records a decoded object under key; a second object with the same
 // key replaces the first, with a warning.
 func (l *Loader) store(o *loaded, key string) {
+	if l.shadow {
+		l.pending = append(l.pending, pendingStore{o, key})
+		return
+	}
 	if prev, dup := l.objects[key]; dup {
 		l.add(Diagnostic{Severity: Warning, Location: o.ref.Source, Kind: o.ref.Kind, Namespace: o.ref.Namespace, Name: o.ref.Name,
 			Msg: fmt.Sprintf("duplicate object (also defined at %s); the later definition is used", prev.ref.Source)})
