@@ -908,20 +908,30 @@ func (e *engine) assemble(m *Matrix, sides *sideSet, workers int) {
 
 // assembleStore builds one store from the egress and ingress sides: the
 // base atom is eg AND inᵀ; every other atom keeps the rows of sources and
-// the columns of destinations whose group differs from the base.
+// the columns of destinations whose group differs from the base. Atoms
+// whose groups agree for every class share one atomStore, and equal rows
+// and columns are stored once.
 func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, workers int) *store {
 	nU := e.u.nU
+	nA := len(e.ports)
 	inT := in.Transpose()
 	var egT *graph.Matrix
-	st := &store{atoms: make([]atomStore, len(e.ports))}
-	// Sources and destinations whose rows differ from the base, per atom.
-	rowsOf := make([][]int, len(e.ports))
-	colsOf := make([][]int, len(e.ports))
+	st := &store{atoms: make([]atomStore, nA)}
+	// Sources and destinations whose rows differ from the base, per atom,
+	// and a signature of every class's groups per atom.
+	rowsOf := make([][]int, nA)
+	colsOf := make([][]int, nA)
+	sig := make([]uint64, nA)
+	for a := range sig {
+		sig[a] = 14695981039346656037
+	}
+	mix := func(a int, x uint64) { sig[a] = (sig[a] ^ x) * 1099511628211 }
 	for r := 0; r < e.u.nC; r++ {
 		if g := sides.rows[policy.Egress][r].group; g != nil {
 			for a, x := range g {
 				if x != 0 {
 					rowsOf[a] = append(rowsOf[a], r)
+					mix(a, uint64(r)<<20|uint64(x))
 				}
 			}
 		}
@@ -929,18 +939,35 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 			for a, x := range g {
 				if x != 0 {
 					colsOf[a] = append(colsOf[a], r)
+					mix(a, 1<<62|uint64(r)<<20|uint64(x))
 				}
 			}
 		}
 	}
+	// Atoms with the same groups for every class have the same matrix.
+	sameAs := make([]int, nA)
+	first := map[uint64][]int{}
+	for a := 0; a < nA; a++ {
+		sameAs[a] = a
+		for _, b := range first[sig[a]] {
+			if e.sameGroups(sides, a, b, rowsOf, colsOf) {
+				sameAs[a] = b
+				break
+			}
+		}
+		if sameAs[a] == a {
+			first[sig[a]] = append(first[sig[a]], a)
+		}
+	}
 	for a := range e.ports {
-		if len(colsOf[a]) > 0 {
+		if sameAs[a] == a && len(colsOf[a]) > 0 {
 			egT = eg.Transpose()
 			break
 		}
 	}
 	egRow := func(a, r int) graph.Set { return sides.rows[policy.Egress][r].row(a, eg, r, pos) }
 	inRow := func(a, c int) graph.Set { return sides.rows[policy.Ingress][c].row(a, in, c, pos) }
+	var intern setInterner
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -949,8 +976,11 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 			defer wg.Done()
 			for {
 				a := int(next.Add(1) - 1)
-				if a >= len(e.ports) {
+				if a >= nA {
 					return
+				}
+				if sameAs[a] != a {
+					continue
 				}
 				R, C := rowsOf[a], colsOf[a]
 				as := &st.atoms[a]
@@ -960,7 +990,7 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 				}
 				if len(R) > 0 {
 					as.rowIdx = newIndex(nU)
-					for k, r := range R {
+					for _, r := range R {
 						row := graph.NewSet(nU)
 						row.CopyFrom(inT.Row(r))
 						for _, c := range C {
@@ -971,13 +1001,13 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 							}
 						}
 						row.And(egRow(a, r))
-						as.rows = append(as.rows, row)
-						as.rowIdx[r] = int32(k)
+						as.rowIdx[r] = int32(len(as.rows))
+						as.rows = append(as.rows, intern.intern(row))
 					}
 				}
 				if len(C) > 0 {
 					as.colIdx = newIndex(nU)
-					for k, c := range C {
+					for _, c := range C {
 						col := graph.NewSet(nU)
 						col.CopyFrom(egT.Row(c))
 						for _, r := range R {
@@ -988,14 +1018,19 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 							}
 						}
 						col.And(inRow(a, c))
-						as.cols = append(as.cols, col)
-						as.colIdx[c] = int32(k)
+						as.colIdx[c] = int32(len(as.cols))
+						as.cols = append(as.cols, intern.intern(col))
 					}
 				}
 			}
 		}()
 	}
 	wg.Wait()
+	for a := range st.atoms {
+		if b := sameAs[a]; b != a {
+			st.atoms[a] = st.atoms[b]
+		}
+	}
 	if e.opts.KeepSides {
 		st.base = eg.Clone()
 	} else {
@@ -1003,6 +1038,49 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 	}
 	st.base.And(inT)
 	return st
+}
+
+// sameGroups reports whether port atoms a and b put every class in the
+// same egress and ingress groups.
+func (e *engine) sameGroups(sides *sideSet, a, b int, rowsOf, colsOf [][]int) bool {
+	if len(rowsOf[a]) != len(rowsOf[b]) || len(colsOf[a]) != len(colsOf[b]) {
+		return false
+	}
+	for d := range sides.rows {
+		for r := 0; r < e.u.nC; r++ {
+			if g := sides.rows[d][r].group; g != nil && g[a] != g[b] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// setInterner stores each distinct bit set once; it is safe for
+// concurrent use.
+type setInterner struct {
+	mu   sync.Mutex
+	sets map[uint64][]graph.Set
+}
+
+// intern returns a stored set equal to s, storing s when there is none.
+func (in *setInterner) intern(s graph.Set) graph.Set {
+	h := uint64(14695981039346656037)
+	for _, w := range s {
+		h = (h ^ w) * 1099511628211
+	}
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.sets == nil {
+		in.sets = map[uint64][]graph.Set{}
+	}
+	for _, x := range in.sets[h] {
+		if x.Equal(s) {
+			return x
+		}
+	}
+	in.sets[h] = append(in.sets[h], s)
+	return s
 }
 
 func newIndex(n int) []int32 {
