@@ -1,0 +1,284 @@
+package audit_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
+)
+
+// fixture loads testdata/audit/<name> (or any path under testdata) and
+// audits it with kube-system shared, caching the report.
+var reports sync.Map
+
+func report(t *testing.T, name string) *audit.Report {
+	t.Helper()
+	if r, ok := reports.Load(name); ok {
+		return r.(*audit.Report)
+	}
+	dir := filepath.Join("..", "testdata", "audit", name)
+	if strings.Contains(name, "/") {
+		dir = filepath.Join("..", "testdata", name)
+	}
+	snap, err := policy.Load(policy.LoadOptions{}, dir)
+	require.NoError(t, err)
+	m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+	require.NoError(t, err)
+	r, err := audit.New(context.Background(), snap, m, audit.Options{Shared: []string{"kube-system"}})
+	require.NoError(t, err)
+	reports.Store(name, r)
+	return r
+}
+
+func ofKind(r *audit.Report, k audit.Kind) []audit.Finding {
+	var out []audit.Finding
+	for _, f := range r.Findings {
+		if f.Kind == k {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestKinds checks every finding kind on a fixture that has it and its
+// absence on one that does not, with what the finding must say.
+func TestKinds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		kind       audit.Kind
+		has, lacks string
+		want       []string // substrings of some finding's message
+		remedy     string   // substring of that finding's remedy
+		line       int      // the finding's primary location line, when not 0
+		wantCount  int      // number of findings of the kind, when not 0
+	}{
+		{kind: audit.IngressNotIsolated, has: "open", lacks: "clean", want: []string{"alpha/web", "not isolated for ingress"}, wantCount: 3},
+		{kind: audit.EgressNotIsolated, has: "open", lacks: "clean", want: []string{"beta/web", "not isolated for egress"}, wantCount: 3},
+		{kind: audit.NoDefaultDeny, has: "open", lacks: "clean", want: []string{"namespace alpha has no default-deny policy for ingress or egress"}, remedy: "podSelector: {}"},
+		{kind: audit.CrossNamespace, has: "open", lacks: "clean", want: []string{"pods of namespace alpha can connect to 1 other namespace: alpha-jobs (1 pod pair)"}, wantCount: 2},
+		{kind: audit.CrossTenant, has: "open", lacks: "clean", want: []string{"pods of namespace beta (tenant b) can connect to 2 namespaces of other tenants: alpha (tenant a, 1 pod pair), alpha-jobs (tenant a, 1 pod pair)"}, remedy: "client=b", wantCount: 3},
+		{kind: audit.EgressInternet, has: "open", lacks: "clean", want: []string{"alpha/web", "internet"}},
+		{kind: audit.WideCIDR, has: "mistakes", lacks: "clean", want: []string{"NetworkPolicy app/web-egress egress rule 1 allows egress to 0.0.0.0/0"}, line: 50},
+		{kind: audit.IngressExternal, has: "open", lacks: "clean", want: []string{"beta/web", "from the internet"}},
+		{kind: audit.PolicySelectsNothing, has: "mistakes", lacks: "clean", want: []string{"NetworkPolicy app/typo selects no pod", `app == "wbe"`}, line: 69},
+		{kind: audit.PeerMatchesNothing, has: "mistakes", lacks: "clean", want: []string{"web-from-kube-system", "matches no namespace"},
+			remedy: "kubernetes.io/metadata.name: kube-system", line: 64},
+		{kind: audit.RuleShadowed, has: "calico", lacks: "mistakes", want: []string{"security.egress-guard egress rule 1 (Allow) never takes effect", "egress rule 0 (Deny)"}, line: 20},
+		{kind: audit.RuleRedundant, has: "mistakes", lacks: "clean", want: []string{"db-from-web-again ingress rule 0 (Allow) is redundant", "app/db-from-web ingress rule 0"}, wantCount: 1, line: 34},
+		{kind: audit.UnknownField, has: "mistakes", lacks: "clean", want: []string{"spec.ingress[0].from[0].ports"}, remedy: "Indent ports:", line: 22},
+		{kind: audit.DNSBlocked, has: "mistakes", lacks: "clean", want: []string{"app/db, app/web", "cannot resolve names"}},
+		{kind: audit.PassFallsThrough, has: "calico", lacks: "clean", want: []string{"security.ingress-pass ingress rule 0", "lab/probe", "profile"}},
+		{kind: audit.StagedChange, has: "calico", lacks: "clean", want: []string{"shop/api-lockdown would close 1 flow"}},
+		{kind: audit.BlastRadius, has: "open", lacks: "clean", want: []string{"alpha/web can reach 2 of 2 other endpoints (100%)"}},
+	}
+	covered := map[audit.Kind]bool{}
+	for _, tc := range tests {
+		covered[tc.kind] = true
+		t.Run(string(tc.kind), func(t *testing.T) {
+			t.Parallel()
+			fs := ofKind(report(t, tc.has), tc.kind)
+			require.NotEmpty(t, fs, "no %s finding in %s", tc.kind, tc.has)
+			require.Empty(t, ofKind(report(t, tc.lacks), tc.kind), "unexpected %s finding in %s", tc.kind, tc.lacks)
+			if tc.wantCount > 0 {
+				require.Len(t, fs, tc.wantCount)
+			}
+			var match *audit.Finding
+			for i := range fs {
+				ok := true
+				for _, w := range tc.want {
+					ok = ok && strings.Contains(fs[i].Message, w)
+				}
+				if ok {
+					match = &fs[i]
+					break
+				}
+			}
+			require.NotNil(t, match, "no %s finding says %q; got %+v", tc.kind, tc.want, fs)
+			info := tc.kind.Info()
+			if match.ID != info.ID || match.Severity != info.Severity {
+				t.Errorf("finding ID, severity = %s, %s, want %s, %s", match.ID, match.Severity, info.ID, info.Severity)
+			}
+			require.NotEmpty(t, match.Remedy)
+			require.NotEmpty(t, match.Objects)
+			if tc.remedy != "" {
+				require.Contains(t, match.Remedy, tc.remedy)
+			}
+			if tc.line != 0 {
+				require.Equal(t, tc.line, match.PrimaryLocation().Line, "location of %q", match.Message)
+			}
+		})
+	}
+	for _, k := range audit.Kinds() {
+		if !covered[k.Kind] {
+			t.Errorf("kind %s (%s) is not tested", k.ID, k.Kind)
+		}
+	}
+}
+
+func TestCleanHasNoFinding(t *testing.T) {
+	t.Parallel()
+	r := report(t, "clean")
+	if len(r.Findings) != 0 {
+		t.Errorf("clean fixture: %d findings, want none:\n%v", len(r.Findings), r.Findings)
+	}
+	require.Equal(t, 10, r.Summary.PodNetwork)
+	require.Equal(t, 10, r.Summary.IsolatedIngress)
+	require.Equal(t, 10, r.Summary.IsolatedEgress)
+}
+
+// TestTenantIsolation audits the seed scenario: the tenants are isolated
+// from each other, so there is no cross-tenant finding, and every
+// tenant pod resolves names.
+func TestTenantIsolation(t *testing.T) {
+	t.Parallel()
+	r := report(t, "scenarios/tenant-isolation")
+	require.Empty(t, ofKind(r, audit.CrossTenant))
+	require.Empty(t, ofKind(r, audit.DNSBlocked))
+	names := make([]string, len(r.Namespaces))
+	for i, ns := range r.Namespaces {
+		names[i] = ns.Name
+	}
+	want := []string{"ingress", "kube-system", "monitoring", "test01-db", "test01-web", "test02-db", "test02-web"}
+	if d := cmp.Diff(want, names); d != "" {
+		t.Errorf("namespaces (-want +got):\n%s", d)
+	}
+	// test01-web's pod reaches test01-db's pod and coredns; nothing else.
+	flows := map[string]int{}
+	for i, src := range r.Namespaces {
+		for j, dst := range r.Namespaces {
+			if n := r.Flows[i][j]; n > 0 {
+				flows[src.Name+">"+dst.Name] = n
+			}
+		}
+	}
+	require.Equal(t, 1, flows["test01-web>test01-db"])
+	require.Equal(t, 1, flows["test01-web>kube-system"])
+	require.Zero(t, flows["test01-web>test02-db"])
+	require.Zero(t, flows["test01-web>ingress"])
+	require.Equal(t, 1, flows["ingress>test02-web"])
+}
+
+func TestBlastRadius(t *testing.T) {
+	t.Parallel()
+	r := report(t, "calico")
+	got := map[string][2]int{}
+	for _, b := range r.BlastRadius {
+		got[b.Endpoint] = [2]int{b.Direct, b.Reach}
+	}
+	// web -> api -> probe; api -> probe; probe (ingress open, egress
+	// open) -> nothing it can enter: shop only admits web.
+	want := map[string][2]int{"shop/web": {2, 2}, "shop/api": {1, 1}, "lab/probe": {0, 0}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("blast radius (-want +got):\n%s", d)
+	}
+	require.Equal(t, "shop/web", r.BlastRadius[0].Endpoint)
+}
+
+func TestDeterministic(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"open", "mistakes", "calico"} {
+		snap, err := policy.Load(policy.LoadOptions{}, filepath.Join("..", "testdata", "audit", name))
+		require.NoError(t, err)
+		m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+		require.NoError(t, err)
+		a := audit.Findings(snap, m, audit.Options{})
+		b := audit.Findings(snap, m, audit.Options{})
+		if d := cmp.Diff(a, b); d != "" {
+			t.Errorf("%s: findings differ between runs (-first +second):\n%s", name, d)
+		}
+		for i := 1; i < len(a); i++ {
+			if a[i-1].Severity < a[i].Severity {
+				t.Errorf("%s: finding %d (%s) sorted before a more severe one (%s)", name, i-1, a[i-1].Severity, a[i].Severity)
+			}
+		}
+	}
+}
+
+func TestOptions(t *testing.T) {
+	t.Parallel()
+	r := report(t, "open")
+	require.Len(t, ofKind(r, audit.CrossTenant), 3)
+	snap, err := policy.Load(policy.LoadOptions{}, filepath.Join("..", "testdata", "audit", "open"))
+	require.NoError(t, err)
+	m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+	require.NoError(t, err)
+	// beta shared: no cross-tenant flow is left; a tenant label no
+	// namespace has: every flow is cross-namespace.
+	fs := audit.Findings(snap, m, audit.Options{Shared: []string{"beta"}})
+	for _, f := range fs {
+		require.NotEqual(t, audit.CrossTenant, f.Kind, f.Message)
+	}
+	fs = audit.Findings(snap, m, audit.Options{TenantLabel: "team"})
+	n := 0
+	for _, f := range fs {
+		require.NotEqual(t, audit.CrossTenant, f.Kind, f.Message)
+		if f.Kind == audit.CrossNamespace {
+			n++
+		}
+	}
+	require.Equal(t, 3, n)
+	// A negative BlastRadiusTop turns the blast-radius findings off.
+	fs = audit.Findings(snap, m, audit.Options{BlastRadiusTop: -1})
+	for _, f := range fs {
+		require.NotEqual(t, audit.BlastRadius, f.Kind)
+	}
+}
+
+func TestWidePrefix(t *testing.T) {
+	t.Parallel()
+	snap, err := policy.Load(policy.LoadOptions{}, filepath.Join("..", "testdata", "audit", "clean"))
+	require.NoError(t, err)
+	m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+	require.NoError(t, err)
+	// clean allows 10.0.0.2/32: only a threshold above 32 flags it.
+	for _, tc := range []struct {
+		prefix int
+		want   int
+	}{{8, 0}, {32, 0}, {33, 1}} {
+		n := 0
+		for _, f := range audit.Findings(snap, m, audit.Options{WidePrefix: tc.prefix}) {
+			if f.Kind == audit.WideCIDR {
+				n++
+			}
+		}
+		if n != tc.want {
+			t.Errorf("WidePrefix %d: %d wide-cidr findings, want %d", tc.prefix, n, tc.want)
+		}
+	}
+}
+
+func TestKindCatalog(t *testing.T) {
+	t.Parallel()
+	for i, k := range audit.Kinds() {
+		want := "NR0" + string(rune('0'+(i+1)/10)) + string(rune('0'+(i+1)%10))
+		if k.ID != want || k.Kind.ID() != want {
+			t.Errorf("kind %d: ID %s, want %s", i, k.ID, want)
+		}
+		if k.Title == "" || k.Description == "" || k.Remedy == "" {
+			t.Errorf("kind %s: missing text", k.ID)
+		}
+	}
+}
+
+func TestSeverity(t *testing.T) {
+	t.Parallel()
+	for _, s := range audit.Severities() {
+		got, err := audit.ParseSeverity(s.String())
+		require.NoError(t, err)
+		require.Equal(t, s, got)
+	}
+	_, err := audit.ParseSeverity("severe")
+	require.ErrorContains(t, err, `ParseSeverity("severe")`)
+	fs := []audit.Finding{{Severity: audit.Low}, {Severity: audit.High}}
+	require.True(t, audit.AtLeast(fs, audit.High))
+	require.False(t, audit.AtLeast(fs, audit.Critical))
+	require.Equal(t, 1, audit.CountBySeverity(fs)[audit.Low])
+}

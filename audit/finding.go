@@ -1,0 +1,115 @@
+package audit
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+
+	"github.com/netreach/netreach/policy"
+)
+
+// Finding is one thing to look at or fix.
+type Finding struct {
+	// ID is the kind's stable ID, such as "NR005".
+	ID       string   `json:"id"`
+	Kind     Kind     `json:"kind"`
+	Severity Severity `json:"severity"`
+	// Namespace is the namespace the finding is about; empty for
+	// findings about cluster-wide objects.
+	Namespace string `json:"namespace,omitempty"`
+	// Message says what is wrong, in one line.
+	Message string `json:"message"`
+	// Remedy says what to do about it, in one line.
+	Remedy string `json:"remedy"`
+	// Location is where to look, when it is more precise than the
+	// objects' own locations (the line of a rule or of a field).
+	Location policy.Location `json:"location,omitzero"`
+	// Rule names the rule of the first object the finding is about, for
+	// findings about one rule.
+	Rule *RuleRef `json:"rule,omitempty"`
+	// Objects are the objects involved: pods, policies, namespaces. Their
+	// Source locates them in the input.
+	Objects []policy.ObjectRef `json:"objects,omitempty"`
+	// Evidence holds sample flows and the rules that decided them, one
+	// line each.
+	Evidence []string `json:"evidence,omitempty"`
+}
+
+// RuleRef names one rule of a policy: its direction and its index in the
+// policy's list of rules of that direction.
+type RuleRef struct {
+	Direction policy.Direction `json:"direction"`
+	Index     int              `json:"index"`
+}
+
+func ruleRef(r policy.RuleRef) *RuleRef { return &RuleRef{Direction: r.Dir, Index: r.Index} }
+
+// PrimaryLocation returns the finding's most precise location: Location
+// when known, else the first object's source, else the zero Location.
+func (f *Finding) PrimaryLocation() policy.Location {
+	if f.Location.IsValid() {
+		return f.Location
+	}
+	for _, o := range f.Objects {
+		if o.Source.IsValid() {
+			return o.Source
+		}
+	}
+	return policy.Location{}
+}
+
+func newFinding(k Kind, ns, msg, remedy string) Finding {
+	info := k.Info()
+	return Finding{ID: info.ID, Kind: k, Severity: info.Severity, Namespace: ns, Message: msg, Remedy: remedy}
+}
+
+// sortFindings orders findings by severity (most serious first), ID,
+// namespace, the objects' keys, then message.
+func sortFindings(fs []Finding) {
+	slices.SortStableFunc(fs, func(a, b Finding) int {
+		if c := cmp.Compare(b.Severity, a.Severity); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.ID, b.ID); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.Namespace, b.Namespace); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(objectsKey(a.Objects), objectsKey(b.Objects)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Message, b.Message)
+	})
+}
+
+func objectsKey(os []policy.ObjectRef) string {
+	var b strings.Builder
+	for _, o := range os {
+		b.WriteString(o.Key())
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// CountBySeverity returns how many findings have each severity, indexed by
+// Severity.
+func CountBySeverity(fs []Finding) [Critical + 1]int {
+	var n [Critical + 1]int
+	for _, f := range fs {
+		if f.Severity <= Critical {
+			n[f.Severity]++
+		}
+	}
+	return n
+}
+
+// AtLeast reports whether some finding has severity s or above.
+func AtLeast(fs []Finding, s Severity) bool {
+	for _, f := range fs {
+		if f.Severity >= s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,169 @@
+package audit
+
+import (
+	"fmt"
+
+	"github.com/netreach/netreach/graph"
+	"github.com/netreach/netreach/policy"
+)
+
+// isolation returns, per direction, the pod classes that are isolated:
+// their own side of the flow (ingress at the destination, egress at the
+// source) denies something. A class is not isolated when its side allows
+// every endpoint and every address on every port: usually no policy
+// selects it, but in Calico every tier may also pass its traffic on to
+// the profile, and a policy may allow everything. The shadowing walk
+// (see shadow.go) decides this while it evaluates the rules.
+func (a *analysis) isolation() [2]graph.Set {
+	a.walkAll()
+	return a.restricted
+}
+
+// hasDenyAll reports whether the policy has, for direction d, an
+// unconditional Deny rule that matches every flow of its subjects.
+func (a *analysis) hasDenyAll(l *policy.Lowered, d policy.Direction) bool {
+	for i := range l.Rules[d] {
+		if a.isDenyAll(&l.Rules[d][i], d) {
+			return true
+		}
+	}
+	return false
+}
+
+func (a *analysis) isDenyAll(r *policy.Rule, d policy.Direction) bool {
+	if r.Action != policy.ActionDeny || r.Conditional != "" || r.Protocol != policy.AnyProtocol ||
+		r.NotProtocol != policy.AnyProtocol || r.IPVersion != 0 || r.SkipFamily != [2]bool{} ||
+		r.Dst.Ports != nil || r.Dst.NotPorts != nil {
+		return false
+	}
+	local, remote := sides(r, d)
+	if local.Peers != nil {
+		return false
+	}
+	sets := a.entity(remote)
+	return sets[0].Equal(a.familyAll(0)) && sets[1].Equal(a.familyAll(1))
+}
+
+// sides returns the local (subject) and remote side of a rule.
+func sides(r *policy.Rule, d policy.Direction) (local, remote *policy.EntityMatch) {
+	if d == policy.Ingress {
+		return &r.Dst, &r.Src
+	}
+	return &r.Src, &r.Dst
+}
+
+// defaultDeny reports, per direction, whether namespace ns has a policy
+// that isolates every pod it holds or will hold: walking the tiers in
+// order, a policy whose subject is every pod of the namespace, in a tier
+// whose default is Deny and where no policy passes traffic on, or with a
+// deny-all rule. A tier that passes traffic on defers the question to the
+// next tiers.
+func (a *analysis) defaultDeny(ns string) (dd [2]bool) {
+	n := a.snap.Namespace(ns)
+	var nsLabels map[string]string
+	if n != nil {
+		nsLabels = n.Labels
+		if a.calico {
+			nsLabels = n.CalicoLabels()
+		}
+	}
+	catchAll := func(l *policy.Lowered) bool {
+		s := &l.Subject
+		return s.Selector.IsAll() && s.ServiceAccountSelector == nil && (s.Namespace == "" || s.Namespace == ns) &&
+			(s.NamespaceSelector == nil || namespaceSelectorMatches(*s.NamespaceSelector, true, nsLabels))
+	}
+	for d := policy.Ingress; d <= policy.Egress; d++ {
+	tiers:
+		for _, t := range a.prog.Tiers {
+			found, passes := false, false
+			for _, l := range t.Policies {
+				if !l.Applies[d] {
+					continue
+				}
+				if catchAll(l) {
+					if a.hasDenyAll(l, d) {
+						dd[d] = true
+						break tiers
+					}
+					found = true
+				}
+				for _, r := range l.Rules[d] {
+					if r.Action == policy.ActionPass && (l.Subject.Namespace == "" || l.Subject.Namespace == ns) {
+						passes = true
+					}
+				}
+			}
+			if found && t.DefaultAction == policy.ActionDeny && !passes {
+				dd[d] = true
+				break
+			}
+		}
+	}
+	return dd
+}
+
+// isolationFindings reports, per namespace and direction, the pods that
+// are not isolated (NR001, NR002) and the namespaces without a default
+// deny (NR003).
+func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
+	var out []Finding
+	for _, ns := range a.namespaces {
+		var pods, open [2][]int
+		for c := range a.nC {
+			if a.rep[c] == nil || a.rep[c].Namespace != ns || !a.podNet.Has(c) {
+				continue
+			}
+			for d := range 2 {
+				pods[d] = append(pods[d], a.members[c]...)
+				if !iso[d].Has(c) {
+					open[d] = append(open[d], a.members[c]...)
+				}
+			}
+		}
+		if len(pods[0]) == 0 {
+			continue
+		}
+		for d := policy.Ingress; d <= policy.Egress; d++ {
+			if len(open[d]) == 0 {
+				continue
+			}
+			kind, remedy := IngressNotIsolated, fmt.Sprintf("Add a NetworkPolicy to %s with podSelector: {} and policyTypes: [Ingress], then allow the ingress the pods need.", ns)
+			if d == policy.Egress {
+				kind, remedy = EgressNotIsolated, fmt.Sprintf("Add a NetworkPolicy to %s with podSelector: {} and policyTypes: [Egress], then allow DNS and the egress the pods need.", ns)
+			}
+			f := newFinding(kind, ns, fmt.Sprintf("%s of %d in namespace %s %s not isolated for %s: %s",
+				countOf(len(open[d]), "pod"), len(pods[d]), ns, isAre(len(open[d])), d, a.entryList(open[d], 5)), remedy)
+			f.Objects = a.endpointRefs(open[d])
+			out = append(out, f)
+		}
+		dd := a.defaultDeny(ns)
+		var missing []string
+		for d := policy.Ingress; d <= policy.Egress; d++ {
+			if !dd[d] {
+				missing = append(missing, d.String())
+			}
+		}
+		if len(missing) > 0 {
+			types := "Ingress, Egress"
+			what := "ingress or egress"
+			if len(missing) == 1 {
+				types = capitalize(missing[0])
+				what = missing[0]
+			}
+			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s", ns, what),
+				fmt.Sprintf("Add a NetworkPolicy to %s with podSelector: {}, policyTypes: [%s] and no rules.", ns, types))
+			if n := a.snap.Namespace(ns); n != nil {
+				f.Objects = []policy.ObjectRef{n.ObjectRef}
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return string(s[0]-'a'+'A') + s[1:]
+}

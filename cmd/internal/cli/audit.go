@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/cmd/internal/auditreport"
+	"github.com/netreach/netreach/reachability"
+)
+
+func init() { registerCommand(newAuditCmd) }
+
+type auditFlags struct {
+	in          inputFlags
+	output      string
+	tenantLabel string
+	shared      []string
+	widePrefix  int
+	widePrefix6 int
+	failOn      string
+}
+
+func newAuditCmd(e *env) *cobra.Command {
+	f := &auditFlags{}
+	c := &cobra.Command{
+		Use:   "audit -f FILE|DIR|- [-o html|md|json|sarif] [--tenant-label client] [--shared NS,...] [--wide-prefix 8] [--fail-on high]",
+		Short: "Audit the cluster's network exposure: findings, flows between namespaces, lateral movement",
+		Long: `audit computes the reachability matrix of the manifests and reports what a
+security reviewer should look at, with evidence and a remedy for each
+finding: pods that nothing isolates, namespaces without a default deny,
+cross-namespace and cross-tenant flows (tenants grouped by a namespace
+label), egress to the internet and wide CIDRs, ingress from outside the
+cluster, policies and peers that match nothing, shadowed and redundant
+rules, misplaced fields, pods that cannot resolve names, Calico Pass rules
+with no later tier, staged policies that would change reachability, and
+the lateral-movement blast radius of every endpoint.
+
+Output formats:
+  md     Markdown (default)
+  html   one self-contained page (inline CSS and SVG, no network access):
+         severity summary, namespace heatmap, namespace graph, findings
+         table with filters, per-namespace details
+  json   the full report (apiVersion netreach.io/v1alpha1, kind AuditReport)
+  sarif  SARIF 2.1.0 for code scanning: one result per finding
+
+Exit codes: 0 ok, 1 a finding at or above --fail-on, 2 bad input or usage.`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, _ []string) error { return runAudit(c.Context(), e, f) },
+	}
+	f.in.register(c)
+	fl := c.Flags()
+	fl.StringVarP(&f.output, "output", "o", "md", "output format: html, md, json or sarif")
+	fl.StringVar(&f.tenantLabel, "tenant-label", "client", "namespace label whose value names a namespace's tenant")
+	fl.StringSliceVar(&f.shared, "shared", nil, "namespaces every tenant may use (ingress, monitoring, kube-system); flows to and from them are not cross-namespace findings (comma-separated, repeatable)")
+	fl.IntVar(&f.widePrefix, "wide-prefix", 8, "flag allow rules with an IPv4 CIDR broader than this prefix length (0.0.0.0/0 is always flagged)")
+	fl.IntVar(&f.widePrefix6, "wide-prefix6", 32, "flag allow rules with an IPv6 CIDR broader than this prefix length (::/0 is always flagged)")
+	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding has this severity or a higher one: info, low, medium, high or critical")
+	return c
+}
+
+func runAudit(ctx context.Context, e *env, f *auditFlags) error {
+	var write func(io.Writer, *auditreport.Document) error
+	switch f.output {
+	case "md", "markdown":
+		write = auditreport.WriteMarkdown
+	case "html":
+		write = auditreport.WriteHTML
+	case "json":
+		write = auditreport.WriteJSON
+	case "sarif":
+		write = auditreport.WriteSARIF
+	default:
+		return usageError("-o %q: expected html, md, json or sarif", f.output)
+	}
+	var failOn *audit.Severity
+	if f.failOn != "" {
+		s, err := audit.ParseSeverity(f.failOn)
+		if err != nil {
+			return usageError("--fail-on %q: expected info, low, medium, high or critical", f.failOn)
+		}
+		failOn = &s
+	}
+	if f.tenantLabel == "" {
+		return usageError("--tenant-label: expected a label key")
+	}
+	if f.widePrefix < 1 || f.widePrefix > 32 {
+		return usageError("--wide-prefix %d: expected 1 to 32", f.widePrefix)
+	}
+	if f.widePrefix6 < 1 || f.widePrefix6 > 128 {
+		return usageError("--wide-prefix6 %d: expected 1 to 128", f.widePrefix6)
+	}
+	snap, opts, err := f.in.load(e)
+	if err != nil {
+		return err
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, err := reachability.Compute(ctx, snap, opts)
+	if err != nil {
+		return &exitError{code: ExitBadData, err: err}
+	}
+	if !f.in.quiet {
+		for _, d := range m.Diagnostics() {
+			fmt.Fprintln(e.stderr, d.String())
+		}
+	}
+	r, err := audit.New(ctx, snap, m, audit.Options{
+		TenantLabel: f.tenantLabel, Shared: f.shared, WidePrefix: f.widePrefix, WidePrefix6: f.widePrefix6,
+	})
+	if err != nil {
+		return &exitError{code: ExitBadData, err: err}
+	}
+	doc := &auditreport.Document{Version: Version, Inputs: f.in.files, Report: r}
+	if wd, err := os.Getwd(); err == nil {
+		doc.BaseDir = wd
+	}
+	if err := write(e.stdout, doc); err != nil {
+		return &exitError{code: ExitBadData, err: err}
+	}
+	if failOn != nil && audit.AtLeast(r.Findings, *failOn) {
+		n := 0
+		for _, fd := range r.Findings {
+			if fd.Severity >= *failOn {
+				n++
+			}
+		}
+		return &exitError{code: ExitFailed, err: fmt.Errorf("%d finding%s at or above severity %s", n, plural(n), *failOn)}
+	}
+	return nil
+}
