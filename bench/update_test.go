@@ -22,8 +22,15 @@ func BenchmarkUpdate(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	// Change one policy: a copy without its ingress rules.
-	np := *snap.NetworkPolicies[len(snap.NetworkPolicies)/2]
+	// Change one policy that has ingress rules: a copy without them (its
+	// pods stay isolated and lose every allowed ingress flow).
+	var np policy.NetworkPolicy
+	for i := len(snap.NetworkPolicies) / 2; i < len(snap.NetworkPolicies); i++ {
+		if p := snap.NetworkPolicies[i]; len(p.Spec.Ingress) > 0 && p.Applies(policy.Ingress) {
+			np = *p
+			break
+		}
+	}
 	np.Spec.Ingress = nil
 	changed, err := snap.Apply(&policy.Snapshot{NetworkPolicies: []*policy.NetworkPolicy{&np}}, nil)
 	if err != nil {

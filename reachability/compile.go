@@ -43,6 +43,8 @@ type compiler struct {
 	nsClasses  map[string][]int
 	nsNames    []string
 	nsLabelsOf map[string]map[string]string
+	// byAtom lists the classes per family and external atom.
+	byAtom [2][][]int
 	// v6 is false when no flow can be IPv6 (no IPv6 atom, no IPv6-only
 	// pod): family sets of IPv6 are then left nil.
 	v6 bool
@@ -314,21 +316,45 @@ func famOf(f int) int {
 
 // addAddressesIn sets the bits of classes whose address of the family is
 // in set (skipping pods on the pod network when skipPods) and of the
-// family's atoms inside set.
+// family's atoms inside set. Atoms are cut at every boundary of set, so a
+// class is in set exactly when its address's atom is: the test runs once
+// per atom.
 func (c *compiler) addAddressesIn(dst graph.Set, set *netipx.IPSet, fam int, skipPods bool) {
-	for i, cl := range c.u.classes {
-		if skipPods && !cl.host {
+	f := 0
+	if fam == 6 {
+		f = 1
+	}
+	byAtom := c.classesByAtom()
+	for a, at := range c.u.atoms {
+		if at.Family() != fam || !set.Contains(at.Range.From()) {
 			continue
 		}
-		if ip, ok := cl.rep.IP(fam); ok && set.Contains(ip) {
+		dst.Add(c.u.atomIndex(a))
+		for _, i := range byAtom[f][a] {
+			if skipPods && !c.u.classes[i].host {
+				continue
+			}
 			dst.Add(i)
 		}
 	}
-	for a, at := range c.u.atoms {
-		if at.Family() == fam && set.Contains(at.Range.From()) {
-			dst.Add(c.u.atomIndex(a))
+}
+
+// classesByAtom lists, per family and external atom, the classes whose
+// address of that family lies in the atom.
+func (c *compiler) classesByAtom() [2][][]int {
+	if c.byAtom[0] == nil {
+		for f := range c.byAtom {
+			c.byAtom[f] = make([][]int, len(c.u.atoms))
+		}
+		for i, cl := range c.u.classes {
+			for f := range cl.atom {
+				if a := cl.atom[f]; a >= 0 {
+					c.byAtom[f][a] = append(c.byAtom[f][a], i)
+				}
+			}
 		}
 	}
+	return c.byAtom
 }
 
 // familyAll returns every class plus the atoms of the family.
