@@ -75,12 +75,17 @@ type Tier struct {
 // Lowered is one policy in IR form: whom it applies to and its rules per
 // direction, in order.
 type Lowered struct {
+	// From is the object the policy was lowered from (*NetworkPolicy,
+	// *AdminPolicy or *CalicoPolicy), so a later lowering can reuse it.
+	From    any
 	Ref     ObjectRef
 	Subject Subject
 	// Applies says per direction (index Ingress, Egress) whether the policy
 	// takes part in that direction for the endpoints it selects.
 	Applies [2]bool
 	Rules   [2][]Rule
+
+	diags Diagnostics // reported while lowering, repeated on reuse
 }
 
 // Subject selects the endpoints a policy applies to. Only pods on the pod

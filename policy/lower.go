@@ -18,6 +18,40 @@ type LowerOptions struct {
 	IPBlockIgnoresPodIPs bool
 	// CalicoVersion selects the objects Calico understands (calico mode).
 	CalicoVersion CalicoVersion
+	// Previous, when set, is the program of an earlier version of the same
+	// snapshot lowered with the same options: policies lowered from the
+	// very same objects are reused rather than lowered again (the result
+	// is identical; objects are immutable).
+	Previous *Program
+}
+
+// reuser hands out the previous lowering of an object, when there is one.
+type reuser map[any]*Lowered
+
+func newReuser(prev *Program) reuser {
+	if prev == nil {
+		return nil
+	}
+	r := reuser{}
+	for _, t := range prev.Tiers {
+		for _, p := range t.Policies {
+			if p.From != nil {
+				r[p.From] = p
+			}
+		}
+	}
+	return r
+}
+
+// lower returns the previous lowering of obj, or lowers it with fn.
+func (r reuser) lower(obj any, diags *Diagnostics, fn func() *Lowered) *Lowered {
+	l, ok := r[obj]
+	if !ok {
+		l = fn()
+		l.From = obj
+	}
+	*diags = append(*diags, l.diags...)
+	return l
 }
 
 // Lower turns the snapshot's policies into the [Program] of the mode.
@@ -26,6 +60,7 @@ func Lower(s *Snapshot, opts LowerOptions) (*Program, Diagnostics) {
 	mode := opts.Mode.Resolve(s)
 	p := &Program{Mode: mode}
 	var diags Diagnostics
+	reuse := newReuser(opts.Previous)
 	switch mode {
 	case ModeK8s:
 		// Admin → NetworkPolicy → Baseline → allow [SEMANTICS 5.1].
@@ -36,18 +71,18 @@ func Lower(s *Snapshot, opts LowerOptions) (*Program, Diagnostics) {
 			if ap.Tier == TierBaseline {
 				t = baseline
 			}
-			t.Policies = append(t.Policies, lowerAdminPolicy(ap, s, false))
+			t.Policies = append(t.Policies, reuse.lower(ap, &diags, func() *Lowered { return lowerAdminPolicy(ap, s, false) }))
 		}
 		npTier := &Tier{Name: "NetworkPolicy", DefaultAction: ActionDeny}
 		for _, np := range s.NetworkPolicies {
-			npTier.Policies = append(npTier.Policies, lowerKubeNetworkPolicy(np, opts))
+			npTier.Policies = append(npTier.Policies, reuse.lower(np, &diags, func() *Lowered { return lowerKubeNetworkPolicy(np, opts) }))
 		}
 		p.Tiers = append(p.Tiers, admin, npTier, baseline)
 		if s.Calico.Present() {
 			diags = append(diags, Diagnostic{Severity: Warning, Msg: "k8s mode: projectcalico.org/v3 objects are ignored (use --mode calico to evaluate them)"})
 		}
 	case ModeCalico:
-		diags = append(diags, lowerCalico(s, opts, p)...)
+		diags = append(diags, lowerCalico(s, opts, p, reuse)...)
 	}
 	return p, diags
 }

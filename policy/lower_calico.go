@@ -12,20 +12,24 @@ import (
 )
 
 // lowerCalico fills p with the tiers of the Calico plan.
-func lowerCalico(s *Snapshot, opts LowerOptions, p *Program) Diagnostics {
+func lowerCalico(s *Snapshot, opts LowerOptions, p *Program, reuse reuser) Diagnostics {
 	plan, diags := s.CalicoPlan(opts.CalicoVersion)
 	for _, pt := range plan {
 		t := &Tier{Name: pt.Name, DefaultAction: pt.DefaultAction}
 		for _, m := range pt.Members {
 			switch {
 			case m.Calico != nil:
-				l, d := lowerCalicoPolicy(m.Calico, s)
-				diags = append(diags, d...)
-				t.Policies = append(t.Policies, l)
+				t.Policies = append(t.Policies, reuse.lower(m.Calico, &diags, func() *Lowered {
+					l, d := lowerCalicoPolicy(m.Calico, s)
+					l.diags = d
+					return l
+				}))
 			case m.Kube != nil:
-				t.Policies = append(t.Policies, lowerKubeNetworkPolicy(m.Kube, opts))
+				t.Policies = append(t.Policies, reuse.lower(m.Kube, &diags, func() *Lowered { return lowerKubeNetworkPolicy(m.Kube, opts) }))
 			case m.Admin != nil:
-				t.Policies = append(t.Policies, lowerAdminPolicy(m.Admin, s, m.Admin.Kind == "ClusterNetworkPolicy"))
+				t.Policies = append(t.Policies, reuse.lower(m.Admin, &diags, func() *Lowered {
+					return lowerAdminPolicy(m.Admin, s, m.Admin.Kind == "ClusterNetworkPolicy")
+				}))
 			}
 		}
 		p.Tiers = append(p.Tiers, t)

@@ -72,6 +72,7 @@ type compiledPolicy struct {
 	subject graph.Set
 	applies [2]bool
 	rules   [2][]compiledRule
+	fresh   bool // compiled here (port codes to compute), not reused
 }
 
 type compiledTier struct {
@@ -95,6 +96,9 @@ type engine struct {
 	famCols    [2][2]graph.Set        // [v4Capable][family]: columns whose flow with the row uses that family
 	cond       bool                   // some rule is conditional
 	v6         bool                   // some flow can be IPv6
+	sig        classSig
+	// byLowered finds the compiled policy of a lowered one, for reuse.
+	byLowered map[*policy.Lowered]int
 	opts       Options
 	// ownNode lists, per class, the universe entries that are its own node
 	// (host-network classes on the same node, node addresses).
@@ -126,7 +130,7 @@ type Stats struct {
 // endpoints with bitset rows; see DESIGN.md. ctx cancels a long
 // computation.
 func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, error) {
-	e, m := build(s, opts)
+	e, m := build(s, opts, nil)
 	if err := e.run(ctx, m, nil); err != nil {
 		return nil, err
 	}
@@ -134,13 +138,20 @@ func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, er
 }
 
 // build lowers the snapshot and prepares the engine and an empty matrix:
-// universe, classes, port atoms, compiled rules.
-func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
+// universe, classes, port atoms, compiled rules. With prev (a matrix of an
+// earlier version of the snapshot, computed with KeepSides), what did not
+// change is reused: lowered policies of the same objects, the classes when
+// the inventory and every cut are the same, and compiled policies.
+func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	var st Stats
 	t0 := time.Now()
 	mode := opts.Mode.Resolve(s)
 	s, diags := s.WithStagedView(opts.Staged)
-	prog, lowerDiags := policy.Lower(s, policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion})
+	lo := policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion}
+	if prev != nil && prev.mode == mode {
+		lo.Previous = prev.prog
+	}
+	prog, lowerDiags := policy.Lower(s, lo)
 	diags = append(diags, lowerDiags...)
 	st.Lower = time.Since(t0)
 
@@ -163,7 +174,14 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 		sig.node = true
 	}
 	var classOf []int
-	e.u.classes, classOf = buildClasses(s.Endpoints, e.u.atoms, sig)
+	var reused *engine
+	if prev != nil && prev.engine != nil && prev.mode == mode && sameClassing(prev, s, e.u.atoms, sig) {
+		reused = prev.engine
+		e.u.classes, classOf = reused.u.classes, prev.classOf
+	} else {
+		e.u.classes, classOf = buildClasses(s.Endpoints, e.u.atoms, sig)
+	}
+	e.sig = sig
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
 	e.ports = portAtoms(prog, s.Endpoints)
@@ -171,8 +189,11 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	st.Classify = time.Since(t0)
 
 	t0 = time.Now()
+	if reused != nil && !slices.Equal(reused.ports, e.ports) {
+		reused = nil // compiled port codes depend on the port atoms
+	}
 	e.comp = newCompiler(&e.u, s, prog)
-	e.compile(e.comp, prog, &st)
+	e.compile(e.comp, prog, &st, reused)
 	e.v6 = e.comp.v6
 	e.comp.reset()
 	e.buildFamilyColumns()
@@ -184,7 +205,16 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 		snap: s, opts: opts, mode: mode, u: e.u, classOf: classOf, ports: e.ports,
 		diags: diags, stats: st, prog: prog,
 	}
+	if opts.KeepSides {
+		m.engine = e
+	}
 	return e, m
+}
+
+// sameClassing reports whether the classes of prev hold for s: the same
+// inventory, external atoms and class signature.
+func sameClassing(prev *Matrix, s *policy.Snapshot, atoms []ExternalAtom, sig classSig) bool {
+	return slices.Equal(prev.u.atoms, atoms) && prev.engine.sig.equal(sig) && sameInventory(prev.snap, s)
 }
 
 // baseAtom picks the port atom the others are stored against: the TCP
@@ -199,26 +229,20 @@ func baseAtom(ports []PortAtom) int {
 	return best
 }
 
-func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats) {
+// compile compiles every policy of the program. With reused (the engine of
+// an earlier matrix over the very same universe), policies lowered to the
+// same object are taken over as they are.
+func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reused *engine) {
 	e.named = map[namedKey]graph.Set{}
+	e.byLowered = map[*policy.Lowered]int{}
 	names := map[string]bool{}
 	for ti, t := range prog.Tiers {
 		e.tiers = append(e.tiers, compiledTier{passByDefault: t.DefaultAction == policy.ActionPass})
 		for _, p := range t.Policies {
 			st.Policies++
-			cp := compiledPolicy{tier: ti, subject: c.subject(&p.Subject), applies: p.Applies}
 			for d := range p.Rules {
-				for i := range p.Rules[d] {
-					r := &p.Rules[d][i]
-					st.Rules++
-					cr := compiledRule{src: r, action: r.Action, cond: r.Conditional != "", proto: r.Protocol,
-						notProto: r.NotProtocol, ipVersion: r.IPVersion, skip: r.SkipFamily,
-						dstPorts: r.Dst.Ports, dstNot: r.Dst.NotPorts}
-					cr.srcAny, cr.srcSet = c.entity(&r.Src)
-					cr.dstAny, cr.dstSet = c.entity(&r.Dst)
-					if cr.cond {
-						e.cond = true
-					}
+				st.Rules += len(p.Rules[d])
+				for _, r := range p.Rules[d] {
 					for _, m := range r.Dst.Ports {
 						if m.Name != "" {
 							names[m.Name] = true
@@ -229,9 +253,33 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats) {
 							names[m.Name] = true
 						}
 					}
+					if r.Conditional != "" {
+						e.cond = true
+					}
+				}
+			}
+			if reused != nil {
+				if k, ok := reused.byLowered[p]; ok {
+					cp := reused.policies[k]
+					cp.tier = ti
+					e.byLowered[p] = len(e.policies)
+					e.policies = append(e.policies, cp)
+					continue
+				}
+			}
+			cp := compiledPolicy{tier: ti, subject: c.subject(&p.Subject), applies: p.Applies, fresh: true}
+			for d := range p.Rules {
+				for i := range p.Rules[d] {
+					r := &p.Rules[d][i]
+					cr := compiledRule{src: r, action: r.Action, cond: r.Conditional != "", proto: r.Protocol,
+						notProto: r.NotProtocol, ipVersion: r.IPVersion, skip: r.SkipFamily,
+						dstPorts: r.Dst.Ports, dstNot: r.Dst.NotPorts}
+					cr.srcAny, cr.srcSet = c.entity(&r.Src)
+					cr.dstAny, cr.dstSet = c.entity(&r.Dst)
 					cp.rules[d] = append(cp.rules[d], cr)
 				}
 			}
+			e.byLowered[p] = len(e.policies)
 			e.policies = append(e.policies, cp)
 		}
 	}
@@ -267,9 +315,12 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats) {
 			}
 		}
 	}
-	// The subject sets were only needed for the lists above.
-	for pi := range e.policies {
-		e.policies[pi].subject = nil
+	// The subject sets were only needed for the lists above, unless the
+	// engine is kept for updates.
+	if !e.opts.KeepSides {
+		for pi := range e.policies {
+			e.policies[pi].subject = nil
+		}
 	}
 	e.portCodes()
 }
@@ -280,6 +331,9 @@ func (e *engine) portCodes() {
 	combos := map[string]uint32{}
 	var b strings.Builder
 	for pi := range e.policies {
+		if !e.policies[pi].fresh {
+			continue // reused with its codes (the atoms are the same)
+		}
 		for d := range e.policies[pi].rules {
 			for ri := range e.policies[pi].rules[d] {
 				r := &e.policies[pi].rules[d][ri]
@@ -588,13 +642,12 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 		}
 		group[a] = uint16(g)
 	}
-	if len(reps) > 1 {
-		sr.group = group
-		sr.def = make([]graph.Set, len(reps)-1)
-		if e.cond {
-			sr.pos = make([]graph.Set, len(reps)-1)
-		}
-	}
+	sr.group = group
+	// Evaluate each group; a group whose rows come out equal to an earlier
+	// group's joins it (other codes, same rows: DNS over TCP and UDP, say),
+	// so that atoms differing only in such codes share their stores.
+	merged := make([]uint16, len(reps)) // group → kept group
+	var keptDef, keptPos []graph.Set    // rows of the kept groups
 	for g, rep := range reps {
 		var def, pos graph.Set
 		if g == 0 {
@@ -604,10 +657,8 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 			}
 		} else {
 			def = graph.NewSet(e.u.nU)
-			sr.def[g-1] = def
 			if e.cond {
 				pos = graph.NewSet(e.u.nU)
-				sr.pos[g-1] = pos
 			}
 		}
 		w.side(d, s, rep, false, def)
@@ -624,6 +675,30 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 		if pos != nil {
 			w.ownNodeBits(d, s, pos, nil)
 		}
+		k := -1
+		for i, kd := range keptDef {
+			if kd.Equal(def) && (pos == nil || keptPos[i].Equal(pos)) {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			k = len(keptDef)
+			keptDef = append(keptDef, def)
+			keptPos = append(keptPos, pos)
+		}
+		merged[g] = uint16(k)
+	}
+	if len(keptDef) == 1 {
+		sr.group, sr.def, sr.pos = nil, nil, nil
+		return sr
+	}
+	for a := range group {
+		group[a] = merged[group[a]]
+	}
+	sr.def = keptDef[1:]
+	if e.cond {
+		sr.pos = keptPos[1:]
 	}
 	return sr
 }
@@ -674,6 +749,11 @@ func (w *worker) side(d policy.Direction, s, a int, condTrue bool, out graph.Set
 			U.CopyFrom(P)
 		}
 	}
+	capable := 0
+	if e.u.classes[s].v4 {
+		capable = 1
+	}
+	at := e.ports[a]
 	for _, pi := range e.applicable[d][s] {
 		p := &e.policies[pi]
 		if p.tier != tier {
@@ -686,102 +766,120 @@ func (w *worker) side(d policy.Direction, s, a int, condTrue bool, out graph.Set
 			if r.action == policy.ActionLog || (r.cond && !condTrue) {
 				continue
 			}
-			if !w.ruleMask(r, d, s, a) {
+			if d == policy.Egress && r.egCode[a] == codeNone || d == policy.Ingress && r.inCode[a] == codeNone {
 				continue
 			}
-			m := w.mask
-			m.And(U)
-			switch r.action {
-			case policy.ActionAllow:
-				out.Or(m)
-			case policy.ActionPass:
-				P.Or(m)
+			for f := 0; f < 2; f++ {
+				if f == 1 && !e.v6 {
+					break
+				}
+				if r.skip[f] || (r.ipVersion != 0 && r.ipVersion != famOf(f)) {
+					continue
+				}
+				var peers, ports graph.Set
+				if d == policy.Egress {
+					if !r.srcAny && !r.srcSet[f].Has(s) {
+						continue
+					}
+					peers = r.dstSet[f]
+					if r.egCode[a] != codeAll {
+						var ok bool
+						if ports, ok = w.portMask(r, at); !ok {
+							continue
+						}
+					}
+				} else {
+					if !r.dstAny && !r.dstSet[f].Has(s) {
+						continue
+					}
+					if r.inCode[a] == codeSubject && !e.portOK(r, s, at) {
+						continue
+					}
+					peers = r.srcSet[f]
+				}
+				// The families' columns are disjoint, so applying them one
+				// after the other equals applying their union.
+				apply(r.action, U, out, P, e.famCols[capable][f], peers, ports)
 			}
-			U.AndNot(m)
 		}
 	}
 	endTier()
 	out.Or(U) // profile / default: allow
 }
 
-// ruleMask sets w.mask to the peers (columns) for which rule r matches the
-// flow between subject class s and the peer on port atom a, and reports
-// whether any column matched.
-func (w *worker) ruleMask(r *compiledRule, d policy.Direction, s, a int) bool {
-	e := w.e
-	if d == policy.Egress && r.egCode[a] == codeNone || d == policy.Ingress && r.inCode[a] == codeNone {
-		return false
-	}
-	at := e.ports[a]
-	m := w.mask
-	m.Clear()
-	capable := 0
-	if e.u.classes[s].v4 {
-		capable = 1
-	}
-	any := false
-	for f := 0; f < 2; f++ {
-		if f == 1 && !e.v6 {
-			break
+// apply runs one rule on the undecided peers in a single pass over the
+// words: the peers m = U ∩ cols ∩ peers (∩ ports) are allowed (or passed),
+// and decided either way.
+func apply(action policy.Action, U, out, P, cols, peers, ports graph.Set) {
+	n := len(U)
+	_, _, _, _, _ = out[n-1], P[n-1], cols[n-1], peers[n-1], U[n-1]
+	switch {
+	case ports != nil:
+		_ = ports[n-1]
+		for k := 0; k < n; k++ {
+			m := U[k] & cols[k] & peers[k] & ports[k]
+			if m == 0 {
+				continue
+			}
+			switch action {
+			case policy.ActionAllow:
+				out[k] |= m
+			case policy.ActionPass:
+				P[k] |= m
+			}
+			U[k] &^= m
 		}
-		if r.skip[f] || (r.ipVersion != 0 && r.ipVersion != famOf(f)) {
-			continue
+	case action == policy.ActionAllow:
+		for k := 0; k < n; k++ {
+			m := U[k] & cols[k] & peers[k]
+			out[k] |= m
+			U[k] &^= m
 		}
-		cols := e.famCols[capable][f]
-		if d == policy.Egress {
-			if !r.srcAny && !r.srcSet[f].Has(s) {
-				continue
-			}
-			w.tmp.CopyFrom(cols)
-			w.tmp.And(r.dstSet[f])
-			if r.egCode[a] != codeAll && !w.applyPorts(w.tmp, r, at) {
-				continue
-			}
-		} else {
-			if !r.dstAny && !r.dstSet[f].Has(s) {
-				continue
-			}
-			if r.inCode[a] == codeSubject && !e.portOK(r, s, at) {
-				continue
-			}
-			w.tmp.CopyFrom(cols)
-			w.tmp.And(r.srcSet[f])
+	case action == policy.ActionPass:
+		for k := 0; k < n; k++ {
+			m := U[k] & cols[k] & peers[k]
+			P[k] |= m
+			U[k] &^= m
 		}
-		m.Or(w.tmp)
-		any = true
+	default: // Deny
+		for k := 0; k < n; k++ {
+			U[k] &^= cols[k] & peers[k]
+		}
 	}
-	return any && !m.IsEmpty()
 }
 
-// applyPorts restricts cols to the destinations on which r's destination
-// ports match port atom at. It reports false when nothing is left.
-func (w *worker) applyPorts(cols graph.Set, r *compiledRule, at PortAtom) bool {
+// portMask returns the destinations on which r's destination ports match
+// port atom at (named ports resolve per class), or ok false when none can.
+func (w *worker) portMask(r *compiledRule, at PortAtom) (mask graph.Set, ok bool) {
 	e := w.e
-	if r.dstPorts != nil {
+	m := w.ports
+	if r.dstPorts == nil {
+		m.Fill(e.u.nU)
+	} else {
 		all := false
-		w.ports.Clear()
+		m.Clear()
 		for _, pm := range r.dstPorts {
 			if numericCovers(pm, at) {
 				all = true
 				break
 			}
 			if s := e.namedSet(pm, at); s != nil {
-				w.ports.Or(s)
+				m.Or(s)
 			}
 		}
-		if !all {
-			cols.And(w.ports)
+		if all {
+			m.Fill(e.u.nU)
 		}
 	}
 	for _, pm := range r.dstNot {
 		if numericCovers(pm, at) {
-			return false
+			return nil, false
 		}
 		if s := e.namedSet(pm, at); s != nil {
-			cols.AndNot(s)
+			m.AndNot(s)
 		}
 	}
-	return !cols.IsEmpty()
+	return m, true
 }
 
 // portOK reports whether r's destination ports match port atom at on the
@@ -838,12 +936,14 @@ func (e *engine) namedSet(pm policy.PortMatch, at PortAtom) graph.Set {
 	return e.named[namedKey{pm.Name, at.Protocol, at.Lo}]
 }
 
-// atomStore is the verdict matrix of one port atom as differences from
-// the base atom: full rows for the sources in rowIdx, full columns (bits
-// over sources) for the destinations in colIdx. same is true when the atom
-// reads exactly like the base.
+// atomStore is the verdict matrix of one port atom as differences from a
+// reference: the base atom (ref -1) or another atom stored earlier. It
+// keeps full rows for the sources in rowIdx and full columns (bits over
+// sources) for the destinations in colIdx; every other bit reads as in the
+// reference. same is true when the atom reads exactly like the base.
 type atomStore struct {
 	same   bool
+	ref    int     // reference atom, -1 for the base
 	rowIdx []int32 // per universe entry: index into rows, -1 when none
 	rows   []graph.Set
 	colIdx []int32
@@ -856,10 +956,13 @@ type store struct {
 	atoms []atomStore
 }
 
-// has reports the bit (i, j) of port atom p.
+// has reports the bit (i, j) of port atom p, following references.
 func (st *store) has(p, i, j int) bool {
-	a := &st.atoms[p]
-	if !a.same {
+	for p >= 0 {
+		a := &st.atoms[p]
+		if a.same {
+			break
+		}
 		if a.rowIdx != nil {
 			if k := a.rowIdx[i]; k >= 0 {
 				return a.rows[k].Has(j)
@@ -870,21 +973,40 @@ func (st *store) has(p, i, j int) bool {
 				return a.cols[k].Has(i)
 			}
 		}
+		p = a.ref
 	}
 	return st.base.Has(i, j)
 }
 
-// row writes row i of port atom p into dst.
+// row writes row i of port atom p into dst: the nearest stored row along
+// the chain of references (or the base row), then the column differences
+// of the atoms in front of it.
 func (st *store) row(p, i int, dst graph.Set) {
-	a := &st.atoms[p]
-	if !a.same && a.rowIdx != nil {
-		if k := a.rowIdx[i]; k >= 0 {
-			dst.CopyFrom(a.rows[k])
-			return
+	var chain []*atomStore
+	found := false
+	for p >= 0 {
+		a := &st.atoms[p]
+		if a.same {
+			break
 		}
+		if a.rowIdx != nil {
+			if k := a.rowIdx[i]; k >= 0 {
+				dst.CopyFrom(a.rows[k])
+				found = true
+				break
+			}
+		}
+		chain = append(chain, a)
+		p = a.ref
 	}
-	dst.CopyFrom(st.base.Row(i))
-	if !a.same && a.colIdx != nil {
+	if !found {
+		dst.CopyFrom(st.base.Row(i))
+	}
+	for t := len(chain) - 1; t >= 0; t-- {
+		a := chain[t]
+		if a.colIdx == nil {
+			continue
+		}
 		for j, k := range a.colIdx {
 			if k < 0 {
 				continue
@@ -906,64 +1028,109 @@ func (e *engine) assemble(m *Matrix, sides *sideSet, workers int) {
 	}
 }
 
-// assembleStore builds one store from the egress and ingress sides: the
-// base atom is eg AND inᵀ; every other atom keeps the rows of sources and
-// the columns of destinations whose group differs from the base. Atoms
-// whose groups agree for every class share one atomStore, and equal rows
-// and columns are stored once.
+// assembleStore builds one store from the egress and ingress sides. The
+// base atom is eg AND inᵀ. Every other atom is stored against the atom
+// (stored before it, or the base) whose groups differ from its own for the
+// fewest classes: full rows for the sources whose egress group differs,
+// full columns for the destinations whose ingress group differs.
 func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, workers int) *store {
-	nU := e.u.nU
+	nU, nC := e.u.nU, e.u.nC
 	nA := len(e.ports)
-	inT := in.Transpose()
-	var egT *graph.Matrix
 	st := &store{atoms: make([]atomStore, nA)}
-	// Sources and destinations whose rows differ from the base, per atom,
-	// and a signature of every class's groups per atom.
-	rowsOf := make([][]int, nA)
-	colsOf := make([][]int, nA)
-	sig := make([]uint64, nA)
-	for a := range sig {
-		sig[a] = 14695981039346656037
-	}
-	mix := func(a int, x uint64) { sig[a] = (sig[a] ^ x) * 1099511628211 }
-	for r := 0; r < e.u.nC; r++ {
+	egGroup := func(r, a int) uint16 {
 		if g := sides.rows[policy.Egress][r].group; g != nil {
-			for a, x := range g {
-				if x != 0 {
-					rowsOf[a] = append(rowsOf[a], r)
-					mix(a, uint64(r)<<20|uint64(x))
-				}
-			}
+			return g[a]
 		}
-		if g := sides.rows[policy.Ingress][r].group; g != nil {
-			for a, x := range g {
-				if x != 0 {
-					colsOf[a] = append(colsOf[a], r)
-					mix(a, 1<<62|uint64(r)<<20|uint64(x))
-				}
-			}
-		}
+		return 0
 	}
-	// Atoms with the same groups for every class have the same matrix.
+	inGroup := func(c, a int) uint16 {
+		if g := sides.rows[policy.Ingress][c].group; g != nil {
+			return g[a]
+		}
+		return 0
+	}
+	// Distinct atoms: those whose groups differ from every atom before.
 	sameAs := make([]int, nA)
-	first := map[uint64][]int{}
+	var distinct []int
 	for a := 0; a < nA; a++ {
 		sameAs[a] = a
-		for _, b := range first[sig[a]] {
-			if e.sameGroups(sides, a, b, rowsOf, colsOf) {
+		for _, b := range distinct {
+			if e.sameGroups(sides, a, b) {
 				sameAs[a] = b
 				break
 			}
 		}
 		if sameAs[a] == a {
-			first[sig[a]] = append(first[sig[a]], a)
+			distinct = append(distinct, a)
 		}
 	}
-	for a := range e.ports {
-		if sameAs[a] == a && len(colsOf[a]) > 0 {
-			egT = eg.Transpose()
-			break
+	// Distance to the base and between distinct atoms: classes whose
+	// egress or ingress group differs.
+	toBase := make(map[int]int, len(distinct))
+	for _, a := range distinct {
+		n := 0
+		for r := 0; r < nC; r++ {
+			if egGroup(r, a) != 0 {
+				n++
+			}
+			if inGroup(r, a) != 0 {
+				n++
+			}
 		}
+		toBase[a] = n
+	}
+	order := append([]int(nil), distinct...)
+	slices.SortStableFunc(order, func(x, y int) int { return toBase[x] - toBase[y] })
+	ref := make(map[int]int, len(order))
+	var placed []int
+	for _, a := range order {
+		best, cost := -1, toBase[a]
+		for _, b := range placed {
+			if c := e.groupDistance(sides, a, b, cost); c < cost {
+				best, cost = b, c
+			}
+		}
+		ref[a] = best
+		placed = append(placed, a)
+	}
+
+	inT := in.Transpose()
+	var egT *graph.Matrix
+	needEgT := false
+	// Rows and columns to store per atom, against its reference; and the
+	// classes whose groups differ from the base (for completing rows and
+	// columns from the base matrices).
+	type plan struct{ R, C, Rb, Cb []int }
+	plans := make(map[int]*plan, len(distinct))
+	for _, a := range distinct {
+		pl := &plan{}
+		b := ref[a]
+		for r := 0; r < nC; r++ {
+			ea, ia := egGroup(r, a), inGroup(r, a)
+			if ea != 0 {
+				pl.Rb = append(pl.Rb, r)
+			}
+			if ia != 0 {
+				pl.Cb = append(pl.Cb, r)
+			}
+			var eb, ib uint16
+			if b >= 0 {
+				eb, ib = egGroup(r, b), inGroup(r, b)
+			}
+			if ea != eb {
+				pl.R = append(pl.R, r)
+			}
+			if ia != ib {
+				pl.C = append(pl.C, r)
+			}
+		}
+		if len(pl.C) > 0 {
+			needEgT = true
+		}
+		plans[a] = pl
+	}
+	if needEgT {
+		egT = eg.Transpose()
 	}
 	egRow := func(a, r int) graph.Set { return sides.rows[policy.Egress][r].row(a, eg, r, pos) }
 	inRow := func(a, c int) graph.Set { return sides.rows[policy.Ingress][c].row(a, in, c, pos) }
@@ -975,25 +1142,27 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 		go func() {
 			defer wg.Done()
 			for {
-				a := int(next.Add(1) - 1)
-				if a >= nA {
+				k := int(next.Add(1) - 1)
+				if k >= len(distinct) {
 					return
 				}
-				if sameAs[a] != a {
-					continue
-				}
-				R, C := rowsOf[a], colsOf[a]
+				a := distinct[k]
+				pl := plans[a]
 				as := &st.atoms[a]
-				if len(R) == 0 && len(C) == 0 {
+				as.ref = ref[a]
+				if len(pl.Rb) == 0 && len(pl.Cb) == 0 {
 					as.same = true
 					continue
 				}
-				if len(R) > 0 {
+				if len(pl.R) > 0 {
 					as.rowIdx = newIndex(nU)
-					for _, r := range R {
+					for _, r := range pl.R {
+						// Row r of this atom: egress row AND the ingress
+						// column of r, from the base's transpose with the
+						// destinations whose ingress group differs fixed.
 						row := graph.NewSet(nU)
 						row.CopyFrom(inT.Row(r))
-						for _, c := range C {
+						for _, c := range pl.Cb {
 							if inRow(a, c).Has(r) {
 								row.Add(c)
 							} else {
@@ -1005,12 +1174,12 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 						as.rows = append(as.rows, intern.intern(row))
 					}
 				}
-				if len(C) > 0 {
+				if len(pl.C) > 0 {
 					as.colIdx = newIndex(nU)
-					for _, c := range C {
+					for _, c := range pl.C {
 						col := graph.NewSet(nU)
 						col.CopyFrom(egT.Row(c))
-						for _, r := range R {
+						for _, r := range pl.Rb {
 							if egRow(a, r).Has(c) {
 								col.Add(r)
 							} else {
@@ -1042,18 +1211,25 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 
 // sameGroups reports whether port atoms a and b put every class in the
 // same egress and ingress groups.
-func (e *engine) sameGroups(sides *sideSet, a, b int, rowsOf, colsOf [][]int) bool {
-	if len(rowsOf[a]) != len(rowsOf[b]) || len(colsOf[a]) != len(colsOf[b]) {
-		return false
-	}
+func (e *engine) sameGroups(sides *sideSet, a, b int) bool {
+	return e.groupDistance(sides, a, b, 1) == 0
+}
+
+// groupDistance counts the classes whose egress or ingress group differs
+// between port atoms a and b, stopping at limit.
+func (e *engine) groupDistance(sides *sideSet, a, b, limit int) int {
+	n := 0
 	for d := range sides.rows {
 		for r := 0; r < e.u.nC; r++ {
 			if g := sides.rows[d][r].group; g != nil && g[a] != g[b] {
-				return false
+				n++
+				if n >= limit {
+					return n
+				}
 			}
 		}
 	}
-	return true
+	return n
 }
 
 // setInterner stores each distinct bit set once; it is safe for

@@ -23,7 +23,7 @@ import (
 func Update(ctx context.Context, prev *Matrix, s *policy.Snapshot) (*Matrix, error) {
 	opts := prev.opts
 	opts.KeepSides = true
-	e, m := build(s, opts)
+	e, m := build(s, opts, prev)
 	var src bundleSource
 	if rc := newRowCopier(prev, e, m); rc != nil {
 		src = rc

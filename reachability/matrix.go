@@ -2,10 +2,10 @@ package reachability
 
 import (
 	"iter"
-	"sync"
 	"net/netip"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/netreach/netreach/policy"
 )
@@ -29,6 +29,7 @@ type Matrix struct {
 	stats   Stats
 	prog    *policy.Program
 	sides   *sideSet // with Options.KeepSides
+	engine  *engine  // with Options.KeepSides, for Update
 	pairs   pairCounter
 
 	membersOnce  sync.Once

@@ -11,10 +11,13 @@ import (
 // each class by its number of endpoints, without expanding to endpoints.
 type pairCounter struct {
 	once    sync.Once
+	mu      sync.Mutex
 	size    []int64  // endpoints per class
 	buckets []bucket // classes grouped by size, for weighted popcounts
-	colW    []int64  // per class: weighted sources allowed by the base
-	baseSum int64    // Σ_i size_i × W(base row i)
+	// colW[a] holds, per class c, Σ_i size_i over the classes i allowed to
+	// reach c on atom a (index -1 is the base); sum[a] is Σ_c size_c·colW.
+	colW map[int][]int64
+	sum  map[int]int64
 }
 
 type bucket struct {
@@ -56,16 +59,81 @@ func (m *Matrix) preparePairs() {
 	for _, s := range order {
 		pc.buckets = append(pc.buckets, bucket{s, bySize[s]})
 	}
-	base := m.def.base
-	for i := 0; i < nC; i++ {
-		pc.baseSum += pc.size[i] * pc.weight(base.Row(i))
-	}
-	// Column weights of the base, through its transpose.
-	bt := base.Transpose()
-	pc.colW = make([]int64, nC)
+	bt := m.def.base.Transpose()
+	w := make([]int64, nC)
 	for c := 0; c < nC; c++ {
-		pc.colW[c] = pc.weight(bt.Row(c))
+		w[c] = pc.weight(bt.Row(c))
 	}
+	pc.colW = map[int][]int64{-1: w}
+	pc.sum = map[int]int64{-1: pc.total(w)}
+}
+
+func (pc *pairCounter) total(w []int64) int64 {
+	var s int64
+	for c, x := range w {
+		s += pc.size[c] * x
+	}
+	return s
+}
+
+// atomSum returns Σ size_i·size_j over the allowed class pairs (i, j) of
+// port atom p, derived from its reference's column weights.
+func (m *Matrix) atomSum(p int) int64 {
+	pc := &m.pairs
+	st := m.def
+	a := &st.atoms[p]
+	if a.same {
+		return pc.sum[-1]
+	}
+	if s, ok := pc.sum[p]; ok {
+		return s
+	}
+	ref := a.ref
+	if ref >= 0 {
+		m.atomSum(ref)
+	}
+	nC := m.u.nC
+	w := append([]int64(nil), pc.colW[ref]...)
+	old := graph.NewSet(m.u.nU)
+	if a.rowIdx != nil {
+		for r := 0; r < nC; r++ {
+			k := a.rowIdx[r]
+			if k < 0 {
+				continue
+			}
+			if ref >= 0 {
+				st.row(ref, r, old)
+			} else {
+				old.CopyFrom(st.base.Row(r))
+			}
+			row := a.rows[k]
+			for i := range row {
+				x := row[i] ^ old[i]
+				for x != 0 {
+					j := i<<6 + bits.TrailingZeros64(x)
+					x &= x - 1
+					if j >= nC {
+						break
+					}
+					if row.Has(j) {
+						w[j] += pc.size[r]
+					} else {
+						w[j] -= pc.size[r]
+					}
+				}
+			}
+		}
+	}
+	if a.colIdx != nil {
+		for c := 0; c < nC; c++ {
+			if k := a.colIdx[c]; k >= 0 {
+				w[c] = pc.weight(a.cols[k])
+			}
+		}
+	}
+	pc.colW[p] = w
+	pc.sum[p] = pc.total(w)
+	return pc.sum[p]
 }
 
 // AllowedPairs returns the number of ordered pairs of endpoints (a pod
@@ -76,46 +144,13 @@ func (m *Matrix) preparePairs() {
 func (m *Matrix) AllowedPairs(p int) int64 {
 	pc := &m.pairs
 	pc.once.Do(m.preparePairs)
-	nC := m.u.nC
-	st := m.def
-	a := &st.atoms[p]
-	count := pc.baseSum
-	if !a.same {
-		var R []int
-		if a.rowIdx != nil {
-			for i := 0; i < nC; i++ {
-				if k := a.rowIdx[i]; k >= 0 {
-					R = append(R, i)
-					count += pc.size[i] * (pc.weight(a.rows[k]) - pc.weight(st.base.Row(i)))
-				}
-			}
-		}
-		if a.colIdx != nil {
-			for c := 0; c < nC; c++ {
-				k := a.colIdx[c]
-				if k < 0 {
-					continue
-				}
-				// Column c outside the replaced rows: new weight minus the
-				// base's, both over the sources not in R.
-				newW := pc.weight(a.cols[k])
-				oldW := pc.colW[c]
-				for _, i := range R {
-					if a.cols[k].Has(i) {
-						newW -= pc.size[i]
-					}
-					if st.base.Has(i, c) {
-						oldW -= pc.size[i]
-					}
-				}
-				count += pc.size[c] * (newW - oldW)
-			}
-		}
-	}
+	pc.mu.Lock()
+	count := m.atomSum(p)
+	pc.mu.Unlock()
 	// A pod always reaches itself; the class bit (i, i) counts the pairs
 	// inside a class, self included, only when set.
-	for i := 0; i < nC; i++ {
-		if !st.has(p, i, i) {
+	for i := 0; i < m.u.nC; i++ {
+		if !m.def.has(p, i, i) {
 			count += pc.size[i]
 		}
 	}

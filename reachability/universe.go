@@ -1,6 +1,7 @@
 package reachability
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -385,3 +386,8 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 type netipRange = netipx.IPRange
 
 func newRange(from, to netip.Addr) netipRange { return netipx.IPRangeFrom(from, to) }
+
+// equal reports whether two signatures read the same attributes.
+func (s classSig) equal(t classSig) bool {
+	return s.sa == t.sa && s.node == t.node && maps.Equal(s.keys, t.keys) && maps.Equal(s.names, t.names)
+}
