@@ -49,6 +49,8 @@ var computeSizes = []size{
 var distinctSizes = []size{
 	{1000, 50, 300, false},
 	{5000, 150, 1000, false},
+	{10000, 300, 2000, true},
+	{50000, 1000, 8000, true},
 }
 
 // config returns the Config of the size: realistic, or the worst case
