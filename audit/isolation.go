@@ -70,7 +70,7 @@ func (a *analysis) defaultDeny(ns string) (dd [2]bool) {
 	catchAll := func(l *policy.Lowered) bool {
 		s := &l.Subject
 		return s.Selector.IsAll() && s.ServiceAccountSelector == nil && (s.Namespace == "" || s.Namespace == ns) &&
-			(s.NamespaceSelector == nil || namespaceSelectorMatches(*s.NamespaceSelector, true, nsLabels))
+			(s.NamespaceSelector == nil || policy.MatchNamespaceSelector(*s.NamespaceSelector, true, nsLabels))
 	}
 	for d := policy.Ingress; d <= policy.Egress; d++ {
 	tiers:

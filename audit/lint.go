@@ -196,7 +196,7 @@ func (a *analysis) peerFindings() []Finding {
 							if p.Nothing || p.Identity == nil {
 								continue
 							}
-							key := fmt.Sprintf("%s\x00%d\x00%d\x00%s", l.Ref.Key(), d, r.Ref.Index, peerKey(p))
+							key := fmt.Sprintf("%s\x00%d\x00%d\x00%p", l.Ref.Key(), d, r.Ref.Index, p)
 							if seen[key] {
 								continue
 							}
@@ -260,7 +260,7 @@ func (a *analysis) anyNamespaceMatches(sel selector.Selector) bool {
 		if a.calico {
 			labels = ns.CalicoLabels()
 		}
-		if namespaceSelectorMatches(sel, true, labels) {
+		if policy.MatchNamespaceSelector(sel, true, labels) {
 			return true
 		}
 	}

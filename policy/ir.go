@@ -242,3 +242,18 @@ type NetworkSetIR struct {
 	Labels    map[string]string
 	Nets      *netipx.IPSet
 }
+
+// MatchNamespaceSelector applies an Identity's (or a Subject's) namespace
+// selector to an entity with Calico's rules: all() matches any namespaced
+// entity, global() any entity outside namespaces, and anything else is
+// evaluated on the labels of the entity's namespace (none outside
+// namespaces) [SEMANTICS 3.5].
+func MatchNamespaceSelector(sel selector.Selector, namespaced bool, nsLabels map[string]string) bool {
+	switch {
+	case sel.IsAll():
+		return namespaced
+	case sel.IsGlobal():
+		return !namespaced
+	}
+	return sel.Matches(nsLabels)
+}

@@ -112,19 +112,6 @@ func (c *compiler) classSet(key string, pred func(i int) bool) graph.Set {
 	return s
 }
 
-// namespaceSelectorMatches applies a namespace selector to an entity with
-// Calico's rules: all() is "any namespaced entity", global() "any entity
-// outside namespaces"; otherwise the namespace's labels (none outside
-// namespaces) are matched [SEMANTICS 3.5].
-func namespaceSelectorMatches(sel selector.Selector, namespaced bool, nsLabels map[string]string) bool {
-	switch {
-	case sel.IsAll():
-		return namespaced
-	case sel.IsGlobal():
-		return !namespaced
-	}
-	return sel.Matches(nsLabels)
-}
 
 // subject returns the classes a policy applies to: pods on the pod
 // network satisfying every condition of the subject.
@@ -154,7 +141,7 @@ func (c *compiler) scope(ns string, nsSel *selector.Selector) (graph.Set, string
 		}
 		s := graph.NewSet(c.u.nU)
 		for _, name := range c.nsNames {
-			if namespaceSelectorMatches(sel, true, c.nsLabelsOf[name]) {
+			if policy.MatchNamespaceSelector(sel, true, c.nsLabelsOf[name]) {
 				for _, i := range c.nsClasses[name] {
 					s.Add(i)
 				}
@@ -267,7 +254,7 @@ func networkSetMatches(s *policy.Snapshot, ns *policy.NetworkSetIR, id *policy.I
 				}
 			}
 		}
-		if !namespaceSelectorMatches(*id.NamespaceSelector, namespaced, nsl) {
+		if !policy.MatchNamespaceSelector(*id.NamespaceSelector, namespaced, nsl) {
 			return false
 		}
 	}

@@ -390,33 +390,40 @@ func (e *engine) portCodes() {
 
 // buildFamilyColumns computes, for a row that can (or cannot) do IPv4, the
 // columns whose flow with it is IPv4 and those whose flow is IPv6.
-func (e *engine) buildFamilyColumns() {
-	v4classes := graph.NewSet(e.u.nU)
-	for i, cl := range e.u.classes {
+func (e *engine) buildFamilyColumns() { e.famCols = familyColumns(&e.u) }
+
+// familyColumns returns, for rows that can ([1]) or cannot ([0]) use IPv4,
+// the columns whose flow with them uses IPv4 ([..][0]) and IPv6 ([..][1]):
+// a pod-to-pod flow uses IPv4 unless one side has only IPv6 addresses; a
+// flow to an atom uses the atom's family.
+func familyColumns(u *universe) (cols [2][2]graph.Set) {
+	v4classes := graph.NewSet(u.nU)
+	for i, cl := range u.classes {
 		if cl.v4 {
 			v4classes.Add(i)
 		}
 	}
 	for capable := 0; capable < 2; capable++ {
 		for f := 0; f < 2; f++ {
-			s := graph.NewSet(e.u.nU)
+			s := graph.NewSet(u.nU)
 			switch {
 			case f == 0 && capable == 1:
 				s.CopyFrom(v4classes)
 			case f == 1 && capable == 1:
-				s.Fill(e.u.nC)
+				s.Fill(u.nC)
 				s.AndNot(v4classes)
 			case f == 1 && capable == 0:
-				s.Fill(e.u.nC)
+				s.Fill(u.nC)
 			}
-			for a, at := range e.u.atoms {
+			for a, at := range u.atoms {
 				if at.Family() == famOf(f) {
-					s.Add(e.u.atomIndex(a))
+					s.Add(u.atomIndex(a))
 				}
 			}
-			e.famCols[capable][f] = s
+			cols[capable][f] = s
 		}
 	}
+	return cols
 }
 
 // buildOwnNode finds, for each pod class, the entries that are its node.
