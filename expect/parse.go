@@ -20,6 +20,7 @@ import (
 	sjson "sigs.k8s.io/json"
 	syaml "sigs.k8s.io/yaml"
 
+	"github.com/netreach/netreach/internal/fieldpath"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/selector"
 )
@@ -122,7 +123,7 @@ func (p *parser) at(path string, value bool) policy.Location {
 	if p.root == nil {
 		return loc
 	}
-	n := walkPath(p.root, path, value)
+	n := fieldpath.Walk(p.root, path, value)
 	loc.Line, loc.Col = n.Line, n.Column
 	return loc
 }
@@ -249,7 +250,7 @@ func (p *parser) decode(at string, j []byte, v any) bool {
 	if err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
-			path := jsonPathAt(j, te.Offset)
+			path := fieldpath.AtOffset(j, te.Offset)
 			if path == "" {
 				path = te.Field
 			}
@@ -258,7 +259,7 @@ func (p *parser) decode(at string, j []byte, v any) bool {
 			return false
 		}
 		if ok, off := sjson.SyntaxErrorOffset(err); ok {
-			p.errorf(join(at, jsonPathAt(j, off)), "invalid JSON: %v", err)
+			p.errorf(join(at, fieldpath.AtOffset(j, off)), "invalid JSON: %v", err)
 			return false
 		}
 		p.errorf(at, "%s", strings.TrimPrefix(err.Error(), "json: "))
@@ -459,7 +460,7 @@ func (p *parser) selection(at string, sj *selectionJSON) *Selection {
 			loc := p.at(at+".selector", true)
 			var pe *selector.ParseError
 			if errors.As(err, &pe) && loc.Col > 0 {
-				n := walkPath(p.root, at+".selector", true)
+				n := fieldpath.Walk(p.root, at+".selector", true)
 				if n.Style == 0 || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
 					if n.Style != 0 {
 						loc.Col++

@@ -15,6 +15,8 @@ import (
 	yaml2 "go.yaml.in/yaml/v2"
 	yaml3 "go.yaml.in/yaml/v3"
 	sjson "sigs.k8s.io/json"
+
+	"github.com/netreach/netreach/internal/fieldpath"
 )
 
 // decodeCtx carries what a kind handler needs to decode one object and
@@ -177,7 +179,7 @@ func describeDecodeError(j []byte, err error, v any) (path, msg string) {
 		return path, fmt.Sprintf("expected %s, got %s", describeType(t), describeJSONValue(te.Value))
 	}
 	if ok, off := sjson.SyntaxErrorOffset(err); ok {
-		return jsonPathAt(j, off), "invalid JSON: " + err.Error()
+		return fieldpath.AtOffset(j, off), "invalid JSON: " + err.Error()
 	}
 	msg = err.Error()
 	// Custom unmarshalers (intstr, quantities) report plain errors.
@@ -193,7 +195,7 @@ func describeDecodeError(j []byte, err error, v any) (path, msg string) {
 // that field of the wrong JSON kind, and the declared type of the field
 // is what was expected.
 func typeErrorPath(j []byte, te *json.UnmarshalTypeError, v any) (string, reflect.Type) {
-	path := jsonPathAt(j, te.Offset)
+	path := fieldpath.AtOffset(j, te.Offset)
 	if te.Field == "" || isPathPrefix(te.Field, stripIndices(path)) {
 		return path, te.Type
 	}

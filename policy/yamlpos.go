@@ -8,6 +8,8 @@ import (
 	"unicode/utf8"
 
 	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/netreach/netreach/internal/fieldpath"
 )
 
 // document is one YAML document (or one JSON value) of an input file, with
@@ -101,104 +103,8 @@ func (d *document) locate(path string) Location {
 	if root == nil {
 		return d.location()
 	}
-	n := walkPath(root, path)
+	n := fieldpath.Walk(root, path, false)
 	return d.at(n.Line, n.Column)
-}
-
-// walkPath follows a JSON field path through a YAML node tree and returns
-// the deepest node reached: for a mapping key, the key node (so an unknown
-// field points at its name). Keys may themselves contain dots (label
-// keys), so at each mapping the longest key that matches a prefix of the
-// remaining path wins.
-func walkPath(n *yaml.Node, path string) *yaml.Node {
-	cur := n
-	rest := path
-	for rest != "" {
-		for cur.Kind == yaml.AliasNode && cur.Alias != nil {
-			cur = cur.Alias
-		}
-		if rest[0] == '[' {
-			end := strings.IndexByte(rest, ']')
-			if end < 0 || cur.Kind != yaml.SequenceNode {
-				return cur
-			}
-			i, err := strconv.Atoi(rest[1:end])
-			if err != nil || i < 0 || i >= len(cur.Content) {
-				return cur
-			}
-			cur = cur.Content[i]
-			rest = strings.TrimPrefix(rest[end+1:], ".")
-			continue
-		}
-		if cur.Kind != yaml.MappingNode {
-			return cur
-		}
-		best, bestLen := -1, 0
-		for i := 0; i+1 < len(cur.Content); i += 2 {
-			k := cur.Content[i].Value
-			if len(k) > bestLen && strings.HasPrefix(rest, k) &&
-				(len(rest) == len(k) || rest[len(k)] == '.' || rest[len(k)] == '[') {
-				best, bestLen = i, len(k)
-			}
-		}
-		if best < 0 {
-			return cur
-		}
-		rest = rest[bestLen:]
-		if rest == "" {
-			return cur.Content[best]
-		}
-		cur = cur.Content[best+1]
-		rest = strings.TrimPrefix(rest, ".")
-	}
-	return cur
-}
-
-// jsonPathAt returns the field path ("spec.ingress[0].ports[1].port") of
-// the JSON value at byte offset off of data: the value that was being read
-// when encoding/json reported a type error "after reading off bytes" (for
-// an object or list, that is just after its opening bracket).
-func jsonPathAt(data []byte, off int64) string {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	found := ""
-	var walk func(path string) bool
-	walk = func(path string) bool {
-		tok, err := dec.Token()
-		if err != nil || dec.InputOffset() >= off {
-			found = path
-			return true
-		}
-		switch tok {
-		case json.Delim('{'):
-			for dec.More() {
-				k, err := dec.Token()
-				key, ok := k.(string)
-				if err != nil || !ok {
-					found = path
-					return true
-				}
-				child := key
-				if path != "" {
-					child = path + "." + key
-				}
-				if walk(child) {
-					return true
-				}
-			}
-			_, _ = dec.Token()
-		case json.Delim('['):
-			for i := 0; dec.More(); i++ {
-				if walk(path + "[" + strconv.Itoa(i) + "]") {
-					return true
-				}
-			}
-			_, _ = dec.Token()
-		}
-		return false
-	}
-	walk("")
-	return found
 }
 
 // jsonValue is one value met by [walkJSON].

@@ -1,4 +1,8 @@
-package expect
+// Package fieldpath maps the JSON field paths that decoders report
+// ("spec.ingress[0].from[1].ports") back to places in the input: the node
+// of a YAML tree, or the path of the value at a byte offset of JSON text.
+// The loader of manifests and the expectations parser share it.
+package fieldpath
 
 import (
 	"bytes"
@@ -9,12 +13,12 @@ import (
 	yaml "go.yaml.in/yaml/v3"
 )
 
-// walkPath follows a JSON field path ("rules[2].from.namespace") through a
-// YAML node tree and returns the deepest node reached: for a mapping entry,
-// the key node (so that an unknown field points at its name), or its value
-// node when value is true. Keys may contain dots (label keys): at each
-// mapping the longest key that is a prefix of the rest of the path wins.
-func walkPath(n *yaml.Node, path string, value bool) *yaml.Node {
+// Walk follows a field path through a YAML node tree and returns the
+// deepest node reached: for a mapping entry, the key node (so that an
+// unknown field points at its name), or its value node when value is true.
+// Keys may contain dots (label keys): at each mapping the longest key that
+// is a prefix of the rest of the path wins.
+func Walk(n *yaml.Node, path string, value bool) *yaml.Node {
 	cur, rest := n, path
 	for rest != "" {
 		for cur.Kind == yaml.AliasNode && cur.Alias != nil {
@@ -57,10 +61,11 @@ func walkPath(n *yaml.Node, path string, value bool) *yaml.Node {
 	return cur
 }
 
-// jsonPathAt returns the field path ("rules[0].ports[1]") of the JSON value
-// being read at byte offset off of data, which is where encoding/json
-// reports a type error.
-func jsonPathAt(data []byte, off int64) string {
+// AtOffset returns the field path of the JSON value being read at byte
+// offset off of data: where encoding/json reports a type error ("after
+// reading off bytes"; for an object or list, just after its opening
+// bracket) or a syntax error.
+func AtOffset(data []byte, off int64) string {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	found := ""
