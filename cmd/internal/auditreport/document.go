@@ -3,9 +3,9 @@ package auditreport
 import (
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/cmd/internal/sarifloc"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -83,17 +83,7 @@ func percent(n, d int) string {
 
 // uri returns a file's SARIF URI: a relative path with forward slashes,
 // relative to base for absolute paths under it, else a file URI.
-func uri(base, file string) string {
-	if filepath.IsAbs(file) {
-		if base != "" {
-			if rel, err := filepath.Rel(base, file); err == nil && !strings.HasPrefix(rel, "..") {
-				return filepath.ToSlash(rel)
-			}
-		}
-		return "file://" + filepath.ToSlash(file)
-	}
-	return filepath.ToSlash(filepath.Clean(file))
-}
+func uri(base, file string) string { return sarifloc.URI(base, file) }
 
 // countOf returns "1 pod" or "3 pods".
 func countOf(n int, noun string) string {

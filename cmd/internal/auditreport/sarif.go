@@ -8,6 +8,7 @@ import (
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/cmd/internal/sarifloc"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -103,20 +104,7 @@ func logicalLocation(f *audit.Finding) *sarif.LogicalLocation {
 }
 
 func sarifLocation(base string, l policy.Location, message string) *sarif.Location {
-	art := sarif.NewArtifactLocation().WithURI(uri(base, l.File))
-	phys := sarif.NewPhysicalLocation().WithArtifactLocation(art)
-	if l.Line > 0 {
-		reg := sarif.NewRegion().WithStartLine(l.Line)
-		if l.Col > 0 {
-			reg.WithStartColumn(l.Col)
-		}
-		phys.WithRegion(reg)
-	}
-	loc := sarif.NewLocationWithPhysicalLocation(phys)
-	if message != "" {
-		loc.WithMessage(sarif.NewTextMessage(message))
-	}
-	return loc
+	return sarifloc.Location(base, l, message)
 }
 
 // ruleName turns "cross-tenant-flow" into "CrossTenantFlow", the form

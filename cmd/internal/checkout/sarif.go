@@ -3,12 +3,12 @@ package checkout
 import (
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"unicode"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
+	"github.com/netreach/netreach/cmd/internal/sarifloc"
 	"github.com/netreach/netreach/expect"
 	"github.com/netreach/netreach/policy"
 )
@@ -97,35 +97,12 @@ func WriteSARIF(w io.Writer, r *Report) error {
 // sarifLocation turns a location into a SARIF location with a path
 // relative to the repository (the working directory).
 func (r *Report) sarifLocation(l policy.Location, message string) *sarif.Location {
-	art := sarif.NewArtifactLocation().WithURI(r.uri(l.File))
-	phys := sarif.NewPhysicalLocation().WithArtifactLocation(art)
-	if l.Line > 0 {
-		reg := sarif.NewRegion().WithStartLine(l.Line)
-		if l.Col > 0 {
-			reg.WithStartColumn(l.Col)
-		}
-		phys.WithRegion(reg)
-	}
-	loc := sarif.NewLocationWithPhysicalLocation(phys)
-	if message != "" {
-		loc.WithMessage(sarif.NewTextMessage(message))
-	}
-	return loc
+	return sarifloc.Location(r.BaseDir, l, message)
 }
 
 // uri returns a file's SARIF URI: a relative path with forward slashes,
 // relative to BaseDir for absolute paths under it, else a file URI.
-func (r *Report) uri(file string) string {
-	if filepath.IsAbs(file) {
-		if r.BaseDir != "" {
-			if rel, err := filepath.Rel(r.BaseDir, file); err == nil && !strings.HasPrefix(rel, "..") {
-				return filepath.ToSlash(rel)
-			}
-		}
-		return "file://" + filepath.ToSlash(file)
-	}
-	return filepath.ToSlash(filepath.Clean(file))
-}
+func (r *Report) uri(file string) string { return sarifloc.URI(r.BaseDir, file) }
 
 // ruleIDs derives a stable SARIF rule id from each rule's name:
 // lowercase, runs of other characters replaced by '-', made unique.
