@@ -386,6 +386,63 @@ func domainStrings[T ~string](ds []T) []string {
 	return out
 }
 
+// rawPeer is a peer of any of the three APIs before conversion.
+type rawPeer struct {
+	namespaces *metav1.LabelSelector
+	pods       *anpv1alpha1.NamespacedPod
+	nodes      *metav1.LabelSelector
+	networks   []string
+	domains    []string
+}
+
+// rawRule is a rule of any of the three APIs before conversion; ports
+// converts its ports (ANP ports or CNP protocols) at a field path.
+type rawRule struct {
+	name, action string
+	peers        []rawPeer
+	ports        func(path string) ([]PortMatch, bool)
+}
+
+// rules converts the rules of one direction: dir is "ingress" or
+// "egress", peerField "from" or "to", actions the API's action names
+// (the first one the allow, which alone may carry domainNames).
+func (ac adminCtx) rules(dir, peerField string, raws []rawRule, actions ...string) []AdminRule {
+	var out []AdminRule
+	for i, r := range raws {
+		at := fmt.Sprintf("spec.%s[%d]", dir, i)
+		act, ok := ac.action(at+".action", r.action, actions...)
+		rule := AdminRule{Name: r.name, Action: act, Source: ac.field(at)}
+		ok = ac.peerCount(at+"."+peerField, len(r.peers)) && ok
+		for k, pe := range r.peers {
+			pat := fmt.Sprintf("%s.%s[%d]", at, peerField, k)
+			peer, good := ac.peer(pat, pe.namespaces, pe.pods, pe.nodes, pe.networks, pe.domains)
+			if good && len(peer.DomainNames) > 0 && act != ActionAllow {
+				ac.errorf(pat+".domainNames", "domainNames peers are only allowed in %s rules", actions[0])
+				good = false
+			}
+			ok = ok && good
+			rule.Peers = append(rule.Peers, peer)
+		}
+		var good bool
+		rule.Ports, good = r.ports(at)
+		out = append(out, finishAdminRule(rule, ok && good))
+	}
+	return out
+}
+
+func (c adminCtx) peerCount(path string, n int) bool {
+	if n == 0 {
+		c.errorf(path, "a rule must list at least one peer")
+		return false
+	}
+	return true
+}
+
+// anpPorts returns the converter of an ANP or BANP rule's ports.
+func (c adminCtx) anpPorts(ports *[]anpv1alpha1.AdminNetworkPolicyPort) func(string) ([]PortMatch, bool) {
+	return func(at string) ([]PortMatch, bool) { return c.ports(at+".ports", ports) }
+}
+
 func (l *Loader) addANP(c *decodeCtx, j []byte) {
 	var obj anpv1alpha1.AdminNetworkPolicy
 	if !c.decode(j, &obj) || !c.meta(&obj.ObjectMeta, false) {
@@ -400,54 +457,25 @@ func (l *Loader) addANP(c *decodeCtx, j []byte) {
 	if p.Subject, ok = ac.subject("spec.subject", obj.Spec.Subject); !ok {
 		return
 	}
-	for i, r := range obj.Spec.Ingress {
-		at := fmt.Sprintf("spec.ingress[%d]", i)
-		act, okA := ac.action(at+".action", string(r.Action), "Allow", "Deny", "Pass")
-		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
-		peersOK := okA && ac.peerCount(at+".from", len(r.From))
-		for k, pe := range r.From {
-			peer, good := ac.peer(fmt.Sprintf("%s.from[%d]", at, k), pe.Namespaces, pe.Pods, nil, nil, nil)
-			peersOK = peersOK && good
-			rule.Peers = append(rule.Peers, peer)
+	var in, eg []rawRule
+	for _, r := range obj.Spec.Ingress {
+		rr := rawRule{name: r.Name, action: string(r.Action), ports: ac.anpPorts(r.Ports)}
+		for _, pe := range r.From {
+			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods})
 		}
-		var good bool
-		rule.Ports, good = ac.ports(at+".ports", r.Ports)
-		if !good {
-			peersOK = false
-		}
-		p.Ingress = append(p.Ingress, finishAdminRule(rule, peersOK))
+		in = append(in, rr)
 	}
-	for i, r := range obj.Spec.Egress {
-		at := fmt.Sprintf("spec.egress[%d]", i)
-		act, okA := ac.action(at+".action", string(r.Action), "Allow", "Deny", "Pass")
-		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
-		peersOK := okA && ac.peerCount(at+".to", len(r.To))
-		for k, pe := range r.To {
-			pat := fmt.Sprintf("%s.to[%d]", at, k)
-			peer, good := ac.peer(pat, pe.Namespaces, pe.Pods, pe.Nodes, cidrStrings(pe.Networks), domainStrings(pe.DomainNames))
-			if good && len(peer.DomainNames) > 0 && act != ActionAllow {
-				c.errorf(pat+".domainNames", "domainNames peers are only allowed in Allow rules")
-				good = false
-			}
-			peersOK = peersOK && good
-			rule.Peers = append(rule.Peers, peer)
+	for _, r := range obj.Spec.Egress {
+		rr := rawRule{name: r.Name, action: string(r.Action), ports: ac.anpPorts(r.Ports)}
+		for _, pe := range r.To {
+			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods, nodes: pe.Nodes,
+				networks: cidrStrings(pe.Networks), domains: domainStrings(pe.DomainNames)})
 		}
-		var good bool
-		rule.Ports, good = ac.ports(at+".ports", r.Ports)
-		if !good {
-			peersOK = false
-		}
-		p.Egress = append(p.Egress, finishAdminRule(rule, peersOK))
+		eg = append(eg, rr)
 	}
+	p.Ingress = ac.rules("ingress", "from", in, "Allow", "Deny", "Pass")
+	p.Egress = ac.rules("egress", "to", eg, "Allow", "Deny", "Pass")
 	l.store(&loaded{ref: p.ObjectRef, obj: p, doc: c.doc, at: c.at}, p.Key())
-}
-
-func (c adminCtx) peerCount(path string, n int) bool {
-	if n == 0 {
-		c.errorf(path, "a rule must list at least one peer")
-		return false
-	}
-	return true
 }
 
 func (l *Loader) addBANP(c *decodeCtx, j []byte) {
@@ -465,40 +493,23 @@ func (l *Loader) addBANP(c *decodeCtx, j []byte) {
 	if p.Subject, ok = ac.subject("spec.subject", obj.Spec.Subject); !ok {
 		return
 	}
-	for i, r := range obj.Spec.Ingress {
-		at := fmt.Sprintf("spec.ingress[%d]", i)
-		act, okA := ac.action(at+".action", string(r.Action), "Allow", "Deny")
-		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
-		peersOK := okA && ac.peerCount(at+".from", len(r.From))
-		for k, pe := range r.From {
-			peer, good := ac.peer(fmt.Sprintf("%s.from[%d]", at, k), pe.Namespaces, pe.Pods, nil, nil, nil)
-			peersOK = peersOK && good
-			rule.Peers = append(rule.Peers, peer)
+	var in, eg []rawRule
+	for _, r := range obj.Spec.Ingress {
+		rr := rawRule{name: r.Name, action: string(r.Action), ports: ac.anpPorts(r.Ports)}
+		for _, pe := range r.From {
+			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods})
 		}
-		var good bool
-		rule.Ports, good = ac.ports(at+".ports", r.Ports)
-		if !good {
-			peersOK = false
-		}
-		p.Ingress = append(p.Ingress, finishAdminRule(rule, peersOK))
+		in = append(in, rr)
 	}
-	for i, r := range obj.Spec.Egress {
-		at := fmt.Sprintf("spec.egress[%d]", i)
-		act, okA := ac.action(at+".action", string(r.Action), "Allow", "Deny")
-		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
-		peersOK := okA && ac.peerCount(at+".to", len(r.To))
-		for k, pe := range r.To {
-			peer, good := ac.peer(fmt.Sprintf("%s.to[%d]", at, k), pe.Namespaces, pe.Pods, pe.Nodes, cidrStrings(pe.Networks), nil)
-			peersOK = peersOK && good
-			rule.Peers = append(rule.Peers, peer)
+	for _, r := range obj.Spec.Egress {
+		rr := rawRule{name: r.Name, action: string(r.Action), ports: ac.anpPorts(r.Ports)}
+		for _, pe := range r.To {
+			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods, nodes: pe.Nodes, networks: cidrStrings(pe.Networks)})
 		}
-		var good bool
-		rule.Ports, good = ac.ports(at+".ports", r.Ports)
-		if !good {
-			peersOK = false
-		}
-		p.Egress = append(p.Egress, finishAdminRule(rule, peersOK))
+		eg = append(eg, rr)
 	}
+	p.Ingress = ac.rules("ingress", "from", in, "Allow", "Deny")
+	p.Egress = ac.rules("egress", "to", eg, "Allow", "Deny")
 	l.store(&loaded{ref: p.ObjectRef, obj: p, doc: c.doc, at: c.at}, p.Key())
 }
 
@@ -535,52 +546,34 @@ func (l *Loader) addCNP(c *decodeCtx, j []byte) {
 		}
 		return &anpv1alpha1.NamespacedPod{NamespaceSelector: np.NamespaceSelector, PodSelector: np.PodSelector}
 	}
-	for i, r := range obj.Spec.Ingress {
-		at := fmt.Sprintf("spec.ingress[%d]", i)
-		act, okA := ac.action(at+".action", string(r.Action), "Accept", "Deny", "Pass")
-		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
-		peersOK := okA && ac.peerCount(at+".from", len(r.From))
-		for k, pe := range r.From {
-			peer, good := ac.peer(fmt.Sprintf("%s.from[%d]", at, k), pe.Namespaces, cnpPods(pe.Pods), nil, nil, nil)
-			peersOK = peersOK && good
-			rule.Peers = append(rule.Peers, peer)
-		}
-		var good bool
-		rule.Ports, good = ac.cnpProtocols(at+".protocols", r.Protocols)
-		if !good {
-			peersOK = false
-		}
-		p.Ingress = append(p.Ingress, finishAdminRule(rule, peersOK))
+	protocols := func(ps []cnpv1alpha2.ClusterNetworkPolicyProtocol) func(string) ([]PortMatch, bool) {
+		return func(at string) ([]PortMatch, bool) { return ac.cnpProtocols(at+".protocols", ps) }
 	}
-	for i, r := range obj.Spec.Egress {
-		at := fmt.Sprintf("spec.egress[%d]", i)
-		act, okA := ac.action(at+".action", string(r.Action), "Accept", "Deny", "Pass")
-		rule := AdminRule{Name: r.Name, Action: act, Source: c.field(at)}
-		peersOK := okA && ac.peerCount(at+".to", len(r.To))
-		for k, pe := range r.To {
-			pat := fmt.Sprintf("%s.to[%d]", at, k)
-			nets := make([]string, 0, len(pe.Networks))
-			for _, n := range pe.Networks {
-				nets = append(nets, string(n))
-			}
-			if pe.Networks == nil {
-				nets = nil
-			}
-			peer, good := ac.peer(pat, pe.Namespaces, cnpPods(pe.Pods), pe.Nodes, nets, domainStrings(pe.DomainNames))
-			if good && len(peer.DomainNames) > 0 && act != ActionAllow {
-				c.errorf(pat+".domainNames", "domainNames peers are only allowed in Accept rules")
-				good = false
-			}
-			peersOK = peersOK && good
-			rule.Peers = append(rule.Peers, peer)
+	var in, eg []rawRule
+	for _, r := range obj.Spec.Ingress {
+		rr := rawRule{name: r.Name, action: string(r.Action), ports: protocols(r.Protocols)}
+		for _, pe := range r.From {
+			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: cnpPods(pe.Pods)})
 		}
-		var good bool
-		rule.Ports, good = ac.cnpProtocols(at+".protocols", r.Protocols)
-		if !good {
-			peersOK = false
-		}
-		p.Egress = append(p.Egress, finishAdminRule(rule, peersOK))
+		in = append(in, rr)
 	}
+	for _, r := range obj.Spec.Egress {
+		rr := rawRule{name: r.Name, action: string(r.Action), ports: protocols(r.Protocols)}
+		for _, pe := range r.To {
+			var nets []string
+			if pe.Networks != nil {
+				nets = make([]string, 0, len(pe.Networks))
+				for _, n := range pe.Networks {
+					nets = append(nets, string(n))
+				}
+			}
+			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: cnpPods(pe.Pods), nodes: pe.Nodes,
+				networks: nets, domains: domainStrings(pe.DomainNames)})
+		}
+		eg = append(eg, rr)
+	}
+	p.Ingress = ac.rules("ingress", "from", in, "Accept", "Deny", "Pass")
+	p.Egress = ac.rules("egress", "to", eg, "Accept", "Deny", "Pass")
 	l.store(&loaded{ref: p.ObjectRef, obj: p, doc: c.doc, at: c.at}, p.Key())
 }
 
