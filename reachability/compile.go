@@ -112,7 +112,6 @@ func (c *compiler) classSet(key string, pred func(i int) bool) graph.Set {
 	return s
 }
 
-
 // subject returns the classes a policy applies to: pods on the pod
 // network satisfying every condition of the subject.
 func (c *compiler) subject(sub *policy.Subject) graph.Set {

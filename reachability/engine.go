@@ -99,7 +99,7 @@ type engine struct {
 	sig        classSig
 	// byLowered finds the compiled policy of a lowered one, for reuse.
 	byLowered map[*policy.Lowered]int
-	opts       Options
+	opts      Options
 	// ownNode lists, per class, the universe entries that are its own node
 	// (host-network classes on the same node, node addresses).
 	ownNode [][]int
@@ -117,7 +117,8 @@ type Stats struct {
 	Policies, Rules                              int
 	Lower, Classify, Compile, Rows, Transpose    time.Duration
 	// RowGroups counts the distinct (class, direction, port-atom group)
-	// rows evaluated; without grouping it would be classes × 2 × atoms.
+	// rows kept after equal rows merged; without grouping it would be
+	// classes × 2 × atoms.
 	RowGroups int64
 	// RowsEvaluated and RowsCopied count the (class, direction) bundles of
 	// rows evaluated, and copied from a previous matrix by an update.
@@ -490,14 +491,14 @@ type bundleSource interface {
 type worker struct {
 	e                 *engine
 	undecided, passed graph.Set
-	mask, tmp, ports  graph.Set
+	tmp, ports        graph.Set
 	codes             []uint32
 	hashes            []uint64
 }
 
 func (e *engine) newWorker() *worker {
 	n := e.u.nU
-	return &worker{e: e, undecided: graph.NewSet(n), passed: graph.NewSet(n), mask: graph.NewSet(n), tmp: graph.NewSet(n), ports: graph.NewSet(n),
+	return &worker{e: e, undecided: graph.NewSet(n), passed: graph.NewSet(n), tmp: graph.NewSet(n), ports: graph.NewSet(n),
 		hashes: make([]uint64, len(e.ports))}
 }
 

@@ -113,7 +113,7 @@ func writeSummary(w io.Writer, m *reachability.Matrix, load time.Duration) error
 	fmt.Fprintf(tw, "external atoms\t%d\n", st.ExternalAtoms)
 	fmt.Fprintf(tw, "port atoms\t%d\n", st.PortAtoms)
 	fmt.Fprintf(tw, "policies\t%d (%d rules after lowering)\n", st.Policies, st.Rules)
-	fmt.Fprintf(tw, "rows evaluated\t%d (class, direction, port-atom group) rows\n", st.RowGroups)
+	fmt.Fprintf(tw, "rows kept\t%d distinct (class, direction, port-atom group) rows\n", st.RowGroups)
 	fmt.Fprintf(tw, "time load\t%s\n", load.Round(time.Microsecond))
 	fmt.Fprintf(tw, "time lower\t%s\n", st.Lower.Round(time.Microsecond))
 	fmt.Fprintf(tw, "time classes\t%s\n", st.Classify.Round(time.Microsecond))
