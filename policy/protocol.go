@@ -80,7 +80,7 @@ func ParseProtocol(s string) (Protocol, error) {
 		return UDPLite, nil
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 255 {
+	if err != nil || n < 1 || n > 255 || strings.Trim(s, "0123456789") != "" {
 		return 0, fmt.Errorf("invalid protocol %q: expected TCP, UDP, SCTP, ICMP, ICMPv6, UDPLite or a number 1-255", s)
 	}
 	return Protocol(n), nil
