@@ -331,7 +331,7 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 	groups = append(groups, ext...)
 	d.Notes = append(d.Notes, notes...)
 
-	ports := refinePorts(g.ports, m.PortAtoms())
+	ports := reachability.RefinePorts(g.ports, m.PortAtoms())
 	pOld := make([]int, len(ports))
 	pCur := make([]int, len(ports))
 	var skipped []string
@@ -351,6 +351,7 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 	if len(skipped) > 0 {
 		d.Notes = append(d.Notes, "the golden matrix does not hold "+strings.Join(skipped, ", ")+": not compared")
 	}
+	var delta reachability.Delta
 	for x, a := range groups {
 		for y, b := range groups {
 			if x >= nEndpointGroups && y >= nEndpointGroups {
@@ -373,18 +374,13 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 				if before == after {
 					continue
 				}
-				c := reachability.Change{Src: a.key, Dst: b.key, SrcNamespace: a.ns, DstNamespace: b.ns,
-					Protocol: p.Protocol, Lo: p.Lo, Hi: p.Hi, Before: before, After: after}
-				if openness(after) > openness(before) {
-					d.Gained = appendMerged(d.Gained, c)
-				} else {
-					d.Lost = appendMerged(d.Lost, c)
-				}
+				delta.Record(reachability.Change{Src: a.key, Dst: b.key, SrcNamespace: a.ns, DstNamespace: b.ns,
+					Protocol: p.Protocol, Lo: p.Lo, Hi: p.Hi, Before: before, After: after})
 			}
 		}
 	}
-	sortChanges(d.Gained)
-	sortChanges(d.Lost)
+	delta.Sort()
+	d.Gained, d.Lost = delta.Gained, delta.Lost
 	// Explain the first change listed with a pair of the current matrix
 	// that has the new verdict.
 	byName := map[string]*group{}
@@ -533,7 +529,7 @@ func aggregate(from, to []int, at func(i, j int) reachability.Verdict) (v reacha
 				continue
 			}
 			ok = true
-			if x := at(i, j); openness(x) > openness(best) {
+			if x := at(i, j); x.Openness() > best.Openness() {
 				best = x
 				if best == reachability.Allow {
 					return best, true
@@ -542,89 +538,4 @@ func aggregate(from, to []int, at func(i, j int) reachability.Verdict) (v reacha
 		}
 	}
 	return best, ok
-}
-
-// openness orders verdicts: Deny < Conditional < Allow.
-func openness(v reachability.Verdict) int {
-	switch v {
-	case reachability.Allow:
-		return 2
-	case reachability.Conditional:
-		return 1
-	}
-	return 0
-}
-
-// appendMerged appends c, merging it into the previous change when it
-// continues the same flow's port range with the same verdicts.
-func appendMerged(cs []reachability.Change, c reachability.Change) []reachability.Change {
-	if n := len(cs); n > 0 {
-		p := &cs[n-1]
-		if p.Src == c.Src && p.Dst == c.Dst && p.Protocol == c.Protocol && p.Before == c.Before && p.After == c.After &&
-			c.Protocol.HasPorts() && uint32(p.Hi)+1 == uint32(c.Lo) {
-			p.Hi = c.Hi
-			return cs
-		}
-	}
-	return append(cs, c)
-}
-
-func sortChanges(cs []reachability.Change) {
-	sort.SliceStable(cs, func(i, j int) bool {
-		a, b := cs[i], cs[j]
-		if a.Src != b.Src {
-			return a.Src < b.Src
-		}
-		if a.Dst != b.Dst {
-			return a.Dst < b.Dst
-		}
-		if a.Protocol != b.Protocol {
-			return protoRank(a.Protocol) < protoRank(b.Protocol)
-		}
-		return a.Lo < b.Lo
-	})
-}
-
-// protoRank orders protocols as port atoms are: TCP, UDP, SCTP, then by
-// number.
-func protoRank(p policy.Protocol) int {
-	switch p {
-	case policy.TCP:
-		return 0
-	case policy.UDP:
-		return 1
-	case policy.SCTP:
-		return 2
-	}
-	return 3 + int(p)
-}
-
-// refinePorts cuts each protocol's ports at the boundaries of both atom
-// lists; protocols without ports appear once.
-func refinePorts(a, b []reachability.PortAtom) []reachability.PortAtom {
-	cuts := map[policy.Protocol][]int{}
-	var protos []policy.Protocol
-	for _, list := range [][]reachability.PortAtom{a, b} {
-		for _, at := range list {
-			if _, ok := cuts[at.Protocol]; !ok {
-				protos = append(protos, at.Protocol)
-			}
-			cuts[at.Protocol] = append(cuts[at.Protocol], int(at.Lo), int(at.Hi)+1)
-		}
-	}
-	slices.SortFunc(protos, func(x, y policy.Protocol) int { return protoRank(x) - protoRank(y) })
-	var out []reachability.PortAtom
-	for _, p := range protos {
-		if !p.HasPorts() {
-			out = append(out, reachability.PortAtom{Protocol: p})
-			continue
-		}
-		c := cuts[p]
-		slices.Sort(c)
-		c = slices.Compact(c)
-		for i := 0; i+1 < len(c); i++ {
-			out = append(out, reachability.PortAtom{Protocol: p, Lo: uint16(c[i]), Hi: uint16(c[i+1] - 1)})
-		}
-	}
-	return out
 }

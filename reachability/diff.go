@@ -36,8 +36,8 @@ type Delta struct {
 // IsEmpty reports whether nothing changed.
 func (d Delta) IsEmpty() bool { return len(d.Gained) == 0 && len(d.Lost) == 0 }
 
-// openness orders verdicts: Deny < Conditional < Allow.
-func openness(v Verdict) int {
+// Openness orders verdicts: Deny (0) < Conditional (1) < Allow (2).
+func (v Verdict) Openness() int {
 	switch v {
 	case Allow:
 		return 2
@@ -45,6 +45,25 @@ func openness(v Verdict) int {
 		return 1
 	}
 	return 0
+}
+
+// Record adds a change to Gained when its verdict became more open, else
+// to Lost. A change that continues the previous one of its list (same
+// flow and verdicts, next port) extends it instead, so callers that walk
+// ports in ascending order get merged ranges.
+func (d *Delta) Record(c Change) {
+	if c.After.Openness() > c.Before.Openness() {
+		d.Gained = appendMerged(d.Gained, c)
+	} else {
+		d.Lost = appendMerged(d.Lost, c)
+	}
+}
+
+// Sort orders Gained and Lost by source, destination, protocol (as port
+// atoms are ordered) and port.
+func (d *Delta) Sort() {
+	sortChanges(d.Gained)
+	sortChanges(d.Lost)
 }
 
 // Diff compares two matrices (of two versions of a cluster) flow by flow.
@@ -87,7 +106,7 @@ func Diff(a, b *Matrix) Delta {
 		name := ExternalAtom{Range: r}.String()
 		entries = append(entries, entry{name: name, ia: a.EntryOf(IPEntity(r.From())), ib: b.EntryOf(IPEntity(r.From()))})
 	}
-	ports := refinePorts(a.ports, b.ports)
+	ports := RefinePorts(a.ports, b.ports)
 	pa := make([]int, len(ports))
 	pb := make([]int, len(ports))
 	for k, p := range ports {
@@ -116,18 +135,12 @@ func Diff(a, b *Matrix) Delta {
 				if before == after {
 					continue
 				}
-				c := Change{Src: ex.name, Dst: ey.name, SrcNamespace: ex.ns, DstNamespace: ey.ns,
-					Protocol: p.Protocol, Lo: p.Lo, Hi: p.Hi, Before: before, After: after}
-				if openness(after) > openness(before) {
-					d.Gained = appendMerged(d.Gained, c)
-				} else {
-					d.Lost = appendMerged(d.Lost, c)
-				}
+				d.Record(Change{Src: ex.name, Dst: ey.name, SrcNamespace: ex.ns, DstNamespace: ey.ns,
+					Protocol: p.Protocol, Lo: p.Lo, Hi: p.Hi, Before: before, After: after})
 			}
 		}
 	}
-	sortChanges(d.Gained)
-	sortChanges(d.Lost)
+	d.Sort()
 	return d
 }
 
@@ -186,9 +199,11 @@ func refineAtoms(a, b []ExternalAtom) []netipRange {
 	return out
 }
 
-// refinePorts cuts each protocol's ports at the boundaries of both atom
-// lists; protocols without ports appear once.
-func refinePorts(a, b []PortAtom) []PortAtom {
+// RefinePorts cuts each protocol's ports at the boundaries of both atom
+// lists, so every atom of either list is a union of the result's atoms;
+// protocols without ports appear once. The result is ordered as a
+// matrix's port atoms are.
+func RefinePorts(a, b []PortAtom) []PortAtom {
 	cuts := map[policy.Protocol][]int{}
 	var protos []policy.Protocol
 	for _, list := range [][]PortAtom{a, b} {
