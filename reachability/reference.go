@@ -29,16 +29,21 @@ type Evaluator struct {
 	// sels holds every Kubernetes label selector of the policies, converted
 	// once (conversion is slow; matching stays per flow).
 	sels map[*metav1.LabelSelector]selector.Selector
+	// diags is what choosing the staged view and planning the Calico
+	// tiers reported.
+	diags policy.Diagnostics
 }
 
 // NewEvaluator prepares a reference evaluator for the snapshot.
 func NewEvaluator(s *policy.Snapshot, opts Options) *Evaluator {
 	mode := opts.Mode.Resolve(s)
-	s, _ = s.WithStagedView(opts.Staged)
+	s, diags := s.WithStagedView(opts.Staged)
 	ev := &Evaluator{snap: s, opts: opts, mode: mode, nps: map[string][]*policy.NetworkPolicy{},
-		sels: map[*metav1.LabelSelector]selector.Selector{}}
+		sels: map[*metav1.LabelSelector]selector.Selector{}, diags: diags}
 	if mode == policy.ModeCalico {
-		ev.plan, _ = s.CalicoPlan(opts.CalicoVersion)
+		var planDiags policy.Diagnostics
+		ev.plan, planDiags = s.CalicoPlan(opts.CalicoVersion)
+		ev.diags = append(ev.diags, planDiags...)
 	}
 	for _, p := range s.Calico.Policies {
 		for _, rs := range [][]policy.CalicoRule{p.Ingress, p.Egress} {
@@ -91,6 +96,13 @@ func (ev *Evaluator) selector(ls *metav1.LabelSelector) selector.Selector {
 	}
 	s, _ := selector.FromLabelSelector(ls)
 	return s
+}
+
+// Diagnostics returns what choosing the staged view and ordering the
+// Calico tiers reported (such as policies tied on order), as
+// [Matrix.Diagnostics] does for the engine.
+func (ev *Evaluator) Diagnostics() policy.Diagnostics {
+	return append(policy.Diagnostics(nil), ev.diags...)
 }
 
 // Mode returns the resolved mode the evaluator uses.

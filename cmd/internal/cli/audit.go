@@ -10,7 +10,6 @@ import (
 
 	"github.com/netreach/netreach/audit"
 	"github.com/netreach/netreach/cmd/internal/auditreport"
-	"github.com/netreach/netreach/reachability"
 )
 
 func init() { registerCommand(newAuditCmd) }
@@ -101,14 +100,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m, err := reachability.Compute(ctx, snap, opts)
+	m, err := f.in.compute(ctx, e, snap, opts)
 	if err != nil {
-		return &exitError{code: ExitBadData, err: err}
-	}
-	if !f.in.quiet {
-		for _, d := range m.Diagnostics() {
-			fmt.Fprintln(e.stderr, d.String())
-		}
+		return err
 	}
 	r, err := audit.New(ctx, snap, m, audit.Options{
 		TenantLabel: f.tenantLabel, Shared: f.shared, WidePrefix: f.widePrefix, WidePrefix6: f.widePrefix6,

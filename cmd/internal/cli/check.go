@@ -12,7 +12,6 @@ import (
 	"github.com/netreach/netreach/cmd/internal/checkout"
 	"github.com/netreach/netreach/expect"
 	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
 )
 
 func init() { registerCommand(newCheckCmd) }
@@ -113,17 +112,9 @@ func runCheck(ctx context.Context, e *env, f *checkFlags) error {
 	if err != nil {
 		return err
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	m, err := reachability.Compute(ctx, snap, opts)
+	m, err := f.in.compute(ctx, e, snap, opts)
 	if err != nil {
-		return &exitError{code: ExitBadData, err: err}
-	}
-	if !f.in.quiet {
-		for _, d := range m.Diagnostics() {
-			fmt.Fprintln(e.stderr, d.String())
-		}
+		return err
 	}
 	max := f.maxExamples
 	if max == 0 {

@@ -107,16 +107,13 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 			return usageError("%v", err)
 		}
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	a, err := reachability.Compute(ctx, before, opts)
+	a, err := f.in.compute(ctx, e, before, opts)
 	if err != nil {
-		return &exitError{code: ExitBadData, err: err}
+		return err
 	}
-	b, err := reachability.Compute(ctx, after, afterOpts)
+	b, err := f.in.compute(ctx, e, after, afterOpts)
 	if err != nil {
-		return &exitError{code: ExitBadData, err: err}
+		return err
 	}
 	d := reachability.Diff(a, b)
 	switch f.output {

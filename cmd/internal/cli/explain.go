@@ -85,6 +85,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 		fmt.Fprintf(e.stderr, "note: %s stands for %d endpoints; explaining %s\n", f.from, len(srcs), src)
 	}
 	ev := reachability.NewEvaluator(snap, opts)
+	f.in.report(e, ev.Diagnostics())
 	var out []explained
 	if ns, name, ok := strings.Cut(f.to, "/"); ok && snap.Service(ns, name) != nil {
 		targets, err := reachability.ServiceTargets(snap, ns, name, port)
@@ -121,12 +122,9 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 		return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
 	}
 	// Every port atom, grouped by outcome.
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	m, err := reachability.Compute(ctx, snap, opts)
+	m, err := f.in.compute(ctx, e, snap, opts)
 	if err != nil {
-		return &exitError{code: ExitBadData, err: err}
+		return err
 	}
 	groups := map[string]int{}
 	for _, at := range m.PortAtoms() {

@@ -72,17 +72,9 @@ func runMatrix(ctx context.Context, e *env, f *matrixFlags) error {
 		return err
 	}
 	loadTime := time.Since(t0)
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	m, err := reachability.Compute(ctx, snap, opts)
+	m, err := f.in.compute(ctx, e, snap, opts)
 	if err != nil {
-		return &exitError{code: ExitBadData, err: err}
-	}
-	for _, d := range m.Diagnostics() {
-		if !f.in.quiet {
-			fmt.Fprintln(e.stderr, d.String())
-		}
+		return err
 	}
 	external := f.output != "table"
 	v := m.NewView(f.namespaces, external)

@@ -3,6 +3,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -134,6 +135,9 @@ type inputFlags struct {
 	// hide, when set, keeps diagnostics it accepts off stderr (diff --apply
 	// hides "namespace not declared" for namespaces the base declares).
 	hide func(policy.Diagnostic) bool
+	// printed holds the diagnostics of the computation already printed,
+	// so a command that computes twice (diff) says each once.
+	printed map[string]bool
 }
 
 func (f *inputFlags) register(c *cobra.Command) {
@@ -208,6 +212,39 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 		}
 	}
 	return snap, opts, nil
+}
+
+// compute runs the bitset engine and prints what lowering the policies
+// reported (unless -q).
+func (f *inputFlags) compute(ctx context.Context, e *env, snap *policy.Snapshot, opts reachability.Options) (*reachability.Matrix, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	m, err := reachability.Compute(ctx, snap, opts)
+	if err != nil {
+		return nil, &exitError{code: ExitBadData, err: err}
+	}
+	f.report(e, m.Diagnostics())
+	return m, nil
+}
+
+// report prints the diagnostics of a computation that were not printed
+// yet (unless -q).
+func (f *inputFlags) report(e *env, ds policy.Diagnostics) {
+	if f.quiet {
+		return
+	}
+	for _, d := range ds {
+		line := d.String()
+		if f.printed[line] {
+			continue
+		}
+		if f.printed == nil {
+			f.printed = map[string]bool{}
+		}
+		f.printed[line] = true
+		fmt.Fprintln(e.stderr, line)
+	}
 }
 
 func plural(n int) string {
