@@ -1168,16 +1168,7 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 						// Row r of this atom: egress row AND the ingress
 						// column of r, from the base's transpose with the
 						// destinations whose ingress group differs fixed.
-						row := graph.NewSet(nU)
-						row.CopyFrom(inT.Row(r))
-						for _, c := range pl.Cb {
-							if inRow(a, c).Has(r) {
-								row.Add(c)
-							} else {
-								row.Remove(c)
-							}
-						}
-						row.And(egRow(a, r))
+						row := patchedLine(nU, inT.Row(r), pl.Cb, func(c int) bool { return inRow(a, c).Has(r) }, egRow(a, r))
 						as.rowIdx[r] = int32(len(as.rows))
 						as.rows = append(as.rows, intern.intern(row))
 					}
@@ -1185,16 +1176,8 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 				if len(pl.C) > 0 {
 					as.colIdx = newIndex(nU)
 					for _, c := range pl.C {
-						col := graph.NewSet(nU)
-						col.CopyFrom(egT.Row(c))
-						for _, r := range pl.Rb {
-							if egRow(a, r).Has(c) {
-								col.Add(r)
-							} else {
-								col.Remove(r)
-							}
-						}
-						col.And(inRow(a, c))
+						// Column c, the same way from the egress side.
+						col := patchedLine(nU, egT.Row(c), pl.Rb, func(r int) bool { return egRow(a, r).Has(c) }, inRow(a, c))
 						as.colIdx[c] = int32(len(as.cols))
 						as.cols = append(as.cols, intern.intern(col))
 					}
@@ -1215,6 +1198,23 @@ func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, w
 	}
 	st.base.And(inT)
 	return st
+}
+
+// patchedLine builds one row (or column) of a port atom's matrix: the
+// base atom's line of the other side, with the entries listed in fix
+// re-read from this atom (has), ANDed with this atom's own side.
+func patchedLine(n int, base graph.Set, fix []int, has func(int) bool, own graph.Set) graph.Set {
+	line := graph.NewSet(n)
+	line.CopyFrom(base)
+	for _, k := range fix {
+		if has(k) {
+			line.Add(k)
+		} else {
+			line.Remove(k)
+		}
+	}
+	line.And(own)
+	return line
 }
 
 // sameGroups reports whether port atoms a and b put every class in the
