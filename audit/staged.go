@@ -148,9 +148,9 @@ func diffMatrices(x, y *reachability.Matrix) matrixDiff {
 	slices.SortFunc(addrs, netip.Addr.Compare)
 	addrs = slices.Compact(addrs)
 	for _, ip := range addrs {
-		ex, ey := x.EntryOf(reachability.IPEntity(ip)), y.EntryOf(reachability.IPEntity(ip))
-		if ex < nE || ey < nE {
-			continue
+		ex, ey := x.ExternalEntry(ip), y.ExternalEntry(ip)
+		if ex < 0 || ey < 0 {
+			continue // a family only one side has
 		}
 		nodes = append(nodes, node{ux: cx[ex], uy: cy[ey], weight: 1, entry: [2]int{ex, ey}, ext: true})
 	}

@@ -104,7 +104,7 @@ func Diff(a, b *Matrix) Delta {
 	nEndpoints := len(entries)
 	for _, r := range refineAtoms(a.u.atoms, b.u.atoms) {
 		name := ExternalAtom{Range: r}.String()
-		entries = append(entries, entry{name: name, ia: a.EntryOf(IPEntity(r.From())), ib: b.EntryOf(IPEntity(r.From()))})
+		entries = append(entries, entry{name: name, ia: a.ExternalEntry(r.From()), ib: b.ExternalEntry(r.From())})
 	}
 	ports := RefinePorts(a.ports, b.ports)
 	pa := make([]int, len(ports))

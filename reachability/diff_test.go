@@ -74,3 +74,66 @@ spec:
 	// A matrix compared with itself has no change.
 	require.True(t, reachability.Diff(a, a).IsEmpty())
 }
+
+// TestDiffExternalRangeOnPodAddress asserts that an external range whose
+// first address is a pod's IP is compared as the range the matrix prints,
+// not as that pod: an ipBlock on the pod's /32 replaced by a pod selector
+// loses the range's flows and keeps the pod's.
+func TestDiffExternalRangeOnPodAddress(t *testing.T) {
+	ctx := context.Background()
+	pods := `
+apiVersion: v1
+kind: Namespace
+metadata: {name: app}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: app, labels: {app: a}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: app, labels: {app: b}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.2}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: b-in, namespace: app}
+spec:
+  podSelector: {matchLabels: {app: b}}
+  policyTypes: [Ingress]
+  ingress:
+`
+	before := loadString(t, pods+"  - from: [{ipBlock: {cidr: 10.0.0.1/32}}]\n")
+	after := loadString(t, pods+"  - from: [{podSelector: {matchLabels: {app: a}}}]\n")
+	a, err := reachability.Compute(ctx, before, reachability.Options{})
+	require.NoError(t, err)
+	b, err := reachability.Compute(ctx, after, reachability.Options{})
+	require.NoError(t, err)
+
+	// The range 10.0.0.1/32 is an external atom of the first matrix, and
+	// it may reach app/b there only.
+	src := -1
+	for k, at := range a.ExternalAtoms() {
+		if at.String() == "10.0.0.1/32" {
+			src = a.NumEndpoints() + k
+		}
+	}
+	require.GreaterOrEqual(t, src, 0, "10.0.0.1/32 is an atom of the first matrix")
+	bi, ok := a.Lookup("app/b")
+	require.True(t, ok)
+	p := a.PortAtomIndex(policy.TCP, 80)
+	require.Equal(t, reachability.Allow, a.At(src, bi, p))
+
+	d := reachability.Diff(a, b)
+	require.Empty(t, d.Gained)
+	lostFrom := map[string]bool{}
+	for _, c := range d.Lost {
+		require.Equal(t, "app/b", c.Dst)
+		lostFrom[c.Src] = true
+	}
+	require.True(t, lostFrom["10.0.0.1/32"], "the range loses app/b: %+v", d.Lost)
+	require.False(t, lostFrom["app/a"], "app/a keeps app/b through the pod selector")
+}

@@ -188,7 +188,15 @@ func (m *Matrix) EntryOf(e Entity) int {
 	if i, ok := m.endpointByIP(e.IP); ok {
 		return i
 	}
-	if a := atomOf(m.u.atoms, e.IP); a >= 0 {
+	return m.ExternalEntry(e.IP)
+}
+
+// ExternalEntry returns the entry of the external atom holding ip, or -1.
+// Unlike [Matrix.EntryOf] it does not ask which endpoint owns the
+// address, so it names the atom's row and column as the outputs print
+// them even when the atom starts at a pod's IP.
+func (m *Matrix) ExternalEntry(ip netip.Addr) int {
+	if a := atomOf(m.u.atoms, ip); a >= 0 {
 		return len(m.snap.Endpoints) + a
 	}
 	return -1
