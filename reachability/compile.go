@@ -286,7 +286,7 @@ func (c *compiler) identity(id *policy.Identity) [2]graph.Set {
 		s := graph.NewSet(c.u.nU)
 		s.CopyFrom(pods)
 		if nets != nil {
-			c.addAddressesIn(s, nets, famOf(f), false)
+			c.addAddressesIn(s, nets, famOf(f))
 		}
 		out[f] = s
 	}
@@ -301,11 +301,10 @@ func famOf(f int) int {
 }
 
 // addAddressesIn sets the bits of classes whose address of the family is
-// in set (skipping pods on the pod network when skipPods) and of the
-// family's atoms inside set. Atoms are cut at every boundary of set, so a
+// in set and of the family's atoms inside set. Atoms are cut at every boundary of set, so a
 // class is in set exactly when its address's atom is: the test runs once
 // per atom.
-func (c *compiler) addAddressesIn(dst graph.Set, set *netipx.IPSet, fam int, skipPods bool) {
+func (c *compiler) addAddressesIn(dst graph.Set, set *netipx.IPSet, fam int) {
 	f := 0
 	if fam == 6 {
 		f = 1
@@ -317,9 +316,6 @@ func (c *compiler) addAddressesIn(dst graph.Set, set *netipx.IPSet, fam int, ski
 		}
 		dst.Add(c.u.atomIndex(a))
 		for _, i := range byAtom[f][a] {
-			if skipPods && !c.u.classes[i].host {
-				continue
-			}
 			dst.Add(i)
 		}
 	}
@@ -382,7 +378,7 @@ func (c *compiler) peer(p *policy.Peer) [2]graph.Set {
 		s := graph.NewSet(c.u.nU)
 		if !p.Nothing {
 			if p.Nets != nil {
-				c.addAddressesIn(s, p.Nets, fam, false)
+				c.addAddressesIn(s, p.Nets, fam)
 				if p.NetsSkipPods {
 					s.AndNot(c.podNet)
 				}
@@ -391,7 +387,7 @@ func (c *compiler) peer(p *policy.Peer) [2]graph.Set {
 			}
 			if p.NotNets != nil {
 				not := graph.NewSet(c.u.nU)
-				c.addAddressesIn(not, p.NotNets, fam, false)
+				c.addAddressesIn(not, p.NotNets, fam)
 				s.AndNot(not)
 			}
 			if p.Identity != nil {

@@ -40,7 +40,6 @@ import (
 
 // compiledRule is a rule with its peers compiled to bitsets.
 type compiledRule struct {
-	src              *policy.Rule
 	action           policy.Action
 	cond             bool
 	proto, notProto  policy.Protocol
@@ -93,10 +92,13 @@ type engine struct {
 	// to subject class s in direction d.
 	applicable [2][][]int32
 	named      map[namedKey]graph.Set // pod classes with a named container port
-	famCols    [2][2]graph.Set        // [v4Capable][family]: columns whose flow with the row uses that family
-	cond       bool                   // some rule is conditional
-	v6         bool                   // some flow can be IPv6
-	sig        classSig
+	// sameInventory is true when the snapshot has the inventory of the
+	// previous matrix given to build (see [sameInventory]).
+	sameInventory bool
+	famCols       [2][2]graph.Set // [v4Capable][family]: columns whose flow with the row uses that family
+	cond          bool            // some rule is conditional
+	v6            bool            // some flow can be IPv6
+	sig           classSig
 	// byLowered finds the compiled policy of a lowered one, for reuse.
 	byLowered map[*policy.Lowered]int
 	opts      Options
@@ -176,7 +178,8 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	}
 	var classOf []int
 	var reused *engine
-	if prev != nil && prev.engine != nil && prev.mode == mode && sameClassing(prev, s, e.u.atoms, sig) {
+	e.sameInventory = prev != nil && sameInventory(prev.snap, s)
+	if prev != nil && prev.engine != nil && prev.mode == mode && e.sameInventory && sameClassing(prev, e.u.atoms, sig) {
 		reused = prev.engine
 		e.u.classes, classOf = reused.u.classes, prev.classOf
 	} else {
@@ -212,10 +215,10 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	return e, m
 }
 
-// sameClassing reports whether the classes of prev hold for s: the same
-// inventory, external atoms and class signature.
-func sameClassing(prev *Matrix, s *policy.Snapshot, atoms []ExternalAtom, sig classSig) bool {
-	return slices.Equal(prev.u.atoms, atoms) && prev.engine.sig.equal(sig) && sameInventory(prev.snap, s)
+// sameClassing reports whether the classes of prev hold for a snapshot of
+// the same inventory: the same external atoms and class signature.
+func sameClassing(prev *Matrix, atoms []ExternalAtom, sig classSig) bool {
+	return slices.Equal(prev.u.atoms, atoms) && prev.engine.sig.equal(sig)
 }
 
 // baseAtom picks the port atom the others are stored against: the TCP
@@ -272,7 +275,7 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reused *e
 			for d := range p.Rules {
 				for i := range p.Rules[d] {
 					r := &p.Rules[d][i]
-					cr := compiledRule{src: r, action: r.Action, cond: r.Conditional != "", proto: r.Protocol,
+					cr := compiledRule{action: r.Action, cond: r.Conditional != "", proto: r.Protocol,
 						notProto: r.NotProtocol, ipVersion: r.IPVersion, skip: r.SkipFamily,
 						dstPorts: r.Dst.Ports, dstNot: r.Dst.NotPorts}
 					cr.srcAny, cr.srcSet = c.entity(&r.Src)
@@ -592,7 +595,6 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 		if basePos != nil {
 			basePos.Row(s).Fill(e.u.nU)
 		}
-		w.ownNodeBits(d, s, base.Row(s), basePos)
 		return sr
 	}
 	// The signature of each atom: how every applicable rule treats it.
@@ -679,9 +681,9 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 			def.And(pos)
 			pos.Or(w.tmp)
 		}
-		w.ownNodeBits(d, s, def, nil)
+		w.ownNodeBits(d, s, def)
 		if pos != nil {
-			w.ownNodeBits(d, s, pos, nil)
+			w.ownNodeBits(d, s, pos)
 		}
 		k := -1
 		for i, kd := range keptDef {
@@ -724,16 +726,13 @@ func hashCodes(xs []uint32) uint64 {
 
 // ownNodeBits allows traffic from (and, with OwnNodeEgressUnpoliced, to)
 // the class's own node.
-func (w *worker) ownNodeBits(d policy.Direction, s int, row graph.Set, pos *graph.Matrix) {
+func (w *worker) ownNodeBits(d policy.Direction, s int, row graph.Set) {
 	e := w.e
 	if d == policy.Egress && !e.opts.OwnNodeEgressUnpoliced {
 		return
 	}
 	for _, j := range e.ownNode[s] {
 		row.Add(j)
-		if pos != nil {
-			pos.Set(s, j)
-		}
 	}
 }
 

@@ -50,10 +50,10 @@ type rowCopier struct {
 	same   bool
 }
 
-// newRowCopier compares the previous matrix with the new engine and
-// returns nil when rows cannot be reused.
+// newRowCopier compares the previous matrix with the new engine (built
+// against it) and returns nil when rows cannot be reused.
 func newRowCopier(prev *Matrix, e *engine, m *Matrix) *rowCopier {
-	if prev.sides == nil || prev.mode != m.mode || !sameInventory(prev.snap, m.snap) {
+	if prev.sides == nil || prev.mode != m.mode || !e.sameInventory {
 		return nil
 	}
 	changed, ok := changedPolicies(prev.prog, e.prog)

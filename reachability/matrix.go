@@ -174,10 +174,7 @@ func (m *Matrix) Allowed(f Flow) bool { return m.Verdict(f) == Allow }
 // -1 for an endpoint of another snapshot or an invalid address.
 func (m *Matrix) EntryOf(e Entity) int {
 	if e.Endpoint != nil {
-		i := sort.Search(len(m.snap.Endpoints), func(i int) bool {
-			x := m.snap.Endpoints[i]
-			return x.Namespace > e.Endpoint.Namespace || x.Namespace == e.Endpoint.Namespace && x.Name >= e.Endpoint.Name
-		})
+		i := m.firstNamed(e.Endpoint.Namespace, e.Endpoint.Name)
 		for ; i < len(m.snap.Endpoints) && m.snap.Endpoints[i].ID() == e.Endpoint.ID(); i++ {
 			if m.snap.Endpoints[i] == e.Endpoint {
 				return i
@@ -202,6 +199,15 @@ func (m *Matrix) ExternalEntry(ip netip.Addr) int {
 	return -1
 }
 
+// firstNamed returns the index of the first endpoint at or after
+// namespace/name in the snapshot's (namespace, name) order.
+func (m *Matrix) firstNamed(ns, name string) int {
+	return sort.Search(len(m.snap.Endpoints), func(i int) bool {
+		x := m.snap.Endpoints[i]
+		return x.Namespace > ns || x.Namespace == ns && x.Name >= name
+	})
+}
+
 func (m *Matrix) endpointByIP(ip netip.Addr) (int, bool) {
 	for i, e := range m.snap.Endpoints {
 		for _, x := range e.IPs {
@@ -218,10 +224,8 @@ func (m *Matrix) endpointByIP(ip netip.Addr) (int, bool) {
 func (m *Matrix) Lookup(name string) (int, bool) {
 	if strings.Contains(name, "/") && !strings.Contains(name, ":") {
 		if ns, n, ok := strings.Cut(name, "/"); ok {
-			for i, e := range m.snap.Endpoints {
-				if e.Namespace == ns && e.Name == n {
-					return i, true
-				}
+			if i := m.firstNamed(ns, n); i < len(m.snap.Endpoints) && m.snap.Endpoints[i].Namespace == ns && m.snap.Endpoints[i].Name == n {
+				return i, true
 			}
 		}
 	}

@@ -108,13 +108,17 @@ func (m *Matrix) WriteCSV(w io.Writer, v View) error {
 	for k, p := range v.Ports {
 		labels[k][0], labels[k][1] = m.portLabel(v, p)
 	}
-	for _, i := range v.Entries {
-		src := csvField(m.Name(i))
-		for _, j := range v.Entries {
+	names := make([]string, len(v.Entries)) // CSV fields, built once
+	for x, i := range v.Entries {
+		names[x] = csvField(m.Name(i))
+	}
+	for x, i := range v.Entries {
+		src := names[x]
+		for y, j := range v.Entries {
 			if !m.IsPair(i, j) {
 				continue
 			}
-			dst := csvField(m.Name(j))
+			dst := names[y]
 			for k, p := range v.Ports {
 				bw.WriteString(src)
 				bw.WriteByte(',')
@@ -291,19 +295,20 @@ func (m *Matrix) JSON(v View) *MatrixJSON {
 	for _, p := range v.Ports {
 		proto, port := m.portLabel(v, p)
 		pv := PortVerdicts{Protocol: proto, Port: port, Allowed: map[string][]string{}}
-		for _, i := range v.Entries {
-			for _, j := range v.Entries {
+		for x, i := range v.Entries {
+			for y, j := range v.Entries {
 				if !m.IsPair(i, j) {
 					continue
 				}
+				src, dst := out.Entries[x].Name, out.Entries[y].Name
 				switch m.At(i, j, p) {
 				case Allow:
-					pv.Allowed[m.Name(i)] = append(pv.Allowed[m.Name(i)], m.Name(j))
+					pv.Allowed[src] = append(pv.Allowed[src], dst)
 				case Conditional:
 					if pv.Conditional == nil {
 						pv.Conditional = map[string][]string{}
 					}
-					pv.Conditional[m.Name(i)] = append(pv.Conditional[m.Name(i)], m.Name(j))
+					pv.Conditional[src] = append(pv.Conditional[src], dst)
 				}
 			}
 		}
