@@ -87,7 +87,8 @@ func (g *gen) calico() {
 	// database access in the default tier, before the Kubernetes policies
 	// (which Calico puts at order 1000). Every order is distinct, so that
 	// no evaluation order hangs on Calico's tie-break by name.
-	for i, ns := range g.nss[len(sharedNamespaces):] {
+	apps := g.nss[len(sharedNamespaces):]
+	for i, ns := range apps {
 		if i%10 != 0 {
 			continue
 		}
@@ -106,7 +107,7 @@ func (g *gen) calico() {
 			},
 		}))
 		add(calicoObj("NetworkPolicy", ns.name, "allow-data-from-api", obj{
-			"order": 900 + float64(i)/100, "selector": "tier == 'data'", "types": []any{"Ingress"},
+			"order": 900 + 99*float64(i)/float64(len(apps)), // below 1000 however many namespaces "selector": "tier == 'data'", "types": []any{"Ingress"},
 			"ingress": []any{
 				obj{"action": "Allow", "protocol": "TCP",
 					"source":      obj{"selector": "tier in {'api', 'worker'} && !has(quarantine)"},

@@ -13,9 +13,9 @@
 // Calico form, which [Parse] reads back to an equal selector, so the string
 // doubles as a cache key.
 //
-// [Compile] evaluates a selector once per distinct label set and writes the
-// result as a bitset, which is how the reachability engine turns selectors
-// into rows.
+// [Compile] evaluates a selector on a list of label sets and writes the
+// result as a bitset. The reachability engine does the same per endpoint
+// class, restricted to the classes a rule's scope allows.
 //
 // The package does no I/O and knows nothing about YAML or policies.
 package selector

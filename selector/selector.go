@@ -202,12 +202,7 @@ func (n setNode) eval(l map[string]string) bool {
 	v, ok := l[n.key]
 	in := false
 	if ok {
-		for _, x := range n.values {
-			if x == v {
-				in = true
-				break
-			}
-		}
+		_, in = slices.BinarySearch(n.values, v) // values are sorted and unique
 	}
 	return in != n.neg
 }
