@@ -21,7 +21,8 @@ type LowerOptions struct {
 	// Previous, when set, is the program of an earlier version of the same
 	// snapshot lowered with the same options: policies lowered from the
 	// very same objects are reused rather than lowered again (the result
-	// is identical; objects are immutable).
+	// is identical; objects are immutable), unless their lowering reads
+	// other objects that may have changed (see [readsInventory]).
 	Previous *Program
 }
 
@@ -46,12 +47,40 @@ func newReuser(prev *Program) reuser {
 // lower returns the previous lowering of obj, or lowers it with fn.
 func (r reuser) lower(obj any, diags *Diagnostics, fn func() *Lowered) *Lowered {
 	l, ok := r[obj]
-	if !ok {
+	if !ok || readsInventory(obj) {
 		l = fn()
 		l.From = obj
 	}
 	*diags = append(*diags, l.diags...)
 	return l
+}
+
+// readsInventory reports whether lowering obj reads objects other than the
+// policy itself, so that an unchanged policy object may lower differently
+// in another snapshot: nodes peers (the Nodes' addresses) and Calico
+// services rules (the Service's selector and ports).
+func readsInventory(obj any) bool {
+	switch p := obj.(type) {
+	case *AdminPolicy:
+		for d := Ingress; d <= Egress; d++ {
+			for _, r := range p.Rules(d) {
+				for _, pe := range r.Peers {
+					if pe.Nodes != nil {
+						return true
+					}
+				}
+			}
+		}
+	case *CalicoPolicy:
+		for _, rs := range [][]CalicoRule{p.Ingress, p.Egress} {
+			for _, r := range rs {
+				if r.Source.Service != nil || r.Destination.Service != nil {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // Lower turns the snapshot's policies into the [Program] of the mode.

@@ -167,3 +167,109 @@ func TestRowColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateInventoryChange checks Update against Compute when objects
+// policies read, not policies, change: a Node's address under a
+// cluster-wide nodes peer, and a Service's selector under a Calico
+// services rule. The policies themselves are the same objects before and
+// after, so their lowering must not be reused blindly.
+func TestUpdateInventoryChange(t *testing.T) {
+	ctx := context.Background()
+	node := func(ip string) string {
+		return `
+apiVersion: v1
+kind: Node
+metadata: {name: n1, labels: {role: infra}}
+status: {addresses: [{type: InternalIP, address: ` + ip + `}]}
+`
+	}
+	service := func(app string) string {
+		return `
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: a}
+spec: {selector: {app: ` + app + `}, ports: [{port: 80}]}
+`
+	}
+	base := node("10.1.0.1") + "---" + service("web") + `---
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: a, labels: {app: client}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.2}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: api, namespace: a, labels: {app: api}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.3}
+---
+apiVersion: policy.networking.k8s.io/v1alpha1
+kind: AdminNetworkPolicy
+metadata: {name: no-nodes}
+spec:
+  priority: 10
+  subject: {namespaces: {}}
+  egress:
+  - {name: deny-infra, action: Deny, to: [{nodes: {matchLabels: {role: infra}}}]}
+---
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: client-to-web, namespace: a}
+spec:
+  selector: app == 'client'
+  types: [Egress]
+  egress:
+  - action: Allow
+    destination: {services: {name: web}}
+`
+	v331, err := policy.ParseCalicoVersion("3.31") // enforces AdminNetworkPolicy
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, change string
+		mode         policy.Mode
+	}{
+		{"node address", node("10.1.0.2"), policy.ModeK8s},
+		{"node address", node("10.1.0.2"), policy.ModeCalico},
+		{"service selector", service("api"), policy.ModeCalico},
+	} {
+		t.Run(tc.name+"/"+tc.mode.String(), func(t *testing.T) {
+			opts := reachability.Options{KeepSides: true, Mode: tc.mode, CalicoVersion: v331}
+			before := load(t, 1, []byte(base))
+			m, err := reachability.Compute(ctx, before, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			after, err := before.Apply(load(t, 2, []byte(tc.change)), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := reachability.Update(ctx, m, after)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := reachability.Compute(ctx, after, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := sameMatrix(got, want); msg != "" {
+				t.Fatal(msg)
+			}
+			if d := reachability.Diff(m, want); d.IsEmpty() {
+				t.Fatal("the change should change the matrix; the test would prove nothing")
+			}
+		})
+	}
+}
