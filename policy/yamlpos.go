@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -25,6 +26,17 @@ type document struct {
 
 	parsed bool
 	root   *yaml.Node // YAML documents only, parsed on demand
+
+	// JSON documents: the values found so far, by field path, and the
+	// containers whose members are all in the map (see [document.jsonLocate]).
+	jsonValues map[string]jsonValue
+	jsonKids   map[string][]string
+	// lineStarts holds the offset of every line of text after the first,
+	// built on first use; last is the previous position computed, from
+	// which the next one on the same line counts its column.
+	lineStarts []int
+	linesDone  bool
+	last       struct{ off, line, col int }
 }
 
 // location returns the document's own location: its first line that holds
@@ -50,14 +62,31 @@ func (d *document) location() Location {
 
 // position turns a byte offset into d.text into a location. Columns count
 // characters, as the YAML parser does.
+// The line comes from a table of line starts and the column from the
+// previous position when it is earlier on the same line, so that the many
+// positions of a large JSON document (often a single line) cost little.
 func (d *document) position(off int) Location {
-	if off > len(d.text) {
-		off = len(d.text)
+	off = min(max(off, 0), len(d.text))
+	if !d.linesDone {
+		d.linesDone = true
+		for i, c := range d.text {
+			if c == '\n' {
+				d.lineStarts = append(d.lineStarts, i+1)
+			}
+		}
 	}
-	before := d.text[:off]
-	line := bytes.Count(before, []byte("\n"))
-	lineStart := bytes.LastIndexByte(before, '\n') + 1
-	col := utf8.RuneCount(before[lineStart:]) + 1
+	line, _ := slices.BinarySearch(d.lineStarts, off+1) // lines starting at or before off
+	lineStart := 0
+	if line > 0 {
+		lineStart = d.lineStarts[line-1]
+	}
+	var col int
+	if d.last.line == line && d.last.off >= lineStart && d.last.off <= off && d.last.col > 0 {
+		col = d.last.col + utf8.RuneCount(d.text[d.last.off:off])
+	} else {
+		col = utf8.RuneCount(d.text[lineStart:off]) + 1
+	}
+	d.last.off, d.last.line, d.last.col = off, line, col
 	if line == 0 {
 		col += d.startCol
 	}
@@ -97,7 +126,7 @@ func (d *document) locate(path string) Location {
 		return Location{}
 	}
 	if d.isJSON {
-		return d.position(jsonLocate(d.text, path))
+		return d.position(d.jsonLocate(path))
 	}
 	root := d.node()
 	if root == nil {
@@ -296,22 +325,72 @@ func isPathPrefix(prefix, path string) bool {
 		(len(path) == len(prefix) || path[len(prefix)] == '.' || path[len(prefix)] == '[')
 }
 
-// jsonLocate returns the offset in the valid JSON text data of the field at
-// path, or of the closest enclosing field that exists: the offset of the
-// key for an object member, of the value for a list element.
-func jsonLocate(data []byte, path string) int {
-	best, bestLen := 0, -1
-	walkJSON(data, func(p string) bool { return isPathPrefix(p, path) }, func(v jsonValue) bool {
-		if !isPathPrefix(v.path, path) || len(v.path) <= bestLen {
-			return true
+// jsonLocate returns the offset in the valid JSON text of the document of
+// the field at path, or of the closest enclosing field that exists: the
+// offset of the key for an object member, of the value for a list element.
+// It goes down from the root one container at a time and keeps the members
+// of every container it reads, so that locating every item of a large List
+// (and fields inside them) reads each byte a bounded number of times rather
+// than once per lookup.
+func (d *document) jsonLocate(path string) int {
+	if d.jsonValues == nil {
+		d.jsonValues, d.jsonKids = map[string]jsonValue{}, map[string][]string{}
+		walkJSON(d.text, func(string) bool { return false }, func(v jsonValue) bool {
+			d.jsonValues[""] = v
+			return false
+		})
+	}
+	cur, ok := d.jsonValues[""]
+	if !ok {
+		return 0
+	}
+	for cur.path != path && (cur.kind == '{' || cur.kind == '[') {
+		kids, read := d.jsonKids[cur.path]
+		if !read {
+			kids = d.readMembers(cur)
 		}
-		best, bestLen = v.valOff, len(v.path)
-		if v.keyOff >= 0 {
-			best = v.keyOff
+		next := ""
+		if cur.kind == '[' {
+			// The element's index is in the path: no search.
+			rest := path[len(cur.path):]
+			if end := strings.IndexByte(rest, ']'); len(rest) > 0 && rest[0] == '[' && end > 0 {
+				if i, err := strconv.Atoi(rest[1:end]); err == nil && i >= 0 && i < len(kids) {
+					next = kids[i]
+				}
+			}
+		} else {
+			// Keys may hold dots: the longest member naming a prefix.
+			for _, k := range kids {
+				if isPathPrefix(k, path) && len(k) > len(next) {
+					next = k
+				}
+			}
 		}
-		return len(v.path) < len(path)
-	})
-	return best
+		if next == "" {
+			break
+		}
+		cur = d.jsonValues[next]
+	}
+	if cur.keyOff >= 0 {
+		return cur.keyOff
+	}
+	return cur.valOff
+}
+
+// readMembers records the members of the container c (its direct
+// children only) and returns their paths in document order.
+func (d *document) readMembers(c jsonValue) []string {
+	var kids []string
+	w := jsonWalker{data: d.text, pos: c.valOff, descend: func(p string) bool { return p == c.path }, visit: func(v jsonValue) bool {
+		if v.valOff != c.valOff {
+			d.jsonValues[v.path] = v
+			kids = append(kids, v.path)
+		}
+		return true
+	}}
+	w.value(c.path, c.key, c.keyOff, c.parentOff)
+	d.jsonKids[c.path] = kids
+	return kids
 }
 
 // stripIndices removes list indices from a field path:
