@@ -364,24 +364,25 @@ func joinOr(xs []string) string {
 	return s + " or " + xs[len(xs)-1]
 }
 
-func cidrStrings(cs []anpv1alpha1.CIDR) []string {
-	if cs == nil {
+// stringsOf converts a list of string-like values (CIDRs, domain names),
+// keeping nil apart from empty.
+func stringsOf[T ~string](xs []T) []string {
+	if xs == nil {
 		return nil
 	}
-	out := make([]string, len(cs))
-	for i, c := range cs {
-		out[i] = string(c)
+	out := make([]string, len(xs))
+	for i, x := range xs {
+		out[i] = string(x)
 	}
 	return out
 }
 
-func domainStrings[T ~string](ds []T) []string {
-	if ds == nil {
-		return nil
-	}
-	out := make([]string, len(ds))
-	for i, d := range ds {
-		out[i] = string(d)
+// anpIngressPeers converts the ingress peers of an ANP or BANP rule (the
+// two APIs share the peer type).
+func anpIngressPeers(from []anpv1alpha1.AdminNetworkPolicyIngressPeer) []rawPeer {
+	var out []rawPeer
+	for _, pe := range from {
+		out = append(out, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods})
 	}
 	return out
 }
@@ -460,16 +461,14 @@ func (l *Loader) addANP(c *decodeCtx, j []byte) {
 	var in, eg []rawRule
 	for _, r := range obj.Spec.Ingress {
 		rr := rawRule{name: r.Name, action: string(r.Action), ports: ac.anpPorts(r.Ports)}
-		for _, pe := range r.From {
-			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods})
-		}
+		rr.peers = anpIngressPeers(r.From)
 		in = append(in, rr)
 	}
 	for _, r := range obj.Spec.Egress {
 		rr := rawRule{name: r.Name, action: string(r.Action), ports: ac.anpPorts(r.Ports)}
 		for _, pe := range r.To {
 			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods, nodes: pe.Nodes,
-				networks: cidrStrings(pe.Networks), domains: domainStrings(pe.DomainNames)})
+				networks: stringsOf(pe.Networks), domains: stringsOf(pe.DomainNames)})
 		}
 		eg = append(eg, rr)
 	}
@@ -496,15 +495,13 @@ func (l *Loader) addBANP(c *decodeCtx, j []byte) {
 	var in, eg []rawRule
 	for _, r := range obj.Spec.Ingress {
 		rr := rawRule{name: r.Name, action: string(r.Action), ports: ac.anpPorts(r.Ports)}
-		for _, pe := range r.From {
-			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods})
-		}
+		rr.peers = anpIngressPeers(r.From)
 		in = append(in, rr)
 	}
 	for _, r := range obj.Spec.Egress {
 		rr := rawRule{name: r.Name, action: string(r.Action), ports: ac.anpPorts(r.Ports)}
 		for _, pe := range r.To {
-			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods, nodes: pe.Nodes, networks: cidrStrings(pe.Networks)})
+			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: pe.Pods, nodes: pe.Nodes, networks: stringsOf(pe.Networks)})
 		}
 		eg = append(eg, rr)
 	}
@@ -560,15 +557,8 @@ func (l *Loader) addCNP(c *decodeCtx, j []byte) {
 	for _, r := range obj.Spec.Egress {
 		rr := rawRule{name: r.Name, action: string(r.Action), ports: protocols(r.Protocols)}
 		for _, pe := range r.To {
-			var nets []string
-			if pe.Networks != nil {
-				nets = make([]string, 0, len(pe.Networks))
-				for _, n := range pe.Networks {
-					nets = append(nets, string(n))
-				}
-			}
 			rr.peers = append(rr.peers, rawPeer{namespaces: pe.Namespaces, pods: cnpPods(pe.Pods), nodes: pe.Nodes,
-				networks: nets, domains: domainStrings(pe.DomainNames)})
+				networks: stringsOf(pe.Networks), domains: stringsOf(pe.DomainNames)})
 		}
 		eg = append(eg, rr)
 	}

@@ -48,11 +48,10 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 		}
 	}
 	s.Endpoints = resolveWorkloads(pods, workloads)
-	s.index()
 	l.synthesizeNamespaces(s)
-	l.checkEndpointIDs(s)
-	l.checkNamedPorts(s)
 	s.index()
+	l.checkEndpointIDs(s) // on the sorted endpoints
+	l.checkNamedPorts(s)
 	s.Diagnostics = append(Diagnostics(nil), l.diags...)
 	s.Diagnostics.Sort()
 	return s, s.Diagnostics.Err()

@@ -92,12 +92,7 @@ func lowerAdminPeer(ap AdminPeer, s *Snapshot, nsSetsMatch bool) Peer {
 		ns, pod := ap.Pods.NamespaceSelector, ap.Pods.PodSelector
 		return Peer{Identity: &Identity{Kinds: KindPod, NamespaceSelector: &ns, Selector: &pod}}
 	case ap.Networks != nil:
-		var b netipx.IPSetBuilder
-		for _, n := range ap.Networks {
-			b.AddPrefix(n)
-		}
-		set, _ := b.IPSet()
-		return Peer{Nets: set}
+		return Peer{Nets: prefixSet(ap.Networks)}
 	case ap.Nodes != nil:
 		return Peer{Nets: NodeAddresses(s, *ap.Nodes), NetsSkipPods: true}
 	}

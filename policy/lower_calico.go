@@ -35,12 +35,7 @@ func lowerCalico(s *Snapshot, opts LowerOptions, p *Program, reuse reuser) Diagn
 		p.Tiers = append(p.Tiers, t)
 	}
 	for _, ns := range s.Calico.NetworkSets {
-		var b netipx.IPSetBuilder
-		for _, n := range ns.Nets {
-			b.AddPrefix(n)
-		}
-		set, _ := b.IPSet()
-		p.NetworkSets = append(p.NetworkSets, &NetworkSetIR{Ref: ns.ObjectRef, Namespace: ns.Namespace, Labels: ns.CalicoLabels(), Nets: set})
+		p.NetworkSets = append(p.NetworkSets, &NetworkSetIR{Ref: ns.ObjectRef, Namespace: ns.Namespace, Labels: ns.CalicoLabels(), Nets: prefixSet(ns.Nets)})
 	}
 	return diags
 }

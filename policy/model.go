@@ -198,6 +198,7 @@ type Snapshot struct {
 	nsByName map[string]*Namespace
 	saByName map[string]*ServiceAccount
 	nodes    map[string]*Node
+	services map[string]*Service // by namespace/name
 }
 
 // Namespace returns the namespace with the given name, or nil.
@@ -238,6 +239,10 @@ func (s *Snapshot) index() {
 	for _, n := range s.Nodes {
 		s.nodes[n.Name] = n
 	}
+	s.services = make(map[string]*Service, len(s.Services))
+	for _, svc := range s.Services {
+		s.services[svc.Namespace+"/"+svc.Name] = svc
+	}
 }
 
 type refHaver interface{ ref() *ObjectRef }
@@ -259,11 +264,4 @@ func refLess(a, b *ObjectRef) bool {
 }
 
 // Service returns the service ns/name, or nil.
-func (s *Snapshot) Service(ns, name string) *Service {
-	for _, svc := range s.Services {
-		if svc.Namespace == ns && svc.Name == name {
-			return svc
-		}
-	}
-	return nil
-}
+func (s *Snapshot) Service(ns, name string) *Service { return s.services[ns+"/"+name] }
