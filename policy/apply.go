@@ -167,11 +167,14 @@ func init() {
 		"Tier", "NetworkSet", "GlobalNetworkSet"} {
 		l := strings.ToLower(k)
 		kindNames[l] = k
-		kindNames[l+"s"] = k
+		if stem, ok := strings.CutSuffix(l, "policy"); ok {
+			kindNames[stem+"policies"] = k // globalnetworkpolicies, as kubectl spells the resource
+		} else {
+			kindNames[l+"s"] = k
+		}
 	}
-	kindNames["policies"] = "NetworkPolicy"
-	kindNames["networkpolicies"] = "NetworkPolicy"
 	kindNames["netpol"] = "NetworkPolicy"
+	kindNames["policies"] = "NetworkPolicy"
 }
 
 // calicoOnly are the kinds that exist only in Calico's group.
