@@ -54,7 +54,7 @@ func TestDeadRulesRemovable(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := diffMatrices(m, m2); d.opened != 0 || d.closed != 0 {
+		if d := diffMatrices(newAtomGraphs(m), newAtomGraphs(m2)); d.opened != 0 || d.closed != 0 {
 			t.Fatalf("seed %d %+v: removing the dead rules %v opens %d and closes %d flows: %v\n%s", seed, cfg, dead, d.opened, d.closed, d.samples, data)
 		}
 	}

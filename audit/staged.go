@@ -50,6 +50,7 @@ func (a *analysis) stagedFindings(ctx context.Context) ([]Finding, error) {
 	}
 	promote := opts
 	promote.Staged = policy.StagedPromote
+	baseGraphs := newAtomGraphs(base)
 	var out []Finding
 	if len(list) > a.opts.MaxStagedCompare {
 		after, err := reachability.Compute(ctx, a.orig, promote)
@@ -60,7 +61,7 @@ func (a *analysis) stagedFindings(ctx context.Context) ([]Finding, error) {
 		for i, s := range list {
 			refs[i] = s.ref
 		}
-		if f, ok := a.stagedFinding(base, after, refs, fmt.Sprintf("promoting the %d staged policies", len(list))); ok {
+		if f, ok := a.stagedFinding(baseGraphs, after, refs, fmt.Sprintf("promoting the %d staged policies", len(list))); ok {
 			out = append(out, f)
 		}
 		return out, nil
@@ -72,7 +73,7 @@ func (a *analysis) stagedFindings(ctx context.Context) ([]Finding, error) {
 		if err != nil {
 			return nil, err
 		}
-		if f, ok := a.stagedFinding(base, after, []policy.ObjectRef{s.ref}, "promoting "+s.ref.String()); ok {
+		if f, ok := a.stagedFinding(baseGraphs, after, []policy.ObjectRef{s.ref}, "promoting "+s.ref.String()); ok {
 			out = append(out, f)
 		}
 	}
@@ -81,8 +82,8 @@ func (a *analysis) stagedFindings(ctx context.Context) ([]Finding, error) {
 
 // stagedFinding compares two matrices of the same inventory and builds
 // the finding when they differ.
-func (a *analysis) stagedFinding(before, after *reachability.Matrix, refs []policy.ObjectRef, what string) (Finding, bool) {
-	d := diffMatrices(before, after)
+func (a *analysis) stagedFinding(before *atomGraphs, after *reachability.Matrix, refs []policy.ObjectRef, what string) (Finding, bool) {
+	d := diffMatrices(before, newAtomGraphs(after))
 	if d.opened == 0 && d.closed == 0 {
 		return Finding{}, false
 	}
@@ -117,7 +118,8 @@ type matrixDiff struct {
 // atoms). Endpoints are grouped by their pair of classes, so the work is
 // per joint class; external ranges are compared at every atom boundary of
 // either matrix, and ports at every port-atom boundary of either.
-func diffMatrices(x, y *reachability.Matrix) matrixDiff {
+func diffMatrices(gx, gy *atomGraphs) matrixDiff {
+	x, y := gx.m, gy.m
 	nE := x.NumEndpoints()
 	type node struct {
 		ux, uy int // universe index in x and y
@@ -126,8 +128,7 @@ func diffMatrices(x, y *reachability.Matrix) matrixDiff {
 		ext    bool
 	}
 	var nodes []node
-	_, cx := x.ClassGraph(nil, false)
-	_, cy := y.ClassGraph(nil, false)
+	cx, cy := gx.classOf, gy.classOf
 	index := map[[2]int]int{}
 	for i := range nE {
 		k := [2]int{cx[i], cy[i]}
@@ -154,42 +155,21 @@ func diffMatrices(x, y *reachability.Matrix) matrixDiff {
 		}
 		nodes = append(nodes, node{ux: cx[ex], uy: cy[ey], weight: 1, entry: [2]int{ex, ey}, ext: true})
 	}
-	type portRep struct {
-		proto policy.Protocol
-		port  uint16
-	}
-	var reps []portRep
-	for _, m := range []*reachability.Matrix{x, y} {
-		for _, at := range m.PortAtoms() {
-			reps = append(reps, portRep{at.Protocol, at.Lo})
-		}
-	}
-	slices.SortFunc(reps, func(a, b portRep) int {
-		if a.proto != b.proto {
-			return int(a.proto) - int(b.proto)
-		}
-		return int(a.port) - int(b.port)
-	})
-	reps = slices.Compact(reps)
 	n := len(nodes)
 	opened := graph.NewMatrix(n, n)
 	closed := graph.NewMatrix(n, n)
 	var sampleOpen, sampleClose string
-	for _, r := range reps {
-		px, py := x.PortAtomIndex(r.proto, r.port), y.PortAtomIndex(r.proto, r.port)
-		if px < 0 || py < 0 {
-			continue
-		}
-		ggx, _ := x.ClassGraph([]int{px}, false)
-		ggy, _ := y.ClassGraph([]int{py}, false)
-		ax, ay := x.PortAtoms()[px], y.PortAtoms()[py]
-		port := reachability.PortAtom{Protocol: ax.Protocol, Lo: r.port, Hi: min(ax.Hi, ay.Hi)}.String()
+	// A protocol one matrix has no atom for is not restricted by any of
+	// its policies: every flow is allowed (as reachability.Diff has it).
+	for _, p := range reachability.RefinePorts(x.PortAtoms(), y.PortAtoms()) {
+		ggx, ggy := gx.at(x.PortAtomIndex(p.Protocol, p.Lo)), gy.at(y.PortAtomIndex(p.Protocol, p.Lo))
+		port := p.String()
 		for i, s := range nodes {
 			for j, t := range nodes {
 				if s.ext && t.ext || (i == j && s.weight < 2) {
 					continue
 				}
-				vx, vy := ggx.Has(s.ux, t.ux), ggy.Has(s.uy, t.uy)
+				vx, vy := ggx == nil || ggx.Has(s.ux, t.ux), ggy == nil || ggy.Has(s.uy, t.uy)
 				if vx == vy {
 					continue
 				}
@@ -220,6 +200,34 @@ func diffMatrices(x, y *reachability.Matrix) matrixDiff {
 		}
 	}
 	return d
+}
+
+// atomGraphs hands out a matrix's class graph of one port atom, each
+// built once.
+type atomGraphs struct {
+	m       *reachability.Matrix
+	classOf []int
+	graphs  map[int]*graph.Matrix
+}
+
+func newAtomGraphs(m *reachability.Matrix) *atomGraphs {
+	g := &atomGraphs{m: m, graphs: map[int]*graph.Matrix{}}
+	g.graphs[0], g.classOf = m.ClassGraph([]int{0}, false)
+	return g
+}
+
+// at returns the class graph of port atom p, or nil when p < 0 (no atom:
+// every flow allowed).
+func (g *atomGraphs) at(p int) *graph.Matrix {
+	if p < 0 {
+		return nil
+	}
+	if cg, ok := g.graphs[p]; ok {
+		return cg
+	}
+	cg, _ := g.m.ClassGraph([]int{p}, false)
+	g.graphs[p] = cg
+	return cg
 }
 
 func pairWeight(a, b int, same bool) int {

@@ -206,11 +206,16 @@ func refineAtoms(a, b []ExternalAtom) []netipRange {
 func RefinePorts(a, b []PortAtom) []PortAtom {
 	cuts := map[policy.Protocol][]int{}
 	var protos []policy.Protocol
+	// others: protocols that stand for the unnamed ones on every side
+	// that has them.
+	others := map[policy.Protocol]bool{}
 	for _, list := range [][]PortAtom{a, b} {
 		for _, at := range list {
 			if _, ok := cuts[at.Protocol]; !ok {
 				protos = append(protos, at.Protocol)
+				others[at.Protocol] = at.Others
 			}
+			others[at.Protocol] = others[at.Protocol] && at.Others
 			cuts[at.Protocol] = append(cuts[at.Protocol], int(at.Lo), int(at.Hi)+1)
 		}
 	}
@@ -218,7 +223,7 @@ func RefinePorts(a, b []PortAtom) []PortAtom {
 	var out []PortAtom
 	for _, p := range protos {
 		if !p.HasPorts() {
-			out = append(out, PortAtom{Protocol: p})
+			out = append(out, PortAtom{Protocol: p, Others: others[p]})
 			continue
 		}
 		c := cuts[p]

@@ -97,19 +97,27 @@ func (m *Matrix) PortAtoms() []PortAtom { return append([]PortAtom(nil), m.ports
 // NumClasses returns the number of endpoint equivalence classes.
 func (m *Matrix) NumClasses() int { return m.u.nC }
 
-// PortAtomIndex returns the index of the port atom holding proto/port, or
-// -1 when no atom does (a protocol no rule names, in Kubernetes mode
-// anything but TCP, UDP and SCTP).
+// PortAtomIndex returns the index of the port atom holding proto/port: in
+// calico mode a protocol no rule names gets the atom of the other
+// protocols. It returns -1 when no atom does (in Kubernetes mode, a
+// protocol other than TCP, UDP and SCTP, which no policy restricts).
 func (m *Matrix) PortAtomIndex(proto policy.Protocol, port uint16) int {
-	i := sort.Search(len(m.ports), func(i int) bool {
-		a := m.ports[i]
+	named := m.ports
+	if n := len(named); n > 0 && named[n-1].Others {
+		named = named[:n-1]
+	}
+	i := sort.Search(len(named), func(i int) bool {
+		a := named[i]
 		if a.Protocol != proto {
 			return protoRank(a.Protocol) >= protoRank(proto)
 		}
 		return a.Hi >= port
 	})
-	if i < len(m.ports) && m.ports[i].Contains(proto, port) {
+	if i < len(named) && named[i].Contains(proto, port) {
 		return i
+	}
+	if len(named) < len(m.ports) && !proto.HasPorts() {
+		return len(named) // a protocol no rule names
 	}
 	return -1
 }

@@ -80,6 +80,9 @@ func (m *Matrix) portLabel(v View, p int) (proto, port string) {
 		return v.Port.Protocol.String(), fmt.Sprint(v.Port.Number)
 	}
 	a := m.ports[p]
+	if a.Others {
+		return a.String(), ""
+	}
 	return a.Protocol.String(), a.PortString()
 }
 

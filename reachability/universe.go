@@ -43,10 +43,18 @@ func (a ExternalAtom) Family() int {
 type PortAtom struct {
 	Protocol policy.Protocol
 	Lo, Hi   uint16
+	// Others marks the atom of every protocol without ports that no rule
+	// names (calico mode): Protocol is one of them, the one evaluated,
+	// since rules treat them all alike.
+	Others bool
 }
 
-// String returns "80/TCP", "1-79/TCP" or "ICMP".
+// String returns "80/TCP", "1-79/TCP", "ICMP", or "other" for the atom of
+// the protocols no rule names.
 func (a PortAtom) String() string {
+	if a.Others {
+		return "other"
+	}
 	if !a.Protocol.HasPorts() {
 		return a.Protocol.String()
 	}
@@ -64,7 +72,9 @@ func (a PortAtom) PortString() string {
 	return strconv.Itoa(int(a.Lo)) + "-" + strconv.Itoa(int(a.Hi))
 }
 
-// Contains reports whether the atom covers protocol proto and port.
+// Contains reports whether the atom covers protocol proto and port. The
+// atom of the other protocols only contains its own representative: use
+// [Matrix.PortAtomIndex], which knows the named ones, to find any.
 func (a PortAtom) Contains(proto policy.Protocol, port uint16) bool {
 	if a.Protocol != proto {
 		return false
@@ -234,6 +244,18 @@ func portAtoms(p *policy.Program, eps []*policy.Endpoint) []PortAtom {
 	slices.Sort(others)
 	for _, pr := range others {
 		atoms = append(atoms, PortAtom{Protocol: pr})
+	}
+	if p.Mode == policy.ModeCalico {
+		// Calico policies restrict every protocol (a selected endpoint
+		// meets the end-of-tier drop whatever the protocol), so the
+		// protocols no rule names need an atom too; any of them stands
+		// for all.
+		for n := 1; n <= 255; n++ {
+			if pr := policy.Protocol(n); !pr.HasPorts() && !other[pr] {
+				atoms = append(atoms, PortAtom{Protocol: pr, Others: true}) // last, out of protocol order
+				break
+			}
+		}
 	}
 	return atoms
 }
