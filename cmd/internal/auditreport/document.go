@@ -5,7 +5,6 @@ import (
 	"strconv"
 
 	"github.com/netreach/netreach/audit"
-	"github.com/netreach/netreach/cmd/internal/sarifloc"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -81,9 +80,6 @@ func percent(n, d int) string {
 	return itoa(p) + "%"
 }
 
-// uri returns a file's SARIF URI: a relative path with forward slashes,
-// relative to base for absolute paths under it, else a file URI.
-func uri(base, file string) string { return sarifloc.URI(base, file) }
 
 // countOf returns "1 pod" or "3 pods".
 func countOf(n int, noun string) string {

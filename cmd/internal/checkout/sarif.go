@@ -100,9 +100,6 @@ func (r *Report) sarifLocation(l policy.Location, message string) *sarif.Locatio
 	return sarifloc.Location(r.BaseDir, l, message)
 }
 
-// uri returns a file's SARIF URI: a relative path with forward slashes,
-// relative to BaseDir for absolute paths under it, else a file URI.
-func (r *Report) uri(file string) string { return sarifloc.URI(r.BaseDir, file) }
 
 // ruleIDs derives a stable SARIF rule id from each rule's name:
 // lowercase, runs of other characters replaced by '-', made unique.

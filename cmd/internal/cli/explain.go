@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
 
@@ -179,6 +178,3 @@ func writeExplained(w io.Writer, format, options string, out []explained) error 
 	}
 	return nil
 }
-
-// ensure policy is used (protocol parsing lives there).
-var _ = policy.TCP
