@@ -80,7 +80,6 @@ func percent(n, d int) string {
 	return itoa(p) + "%"
 }
 
-
 // countOf returns "1 pod" or "3 pods".
 func countOf(n int, noun string) string {
 	if n == 1 {

@@ -100,7 +100,6 @@ func (r *Report) sarifLocation(l policy.Location, message string) *sarif.Locatio
 	return sarifloc.Location(r.BaseDir, l, message)
 }
 
-
 // ruleIDs derives a stable SARIF rule id from each rule's name:
 // lowercase, runs of other characters replaced by '-', made unique.
 func ruleIDs(results []expect.Result) []string {
