@@ -36,8 +36,8 @@ type size struct {
 	large                      bool // needs -bench.large
 }
 
-// computeSizes are the realistic clusters of DESIGN.md's performance
-// model, up to the Kubernetes limit of 150,000 pods.
+// computeSizes are the realistic clusters of the README's performance
+// section, up to the Kubernetes limit of 150,000 pods.
 var computeSizes = []size{
 	{1000, 50, 300, false},
 	{10000, 300, 2000, false},

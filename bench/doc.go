@@ -1,6 +1,6 @@
 // Package bench holds netreach's synthetic cluster generator and the
-// whole-pipeline benchmarks built on it (see DESIGN.md, "Performance
-// model").
+// whole-pipeline benchmarks built on it (see the README,
+// "Performance").
 //
 // # Generator
 //

@@ -6,7 +6,7 @@ import (
 	"github.com/netreach/netreach/graph"
 )
 
-// TestNoAllocs pins the hot path at zero allocations (STYLE.md §7).
+// TestNoAllocs pins the hot path at zero allocations (no allocation on the hot path).
 func TestNoAllocs(t *testing.T) {
 	// Not parallel: AllocsPerRun measures the whole process.
 	a, b := graph.NewSet(1000), graph.NewSet(1000)

@@ -130,7 +130,7 @@ type Stats struct {
 // Compute builds the reachability matrix of the snapshot: for every pair
 // of endpoints (and external address ranges) and every port atom, whether
 // a connection can be opened. The work is done on equivalence classes of
-// endpoints with bitset rows; see DESIGN.md. ctx cancels a long
+// endpoints with bitset rows (see the README, "What is computed"). ctx cancels a long
 // computation.
 func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, error) {
 	e, m := build(s, opts, nil)

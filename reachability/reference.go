@@ -13,7 +13,7 @@ import (
 )
 
 // Evaluator is the reference evaluator: it decides one flow at a time,
-// straight from the policy objects and the rules of SEMANTICS.md, with no
+// straight from the policy objects and the rules of docs/semantics.md, with no
 // bitsets and no caching of results, and records every policy and rule it
 // consulted. It is the oracle the bitset engine is tested against and the
 // engine behind explain. An Evaluator is safe for concurrent use.

@@ -8,7 +8,7 @@
 // Calico's own Go API module cannot be used: the Go module proxy refuses
 // github.com/projectcalico/api (403) and does not serve
 // github.com/projectcalico/calico/api, and the root calico module needs a
-// local replace directive (STYLE.md §9). This package mirrors the fields
+// local replace directive. This package mirrors the fields
 // instead. It copies facts from Calico's sources, not code: the types in
 // api/pkg/apis/projectcalico/v3 (policy_common.go, networkpolicy.go,
 // globalnetworkpolicy.go, the staged variants, tier.go, networkset.go,
@@ -37,7 +37,7 @@
 //
 // # Decoding
 //
-// Decode with the recipe of STYLE.md §10: convert YAML with
+// Decode as the loader does: convert YAML with
 // sigs.k8s.io/yaml.YAMLToJSONStrict, then call
 //
 //	strict, err := json.UnmarshalStrict(data, &obj, json.DisallowDuplicateFields, json.DisallowUnknownFields)

@@ -12,8 +12,8 @@ import (
 	"github.com/netreach/netreach/policy/calicov3"
 )
 
-// decode converts one YAML document the way the loader does (STYLE.md
-// §10) and returns the strict errors as strings. It fails the test if the
+// decode converts one YAML document the way the loader does
+// (YAMLToJSONStrict, then a strict JSON decode) and returns the strict errors as strings. It fails the test if the
 // YAML does not convert or the JSON does not decode.
 func decode(t *testing.T, doc string, into any) []string {
 	t.Helper()

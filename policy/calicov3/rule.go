@@ -129,7 +129,7 @@ type RuleMetadata struct {
 
 // EntityRule holds the criteria a rule applies to one end of a packet, the
 // source or the destination (Calico policy_common.go EntityRule). All
-// present criteria must hold. See SEMANTICS.md §3.5 for what each means,
+// present criteria must hold. See docs/semantics.md §3.5 for what each means,
 // in particular how selectors are scoped to the policy's namespace.
 type EntityRule struct {
 	// Nets lists CIDRs (or bare IPs, meaning /32 or /128); the address
