@@ -40,7 +40,7 @@ func (t AdminTier) String() string {
 // AdminPolicy is an AdminNetworkPolicy, a BaselineAdminNetworkPolicy or a
 // ClusterNetworkPolicy, normalised into one form after validation: the
 // three share subjects, peers, ports and first-match rule semantics
-// [SEMANTICS 4]. The original object is kept in Object.
+// [docs/semantics.md §4]. The original object is kept in Object.
 type AdminPolicy struct {
 	ObjectRef
 	Tier AdminTier
@@ -86,7 +86,7 @@ type AdminRule struct {
 	Ports  []PortMatch
 	Source Location
 	// DenyAll marks a Deny or Pass rule with a peer the API does not allow
-	// (no field set): it fails closed by denying everything [SEMANTICS 4.1].
+	// (no field set): it fails closed by denying everything [docs/semantics.md §4.1].
 	DenyAll bool
 	// MatchNothing marks an Allow rule with such a peer: it fails closed by
 	// matching nothing.
@@ -318,7 +318,7 @@ func (c adminCtx) portNumber(path string, n int32) bool {
 }
 
 // rule finishes a converted rule: a rule with an invalid peer fails
-// closed [SEMANTICS 4.1; C-CNP]: Allow matches nothing, Deny and Pass deny
+// closed [docs/semantics.md §4.1; C-CNP]: Allow matches nothing, Deny and Pass deny
 // everything.
 func finishAdminRule(r AdminRule, peersOK bool) AdminRule {
 	if peersOK {

@@ -233,7 +233,7 @@ func (l *Loader) checkEndpointIDs(s *Snapshot) {
 
 // checkNamedPorts warns about every named port of a NetworkPolicy rule that
 // no endpoint in the input declares with the rule's protocol: the port can
-// match nothing, which is what the analysis assumes [SEMANTICS 2.7], but
+// match nothing, which is what the analysis assumes [docs/semantics.md §2.7], but
 // more likely a container port is missing from the input or the name is
 // misspelt. Nothing is reported when the input has no endpoints at all.
 func (l *Loader) checkNamedPorts(s *Snapshot) {

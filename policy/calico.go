@@ -74,12 +74,12 @@ type CalicoPolicy struct {
 	ServiceAccountSelector *selector.Selector
 	NamespaceSelector      *selector.Selector
 	// Types says per direction (Ingress, Egress) whether the policy
-	// applies, after Calico's defaulting [SEMANTICS 3.3].
+	// applies, after Calico's defaulting [docs/semantics.md §3.3].
 	Types   [2]bool
 	Ingress []CalicoRule
 	Egress  []CalicoRule
 	// HostOnly marks doNotTrack and preDNAT policies, which act only on
-	// host endpoints and never on pod traffic [SEMANTICS 3.3].
+	// host endpoints and never on pod traffic [docs/semantics.md §3.3].
 	HostOnly bool
 	// Object is the decoded calicov3 object.
 	Object any
@@ -115,7 +115,7 @@ type CalicoRule struct {
 }
 
 // CalicoEntity is the source or destination part of a Calico rule
-// [SEMANTICS 3.5]. Nil selectors are absent.
+// [docs/semantics.md §3.5]. Nil selectors are absent.
 type CalicoEntity struct {
 	Nets, NotNets     []netip.Prefix
 	Selector          *selector.Selector

@@ -2,7 +2,7 @@ package policy
 
 import "maps"
 
-// Calico's implicit labels [SEMANTICS 3.1, C-WEP, C-KNP].
+// Calico's implicit labels [docs/semantics.md §3.1, C-WEP, C-KNP].
 const (
 	CalicoNamespaceLabel      = "projectcalico.org/namespace"
 	CalicoOrchestratorLabel   = "projectcalico.org/orchestrator"

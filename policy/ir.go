@@ -126,7 +126,7 @@ type Rule struct {
 	IPVersion int
 	// SkipFamily marks families (index 0 for IPv4, 1 for IPv6) for which
 	// the whole rule is skipped: Calico drops a rule whose nets are all of
-	// the other family [SEMANTICS 3.4].
+	// the other family [docs/semantics.md §3.4].
 	SkipFamily [2]bool
 	// Src and Dst match the flow's source and destination.
 	Src, Dst EntityMatch
@@ -247,7 +247,7 @@ type NetworkSetIR struct {
 // selector to an entity with Calico's rules: all() matches any namespaced
 // entity, global() any entity outside namespaces, and anything else is
 // evaluated on the labels of the entity's namespace (none outside
-// namespaces) [SEMANTICS 3.5].
+// namespaces) [docs/semantics.md §3.5].
 func MatchNamespaceSelector(sel selector.Selector, namespaced bool, nsLabels map[string]string) bool {
 	switch {
 	case sel.IsAll():

@@ -14,7 +14,7 @@ type LowerOptions struct {
 	// against the snapshot.
 	Mode Mode
 	// IPBlockIgnoresPodIPs makes Kubernetes ipBlock peers skip pods on
-	// the pod network [SEMANTICS 2.6].
+	// the pod network [docs/semantics.md §2.6].
 	IPBlockIgnoresPodIPs bool
 	// CalicoVersion selects the objects Calico understands (calico mode).
 	CalicoVersion CalicoVersion
@@ -92,7 +92,7 @@ func Lower(s *Snapshot, opts LowerOptions) (*Program, Diagnostics) {
 	reuse := newReuser(opts.Previous)
 	switch mode {
 	case ModeK8s:
-		// Admin → NetworkPolicy → Baseline → allow [SEMANTICS 5.1].
+		// Admin → NetworkPolicy → Baseline → allow [docs/semantics.md §5.1].
 		admin := &Tier{Name: "Admin", DefaultAction: ActionPass}
 		baseline := &Tier{Name: "Baseline", DefaultAction: ActionPass}
 		for _, ap := range s.Admin.Policies {
@@ -119,7 +119,7 @@ func Lower(s *Snapshot, opts LowerOptions) (*Program, Diagnostics) {
 // lowerKubeNetworkPolicy lowers a Kubernetes NetworkPolicy: a policy of
 // Allow rules that applies to the pods its podSelector picks in its own
 // namespace, for the directions of its defaulted policyTypes. Invalid
-// rules are left out [SEMANTICS 2.10].
+// rules are left out [docs/semantics.md §2.10].
 func lowerKubeNetworkPolicy(np *NetworkPolicy, opts LowerOptions) *Lowered {
 	sel, _ := selector.FromLabelSelector(&np.Spec.PodSelector)
 	l := &Lowered{
@@ -154,7 +154,7 @@ func lowerKubeNetworkPolicy(np *NetworkPolicy, opts LowerOptions) *Lowered {
 }
 
 // lowerKubePeers lowers from/to. An empty list means every entity,
-// addresses outside the cluster included [SEMANTICS 2.3].
+// addresses outside the cluster included [docs/semantics.md §2.3].
 func lowerKubePeers(ns string, peers []networkingv1.NetworkPolicyPeer, opts LowerOptions) []Peer {
 	if len(peers) == 0 {
 		return nil
@@ -195,7 +195,7 @@ func ipBlockSet(b *networkingv1.IPBlock) *netipx.IPSet {
 }
 
 // lowerKubePorts lowers the ports of a rule; an empty list means every
-// port of every protocol [SEMANTICS 2.3, 2.7].
+// port of every protocol [docs/semantics.md §2.3, 2.7].
 func lowerKubePorts(ports []networkingv1.NetworkPolicyPort) []PortMatch {
 	if len(ports) == 0 {
 		return nil

@@ -12,9 +12,9 @@ import (
 // or ClusterNetworkPolicy: first-match rules with Allow, Deny and Pass,
 // applying to the pods of the subject in every direction that has rules
 // (a policy without rules for a direction does not take part in it)
-// [SEMANTICS 4.1–4.3]. nsSetsMatch makes namespace peers also match the
+// [docs/semantics.md §4.1–4.3]. nsSetsMatch makes namespace peers also match the
 // addresses of Calico NetworkSets in those namespaces (Calico's CNP
-// conversion, [SEMANTICS 4.4]).
+// conversion, [docs/semantics.md §4.4]).
 func lowerAdminPolicy(p *AdminPolicy, s *Snapshot, nsSetsMatch bool) *Lowered {
 	l := &Lowered{Ref: p.ObjectRef, Applies: [2]bool{len(p.Ingress) > 0, len(p.Egress) > 0}}
 	if p.Subject.Namespaces != nil {
@@ -56,7 +56,7 @@ func lowerAdminPolicy(p *AdminPolicy, s *Snapshot, nsSetsMatch bool) *Lowered {
 			if len(domains) > 0 {
 				// A domain name resolves to addresses outside the pod
 				// network that cannot be known offline: such flows are
-				// conditional [SEMANTICS 4.1].
+				// conditional [docs/semantics.md §4.1].
 				cond := rule
 				cond.Dst = EntityMatch{Peers: []Peer{{NotIdentity: &Identity{Kinds: KindPod}}}, Ports: ports}
 				cond.Conditional = "the destination is an address of " + strings.Join(domains, ", ")

@@ -115,7 +115,7 @@ func lowerCalicoRule(cp *CalicoPolicy, s *Snapshot, d Direction, i int, r *Calic
 
 // calicoFamilySkip reports, per family, whether Felix drops the rule for
 // that family: a non-empty nets or notNets list with no CIDR of the family,
-// or a notNets list holding the family's catch-all [SEMANTICS 3.4, 6(g)].
+// or a notNets list holding the family's catch-all [docs/semantics.md §3.4, 6(g)].
 func calicoFamilySkip(r *CalicoRule) (skip [2]bool) {
 	lists := [][]netip.Prefix{r.Source.Nets, r.Source.NotNets, r.Destination.Nets, r.Destination.NotNets}
 	for f, is4 := range []bool{true, false} {
@@ -141,7 +141,7 @@ func calicoFamilySkip(r *CalicoRule) (skip [2]bool) {
 }
 
 // calicoPeers lowers an EntityRule to at most one peer (nil: any entity)
-// following Calico's scoping [SEMANTICS 3.5]: a namespaceSelector scopes
+// following Calico's scoping [docs/semantics.md §3.5]: a namespaceSelector scopes
 // identity matches; without it, selectors of a namespaced policy stay in
 // its namespace; notSelector is cluster-wide. For services it also
 // returns the destination ports.

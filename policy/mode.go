@@ -3,7 +3,7 @@ package policy
 import "fmt"
 
 // Mode decides how the policy APIs combine, because a real cluster runs
-// one enforcement engine [SEMANTICS 5.1].
+// one enforcement engine [docs/semantics.md §5.1].
 type Mode uint8
 
 // Modes.

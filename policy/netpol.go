@@ -16,7 +16,7 @@ import (
 // addNetworkPolicy decodes a networking.k8s.io/v1 NetworkPolicy, applies
 // the API server's defaulting (policyTypes, port protocol) and validation.
 // Invalid rules are reported as errors and marked, so that evaluation
-// leaves them out [SEMANTICS 2.10].
+// leaves them out [docs/semantics.md §2.10].
 func (l *Loader) addNetworkPolicy(c *decodeCtx, j []byte) {
 	var obj networkingv1.NetworkPolicy
 	if !c.decode(j, &obj) || !c.meta(&obj.ObjectMeta, true) {
@@ -220,7 +220,7 @@ func validatePorts(c *decodeCtx, at string, ports []networkingv1.NetworkPolicyPo
 	return ok
 }
 
-// lintPortsOnlyRules flags the "- ports:" trap [SEMANTICS 6(b)]: a rule with
+// lintPortsOnlyRules flags the "- ports:" trap [docs/semantics.md §6(b)]: a rule with
 // ports but no peers next to a rule with peers but no ports. Written with
 // one dash too many, "from X on port P" becomes "from X on any port, or from
 // anyone on port P".

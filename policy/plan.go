@@ -9,7 +9,7 @@ import (
 )
 
 // CalicoVersion selects which objects a Calico cluster understands
-// [SEMANTICS 5.1]. The zero value is the latest profile, 3.32 and later.
+// [docs/semantics.md §5.1]. The zero value is the latest profile, 3.32 and later.
 type CalicoVersion uint8
 
 // Calico version profiles.
@@ -68,7 +68,7 @@ func ParseCalicoVersion(s string) (CalicoVersion, error) {
 	return Calico332, nil
 }
 
-// StagedView says how Calico staged policies take part [SEMANTICS 3.8].
+// StagedView says how Calico staged policies take part [docs/semantics.md §3.8].
 type StagedView uint8
 
 // Staged views.
@@ -243,7 +243,7 @@ func (m PlanMember) Ref() ObjectRef {
 }
 
 // CalicoPlan returns the tiers a Calico cluster of version v evaluates, in
-// order, each with its policies in order [SEMANTICS 3.6, 3.7, 5.1]:
+// order, each with its policies in order [docs/semantics.md §3.6, 3.7, 5.1]:
 // tiers by order (absent last), then name, with tiers that only policies
 // name after all declared ones; policies by order (absent last), then the
 // version's tie-break name. Kubernetes NetworkPolicies sit in the default
@@ -361,7 +361,7 @@ func (s *Snapshot) CalicoPlan(v CalicoVersion) ([]*PlanTier, Diagnostics) {
 
 // calicoSortName is the name Calico compares when orders are equal: from
 // v3.32 "name/namespace/kind"; before, the internal key name, where
-// Kubernetes and cluster-wide policies carry a prefix [SEMANTICS 3.3].
+// Kubernetes and cluster-wide policies carry a prefix [docs/semantics.md §3.3].
 func calicoSortName(v CalicoVersion, ref ObjectRef, global bool, legacyPrefix string) string {
 	if v == Calico332 {
 		kind := ref.Kind

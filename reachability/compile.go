@@ -234,7 +234,7 @@ func (c *compiler) identityNetworkSets(id *policy.Identity) *netipx.IPSet {
 
 // networkSetMatches reports whether a network set is a known entity that
 // satisfies id. Network sets inherit their namespace's labels but no
-// service-account labels [SEMANTICS 3.5, observed behaviour].
+// service-account labels [docs/semantics.md §3.5, observed behaviour].
 func networkSetMatches(s *policy.Snapshot, ns *policy.NetworkSetIR, id *policy.Identity, calico bool) bool {
 	namespaced := ns.Namespace != ""
 	if namespaced && id.Kinds&policy.KindNetworkSet == 0 || !namespaced && id.Kinds&policy.KindGlobalNetworkSet == 0 {

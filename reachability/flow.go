@@ -41,7 +41,7 @@ func (v Verdict) String() string {
 func (v Verdict) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
 // combine joins the egress and ingress verdicts of one connection: Deny
-// dominates, then Conditional, then Allow [SEMANTICS 5.2].
+// dominates, then Conditional, then Allow [docs/semantics.md §5.2].
 func combine(a, b Verdict) Verdict {
 	if a == Deny || b == Deny {
 		return Deny
@@ -77,7 +77,7 @@ func (e Entity) String() string {
 
 // isPodNetwork reports whether the entity is a pod on the pod network: the
 // only kind of entity that pod and namespace selectors can match and that
-// network policies apply to [SEMANTICS 1.4, 2.9].
+// network policies apply to [docs/semantics.md §1.4, 2.9].
 func (e Entity) isPodNetwork() bool { return e.Endpoint != nil && !e.Endpoint.HostNetwork }
 
 // addr returns the entity's address of the given family, if it has one.

@@ -16,12 +16,12 @@ type Options struct {
 	// IPBlockIgnoresPodIPs makes Kubernetes NetworkPolicy ipBlock peers
 	// match only addresses outside the pod network (Cilium's behaviour).
 	// The default (false) lets them match pod IPs, as the upstream e2e
-	// tests and Calico do [SEMANTICS 2.6].
+	// tests and Calico do [docs/semantics.md §2.6].
 	IPBlockIgnoresPodIPs bool
 	// OwnNodeEgressUnpoliced lets a pod always reach its own node
 	// (host-network pods on it), as the Kubernetes documentation's intro
 	// says. The default (false) applies the pod's egress policy, as
-	// Calico does [SEMANTICS 2.9].
+	// Calico does [docs/semantics.md §2.9].
 	OwnNodeEgressUnpoliced bool
 	// CalicoVersion selects the objects a Calico cluster understands (calico
 	// mode); the zero value is 3.32 and later.

@@ -116,7 +116,7 @@ func Evaluate(s *policy.Snapshot, f Flow, opts Options) (Verdict, *Trace) {
 
 // Evaluate decides the flow and explains the decision. A connection is
 // allowed when the source's egress side and the destination's ingress side
-// both allow it [SEMANTICS 2.8]; a pod can always reach itself [2.9].
+// both allow it [docs/semantics.md §2.8]; a pod can always reach itself [2.9].
 func (ev *Evaluator) Evaluate(f Flow) (Verdict, *Trace) {
 	t := &Trace{Flow: f, Mode: ev.mode}
 	if f.Src.Endpoint != nil && f.Src.Endpoint == f.Dst.Endpoint {
@@ -200,7 +200,7 @@ func (ev *Evaluator) onOwnNode(from Entity, pod *policy.Endpoint) bool {
 // (AdminNetworkPolicy, ClusterNetworkPolicy Admin) → NetworkPolicy
 // isolation and the union of its rules → Baseline
 // (BaselineAdminNetworkPolicy, ClusterNetworkPolicy Baseline) → allow
-// [SEMANTICS 5.1, 5.2].
+// [docs/semantics.md §5.1, 5.2].
 func (ev *Evaluator) kubeSide(st *SideTrace, d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) {
 	out, stage, decider := ev.adminStage(policy.TierAdmin, d, subj, remote, f, fam, cond)
 	if len(stage.Policies) > 0 {
@@ -303,7 +303,7 @@ func directionType(d policy.Direction) networkingv1.PolicyType {
 
 // kubeRule matches rule i of direction d of a NetworkPolicy against the
 // flow: (no peers, or some peer matches) and (no ports, or some port
-// matches) [SEMANTICS 2.3].
+// matches) [docs/semantics.md §2.3].
 func (ev *Evaluator) kubeRule(np *policy.NetworkPolicy, d policy.Direction, i int, subj, remote Entity, f Flow, fam int) RuleTrace {
 	key := policy.RuleKey{Dir: d, Index: i}
 	rt := RuleTrace{Policy: np.ObjectRef, Index: i, Action: "Allow", Source: np.RuleSource[key]}
@@ -368,7 +368,7 @@ func (ev *Evaluator) kubeRule(np *policy.NetworkPolicy, d policy.Direction, i in
 }
 
 // kubePeer matches one NetworkPolicyPeer in a policy of namespace ns
-// against the remote entity [SEMANTICS 2.4]. For an ipBlock that contains
+// against the remote entity [docs/semantics.md §2.4]. For an ipBlock that contains
 // the address but excludes it, except names the except block.
 func (ev *Evaluator) kubePeer(ns string, p networkingv1.NetworkPolicyPeer, remote Entity, fam int) (match bool, except string) {
 	if p.IPBlock != nil {
@@ -409,7 +409,7 @@ func (ev *Evaluator) kubePeer(ns string, p networkingv1.NetworkPolicyPeer, remot
 
 // ipBlockAddr returns the address an ipBlock sees for the remote entity:
 // an outside address as is; a host-network pod's (node) address; a pod's
-// address unless the IPBlockIgnoresPodIPs option is set [SEMANTICS 2.6].
+// address unless the IPBlockIgnoresPodIPs option is set [docs/semantics.md §2.6].
 func (ev *Evaluator) ipBlockAddr(remote Entity, fam int) (netip.Addr, bool) {
 	if remote.Endpoint != nil && !remote.Endpoint.HostNetwork && ev.opts.IPBlockIgnoresPodIPs {
 		return netip.Addr{}, false
@@ -448,7 +448,7 @@ func (ev *Evaluator) saLabels(e *policy.Endpoint) map[string]string {
 }
 
 // kubePortMatches matches one NetworkPolicyPort (its protocol already
-// checked) against the destination port [SEMANTICS 2.7]: no port means
+// checked) against the destination port [docs/semantics.md §2.7]: no port means
 // every port; a number, or the range port..endPort; a name, resolved on the
 // destination pod's container ports with the same protocol and number.
 func kubePortMatches(p networkingv1.NetworkPolicyPort, dst Entity, f Flow) bool {
@@ -467,7 +467,7 @@ func kubePortMatches(p networkingv1.NetworkPolicyPort, dst Entity, f Flow) bool 
 
 // hasNamedPort reports whether the entity is a pod on the pod network with
 // a container port of that name, protocol and number. Named ports never
-// match addresses, nodes or host-network pods [SEMANTICS 6(h)].
+// match addresses, nodes or host-network pods [docs/semantics.md §6(h)].
 func hasNamedPort(e Entity, name string, proto policy.Protocol, port uint16) bool {
 	if !e.isPodNetwork() {
 		return false

@@ -22,7 +22,7 @@ const (
 // Baseline) for direction d at subj: policies by priority then name, rules
 // top-down, the first matching rule decides; Pass skips the rest of the
 // tier; no match falls through, as there is no implicit isolation
-// [SEMANTICS 4.1–4.3]. cond says whether conditional matches (domain
+// [docs/semantics.md §4.1–4.3]. cond says whether conditional matches (domain
 // names) count as matches.
 func (ev *Evaluator) adminStage(tier policy.AdminTier, d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) (adminOutcome, StageTrace, *RuleTrace) {
 	st := StageTrace{Name: tier.String() + " (AdminNetworkPolicy / ClusterNetworkPolicy)"}
@@ -149,7 +149,7 @@ func (ev *Evaluator) adminRule(p *policy.AdminPolicy, r policy.AdminRule, i int,
 
 // adminPeer matches one peer against the remote entity. In calico mode a
 // ClusterNetworkPolicy namespaces peer also matches the addresses of the
-// NetworkSets in those namespaces, as Calico converts it [SEMANTICS 4.4].
+// NetworkSets in those namespaces, as Calico converts it [docs/semantics.md §4.4].
 func (ev *Evaluator) adminPeer(p *policy.AdminPolicy, peer policy.AdminPeer, remote Entity, fam int) bool {
 	switch {
 	case peer.Namespaces != nil:

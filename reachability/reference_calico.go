@@ -9,7 +9,7 @@ import (
 	"github.com/netreach/netreach/selector"
 )
 
-// calicoSide is the Calico pipeline for one direction [SEMANTICS 3.6]:
+// calicoSide is the Calico pipeline for one direction [docs/semantics.md §3.6]:
 // tiers in order; a tier none of whose policies applies to the endpoint is
 // skipped; otherwise its policies' rules are walked in order and the first
 // matching rule that is not Log decides (Allow, Deny, or Pass to the next
@@ -295,7 +295,7 @@ func (ev *Evaluator) calicoEntity(p *policy.CalicoPolicy, e *policy.CalicoEntity
 }
 
 // calicoIdentity returns the identity scope of an entity rule, or nil when
-// it has none [SEMANTICS 3.5 point 2].
+// it has none [docs/semantics.md §3.5 point 2].
 func calicoIdentity(e *policy.CalicoEntity, p *policy.CalicoPolicy) *policy.Identity {
 	id := &policy.Identity{Kinds: policy.KindAllKnown}
 	scoped := false
