@@ -295,7 +295,7 @@ func (c adminCtx) ports(path string, ports *[]anpv1alpha1.AdminNetworkPolicyPort
 	return out, ok
 }
 
-// protocol reads a protocol that defaults to TCP when absent [SEMANTICS
+// protocol reads a protocol that defaults to TCP when absent [docs/semantics.md
 // 4.4].
 func (c adminCtx) protocol(path, s string) (Protocol, bool) {
 	if s == "" {

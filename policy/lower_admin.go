@@ -77,7 +77,7 @@ func nothingIfEmpty(peers []Peer) []Peer {
 }
 
 // lowerAdminPeer lowers one peer. namespaces and pods match pods on the
-// pod network; networks match any address, pods included [SEMANTICS
+// pod network; networks match any address, pods included [docs/semantics.md
 // 4.1]; nodes match the addresses of the selected Node objects (and so
 // host-network pods on them), and nothing when no Node objects were given.
 func lowerAdminPeer(ap AdminPeer, s *Snapshot, nsSetsMatch bool) Peer {

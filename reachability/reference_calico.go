@@ -177,7 +177,7 @@ func (ev *Evaluator) memberRules(m policy.PlanMember, d policy.Direction, subj, 
 	return out
 }
 
-// calicoRule matches one Calico rule against the flow src→dst [SEMANTICS
+// calicoRule matches one Calico rule against the flow src→dst [docs/semantics.md
 // 3.4, 3.5]: every criterion present must hold.
 func (ev *Evaluator) calicoRule(p *policy.CalicoPolicy, r policy.CalicoRule, i int, src, dst Entity, f Flow, fam int, cond bool) RuleTrace {
 	rt := RuleTrace{Policy: p.ObjectRef, Index: i, Action: r.Action.String(), Source: r.Loc}
