@@ -2,199 +2,482 @@ package reachability
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
+	"time"
 
 	"github.com/netreach/netreach/graph"
+	"github.com/netreach/netreach/internal/bitrow"
 	"github.com/netreach/netreach/policy"
 )
 
-// Update computes the matrix of s, a new version of prev's snapshot in
-// which only policies changed. It re-evaluates only the rows that the
-// changed policies can affect — the egress and ingress rows of the classes
-// they select (before or after the change), for every port atom group —
-// and copies every other row from prev, remapping columns when the change
-// cut new address or port atoms. prev must have been computed with
-// Options.KeepSides (the result keeps its sides too). The result is
-// exactly what Compute(ctx, s, prev.Options()) returns; when the inventory
-// differs (endpoints, namespaces, services, service accounts, network sets
-// or nodes) or the tiers were reordered, Update computes from scratch.
-// Stats().RowsCopied tells how much was reused.
-func Update(ctx context.Context, prev *Matrix, s *policy.Snapshot) (*Matrix, error) {
+// Update computes the matrix of next, a new version of prev's snapshot:
+// the result is exactly what Compute(ctx, next, prev.Options()) returns,
+// and it keeps its sides (Options.KeepSides) for the next Update.
+//
+// Update compares next with prev's snapshot object by object and redoes
+// only what the differences reach:
+//
+//   - a policy added, changed or removed: the rows of the classes it
+//     selects (before or after), in the directions it applies to;
+//   - a pod added, removed or changed: nothing when it joins or leaves a
+//     class that exists before and after; otherwise the rows of its new
+//     class, and that class's column in every other row;
+//   - a namespace's labels (or a service account's, in Calico mode): the
+//     rows of its classes and their columns;
+//   - a Service or a Node's labels: the policies whose lowering reads them.
+//
+// Lowered policies, compiled selectors, external atoms and every row the
+// change does not reach are shared with prev, which stays valid. Update is
+// fastest when next shares its unchanged objects with prev's snapshot, as
+// [policy.Snapshot.Apply] does: objects that are equal but not the same
+// are compared in depth.
+//
+// Some changes are computed from scratch: when prev was computed without
+// Options.KeepSides, when the resolved mode changes, and for changes to
+// Calico tiers, network sets, nodes' addresses, or the address families
+// in use. The result's Stats().Update says whether the update was
+// incremental, and if not, why (a stable [FullReason]).
+func Update(ctx context.Context, prev *Matrix, next *policy.Snapshot) (*Matrix, error) {
+	t0 := time.Now()
 	opts := prev.opts
 	opts.KeepSides = true
-	e, m := build(s, opts, prev)
-	var src bundleSource
-	if rc := newRowCopier(prev, e, m); rc != nil {
-		src = rc
+	if prev.engine == nil {
+		return full(ctx, next, opts, ReasonNoSides, "the previous matrix was computed without Options.KeepSides", t0)
 	}
-	if err := e.run(ctx, m, src); err != nil {
+	u := &updater{prev: prev, pe: prev.engine, opts: opts}
+	if reason, detail := u.plan(next); reason != "" {
+		return full(ctx, next, opts, reason, detail, t0)
+	}
+	m, err := u.apply(ctx)
+	if err != nil {
 		return nil, err
 	}
+	m.stats.Update.Time = time.Since(t0)
 	return m, nil
 }
 
-// rowCopier copies unaffected row bundles of the previous matrix into the
-// new one.
-type rowCopier struct {
-	prev *Matrix
-	e    *engine
-	// affected[d] holds the subject classes whose direction-d rows must be
-	// evaluated.
-	affected [2]graph.Set
-	// oldAtom maps a new port atom to the previous one holding it.
-	oldAtom []int
-	// oldRow maps each new universe entry (row or column) to the previous
-	// one; same is true when the two universes are identical.
-	oldRow []int
-	same   bool
+// full computes the matrix from scratch for Update and says why.
+func full(ctx context.Context, s *policy.Snapshot, opts Options, reason FullReason, detail string, t0 time.Time) (*Matrix, error) {
+	m, err := Compute(ctx, s, opts)
+	if err != nil {
+		return nil, err
+	}
+	m.stats.Update = UpdateStats{Full: true, Reason: reason, Detail: detail, Time: time.Since(t0)}
+	return m, nil
 }
 
-// newRowCopier compares the previous matrix with the new engine (built
-// against it) and returns nil when rows cannot be reused.
-func newRowCopier(prev *Matrix, e *engine, m *Matrix) *rowCopier {
-	if prev.sides == nil || prev.mode != m.mode || !e.sameInventory {
-		return nil
+// UpdateStats says how [Update] produced a matrix. Its zero value is that
+// of a matrix that [Compute] made.
+type UpdateStats struct {
+	// Full is true when Update computed the matrix from scratch; Reason
+	// says why, Detail gives the particulars in words.
+	Full   bool
+	Reason FullReason
+	Detail string
+	// Policies, Endpoints, Namespaces, ServiceAccounts, Services and
+	// Nodes count the objects of each kind added, removed or modified
+	// (policies as lowered; namespaces and service accounts whose labels
+	// changed).
+	Policies, Endpoints, Namespaces, ServiceAccounts, Services, Nodes int
+	// ClassesAdded and ClassesRemoved count the endpoint classes that
+	// appeared and disappeared; ColumnsEvaluated the classes whose column
+	// was evaluated again in every row (new classes, classes of relabelled
+	// namespaces).
+	ClassesAdded, ClassesRemoved, ColumnsEvaluated int
+	// Remapped is true when the universe (classes or external atoms)
+	// changed shape, so that every kept row was renumbered.
+	Remapped bool
+	// Time is the wall time of the whole Update.
+	Time time.Duration
+}
+
+// FullReason is why [Update] computed a matrix from scratch. The values
+// are stable strings, fit for logs and metrics.
+type FullReason string
+
+// Reasons for a full computation.
+const (
+	// ReasonNoSides: the previous matrix was computed without
+	// Options.KeepSides, so there is nothing to update. The result keeps
+	// its sides: the next Update is incremental.
+	ReasonNoSides FullReason = "no-sides"
+	// ReasonMode: the resolved mode changed (in auto mode, the first
+	// Calico object appeared or the last one went).
+	ReasonMode FullReason = "mode"
+	// ReasonTiers: Calico tiers were added, removed, reordered or given
+	// another default action, or policies that did not change moved
+	// relative to each other.
+	ReasonTiers FullReason = "tiers"
+	// ReasonNetworkSets: Calico (Global)NetworkSets changed.
+	ReasonNetworkSets FullReason = "network-sets"
+	// ReasonNodes: nodes were added or removed or their addresses changed,
+	// or host-network endpoints appeared or went (labels alone are
+	// incremental).
+	ReasonNodes FullReason = "nodes"
+	// ReasonAddressFamily: IPv6 came into use or went out of use.
+	ReasonAddressFamily FullReason = "address-family"
+)
+
+// updater carries one Update from plan to the new matrix.
+type updater struct {
+	prev *Matrix
+	pe   *engine // prev's engine
+	opts Options
+	st   Stats
+
+	snap    *policy.Snapshot // next, staged view applied
+	mode    policy.Mode
+	diags   policy.Diagnostics
+	prog    *policy.Program
+	changed []policyChange
+	// relowered maps policies lowered again to an equal policy to the
+	// previous one.
+	relowered map[*policy.Lowered]*policy.Lowered
+	inv       *inventoryChanges
+
+	e       *engine
+	classOf []int
+	// parent[c] is the class of the previous universe whose rows and
+	// column new class c inherits (-1: none, the class is new); children
+	// is the inverse.
+	parent   []int
+	children [][]int
+	// colMap maps each new universe entry to the previous one it inherits
+	// its column from (-1: none); identity is true when the universes are
+	// the same.
+	colMap   []int
+	identity bool
+	rm       *remapper // renumbers rows, when the universes differ
+	// atomMap maps each new port atom to the previous atom holding it.
+	atomMap    []int
+	portsMoved bool
+	// dirty[d] are the classes whose direction-d rows are evaluated again;
+	// cols the classes whose column is.
+	dirty [2]graph.Set
+	cols  graph.Set
+}
+
+// policyChange is a policy added (old nil), removed (new nil) or
+// modified.
+type policyChange struct{ old, new *policy.Lowered }
+
+// plan works out what changed and prepares the new engine; it returns a
+// reason when the matrix must be computed from scratch.
+func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
+	t0 := time.Now()
+	pe, prev := u.pe, u.prev
+	u.mode = u.opts.Mode.Resolve(next)
+	if u.mode != prev.mode {
+		return ReasonMode, fmt.Sprintf("mode %s, was %s", u.mode, prev.mode)
 	}
-	changed, ok := changedPolicies(prev.prog, e.prog)
-	if !ok {
-		return nil
+	u.snap, u.diags = next.WithStagedView(u.opts.Staged)
+	var lowerDiags policy.Diagnostics
+	u.prog, lowerDiags = policy.Lower(u.snap, lowerOptions(u.opts, u.mode, prev.prog))
+	u.diags = append(u.diags, lowerDiags...)
+	var ok bool
+	if u.changed, u.relowered, ok = changedPolicies(prev.prog, u.prog); !ok {
+		return ReasonTiers, "the tiers or the order of unchanged policies differ"
 	}
-	rc := &rowCopier{prev: prev, e: e}
-	for d := range rc.affected {
-		rc.affected[d] = graph.NewSet(e.u.nU)
+	if !reflect.DeepEqual(prev.prog.NetworkSets, u.prog.NetworkSets) {
+		return ReasonNetworkSets, "network sets differ"
 	}
-	for _, ch := range changed {
-		sub := e.comp.subject(&ch.Subject)
-		for d := range rc.affected {
-			if ch.Applies[d] {
-				rc.affected[d].Or(sub)
+	u.st.Lower = time.Since(t0)
+
+	t0 = time.Now()
+	u.inv = diffInventory(prev.snap, u.snap)
+	if nodesDiffer(prev.snap, u.snap) {
+		return ReasonNodes, "nodes were added or removed, or their addresses changed"
+	}
+	e := &engine{opts: u.opts, prog: u.prog}
+	u.e = e
+	e.tally, e.footprints = u.tally()
+	e.u.atoms = e.tally.atoms(u.prog, u.snap)
+	if hasIPv6Atoms(e.u.atoms) != hasIPv6Atoms(pe.u.atoms) {
+		return ReasonAddressFamily, "IPv6 came into use or went out of use"
+	}
+	e.sig = signature(e.tally, u.snap)
+	if e.sig.node != pe.sig.node {
+		return ReasonNodes, "host-network endpoints or nodes appeared or went"
+	}
+	u.classify()
+	e.ports = e.tally.portAtoms(u.mode, e.u.classes)
+	u.mapPorts()
+	u.st.Classify = time.Since(t0)
+
+	t0 = time.Now()
+	e.comp = newCompiler(&e.u, u.snap, u.prog)
+	if e.comp.v6 != pe.v6 {
+		return ReasonAddressFamily, "IPv6 flows became possible or impossible"
+	}
+	u.markDirty()
+	u.compile()
+	e.footprints = nil
+	e.finish(u.snap)
+	u.st.Compile = time.Since(t0)
+	return "", ""
+}
+
+// tally returns the previous engine's tally with the footprints of the
+// changed policies taken out and put in, and the footprints of the new
+// ones.
+func (u *updater) tally() (*tally, map[*policy.Lowered]*footprint) {
+	t := u.pe.tally
+	fps := map[*policy.Lowered]*footprint{}
+	if len(u.changed) > 0 {
+		t = t.clone()
+	}
+	for _, ch := range u.changed {
+		if ch.old != nil {
+			t.add(u.pe.policies[u.pe.byLowered[ch.old]].fp, -1)
+		}
+		if ch.new != nil {
+			f := footprintOf(ch.new)
+			fps[ch.new] = f
+			t.add(f, 1)
+		}
+	}
+	return t, fps
+}
+
+// hasIPv6Atoms reports whether the atoms cut the IPv6 space (they come
+// after the IPv4 ones).
+func hasIPv6Atoms(atoms []ExternalAtom) bool {
+	return len(atoms) > 0 && atoms[len(atoms)-1].Family() == 6
+}
+
+// classify builds the new classes. When the atoms and the class signature
+// are the same, unchanged endpoints stay in their classes and only the
+// others are keyed; otherwise every endpoint is. Classes are numbered in
+// the order of their first member, as Compute numbers them, and each one
+// inherits from the previous class of one of its unchanged members.
+func (u *updater) classify() {
+	pe, e, s := u.pe, u.e, u.snap
+	eps := s.Endpoints
+	oldClassOf := u.prev.classOf
+	sameKeys := slices.Equal(e.u.atoms, pe.u.atoms) && e.sig.equal(pe.sig)
+	kr := newClassKeyer(e.u.atoms, e.sig)
+	var oldIndex map[string]int
+	if sameKeys {
+		oldIndex = pe.classIndex()
+	}
+	// tag identifies an endpoint's class: a previous class (≥ 0) or a new
+	// key (< 0).
+	newKeys := map[string]int{}
+	var newKeyList []string
+	tags := make([]int, len(eps))
+	for i, ep := range eps {
+		if o := u.inv.oldEndpoint[i]; o >= 0 && sameKeys {
+			tags[i] = oldClassOf[o]
+			continue
+		}
+		key, _, _ := kr.key(ep)
+		if sameKeys {
+			if c, ok := oldIndex[string(key)]; ok {
+				tags[i] = c
+				continue
+			}
+		}
+		k, ok := newKeys[string(key)]
+		if !ok {
+			k = len(newKeyList)
+			newKeys[string(key)] = k
+			newKeyList = append(newKeyList, string(key))
+		}
+		tags[i] = -1 - k
+	}
+	// Number the classes by first member.
+	byOld := make([]int, pe.u.nC)
+	for i := range byOld {
+		byOld[i] = -1
+	}
+	byNew := make([]int, len(newKeyList))
+	for i := range byNew {
+		byNew[i] = -1
+	}
+	u.classOf = make([]int, len(eps))
+	var classes []class
+	var keys []string
+	for i, ep := range eps {
+		var slot *int
+		if tg := tags[i]; tg >= 0 {
+			slot = &byOld[tg]
+		} else {
+			slot = &byNew[-1-tg]
+		}
+		if *slot < 0 {
+			*slot = len(classes)
+			_, a4, a6 := kr.key(ep)
+			classes = append(classes, class{rep: ep, atom: [2]int{a4, a6}, v4: v4Capable(ep), host: ep.HostNetwork})
+			if tg := tags[i]; tg >= 0 {
+				keys = append(keys, pe.classKeys[tg])
+			} else {
+				keys = append(keys, newKeyList[-1-tg])
+			}
+			u.parent = append(u.parent, -1)
+		}
+		c := *slot
+		classes[c].members = append(classes[c].members, i)
+		u.classOf[i] = c
+		// A class inherits from the previous class of an unchanged member:
+		// the previous rules could not tell its members apart.
+		if u.parent[c] < 0 {
+			if o := u.inv.oldEndpoint[i]; o >= 0 {
+				u.parent[c] = oldClassOf[o]
 			}
 		}
 	}
-	rc.oldAtom = make([]int, len(e.ports))
-	for a, at := range e.ports {
-		rc.oldAtom[a] = prev.PortAtomIndex(at.Protocol, at.Lo)
-		if rc.oldAtom[a] < 0 {
-			return nil // a protocol the previous matrix had no atom for
+	e.u.classes, e.classKeys = classes, keys
+	e.u.nC = len(classes)
+	e.u.nU = e.u.nC + len(e.u.atoms)
+	u.children = make([][]int, pe.u.nC)
+	for c, p := range u.parent {
+		if p >= 0 {
+			u.children[p] = append(u.children[p], c)
 		}
 	}
-	// Map the new universe onto the previous one: classes through any of
-	// their members (members of one new class are treated alike by every
-	// unchanged policy), atoms through their first address.
-	rc.oldRow = make([]int, e.u.nU)
-	for c, cl := range e.u.classes {
-		rc.oldRow[c] = prev.classOf[cl.members[0]]
+	// The column map: classes through their parents, atoms through the
+	// previous atom holding their first address.
+	u.colMap = make([]int, e.u.nU)
+	for c, p := range u.parent {
+		u.colMap[c] = p
 	}
 	for k, at := range e.u.atoms {
-		old := atomOf(prev.u.atoms, at.Range.From())
-		if old < 0 {
-			return nil // a new address family: no previous column to copy
-		}
-		rc.oldRow[e.u.nC+k] = prev.u.nC + old
+		u.colMap[e.u.nC+k] = pe.u.nC + atomOf(pe.u.atoms, at.Range.From())
 	}
-	rc.same = e.u.nU == prev.u.nU
-	for i, o := range rc.oldRow {
+	u.identity = e.u.nU == pe.u.nU
+	for i, o := range u.colMap {
 		if o != i {
-			rc.same = false
+			u.identity = false
 			break
 		}
 	}
-	return rc
-}
-
-// copy rebuilds the bundle of (direction d, class s) from the previous
-// matrix when no changed policy selects s in direction d.
-func (rc *rowCopier) copy(d policy.Direction, s int, sides *sideSet) (sideRows, bool) {
-	if rc.affected[d].Has(s) {
-		return sideRows{}, false
+	u.st.Update.Remapped = !u.identity
+	if !u.identity {
+		u.rm = newRemapper(u.colMap, u.prev.t.codec, bitrow.NewCodec(e.u.nU))
 	}
-	ps := rc.prev.sides
-	os := rc.oldRow[s]
-	old := ps.rows[d][os]
-	if !old.present {
-		return sideRows{}, false
+	if sameKeys && len(newKeyList) == 0 && e.u.nC == pe.u.nC && slices.Equal(u.colMap[:e.u.nC], identityMap(e.u.nC)) {
+		e.index = pe.classIndex() // the same classes: the previous index serves
 	}
-	oldBase, oldBasePos, base, basePos := ps.in, ps.inPos, sides.in, sides.inPos
-	if d == policy.Egress {
-		oldBase, oldBasePos, base, basePos = ps.eg, ps.egPos, sides.eg, sides.egPos
-	}
-	oldGroup := func(a int) int {
-		if old.group == nil {
-			return 0
+	for _, p := range u.parent {
+		if p < 0 {
+			u.st.Update.ClassesAdded++
 		}
-		return int(old.group[rc.oldAtom[a]])
 	}
-	// Renumber the previous groups so that the new base atom's is 0.
-	nA := len(rc.e.ports)
-	order := []int{oldGroup(rc.e.base)}
-	index := map[int]uint16{order[0]: 0}
-	group := make([]uint16, nA)
-	for a := 0; a < nA; a++ {
-		g := oldGroup(a)
-		k, ok := index[g]
+	inherited := make([]bool, pe.u.nC)
+	for _, p := range u.parent {
+		if p >= 0 {
+			inherited[p] = true
+		}
+	}
+	for _, ok := range inherited {
 		if !ok {
-			k = uint16(len(order))
-			index[g] = k
-			order = append(order, g)
-		}
-		group[a] = k
-	}
-	out := sideRows{present: true}
-	if len(order) > 1 {
-		out.group = group
-		out.def = make([]graph.Set, len(order)-1)
-		if basePos != nil {
-			out.pos = make([]graph.Set, len(order)-1)
+			u.st.Update.ClassesRemoved++
 		}
 	}
-	for ng, og := range order {
-		srcDef := oldBase.Row(os)
-		if og > 0 {
-			srcDef = old.def[og-1]
-		}
-		// Without conditional rules before, the definite rows are the
-		// possible rows.
-		srcPos := srcDef
-		if oldBasePos != nil {
-			srcPos = oldBasePos.Row(os)
-			if og > 0 {
-				srcPos = old.pos[og-1]
-			}
-		}
-		var dstDef, dstPos graph.Set
-		if ng == 0 {
-			dstDef = base.Row(s)
-			if basePos != nil {
-				dstPos = basePos.Row(s)
-			}
-		} else {
-			dstDef = graph.NewSet(rc.e.u.nU)
-			out.def[ng-1] = dstDef
-			if basePos != nil {
-				dstPos = graph.NewSet(rc.e.u.nU)
-				out.pos[ng-1] = dstPos
-			}
-		}
-		rc.copyRow(dstDef, srcDef)
-		if dstPos != nil {
-			rc.copyRow(dstPos, srcPos)
-		}
-	}
-	return out, true
 }
 
-// copyRow copies a previous row into a new one, remapping columns when the
-// universes differ.
-func (rc *rowCopier) copyRow(dst, src graph.Set) {
-	if rc.same {
-		dst.CopyFrom(src)
-		return
+// classIndex returns the map from class keys to classes, built once per
+// engine (and shared by the next engine when the keys stay the same).
+func (e *engine) classIndex() map[string]int {
+	e.indexOnce.Do(func() {
+		if e.index != nil {
+			return
+		}
+		e.index = make(map[string]int, len(e.classKeys))
+		for c, k := range e.classKeys {
+			e.index[k] = c
+		}
+	})
+	return e.index
+}
+
+// mapPorts maps the new port atoms onto the previous ones and picks the
+// base atom: the canonical one when it holds the previous base, else the
+// atom holding the previous base's first port, so that every kept row
+// stays a row of the base group.
+func (u *updater) mapPorts() {
+	pe, e := u.pe, u.e
+	u.atomMap = make([]int, len(e.ports))
+	for a, at := range e.ports {
+		u.atomMap[a] = u.prev.PortAtomIndex(at.Protocol, at.Lo)
 	}
-	dst.Clear()
-	for j, o := range rc.oldRow {
-		if src.Has(o) {
-			dst.Add(j)
+	u.portsMoved = !slices.Equal(e.ports, pe.ports)
+	e.base = baseAtom(e.ports)
+	if u.atomMap[e.base] != pe.base {
+		old := pe.ports[pe.base]
+		for a, at := range e.ports {
+			if at.Contains(old.Protocol, old.Lo) {
+				e.base = a
+			}
+		}
+	}
+}
+
+// markDirty finds the rows and columns to evaluate again.
+func (u *updater) markDirty() {
+	e, nU := u.e, u.e.u.nU
+	for d := range u.dirty {
+		u.dirty[d] = graph.NewSet(nU)
+	}
+	u.cols = graph.NewSet(nU)
+	mark := func(c int, col bool) {
+		u.dirty[policy.Ingress].Add(c)
+		u.dirty[policy.Egress].Add(c)
+		if col {
+			u.cols.Add(c)
+		}
+	}
+	for c, p := range u.parent {
+		cl := &e.u.classes[c]
+		switch {
+		case p < 0:
+			mark(c, true)
+		case u.inv.namespaces[cl.rep.Namespace]:
+			mark(c, true)
+		case e.sig.sa && u.inv.serviceAccounts[cl.rep.Namespace+"/"+cl.rep.ServiceAccount]:
+			mark(c, true)
+		}
+	}
+	// A namespaced network set's addresses are matched through its
+	// namespace's labels too [docs/semantics.md §3.5].
+	for _, ns := range u.prog.NetworkSets {
+		if ns.Namespace == "" || !u.inv.namespaces[ns.Namespace] {
+			continue
+		}
+		for k, at := range e.u.atoms {
+			if ns.Nets.Contains(at.Range.From()) {
+				u.cols.Add(e.u.atomIndex(k))
+			}
+		}
+	}
+	u.st.Update.ColumnsEvaluated = u.cols.Count()
+	u.st.Update.Policies = len(u.changed)
+	u.st.Update.Endpoints = u.inv.endpoints
+	u.st.Update.Namespaces = len(u.inv.namespaces)
+	u.st.Update.ServiceAccounts = len(u.inv.serviceAccounts)
+	u.st.Update.Services = u.inv.services
+	u.st.Update.Nodes = u.inv.nodes
+	// The subjects of changed policies, before (through the classes that
+	// inherit from them) and after (marked once compiled).
+	for _, ch := range u.changed {
+		if ch.old == nil {
+			continue
+		}
+		k, ok := u.pe.byLowered[ch.old]
+		if !ok {
+			continue
+		}
+		cp := &u.pe.policies[k]
+		for s := range cp.subject.All() {
+			for _, c := range u.children[s] {
+				for d := range u.dirty {
+					if cp.applies[d] {
+						u.dirty[d].Add(c)
+					}
+				}
+			}
 		}
 	}
 }
@@ -202,32 +485,39 @@ func (rc *rowCopier) copyRow(dst, src graph.Set) {
 // changedPolicies lists the policies that differ between two programs. ok
 // is false when the tiers themselves differ (names, default actions, or the
 // relative order of unchanged policies), which Update does not handle.
-func changedPolicies(a, b *policy.Program) ([]*policy.Lowered, bool) {
+// Policies lowered from unchanged objects are the same pointers (see
+// policy.LowerOptions.Previous), so a tier that did not change is checked
+// without looking into any policy.
+func changedPolicies(a, b *policy.Program) (out []policyChange, relowered map[*policy.Lowered]*policy.Lowered, ok bool) {
 	if len(a.Tiers) != len(b.Tiers) {
-		return nil, false
+		return nil, nil, false
 	}
-	var out []*policy.Lowered
+	relowered = map[*policy.Lowered]*policy.Lowered{}
 	for t := range a.Tiers {
 		ta, tb := a.Tiers[t], b.Tiers[t]
 		if ta.Name != tb.Name || ta.DefaultAction != tb.DefaultAction {
-			return nil, false
+			return nil, nil, false
 		}
-		inA := map[string]*policy.Lowered{}
+		if slices.Equal(ta.Policies, tb.Policies) {
+			continue
+		}
+		inA := make(map[string]*policy.Lowered, len(ta.Policies))
 		for _, p := range ta.Policies {
 			inA[p.Ref.Key()] = p
 		}
-		inB := map[string]*policy.Lowered{}
+		inB := make(map[string]*policy.Lowered, len(tb.Policies))
 		for _, p := range tb.Policies {
 			inB[p.Ref.Key()] = p
 		}
+		same := func(p, q *policy.Lowered) bool { return p == q || reflect.DeepEqual(p, q) }
 		var keptA, keptB []string
 		for _, p := range ta.Policies {
 			q, ok := inB[p.Ref.Key()]
 			switch {
 			case !ok:
-				out = append(out, p)
-			case !reflect.DeepEqual(p, q):
-				out = append(out, p, q)
+				out = append(out, policyChange{old: p})
+			case !same(p, q):
+				out = append(out, policyChange{old: p, new: q})
 			default:
 				keptA = append(keptA, p.Ref.Key())
 			}
@@ -236,33 +526,174 @@ func changedPolicies(a, b *policy.Program) ([]*policy.Lowered, bool) {
 			p, ok := inA[q.Ref.Key()]
 			switch {
 			case !ok:
-				out = append(out, q)
-			case reflect.DeepEqual(p, q):
+				out = append(out, policyChange{new: q})
+			case same(p, q):
 				keptB = append(keptB, q.Ref.Key())
+				if p != q {
+					relowered[q] = p
+				}
 			}
 		}
 		if !slices.Equal(keptA, keptB) {
-			return nil, false // unchanged policies moved relative to each other
+			return nil, nil, false // unchanged policies moved relative to each other
 		}
 	}
-	return out, true
+	return out, relowered, true
 }
 
-// sameInventory reports whether two snapshots have the same endpoints,
-// namespaces, services, service accounts, network sets and nodes (what
-// classes and identities depend on).
-func sameInventory(a, b *policy.Snapshot) bool {
-	if len(a.Endpoints) != len(b.Endpoints) {
+// compile compiles the new program: the policies that did not change are
+// taken over from the previous engine, their bit sets renumbered to the
+// new universe and the columns of cols evaluated again; the others are
+// compiled afresh. Their subjects' rows become dirty.
+func (u *updater) compile() {
+	e, pe := u.e, u.pe
+	var mini *compiler // the classes of cols alone, for their bits
+	var colList, miniOf []int
+	if !u.cols.IsEmpty() {
+		// The mini universe holds the classes of cols and every atom;
+		// colList maps its entries that cols holds to the new universe.
+		mu := &universe{atoms: e.u.atoms}
+		var miniIndex []int
+		for c := range u.cols.All() {
+			if c < e.u.nC {
+				mu.classes = append(mu.classes, e.u.classes[c])
+			}
+		}
+		mu.nC = len(mu.classes)
+		mu.nU = mu.nC + len(mu.atoms)
+		k := 0
+		for c := range u.cols.All() {
+			colList = append(colList, c)
+			if c < e.u.nC {
+				miniIndex = append(miniIndex, k)
+				k++
+			} else {
+				miniIndex = append(miniIndex, mu.nC+c-e.u.nC)
+			}
+		}
+		miniOf = miniIndex
+		mini = newCompiler(mu, u.snap, u.prog)
+	}
+	var rm func(graph.Set) graph.Set
+	if u.rm != nil {
+		rm = u.rm.set
+	}
+	memo := map[*uint64]graph.Set{}
+	// fix renumbers a set of the previous universe and sets the bits of
+	// the re-evaluated columns from fresh, a set over the mini universe.
+	fix := func(old graph.Set, fresh func(mc *compiler) graph.Set) graph.Set {
+		if old == nil {
+			return nil
+		}
+		if s, ok := memo[&old[0]]; ok {
+			return s
+		}
+		s := old
+		if rm != nil {
+			s = rm(old)
+		}
+		if mini != nil {
+			f := fresh(mini)
+			copied := rm != nil
+			for k, c := range colList {
+				if s.Has(c) != f.Has(miniOf[k]) {
+					if !copied {
+						s = slices.Clone(s)
+						copied = true
+					}
+					s[c>>6] ^= 1 << (uint(c) & 63)
+				}
+			}
+		}
+		memo[&old[0]] = s
+		return s
+	}
+	changedNew := map[*policy.Lowered]bool{}
+	for _, ch := range u.changed {
+		if ch.new != nil {
+			changedNew[ch.new] = true
+		}
+	}
+	var namedMoved *bool
+	reuse := func(p *policy.Lowered) (compiledPolicy, bool) {
+		if changedNew[p] {
+			return compiledPolicy{}, false
+		}
+		old := p
+		if q, ok := u.relowered[p]; ok {
+			old = q // lowered again to an equal policy
+		}
+		k, ok := pe.byLowered[old]
+		if !ok {
+			return compiledPolicy{}, false
+		}
+		cp := pe.policies[k]
+		// Port codes follow the port atoms and the named ports in use.
+		if namedMoved == nil {
+			moved := !sameNamedKeys(e.named, pe.named)
+			namedMoved = &moved
+		}
+		cp.fresh = u.portsMoved || *namedMoved
+		cp.subject = fix(cp.subject, func(mc *compiler) graph.Set { return mc.subject(&p.Subject) })
+		if rm == nil && mini == nil && !cp.fresh {
+			return cp, true
+		}
+		for d := range cp.rules {
+			cp.rules[d] = slices.Clone(cp.rules[d])
+			for i := range cp.rules[d] {
+				cr, r := &cp.rules[d][i], &p.Rules[d][i]
+				cr.srcSet = fixEntity(e.comp, &r.Src, cr.srcAny, cr.srcSet, fix)
+				cr.dstSet = fixEntity(e.comp, &r.Dst, cr.dstAny, cr.dstSet, fix)
+			}
+		}
+		return cp, true
+	}
+	e.compile(e.comp, u.prog, &u.st, reuse)
+	for _, ch := range u.changed {
+		if ch.new == nil {
+			continue
+		}
+		cp := &e.policies[e.byLowered[ch.new]]
+		for d := range u.dirty {
+			if cp.applies[d] {
+				u.dirty[d].Or(cp.subject)
+			}
+		}
+	}
+}
+
+// fixEntity adapts the compiled sets of an entity match to the new
+// universe: "any" sets are the new compiler's, others are fixed.
+func fixEntity(c *compiler, m *policy.EntityMatch, any bool, sets [2]graph.Set, fix func(graph.Set, func(*compiler) graph.Set) graph.Set) [2]graph.Set {
+	if any {
+		_, sets = c.entity(m)
+		return sets
+	}
+	for f := range sets {
+		sets[f] = fix(sets[f], func(mc *compiler) graph.Set { _, s := mc.entity(m); return s[f] })
+	}
+	return sets
+}
+
+// identityMap returns 0, 1, …, n-1.
+func identityMap(n int) []int {
+	m := make([]int, n)
+	for i := range m {
+		m[i] = i
+	}
+	return m
+}
+
+// sameNamedKeys reports whether two engines resolve named ports on the
+// same (name, protocol, port) combinations.
+func sameNamedKeys(a, b map[namedKey]graph.Set) bool {
+	if len(a) != len(b) {
 		return false
 	}
-	for i := range a.Endpoints {
-		if a.Endpoints[i] != b.Endpoints[i] && !reflect.DeepEqual(a.Endpoints[i], b.Endpoints[i]) {
+	for k := range a {
+		if _, ok := b[k]; !ok {
 			return false
 		}
 	}
-	return reflect.DeepEqual(a.Namespaces, b.Namespaces) &&
-		reflect.DeepEqual(a.Services, b.Services) &&
-		reflect.DeepEqual(a.ServiceAccounts, b.ServiceAccounts) &&
-		reflect.DeepEqual(a.Calico.NetworkSets, b.Calico.NetworkSets) &&
-		reflect.DeepEqual(a.Nodes, b.Nodes)
+	return true
 }

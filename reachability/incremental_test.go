@@ -11,18 +11,23 @@ import (
 	"github.com/netreach/netreach/reachability"
 )
 
-// TestUpdateEqualsCompute applies random sequences of policy changes
-// (additions, replacements, deletions of Kubernetes, cluster-wide and
-// Calico policies) and checks that the incremental Update gives exactly the
-// matrix a full Compute gives, every flow, after every step.
+// TestUpdateEqualsCompute applies random sequences of changes to random
+// clusters — policies (Kubernetes, cluster-wide and Calico) added,
+// replaced and deleted; pods added, replaced and deleted; namespaces
+// relabelled, added and deleted; service accounts, services and nodes
+// replaced — and checks that the incremental Update gives exactly the
+// matrix a full Compute gives, every flow, after every step, with the
+// same classes and atoms. It also checks that most steps were incremental.
 func TestUpdateEqualsCompute(t *testing.T) {
 	ctx := context.Background()
 	var copied, evaluated int64
+	reasons := map[reachability.FullReason]int{}
+	steps, remapped, columns := 0, 0, 0
 	for i := 0; i < *diffClusters/3; i++ {
 		seed := *diffSeed + uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0x1ac))
-		calico := i%2 == 1
-		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%3 == 0, Calico: calico}
+		calico := i%3 == 1
+		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%3 != 1, Calico: calico}
 		snap := load(t, seed, randcluster.Generate(r, cfg))
 		opts := reachability.Options{KeepSides: true}
 		if calico {
@@ -33,24 +38,10 @@ func TestUpdateEqualsCompute(t *testing.T) {
 			t.Fatal(err)
 		}
 		for step := 0; step < 4; step++ {
-			// Policies of another random cluster over the same namespaces
-			// replace or add to ours; one policy may be deleted.
+			// Objects of another random cluster over the same names
+			// replace or add to ours; some of ours are deleted.
 			other := load(t, seed, randcluster.Generate(rand.New(rand.NewPCG(seed, uint64(step+1))), cfg))
-			change := &policy.Snapshot{}
-			if n := len(other.NetworkPolicies); n > 0 {
-				change.NetworkPolicies = other.NetworkPolicies[:r.IntN(n+1)]
-			}
-			if n := len(other.Calico.Policies); n > 0 {
-				change.Calico.Policies = other.Calico.Policies[:r.IntN(n+1)]
-			}
-			if n := len(other.Admin.Policies); n > 0 {
-				change.Admin.Policies = other.Admin.Policies[:r.IntN(n+1)]
-			}
-			var deletes []string
-			if n := len(snap.NetworkPolicies); n > 0 && r.IntN(2) == 0 {
-				np := snap.NetworkPolicies[r.IntN(n)]
-				deletes = append(deletes, "networkpolicy/"+np.Namespace+"/"+np.Name)
-			}
+			change, deletes := randomChange(r, snap, other)
 			next, err := snap.Apply(change, deletes)
 			if err != nil {
 				t.Fatalf("seed %d step %d: %v", seed, step, err)
@@ -63,19 +54,109 @@ func TestUpdateEqualsCompute(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			rerun := fmt.Sprintf("seed %d step %d (rerun with -run UpdateEqualsCompute -diff.seed=%d -diff.clusters=3)", seed, step, seed)
 			if msg := sameMatrix(got, want); msg != "" {
-				t.Fatalf("seed %d step %d (rerun with -run Update -diff.seed=%d -diff.clusters=3): %s", seed, step, seed, msg)
+				t.Fatalf("%s: %s", rerun, msg)
 			}
-			st := got.Stats()
-			copied += st.RowsCopied
-			evaluated += st.RowsEvaluated
+			gs, ws := got.Stats(), want.Stats()
+			if gs.Classes != ws.Classes || gs.ExternalAtoms != ws.ExternalAtoms || gs.PortAtoms != ws.PortAtoms {
+				t.Fatalf("%s: update has %d classes, %d external and %d port atoms; compute %d, %d, %d",
+					rerun, gs.Classes, gs.ExternalAtoms, gs.PortAtoms, ws.Classes, ws.ExternalAtoms, ws.PortAtoms)
+			}
+			if gs.Update.Full {
+				reasons[gs.Update.Reason]++
+			} else {
+				copied += gs.RowsCopied
+				evaluated += gs.RowsEvaluated
+				if gs.Update.Remapped {
+					remapped++
+				}
+				if gs.Update.ColumnsEvaluated > 0 {
+					columns++
+				}
+			}
+			steps++
 			snap, m = next, got
 		}
 	}
-	if copied == 0 {
-		t.Errorf("no row was ever copied: the incremental path was not exercised (evaluated %d)", evaluated)
+	full := 0
+	for _, n := range reasons {
+		full += n
 	}
-	t.Logf("rows copied %d, evaluated %d", copied, evaluated)
+	if full > steps/2 {
+		t.Errorf("%d of %d updates were computed in full (%v): the incremental path is not exercised enough", full, steps, reasons)
+	}
+	if copied == 0 || remapped == 0 || columns == 0 {
+		t.Errorf("rows copied %d, remapped updates %d, updates evaluating columns %d: some path was never exercised", copied, remapped, columns)
+	}
+	t.Logf("%d updates: %d full %v; incremental ones copied %d bundles, evaluated %d, remapped the universe %d times, evaluated columns %d times",
+		steps, full, reasons, copied, evaluated, remapped, columns)
+}
+
+// randomChange picks objects of other to apply on s (each kind with some
+// probability, a random subset) and objects of s to delete.
+func randomChange(r *rand.Rand, s, other *policy.Snapshot) (*policy.Snapshot, []string) {
+	change := &policy.Snapshot{}
+	some := func(n int) int {
+		if n == 0 || r.IntN(3) != 0 {
+			return 0
+		}
+		return 1 + r.IntN(n)
+	}
+	pick := func(n int) []int { return r.Perm(n)[:some(n)] }
+	for _, k := range pick(len(other.Endpoints)) {
+		change.Endpoints = append(change.Endpoints, other.Endpoints[k])
+	}
+	for _, k := range pick(len(other.Namespaces)) {
+		if ns := other.Namespaces[k]; !ns.Synthesized {
+			change.Namespaces = append(change.Namespaces, ns)
+		}
+	}
+	for _, k := range pick(len(other.ServiceAccounts)) {
+		change.ServiceAccounts = append(change.ServiceAccounts, other.ServiceAccounts[k])
+	}
+	for _, k := range pick(len(other.Services)) {
+		change.Services = append(change.Services, other.Services[k])
+	}
+	for _, k := range pick(len(other.Nodes)) {
+		change.Nodes = append(change.Nodes, other.Nodes[k])
+	}
+	for _, k := range pick(len(other.NetworkPolicies)) {
+		change.NetworkPolicies = append(change.NetworkPolicies, other.NetworkPolicies[k])
+	}
+	for _, k := range pick(len(other.Admin.Policies)) {
+		change.Admin.Policies = append(change.Admin.Policies, other.Admin.Policies[k])
+	}
+	for _, k := range pick(len(other.Calico.Policies)) {
+		change.Calico.Policies = append(change.Calico.Policies, other.Calico.Policies[k])
+	}
+	if r.IntN(8) == 0 {
+		change.Calico.NetworkSets = other.Calico.NetworkSets
+	}
+	var deletes []string
+	for _, k := range pick(len(s.Endpoints)) {
+		if e := s.Endpoints[k]; e.Kind == "Pod" {
+			deletes = append(deletes, "pod/"+e.Namespace+"/"+e.Name)
+		}
+	}
+	if n := len(s.NetworkPolicies); n > 0 && r.IntN(3) == 0 {
+		np := s.NetworkPolicies[r.IntN(n)]
+		deletes = append(deletes, "networkpolicy/"+np.Namespace+"/"+np.Name)
+	}
+	if n := len(s.Namespaces); n > 0 && r.IntN(8) == 0 {
+		if ns := s.Namespaces[r.IntN(n)]; !ns.Synthesized {
+			deletes = append(deletes, "namespace/"+ns.Name)
+		}
+	}
+	if n := len(s.ServiceAccounts); n > 0 && r.IntN(6) == 0 {
+		sa := s.ServiceAccounts[r.IntN(n)]
+		deletes = append(deletes, "serviceaccount/"+sa.Namespace+"/"+sa.Name)
+	}
+	if n := len(s.Services); n > 0 && r.IntN(6) == 0 {
+		svc := s.Services[r.IntN(n)]
+		deletes = append(deletes, "service/"+svc.Namespace+"/"+svc.Name)
+	}
+	return change, deletes
 }
 
 func load(t *testing.T, seed uint64, data []byte) *policy.Snapshot {

@@ -23,13 +23,11 @@ type Matrix struct {
 	u       universe
 	classOf []int
 	ports   []PortAtom
-	def     *store // allowed for sure
-	pos     *store // possibly allowed; nil without conditional rules
+	t       *tensor // the verdicts
 	diags   policy.Diagnostics
 	stats   Stats
 	prog    *policy.Program
-	sides   *sideSet // with Options.KeepSides
-	engine  *engine  // with Options.KeepSides, for Update
+	engine  *engine // with Options.KeepSides, for Update
 	pairs   pairCounter
 
 	membersOnce  sync.Once
@@ -153,10 +151,10 @@ func (m *Matrix) At(src, dst, p int) Verdict {
 		return Allow
 	}
 	i, j := m.universeIndex(src), m.universeIndex(dst)
-	if m.def.has(p, i, j) {
+	if m.t.has(p, i, j, false) {
 		return Allow
 	}
-	if m.pos != nil && m.pos.has(p, i, j) {
+	if m.t.pos != nil && m.t.has(p, i, j, true) {
 		return Conditional
 	}
 	return Deny
