@@ -91,42 +91,18 @@ func nodesDiffer(a, b *policy.Snapshot) bool {
 
 // diffRefs pairs the objects of two lists by kind, namespace and name,
 // calling pair(i, j) for every object of either list: i and j are its
-// indexes in a and b, -1 where it is missing. Lists in snapshot order are
-// merged in one pass; otherwise the objects are matched through a map.
-func diffRefs[T any](a, b []T, ref func(T) *policy.ObjectRef, pair func(i, j int)) {
-	less := func(xs []T) bool {
-		for i := 1; i < len(xs); i++ {
-			if !refBefore(ref(xs[i-1]), ref(xs[i])) {
-				return false
-			}
-		}
-		return true
-	}
-	if !less(a) || !less(b) {
-		idx := make(map[string]int, len(a))
-		for i, x := range a {
-			idx[ref(x).Key()] = i
-		}
-		seen := make([]bool, len(a))
-		for j, y := range b {
-			i, ok := idx[ref(y).Key()]
-			if !ok {
-				pair(-1, j)
-				continue
-			}
-			seen[i] = true
-			pair(i, j)
-		}
-		for i, s := range seen {
-			if !s {
-				pair(i, -1)
-			}
-		}
-		return
-	}
+// indexes in a and b, -1 where it is missing. The lists are merged in one
+// pass, in snapshot order; runs of the very same objects are skipped
+// without comparing names. (Lists out of order only make objects look
+// removed and added, which costs time, never exactness.)
+func diffRefs[T comparable](a, b []T, ref func(T) *policy.ObjectRef, pair func(i, j int)) {
 	i, j := 0, 0
 	for i < len(a) || j < len(b) {
 		switch {
+		case i < len(a) && j < len(b) && a[i] == b[j]:
+			pair(i, j)
+			i++
+			j++
 		case j == len(b) || i < len(a) && refBefore(ref(a[i]), ref(b[j])):
 			pair(i, -1)
 			i++

@@ -91,6 +91,16 @@ func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
 	return c
 }
 
+// fork returns a compiler over a universe whose classes read exactly as
+// c's (same classes, same labels), for another program: it shares c's
+// per-class data and starts with empty caches.
+func (c *compiler) fork(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
+	f := *c
+	f.u, f.snap, f.prog = u, s, p
+	f.sets, f.peers = map[string]graph.Set{}, map[string][2]graph.Set{}
+	return &f
+}
+
 // reset drops the caches (the compiled rules keep what they use).
 func (c *compiler) reset() {
 	c.sets = map[string]graph.Set{}

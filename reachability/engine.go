@@ -260,7 +260,9 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 	for n := range e.tally.dstNames {
 		names[n] = true
 	}
-	e.named = namedSets(&e.u, names)
+	if e.named == nil {
+		e.named = namedSets(&e.u, names)
+	}
 	e.byLowered = map[*policy.Lowered]int{}
 	for ti, t := range prog.Tiers {
 		e.tiers = append(e.tiers, compiledTier{passByDefault: t.DefaultAction == policy.ActionPass})
@@ -295,6 +297,22 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 	}
 	// Which policies apply to which class, in evaluation order: built from
 	// the subject sets once, so rows never scan policies that do not apply.
+	// (An update derives them from the previous engine's.)
+	if reuse == nil {
+		e.buildApplicable()
+	}
+	// The subject sets were only needed for the lists above, unless the
+	// engine is kept for updates.
+	if !e.opts.KeepSides {
+		for pi := range e.policies {
+			e.policies[pi].subject = nil
+		}
+	}
+	e.portCodes()
+}
+
+// buildApplicable lists the policies that apply to each class.
+func (e *engine) buildApplicable() {
 	for d := range e.applicable {
 		e.applicable[d] = make([][]int32, e.u.nC)
 	}
@@ -308,14 +326,6 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 			}
 		}
 	}
-	// The subject sets were only needed for the lists above, unless the
-	// engine is kept for updates.
-	if !e.opts.KeepSides {
-		for pi := range e.policies {
-			e.policies[pi].subject = nil
-		}
-	}
-	e.portCodes()
 }
 
 // namedSets returns, per container port name that rules use (with its

@@ -286,3 +286,26 @@ func (t *tally) portAtoms(mode policy.Mode, classes []class) []PortAtom {
 	}
 	return atoms
 }
+
+// samePorts reports whether two tallies cut the port atoms alike.
+func (t *tally) samePorts(o *tally) bool {
+	for i := range t.portCuts {
+		if !sameKeys(t.portCuts[i], o.portCuts[i]) {
+			return false
+		}
+	}
+	return sameKeys(t.portNames, o.portNames) && sameKeys(t.others, o.others)
+}
+
+// sameKeys reports whether two counts have the same keys.
+func sameKeys[K comparable](a, b map[K]int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if _, ok := b[k]; !ok {
+			return false
+		}
+	}
+	return true
+}

@@ -202,19 +202,35 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 		return ReasonNodes, "host-network endpoints or nodes appeared or went"
 	}
 	u.classify()
-	e.ports = e.tally.portAtoms(u.mode, e.u.classes)
+	if u.identity && e.tally.samePorts(pe.tally) {
+		e.ports = pe.ports
+	} else {
+		e.ports = e.tally.portAtoms(u.mode, e.u.classes)
+	}
 	u.mapPorts()
 	u.st.Classify = time.Since(t0)
 
 	t0 = time.Now()
-	e.comp = newCompiler(&e.u, u.snap, u.prog)
-	if e.comp.v6 != pe.v6 {
-		return ReasonAddressFamily, "IPv6 flows became possible or impossible"
-	}
 	u.markDirty()
+	same := u.identity && u.cols.IsEmpty() // every class reads as before
+	if same {
+		e.comp = pe.comp.fork(&e.u, u.snap, u.prog)
+		if sameKeys(e.tally.dstNames, pe.tally.dstNames) {
+			e.named = pe.named
+		}
+	} else {
+		e.comp = newCompiler(&e.u, u.snap, u.prog)
+		if e.comp.v6 != pe.v6 {
+			return ReasonAddressFamily, "IPv6 flows became possible or impossible"
+		}
+	}
 	u.compile()
 	e.footprints = nil
-	e.finish(u.snap)
+	if same {
+		e.v6, e.famCols, e.ownNode = pe.v6, pe.famCols, pe.ownNode
+	} else {
+		e.finish(u.snap)
+	}
 	u.st.Compile = time.Since(t0)
 	return "", ""
 }
@@ -257,6 +273,20 @@ func (u *updater) classify() {
 	eps := s.Endpoints
 	oldClassOf := u.prev.classOf
 	sameKeys := slices.Equal(e.u.atoms, pe.u.atoms) && e.sig.equal(pe.sig)
+	if sameKeys && u.inv.endpoints == 0 {
+		// Nothing that classes depend on changed: the classes stay.
+		e.u = pe.u
+		e.classKeys, e.index = pe.classKeys, pe.classIndex()
+		u.classOf = oldClassOf
+		u.parent = identityMap(pe.u.nC)
+		u.children = make([][]int, pe.u.nC)
+		for c := range u.children {
+			u.children[c] = u.parent[c : c+1 : c+1]
+		}
+		u.colMap = identityMap(pe.u.nU)
+		u.identity = true
+		return
+	}
 	kr := newClassKeyer(e.u.atoms, e.sig)
 	var oldIndex map[string]int
 	if sameKeys {
@@ -308,11 +338,13 @@ func (u *updater) classify() {
 		}
 		if *slot < 0 {
 			*slot = len(classes)
-			_, a4, a6 := kr.key(ep)
-			classes = append(classes, class{rep: ep, atom: [2]int{a4, a6}, v4: v4Capable(ep), host: ep.HostNetwork})
 			if tg := tags[i]; tg >= 0 {
+				// The same atoms: the previous class's are right.
+				classes = append(classes, class{rep: ep, atom: pe.u.classes[tg].atom, v4: v4Capable(ep), host: ep.HostNetwork})
 				keys = append(keys, pe.classKeys[tg])
 			} else {
+				_, a4, a6 := kr.key(ep)
+				classes = append(classes, class{rep: ep, atom: [2]int{a4, a6}, v4: v4Capable(ep), host: ep.HostNetwork})
 				keys = append(keys, newKeyList[-1-tg])
 			}
 			u.parent = append(u.parent, -1)
@@ -501,36 +533,71 @@ func changedPolicies(a, b *policy.Program) (out []policyChange, relowered map[*p
 		if slices.Equal(ta.Policies, tb.Policies) {
 			continue
 		}
-		inA := make(map[string]*policy.Lowered, len(ta.Policies))
+		// Policies lowered from unchanged objects are the same pointers;
+		// only the others are matched by reference.
+		inA := make(map[*policy.Lowered]bool, len(ta.Policies))
 		for _, p := range ta.Policies {
-			inA[p.Ref.Key()] = p
+			inA[p] = true
 		}
-		inB := make(map[string]*policy.Lowered, len(tb.Policies))
-		for _, p := range tb.Policies {
-			inB[p.Ref.Key()] = p
+		inB := make(map[*policy.Lowered]bool, len(tb.Policies))
+		for _, q := range tb.Policies {
+			inB[q] = true
 		}
-		same := func(p, q *policy.Lowered) bool { return p == q || reflect.DeepEqual(p, q) }
-		var keptA, keptB []string
+		gone := map[string]*policy.Lowered{}
 		for _, p := range ta.Policies {
-			q, ok := inB[p.Ref.Key()]
-			switch {
-			case !ok:
-				out = append(out, policyChange{old: p})
-			case !same(p, q):
-				out = append(out, policyChange{old: p, new: q})
-			default:
-				keptA = append(keptA, p.Ref.Key())
+			if !inB[p] {
+				gone[p.Ref.Key()] = p
 			}
 		}
+		keptA := make([]*policy.Lowered, 0, len(ta.Policies)) // unchanged, in a's order (as b's pointers)
+		for _, p := range ta.Policies {
+			if inB[p] {
+				keptA = append(keptA, p)
+			}
+		}
+		keptB := make([]*policy.Lowered, 0, len(tb.Policies))
+		var relowA []*policy.Lowered // a's side of the policies lowered again, equal
 		for _, q := range tb.Policies {
-			p, ok := inA[q.Ref.Key()]
+			if inA[q] {
+				keptB = append(keptB, q)
+				continue
+			}
+			k := q.Ref.Key()
+			p, ok := gone[k]
 			switch {
 			case !ok:
 				out = append(out, policyChange{new: q})
-			case same(p, q):
-				keptB = append(keptB, q.Ref.Key())
-				if p != q {
-					relowered[q] = p
+			case reflect.DeepEqual(p, q):
+				relowered[q] = p
+				relowA = append(relowA, p)
+				keptB = append(keptB, q)
+				delete(gone, k)
+			default:
+				out = append(out, policyChange{old: p, new: q})
+				delete(gone, k)
+			}
+		}
+		for _, p := range ta.Policies {
+			if inB[p] {
+				continue
+			}
+			if _, ok := gone[p.Ref.Key()]; ok {
+				out = append(out, policyChange{old: p})
+			}
+		}
+		if len(relowA) > 0 {
+			// Compare the order of kept policies with the relowered ones
+			// in a's terms.
+			back := map[*policy.Lowered]*policy.Lowered{}
+			for q, p := range relowered {
+				back[p] = q
+			}
+			keptA = keptA[:0]
+			for _, p := range ta.Policies {
+				if inB[p] {
+					keptA = append(keptA, p)
+				} else if q, ok := back[p]; ok {
+					keptA = append(keptA, q)
 				}
 			}
 		}
@@ -578,6 +645,15 @@ func (u *updater) compile() {
 	if u.rm != nil {
 		rm = u.rm.set
 	}
+	// The namespaces of the re-evaluated classes, to skip what cannot
+	// match them; none when atoms are re-evaluated too.
+	var colNS map[string]bool
+	if mini != nil && mini.u.nC == len(colList) {
+		colNS = map[string]bool{}
+		for _, c := range colList {
+			colNS[e.u.classes[c].rep.Namespace] = true
+		}
+	}
 	memo := map[*uint64]graph.Set{}
 	// fix renumbers a set of the previous universe and sets the bits of
 	// the re-evaluated columns from fresh, a set over the mini universe.
@@ -593,10 +669,10 @@ func (u *updater) compile() {
 			s = rm(old)
 		}
 		if mini != nil {
-			f := fresh(mini)
+			f := fresh(mini) // nil: matches none of them
 			copied := rm != nil
 			for k, c := range colList {
-				if s.Has(c) != f.Has(miniOf[k]) {
+				if s.Has(c) != (f != nil && f.Has(miniOf[k])) {
 					if !copied {
 						s = slices.Clone(s)
 						copied = true
@@ -615,6 +691,10 @@ func (u *updater) compile() {
 		}
 	}
 	var namedMoved *bool
+	oldToNew := make([]int32, len(pe.policies))
+	for k := range oldToNew {
+		oldToNew[k] = -1
+	}
 	reuse := func(p *policy.Lowered) (compiledPolicy, bool) {
 		if changedNew[p] {
 			return compiledPolicy{}, false
@@ -627,6 +707,7 @@ func (u *updater) compile() {
 		if !ok {
 			return compiledPolicy{}, false
 		}
+		oldToNew[k] = int32(len(e.policies))
 		cp := pe.policies[k]
 		// Port codes follow the port atoms and the named ports in use.
 		if namedMoved == nil {
@@ -634,29 +715,85 @@ func (u *updater) compile() {
 			namedMoved = &moved
 		}
 		cp.fresh = u.portsMoved || *namedMoved
-		cp.subject = fix(cp.subject, func(mc *compiler) graph.Set { return mc.subject(&p.Subject) })
 		if rm == nil && mini == nil && !cp.fresh {
 			return cp, true
 		}
+		cp.subject = fix(cp.subject, func(mc *compiler) graph.Set {
+			if colNS != nil && p.Subject.Namespace != "" && !colNS[p.Subject.Namespace] {
+				return nil
+			}
+			return mc.subject(&p.Subject)
+		})
 		for d := range cp.rules {
 			cp.rules[d] = slices.Clone(cp.rules[d])
 			for i := range cp.rules[d] {
 				cr, r := &cp.rules[d][i], &p.Rules[d][i]
-				cr.srcSet = fixEntity(e.comp, &r.Src, cr.srcAny, cr.srcSet, fix)
-				cr.dstSet = fixEntity(e.comp, &r.Dst, cr.dstAny, cr.dstSet, fix)
+				cr.srcSet = fixEntity(e.comp, &r.Src, cr.srcAny, cr.srcSet, colNS, fix)
+				cr.dstSet = fixEntity(e.comp, &r.Dst, cr.dstAny, cr.dstSet, colNS, fix)
 			}
 		}
 		return cp, true
 	}
 	e.compile(e.comp, u.prog, &u.st, reuse)
+	var fresh []int32 // the changed policies, as compiled
 	for _, ch := range u.changed {
 		if ch.new == nil {
 			continue
 		}
-		cp := &e.policies[e.byLowered[ch.new]]
+		pi := e.byLowered[ch.new]
+		fresh = append(fresh, int32(pi))
+		cp := &e.policies[pi]
 		for d := range u.dirty {
 			if cp.applies[d] {
 				u.dirty[d].Or(cp.subject)
+			}
+		}
+	}
+	u.applicable(oldToNew, fresh)
+}
+
+// applicable derives the lists of policies that apply to each class from
+// the previous engine's: a class whose subjects may have changed (new, or
+// relabelled) is listed again from every subject; one that a changed
+// policy selects (before or after) has its previous list, renumbered, with
+// the changed policies taken out and put back; any other class keeps its
+// previous list, renumbered.
+func (u *updater) applicable(oldToNew, fresh []int32) {
+	e, pe := u.e, u.pe
+	same := len(e.policies) == len(pe.policies)
+	for k, n := range oldToNew {
+		if n != int32(k) {
+			same = false
+			break
+		}
+	}
+	for d := range e.applicable {
+		e.applicable[d] = make([][]int32, e.u.nC)
+		for s := range e.applicable[d] {
+			p := u.parent[s]
+			switch {
+			case p < 0 || u.cols.Has(s):
+				for pi := range e.policies {
+					if cp := &e.policies[pi]; cp.applies[d] && cp.subject.Has(s) {
+						e.applicable[d][s] = append(e.applicable[d][s], int32(pi))
+					}
+				}
+			case same && !u.dirty[d].Has(s):
+				e.applicable[d][s] = pe.applicable[d][p]
+			default:
+				var list []int32
+				for _, k := range pe.applicable[d][p] {
+					if n := oldToNew[k]; n >= 0 {
+						list = append(list, n)
+					}
+				}
+				for _, pi := range fresh {
+					if cp := &e.policies[pi]; cp.applies[d] && cp.subject.Has(s) {
+						list = append(list, pi)
+					}
+				}
+				slices.Sort(list)
+				e.applicable[d][s] = list
 			}
 		}
 	}
@@ -664,13 +801,29 @@ func (u *updater) compile() {
 
 // fixEntity adapts the compiled sets of an entity match to the new
 // universe: "any" sets are the new compiler's, others are fixed.
-func fixEntity(c *compiler, m *policy.EntityMatch, any bool, sets [2]graph.Set, fix func(graph.Set, func(*compiler) graph.Set) graph.Set) [2]graph.Set {
+//
+// colNS (nil when external atoms are among the columns) lists the
+// namespaces of the re-evaluated classes: a match whose every peer is a
+// pod of another namespace matches none of them.
+func fixEntity(c *compiler, m *policy.EntityMatch, any bool, sets [2]graph.Set, colNS map[string]bool, fix func(graph.Set, func(*compiler) graph.Set) graph.Set) [2]graph.Set {
 	if any {
 		_, sets = c.entity(m)
 		return sets
 	}
+	outside := colNS != nil
+	for i := range m.Peers {
+		if p := &m.Peers[i]; !p.Nothing && (p.Identity == nil || p.Identity.Namespace == "" || colNS[p.Identity.Namespace]) {
+			outside = false
+		}
+	}
 	for f := range sets {
-		sets[f] = fix(sets[f], func(mc *compiler) graph.Set { _, s := mc.entity(m); return s[f] })
+		sets[f] = fix(sets[f], func(mc *compiler) graph.Set {
+			if outside {
+				return nil
+			}
+			_, s := mc.entity(m)
+			return s[f]
+		})
 	}
 	return sets
 }

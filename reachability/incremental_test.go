@@ -354,3 +354,90 @@ spec:
 		})
 	}
 }
+
+// TestUpdateReasons checks that Update says when, and why, it computed a
+// matrix from scratch, and that it is incremental otherwise.
+func TestUpdateReasons(t *testing.T) {
+	ctx := context.Background()
+	base := load(t, 1, []byte(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: a}
+spec: {podSelector: {}}
+`))
+	calico := load(t, 2, []byte(`
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: allow-all}
+spec: {selector: all(), types: [Ingress], ingress: [{action: Allow}]}
+`))
+	pod := load(t, 3, []byte(`
+apiVersion: v1
+kind: Pod
+metadata: {name: q, namespace: a, labels: {app: db}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.2}
+`))
+	withCalico, err := base.Apply(calico, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withPod, err := base.Apply(pod, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		opts   reachability.Options
+		next   *policy.Snapshot
+		reason reachability.FullReason // "" for incremental
+	}{
+		{"no sides", reachability.Options{}, withPod, reachability.ReasonNoSides},
+		{"mode changes", reachability.Options{KeepSides: true}, withCalico, reachability.ReasonMode},
+		{"pod added", reachability.Options{KeepSides: true}, withPod, ""},
+		{"nothing changed", reachability.Options{KeepSides: true}, base, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, err := reachability.Compute(ctx, base, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := reachability.Update(ctx, m, tc.next)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := got.Stats().Update
+			if st.Full != (tc.reason != "") || st.Reason != tc.reason {
+				t.Fatalf("Update: Full %v, Reason %q (%s), want Full %v, Reason %q", st.Full, st.Reason, st.Detail, tc.reason != "", tc.reason)
+			}
+			want, err := reachability.Compute(ctx, tc.next, tc.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := sameMatrix(got, want); msg != "" {
+				t.Fatal(msg)
+			}
+			if !got.Options().KeepSides {
+				t.Fatal("the result of Update does not keep its sides")
+			}
+			// The next update from the result is incremental.
+			again, err := reachability.Update(ctx, got, base)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := again.Stats().Update; st.Full && st.Reason != reachability.ReasonMode {
+				t.Fatalf("second Update computed in full: %s (%s)", st.Reason, st.Detail)
+			}
+		})
+	}
+}

@@ -28,9 +28,15 @@ type inherited struct {
 func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	e := u.e
 	ot := u.prev.t
+	nC, nU := e.u.nC, e.u.nU
+	if u.identity && !u.portsMoved && e.base == u.pe.base && e.cond == u.pe.cond &&
+		u.cols.IsEmpty() && u.dirty[policy.Ingress].IsEmpty() && u.dirty[policy.Egress].IsEmpty() {
+		// Nothing the rows read changed: they all stay.
+		u.st.RowsCopied = 2 * int64(nC)
+		return u.matrix(ot), nil
+	}
 	nt := e.newTensor()
 	workers := e.workers()
-	nC, nU := e.u.nC, e.u.nU
 	win := windowOf(u.cols)
 	t0 := time.Now()
 	inhIn := make([]inherited, nC) // the ingress rows each class inherited
@@ -116,13 +122,17 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	}
 	u.st.Transpose = time.Since(t0)
 
-	st := &u.st
-	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(u.snap.Endpoints), nC, len(e.u.atoms), len(e.ports)
-	m := &Matrix{
+	return u.matrix(nt), nil
+}
+
+// matrix wraps the new tensor into the new matrix.
+func (u *updater) matrix(t *tensor) *Matrix {
+	e, st := u.e, &u.st
+	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(u.snap.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
+	return &Matrix{
 		snap: u.snap, opts: u.opts, mode: u.mode, u: e.u, classOf: u.classOf, ports: e.ports,
-		diags: u.diags, stats: u.st, prog: u.prog, t: nt, engine: e,
+		diags: u.diags, stats: u.st, prog: u.prog, t: t, engine: e,
 	}
-	return m, nil
 }
 
 // inherit returns the groups and base rows of direction d of previous
@@ -375,7 +385,68 @@ func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inhIn []inhe
 			f.inT[i] = row
 		}
 	})
-	f.flips = nt.buildFlips(pos)
+	if u.rm != nil {
+		f.flips = nt.buildFlips(pos)
+	} else {
+		f.flips = u.updateFlips(nt, ot, old.flips, pos)
+	}
+}
+
+// updateFlips derives the flips from the previous ones (over the same
+// universe): the entries of the classes whose ingress differences changed
+// are taken out and put back.
+func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, pos bool) [][]uint64 {
+	in, was := nt.groups[policy.Ingress], ot.groups[policy.Ingress]
+	changed := graph.NewSet(nt.nU)
+	adds := map[int][]uint64{}
+	affected := map[int]bool{}
+	for j := range in {
+		a, b := in[j].kindDiffs(pos), was[j].kindDiffs(pos)
+		if sameDiffs(a, b) {
+			continue
+		}
+		changed.Add(j)
+		for _, d := range b {
+			for i := range d.Bits() {
+				affected[i] = true
+			}
+		}
+		for g, d := range a {
+			for i := range d.Bits() {
+				adds[i] = append(adds[i], uint64(j)<<16|uint64(g+1))
+				affected[i] = true
+			}
+		}
+	}
+	if len(affected) == 0 {
+		return old
+	}
+	flips := slices.Clone(old)
+	for i := range affected {
+		var list []uint64
+		for _, x := range old[i] {
+			if !changed.Has(int(x >> 16)) {
+				list = append(list, x)
+			}
+		}
+		list = append(list, adds[i]...)
+		slices.Sort(list)
+		flips[i] = list
+	}
+	return flips
+}
+
+// sameDiffs reports whether two lists of differences are the very same.
+func sameDiffs(a, b []bitrow.Diff) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k := range a {
+		if len(a[k]) != len(b[k]) || len(a[k]) > 0 && &a[k][0] != &b[k][0] {
+			return false
+		}
+	}
+	return true
 }
 
 // parallelRange splits [0, n) into one contiguous range per worker and

@@ -213,3 +213,51 @@ func BenchmarkDecode(b *testing.B) {
 		c.Decode(row, dst)
 	}
 }
+
+// FuzzRow checks Encode, Decode, Word, Has and DiffOf against the dense
+// words they stand for, on rows built from the fuzzer's bytes (each byte
+// picks a zero, all-one or patterned word, so that runs appear).
+func FuzzRow(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3}, uint16(100))
+	f.Add(make([]byte, 70), uint16(4500))
+	f.Add([]byte{1, 1, 1, 1, 1, 0, 0, 9, 200}, uint16(64*65))
+	f.Fuzz(func(t *testing.T, data []byte, bits uint16) {
+		n := 1 + int(bits)
+		c := NewCodec(n)
+		w := make([]uint64, c.Words())
+		for k := range w {
+			if len(data) == 0 {
+				break
+			}
+			b := data[k%len(data)]
+			switch b % 3 {
+			case 0:
+				w[k] = 0
+			case 1:
+				w[k] = ^uint64(0)
+			default:
+				w[k] = uint64(b) * 0x9E3779B97F4A7C15
+			}
+		}
+		row := c.Encode(w)
+		got := make([]uint64, len(w))
+		c.Decode(row, got)
+		if !slices.Equal(got, w) {
+			t.Fatalf("Decode(Encode(w)) != w")
+		}
+		for k := range w {
+			if row.Word(k) != w[k] {
+				t.Fatalf("Word(%d) = %x, want %x", k, row.Word(k), w[k])
+			}
+		}
+		other := slices.Clone(w)
+		if len(other) > 0 {
+			other[len(other)/2] ^= 0x10
+		}
+		d := DiffOf(w, other)
+		d.Apply(got)
+		if !slices.Equal(got, other) {
+			t.Fatalf("w XOR DiffOf(w, other) != other")
+		}
+	})
+}
