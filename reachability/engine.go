@@ -69,7 +69,7 @@ const (
 
 type compiledPolicy struct {
 	tier    int
-	subject graph.Set
+	subject classList
 	applies [2]bool
 	rules   [2][]compiledRule
 	fresh   bool       // compiled here (port codes to compute), not reused
@@ -108,9 +108,9 @@ type engine struct {
 	cond      bool            // some rule is conditional
 	v6        bool            // some flow can be IPv6
 	sig       classSig
-	// byLowered finds the compiled policy of a lowered one, for reuse.
-	byLowered map[*policy.Lowered]int
-	opts      Options
+	// lowered[i] is the lowered policy policies[i] was compiled from.
+	lowered []*policy.Lowered
+	opts    Options
 	// ownNode lists, per class, the universe entries that are its own node
 	// (host-network classes on the same node, node addresses).
 	ownNode [][]int
@@ -263,7 +263,6 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 	if e.named == nil {
 		e.named = namedSets(&e.u, names)
 	}
-	e.byLowered = map[*policy.Lowered]int{}
 	for ti, t := range prog.Tiers {
 		e.tiers = append(e.tiers, compiledTier{passByDefault: t.DefaultAction == policy.ActionPass})
 		for _, p := range t.Policies {
@@ -274,12 +273,12 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 			if reuse != nil {
 				if cp, ok := reuse(p); ok {
 					cp.tier = ti
-					e.byLowered[p] = len(e.policies)
+					e.lowered = append(e.lowered, p)
 					e.policies = append(e.policies, cp)
 					continue
 				}
 			}
-			cp := compiledPolicy{tier: ti, subject: c.subject(&p.Subject), applies: p.Applies, fresh: true, fp: e.footprints[p]}
+			cp := compiledPolicy{tier: ti, subject: listOf(c.subject(&p.Subject)), applies: p.Applies, fresh: true, fp: e.footprints[p]}
 			for d := range p.Rules {
 				for i := range p.Rules[d] {
 					r := &p.Rules[d][i]
@@ -291,7 +290,7 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 					cp.rules[d] = append(cp.rules[d], cr)
 				}
 			}
-			e.byLowered[p] = len(e.policies)
+			e.lowered = append(e.lowered, p)
 			e.policies = append(e.policies, cp)
 		}
 	}
@@ -318,7 +317,7 @@ func (e *engine) buildApplicable() {
 	}
 	for pi := range e.policies {
 		p := &e.policies[pi]
-		for s := range p.subject.All() {
+		for _, s := range p.subject {
 			for d := range e.applicable {
 				if p.applies[d] {
 					e.applicable[d][s] = append(e.applicable[d][s], int32(pi))
@@ -326,6 +325,30 @@ func (e *engine) buildApplicable() {
 			}
 		}
 	}
+}
+
+// classList is a sorted list of classes: a sparse set.
+type classList []int32
+
+// listOf returns the classes of a set.
+func listOf(s graph.Set) classList {
+	var l classList
+	for c := range s.All() {
+		l = append(l, int32(c))
+	}
+	return l
+}
+
+// Has reports whether c is in the list. It is O(log n).
+func (l classList) Has(c int) bool {
+	_, ok := slices.BinarySearch(l, int32(c))
+	return ok
+}
+
+// indexOf returns the index of the compiled policy of a lowered one, or
+// -1. It is O(policies).
+func (e *engine) indexOf(l *policy.Lowered) int {
+	return slices.Index(e.lowered, l)
 }
 
 // namedSets returns, per container port name that rules use (with its

@@ -135,6 +135,7 @@ type updater struct {
 	// relowered maps policies lowered again to an equal policy to the
 	// previous one.
 	relowered map[*policy.Lowered]*policy.Lowered
+	oldIdx    map[*policy.Lowered]int // see oldIndex
 	inv       *inventoryChanges
 
 	e       *engine
@@ -157,6 +158,11 @@ type updater struct {
 	// cols the classes whose column is.
 	dirty [2]graph.Set
 	cols  graph.Set
+	// touched holds the compiled sets (by their first word) whose bits for
+	// cols changed; peersMoved[d][p] is true when policy p has a rule whose
+	// peers in direction d are such a set.
+	touched    map[*uint64]bool
+	peersMoved [2][]bool
 }
 
 // policyChange is a policy added (old nil), removed (new nil) or
@@ -212,9 +218,11 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 
 	t0 = time.Now()
 	u.markDirty()
-	same := u.identity && u.cols.IsEmpty() // every class reads as before
-	if same {
+	if u.identity {
+		// The same classes: only the namespace and service-account labels
+		// of the re-evaluated ones may read differently.
 		e.comp = pe.comp.fork(&e.u, u.snap, u.prog)
+		e.comp.relabel(u.cols)
 		if sameKeys(e.tally.dstNames, pe.tally.dstNames) {
 			e.named = pe.named
 		}
@@ -226,8 +234,9 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	}
 	u.compile()
 	e.footprints = nil
-	if same {
+	if u.identity {
 		e.v6, e.famCols, e.ownNode = pe.v6, pe.famCols, pe.ownNode
+		e.comp.reset()
 	} else {
 		e.finish(u.snap)
 	}
@@ -246,7 +255,7 @@ func (u *updater) tally() (*tally, map[*policy.Lowered]*footprint) {
 	}
 	for _, ch := range u.changed {
 		if ch.old != nil {
-			t.add(u.pe.policies[u.pe.byLowered[ch.old]].fp, -1)
+			t.add(u.pe.policies[u.oldIndex(ch.old)].fp, -1)
 		}
 		if ch.new != nil {
 			f := footprintOf(ch.new)
@@ -255,6 +264,24 @@ func (u *updater) tally() (*tally, map[*policy.Lowered]*footprint) {
 		}
 	}
 	return t, fps
+}
+
+// oldIndex returns the index of a policy of the previous engine: by a
+// scan for a few changes, through a map for many.
+func (u *updater) oldIndex(l *policy.Lowered) int {
+	if len(u.changed) <= 32 {
+		return u.pe.indexOf(l)
+	}
+	if u.oldIdx == nil {
+		u.oldIdx = make(map[*policy.Lowered]int, len(u.pe.lowered))
+		for i, p := range u.pe.lowered {
+			u.oldIdx[p] = i
+		}
+	}
+	if i, ok := u.oldIdx[l]; ok {
+		return i
+	}
+	return -1
 }
 
 // hasIPv6Atoms reports whether the atoms cut the IPv6 space (they come
@@ -497,12 +524,12 @@ func (u *updater) markDirty() {
 		if ch.old == nil {
 			continue
 		}
-		k, ok := u.pe.byLowered[ch.old]
-		if !ok {
+		k := u.oldIndex(ch.old)
+		if k < 0 {
 			continue
 		}
 		cp := &u.pe.policies[k]
-		for s := range cp.subject.All() {
+		for _, s := range cp.subject {
 			for _, c := range u.children[s] {
 				for d := range u.dirty {
 					if cp.applies[d] {
@@ -654,36 +681,8 @@ func (u *updater) compile() {
 			colNS[e.u.classes[c].rep.Namespace] = true
 		}
 	}
-	memo := map[*uint64]graph.Set{}
-	// fix renumbers a set of the previous universe and sets the bits of
-	// the re-evaluated columns from fresh, a set over the mini universe.
-	fix := func(old graph.Set, fresh func(mc *compiler) graph.Set) graph.Set {
-		if old == nil {
-			return nil
-		}
-		if s, ok := memo[&old[0]]; ok {
-			return s
-		}
-		s := old
-		if rm != nil {
-			s = rm(old)
-		}
-		if mini != nil {
-			f := fresh(mini) // nil: matches none of them
-			copied := rm != nil
-			for k, c := range colList {
-				if s.Has(c) != (f != nil && f.Has(miniOf[k])) {
-					if !copied {
-						s = slices.Clone(s)
-						copied = true
-					}
-					s[c>>6] ^= 1 << (uint(c) & 63)
-				}
-			}
-		}
-		memo[&old[0]] = s
-		return s
-	}
+	u.touched = map[*uint64]bool{}
+	sf := &setFixer{u: u, rm: rm, mini: mini, colList: colList, miniOf: miniOf, colNS: colNS, memo: map[*uint64]graph.Set{}}
 	changedNew := map[*policy.Lowered]bool{}
 	for _, ch := range u.changed {
 		if ch.new != nil {
@@ -691,6 +690,7 @@ func (u *updater) compile() {
 		}
 	}
 	var namedMoved *bool
+	cursor := 0
 	oldToNew := make([]int32, len(pe.policies))
 	for k := range oldToNew {
 		oldToNew[k] = -1
@@ -703,10 +703,15 @@ func (u *updater) compile() {
 		if q, ok := u.relowered[p]; ok {
 			old = q // lowered again to an equal policy
 		}
-		k, ok := pe.byLowered[old]
-		if !ok {
+		// Unchanged policies keep their relative order: the previous
+		// index of each is found walking forward.
+		for cursor < len(pe.lowered) && pe.lowered[cursor] != old {
+			cursor++
+		}
+		if cursor == len(pe.lowered) {
 			return compiledPolicy{}, false
 		}
+		k := cursor
 		oldToNew[k] = int32(len(e.policies))
 		cp := pe.policies[k]
 		// Port codes follow the port atoms and the named ports in use.
@@ -718,18 +723,13 @@ func (u *updater) compile() {
 		if rm == nil && mini == nil && !cp.fresh {
 			return cp, true
 		}
-		cp.subject = fix(cp.subject, func(mc *compiler) graph.Set {
-			if colNS != nil && p.Subject.Namespace != "" && !colNS[p.Subject.Namespace] {
-				return nil
-			}
-			return mc.subject(&p.Subject)
-		})
+		cp.subject = sf.subject(cp.subject, &p.Subject)
 		for d := range cp.rules {
 			cp.rules[d] = slices.Clone(cp.rules[d])
 			for i := range cp.rules[d] {
 				cr, r := &cp.rules[d][i], &p.Rules[d][i]
-				cr.srcSet = fixEntity(e.comp, &r.Src, cr.srcAny, cr.srcSet, colNS, fix)
-				cr.dstSet = fixEntity(e.comp, &r.Dst, cr.dstAny, cr.dstSet, colNS, fix)
+				cr.srcSet = sf.entity(e.comp, &r.Src, cr.srcAny, cr.srcSet)
+				cr.dstSet = sf.entity(e.comp, &r.Dst, cr.dstAny, cr.dstSet)
 			}
 		}
 		return cp, true
@@ -740,16 +740,49 @@ func (u *updater) compile() {
 		if ch.new == nil {
 			continue
 		}
-		pi := e.byLowered[ch.new]
+		pi := e.indexOf(ch.new)
 		fresh = append(fresh, int32(pi))
 		cp := &e.policies[pi]
 		for d := range u.dirty {
 			if cp.applies[d] {
-				u.dirty[d].Or(cp.subject)
+				for _, c := range cp.subject {
+					u.dirty[d].Add(int(c))
+				}
 			}
 		}
 	}
 	u.applicable(oldToNew, fresh)
+	for d := range u.peersMoved {
+		u.peersMoved[d] = make([]bool, len(e.policies))
+		for pi := range e.policies {
+			for _, r := range e.policies[pi].rules[d] {
+				peers := r.srcSet // ingress: the sources are the peers
+				if d == int(policy.Egress) {
+					peers = r.dstSet
+				}
+				for _, set := range peers {
+					if len(set) > 0 && u.touched[&set[0]] {
+						u.peersMoved[d][pi] = true
+					}
+				}
+			}
+		}
+	}
+}
+
+// columnsMoved reports whether the re-evaluated columns can read
+// differently in the direction-d rows of class s: some new class needs its
+// bits, or a policy that applies has peers whose bits for them changed.
+func (u *updater) columnsMoved(d policy.Direction, s int) bool {
+	if u.st.Update.ClassesAdded > 0 || !u.identity {
+		return true
+	}
+	for _, pi := range u.e.applicable[d][s] {
+		if u.peersMoved[d][pi] {
+			return true
+		}
+	}
+	return false
 }
 
 // applicable derives the lists of policies that apply to each class from
@@ -768,64 +801,173 @@ func (u *updater) applicable(oldToNew, fresh []int32) {
 		}
 	}
 	for d := range e.applicable {
+		if same && u.identity {
+			// Only the classes a change reached need new lists.
+			e.applicable[d] = slices.Clone(pe.applicable[d])
+			for s := range u.dirty[d].All() {
+				if s < e.u.nC {
+					e.applicable[d][s] = u.applicableTo(d, s, oldToNew, fresh)
+				}
+			}
+			continue
+		}
 		e.applicable[d] = make([][]int32, e.u.nC)
 		for s := range e.applicable[d] {
-			p := u.parent[s]
-			switch {
-			case p < 0 || u.cols.Has(s):
-				for pi := range e.policies {
-					if cp := &e.policies[pi]; cp.applies[d] && cp.subject.Has(s) {
-						e.applicable[d][s] = append(e.applicable[d][s], int32(pi))
-					}
-				}
-			case same && !u.dirty[d].Has(s):
+			if p := u.parent[s]; same && p >= 0 && !u.dirty[d].Has(s) {
 				e.applicable[d][s] = pe.applicable[d][p]
-			default:
-				var list []int32
-				for _, k := range pe.applicable[d][p] {
-					if n := oldToNew[k]; n >= 0 {
-						list = append(list, n)
-					}
-				}
-				for _, pi := range fresh {
-					if cp := &e.policies[pi]; cp.applies[d] && cp.subject.Has(s) {
-						list = append(list, pi)
-					}
-				}
-				slices.Sort(list)
-				e.applicable[d][s] = list
+			} else {
+				e.applicable[d][s] = u.applicableTo(d, s, oldToNew, fresh)
 			}
 		}
 	}
 }
 
-// fixEntity adapts the compiled sets of an entity match to the new
-// universe: "any" sets are the new compiler's, others are fixed.
-//
-// colNS (nil when external atoms are among the columns) lists the
-// namespaces of the re-evaluated classes: a match whose every peer is a
-// pod of another namespace matches none of them.
-func fixEntity(c *compiler, m *policy.EntityMatch, any bool, sets [2]graph.Set, colNS map[string]bool, fix func(graph.Set, func(*compiler) graph.Set) graph.Set) [2]graph.Set {
+// applicableTo lists the policies that apply to class s in direction d.
+func (u *updater) applicableTo(d, s int, oldToNew, fresh []int32) []int32 {
+	e, pe := u.e, u.pe
+	var list []int32
+	p := u.parent[s]
+	if p < 0 || u.cols.Has(s) {
+		for pi := range e.policies {
+			if cp := &e.policies[pi]; cp.applies[d] && cp.subject.Has(s) {
+				list = append(list, int32(pi))
+			}
+		}
+		return list
+	}
+	for _, k := range pe.applicable[d][p] {
+		if n := oldToNew[k]; n >= 0 {
+			list = append(list, n)
+		}
+	}
+	for _, pi := range fresh {
+		if cp := &e.policies[pi]; cp.applies[d] && cp.subject.Has(s) {
+			list = append(list, pi)
+		}
+	}
+	slices.Sort(list)
+	return list
+}
+
+// setFixer adapts the compiled sets of unchanged policies to the new
+// universe: a set is renumbered, then the bits of the re-evaluated columns
+// are set from a compilation over the mini universe of those columns
+// (colList maps its entries, miniOf their index there). Sets shared
+// between rules are fixed once.
+type setFixer struct {
+	u               *updater
+	rm              func(graph.Set) graph.Set // nil when the universes are the same
+	mini            *compiler                 // nil when no column is re-evaluated
+	colList, miniOf []int
+	// colNS (nil when external atoms are among the columns) lists the
+	// namespaces of the re-evaluated classes: a subject or peer confined
+	// to another namespace matches none of them.
+	colNS map[string]bool
+	memo  map[*uint64]graph.Set
+}
+
+// set fixes one set; fresh is its value over the mini universe (nil: it
+// matches none of the columns).
+func (sf *setFixer) set(old, fresh graph.Set) graph.Set {
+	if old == nil {
+		return nil
+	}
+	if s, ok := sf.memo[&old[0]]; ok {
+		return s
+	}
+	s := old
+	if sf.rm != nil {
+		s = sf.rm(old)
+	}
+	if sf.mini != nil {
+		copied := sf.rm != nil
+		for k, c := range sf.colList {
+			if s.Has(c) != (fresh != nil && fresh.Has(sf.miniOf[k])) {
+				if !copied {
+					s = slices.Clone(s)
+					copied = true
+				}
+				s[c>>6] ^= 1 << (uint(c) & 63)
+				sf.u.touched[&s[0]] = true
+			}
+		}
+	}
+	sf.memo[&old[0]] = s
+	return s
+}
+
+// entity fixes the compiled sets of an entity match: "any" sets are the
+// new compiler's, others are fixed.
+func (sf *setFixer) entity(c *compiler, m *policy.EntityMatch, any bool, sets [2]graph.Set) [2]graph.Set {
 	if any {
 		_, sets = c.entity(m)
 		return sets
 	}
-	outside := colNS != nil
-	for i := range m.Peers {
-		if p := &m.Peers[i]; !p.Nothing && (p.Identity == nil || p.Identity.Namespace == "" || colNS[p.Identity.Namespace]) {
-			outside = false
+	need := false
+	for _, s := range sets {
+		if s != nil {
+			if _, ok := sf.memo[&s[0]]; !ok {
+				need = true
+			}
 		}
 	}
-	for f := range sets {
-		sets[f] = fix(sets[f], func(mc *compiler) graph.Set {
-			if outside {
-				return nil
+	if !need {
+		for f, s := range sets {
+			if s != nil {
+				sets[f] = sf.memo[&s[0]]
 			}
-			_, s := mc.entity(m)
-			return s[f]
-		})
+		}
+		return sets
+	}
+	var fresh [2]graph.Set
+	if sf.mini != nil && !sf.outside(m) {
+		_, fresh = sf.mini.entity(m)
+	}
+	for f := range sets {
+		sets[f] = sf.set(sets[f], fresh[f])
 	}
 	return sets
+}
+
+// outside reports whether every peer of m is a pod of a namespace none of
+// the re-evaluated classes is in.
+func (sf *setFixer) outside(m *policy.EntityMatch) bool {
+	if sf.colNS == nil {
+		return false
+	}
+	for i := range m.Peers {
+		if p := &m.Peers[i]; !p.Nothing && (p.Identity == nil || p.Identity.Namespace == "" || sf.colNS[p.Identity.Namespace]) {
+			return false
+		}
+	}
+	return true
+}
+
+// subject fixes a subject's class list: renumbered through the classes
+// that inherit from each, the re-evaluated classes set afresh.
+func (sf *setFixer) subject(old classList, sub *policy.Subject) classList {
+	u := sf.u
+	if u.identity && sf.mini == nil {
+		return old
+	}
+	var l classList
+	for _, c := range old {
+		for _, n := range u.children[c] {
+			if !u.cols.Has(n) {
+				l = append(l, int32(n))
+			}
+		}
+	}
+	if sf.mini != nil && (sf.colNS == nil || sub.Namespace == "" || sf.colNS[sub.Namespace]) {
+		f := sf.mini.subject(sub)
+		for k, c := range sf.colList {
+			if c < u.e.u.nC && f.Has(sf.miniOf[k]) {
+				l = append(l, int32(c))
+			}
+		}
+	}
+	slices.Sort(l)
+	return l
 }
 
 // identityMap returns 0, 1, …, n-1.

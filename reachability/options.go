@@ -31,9 +31,12 @@ type Options struct {
 	Staged policy.StagedView
 	// Workers bounds the parallelism of Compute; 0 means GOMAXPROCS.
 	Workers int
-	// KeepSides keeps the egress and ingress sides of the matrix, so that
-	// [Update] can recompute only what a policy change affects. It costs
-	// twice the memory of the matrix.
+	// KeepSides keeps what [Update] needs to recompute only what a change
+	// reaches: the ingress rows besides their transpose, the compiled
+	// policies and the classes' keys. It costs about a third more memory
+	// than the matrix. Update on a matrix computed without it computes
+	// from scratch (and says so in Stats().Update); its result keeps
+	// them.
 	KeepSides bool
 }
 

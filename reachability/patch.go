@@ -35,11 +35,31 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 		u.st.RowsCopied = 2 * int64(nC)
 		return u.matrix(ot), nil
 	}
-	nt := e.newTensor()
 	workers := e.workers()
 	win := windowOf(u.cols)
 	t0 := time.Now()
-	inhIn := make([]inherited, nC) // the ingress rows each class inherited
+	// With the same universe and port atoms, the new tensor starts as a
+	// copy of the previous one and only the classes the change reaches are
+	// visited; otherwise every entry is, its rows renumbered.
+	fast := u.identity && !u.portsMoved && e.cond == u.pe.cond
+	var nt *tensor
+	var todo []int32
+	var inhIn []inherited // the ingress rows each class inherited (when renumbered)
+	if fast {
+		nt = ot.clone()
+		for c := 0; c < nC; c++ {
+			if u.dirty[policy.Ingress].Has(c) || u.dirty[policy.Egress].Has(c) || win != nil && !e.u.classes[c].host {
+				todo = append(todo, int32(c))
+			}
+		}
+	} else {
+		nt = e.newTensor()
+		inhIn = make([]inherited, nC)
+		todo = make([]int32, nU)
+		for i := range todo {
+			todo[i] = int32(i)
+		}
+	}
 	var next atomic.Int64
 	var cancelled atomic.Bool
 	var wg sync.WaitGroup
@@ -47,22 +67,23 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 		wg.Go(func() {
 			wk := e.newWorker()
 			oldBuf, newBuf := make([]uint64, ot.codec.Words()), make([]uint64, nt.codec.Words())
-			var evaluated, copied, groups int64
+			var evaluated, groups int64
 			for {
-				r := int(next.Add(1) - 1)
-				if r >= nU {
+				k := int(next.Add(1) - 1)
+				if k >= len(todo) {
 					break
 				}
-				if r%256 == 0 && ctx.Err() != nil {
+				if k%256 == 0 && ctx.Err() != nil {
 					cancelled.Store(true)
 					break
 				}
+				r := int(todo[k])
 				if r >= nC {
 					nt.setUnpoliced(r)
 					continue
 				}
 				p := u.parent[r]
-				if p >= 0 {
+				if !fast && p >= 0 {
 					// The ingress rows the class had, to tell which bits of
 					// the transposed rows change.
 					inhIn[r] = u.inherit(ot, policy.Ingress, p, oldBuf, newBuf)
@@ -72,33 +93,33 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 					continue
 				}
 				for d := policy.Ingress; d <= policy.Egress; d++ {
-					var inh inherited
-					switch {
-					case d == policy.Ingress:
-						inh = inhIn[r]
-					case p >= 0 && !u.dirty[d].Has(r):
-						inh = u.inherit(ot, d, p, oldBuf, newBuf)
-					}
-					switch {
-					case u.dirty[d].Has(r):
+					if u.dirty[d].Has(r) {
 						groups += int64(wk.evaluate(nt, d, r))
 						evaluated++
 						continue
+					}
+					var inh inherited
+					switch {
+					case fast:
+						inh = u.inherit(ot, d, p, oldBuf, newBuf)
+					case d == policy.Ingress:
+						inh = inhIn[r]
+					case p >= 0:
+						inh = u.inherit(ot, d, p, oldBuf, newBuf)
+					}
+					switch {
 					case len(e.applicable[d][r]) == 0:
 						// Not selected in this direction: everything is
 						// allowed, new columns included.
 						nt.store(d, r, inherited{def: nt.all, pos: nt.all})
-					case win != nil:
+					case win != nil && u.columnsMoved(d, r):
 						wk.patch(nt, d, r, inh, u.cols, win)
-					default:
+					case !fast:
 						nt.store(d, r, inh)
 					}
-					groups += int64(len(nt.groups[d][r].def)) + 1
-					copied++
 				}
 			}
 			atomic.AddInt64(&u.st.RowsEvaluated, evaluated)
-			atomic.AddInt64(&u.st.RowsCopied, copied)
 			atomic.AddInt64(&u.st.RowGroups, groups)
 		})
 	}
@@ -106,6 +127,7 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	if cancelled.Load() {
 		return nil, ctx.Err()
 	}
+	u.st.RowsCopied = 2*int64(nC) - u.st.RowsEvaluated
 	u.st.Rows = time.Since(t0)
 
 	t0 = time.Now()
@@ -118,11 +140,37 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 		if pos && ot.pos != nil || !pos {
 			old = ot.kind(pos)
 		}
-		u.updateTransposed(nt, ot, f, old, inhIn, pos, workers)
+		was := func(j int) bitrow.Row {
+			switch {
+			case fast:
+				return old.in[j]
+			case pos:
+				return inhIn[j].pos
+			}
+			return inhIn[j].def
+		}
+		u.updateTransposed(nt, ot, f, old, was, pos, workers)
 	}
 	u.st.Transpose = time.Since(t0)
 
 	return u.matrix(nt), nil
+}
+
+// clone returns a copy of the tensor whose rows and groups can be
+// replaced without touching t's.
+func (t *tensor) clone() *tensor {
+	c := *t
+	cloneKind := func(f *factors) *factors {
+		if f == nil {
+			return nil
+		}
+		return &factors{eg: slices.Clone(f.eg), in: slices.Clone(f.in), inT: f.inT, flips: f.flips}
+	}
+	c.def, c.pos = cloneKind(t.def), cloneKind(t.pos)
+	for d := range c.groups {
+		c.groups[d] = slices.Clone(t.groups[d])
+	}
+	return &c
 }
 
 // matrix wraps the new tensor into the new matrix.
@@ -162,7 +210,7 @@ func (u *updater) inherit(ot *tensor, d policy.Direction, p int, oldBuf, newBuf 
 		if inh.pos != nil {
 			inh.pos = rm.row(inh.pos, oldBuf, newBuf)
 		}
-		inh.groups = rm.groups(inh.groups, oldBuf, newBuf)
+		inh.groups = rm.groups(inh.groups)
 	}
 	if u.portsMoved && inh.groups.group != nil {
 		g := make([]uint16, len(u.atomMap))
@@ -295,15 +343,9 @@ func (w *worker) patch(t *tensor, d policy.Direction, s int, inh inherited, cols
 // updateTransposed brings Iᵀ and the flips of one kind of verdict up to
 // date: the rows of Iᵀ are the previous ones (renumbered), with the bits
 // of every ingress row that changed flipped; the flips are rebuilt.
-func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inhIn []inherited, pos bool, workers int) {
+func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inheritedRow func(int) bitrow.Row, pos bool, workers int) {
 	e := u.e
 	nC, nU := e.u.nC, e.u.nU
-	inheritedRow := func(j int) bitrow.Row {
-		if pos {
-			return inhIn[j].pos
-		}
-		return inhIn[j].def
-	}
 	// The bits of each changed ingress row, per source.
 	type flip struct{ i, j int32 }
 	var mu sync.Mutex

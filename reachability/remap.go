@@ -1,6 +1,8 @@
 package reachability
 
 import (
+	"slices"
+
 	"github.com/netreach/netreach/graph"
 	"github.com/netreach/netreach/internal/bitrow"
 	"github.com/netreach/netreach/policy"
@@ -13,6 +15,8 @@ import (
 type remapper struct {
 	runs     []run
 	old, new *bitrow.Codec
+	// inv[o] lists the new positions that read old position o.
+	inv [][]int32
 }
 
 // run copies n bits from old position o to new position at (o < 0: zeros).
@@ -29,6 +33,12 @@ func newRemapper(colMap []int, oldCodec, newCodec *bitrow.Codec) *remapper {
 			}
 		}
 		rm.runs = append(rm.runs, run{at: j, o: o, n: 1})
+	}
+	rm.inv = make([][]int32, 64*oldCodec.Words())
+	for j, o := range colMap {
+		if o >= 0 {
+			rm.inv[o] = append(rm.inv[o], int32(j))
+		}
 	}
 	return rm
 }
@@ -64,30 +74,44 @@ func (rm *remapper) row(r bitrow.Row, oldBuf, newBuf []uint64) bitrow.Row {
 	return rm.new.Encode(newBuf)
 }
 
-// diff renumbers a difference.
-func (rm *remapper) diff(d bitrow.Diff, oldBuf, newBuf []uint64) bitrow.Diff {
+// diff renumbers a difference, bit by bit (differences are sparse).
+func (rm *remapper) diff(d bitrow.Diff) bitrow.Diff {
 	if d == nil {
 		return nil
 	}
-	clear(oldBuf)
-	d.Apply(oldBuf)
-	rm.dense(newBuf, oldBuf)
-	return bitrow.DiffOf(newBuf, make([]uint64, len(newBuf)))
+	var at []int32
+	for o := range d.Bits() {
+		at = append(at, rm.inv[o]...)
+	}
+	if len(at) == 0 {
+		return nil
+	}
+	slices.Sort(at)
+	var out bitrow.Diff
+	for _, j := range at {
+		k, bit := uint64(j>>6), uint64(1)<<(uint(j)&63)
+		if n := len(out); n > 0 && out[n-2] == k {
+			out[n-1] |= bit
+		} else {
+			out = append(out, k, bit)
+		}
+	}
+	return out
 }
 
 // groups renumbers the rows of a class's atom groups.
-func (rm *remapper) groups(g atomGroups, oldBuf, newBuf []uint64) atomGroups {
+func (rm *remapper) groups(g atomGroups) atomGroups {
 	out := atomGroups{group: g.group}
 	if g.def != nil {
 		out.def = make([]bitrow.Diff, len(g.def))
 		for k, d := range g.def {
-			out.def[k] = rm.diff(d, oldBuf, newBuf)
+			out.def[k] = rm.diff(d)
 		}
 	}
 	if g.pos != nil {
 		out.pos = make([]bitrow.Diff, len(g.pos))
 		for k, d := range g.pos {
-			out.pos[k] = rm.diff(d, oldBuf, newBuf)
+			out.pos[k] = rm.diff(d)
 		}
 	}
 	return out

@@ -180,11 +180,12 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 // and, when host endpoints exist, the node. Endpoints of equal keys are
 // equivalent. A classKeyer reuses its buffers: not safe for concurrent use.
 type classKeyer struct {
-	sig   classSig
-	keys  []string // sig.keys, sorted
-	atoms []ExternalAtom
-	buf   []byte
-	ports []policy.ContainerPort
+	sig    classSig
+	keys   []string // sig.keys, sorted
+	atoms  []ExternalAtom
+	buf    []byte
+	ports  []policy.ContainerPort
+	picked []string
 }
 
 func newClassKeyer(atoms []ExternalAtom, sig classSig) *classKeyer {
@@ -233,13 +234,29 @@ func (kr *classKeyer) key(e *policy.Endpoint) (key []byte, a4, a6 int) {
 		b = append(b, '4')
 	}
 	b = append(b, 0)
-	for _, k := range kr.keys {
-		if v, ok := e.Labels[k]; ok {
-			b = append(b, k...)
-			b = append(b, '=')
-			b = append(b, v...)
-			b = append(b, 0)
+	// The labels selectors read, in key order: picked from the endpoint's
+	// labels when it has fewer than selectors read keys.
+	picked := kr.picked[:0]
+	if len(e.Labels) < len(kr.keys) {
+		for k := range e.Labels {
+			if kr.sig.keys[k] {
+				picked = append(picked, k)
+			}
 		}
+		slices.Sort(picked)
+	} else {
+		for _, k := range kr.keys {
+			if _, ok := e.Labels[k]; ok {
+				picked = append(picked, k)
+			}
+		}
+	}
+	kr.picked = picked
+	for _, k := range picked {
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, e.Labels[k]...)
+		b = append(b, 0)
 	}
 	b = append(b, 1)
 	kr.ports = kr.ports[:0]
