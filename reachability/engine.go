@@ -98,16 +98,12 @@ type engine struct {
 	// has each policy's, while compiling (then in compiledPolicy.fp).
 	tally      *tally
 	footprints map[*policy.Lowered]*footprint
-	// classKeys[c] is the key class c was built under (see
-	// [buildClasses]), kept for updates; index maps keys back to classes,
-	// built on first use.
-	classKeys []string
-	index     map[string]int
-	indexOnce sync.Once
-	famCols   [2][2]graph.Set // [v4Capable][family]: columns whose flow with the row uses that family
-	cond      bool            // some rule is conditional
-	v6        bool            // some flow can be IPv6
-	sig       classSig
+	// keys are the classes' keys, kept for updates.
+	keys    *classKeys
+	famCols [2][2]graph.Set // [v4Capable][family]: columns whose flow with the row uses that family
+	cond    bool            // some rule is conditional
+	v6      bool            // some flow can be IPv6
+	sig     classSig
 	// lowered[i] is the lowered policy policies[i] was compiled from.
 	lowered []*policy.Lowered
 	opts    Options
@@ -173,7 +169,8 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	e.u.atoms = e.tally.atoms(prog, s)
 	e.sig = signature(e.tally, s)
 	var classOf []int
-	e.u.classes, classOf, e.classKeys = buildClasses(s.Endpoints, e.u.atoms, e.sig)
+	var keys []string
+	e.u.classes, classOf, keys = buildClasses(s.Endpoints, e.u.atoms, e.sig)
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
 	e.ports = e.tally.portAtoms(mode, e.u.classes)
@@ -193,9 +190,10 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 		diags: diags, stats: st, prog: prog,
 	}
 	if opts.KeepSides {
+		e.keys = &classKeys{list: keys}
 		m.engine = e
 	} else {
-		e.classKeys = nil
+		e.keys = nil
 	}
 	return e, m
 }

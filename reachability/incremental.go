@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/netreach/netreach/graph"
 	"github.com/netreach/netreach/internal/bitrow"
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/selector"
 )
 
 // Update computes the matrix of next, a new version of prev's snapshot:
@@ -151,6 +153,8 @@ type updater struct {
 	colMap   []int
 	identity bool
 	rm       *remapper // renumbers rows, when the universes differ
+	// unchanged is true when nothing the engine reads changed.
+	unchanged bool
 	// atomMap maps each new port atom to the previous atom holding it.
 	atomMap    []int
 	portsMoved bool
@@ -196,6 +200,22 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	if nodesDiffer(prev.snap, u.snap) {
 		return ReasonNodes, "nodes were added or removed, or their addresses changed"
 	}
+	if len(u.changed) == 0 && u.inv.endpoints == 0 && len(u.inv.namespaces) == 0 && (len(u.inv.serviceAccounts) == 0 || !pe.sig.sa) {
+		// Nothing the engine reads changed (a Service or a node's labels
+		// that no policy reads, say): it is kept, with the new program.
+		e := *pe
+		e.prog = u.prog
+		e.lowered = make([]*policy.Lowered, 0, len(pe.lowered))
+		for _, t := range u.prog.Tiers {
+			e.lowered = append(e.lowered, t.Policies...)
+		}
+		u.e, u.unchanged = &e, true
+		u.classOf = prev.classOf
+		u.st.Update.Services, u.st.Update.Nodes = u.inv.services, u.inv.nodes
+		u.st.Update.ServiceAccounts = len(u.inv.serviceAccounts)
+		u.st.Classify = time.Since(t0)
+		return "", ""
+	}
 	e := &engine{opts: u.opts, prog: u.prog}
 	u.e = e
 	e.tally, e.footprints = u.tally()
@@ -218,6 +238,19 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 
 	t0 = time.Now()
 	u.markDirty()
+	if len(u.changed) == 0 && u.identity && u.cols.IsEmpty() && !u.portsMoved {
+		// Pods joined or left classes that stay: the compiled engine is
+		// kept, with the new classes' representatives.
+		ne := *pe
+		ne.u, ne.keys, ne.prog = e.u, e.keys, u.prog
+		ne.lowered = make([]*policy.Lowered, 0, len(pe.lowered))
+		for _, t := range u.prog.Tiers {
+			ne.lowered = append(ne.lowered, t.Policies...)
+		}
+		u.e, u.unchanged = &ne, true
+		u.st.Classify = time.Since(t0)
+		return "", ""
+	}
 	if u.identity {
 		// The same classes: only the namespace and service-account labels
 		// of the re-evaluated ones may read differently.
@@ -303,7 +336,7 @@ func (u *updater) classify() {
 	if sameKeys && u.inv.endpoints == 0 {
 		// Nothing that classes depend on changed: the classes stay.
 		e.u = pe.u
-		e.classKeys, e.index = pe.classKeys, pe.classIndex()
+		e.keys = pe.keys
 		u.classOf = oldClassOf
 		u.parent = identityMap(pe.u.nC)
 		u.children = make([][]int, pe.u.nC)
@@ -317,7 +350,7 @@ func (u *updater) classify() {
 	kr := newClassKeyer(e.u.atoms, e.sig)
 	var oldIndex map[string]int
 	if sameKeys {
-		oldIndex = pe.classIndex()
+		oldIndex = pe.keys.index()
 	}
 	// tag identifies an endpoint's class: a previous class (≥ 0) or a new
 	// key (< 0).
@@ -354,8 +387,9 @@ func (u *updater) classify() {
 		byNew[i] = -1
 	}
 	u.classOf = make([]int, len(eps))
-	var classes []class
-	var keys []string
+	classes := make([]class, 0, pe.u.nC+len(newKeyList))
+	keys := make([]string, 0, cap(classes))
+	u.parent = make([]int, 0, cap(classes))
 	for i, ep := range eps {
 		var slot *int
 		if tg := tags[i]; tg >= 0 {
@@ -366,9 +400,10 @@ func (u *updater) classify() {
 		if *slot < 0 {
 			*slot = len(classes)
 			if tg := tags[i]; tg >= 0 {
-				// The same atoms: the previous class's are right.
-				classes = append(classes, class{rep: ep, atom: pe.u.classes[tg].atom, v4: v4Capable(ep), host: ep.HostNetwork})
-				keys = append(keys, pe.classKeys[tg])
+				// The same key: the previous class's attributes are right.
+				cl := pe.u.classes[tg]
+				classes = append(classes, class{rep: ep, atom: cl.atom, v4: cl.v4, host: cl.host})
+				keys = append(keys, pe.keys.list[tg])
 			} else {
 				_, a4, a6 := kr.key(ep)
 				classes = append(classes, class{rep: ep, atom: [2]int{a4, a6}, v4: v4Capable(ep), host: ep.HostNetwork})
@@ -377,7 +412,6 @@ func (u *updater) classify() {
 			u.parent = append(u.parent, -1)
 		}
 		c := *slot
-		classes[c].members = append(classes[c].members, i)
 		u.classOf[i] = c
 		// A class inherits from the previous class of an unchanged member:
 		// the previous rules could not tell its members apart.
@@ -387,7 +421,7 @@ func (u *updater) classify() {
 			}
 		}
 	}
-	e.u.classes, e.classKeys = classes, keys
+	e.u.classes, e.keys = classes, &classKeys{list: keys}
 	e.u.nC = len(classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
 	u.children = make([][]int, pe.u.nC)
@@ -417,7 +451,7 @@ func (u *updater) classify() {
 		u.rm = newRemapper(u.colMap, u.prev.t.codec, bitrow.NewCodec(e.u.nU))
 	}
 	if sameKeys && len(newKeyList) == 0 && e.u.nC == pe.u.nC && slices.Equal(u.colMap[:e.u.nC], identityMap(e.u.nC)) {
-		e.index = pe.classIndex() // the same classes: the previous index serves
+		e.keys = pe.keys // the same classes: the same keys and index
 	}
 	for _, p := range u.parent {
 		if p < 0 {
@@ -437,19 +471,24 @@ func (u *updater) classify() {
 	}
 }
 
-// classIndex returns the map from class keys to classes, built once per
-// engine (and shared by the next engine when the keys stay the same).
-func (e *engine) classIndex() map[string]int {
-	e.indexOnce.Do(func() {
-		if e.index != nil {
-			return
-		}
-		e.index = make(map[string]int, len(e.classKeys))
-		for c, k := range e.classKeys {
-			e.index[k] = c
+// classKeys are the keys classes were built under (see [classKeyer]),
+// with the map back from keys to classes, built on first use. They are
+// immutable, shared by the engines of updates that keep the classes.
+type classKeys struct {
+	list  []string
+	once  sync.Once
+	byKey map[string]int
+}
+
+// index returns the map from class keys to classes.
+func (k *classKeys) index() map[string]int {
+	k.once.Do(func() {
+		k.byKey = make(map[string]int, len(k.list))
+		for c, key := range k.list {
+			k.byKey[key] = c
 		}
 	})
-	return e.index
+	return k.byKey
 }
 
 // mapPorts maps the new port atoms onto the previous ones and picks the
@@ -793,9 +832,11 @@ func (u *updater) columnsMoved(d policy.Direction, s int) bool {
 // previous list, renumbered.
 func (u *updater) applicable(oldToNew, fresh []int32) {
 	e, pe := u.e, u.pe
+	// The same numbering: every policy kept is where it was (a changed
+	// one may take its old place; the classes it selected are dirty).
 	same := len(e.policies) == len(pe.policies)
 	for k, n := range oldToNew {
-		if n != int32(k) {
+		if n >= 0 && n != int32(k) {
 			same = false
 			break
 		}
@@ -929,14 +970,36 @@ func (sf *setFixer) entity(c *compiler, m *policy.EntityMatch, any bool, sets [2
 	return sets
 }
 
-// outside reports whether every peer of m is a pod of a namespace none of
-// the re-evaluated classes is in.
+// outside reports whether no peer of m can match a re-evaluated class:
+// each matches nothing, or only pods of namespaces (by name or by
+// selector) none of those classes is in.
 func (sf *setFixer) outside(m *policy.EntityMatch) bool {
 	if sf.colNS == nil {
 		return false
 	}
 	for i := range m.Peers {
-		if p := &m.Peers[i]; !p.Nothing && (p.Identity == nil || p.Identity.Namespace == "" || sf.colNS[p.Identity.Namespace]) {
+		p := &m.Peers[i]
+		if p.Nothing {
+			continue
+		}
+		if p.Identity == nil || !sf.nsOutside(p.Identity.Namespace, p.Identity.NamespaceSelector) {
+			return false
+		}
+	}
+	return true
+}
+
+// nsOutside reports whether a namespace restriction (a name, or a
+// selector on namespace labels) excludes every re-evaluated class.
+func (sf *setFixer) nsOutside(ns string, sel *selector.Selector) bool {
+	switch {
+	case ns != "":
+		return !sf.colNS[ns]
+	case sel == nil:
+		return false
+	}
+	for name := range sf.colNS {
+		if policy.MatchNamespaceSelector(*sel, true, sf.mini.nsLabelsOf[name]) {
 			return false
 		}
 	}
@@ -958,7 +1021,7 @@ func (sf *setFixer) subject(old classList, sub *policy.Subject) classList {
 			}
 		}
 	}
-	if sf.mini != nil && (sf.colNS == nil || sub.Namespace == "" || sf.colNS[sub.Namespace]) {
+	if sf.mini != nil && (sf.colNS == nil || !sf.nsOutside(sub.Namespace, sub.NamespaceSelector)) {
 		f := sf.mini.subject(sub)
 		for k, c := range sf.colList {
 			if c < u.e.u.nC && f.Has(sf.miniOf[k]) {

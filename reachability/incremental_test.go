@@ -29,9 +29,10 @@ func TestUpdateEqualsCompute(t *testing.T) {
 		calico := i%3 == 1
 		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%3 != 1, Calico: calico}
 		snap := load(t, seed, randcluster.Generate(r, cfg))
-		opts := reachability.Options{KeepSides: true}
+		opts := reachability.Options{KeepSides: true, IPBlockIgnoresPodIPs: r.IntN(4) == 0, OwnNodeEgressUnpoliced: r.IntN(4) == 0}
 		if calico {
 			opts.Mode = policy.ModeCalico
+			opts.Staged = policy.StagedView(r.IntN(3))
 		}
 		m, err := reachability.Compute(ctx, snap, opts)
 		if err != nil {

@@ -29,7 +29,7 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	e := u.e
 	ot := u.prev.t
 	nC, nU := e.u.nC, e.u.nU
-	if u.identity && !u.portsMoved && e.base == u.pe.base && e.cond == u.pe.cond &&
+	if u.unchanged || u.identity && !u.portsMoved && e.base == u.pe.base && e.cond == u.pe.cond &&
 		u.cols.IsEmpty() && u.dirty[policy.Ingress].IsEmpty() && u.dirty[policy.Egress].IsEmpty() {
 		// Nothing the rows read changed: they all stay.
 		u.st.RowsCopied = 2 * int64(nC)
@@ -149,7 +149,11 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 			}
 			return inhIn[j].def
 		}
-		u.updateTransposed(nt, ot, f, old, was, pos, workers)
+		var visited []int32 // the classes whose rows may have changed (nil: all)
+		if fast {
+			visited = todo
+		}
+		u.updateTransposed(nt, ot, f, old, was, visited, pos, workers)
 	}
 	u.st.Transpose = time.Since(t0)
 
@@ -343,7 +347,7 @@ func (w *worker) patch(t *tensor, d policy.Direction, s int, inh inherited, cols
 // updateTransposed brings Iᵀ and the flips of one kind of verdict up to
 // date: the rows of Iᵀ are the previous ones (renumbered), with the bits
 // of every ingress row that changed flipped; the flips are rebuilt.
-func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inheritedRow func(int) bitrow.Row, pos bool, workers int) {
+func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inheritedRow func(int) bitrow.Row, visited []int32, pos bool, workers int) {
 	e := u.e
 	nC, nU := e.u.nC, e.u.nU
 	// The bits of each changed ingress row, per source.
@@ -351,6 +355,13 @@ func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inheritedRow
 	var mu sync.Mutex
 	var flips []flip
 	changedRows := 0
+	classes := visited
+	if classes == nil {
+		classes = make([]int32, nC)
+		for j := range classes {
+			classes[j] = int32(j)
+		}
+	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range workers {
@@ -359,9 +370,13 @@ func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inheritedRow
 			var local []flip
 			n := 0
 			for {
-				j := int(next.Add(1) - 1)
-				if j >= nC {
+				k := int(next.Add(1) - 1)
+				if k >= len(classes) {
 					break
+				}
+				j := int(classes[k])
+				if j >= nC {
+					continue
 				}
 				was := inheritedRow(j)
 				if was != nil && bitrow.Equal(was, f.in[j]) {
@@ -430,24 +445,28 @@ func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inheritedRow
 	if u.rm != nil {
 		f.flips = nt.buildFlips(pos)
 	} else {
-		f.flips = u.updateFlips(nt, ot, old.flips, pos)
+		f.flips = u.updateFlips(nt, ot, old.flips, classes, pos)
 	}
 }
 
 // updateFlips derives the flips from the previous ones (over the same
 // universe): the entries of the classes whose ingress differences changed
 // are taken out and put back.
-func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, pos bool) [][]uint64 {
+func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, classes []int32, pos bool) [][]uint64 {
 	in, was := nt.groups[policy.Ingress], ot.groups[policy.Ingress]
-	changed := graph.NewSet(nt.nU)
+	changed := map[int]bool{}
 	adds := map[int][]uint64{}
 	affected := map[int]bool{}
-	for j := range in {
+	for _, j32 := range classes {
+		j := int(j32)
+		if j >= nt.nC {
+			continue
+		}
 		a, b := in[j].kindDiffs(pos), was[j].kindDiffs(pos)
 		if sameDiffs(a, b) {
 			continue
 		}
-		changed.Add(j)
+		changed[j] = true
 		for _, d := range b {
 			for i := range d.Bits() {
 				affected[i] = true
@@ -467,7 +486,7 @@ func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, pos bool) [][]uint
 	for i := range affected {
 		var list []uint64
 		for _, x := range old[i] {
-			if !changed.Has(int(x >> 16)) {
+			if !changed[int(x>>16)] {
 				list = append(list, x)
 			}
 		}
@@ -478,17 +497,9 @@ func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, pos bool) [][]uint
 	return flips
 }
 
-// sameDiffs reports whether two lists of differences are the very same.
+// sameDiffs reports whether two lists of differences are equal.
 func sameDiffs(a, b []bitrow.Diff) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k := range a {
-		if len(a[k]) != len(b[k]) || len(a[k]) > 0 && &a[k][0] != &b[k][0] {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(a, b, func(x, y bitrow.Diff) bool { return slices.Equal(x, y) })
 }
 
 // parallelRange splits [0, n) into one contiguous range per worker and

@@ -134,11 +134,10 @@ func atomOf(atoms []ExternalAtom, ip netip.Addr) int {
 
 // class is a set of endpoints that no policy can tell apart.
 type class struct {
-	rep     *policy.Endpoint // the first member, by name
-	members []int            // indexes into Snapshot.Endpoints
-	atom    [2]int           // external atom of the IPv4 / IPv6 address, -1 if none
-	v4      bool             // can take part in IPv4 flows
-	host    bool             // host-network: not a policy subject, matched only by address
+	rep  *policy.Endpoint // the first member, by name
+	atom [2]int           // external atom of the IPv4 / IPv6 address, -1 if none
+	v4   bool             // can take part in IPv4 flows
+	host bool             // host-network: not a policy subject, matched only by address
 }
 
 // classSig says which attributes of an endpoint the program can look at.
@@ -167,7 +166,6 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 			keys = append(keys, k)
 			classes = append(classes, class{rep: e, atom: [2]int{a4, a6}, v4: v4Capable(e), host: e.HostNetwork})
 		}
-		classes[c].members = append(classes[c].members, i)
 		classOf[i] = c
 	}
 	return classes, classOf, keys
