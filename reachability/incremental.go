@@ -2,6 +2,7 @@ package reachability
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -31,7 +32,10 @@ import (
 //   - a Service or a Node's labels: the policies whose lowering reads them.
 //
 // Lowered policies, compiled selectors, external atoms and every row the
-// change does not reach are shared with prev, which stays valid. Update is
+// change does not reach are shared with prev. When classes appear or go,
+// or external atoms are cut anew, the kept rows are renumbered to the new
+// universe (Stats().Update.Remapped): a pass over the stored rows, still
+// without evaluating them. Update is
 // fastest when next shares its unchanged objects with prev's snapshot, as
 // [policy.Snapshot.Apply] does: objects that are equal but not the same
 // are compared in depth.
@@ -41,7 +45,16 @@ import (
 // Calico tiers, network sets, nodes' addresses, or the address families
 // in use. The result's Stats().Update says whether the update was
 // incremental, and if not, why (a stable [FullReason]).
+//
+// prev is only read: it stays valid, and several updates of the same
+// matrix may run at once.
 func Update(ctx context.Context, prev *Matrix, next *policy.Snapshot) (*Matrix, error) {
+	switch {
+	case prev == nil:
+		return nil, errors.New("reachability.Update: no previous matrix")
+	case next == nil:
+		return nil, errors.New("reachability.Update: no snapshot")
+	}
 	t0 := time.Now()
 	opts := prev.opts
 	opts.KeepSides = true

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/netreach/netreach/internal/randcluster"
@@ -440,5 +441,59 @@ status: {podIP: 10.0.0.2}
 				t.Fatalf("second Update computed in full: %s (%s)", st.Reason, st.Detail)
 			}
 		})
+	}
+}
+
+// TestUpdateConcurrent updates one matrix into several next versions at
+// once: Update only reads prev, so each result must equal a full Compute
+// and prev must stay as it was (run with -race to check the sharing).
+func TestUpdateConcurrent(t *testing.T) {
+	ctx := context.Background()
+	r := rand.New(rand.NewPCG(7, 0xc0))
+	cfg := randcluster.Config{Namespaces: 3, Pods: 9, Policies: 5, Admin: true}
+	snap := load(t, 7, randcluster.Generate(r, cfg))
+	opts := reachability.Options{KeepSides: true}
+	prev, err := reachability.Compute(ctx, snap, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nexts []*policy.Snapshot
+	for k := range 6 {
+		other := load(t, 7, randcluster.Generate(rand.New(rand.NewPCG(7, uint64(k+1))), cfg))
+		change, deletes := randomChange(r, snap, other)
+		next, err := snap.Apply(change, deletes)
+		if err != nil {
+			t.Fatal(err)
+		}
+		nexts = append(nexts, next)
+	}
+	got := make([]*reachability.Matrix, len(nexts))
+	var wg sync.WaitGroup
+	for k, next := range nexts {
+		wg.Go(func() {
+			m, err := reachability.Update(ctx, prev, next)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			got[k] = m
+		})
+	}
+	wg.Wait()
+	for k, next := range nexts {
+		want, err := reachability.Compute(ctx, next, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg := sameMatrix(got[k], want); msg != "" {
+			t.Errorf("update %d: %s", k, msg)
+		}
+	}
+	again, err := reachability.Compute(ctx, snap, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := sameMatrix(prev, again); msg != "" {
+		t.Errorf("prev changed under the updates: %s", msg)
 	}
 }
