@@ -48,6 +48,7 @@ func (s *Snapshot) Apply(change *Snapshot, deletes []string) (*Snapshot, error) 
 	out.Calico.StagedKubernetes = mergeByKey(s.Calico.StagedKubernetes, change.Calico.StagedKubernetes, del)
 	out.Calico.NetworkSets = mergeByKey(s.Calico.NetworkSets, change.Calico.NetworkSets, del)
 	out.Calico.HostEndpoints = append(append([]ObjectRef(nil), s.Calico.HostEndpoints...), change.Calico.HostEndpoints...)
+	out.Routing = s.Routing.merge(&change.Routing, del)
 	out.Skipped = append(append([]Skipped(nil), s.Skipped...), change.Skipped...)
 	out.Diagnostics = append(append(Diagnostics(nil), s.Diagnostics...), change.Diagnostics...)
 	// Objects of the change may live in namespaces neither input declares.
@@ -153,6 +154,7 @@ func (s *Snapshot) has(key string) bool {
 	for _, x := range s.Calico.NetworkSets {
 		visit(x.ObjectRef)
 	}
+	s.Routing.each(visit)
 	return found
 }
 
@@ -164,7 +166,9 @@ func init() {
 		"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
 		"AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy",
 		"GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy", "StagedKubernetesNetworkPolicy",
-		"Tier", "NetworkSet", "GlobalNetworkSet"} {
+		"Tier", "NetworkSet", "GlobalNetworkSet",
+		"EndpointSlice", "Ingress", "IngressClass", "Route", "GatewayClass", "Gateway",
+		"HTTPRoute", "GRPCRoute", "TLSRoute", "TCPRoute", "UDPRoute", "ReferenceGrant"} {
 		l := strings.ToLower(k)
 		kindNames[l] = k
 		if stem, ok := strings.CutSuffix(l, "policy"); ok {
@@ -181,6 +185,10 @@ func init() {
 var calicoOnly = map[string]bool{"GlobalNetworkPolicy": true, "StagedNetworkPolicy": true, "StagedGlobalNetworkPolicy": true,
 	"StagedKubernetesNetworkPolicy": true, "Tier": true, "NetworkSet": true, "GlobalNetworkSet": true}
 
+// gatewayKinds are the kinds of the Gateway API group.
+var gatewayKinds = map[string]bool{"GatewayClass": true, "Gateway": true, "HTTPRoute": true, "GRPCRoute": true,
+	"TLSRoute": true, "TCPRoute": true, "UDPRoute": true, "ReferenceGrant": true}
+
 // parseDeleteRef turns "kind/ns/name" into an object key.
 func parseDeleteRef(s string) (string, error) {
 	parts := strings.Split(s, "/")
@@ -193,9 +201,14 @@ func parseDeleteRef(s string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("--delete %q: unknown kind %q", s, parts[0])
 	}
-	if calicoOnly[kind] || strings.HasPrefix(group, "projectcalico") || strings.HasPrefix(group, "crd.projectcalico") {
+	switch {
+	case calicoOnly[kind] || strings.HasPrefix(group, "projectcalico") || strings.HasPrefix(group, "crd.projectcalico"):
 		group = CalicoGroup
-	} else {
+	case kind == "Route":
+		group = OpenShiftGroup
+	case gatewayKinds[kind]:
+		group = GatewayGroup
+	default:
 		group = ""
 	}
 	r := ObjectRef{Kind: kind, Group: group}

@@ -317,6 +317,7 @@ func (l *Loader) addService(c *decodeCtx, j []byte) {
 		}
 		s.ClusterIP = append(s.ClusterIP, ip.Unmap())
 	}
+	fillServiceExposure(c, s, &svc)
 	l.store(&loaded{ref: c.ref(), obj: s, doc: c.doc, at: c.at}, c.ref().Key())
 }
 
