@@ -67,7 +67,7 @@ func (d *Delta) Sort() {
 }
 
 // Diff compares two matrices (of two versions of a cluster) flow by flow.
-// Endpoints are matched by namespace/name; external ranges and ports are
+// Endpoints are matched by namespace/name, derived entries by name; external ranges and ports are
 // compared on the common refinement of both matrices' atoms, so two
 // matrices cut differently still compare exactly. An endpoint present on
 // one side only counts as denied on the other. Changes are sorted by
@@ -106,6 +106,14 @@ func Diff(a, b *Matrix) Delta {
 		name := ExternalAtom{Range: r}.String()
 		entries = append(entries, entry{name: name, ia: a.ExternalEntry(r.From()), ib: b.ExternalEntry(r.From())})
 	}
+	nBase := len(entries)
+	for k, e := range a.derived.Entries {
+		add(e.Name, e.Namespace, a.numBase()+k, -1)
+	}
+	for k, e := range b.derived.Entries {
+		add(e.Name, e.Namespace, -1, b.numBase()+k)
+	}
+	isPair := func(m *Matrix, i, j int) bool { return i >= 0 && j >= 0 && m.IsPair(i, j) }
 	ports := RefinePorts(a.ports, b.ports)
 	pa := make([]int, len(ports))
 	pb := make([]int, len(ports))
@@ -114,7 +122,7 @@ func Diff(a, b *Matrix) Delta {
 		pb[k] = b.PortAtomIndex(p.Protocol, p.Lo)
 	}
 	verdict := func(m *Matrix, i, j, p int) Verdict {
-		if i < 0 || j < 0 {
+		if i < 0 || j < 0 || !m.IsPair(i, j) {
 			return Deny
 		}
 		if p < 0 {
@@ -125,10 +133,14 @@ func Diff(a, b *Matrix) Delta {
 	var d Delta
 	for x := range entries {
 		for y := range entries {
-			if x >= nEndpoints && y >= nEndpoints {
+			ex, ey := entries[x], entries[y]
+			if x >= nBase || y >= nBase {
+				if !isPair(a, ex.ia, ey.ia) && !isPair(b, ex.ib, ey.ib) {
+					continue
+				}
+			} else if x >= nEndpoints && y >= nEndpoints {
 				continue
 			}
-			ex, ey := entries[x], entries[y]
 			for k, p := range ports {
 				before := verdict(a, ex.ia, ey.ia, pa[k])
 				after := verdict(b, ex.ib, ey.ib, pb[k])

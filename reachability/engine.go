@@ -188,7 +188,7 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	e.sig = sig
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
-	e.ports = portAtoms(prog, s.Endpoints)
+	e.ports = portAtoms(prog, s.Endpoints, opts.portCuts)
 	e.base = baseAtom(e.ports)
 	st.Classify = time.Since(t0)
 

@@ -35,6 +35,10 @@ type Options struct {
 	// [Update] can recompute only what a policy change affects. It costs
 	// twice the memory of the matrix.
 	KeepSides bool
+
+	// portCuts are the port ranges a Layer needs as atoms of their own
+	// (see ComputeWith).
+	portCuts []PortRange
 }
 
 // Describe returns the options as "key=value" pairs, for echoing with
