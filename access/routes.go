@@ -51,7 +51,9 @@ func resolveRoutes(s *policy.Snapshot, opts Options) ([]routeTarget, []string) {
 	return out, r.notes
 }
 
-func (r *resolver) note(format string, args ...any) { r.notes = append(r.notes, fmt.Sprintf(format, args...)) }
+func (r *resolver) note(format string, args ...any) {
+	r.notes = append(r.notes, fmt.Sprintf(format, args...))
+}
 
 // controller finds the pods of a controller: by the --ingress-controller
 // flags for its class (or for every class), else by well-known labels,
