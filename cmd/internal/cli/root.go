@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netreach/netreach/access"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -138,6 +139,8 @@ type inputFlags struct {
 	// printed holds the diagnostics of the computation already printed,
 	// so a command that computes twice (diff) says each once.
 	printed map[string]bool
+	// access are the switches of Services, Ingress and routes (access.go).
+	access accessFlags
 }
 
 func (f *inputFlags) register(c *cobra.Command) {
@@ -154,6 +157,7 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.BoolVar(&f.ipBlockPodIPs, "ipblock-matches-pod-ips", true, "Kubernetes ipBlock peers also match pod IPs (false: Cilium behaviour)")
 	fl.BoolVar(&f.ownNodeEgressPol, "own-node-egress-policed", true, "apply a pod's egress policy to its own node (false: always allowed)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
+	f.access.register(fl)
 }
 
 // load reads the input, prints diagnostics on stderr, and fails with exit
@@ -220,7 +224,11 @@ func (f *inputFlags) compute(ctx context.Context, e *env, snap *policy.Snapshot,
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m, err := reachability.Compute(ctx, snap, opts)
+	aopts, err := f.access.options()
+	if err != nil {
+		return nil, err
+	}
+	m, err := access.Compute(ctx, snap, opts, aopts)
 	if err != nil {
 		return nil, &exitError{code: ExitBadData, err: err}
 	}
