@@ -67,15 +67,16 @@ func explainAccess(ctx context.Context, e *env, f *explainFlags, from string, sn
 		return err
 	}
 	ev := access.NewEvaluator(snap, ropts, opts, m.ExternalAtoms())
+	// --to names an endpoint, or a Service ("ns/name[Service]", or
+	// "ns/name" when no endpoint has that name).
 	var to access.Target
-	if ns, name, ok := strings.Cut(f.to, "/"); ok && snap.Service(ns, name) != nil {
-		to.Service = snap.Service(ns, name)
-	} else {
-		dsts, err := reachability.Resolve(snap, f.to)
-		if err != nil || dsts[0].Endpoint == nil {
-			return usageError("--to %q: expected namespace/service or namespace/pod", f.to)
-		}
+	name, isSvc := strings.CutSuffix(f.to, "[Service]")
+	if dsts, err := reachability.Resolve(snap, name); !isSvc && err == nil && dsts[0].Endpoint != nil {
 		to.Endpoint = dsts[0].Endpoint
+	} else if ns, n, ok := strings.Cut(name, "/"); ok && snap.Service(ns, n) != nil {
+		to.Service = snap.Service(ns, n)
+	} else {
+		return usageError("--to %q: expected namespace/service, namespace/service[Service] or namespace/pod", f.to)
 	}
 	var ports []reachability.Port
 	if f.port != "" {
