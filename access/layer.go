@@ -10,7 +10,8 @@ import (
 	"github.com/netreach/netreach/reachability"
 )
 
-// Layer adds the access model's entries to a matrix: "{internet}",
+// Layer adds the access model's entries to a matrix, when the input has a
+// proxied Service, an Ingress, a Gateway API route or a Route: "{internet}",
 // "{ingress-controller}" (when the input has an Ingress, a Gateway API
 // route or a Route) and one entry per proxied Service. Use it with
 // [reachability.ComputeWith]. Its verdicts are derived from the matrix:
@@ -104,6 +105,9 @@ type nodeAtoms struct {
 // Derive builds the derived entries of m.
 func (l *Layer) Derive(ctx context.Context, m *reachability.Matrix) (reachability.Derived, error) {
 	s := m.Snapshot()
+	if len(sortedServices(s)) == 0 && len(s.Routing.Ingresses)+len(s.Routing.Routes)+len(s.Routing.OpenShiftRoutes) == 0 {
+		return reachability.Derived{}, nil // nothing leads in: no entries
+	}
 	f := &fast{m: m, opts: l.Options, ports: m.PortAtoms(), base: m.Len(), memo: map[memoKey]reachability.Verdict{},
 		backends: map[*policy.Service][][]fastBackend{}, fronts: map[*policy.Service][][]frontend{}, ways: map[int][]way{},
 		podEntry: map[*policy.Endpoint]int{}, controller: -1}
