@@ -2,7 +2,6 @@ package access_test
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
 
@@ -122,4 +121,34 @@ func reference(ev *access.Evaluator, m *reachability.Matrix, i, j int, proto pol
 	return v
 }
 
-var _ = fmt.Sprint
+// TestNotProxied checks that headless and ExternalName Services get no
+// entry (kube-proxy does not forward them) and that the ExternalName one
+// is reported, not dropped silently [docs/exposure-outside.md §1.3].
+func TestNotProxied(t *testing.T) {
+	dir := "../testdata/access/endpoint-slices-and-local"
+	snap, err := policy.Load(policy.LoadOptions{}, dir)
+	if err != nil {
+		t.Fatalf("load: %v", err)
+	}
+	m, err := access.Compute(context.Background(), snap, reachability.Options{}, access.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"data/db-headless[Service]", "data/warehouse[Service]"} {
+		if _, ok := m.Lookup(name); ok {
+			t.Errorf("%s has an entry; want none (not proxied)", name)
+		}
+	}
+	if _, ok := m.Lookup("data/db[Service]"); !ok {
+		t.Fatal("data/db[Service] has no entry")
+	}
+	warned := false
+	for _, d := range snap.Diagnostics {
+		if d.Name == "warehouse" && d.Severity == policy.Warning && strings.Contains(d.Msg, "ExternalName") {
+			warned = true
+		}
+	}
+	if !warned {
+		t.Errorf("no warning about the ExternalName Service warehouse; diagnostics:\n%v", snap.Diagnostics)
+	}
+}

@@ -65,6 +65,11 @@ func fillServiceExposure(c *decodeCtx, s *Service, svc *corev1.Service) {
 	if x.Type == corev1.ServiceTypeExternalName && x.ExternalName == "" {
 		c.errorf("spec.externalName", "an ExternalName Service needs externalName")
 	}
+	if x.Type == corev1.ServiceTypeExternalName {
+		// A DNS alias: kube-proxy does not forward it, so no connection
+		// reaches a pod through it (docs/exposure-outside.md §1.3).
+		c.warnf("spec.type", "an ExternalName Service is a DNS alias, not proxied: it is not evaluated and gets no entry")
+	}
 	x.Headless = spec.ClusterIP == corev1.ClusterIPNone
 	x.NodePorts = x.Type == corev1.ServiceTypeNodePort ||
 		x.Type == corev1.ServiceTypeLoadBalancer && (spec.AllocateLoadBalancerNodePorts == nil || *spec.AllocateLoadBalancerNodePorts)
