@@ -189,7 +189,8 @@ func (l *Layer) Derive(ctx context.Context, m *reachability.Matrix) (reachabilit
 		}
 		f.standIn, f.standInSelf = m2, m2.EntryOf(reachability.EndpointEntity(ep))
 	}
-	return reachability.Derived{Entries: entries, At: f.at, Describe: l.Options.describe()}, nil
+	x := &explainer{f: f, opts: l.Options}
+	return reachability.Derived{Entries: entries, At: f.at, Describe: l.Options.describe(), Explain: x.explain}, nil
 }
 
 // policy is the verdict of the hop from entry src to backend b, read from

@@ -361,10 +361,12 @@ func (ev *Evaluator) FromEndpoint(src *policy.Endpoint, svc *policy.Service, pro
 		p = path
 	}
 	var o outcomes
+	matched := false
 	for _, sp := range svc.Ports {
 		if protocolOf(sp) != proto || uint16(sp.Port) != port || !isProxied(svc) {
 			continue
 		}
+		matched = true
 		for _, b := range backendsOf(ev.orig, svc, sp) {
 			if svc.InternalTrafficPolicy == corev1.ServiceInternalTrafficPolicyLocal {
 				switch {
@@ -379,6 +381,9 @@ func (ev *Evaluator) FromEndpoint(src *policy.Endpoint, svc *policy.Service, pro
 			}
 			o.add(ev.policy(reachability.EndpointEntity(src), b, p, src.ID()))
 		}
+	}
+	if !matched {
+		path.Notes = append(path.Notes, fmt.Sprintf("Service %s/%s has no port %d/%s", svc.Namespace, svc.Name, port, proto))
 	}
 	path.Verdict = o.verdict()
 	return path.Verdict, path

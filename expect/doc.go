@@ -36,7 +36,10 @@
 // explain trace of the first one and its [Cause]: for an unwanted allow the
 // policy rule that allowed it, for a missing allow the rule that denied it.
 // A rule that selects no endpoint is an error, not a pass: it would
-// otherwise pass silently after a rename.
+// otherwise pass silently after a rename. A selection can also pick the
+// entries of the access model (package access): `internet: true`,
+// `ingressController: true` or `service: ns/name`; the first violation of
+// such a flow is explained by its path ([Result.Path]) instead of a trace.
 //
 // # Golden matrices
 //

@@ -53,6 +53,9 @@ type selectionJSON struct {
 	Selector          *string               `json:"selector,omitempty"`
 	CIDR              json.RawMessage       `json:"cidr,omitempty"`
 	NotCIDR           json.RawMessage       `json:"notCIDR,omitempty"`
+	Internet          *bool                 `json:"internet,omitempty"`
+	IngressController *bool                 `json:"ingressController,omitempty"`
+	Service           json.RawMessage       `json:"service,omitempty"`
 }
 
 type isolateJSON struct {
@@ -286,7 +289,7 @@ func (p *parser) decode(at string, j []byte, v any) bool {
 // spelling of an unknown one.
 var knownFields = []string{"apiVersion", "kind", "rules", "name", "description", "from", "to", "ports",
 	"expect", "isolate", "namespacesBy", "except", "with", "namespace", "namespaceSelector", "podSelector",
-	"pod", "workload", "selector", "cidr", "notCIDR", "protocol", "port", "endPort", "matchLabels",
+	"pod", "workload", "selector", "cidr", "notCIDR", "internet", "ingressController", "service", "protocol", "port", "endPort", "matchLabels",
 	"matchExpressions", "key", "operator", "values"}
 
 func didYouMean(name string) string {
@@ -302,6 +305,8 @@ func didYouMean(name string) string {
 		return " (did you mean pod? it takes a name or a list)"
 	case "workloads":
 		return " (did you mean workload? it takes a name or a list)"
+	case "services":
+		return " (did you mean service? it takes namespace/name or a list)"
 	case "ip", "ipBlock":
 		return " (did you mean cidr? it takes CIDRs or addresses)"
 	}
@@ -485,9 +490,35 @@ func (p *parser) selection(at string, sj *selectionJSON) *Selection {
 			p.errorf(at+".notCIDR", "notCIDR needs cidr: it carves addresses out of cidr")
 		}
 	}
-	if sj.Namespace == nil && sj.NamespaceSelector == nil && sj.PodSelector == nil &&
-		sj.Pod == nil && sj.Workload == nil && sj.Selector == nil && sj.CIDR == nil && sj.NotCIDR == nil {
-		p.errorAt(s.Source, at, `empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector or cidr (namespace: "*" selects every endpoint)`)
+	derived := 0
+	if sj.Internet != nil {
+		derived++
+		s.Internet = *sj.Internet
+		add("internet", fmt.Sprint(*sj.Internet))
+		if !*sj.Internet {
+			p.valueErrorf(at+".internet", "internet: false selects nothing: leave the field out")
+		}
+	}
+	if sj.IngressController != nil {
+		derived++
+		s.IngressController = *sj.IngressController
+		add("ingressController", fmt.Sprint(*sj.IngressController))
+		if !*sj.IngressController {
+			p.valueErrorf(at+".ingressController", "ingressController: false selects nothing: leave the field out")
+		}
+	}
+	if sj.Service != nil {
+		derived++
+		s.Services = p.globs(at+".service", sj.Service, checkService)
+		add("service", strings.Join(s.Services, " | "))
+	}
+	others := sj.Namespace != nil || sj.NamespaceSelector != nil || sj.PodSelector != nil ||
+		sj.Pod != nil || sj.Workload != nil || sj.Selector != nil || sj.CIDR != nil || sj.NotCIDR != nil
+	switch {
+	case derived > 1 || derived == 1 && others:
+		p.errorAt(s.Source, at, "internet, ingressController and service each make a whole selection: give one of them and no other field")
+	case derived == 0 && !others:
+		p.errorAt(s.Source, at, `empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector, cidr, internet, ingressController or service (namespace: "*" selects every endpoint)`)
 	}
 	s.text = strings.Join(text, ", ")
 	return s
@@ -565,6 +596,15 @@ func checkName(g string) error {
 	}
 	if strings.Contains(g, "/") {
 		return fmt.Errorf("%q contains '/': give the namespace and the pod name in separate fields (namespace: ns, pod: name)", g)
+	}
+	return nil
+}
+
+// checkService accepts "namespace/name" (globs allowed).
+func checkService(g string) error {
+	ns, name, ok := strings.Cut(g, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("%q: expected namespace/name of a Service (shop/web, shop/*)", g)
 	}
 	return nil
 }

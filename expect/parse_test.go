@@ -100,7 +100,7 @@ func TestParseErrors(t *testing.T) {
 			"x.yaml:7:7: error: rule \"r\": rules[0].from.namespaceSelector: invalid label selector: \"Maybe\" is not a valid label selector operator",
 		}},
 		{"empty selection and ports", rules("name: r\nfrom: {}\nto: {namespace: b}\nports: []\nexpect: deny"), []string{
-			"x.yaml:5:9: error: rule \"r\": rules[0].from: empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector or cidr (namespace: \"*\" selects every endpoint)",
+			"x.yaml:5:9: error: rule \"r\": rules[0].from: empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector, cidr, internet, ingressController or service (namespace: \"*\" selects every endpoint)",
 			"x.yaml:7:3: error: rule \"r\": rules[0].ports: empty ports: leave ports out to check every port",
 		}},
 		{"isolate mixed with expect", rules("name: r\nexpect: deny\nisolate:\n  except:\n  - ports: [53/UDP]\n  - with: {namespace: a}\n    from: {namespace: b}"), []string{

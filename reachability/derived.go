@@ -37,6 +37,10 @@ type Derived struct {
 	// Describe lists the layer's switches as "key=value" pairs, appended
 	// to [Matrix.Describe].
 	Describe string
+	// Explain, when set, returns the lines that explain the verdict of a
+	// pair At decides (the hops of its path), for reports; src, dst and p
+	// are as for At. It must be safe for concurrent use.
+	Explain func(src, dst, p int) []string
 }
 
 // Layer derives entries of a matrix from the verdicts between its
@@ -87,6 +91,17 @@ func (m *Matrix) Derived(i int) (e DerivedEntry, ok bool) {
 		return DerivedEntry{}, false
 	}
 	return m.derived.Entries[k], true
+}
+
+// ExplainDerived returns the lines that explain the verdict of a pair
+// with a derived entry on port atom p, as its layer gives them; nil when
+// the pair has no derived entry or the layer explains nothing.
+func (m *Matrix) ExplainDerived(src, dst, p int) []string {
+	pair, isDerived := m.derivedPair(src, dst)
+	if !pair || !isDerived || m.derived.Explain == nil {
+		return nil
+	}
+	return m.derived.Explain(src, dst, p)
 }
 
 // NumDerived returns the number of derived entries (the last entries).

@@ -42,6 +42,7 @@ type resultJSON struct {
 	Examples      []flowJSON          `json:"examples,omitempty"`
 	Cause         *causeJSON          `json:"cause,omitempty"`
 	Trace         *reachability.Trace `json:"trace,omitempty"`
+	Path          []string            `json:"path,omitempty"`
 }
 
 type flowJSON struct {
@@ -84,7 +85,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		res := &r.Results[i]
 		rj := resultJSON{Name: res.Rule.Name, Description: res.Rule.Description, Kind: res.Rule.Kind,
 			Source: res.Rule.Source.String(), Status: res.Status, Pairs: res.Pairs, FailedPairs: res.FailedPairs,
-			NumViolations: res.NumViolations, Cause: causeOf(res.Cause), Trace: res.Trace}
+			NumViolations: res.NumViolations, Cause: causeOf(res.Cause), Trace: res.Trace, Path: res.Path}
 		if res.Status != expect.Pass {
 			rj.Location = res.Location.String()
 		}
