@@ -1,6 +1,7 @@
 package expect_test
 
 import (
+	"bytes"
 	"context"
 	"strings"
 	"testing"
@@ -115,4 +116,52 @@ func sortStrings() cmp.Option {
 		}
 		return out
 	})
+}
+
+// TestGoldenAccessEntries records the gateway fixture's matrix as a golden
+// one and compares: unchanged, it matches; with a ReferenceGrant that lets
+// the HTTPRoute edge/api reach app/api, the controller and the internet
+// gain app/api (and the controller its Service), explained by the path.
+func TestGoldenAccessEntries(t *testing.T) {
+	t.Parallel()
+	m := gatewayMatrix(t)
+	var buf bytes.Buffer
+	require.NoError(t, m.WriteJSON(&buf, m.NewView(nil, true)))
+	require.Contains(t, buf.String(), `"{internet}"`)
+	g, err := expect.ParseGolden("golden.json", buf.Bytes())
+	require.NoError(t, err)
+	d := g.Compare(m, expect.LevelEndpoint)
+	require.True(t, d.IsEmpty(), "%+v", d)
+
+	snap, err := policy.Load(policy.LoadOptions{}, "../testdata/access/gateway-routes", "../testdata/access/gateway-routes-drift")
+	require.NoError(t, err)
+	m2, err := access.Compute(context.Background(), snap, reachability.Options{}, access.Options{})
+	require.NoError(t, err)
+	d = g.Compare(m2, expect.LevelEndpoint)
+	want := []string{
+		"{ingress-controller} -> app/api 8080/TCP: deny -> allow",
+		"{ingress-controller} -> app/api[Service] 80/TCP: deny -> allow",
+		"{internet} -> app/api 8080/TCP: deny -> allow",
+	}
+	if diff := cmp.Diff(want, changes(d.Gained)); diff != "" {
+		t.Errorf("gained (-want +got):\n%s", diff)
+	}
+	require.Empty(t, d.Lost)
+	require.Empty(t, d.Added)
+	require.Nil(t, d.Trace)
+	require.Contains(t, strings.Join(d.Path, "\n"), "controller pod edge/gw → app/api")
+
+	// A golden without the access entries (an older netreach): they are
+	// added, with their flows.
+	m0, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+	require.NoError(t, err)
+	buf.Reset()
+	require.NoError(t, m0.WriteJSON(&buf, m0.NewView(nil, true)))
+	g0, err := expect.ParseGolden("old.json", buf.Bytes())
+	require.NoError(t, err)
+	d = g0.Compare(m2, expect.LevelEndpoint)
+	require.Contains(t, d.Added, "{internet}")
+	require.Contains(t, d.Added, "app/web[Service]")
+	require.NotEmpty(t, d.Gained)
+	require.Empty(t, d.Lost)
 }

@@ -48,5 +48,7 @@
 // whose names carry a hash are compared through their workload, and the
 // port and address atoms of the two matrices are compared on their common
 // refinement, so a new CIDR or port in a policy does not break the
-// comparison.
+// comparison. Entries of the access model ({internet},
+// {ingress-controller}, Services) are matched by name; a golden written
+// without them sees them as added.
 package expect

@@ -12,6 +12,7 @@ import (
 
 	"go4.org/netipx"
 
+	"github.com/netreach/netreach/access"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -110,30 +111,6 @@ func ParseGolden(name string, data []byte) (*Golden, error) {
 		fail("", "expected apiVersion %s and kind %s, got %q and %q", reachability.JSONAPIVersion, reachability.JSONKind, mj.APIVersion, mj.Kind)
 		return nil, diags
 	}
-	// Entries derived by a layer (the internet, ingress controllers,
-	// Services) are not compared yet: leave them out.
-	derived := map[string]bool{}
-	kept := mj.Entries[:0:0]
-	for _, e := range mj.Entries {
-		switch e.Kind {
-		case "Internet", "IngressController", "Service":
-			derived[e.Name] = true
-		default:
-			kept = append(kept, e)
-		}
-	}
-	mj.Entries = kept
-	for k := range mj.Ports {
-		for _, m := range []map[string][]string{mj.Ports[k].Allowed, mj.Ports[k].Conditional} {
-			for src, dsts := range m {
-				if derived[src] {
-					delete(m, src)
-					continue
-				}
-				m[src] = slicesDeleteFunc(dsts, func(d string) bool { return derived[d] })
-			}
-		}
-	}
 	g := &Golden{File: name, Mode: mj.Mode, Options: mj.Options, entries: mj.Entries}
 	index := map[string]int{}
 	g.ranges = make([]netipx.IPRange, len(mj.Entries))
@@ -143,6 +120,9 @@ func ParseGolden(name string, data []byte) (*Golden, error) {
 			fail(field+".name", "duplicate entry %q", e.Name)
 		}
 		index[e.Name] = i
+		if isDerivedKind(e.Kind) {
+			continue // compared by name
+		}
 		if e.Kind == "External" {
 			r, err := parseRange(e.Name)
 			if err != nil {
@@ -192,6 +172,17 @@ func ParseGolden(name string, data []byte) (*Golden, error) {
 		return nil, diags
 	}
 	return g, nil
+}
+
+// isDerivedKind reports whether an entry of the JSON form is an entry of
+// the access model ({internet}, {ingress-controller}, a Service), which
+// golden comparisons match by name.
+func isDerivedKind(kind string) bool {
+	switch kind {
+	case access.KindInternet, access.KindIngressController, access.KindService:
+		return true
+	}
+	return false
 }
 
 func sortedKeys(m map[string][]string) []string {
@@ -277,6 +268,9 @@ type Drift struct {
 	// the current matrix, and Cause is what decided it.
 	Trace *reachability.Trace
 	Cause *Cause
+	// Path explains that flow instead of Trace when it involves an entry
+	// of the access model: the hops of its path in the current matrix.
+	Path []string
 }
 
 // IsEmpty reports whether the current matrix matches the golden.
@@ -292,6 +286,38 @@ type group struct {
 	cur     []int // current entries
 	ext     bool
 	addr    netip.Addr // for external ranges: an address inside
+	// derived is true for an entry of the access model.
+	derived bool
+}
+
+// derivedGroups returns one group per entry of the access model in
+// either matrix, matched by name, in name order.
+func (g *Golden) derivedGroups(m *reachability.Matrix) []*group {
+	byKey := map[string]*group{}
+	var out []*group
+	get := func(key, ns string) *group {
+		if gr, ok := byKey[key]; ok {
+			return gr
+		}
+		gr := &group{key: key, ns: ns, derived: true}
+		byKey[key] = gr
+		out = append(out, gr)
+		return gr
+	}
+	for i, e := range g.entries {
+		if isDerivedKind(e.Kind) {
+			gr := get(e.Name, e.Namespace)
+			gr.old = append(gr.old, i)
+		}
+	}
+	for i := m.Len() - m.NumDerived(); i < m.Len(); i++ {
+		if e, ok := m.Derived(i); ok && isDerivedKind(e.Kind) {
+			gr := get(e.Name, e.Namespace)
+			gr.cur = append(gr.cur, i)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *group) int { return strings.Compare(a.key, b.key) })
+	return out
 }
 
 // Compare compares the current matrix with the golden one at the given
@@ -330,7 +356,7 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 		return gr
 	}
 	for i, e := range g.entries {
-		if e.Kind != "External" {
+		if e.Kind != "External" && !isDerivedKind(e.Kind) {
 			gr := get(keyOf(e.Namespace, e.Name, e.Workload), e.Namespace)
 			gr.old = append(gr.old, i)
 		}
@@ -341,6 +367,10 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 		gr.cur = append(gr.cur, i)
 	}
 	slices.SortStableFunc(groups, func(a, b *group) int { return strings.Compare(a.key, b.key) })
+	nEndpointGroups := len(groups)
+	// Entries of the access model follow, matched by name.
+	derived := g.derivedGroups(m)
+	groups = append(groups, derived...)
 	for _, gr := range groups {
 		switch {
 		case len(gr.old) == 0:
@@ -349,7 +379,7 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 			d.Removed = append(d.Removed, gr.key)
 		}
 	}
-	nEndpointGroups := len(groups)
+	nPairedGroups := len(groups)
 	w := newWorld(m)
 	ext, notes := g.externalGroups(m, w)
 	groups = append(groups, ext...)
@@ -378,7 +408,10 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 	var delta reachability.Delta
 	for x, a := range groups {
 		for y, b := range groups {
-			if x >= nEndpointGroups && y >= nEndpointGroups {
+			// Two addresses, or an address and a derived entry, are
+			// not a pair; two derived entries can be ({internet} to a
+			// Service).
+			if x >= nEndpointGroups && y >= nEndpointGroups && (x >= nPairedGroups || y >= nPairedGroups) {
 				continue
 			}
 			for k, p := range ports {
@@ -415,11 +448,18 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 		cs      []reachability.Change
 		allowed bool
 	}{{d.Gained, true}, {d.Lost, false}} {
-		if len(f.cs) == 0 || d.Trace != nil {
+		if len(f.cs) == 0 || d.Trace != nil || d.Path != nil {
 			continue
 		}
 		c := f.cs[0]
 		k := slices.IndexFunc(ports, func(p reachability.PortAtom) bool { return p.Protocol == c.Protocol && p.Lo == c.Lo })
+		if a, b := byName[c.Src], byName[c.Dst]; a.derived || b.derived {
+			// The access model decides it: its path explains it.
+			if len(a.cur) > 0 && len(b.cur) > 0 && pCur[k] >= 0 {
+				d.Path = m.ExplainDerived(a.cur[0], b.cur[0], pCur[k])
+			}
+			continue
+		}
 		src, dst, ok := g.witness(m, byName[c.Src], byName[c.Dst], pCur[k], f.allowed)
 		if !ok {
 			continue
@@ -562,15 +602,4 @@ func aggregate(from, to []int, at func(i, j int) reachability.Verdict) (v reacha
 		}
 	}
 	return best, ok
-}
-
-// slicesDeleteFunc returns xs without the elements del reports.
-func slicesDeleteFunc(xs []string, del func(string) bool) []string {
-	out := xs[:0:0]
-	for _, x := range xs {
-		if !del(x) {
-			out = append(out, x)
-		}
-	}
-	return out
 }

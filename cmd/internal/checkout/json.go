@@ -72,6 +72,7 @@ type goldenJSON struct {
 	Notes   []string            `json:"notes,omitempty"`
 	Cause   *causeJSON          `json:"cause,omitempty"`
 	Trace   *reachability.Trace `json:"trace,omitempty"`
+	Path    []string            `json:"path,omitempty"`
 }
 
 // WriteJSON writes the report as one indented JSON document (apiVersion
@@ -100,7 +101,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	}
 	if d := r.Drift; d != nil {
 		gj := &goldenJSON{File: d.Golden, Level: d.Level, Status: expect.Pass, Added: d.Added, Removed: d.Removed,
-			Notes: d.Notes, Cause: causeOf(d.Cause), Trace: d.Trace}
+			Notes: d.Notes, Cause: causeOf(d.Cause), Trace: d.Trace, Path: d.Path}
 		if !d.IsEmpty() {
 			gj.Status = expect.Fail
 		}

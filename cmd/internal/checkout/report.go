@@ -264,6 +264,7 @@ func writeDriftDetail(w io.Writer, d *expect.Drift, max int, indent string) {
 	}
 	writeCause(w, d.Cause, indent)
 	writeTrace(w, d.Trace, indent)
+	writePath(w, d.Path, indent)
 }
 
 // changeText is "src -> dst 80/TCP: deny -> allow".
