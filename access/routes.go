@@ -149,17 +149,7 @@ func (r *resolver) ingresses() []routeTarget {
 				r.note("%s %s: Service %s/%s has no TCP port %s", in.ObjectRef, path, in.Namespace, svc.Name, ingressPort(b.Service.Port))
 			}
 		}
-		if b := in.Spec.DefaultBackend; b != nil {
-			add("spec.defaultBackend", b)
-		}
-		for i, rule := range in.Spec.Rules {
-			if rule.HTTP == nil {
-				continue
-			}
-			for k := range rule.HTTP.Paths {
-				add(fmt.Sprintf("spec.rules[%d].http.paths[%d]", i, k), &rule.HTTP.Paths[k].Backend)
-			}
-		}
+		in.EachBackend(add)
 	}
 	return out
 }

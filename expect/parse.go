@@ -491,22 +491,19 @@ func (p *parser) selection(at string, sj *selectionJSON) *Selection {
 		}
 	}
 	derived := 0
-	if sj.Internet != nil {
+	pseudo := func(field string, v *bool, dst *bool) {
+		if v == nil {
+			return
+		}
 		derived++
-		s.Internet = *sj.Internet
-		add("internet", fmt.Sprint(*sj.Internet))
-		if !*sj.Internet {
-			p.valueErrorf(at+".internet", "internet: false selects nothing: leave the field out")
+		*dst = *v
+		add(field, fmt.Sprint(*v))
+		if !*v {
+			p.valueErrorf(at+"."+field, "%s: false selects nothing: leave the field out", field)
 		}
 	}
-	if sj.IngressController != nil {
-		derived++
-		s.IngressController = *sj.IngressController
-		add("ingressController", fmt.Sprint(*sj.IngressController))
-		if !*sj.IngressController {
-			p.valueErrorf(at+".ingressController", "ingressController: false selects nothing: leave the field out")
-		}
-	}
+	pseudo("internet", sj.Internet, &s.Internet)
+	pseudo("ingressController", sj.IngressController, &s.IngressController)
 	if sj.Service != nil {
 		derived++
 		s.Services = p.globs(at+".service", sj.Service, checkService)

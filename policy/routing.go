@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"net/netip"
 
 	networkingv1 "k8s.io/api/networking/v1"
@@ -159,6 +160,22 @@ type IngressResource struct {
 	ObjectRef
 	Class string
 	Spec  networkingv1.IngressSpec
+}
+
+// EachBackend calls fn with every backend of the Ingress and its field
+// path: the default backend, then every path's backend in order.
+func (in *IngressResource) EachBackend(fn func(path string, b *networkingv1.IngressBackend)) {
+	if b := in.Spec.DefaultBackend; b != nil {
+		fn("spec.defaultBackend", b)
+	}
+	for i, r := range in.Spec.Rules {
+		if r.HTTP == nil {
+			continue
+		}
+		for k := range r.HTTP.Paths {
+			fn(fmt.Sprintf("spec.rules[%d].http.paths[%d].backend", i, k), &r.HTTP.Paths[k].Backend)
+		}
+	}
 }
 
 // GatewayClass is a gateway.networking.k8s.io GatewayClass.

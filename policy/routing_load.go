@@ -155,17 +155,7 @@ func (l *Loader) addIngress(c *decodeCtx, j []byte) {
 			c.errorf(path, "a backend needs a service or a resource")
 		}
 	}
-	if b := in.Spec.DefaultBackend; b != nil {
-		check("spec.defaultBackend", b)
-	}
-	for i, r := range in.Spec.Rules {
-		if r.HTTP == nil {
-			continue
-		}
-		for k := range r.HTTP.Paths {
-			check(fmt.Sprintf("spec.rules[%d].http.paths[%d].backend", i, k), &r.HTTP.Paths[k].Backend)
-		}
-	}
+	in.EachBackend(check)
 	l.store(&loaded{ref: in.ObjectRef, obj: in, doc: c.doc, at: c.at}, in.Key())
 }
 
