@@ -5,7 +5,8 @@ import "fmt"
 // exposureObjects adds Services of every type and traffic policy,
 // Ingresses, Gateways with routes of every kind (backends in other
 // namespaces with and without a ReferenceGrant), OpenShift Routes, an
-// EndpointSlice and, sometimes, ingress-controller pods with well-known
+// EndpointSlice (with a ready and a not-ready endpoint), headless
+// Services and, sometimes, ingress-controller pods with well-known
 // labels.
 func (g *gen) exposureObjects(pods int) {
 	types := []string{"ClusterIP", "NodePort", "LoadBalancer"}
@@ -37,6 +38,9 @@ func (g *gen) exposureObjects(pods int) {
 		}
 		if g.chance(0.3) {
 			spec["internalTrafficPolicy"] = "Local"
+		}
+		if spec["type"] == "ClusterIP" && g.chance(0.15) {
+			spec["clusterIP"] = "None" // headless: no entry, but routes may name it
 		}
 		if spec["type"] == "LoadBalancer" && g.chance(0.5) {
 			spec["loadBalancerSourceRanges"] = []any{g.pick([]string{"10.1.0.0/16", "192.168.0.0/16", "8.8.8.0/24"})}
@@ -97,6 +101,8 @@ func (g *gen) exposureObjects(pods int) {
 			"metadata":    map[string]any{"name": s["name"] + "-x", "namespace": s["ns"], "labels": map[string]any{"kubernetes.io/service-name": s["name"]}},
 			"addressType": "IPv4",
 			"ports":       []any{map[string]any{"name": "p0", "port": 80 + g.r.IntN(4), "protocol": "TCP"}},
-			"endpoints":   []any{map[string]any{"addresses": []any{g.pick([]string{"10.0.1.1", "10.0.1.2", "198.51.100.4"})}, "nodeName": "n2"}}})
+			"endpoints": []any{map[string]any{"addresses": []any{g.pick([]string{"10.0.1.1", "10.0.1.2", "198.51.100.4"})}, "nodeName": "n2"},
+				// Not ready: kube-proxy leaves it out.
+				map[string]any{"addresses": []any{g.pick([]string{"10.0.1.1", "10.0.1.3"})}, "nodeName": "n1", "conditions": map[string]any{"ready": false}}}})
 	}
 }
