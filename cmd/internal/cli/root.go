@@ -48,22 +48,38 @@ func usageError(format string, args ...any) error {
 
 // Run executes the command line args and returns the exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRoot(stdin, stdout, stderr)
+	out := newCheckedWriter(stdout)
+	root := newRoot(stdin, out, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	if werr := out.Flush(); werr != nil {
+		// The answer is lost: that decides the exit code, whatever the
+		// command said.
+		var ee *exitError
+		if err != nil && (!errors.As(err, &ee) || ee.err != nil) && !errors.Is(err, werr) {
+			printError(stderr, err)
+		}
+		printError(stderr, fmt.Errorf("writing the output: %w", werr))
+		return ExitOutput
+	}
 	if err == nil {
 		return ExitOK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "netreach:", ee.err)
+			printError(stderr, ee.err)
 		}
 		return ee.code
 	}
 	// cobra's own errors: unknown flags, commands, argument counts.
-	fmt.Fprintln(stderr, "netreach:", err)
+	printError(stderr, err)
 	return ExitBadData
+}
+
+// printError prints a one-line error, its untrusted text escaped.
+func printError(w io.Writer, err error) {
+	fmt.Fprintln(w, "netreach:", safeLines(err.Error()))
 }
 
 // env is what every command shares.
