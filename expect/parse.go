@@ -228,12 +228,15 @@ func (p *parser) parse() *Expectations {
 	}
 	x := &Expectations{File: p.file}
 	names := map[string]string{}
+	var ats []string
+	defer func() { p.checkContradictions(x.Rules, ats) }()
 	for i, rj := range f.Rules {
 		at := fmt.Sprintf("rules[%d]", i)
 		r := p.rule1(at, rj)
 		if r == nil {
 			continue
 		}
+		ats = append(ats, at)
 		if first, dup := names[r.Name]; dup {
 			p.valueErrorf(at+".name", "duplicate rule name (first used at %s); names identify rules in reports", first)
 		}
@@ -640,6 +643,8 @@ func (p *parser) ports(at string, raws []json.RawMessage) []Port {
 		return nil
 	}
 	var out []Port
+	var index []int // position in raws of each entry of out
+	defer func() { p.checkPortOverlaps(at, out, index) }()
 	for i, raw := range raws {
 		pat := fmt.Sprintf("%s[%d]", at, i)
 		t := bytes.TrimSpace(raw)
@@ -652,21 +657,21 @@ func (p *parser) ports(at string, raws []json.RawMessage) []Port {
 				p.valueErrorf(pat, "%v; expected 80, 80/TCP, 8000-8080/TCP, UDP, http or dns/UDP", err)
 				continue
 			}
-			out = append(out, pt)
+			out, index = append(out, pt), append(index, i)
 		case len(t) > 0 && (t[0] >= '0' && t[0] <= '9' || t[0] == '-'):
 			n, err := portNumber(string(t))
 			if err != nil {
 				p.valueErrorf(pat, "%v", err)
 				continue
 			}
-			out = append(out, Port{Protocol: policy.TCP, Lo: n, Hi: n})
+			out, index = append(out, Port{Protocol: policy.TCP, Lo: n, Hi: n}), append(index, i)
 		case len(t) > 0 && t[0] == '{':
 			var pj portJSON
 			if !p.decode(pat, t, &pj) {
 				continue
 			}
 			if pt, ok := p.portObject(pat, pj); ok {
-				out = append(out, pt)
+				out, index = append(out, pt), append(index, i)
 			}
 		default:
 			p.valueErrorf(pat, "expected a port (80/TCP), a number or a mapping {protocol, port, endPort}, got %s", describeJSON(raw))
