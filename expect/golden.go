@@ -10,8 +10,8 @@ import (
 	"sort"
 	"strings"
 
-	"go4.org/netipx"
 	yaml "go.yaml.in/yaml/v3"
+	"go4.org/netipx"
 
 	"github.com/netreach/netreach/internal/fieldpath"
 	"github.com/netreach/netreach/policy"
