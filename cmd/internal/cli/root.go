@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netreach/netreach/internal/safetext"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -145,6 +146,10 @@ type inputFlags struct {
 	ipBlockPodIPs    bool
 	ownNodeEgressPol bool
 	quiet            bool
+	// keepGoing analyses what is valid when the input has errors;
+	// inputErrors counts the errors it let pass, for the exit code.
+	keepGoing   bool
+	inputErrors int
 	// noStagedFlag leaves out --staged, for commands that use the name
 	// themselves (diff).
 	noStagedFlag bool
@@ -170,6 +175,7 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.BoolVar(&f.ipBlockPodIPs, "ipblock-matches-pod-ips", true, "Kubernetes ipBlock peers also match pod IPs (false: Cilium behaviour)")
 	fl.BoolVar(&f.ownNodeEgressPol, "own-node-egress-policed", true, "apply a pod's egress policy to its own node (false: always allowed)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
+	f.registerKeepGoing(c)
 }
 
 // load reads the input, prints diagnostics on stderr, and fails with exit
@@ -215,17 +221,23 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 			continue
 		}
 		if d.Severity == policy.Error || (!f.quiet && d.Severity == policy.Warning) {
-			fmt.Fprintln(e.stderr, d.String())
+			fmt.Fprintln(e.stderr, safetext.Line(d.String()))
+		}
+	}
+	// What was skipped is said even when the input has errors: the user
+	// fixing them should not learn about it only afterwards.
+	if !f.quiet {
+		for _, sk := range snap.Skipped {
+			fmt.Fprintln(e.stderr, safetext.Line(fmt.Sprintf("%s: skipped %s: %s", sk.Source, sk.ObjectRef, sk.Reason)))
 		}
 	}
 	if err != nil {
 		n := len(snap.Diagnostics.Errors())
-		return nil, opts, &exitError{code: ExitBadData, err: fmt.Errorf("%d error%s in the input", n, plural(n))}
-	}
-	if !f.quiet {
-		for _, sk := range snap.Skipped {
-			fmt.Fprintf(e.stderr, "%s: skipped %s: %s\n", sk.Source, sk.ObjectRef, sk.Reason)
+		if f.keepGoing {
+			f.inputErrors += n
+			return snap, opts, nil
 		}
+		return nil, opts, &exitError{code: ExitBadData, err: fmt.Errorf("%d error%s in the input (--keep-going analyses the rest)", n, plural(n))}
 	}
 	return snap, opts, nil
 }
@@ -259,7 +271,7 @@ func (f *inputFlags) report(e *env, ds policy.Diagnostics) {
 			f.printed = map[string]bool{}
 		}
 		f.printed[line] = true
-		fmt.Fprintln(e.stderr, line)
+		fmt.Fprintln(e.stderr, safetext.Line(line))
 	}
 }
 
