@@ -50,9 +50,11 @@ func usageError(format string, args ...any) error {
 // Run executes the command line args and returns the exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	out := newCheckedWriter(stdout)
-	root := newRoot(stdin, out, stderr)
+	root, e := newRoot(stdin, out, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	e.flush()
+	stderr = e.stderr
 	if werr := out.Flush(); werr != nil {
 		// The answer is lost: that decides the exit code, whatever the
 		// command said.
@@ -87,10 +89,13 @@ func printError(w io.Writer, err error) {
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// flush writes what the output filters hold back (set by escapeOutput).
+	flush func()
 }
 
-func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+// newRoot returns the root command and the environment its commands share.
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *env) {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, flush: func() {}}
 	root := &cobra.Command{
 		Use:   "netreach",
 		Short: "Who can connect to whom under Kubernetes and Calico network policies, offline and exactly",
@@ -104,6 +109,7 @@ which endpoints can open connections to which, per protocol and port.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) { e.escapeOutput(c) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v\nSee '%s --help'.", err, c.CommandPath())
 	})
@@ -111,7 +117,7 @@ which endpoints can open connections to which, per protocol and port.`,
 	for _, c := range commands {
 		root.AddCommand(c(e))
 	}
-	return root
+	return root, e
 }
 
 // commands are the subcommands that register themselves from their own
