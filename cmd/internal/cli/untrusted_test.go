@@ -152,7 +152,7 @@ var formatListRE = regexp.MustCompile(`^output format: ([a-z0-9, -]+?)(?:$|;|\()
 
 // outputFormats reads the formats a command's -o flag lists in its usage
 // (nil when the command has no -o, or its -o is not a format).
-func outputFormats(t *testing.T, fl *pflag.Flag) []string {
+func outputFormats(t testing.TB, fl *pflag.Flag) []string {
 	t.Helper()
 	if fl == nil {
 		return nil
