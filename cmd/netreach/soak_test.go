@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -44,20 +43,7 @@ func TestSoak(t *testing.T) {
 	if err != nil {
 		t.Skip("no executable path to run the CLI from:", err)
 	}
-	var files []string
-	err = filepath.WalkDir("../../testdata", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(filepath.Ext(p)) {
-		case ".yaml", ".yml", ".json":
-			files = append(files, p)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	files := testdataFiles(t)
 	r := rand.New(rand.NewPCG(*soakSeed, 17))
 	sample := files
 	if !*soakAll {

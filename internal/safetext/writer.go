@@ -49,7 +49,7 @@ func (sw *Writer) Write(p []byte) (int, error) {
 		p = append(sw.pending, p...)
 		sw.pending = nil
 	}
-	if clean(p) {
+	if !needs(p, true) {
 		if _, err := sw.w.Write(p); err != nil {
 			return 0, err
 		}
@@ -125,24 +125,4 @@ func (sw *Writer) escape(out []byte, r rune) []byte {
 		return append(out, s...)
 	}
 	return append(out, escapeRune(r)...)
-}
-
-// clean reports whether p needs no escaping and ends on a whole character.
-func clean(p []byte) bool {
-	for i := 0; i < len(p); {
-		c := p[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 && c != '\n' && c != '\t' || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRune(p[i:])
-		if r == utf8.RuneError && size == 1 || unsafe(r) {
-			return false
-		}
-		i += size
-	}
-	return true
 }
