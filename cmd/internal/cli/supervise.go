@@ -92,12 +92,20 @@ func supervise(args []string, stderr io.Writer) (int, error) {
 			}
 		}
 	}()
-	oom := copyStderr(stderr, pipe)
+	held := &heldLines{}
+	oom := copyStderr(stderr, pipe, held)
 	err = cmd.Wait()
 	var exit *exec.ExitError
 	if err != nil && !errors.As(err, &exit) {
 		fmt.Fprintln(stderr, "netreach:", err)
 		return ExitBadData, nil
+	}
+	// The runtime's fatal errors exit with code 2 after a stack dump. A
+	// line that only looks like one (a file named so, in a diagnostic) is
+	// given back.
+	if oom && (exit == nil || exit.ExitCode() != 2 || !hasStackDump(held.buf)) {
+		oom = false
+		_, _ = stderr.Write(held.buf)
 	}
 	switch {
 	case oom:
@@ -117,17 +125,30 @@ func supervise(args []string, stderr io.Writer) (int, error) {
 	return exit.ExitCode(), nil
 }
 
+// heldLines keeps the first 256 KiB of what copyStderr held back.
+type heldLines struct{ buf []byte }
+
+func (h *heldLines) Write(p []byte) (int, error) {
+	if room := 256<<10 - len(h.buf); room > 0 {
+		h.buf = append(h.buf, p[:min(len(p), room)]...)
+	}
+	return len(p), nil
+}
+
 // copyStderr copies the child's stderr to w line by line until it ends,
-// and reports whether the child died of running out of memory: from the
-// runtime's first out-of-memory line on, nothing more is copied (it is the
-// goroutine dump).
-func copyStderr(w io.Writer, r io.Reader) (oom bool) {
+// and reports whether the runtime said it ran out of memory: from its
+// first out-of-memory line on, what follows (the goroutine dump) goes to
+// held instead of w.
+func copyStderr(w io.Writer, r io.Reader, held io.Writer) (oom bool) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
 		line, err := br.ReadSlice('\n')
-		if len(line) > 0 && !oom {
-			if isOutOfMemory(line) {
+		if len(line) > 0 {
+			if !oom && isOutOfMemory(line) {
 				oom = true
+			}
+			if oom {
+				_, _ = held.Write(line)
 			} else {
 				_, _ = w.Write(line)
 			}
@@ -139,6 +160,11 @@ func copyStderr(w io.Writer, r io.Reader) (oom bool) {
 			return oom
 		}
 	}
+}
+
+// hasStackDump reports whether text holds the start of a Go runtime dump.
+func hasStackDump(text []byte) bool {
+	return bytes.Contains(text, []byte("\ngoroutine ")) || bytes.Contains(text, []byte("\nruntime stack:"))
 }
 
 // isOutOfMemory reports whether a line of stderr is the Go runtime saying

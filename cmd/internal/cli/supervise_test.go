@@ -20,8 +20,11 @@ func TestCopyStderrStopsAtOutOfMemory(t *testing.T) {
 		{"no final newline", "netreach: done", "netreach: done", false},
 	}
 	for _, tc := range tests {
-		var b strings.Builder
-		oom := copyStderr(&b, strings.NewReader(tc.in))
+		var b, held strings.Builder
+		oom := copyStderr(&b, strings.NewReader(tc.in), &held)
+		if b.String()+held.String() != tc.in {
+			t.Errorf("%s: copied %q and held %q, want all of %q", tc.name, b.String(), held.String(), tc.in)
+		}
 		if oom != tc.oom || b.String() != tc.want {
 			t.Errorf("%s: copyStderr = %q, oom %v; want %q, oom %v", tc.name, b.String(), oom, tc.want, tc.oom)
 		}
