@@ -36,9 +36,10 @@ var evidence = map[string]bool{"explain": true, "check": true, "audit": true}
 
 // TestUntrustedTextEscapedEverywhere runs every command in every output
 // format (both read from the CLI's own flags, so formats added later are
-// covered) on input whose file name, kinds, rule names and Calico
-// selectors carry escape sequences and bidi controls, and checks that
-// neither stdout nor stderr holds a raw unsafe character.
+// covered) on input whose file names, kinds, namespaces, names, label
+// values, policy and rule names and Calico selectors carry escape
+// sequences and bidi controls, and checks that neither stdout nor stderr
+// holds a raw unsafe character.
 func TestUntrustedTextEscapedEverywhere(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -61,6 +62,14 @@ apiVersion: v1
 kind: Pod
 metadata: {name: b, namespace: x, labels: {app: b}}
 status: {podIPs: [{ip: 10.0.0.2}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: d, namespace: "ns`+evilYAML+`", labels: {app: "v`+evilYAML+`"}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: e, namespace: x, labels: {app: "v`+evilYAML+`"}}
 ---
 apiVersion: v1
 kind: "Kind`+evilYAML+`"
