@@ -21,11 +21,14 @@ func safeLines(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// jsonFormats are the output formats that are JSON documents: their
-// unsafe characters are written as JSON \u escapes, which keep the data.
-// Every other format (text, tables, CSV, Markdown, HTML, JUnit XML) shows
-// them as visible Go escapes.
-var jsonFormats = map[string]bool{"json": true, "sarif": true}
+// isJSONFormat reports whether an output format is JSON (json, sarif, and
+// any format named after JSON, such as jsonl): its unsafe characters are
+// written as JSON \u escapes, which keep the data. Every other format
+// (text, tables, CSV, Markdown, HTML, JUnit XML) shows them as visible Go
+// escapes.
+func isJSONFormat(format string) bool {
+	return format == "sarif" || strings.Contains(format, "json")
+}
 
 // escapeOutput makes the command about to run write its standard output
 // through a safetext.Writer in the style of its -o format, and its
@@ -34,7 +37,7 @@ var jsonFormats = map[string]bool{"json": true, "sarif": true}
 // the format does. e.flush flushes both.
 func (e *env) escapeOutput(c *cobra.Command) {
 	style := safetext.Visible
-	if fl := c.Flags().Lookup("output"); fl != nil && jsonFormats[fl.Value.String()] {
+	if fl := c.Flags().Lookup("output"); fl != nil && isJSONFormat(fl.Value.String()) {
 		style = safetext.JSON
 	}
 	out := safetext.NewWriter(e.stdout, style)
