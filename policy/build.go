@@ -19,6 +19,7 @@ import (
 // The error is non-nil when any Error-severity diagnostic was found; the
 // snapshot is complete apart from the rejected objects and rules.
 func (l *Loader) Snapshot() (*Snapshot, error) {
+	l.flush()
 	s := &Snapshot{}
 	var pods []*podRecord
 	workloads := map[string]*workloadRecord{} // by Kind/ns/name

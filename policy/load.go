@@ -2,7 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode/utf16"
 	"unicode/utf8"
 
 	sjson "sigs.k8s.io/json"
@@ -52,6 +50,10 @@ type Loader struct {
 	diags Diagnostics
 	ndocs int
 	limit bool // the document limit was reported
+
+	// Documents read but not decoded yet; see [Loader.queue].
+	batch      []*document
+	batchBytes int
 
 	// A shadow loader decodes one document on a worker: it records what it
 	// would store in pending instead of storing it.
@@ -96,20 +98,20 @@ func Load(opts LoadOptions, paths ...string) (*Snapshot, error) {
 }
 
 // AddPath reads a file, a directory (recursively, files ending in .yaml,
-// .yml or .json, in lexical order) or "-" (standard input). Read failures
-// become Error diagnostics.
+// .yml or .json, in lexical order) or "-" (standard input), in bounded
+// chunks (see [Loader.AddReader]). In a directory, symbolic links are
+// followed, a directory reached a second time (a link loop) is read once,
+// and files that are not regular files (named pipes, devices, sockets) are
+// skipped with a warning, since reading them could block or never end; a
+// special file named directly (/dev/stdin, a named pipe) is read. Read
+// failures become Error diagnostics.
 func (l *Loader) AddPath(path string) {
 	if path == "-" {
 		in := l.opts.Stdin
 		if in == nil {
 			in = os.Stdin
 		}
-		data, err := io.ReadAll(in)
-		if err != nil {
-			l.errorf(Location{File: "-"}, "read standard input: %v", err)
-			return
-		}
-		l.AddBytes("-", data)
+		l.AddReader("-", in)
 		return
 	}
 	info, err := os.Stat(path)
@@ -121,31 +123,13 @@ func (l *Loader) AddPath(path string) {
 		l.addFile(path)
 		return
 	}
-	var files []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			l.errorf(Location{File: p}, "%v", unwrapPathError(err))
-			return nil
-		}
-		if d.IsDir() {
-			if p != path && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if isManifestName(d.Name()) {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if err != nil {
-		l.errorf(Location{File: path}, "%v", err)
-	}
-	if len(files) == 0 {
+	w := dirWalker{l: l, seen: map[fileID]string{}}
+	w.walk(path, info)
+	if len(w.files) == 0 {
 		l.add(Diagnostic{Severity: Warning, Location: Location{File: path}, Msg: "no .yaml, .yml or .json files in this directory"})
 	}
-	sort.Strings(files)
-	for _, f := range files {
+	sort.Strings(w.files)
+	for _, f := range w.files {
 		l.addFile(f)
 	}
 }
@@ -167,12 +151,13 @@ func unwrapPathError(err error) error {
 }
 
 func (l *Loader) addFile(path string) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		l.errorf(Location{File: path}, "%v", unwrapPathError(err))
 		return
 	}
-	l.AddBytes(path, data)
+	defer f.Close()
+	l.AddReader(path, f)
 }
 
 // AddBytes reads manifests from data: one or more YAML documents separated
@@ -180,38 +165,32 @@ func (l *Loader) addFile(path string) {
 // values when data starts with '{' or '[' and name does not end in .yaml or
 // .yml. name is used in diagnostics.
 func (l *Loader) AddBytes(name string, data []byte) {
-	data = toUTF8(data)
-	if !looksLikeJSON(name, data) {
-		l.addDocuments(splitDocuments(name, normalizeBreaks(data)))
-		return
-	}
-	docs, bad := splitJSON(name, normalizeBreaks(data))
-	if l.addDocuments(docs) && bad != nil {
-		l.add(*bad)
+	l.AddReader(name, bytes.NewReader(data))
+}
+
+// queue adds a document to the batch waiting to be decoded, and decodes
+// the batch once it is large enough: memory holds at most one batch of
+// document text besides what the decoded objects keep.
+func (l *Loader) queue(d *document) {
+	l.batch = append(l.batch, d)
+	l.batchBytes += len(d.text)
+	if l.batchBytes >= batchBytes || len(l.batch) >= batchDocuments {
+		l.flush()
 	}
 }
 
-// addDocuments reads documents up to the document limit. It reports
-// whether all of them were read.
-func (l *Loader) addDocuments(docs []*document) bool {
-	var accepted []*document
-	for _, d := range docs {
-		l.ndocs++
-		if l.ndocs > l.opts.MaxDocuments {
-			if !l.limit {
-				l.limit = true
-				l.errorf(d.location(), "more than %d documents in the input; the rest are not read (raise the limit with --max-documents)", l.opts.MaxDocuments)
-			}
-			break
-		}
-		if len(d.text) > l.opts.MaxDocumentBytes {
-			l.errorf(d.location(), "document is %d bytes, more than the limit of %d; it is not read (raise the limit with --max-document-bytes)", len(d.text), l.opts.MaxDocumentBytes)
-			continue
-		}
-		accepted = append(accepted, d)
-	}
-	l.decodeAll(accepted)
-	return !l.limit
+// Documents are decoded in batches of at least this many bytes or this
+// many documents, whichever comes first.
+const (
+	batchBytes     = 8 << 20
+	batchDocuments = 16384
+)
+
+// flush decodes the documents queued so far.
+func (l *Loader) flush() {
+	batch := l.batch
+	l.batch, l.batchBytes = nil, 0
+	l.decodeAll(batch)
 }
 
 // pendingStore is an object a document decoded, waiting to be stored.
@@ -257,151 +236,6 @@ func (l *Loader) decodeAll(docs []*document) {
 			l.store(p.o, p.key)
 		}
 	}
-}
-
-// toUTF8 drops a UTF-8 byte order mark and converts UTF-16 text (with its
-// byte order mark, as Windows PowerShell writes redirected output) to
-// UTF-8, so documents can be split on "---" lines.
-func toUTF8(data []byte) []byte {
-	var order binary.ByteOrder
-	switch {
-	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
-		return data[3:]
-	case bytes.HasPrefix(data, []byte("\xff\xfe")):
-		order = binary.LittleEndian
-	case bytes.HasPrefix(data, []byte("\xfe\xff")):
-		order = binary.BigEndian
-	default:
-		return data
-	}
-	units := make([]uint16, 0, len(data)/2)
-	for i := 2; i+1 < len(data); i += 2 {
-		units = append(units, order.Uint16(data[i:]))
-	}
-	return []byte(string(utf16.Decode(units)))
-}
-
-// normalizeBreaks turns a CR that is not followed by LF (old Mac line
-// endings) into LF, so that documents are split and lines counted as the
-// YAML parser counts them. It keeps the length of data; data is not
-// modified, a copy is made only when needed. (YAML 1.1 also breaks lines at
-// NEL, LS and PS, but keeps them in quoted strings, so they are left
-// alone; lines after them are then counted one short.)
-func normalizeBreaks(data []byte) []byte {
-	if bytes.IndexByte(data, '\r') < 0 {
-		return data
-	}
-	var out []byte
-	for i, c := range data {
-		if c == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
-			if out == nil {
-				out = bytes.Clone(data)
-			}
-			out[i] = '\n'
-		}
-	}
-	if out == nil {
-		return data
-	}
-	return out
-}
-
-// looksLikeJSON reports whether data is read as JSON: it starts with '{'
-// or '[' (as kubectl decides) and its name does not say it is YAML, which
-// may use flow style too.
-func looksLikeJSON(name string, data []byte) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".yaml", ".yml":
-		return false
-	}
-	t := bytes.TrimLeft(data, " \t\r\n")
-	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
-}
-
-// splitJSON cuts a stream of JSON values (one object, or several one after
-// the other as "jq -c" prints them) into documents. A syntax error ends the
-// stream; it is returned as a diagnostic.
-func splitJSON(name string, data []byte) ([]*document, *Diagnostic) {
-	var docs []*document
-	dec := json.NewDecoder(bytes.NewReader(data))
-	line, lineStart, scanned := 1, 0, 0
-	advance := func(to int) { // move the line count to offset to
-		for i := scanned; i < to && i < len(data); i++ {
-			if data[i] == '\n' {
-				line++
-				lineStart = i + 1
-			}
-		}
-		scanned = to
-	}
-	for {
-		prevEnd := int(dec.InputOffset())
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == io.EOF {
-			return docs, nil
-		}
-		if err != nil {
-			off := len(data)
-			msg := err.Error()
-			var se *json.SyntaxError
-			if errors.As(err, &se) {
-				off = max(int(se.Offset)-1, 0)
-			} else if err == io.ErrUnexpectedEOF {
-				msg = "unexpected end of input"
-			}
-			if strings.HasSuffix(msg, "exceeded max depth") {
-				msg = "exceeded max depth of 10000" // encoding/json's limit
-			}
-			advance(off)
-			d := &Diagnostic{Severity: Error, Location: Location{File: name, Doc: len(docs) + 1, Line: line,
-				Col: utf8.RuneCount(data[lineStart:off]) + 1}, Msg: "invalid JSON: " + msg}
-			return docs, d
-		}
-		start := prevEnd + len(data[prevEnd:]) - len(bytes.TrimLeft(data[prevEnd:], " \t\r\n"))
-		end := int(dec.InputOffset())
-		advance(start)
-		d := &document{file: name, index: len(docs) + 1, startLine: line, startCol: utf8.RuneCount(data[lineStart:start]),
-			text: data[start:end:end], isJSON: true}
-		d.json = d.text
-		docs = append(docs, d)
-	}
-}
-
-// splitDocuments cuts a YAML stream at lines that start a new document
-// ("---", optionally followed by a comment or by content) or end one
-// ("..."), and drops documents that hold only comments, blank lines and
-// directives. Documents are numbered from 1 in the order they appear,
-// counting only the non-blank ones; each keeps its first line.
-func splitDocuments(name string, data []byte) []*document {
-	var docs []*document
-	start, startLine, startCol := 0, 1, 0
-	flush := func(end int) {
-		text := data[start:end:end]
-		if !isBlankYAML(text) {
-			docs = append(docs, &document{file: name, index: len(docs) + 1, startLine: startLine, startCol: startCol, text: text})
-		}
-	}
-	line := 1
-	for pos := 0; pos < len(data); line++ {
-		next := len(data)
-		if nl := bytes.IndexByte(data[pos:], '\n'); nl >= 0 {
-			next = pos + nl + 1
-		}
-		if sep, keep := isDocSeparator(data[pos:next]); sep {
-			flush(pos)
-			start, startLine, startCol = next, line+1, 0
-			if keep < next-pos {
-				start, startLine, startCol = pos+keep, line, keep
-			}
-		} else if isDocEnd(data[pos:next]) {
-			flush(pos)
-			start, startLine, startCol = next, line+1, 0
-		}
-		pos = next
-	}
-	flush(len(data))
-	return docs
 }
 
 // isDocSeparator reports whether a line starts a new YAML document: "---"

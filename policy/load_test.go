@@ -41,7 +41,7 @@ func TestSplitDocuments(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var got []doc
-			for _, d := range splitDocuments("f", []byte(tc.in)) {
+			for _, d := range splitDocuments(t, []byte(tc.in)) {
 				got = append(got, doc{d.index, d.startLine, d.startCol, string(d.text)})
 			}
 			if d := cmp.Diff(tc.want, got); d != "" {
@@ -49,6 +49,16 @@ func TestSplitDocuments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// splitDocuments cuts data into documents as the loader does, and returns
+// them without decoding them.
+func splitDocuments(t *testing.T, data []byte) []*document {
+	t.Helper()
+	l := NewLoader(LoadOptions{})
+	l.AddBytes("f", data)
+	require.Empty(t, l.diags)
+	return l.batch
 }
 
 // TestDocumentLocations checks document indexes and lines in diagnostics
