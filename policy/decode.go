@@ -29,9 +29,13 @@ type decodeCtx struct {
 	kind      string
 	name      string
 	namespace string
+	src       objectSource
 }
 
-// kindHandler decodes one object of a known apiVersion and kind.
+// kindHandler decodes one object of a known apiVersion and kind. It reads
+// the object only through c.decode(j, &obj), which decodes it from j (the
+// full decoder) or from the fast path's tree (then j is nil), and then
+// validates and stores what it decoded.
 type kindHandler func(l *Loader, c *decodeCtx, j []byte)
 
 // handlers maps "apiVersion|kind" to the handler for it.
@@ -69,6 +73,13 @@ func (c *decodeCtx) warnf(path, format string, args ...any) {
 // LoadOptions.Strict) and then ignored, exactly as the API server stores
 // the object. A type mismatch is an error and decode returns false.
 func (c *decodeCtx) decode(j []byte, v any) bool {
+	if c.src.tree != nil {
+		if c.src.tree.decode(c.src.node, v, false) {
+			return true
+		}
+		c.l.bailed = true
+		return false
+	}
 	strict, err := sjson.UnmarshalStrict(j, v, sjson.DisallowDuplicateFields, sjson.DisallowUnknownFields)
 	if err != nil {
 		path, msg := describeDecodeError(j, err, v)

@@ -59,6 +59,13 @@ type Loader struct {
 	// would store in pending instead of storing it.
 	shadow  bool
 	pending []pendingStore
+	// bailed is set on a shadow loader when the fast path met something
+	// it does not read; see [Loader.addFast].
+	bailed bool
+	// noFast turns the fast path off (for the tests that compare it with
+	// the full decoder); fastDocs counts the documents it read.
+	noFast   bool
+	fastDocs int
 
 	objects map[string]*loaded // by ObjectRef.Key()
 	order   []string           // keys in first-seen order
@@ -223,7 +230,7 @@ func (l *Loader) decodeAll(docs []*document) {
 				if i >= len(docs) {
 					return
 				}
-				sh := &Loader{opts: l.opts, shadow: true}
+				sh := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
 				sh.addDocument(docs[i])
 				shadows[i] = sh
 			}
@@ -231,6 +238,7 @@ func (l *Loader) decodeAll(docs []*document) {
 	}
 	wg.Wait()
 	for _, sh := range shadows {
+		l.fastDocs += sh.fastDocs
 		l.diags = append(l.diags, sh.diags...)
 		for _, p := range sh.pending {
 			l.store(p.o, p.key)
@@ -294,6 +302,9 @@ type typeMeta struct {
 }
 
 func (l *Loader) addDocument(d *document) {
+	if !d.isJSON && !l.noFast && l.addFast(d) {
+		return
+	}
 	if d.isJSON {
 		if dup, ok := jsonDuplicateKey(d.text); ok {
 			l.add(Diagnostic{Severity: Error, Location: d.position(dup.keyOff), Field: dup.path,
@@ -335,6 +346,30 @@ func (l *Loader) addDocument(d *document) {
 	l.addObjectJSON(d, "", j, nil)
 }
 
+// addFast reads a document with the fast path, and reports whether it
+// could: the document is in the YAML subset the fast path reads, of a kind
+// and with values it decodes. Otherwise nothing is recorded, and the full
+// decoder reads the document.
+func (l *Loader) addFast(d *document) bool {
+	t := parseFastYAML(string(d.text))
+	if t == nil {
+		return false
+	}
+	d.tree = t
+	sh := &Loader{opts: l.opts, shadow: true}
+	sh.addObjectTree(d)
+	if sh.bailed {
+		d.tree = nil
+		return false
+	}
+	l.diags = append(l.diags, sh.diags...)
+	for _, p := range sh.pending {
+		l.store(p.o, p.key)
+	}
+	l.fastDocs++
+	return true
+}
+
 // describeJSONKind names the kind of JSON value that starts with c.
 func describeJSONKind(c byte) string {
 	switch c {
@@ -356,10 +391,6 @@ func describeJSONKind(c byte) string {
 // List at path prefix at). def holds the apiVersion and kind of the items
 // of a typed list (PodList), which the API server leaves out of each item.
 func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) {
-	loc := d.location()
-	if at != "" {
-		loc = d.locate(trimDot(at))
-	}
 	var tm typeMeta
 	if err := sjsonUnmarshalCaseSensitive(j, &tm); err != nil {
 		path, msg := describeDecodeError(j, err, &tm)
@@ -369,6 +400,36 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 		_ = sjsonUnmarshalCaseSensitive(j, &kind)
 		l.add(Diagnostic{Severity: Error, Location: d.locate(at + path), Kind: kind.Kind, Field: at + path, Msg: msg + "; the object is not read"})
 		return
+	}
+	l.dispatch(d, at, tm, def, objectSource{j: j})
+}
+
+// addObjectTree handles a document read by the fast path. Anything the
+// fast path does not read sets l.bailed, and the document is then read
+// again by the full decoder.
+func (l *Loader) addObjectTree(d *document) {
+	var tm typeMeta
+	if !d.tree.decode(0, &tm, true) || strings.HasSuffix(tm.Kind, "List") {
+		l.bailed = true
+		return
+	}
+	l.dispatch(d, "", tm, nil, objectSource{tree: d.tree})
+}
+
+// objectSource is what an object is decoded from: its JSON text (the full
+// decoder) or the node of a tree of the fast path.
+type objectSource struct {
+	j    []byte
+	tree *ytree
+	node int32
+}
+
+// dispatch checks the apiVersion and kind of an object and hands it to the
+// handler of its kind.
+func (l *Loader) dispatch(d *document, at string, tm typeMeta, def *typeMeta, src objectSource) {
+	loc := d.location()
+	if at != "" {
+		loc = d.locate(trimDot(at))
 	}
 	if def != nil {
 		if tm.Kind == "" {
@@ -389,9 +450,11 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 		l.add(Diagnostic{Severity: Error, Location: loc, Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Field: at + "apiVersion", Msg: "missing apiVersion"})
 		return
 	}
-	if items, ok := listItems(tm.Kind, j); ok {
-		l.addList(d, at, items, tm)
-		return
+	if src.tree == nil {
+		if items, ok := listItems(tm.Kind, src.j); ok {
+			l.addList(d, at, items, tm)
+			return
+		}
 	}
 	h, known := handlers[tm.APIVersion+"|"+tm.Kind]
 	if !known {
@@ -405,7 +468,7 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 	if clusterScoped[tm.Kind] {
 		ns = ""
 	}
-	h(l, &decodeCtx{l: l, doc: d, at: at, loc: loc, kind: tm.Kind, name: tm.Metadata.Name, namespace: ns}, j)
+	h(l, &decodeCtx{l: l, doc: d, at: at, loc: loc, kind: tm.Kind, name: tm.Metadata.Name, namespace: ns, src: src}, src.j)
 }
 
 func trimDot(at string) string { return strings.TrimSuffix(at, ".") }
