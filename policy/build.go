@@ -273,9 +273,9 @@ func (l *Loader) checkNamedPorts(s *Snapshot) {
 				if len(protos) > 0 {
 					msg = fmt.Sprintf("container ports named %q use %s, not %s, so this port matches nothing", p.Port.StrVal, protocolList(protos), proto)
 				}
-				loc := np.Source
-				if o.doc != nil {
-					loc = o.doc.locate(o.at + field)
+				loc, ok := o.portAt[field]
+				if !ok {
+					loc = np.Source
 				}
 				l.add(Diagnostic{Severity: Warning, Location: loc, Kind: np.Kind, Namespace: np.Namespace, Name: np.Name, Field: field, Msg: msg})
 			}

@@ -56,7 +56,7 @@ func (c *decodeCtx) meta(m *metav1.ObjectMeta, namespaced bool) bool {
 	if namespaced {
 		if m.Namespace == "" {
 			m.Namespace = "default"
-		} else if errs := validation.IsDNS1123Label(m.Namespace); len(errs) > 0 {
+		} else if errs := isDNS1123Label(m.Namespace); len(errs) > 0 {
 			c.errorf("metadata.namespace", "invalid namespace %s: %s; the object is not read", quote(m.Namespace), strings.Join(errs, "; "))
 			return false
 		}
@@ -77,11 +77,11 @@ func (c *decodeCtx) meta(m *metav1.ObjectMeta, namespaced bool) bool {
 func validateName(kind, name string) []string {
 	switch kind {
 	case "Namespace":
-		return validation.IsDNS1123Label(name)
+		return isDNS1123Label(name)
 	case "Service":
 		return validation.IsDNS1035Label(name)
 	}
-	return validation.IsDNS1123Subdomain(name)
+	return isDNS1123Subdomain(name)
 }
 
 // validLabels returns labels without the entries the API server would
@@ -90,11 +90,11 @@ func validLabels(c *decodeCtx, path string, labels map[string]string) map[string
 	out := make(map[string]string, len(labels))
 	for _, k := range sortedKeys(labels) {
 		v := labels[k]
-		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+		if errs := isQualifiedName(k); len(errs) > 0 {
 			c.errorf(path+"."+k, "invalid label key %s: %s; the label is ignored", quote(k), strings.Join(errs, "; "))
 			continue
 		}
-		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+		if errs := isValidLabelValue(v); len(errs) > 0 {
 			c.errorf(path+"."+k, "invalid value %s for label %s: %s; the label is ignored", quote(v), k, strings.Join(errs, "; "))
 			continue
 		}

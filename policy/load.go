@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"unicode/utf8"
 
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -77,6 +79,9 @@ type loaded struct {
 	obj any
 	doc *document
 	at  string // path prefix of the object within its document ("items[3]." in a List)
+	// portAt locates the named ports of a NetworkPolicy, by field path;
+	// doc is not kept once the object is stored.
+	portAt map[string]Location
 }
 
 // NewLoader returns a Loader with the given options.
@@ -557,6 +562,12 @@ func (l *Loader) skip(ref ObjectRef, apiVersion, reason string) {
 // store records a decoded object under key; a second object with the same
 // key replaces the first, with a warning.
 func (l *Loader) store(o *loaded, key string) {
+	if o.doc != nil {
+		if np, ok := o.obj.(*NetworkPolicy); ok {
+			o.portAt = namedPortLocations(o.doc, o.at, np)
+		}
+		o.doc = nil // let the document's text go
+	}
 	if l.shadow {
 		l.pending = append(l.pending, pendingStore{o, key})
 		return
@@ -568,6 +579,31 @@ func (l *Loader) store(o *loaded, key string) {
 		l.order = append(l.order, key)
 	}
 	l.objects[key] = o
+}
+
+// namedPortLocations returns where the named ports of a NetworkPolicy's
+// rules are, by field path: [Loader.checkNamedPorts] may report them once
+// everything is read, when the document's text is gone.
+func namedPortLocations(d *document, at string, np *NetworkPolicy) map[string]Location {
+	var out map[string]Location
+	each := func(dir string, i int, ports []networkingv1.NetworkPolicyPort) {
+		for k, p := range ports {
+			if p.Port != nil && p.Port.Type == intstr.String {
+				if out == nil {
+					out = map[string]Location{}
+				}
+				field := fmt.Sprintf("spec.%s[%d].ports[%d].port", dir, i, k)
+				out[field] = d.locate(at + field)
+			}
+		}
+	}
+	for i, r := range np.Spec.Ingress {
+		each("ingress", i, r.Ports)
+	}
+	for i, r := range np.Spec.Egress {
+		each("egress", i, r.Ports)
+	}
+	return out
 }
 
 func (l *Loader) add(d Diagnostic) {
