@@ -3,6 +3,7 @@ package policy
 import (
 	"encoding"
 	"encoding/json"
+	"math"
 	"reflect"
 	"strconv"
 	"strings"
@@ -262,11 +263,18 @@ func (d *fastDecoder) value(i int32, v reflect.Value, p *decodePlan) bool {
 			return false
 		}
 		v.SetUint(uint64(n.num))
-	case reflect.Float32, reflect.Float64:
-		if n.typ != yInt || v.OverflowFloat(float64(n.num)) || int64(float64(n.num)) != n.num {
+	case reflect.Float64:
+		switch n.typ {
+		case yInt:
+			if int64(float64(n.num)) != n.num {
+				return false
+			}
+			v.SetFloat(float64(n.num))
+		case yFloat:
+			v.SetFloat(math.Float64frombits(uint64(n.num)))
+		default:
 			return false
 		}
-		v.SetFloat(float64(n.num))
 	default:
 		return false
 	}
@@ -287,6 +295,15 @@ func (d *fastDecoder) custom(n *ynode, v reflect.Value) bool {
 		j = strconv.AppendBool(nil, n.num != 0)
 	case yInt:
 		j = strconv.AppendInt(nil, n.num, 10)
+	case yFloat:
+		if d.t.json {
+			j = []byte(n.str) // the number as written
+		} else {
+			var err error
+			if j, err = json.Marshal(math.Float64frombits(uint64(n.num))); err != nil {
+				return false
+			}
+		}
 	case yString:
 		var err error
 		if j, err = json.Marshal(n.str); err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -167,18 +168,35 @@ func TestFastPathRandomClusters(t *testing.T) {
 }
 
 // TestFastPathPositions checks that the fast path's tree places every
-// field where the YAML parser of the full decoder places it, for every
-// field of every document of the testdata that the fast path reads.
+// field where the full decoder places it (the YAML parser's positions, the
+// JSON walker's offsets), for every field of every document of the
+// testdata that the fast path reads, and of a kubectl-style JSON List.
 func TestFastPathPositions(t *testing.T) {
 	t.Parallel()
 	checked := 0
-	for path, data := range manifestFiles(t) {
-		if strings.HasSuffix(path, ".txtar") || strings.HasSuffix(path, ".json") {
+	files := manifestFiles(t)
+	files["list.json"] = []byte(`{"apiVersion": "v1", "items": [{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "a", "labels": {"a.b/c": "d"}}}, {"kind": "Namespace", "metadata": {"name": "x"}}], "kind": "List"}`)
+	for path, data := range files {
+		if strings.HasSuffix(path, ".txtar") {
 			continue
 		}
 		l := NewLoader(LoadOptions{})
 		l.AddBytes(filepath.Base(path), data)
 		for _, d := range l.batch {
+			if d.isJSON {
+				tree := parseFastJSON(string(d.text))
+				if tree == nil {
+					continue
+				}
+				for _, p := range treePaths(tree, 0, "") {
+					got, want := d.position(int(tree.lookup(p).off)), d.position(d.jsonLocate(p))
+					if got != want {
+						t.Errorf("%s document %d: %s at %v, the full decoder says %v", path, d.index, p, got, want)
+					}
+					checked++
+				}
+				continue
+			}
 			tree := parseFastYAML(string(d.text))
 			if tree == nil {
 				continue
@@ -268,7 +286,7 @@ func FuzzFastPath(f *testing.F) {
 // to the full decoder.
 func FuzzResolvePlain(f *testing.F) {
 	for _, s := range []string{"a", "yes", "No", "on", "y", "~", "null", "NULL", "0", "-1", "+1", "0x1F", "0o17", "017", "1_000",
-		"9223372036854775807", "9223372036854775808", "-9223372036854775809", "1.5", "1e3", ".5", ".inf", "-.inf", ".nan", "0b101",
+		"9223372036854775807", "9223372036854775808", "-9223372036854775809", "1.5", "1e3", ".5", "1_0.5", "+.5", "-1.5e-3", "300.1", "1e400", ".inf", "-.inf", ".nan", "0b101",
 		"2024-01-01", "2024-01-01T00:00:00Z", "1.15.9", "10.0.0.1", "80:90", "<<", "=", "-", "+", "1_", "_1", "0x", "TRUE", "tRUE"} {
 		f.Add(s)
 	}
@@ -298,6 +316,8 @@ func FuzzResolvePlain(f *testing.F) {
 				got = int64(i)
 			}
 			want = num
+		case yFloat:
+			want = math.Float64frombits(uint64(num))
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("resolvePlain(%q) = %v %v; yaml.v2 reads %#v", s, typ, num, m["k"])

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"math"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -48,6 +49,7 @@ const (
 	yInt
 	yBool
 	yNull
+	yFloat // num holds the bits of the float64
 )
 
 // ynode is one node of a [ytree], in document order: a collection's
@@ -60,11 +62,13 @@ type ynode struct {
 	end  int32   // index of the first node after this one's members
 	str  string  // a string scalar's value (a substring of the text when it has no escapes)
 	num  int64   // an integer scalar's value; 1 for true
+	off  int32   // JSON: the byte offset of the node (of the key's quote for a key)
 }
 
 // ytree is a document read by the fast path.
 type ytree struct {
 	nodes []ynode
+	json  bool // nodes are located by offset
 }
 
 // fastLine is one line of the document text.
@@ -229,7 +233,7 @@ func (p *fastParser) blockMapping(off, indent int) bool {
 		first = false
 		keyStart := len(p.nodes)
 		rest, ok := p.key(ln, off)
-		if !ok || p.duplicateKey(m, keyStart) {
+		if !ok || duplicateKey(p.nodes, m, keyStart) {
 			return false
 		}
 		if !p.value(ln, rest, indent, true) {
@@ -242,13 +246,13 @@ func (p *fastParser) blockMapping(off, indent int) bool {
 
 // duplicateKey reports whether the key just read (at index k) repeats a key
 // of mapping m.
-func (p *fastParser) duplicateKey(m, k int) bool {
-	key := p.nodes[k].str
+func duplicateKey(nodes []ynode, m, k int) bool {
+	key := nodes[k].str
 	for i := m + 1; i < k; {
-		if p.nodes[i].str == key {
+		if nodes[i].str == key {
 			return true
 		}
-		i = int(p.nodes[i+1].end) // skip the key's value
+		i = int(nodes[i+1].end) // skip the key's value
 	}
 	return false
 }
@@ -499,7 +503,7 @@ func (p *fastParser) flow(ln *fastLine, off int) (int, bool) {
 		var ok bool
 		if kind == yMapping {
 			keyStart := len(p.nodes)
-			if i, ok = p.flowScalar(ln, i, true); !ok || p.nodes[keyStart].typ != yString || p.duplicateKey(n, keyStart) {
+			if i, ok = p.flowScalar(ln, i, true); !ok || p.nodes[keyStart].typ != yString || duplicateKey(p.nodes, n, keyStart) {
 				return 0, false
 			}
 			if i >= len(src) || src[i] != ':' {
@@ -673,25 +677,25 @@ func (p *fastParser) quoted(src string, off int) (string, int, bool) {
 
 // resolvePlain resolves a plain scalar as go.yaml.in/yaml/v2 does, for
 // the types the subset keeps: strings, integers that fit in an int64,
-// booleans and null. It returns 0 for anything else (floats, timestamps,
-// merge keys, unsigned integers past int64).
+// finite floats, booleans and null. It returns 0 for anything else
+// (infinities, NaN, timestamps, merge keys, unsigned integers past
+// int64), which the full decoder then reads.
 func resolvePlain(s string) (yscalar, int64) {
+	switch s {
+	case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
+		return yBool, 1
+	case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
+		return yBool, 0
+	case "~", "null", "Null", "NULL":
+		return yNull, 0
+	case ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF", "-.inf", "-.Inf", "-.INF", "<<":
+		return 0, 0
+	}
 	switch s[0] {
-	case 'y', 'Y', 'n', 'N', 't', 'T', 'f', 'F', 'o', 'O', '~':
-		switch s {
-		case "y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON":
-			return yBool, 1
-		case "n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF":
-			return yBool, 0
-		case "~", "null", "Null", "NULL":
-			return yNull, 0
-		}
-		return yString, 0
 	case '.':
-		if _, err := strconv.ParseFloat(s, 64); err == nil || strings.EqualFold(s, ".inf") || strings.EqualFold(s, ".nan") {
-			return 0, 0
+		if f, err := strconv.ParseFloat(s, 64); err == nil {
+			return floatScalar(f)
 		}
-		return yString, 0
 	case '+', '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
 		if looksLikeTimestamp(s) {
 			return 0, 0
@@ -704,15 +708,21 @@ func resolvePlain(s string) (yscalar, int64) {
 			return 0, 0
 		}
 		if yamlFloatLike(plain) {
-			return 0, 0
+			if f, err := strconv.ParseFloat(plain, 64); err == nil {
+				return floatScalar(f)
+			}
 		}
-		if strings.HasPrefix(plain, "0b") || strings.HasPrefix(plain, "-0b") || strings.HasPrefix(s, "+.") || strings.HasPrefix(s, "-.") {
-			return 0, 0
-		}
-		return yString, 0
-	case '<':
-		if s == "<<" {
-			return 0, 0
+		if b, ok := strings.CutPrefix(plain, "0b"); ok {
+			if v, err := strconv.ParseInt(b, 2, 64); err == nil {
+				return yInt, v
+			}
+			if _, err := strconv.ParseUint(b, 2, 64); err == nil {
+				return 0, 0
+			}
+		} else if b, ok := strings.CutPrefix(plain, "-0b"); ok {
+			if v, err := strconv.ParseInt("-"+b, 2, 64); err == nil {
+				return yInt, v
+			}
 		}
 	case '=':
 		if s == "=" {
@@ -720,6 +730,14 @@ func resolvePlain(s string) (yscalar, int64) {
 		}
 	}
 	return yString, 0
+}
+
+// floatScalar keeps a finite float; others are left to the full decoder.
+func floatScalar(f float64) (yscalar, int64) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return 0, 0
+	}
+	return yFloat, int64(math.Float64bits(f))
 }
 
 // looksLikeTimestamp reports whether s starts like a YAML timestamp

@@ -307,7 +307,7 @@ type typeMeta struct {
 }
 
 func (l *Loader) addDocument(d *document) {
-	if !d.isJSON && !l.noFast && l.addFast(d) {
+	if !l.noFast && l.addFast(d) {
 		return
 	}
 	if d.isJSON {
@@ -356,13 +356,18 @@ func (l *Loader) addDocument(d *document) {
 // and with values it decodes. Otherwise nothing is recorded, and the full
 // decoder reads the document.
 func (l *Loader) addFast(d *document) bool {
-	t := parseFastYAML(string(d.text))
+	var t *ytree
+	if d.isJSON {
+		t = parseFastJSON(string(d.text))
+	} else {
+		t = parseFastYAML(string(d.text))
+	}
 	if t == nil {
 		return false
 	}
 	d.tree = t
 	sh := &Loader{opts: l.opts, shadow: true}
-	sh.addObjectTree(d)
+	sh.addObjectTree(d, "", 0, nil)
 	if sh.bailed {
 		d.tree = nil
 		return false
@@ -409,16 +414,92 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 	l.dispatch(d, at, tm, def, objectSource{j: j})
 }
 
-// addObjectTree handles a document read by the fast path. Anything the
+// addObjectTree handles an object read by the fast path: a whole
+// document (node 0), or an item of a List at path prefix at. Anything the
 // fast path does not read sets l.bailed, and the document is then read
 // again by the full decoder.
-func (l *Loader) addObjectTree(d *document) {
+func (l *Loader) addObjectTree(d *document, at string, node int32, def *typeMeta) {
 	var tm typeMeta
-	if !d.tree.decode(0, &tm, true) || strings.HasSuffix(tm.Kind, "List") {
+	if !d.tree.decode(node, &tm, true) {
 		l.bailed = true
 		return
 	}
-	l.dispatch(d, "", tm, nil, objectSource{tree: d.tree})
+	l.dispatch(d, at, tm, def, objectSource{tree: d.tree, node: node})
+}
+
+// addListTree handles the items of a List read by the fast path, as
+// [Loader.addList] does those of the full decoder. Long lists are decoded
+// on every core.
+func (l *Loader) addListTree(d *document, at string, items int32, tm typeMeta) {
+	var def *typeMeta
+	if tm.Kind != "List" {
+		def = &typeMeta{APIVersion: tm.APIVersion, Kind: strings.TrimSuffix(tm.Kind, "List")}
+	}
+	t := d.tree
+	n := &t.nodes[items]
+	if n.kind == yScalar && n.typ == yNull {
+		return
+	}
+	if n.kind != ySequence {
+		l.bailed = true
+		return
+	}
+	var nodes []int32
+	for k := items + 1; k < n.end; k = t.nodes[k].end {
+		if t.nodes[k].kind != yMapping {
+			l.bailed = true // reported by the full decoder
+			return
+		}
+		nodes = append(nodes, k)
+	}
+	add := func(l *Loader, d *document, i int) {
+		l.addObjectTree(d, fmt.Sprintf("%sitems[%d].", at, i), nodes[i], def)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(nodes) < 64 || workers < 2 {
+		for i := range nodes {
+			add(l, d, i)
+		}
+		return
+	}
+	d.position(0) // build the table of lines before the workers share it
+	shadows := make([]*Loader, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		sh := &Loader{opts: l.opts, shadow: true}
+		shadows[w] = sh
+		lo, hi := w*len(nodes)/workers, (w+1)*len(nodes)/workers
+		own := *d // positions remember the last one: one copy per worker
+		wg.Go(func() {
+			for i := lo; i < hi && !sh.bailed; i++ {
+				add(sh, &own, i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, sh := range shadows {
+		l.bailed = l.bailed || sh.bailed
+		l.diags = append(l.diags, sh.diags...)
+		for _, p := range sh.pending {
+			l.store(p.o, p.key)
+		}
+	}
+}
+
+// treeItems returns the node of the items of a List read by the fast
+// path, as [listItems] does for the full decoder: ok is false when the
+// object is not a list; items is -1 for a List without items.
+func treeItems(t *ytree, node int32, kind string) (items int32, ok bool) {
+	if !strings.HasSuffix(kind, "List") {
+		return 0, false
+	}
+	n := &t.nodes[node]
+	for k := node + 1; k < n.end; k = t.nodes[k+1].end {
+		if t.nodes[k].str == "items" {
+			return k + 1, true
+		}
+	}
+	return -1, kind == "List"
 }
 
 // objectSource is what an object is decoded from: its JSON text (the full
@@ -460,6 +541,11 @@ func (l *Loader) dispatch(d *document, at string, tm typeMeta, def *typeMeta, sr
 			l.addList(d, at, items, tm)
 			return
 		}
+	} else if items, ok := treeItems(src.tree, src.node, tm.Kind); ok {
+		if items >= 0 {
+			l.addListTree(d, at, items, tm)
+		}
+		return
 	}
 	h, known := handlers[tm.APIVersion+"|"+tm.Kind]
 	if !known {

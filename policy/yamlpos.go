@@ -126,12 +126,15 @@ func (d *document) locate(path string) Location {
 	if d == nil {
 		return Location{}
 	}
-	if d.isJSON {
-		return d.position(d.jsonLocate(path))
-	}
 	if d.tree != nil {
 		n := d.tree.lookup(path)
+		if d.tree.json {
+			return d.position(int(n.off))
+		}
 		return d.at(int(n.line), int(n.col))
+	}
+	if d.isJSON {
+		return d.position(d.jsonLocate(path))
 	}
 	root := d.node()
 	if root == nil {
