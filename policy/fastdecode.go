@@ -331,14 +331,21 @@ func (t *ytree) lookup(path string) *ynode {
 			if err != nil || idx < 0 {
 				return n
 			}
-			k := cur + 1
-			for ; k < n.end && idx > 0; k = t.nodes[k].end {
-				idx--
+			if kids, ok := t.elems[cur]; ok {
+				if idx >= len(kids) {
+					return n
+				}
+				cur = kids[idx]
+			} else {
+				k := cur + 1
+				for ; k < n.end && idx > 0; k = t.nodes[k].end {
+					idx--
+				}
+				if k >= n.end {
+					return n
+				}
+				cur = k
 			}
-			if k >= n.end {
-				return n
-			}
-			cur = k
 			rest = strings.TrimPrefix(rest[end+1:], ".")
 			continue
 		}

@@ -22,7 +22,7 @@ func parseFastJSON(src string) *ytree {
 	if p.pos != len(src) {
 		return nil
 	}
-	return &ytree{nodes: p.nodes, json: true}
+	return (&ytree{nodes: p.nodes, json: true}).index()
 }
 
 type jsonParser struct {

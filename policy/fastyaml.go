@@ -69,6 +69,30 @@ type ynode struct {
 type ytree struct {
 	nodes []ynode
 	json  bool // nodes are located by offset
+	// elems holds the elements of long sequences (the items of a List),
+	// so that locating an item does not count its way there.
+	elems map[int32][]int32
+}
+
+// index builds elems once the tree is complete.
+func (t *ytree) index() *ytree {
+	for i := range t.nodes {
+		n := &t.nodes[i]
+		if n.kind != ySequence || n.end-int32(i) < 64 {
+			continue
+		}
+		var kids []int32
+		for k := int32(i) + 1; k < n.end; k = t.nodes[k].end {
+			kids = append(kids, k)
+		}
+		if len(kids) >= 16 {
+			if t.elems == nil {
+				t.elems = map[int32][]int32{}
+			}
+			t.elems[int32(i)] = kids
+		}
+	}
+	return t
 }
 
 // fastLine is one line of the document text.
@@ -116,7 +140,7 @@ func parseFastYAML(src string) *ytree {
 	if p.li != len(p.lines) {
 		return nil
 	}
-	return &ytree{nodes: p.nodes}
+	return (&ytree{nodes: p.nodes}).index()
 }
 
 // splitLines cuts the text into lines and checks that it holds only

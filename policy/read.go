@@ -264,6 +264,9 @@ func (in *inputReader) readJSON() {
 // jsonSyntaxError checks that the document is one valid JSON value and
 // returns the error, located, when it is not.
 func jsonSyntaxError(d *document) *Diagnostic {
+	if json.Valid(d.text) {
+		return nil
+	}
 	dec := json.NewDecoder(bytes.NewReader(d.text))
 	var raw json.RawMessage
 	err := dec.Decode(&raw)
@@ -315,9 +318,7 @@ func (in *inputReader) skipBlanks() bool {
 // reports whether the value ended (false when it was cut short by the skip
 // window of an oversized value).
 func (in *inputReader) jsonValue(buf *docBuffer) bool {
-	depth := 0
-	inString, escaped, scalar := false, false, false
-	first := true
+	s := jsonScan{}
 	for {
 		chunk, err := in.br.Peek(max(1, in.br.Buffered()))
 		if len(chunk) == 0 {
@@ -326,59 +327,7 @@ func (in *inputReader) jsonValue(buf *docBuffer) bool {
 			}
 			return true // the decoder reports the value as unfinished
 		}
-		n, done := 0, false
-	scan:
-		for ; n < len(chunk); n++ {
-			c := chunk[n]
-			switch {
-			case first:
-				first = false
-				switch c {
-				case '{', '[':
-					depth++
-				case '"':
-					inString = true
-				case '}', ']', ',', ':':
-					n++
-					done = true
-					break scan
-				default:
-					scalar = true
-				}
-			case inString:
-				if escaped {
-					escaped = false
-				} else if c == '\\' {
-					escaped = true
-				} else if c == '"' {
-					inString = false
-					if depth == 0 {
-						n++
-						done = true
-						break scan
-					}
-				}
-			case scalar:
-				if bytes.IndexByte([]byte(" \t\r\n{}[],:\""), c) >= 0 {
-					done = true
-					break scan
-				}
-			default:
-				switch c {
-				case '"':
-					inString = true
-				case '{', '[':
-					depth++
-				case '}', ']':
-					depth--
-					if depth == 0 {
-						n++
-						done = true
-						break scan
-					}
-				}
-			}
-		}
+		n, done := s.scan(chunk)
 		buf.add(chunk[:n])
 		in.advance(chunk[:n])
 		_, _ = in.br.Discard(n)
@@ -389,6 +338,75 @@ func (in *inputReader) jsonValue(buf *docBuffer) bool {
 			return false
 		}
 	}
+}
+
+// jsonScan finds where a JSON value ends, chunk by chunk.
+type jsonScan struct {
+	started, scalar, inString, escaped bool
+	depth                              int
+}
+
+// scan reads chunk and returns how much of it belongs to the value, and
+// whether the value ended there.
+func (s *jsonScan) scan(chunk []byte) (int, bool) {
+	n := 0
+	if !s.started {
+		s.started = true
+		switch chunk[0] {
+		case '{', '[':
+			s.depth = 1
+		case '"':
+			s.inString = true
+		case '}', ']', ',', ':':
+			return 1, true
+		default:
+			s.scalar = true
+		}
+		n = 1
+	}
+	for n < len(chunk) {
+		switch {
+		case s.escaped:
+			s.escaped = false
+			n++
+		case s.inString:
+			j := bytes.IndexAny(chunk[n:], "\"\\")
+			if j < 0 {
+				return len(chunk), false
+			}
+			n += j
+			if chunk[n] == '\\' {
+				s.escaped = true
+				n++
+				continue
+			}
+			n++
+			s.inString = false
+			if s.depth == 0 {
+				return n, true
+			}
+		case s.scalar:
+			if bytes.IndexByte([]byte(" \t\r\n{}[],:\""), chunk[n]) >= 0 {
+				return n, true
+			}
+			n++
+		default:
+			c := chunk[n]
+			n++
+			switch c {
+			case '"':
+				s.inString = true
+			case '{', '[':
+				s.depth++
+			case '}', ']':
+				s.depth--
+				if s.depth == 0 {
+					return n, true
+				}
+			}
+		}
+	}
+	return n, false
 }
 
 // advance moves the line and column past p.
