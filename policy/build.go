@@ -19,6 +19,7 @@ import (
 // The error is non-nil when any Error-severity diagnostic was found; the
 // snapshot is complete apart from the rejected objects and rules.
 func (l *Loader) Snapshot() (*Snapshot, error) {
+	l.flush()
 	s := &Snapshot{}
 	var pods []*podRecord
 	workloads := map[string]*workloadRecord{} // by Kind/ns/name
@@ -272,9 +273,9 @@ func (l *Loader) checkNamedPorts(s *Snapshot) {
 				if len(protos) > 0 {
 					msg = fmt.Sprintf("container ports named %q use %s, not %s, so this port matches nothing", p.Port.StrVal, protocolList(protos), proto)
 				}
-				loc := np.Source
-				if o.doc != nil {
-					loc = o.doc.locate(o.at + field)
+				loc, ok := o.portAt[field]
+				if !ok {
+					loc = np.Source
 				}
 				l.add(Diagnostic{Severity: Warning, Location: loc, Kind: np.Kind, Namespace: np.Namespace, Name: np.Name, Field: field, Msg: msg})
 			}
