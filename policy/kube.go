@@ -144,6 +144,7 @@ func (l *Loader) addPod(c *decodeCtx, j []byte) {
 	}
 	ep := &Endpoint{ObjectRef: ref}
 	fillFromPodSpec(c, ep, "spec", &pod.Spec, validLabels(c, "metadata.labels", pod.Labels))
+	ep.MeshAnnotations = meshAnnotations(pod.Annotations)
 	ep.Node = pod.Spec.NodeName
 	ep.IPs = podIPs(c, &pod)
 	l.store(&loaded{ref: ref, obj: &podRecord{ep: ep, owners: pod.OwnerReferences}, doc: c.doc, at: c.at}, ref.Key())
@@ -189,6 +190,7 @@ func fillFromPodSpec(c *decodeCtx, ep *Endpoint, path string, spec *corev1.PodSp
 	}
 	addPorts(spec.Containers, "containers", false)
 	addPorts(spec.InitContainers, "initContainers", true)
+	ep.IstioProxy = hasIstioProxy(spec)
 }
 
 // podIPs reads status.podIPs, falling back to status.podIP, and
@@ -246,6 +248,7 @@ func workloadHandler(newObj func() workloadObject) kindHandler {
 			return
 		}
 		fillFromPodSpec(c, ep, path+".spec", &tmpl.Spec, validLabels(c, path+".metadata.labels", tmpl.Labels))
+		ep.MeshAnnotations = meshAnnotations(tmpl.Annotations)
 		ep.Node = tmpl.Spec.NodeName
 		l.store(&loaded{ref: ref, obj: &workloadRecord{ep: ep, owners: m.OwnerReferences}, doc: c.doc, at: c.at}, ref.Key())
 	}
@@ -297,7 +300,7 @@ func (l *Loader) addService(c *decodeCtx, j []byte) {
 	if !c.decode(j, &svc) || !c.meta(&svc.ObjectMeta, true) {
 		return
 	}
-	s := &Service{ObjectRef: c.ref(), Selector: maps.Clone(svc.Spec.Selector), Ports: svc.Spec.Ports}
+	s := &Service{ObjectRef: c.ref(), Labels: maps.Clone(svc.Labels), Selector: maps.Clone(svc.Spec.Selector), Ports: svc.Spec.Ports}
 	ips := svc.Spec.ClusterIPs
 	if len(ips) == 0 && svc.Spec.ClusterIP != "" {
 		ips = []string{svc.Spec.ClusterIP}
