@@ -15,7 +15,7 @@ type peer struct {
 	// mtls is true when the connection is mutual TLS: only then does the
 	// proxy know the source's principal, namespace and trust domain
 	// [Istio: security concepts, "Dependency on mutual TLS"].
-	mtls                                bool
+	mtls                                 bool
 	principal, namespace, serviceAccount string
 	trustDomain                          string
 	// ip is the source address; with ipUnknown the proxy sees an address
