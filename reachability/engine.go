@@ -151,6 +151,7 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	var st Stats
 	t0 := time.Now()
 	mode := opts.Mode.Resolve(s)
+	input := s
 	s, diags := s.WithStagedView(opts.Staged)
 	lo := policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion}
 	if prev != nil && prev.mode == mode {
@@ -224,7 +225,7 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 
 	m := &Matrix{
 		snap: s, opts: opts, mode: mode, u: e.u, classOf: classOf, ports: e.ports,
-		diags: diags, stats: st, prog: prog, meshMode: MeshOff,
+		diags: diags, stats: st, prog: prog, meshMode: MeshOff, input: input,
 	}
 	if e.mesh != nil {
 		m.meshMode, m.meshModel = MeshIstio, e.mesh.model

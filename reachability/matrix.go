@@ -39,6 +39,9 @@ type Matrix struct {
 	// meshMode is the resolved mesh mode; meshModel the mesh when on.
 	meshMode  MeshMode
 	meshModel *mesh.Model
+	// input is the snapshot as given (before the staged view), for
+	// computing the layers.
+	input *policy.Snapshot
 }
 
 // Snapshot returns the snapshot the matrix was computed from.
