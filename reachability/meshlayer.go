@@ -98,6 +98,9 @@ type meshLayer struct {
 	// field and values.
 	prefixSets map[string][2]graph.Set
 	idSets     map[string]graph.Set
+	// byID maps each identity attribute ("principal", "namespace",
+	// "serviceAccount") and value to the pod classes that have it.
+	byID map[string]map[string][]int
 }
 
 type compiledMeshPolicy struct {
@@ -192,6 +195,13 @@ func (ml *meshLayer) compile(e *engine) {
 	u := &e.u
 	ml.prefixSets = map[string][2]graph.Set{}
 	ml.idSets = map[string]graph.Set{}
+	ml.byID = map[string]map[string][]int{"principal": {}, "namespace": {}, "serviceAccount": {}}
+	for c, cl := range u.classes {
+		ml.byID["principal"][ml.model.Principal(cl.rep)] = append(ml.byID["principal"][ml.model.Principal(cl.rep)], c)
+		ml.byID["namespace"][cl.rep.Namespace] = append(ml.byID["namespace"][cl.rep.Namespace], c)
+		sa := cl.rep.Namespace + "/" + cl.rep.ServiceAccount
+		ml.byID["serviceAccount"][sa] = append(ml.byID["serviceAccount"][sa], c)
+	}
 	ml.inMesh = graph.NewSet(u.nU)
 	for c, cl := range u.classes {
 		if ml.model.Member(cl.rep).Dataplane != mesh.NoDataplane {
@@ -328,22 +338,20 @@ func (ml *meshLayer) identitySet(kind string, values []string) graph.Set {
 	if s, ok := ml.idSets[key]; ok {
 		return s
 	}
-	u := &ml.e.u
-	s := graph.NewSet(u.nU)
-	for c, cl := range u.classes {
-		var v string
-		switch kind {
-		case "principal":
-			v = ml.model.Principal(cl.rep)
-		case "namespace":
-			v = cl.rep.Namespace
-		default:
-			v = cl.rep.Namespace + "/" + cl.rep.ServiceAccount
-		}
-		for _, pat := range values {
-			if kind == "serviceAccount" && pat == v || kind != "serviceAccount" && mesh.MatchString(pat, v) {
+	s := graph.NewSet(ml.e.u.nU)
+	index := ml.byID[kind]
+	for _, pat := range values {
+		if kind == "serviceAccount" || !strings.Contains(pat, "*") {
+			for _, c := range index[pat] {
 				s.Add(c)
-				break
+			}
+			continue
+		}
+		for v, classes := range index {
+			if mesh.MatchString(pat, v) {
+				for _, c := range classes {
+					s.Add(c)
+				}
 			}
 		}
 	}
