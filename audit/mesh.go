@@ -13,7 +13,7 @@ import (
 	"github.com/netreach/netreach/reachability"
 )
 
-// The service-mesh finding kinds [docs/mesh.md, "Audit findings"].
+// The service-mesh finding kinds [docs/mesh.md §6].
 const (
 	// MeshOnlyProtection: pods whose ingress only the mesh restricts:
 	// network policy lets every source in.

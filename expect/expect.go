@@ -69,7 +69,7 @@ type Rule struct {
 	Isolate *Isolation
 	// Layer is the layer of the verdict the rule checks: the combined
 	// verdict (the default), network policy alone, or the service mesh
-	// alone [docs/mesh.md].
+	// alone [docs/mesh.md §5.3].
 	Layer reachability.Layer
 	// Source is where the rule starts in the expectations file.
 	Source policy.Location

@@ -133,7 +133,7 @@ type RuleTrace struct {
 }
 
 // Evaluate decides one connection at the mesh layer, as the Istio
-// documentation describes it [docs/mesh.md]: nothing is enforced unless
+// documentation describes it [docs/mesh.md §5.2]: nothing is enforced unless
 // the destination's proxy intercepts the connection; the destination's
 // PeerAuthentication mode decides whether plaintext is accepted; then at
 // each enforcement point CUSTOM, DENY and ALLOW policies are checked in
@@ -157,8 +157,8 @@ func (m *Model) Evaluate(f Flow) *Trace {
 	fromMesh := src.Dataplane != NoDataplane
 	mt := m.MTLS(f.Dst, f.Port)
 	// A client proxy upgrades to mutual TLS unless the destination's mode
-	// is DISABLE [Istio: security concepts, "Authentication
-	// architecture"]; a client outside the mesh sends plaintext.
+	// is DISABLE [docs/mesh.md §2.3]; a client outside the mesh sends
+	// plaintext.
 	mutual := fromMesh && mt.Mode != policy.MTLSDisable
 	t.MTLS = &MTLSTrace{Mode: mt.Mode, Scope: mt.Scope, MutualTLS: mutual}
 	if mt.Policy != nil {
@@ -189,13 +189,13 @@ func (m *Model) Evaluate(f Flow) *Trace {
 		// Mesh traffic to an ambient destination with a waypoint goes
 		// through the waypoint (with the client's identity), then the
 		// destination's ztunnel, which sees the waypoint's identity
-		// [Istio: ambient, layer 4 policy, policy attachment table].
+		// [docs/mesh.md §4.6].
 		t.stage(m.stage(AtWaypoint, "waypoint "+dst.Waypoint.String(), f.Dst, direct, proto, fi))
 		if t.Verdict != Deny {
 			t.stage(m.behindWaypoint(f.Dst, *dst.Waypoint, fi))
 		}
 	default:
-		// ztunnel enforces layer 4 only [Istio: ambient, layer 4 policy].
+		// ztunnel enforces layer 4 only [docs/mesh.md §4.6].
 		t.stage(m.stage(AtZtunnel, "ztunnel of "+f.Dst.ID(), f.Dst, direct, Opaque, fi))
 	}
 	return t
@@ -203,7 +203,7 @@ func (m *Model) Evaluate(f Flow) *Trace {
 
 // behindWaypoint checks, at an ambient destination's ztunnel, traffic that
 // arrives from its waypoint: the waypoint's identity is what ztunnel sees
-// [Istio: ambient, layer 4 policy, policy attachment table].
+// [docs/mesh.md §4.6].
 func (m *Model) behindWaypoint(dst *policy.Endpoint, w Waypoint, f flowInfo) (StageTrace, string, []string) {
 	wp := peer{mtls: true, principal: m.WaypointPrincipal(w), namespace: w.Namespace,
 		serviceAccount: w.Namespace + "/" + w.Name, trustDomain: m.opts.TrustDomain,
@@ -258,8 +258,7 @@ func (m *Model) peerOf(e *policy.Endpoint, ip netip.Addr, mutual bool) peer {
 // matching CUSTOM policy hands the request to an external authorizer (the
 // verdict becomes conditional); a matching DENY policy denies; if ALLOW
 // policies apply, one must match; otherwise the request is allowed
-// [AuthorizationPolicy reference; Istio: security concepts, "Implicit
-// enablement"]. AUDIT policies do not change the verdict.
+// [docs/mesh.md §4.3]. AUDIT policies do not change the verdict.
 func (m *Model) stage(stage Stage, proxy string, dst *policy.Endpoint, p peer, proto AppProtocol, f flowInfo) (StageTrace, string, []string) {
 	st := StageTrace{Stage: stage, Proxy: proxy, Peer: p.desc, Protocol: proto.String()}
 	custom, deny, allow := False, False, False

@@ -14,7 +14,7 @@ import (
 type peer struct {
 	// mtls is true when the connection is mutual TLS: only then does the
 	// proxy know the source's principal, namespace and trust domain
-	// [Istio: security concepts, "Dependency on mutual TLS"].
+	// [docs/mesh.md §2.2].
 	mtls                                 bool
 	principal, namespace, serviceAccount string
 	trustDomain                          string
@@ -45,9 +45,7 @@ type flowInfo struct {
 
 // HasHTTPOnly reports whether a rule uses a field or condition that only
 // HTTP requests have: requestPrincipals, hosts, methods, paths (and their
-// not forms) and the request.* conditions [Istio: security concepts,
-// "Using Istio authorization on plain TCP protocols"; authorization policy
-// conditions].
+// not forms) and the request.* conditions [docs/mesh.md §4.4, §4.5].
 func HasHTTPOnly(r *policy.MeshRule) bool {
 	for _, s := range r.From {
 		if len(s.RequestPrincipals)+len(s.NotRequestPrincipals) > 0 {
@@ -74,8 +72,7 @@ func IsHTTPCondition(key string) bool { return strings.HasPrefix(key, "request."
 // matchRule matches one rule of a policy with the given action against a
 // connection, in one context. On traffic that is not HTTP an ALLOW (or
 // AUDIT) rule that uses HTTP-only fields never matches, while in DENY and
-// CUSTOM rules those fields are taken as matching [Istio: TCP traffic
-// task; AuthorizationPolicy reference]. detail explains a result other
+// CUSTOM rules those fields are taken as matching [docs/mesh.md §4.5]. detail explains a result other
 // than True.
 func matchRule(action policy.MeshAction, r *policy.MeshRule, ctx context, p peer, f flowInfo) (Tri, string) {
 	if ctx == ctxTCP && HasHTTPOnly(r) && (action == policy.MeshAllow || action == policy.MeshAudit) {
@@ -272,7 +269,7 @@ func matchOperation(o *policy.MeshOperation, ctx context, f flowInfo) (Tri, stri
 }
 
 // matchCondition matches one when condition: one of values (when given)
-// and none of notValues [Istio: authorization policy conditions].
+// and none of notValues [docs/mesh.md §4.4].
 func matchCondition(c *policy.MeshCondition, ctx context, p peer, f flowInfo) (Tri, string) {
 	key := c.Key
 	switch {

@@ -97,10 +97,9 @@ type Member struct {
 }
 
 // Captures reports whether the member's proxy intercepts inbound
-// connections on proto/port: only TCP is proxied [Istio: protocol
-// selection], and a sidecar skips the ports its
+// connections on proto/port: only TCP is proxied, and a sidecar skips the ports its
 // traffic.sidecar.istio.io/includeInboundPorts and excludeInboundPorts
-// annotations leave out [Istio: resource annotations].
+// annotations leave out [docs/mesh.md §1.7].
 func (m Member) Captures(proto policy.Protocol, port uint16) bool {
 	if m.Dataplane == NoDataplane || proto != policy.TCP || m.bypassInbound {
 		return false
@@ -201,8 +200,7 @@ func (m *Model) member(e *policy.Endpoint) Member {
 		return m.sidecar(e, r, why)
 	}
 	// Ambient: the pod's istio.io/dataplane-mode label wins over its
-	// namespace's; sidecar injection wins over both [Istio: ambient, add
-	// workloads to the mesh].
+	// namespace's; sidecar injection wins over both [docs/mesh.md §1.4].
 	switch pod, nsMode := e.Labels[labelDataplane], ns[labelDataplane]; {
 	case pod == "none":
 		return Member{Why: "pod label istio.io/dataplane-mode=none"}
@@ -250,7 +248,7 @@ func parsePortList(s string) map[uint16]bool {
 }
 
 // injected decides automatic sidecar injection as the injector's webhooks
-// do [Istio: installing the sidecar, "Controlling the injection policy"]:
+// do [docs/mesh.md §1.3]:
 // which webhook (if any) sees the pod depends on the namespace labels
 // istio-injection and istio.io/rev and the pod labels istio.io/rev and
 // sidecar.istio.io/inject; a pod label (or, without one, the annotation)
@@ -295,7 +293,7 @@ func injected(e *policy.Endpoint, ns map[string]string) (rev, why string, ok boo
 // waypointOf finds the waypoint an ambient endpoint's inbound mesh traffic
 // uses: the istio.io/use-waypoint label of the pod, else of a Service
 // selecting it, else of its namespace; "#none" (or "none") stops the
-// search [Istio: ambient, configure waypoint proxies; label reference].
+// search [docs/mesh.md §1.5].
 func (m *Model) waypointOf(e *policy.Endpoint, ns map[string]string) *Waypoint {
 	from := func(labels map[string]string, ownNS string) (*Waypoint, bool) {
 		v, ok := labels[labelUseWaypoint]

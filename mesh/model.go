@@ -98,7 +98,7 @@ func (m *Model) Member(e *policy.Endpoint) Member {
 
 // Principal returns the endpoint's SPIFFE identity as AuthorizationPolicy
 // principals name it: "<trust domain>/ns/<namespace>/sa/<service account>"
-// [Istio: authorization policy reference, Source.principals].
+// [docs/mesh.md §2.1].
 func (m *Model) Principal(e *policy.Endpoint) string {
 	return m.opts.TrustDomain + "/ns/" + e.Namespace + "/sa/" + e.ServiceAccount
 }

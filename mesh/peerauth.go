@@ -60,11 +60,9 @@ type MTLSResult struct {
 // PeerAuthentication that sets a mode wins — the workload's port-level
 // mode, its workload policy's mode, the namespace policy, the mesh policy
 // in the root namespace — and UNSET inherits from the next; with nothing
-// set the mode is PERMISSIVE [Istio: security concepts, "Peer
-// authentication"; PeerAuthentication reference]. Among competing
+// set the mode is PERMISSIVE [docs/mesh.md §3.2]. Among competing
 // policies of one scope the oldest counts. An ambient workload ignores
-// DISABLE, which ztunnel does not support [Istio: ambient, layer 4
-// policy].
+// DISABLE, which ztunnel does not support [docs/mesh.md §3.4].
 func (m *Model) MTLS(dst *policy.Endpoint, port uint16) MTLSResult {
 	ambient := m.Member(dst).Dataplane == Ambient
 	usable := func(mode policy.MTLSMode) bool {

@@ -37,7 +37,7 @@ func (p AppProtocol) String() string {
 
 // declaredProtocol reads a Service port's protocol as Istio does: the
 // appProtocol field, else the port name's prefix "<protocol>[-<suffix>]"
-// [Istio: protocol selection]. ok is false when neither declares a
+// [docs/mesh.md §4.5]. ok is false when neither declares a
 // protocol Istio knows.
 func declaredProtocol(name string, appProtocol *string) (AppProtocol, bool) {
 	p := ""
@@ -58,7 +58,7 @@ func declaredProtocol(name string, appProtocol *string) (AppProtocol, bool) {
 // Protocol returns the application protocol a workload's proxy sees on a
 // TCP port: what the Services selecting the workload declare for the
 // service ports whose target is that port; Detected when none declares it
-// or they disagree [Istio: protocol selection].
+// or they disagree [docs/mesh.md §4.5].
 func (m *Model) Protocol(dst *policy.Endpoint, port uint16) AppProtocol {
 	found, result := false, Detected
 	for _, svc := range m.servicesOf(dst) {

@@ -62,16 +62,14 @@ func (m *Model) modelledTarget(p *policy.AuthorizationPolicy, t policy.TargetRef
 //
 // Sidecar and ztunnel: a policy without targetRefs in the root namespace
 // applies to every workload, in another namespace to that namespace's
-// workloads, in both cases only those its selector matches [Istio:
-// security concepts, "Policy target"]; ztunnel sees the waypoint's
-// identity for traffic that came through one [Istio: ambient, layer 4
-// policy]. A Gateway API gateway's pods (label
+// workloads, in both cases only those its selector matches; ztunnel sees
+// the waypoint's identity for traffic that came through one. A Gateway API gateway's pods (label
 // gateway.networking.k8s.io/gateway-name) also enforce the policies
 // attached to their Gateway. Waypoint: only policies attached with
 // targetRefs to the waypoint's Gateway, to a Service selecting the
 // destination, or (in the root namespace) to the istio-waypoint
-// GatewayClass; selector policies are ignored there [AuthorizationPolicy
-// reference, targetRefs]. A policy with an istio.io/rev label applies
+// GatewayClass; selector policies are ignored there [docs/mesh.md §4.2].
+// A policy with an istio.io/rev label applies
 // only to proxies of that revision.
 func (m *Model) Policies(stage Stage, dst *policy.Endpoint) []*policy.AuthorizationPolicy {
 	mb := m.Member(dst)

@@ -54,8 +54,7 @@ func either(a, b Tri) Tri {
 
 // MatchString matches a value against an AuthorizationPolicy string
 // pattern: exact ("abc"), prefix ("abc*"), suffix ("*abc"), or presence
-// ("*", any non-empty value) [Istio: security concepts, "Value
-// matching"].
+// ("*", any non-empty value) [docs/mesh.md §4.4].
 func MatchString(pattern, value string) bool {
 	switch {
 	case pattern == "*":

@@ -28,8 +28,8 @@ const MeshGroup = istio.Group
 
 // MeshObjects holds the Istio security objects of a snapshot, validated
 // as Istio's admission webhook validates them (an object it would reject
-// is left out, with an error). What they mean is package mesh's concern
-// [docs/mesh.md].
+// is left out, with an error) [docs/mesh.md §3.5, §4.7]. What they mean
+// is package mesh's concern.
 type MeshObjects struct {
 	AuthorizationPolicies []*AuthorizationPolicy
 	PeerAuthentications   []*PeerAuthentication
@@ -342,8 +342,7 @@ func meshTargetRef(probs *meshProblems, path string, t istio.PolicyTargetReferen
 	return TargetRef{Group: t.Group, Kind: t.Kind, Name: t.Name}
 }
 
-// meshRule validates and converts one rule [Istio's validation of
-// AuthorizationPolicy].
+// meshRule validates and converts one rule [docs/mesh.md §4.7].
 func meshRule(probs *meshProblems, p *AuthorizationPolicy, at string, r *istio.Rule) MeshRule {
 	out := MeshRule{Loc: probs.c.field(at)}
 	if r.From != nil && len(r.From) == 0 {
@@ -518,7 +517,7 @@ func meshPorts(probs *meshProblems, path string, list []string) []uint16 {
 }
 
 // meshConditionKeys are the attributes a when condition may name
-// [Istio: authorization policy conditions]; the value says whether its
+// [docs/mesh.md §4.4]; the value says whether its
 // values are addresses (ip) or ports (port).
 var meshConditionKeys = map[string]string{
 	"source.ip": "ip", "remote.ip": "ip", "destination.ip": "ip",

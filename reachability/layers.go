@@ -11,7 +11,7 @@ import (
 
 // Layer names one layer of a verdict: with the service mesh on, a
 // connection is allowed when network policy allows it and the mesh allows
-// it [docs/mesh.md].
+// it [docs/mesh.md §5.3].
 type Layer uint8
 
 // Layers.

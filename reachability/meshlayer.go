@@ -16,7 +16,7 @@ import (
 )
 
 // MeshMode says whether the Istio service-mesh layer takes part in the
-// verdict [docs/mesh.md].
+// verdict [docs/mesh.md §5].
 type MeshMode uint8
 
 // Mesh modes.
@@ -78,7 +78,7 @@ func describeResolved(o Options, mode policy.Mode, resolved MeshMode) string {
 // meshLayer computes the mesh layer for the engine: for every destination
 // class in the mesh and every port atom, the sources the mesh allows for
 // sure (def) and possibly (pos), as bit rows over the universe. Its rows
-// are ANDed into the ingress rows of the destination [docs/mesh.md]. It is
+// are ANDed into the ingress rows of the destination [docs/mesh.md §9]. It is
 // read-only once compiled, so workers share it.
 type meshLayer struct {
 	model *mesh.Model
@@ -547,7 +547,7 @@ func (ml *meshLayer) and(sc *meshScratch, s, a int, def, pos graph.Set) {
 }
 
 // rows computes into sc.t and sc.p the sources the mesh allows for sure
-// and possibly to destination class s on port atom a [docs/mesh.md]: the
+// and possibly to destination class s on port atom a [docs/mesh.md §5.2]: the
 // mTLS mode, then the policies of each enforcement point, as
 // [mesh.Model.Evaluate] does one flow at a time.
 func (ml *meshLayer) rows(sc *meshScratch, s, a int) {

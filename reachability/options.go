@@ -38,7 +38,7 @@ type Options struct {
 	KeepSides bool
 	// Mesh says whether the Istio service-mesh layer takes part; the zero
 	// value turns it on when the snapshot holds Istio security objects
-	// [docs/mesh.md].
+	// [docs/mesh.md §5].
 	Mesh MeshMode
 	// MeshOptions configures the mesh layer (root namespace, trust
 	// domain).

@@ -10,7 +10,7 @@ import (
 
 // meshLayer adds the service-mesh layer to a trace: the connection is
 // allowed when network policy allows it and the mesh allows it
-// [docs/mesh.md].
+// [docs/mesh.md §5.1].
 func (ev *Evaluator) meshLayer(t *Trace, f Flow, fam int) {
 	network := t.Verdict
 	src, _ := f.Src.addr(fam)

@@ -68,7 +68,7 @@ type Trace struct {
 	Ingress SideTrace `json:"ingress"`
 	// Network is the verdict of network policy alone and Mesh the
 	// service-mesh layer's evaluation, when the mesh layer is on; Verdict
-	// then combines both [docs/mesh.md].
+	// then combines both [docs/mesh.md §5.3].
 	Network *Verdict    `json:"network,omitempty"`
 	Mesh    *mesh.Trace `json:"mesh,omitempty"`
 }
