@@ -3,7 +3,6 @@ package audit
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -263,6 +262,19 @@ func (ma *meshAudit) deadRuleFindings() []Finding {
 	for _, ns := range snap.Namespaces {
 		namespaces[ns.Name] = true
 	}
+	// The endpoints each policy protects, found once.
+	protects := map[*policy.AuthorizationPolicy][]int{}
+	for i, e := range snap.Endpoints {
+		seen := map[*policy.AuthorizationPolicy]bool{}
+		for _, st := range []mesh.Stage{mesh.AtSidecar, mesh.AtZtunnel, mesh.AtWaypoint} {
+			for _, p := range ma.model.Policies(st, e) {
+				if !seen[p] {
+					seen[p] = true
+					protects[p] = append(protects[p], i)
+				}
+			}
+		}
+	}
 	var fs []Finding
 	for _, p := range snap.Mesh.AuthorizationPolicies {
 		if p.DryRun || p.Action == policy.MeshAudit {
@@ -290,7 +302,7 @@ func (ma *meshAudit) deadRuleFindings() []Finding {
 				fs = append(fs, ma.deadRule(p, ri, strings.Join(reasons, "; ")))
 				continue
 			}
-			if why := ma.networkBlocks(p, r); why != "" {
+			if why := ma.networkBlocks(r, protects[p]); why != "" {
 				fs = append(fs, ma.deadRule(p, ri, why))
 			}
 		}
@@ -320,8 +332,8 @@ func missing(values []string, known map[string]bool) []string {
 
 // networkBlocks reports, for a rule whose every source names identities,
 // that network policy keeps every pod with such an identity from every
-// workload the policy protects.
-func (ma *meshAudit) networkBlocks(p *policy.AuthorizationPolicy, r *policy.MeshRule) string {
+// workload (dsts) the policy protects.
+func (ma *meshAudit) networkBlocks(r *policy.MeshRule, dsts []int) string {
 	var srcs []int
 	for i, e := range ma.a.snap.Endpoints {
 		for _, s := range r.From {
@@ -330,15 +342,6 @@ func (ma *meshAudit) networkBlocks(p *policy.AuthorizationPolicy, r *policy.Mesh
 			}
 			if matchesIdentity(ma.model, &s, e) {
 				srcs = append(srcs, i)
-				break
-			}
-		}
-	}
-	var dsts []int
-	for i, e := range ma.a.snap.Endpoints {
-		for _, st := range []mesh.Stage{mesh.AtSidecar, mesh.AtZtunnel, mesh.AtWaypoint} {
-			if slices.Contains(ma.model.Policies(st, e), p) {
-				dsts = append(dsts, i)
 				break
 			}
 		}
@@ -359,7 +362,7 @@ func (ma *meshAudit) networkBlocks(p *policy.AuthorizationPolicy, r *policy.Mesh
 			}
 		}
 	}
-	return fmt.Sprintf("allows %d pod%s by identity, but network policy keeps all of them from the %d pod%s it protects", len(srcs), plural(len(srcs)), len(dsts), plural(len(dsts)))
+	return fmt.Sprintf("names %d pod%s by identity, but network policy keeps all of them from the %d pod%s the policy protects", len(srcs), plural(len(srcs)), len(dsts), plural(len(dsts)))
 }
 
 // matchesIdentity reports whether a pod's identity matches a source's

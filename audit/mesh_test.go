@@ -27,7 +27,7 @@ func TestMeshFindings(t *testing.T) {
 		}
 	}
 	want := []got{
-		{"NR019", "pay", "AuthorizationPolicy pay/db-from-client rule 0 can never match: it allows 1 pod by identity, but network policy keeps all of them from the 1 pod it protects"},
+		{"NR019", "pay", "AuthorizationPolicy pay/db-from-client rule 0 can never match: it names 1 pod by identity, but network policy keeps all of them from the 1 pod the policy protects"},
 		{"NR019", "pay", "AuthorizationPolicy pay/ghost rule 0 can never match: it names cluster.local/ns/pay/sa/ghost, which no pod runs as or no namespace is"},
 		{"NR020", "web", "1 pod outside the mesh may connect by network policy to 1 STRICT pod in web (TCP): their plaintext connections will be refused"},
 		{"NR018", "web", "1 pod in web: no network policy restricts ingress, only the service mesh does"},
