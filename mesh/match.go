@@ -315,13 +315,19 @@ func matchCondition(c *policy.MeshCondition, ctx context, p peer, f flowInfo) (T
 		case "source.serviceAccount":
 			value = p.serviceAccount
 		}
+		// Service accounts match exactly, as the serviceAccounts field
+		// does; namespaces and principals take patterns.
+		match := func(v string) bool { return MatchString(v, value) }
+		if key == "source.serviceAccount" {
+			match = func(v string) bool { return v == value }
+		}
 		t := True
 		why := ""
 		if len(c.Values) > 0 {
-			t, why = identity(p, key, c.Values, false, func(v string) bool { return MatchString(v, value) })
+			t, why = identity(p, key, c.Values, false, match)
 		}
 		if len(c.NotValues) > 0 {
-			t2, w2 := identity(p, key+" notValues", c.NotValues, true, func(v string) bool { return MatchString(v, value) })
+			t2, w2 := identity(p, key+" notValues", c.NotValues, true, match)
 			if t2 < t {
 				t, why = t2, w2
 			}

@@ -128,12 +128,11 @@ type compiledMeshSource struct {
 }
 
 type compiledMeshCond struct {
-	c         *policy.MeshCondition
-	ids       graph.Set // source.namespace/principal/serviceAccount values
-	notIDs    graph.Set
-	ips       [2]graph.Set // source.ip / remote.ip values
-	notIPs    [2]graph.Set
-	hasValues bool
+	c      *policy.MeshCondition
+	ids    graph.Set // source.namespace/principal/serviceAccount values
+	notIDs graph.Set
+	ips    [2]graph.Set // source.ip / remote.ip values
+	notIPs [2]graph.Set
 }
 
 // newMeshLayer builds the mesh model when the mesh layer is on, else nil.
@@ -301,7 +300,7 @@ func (ml *meshLayer) compilePolicy(p *policy.AuthorizationPolicy) compiledMeshPo
 		}
 		for k := range r.When {
 			c := &r.When[k]
-			cc := compiledMeshCond{c: c, hasValues: len(c.Values) > 0}
+			cc := compiledMeshCond{c: c}
 			switch c.Key {
 			case "source.namespace", "source.principal", "source.serviceAccount":
 				kind := strings.TrimPrefix(c.Key, "source.")

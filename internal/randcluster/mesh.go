@@ -263,8 +263,8 @@ func (g *gen) meshRule(custom bool) map[string]any {
 			if g.chance(0.3) {
 				values = "notValues"
 			}
-			key := g.pick([]string{"source.ip", "destination.ip", "destination.port", "source.namespace", "source.principal", "request.headers[x-user]", "connection.sni", "remote.ip"})
-			if custom && (key == "source.namespace" || key == "source.principal") {
+			key := g.pick([]string{"source.ip", "destination.ip", "destination.port", "source.namespace", "source.principal", "source.serviceAccount", "request.headers[x-user]", "connection.sni", "remote.ip"})
+			if custom && (key == "source.namespace" || key == "source.principal" || key == "source.serviceAccount") {
 				key = "destination.port"
 			}
 			c["key"] = key
@@ -277,6 +277,8 @@ func (g *gen) meshRule(custom bool) map[string]any {
 				c[values] = g.meshStrings(meshNamespaces)
 			case "source.principal":
 				c[values] = g.meshStrings(meshPrincipals)
+			case "source.serviceAccount":
+				c[values] = g.meshStrings([]string{"ns0/sa0", "ns1/default", "ns0/*"})
 			default:
 				c[values] = g.meshStrings([]string{"a", "b"})
 			}
