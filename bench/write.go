@@ -30,6 +30,9 @@ func (c *Cluster) objects() []any {
 	for _, o := range c.Calico {
 		objs = append(objs, o)
 	}
+	for _, o := range c.Mesh {
+		objs = append(objs, o)
+	}
 	return objs
 }
 
@@ -50,7 +53,7 @@ func (c *Cluster) WriteYAML(w io.Writer) error {
 
 // WriteDir writes the cluster into dir (created if needed) as
 // namespaces.yaml, workloads/pods.yaml, policies.yaml and, for a Calico
-// cluster, calico.yaml. A list longer than ChunkDocuments is split into
+// cluster, calico.yaml (mesh.yaml for a mesh cluster). A list longer than ChunkDocuments is split into
 // numbered files of that many documents (workloads/pods-0001.yaml,
 // workloads/pods-0002.yaml, ...), so that no file is huge. The files are
 // what WriteYAML writes, cut apart.
@@ -67,14 +70,22 @@ func (c *Cluster) WriteDir(dir string) error {
 	if err := writeChunks(dir, "policies", asAny(c.NetworkPolicies)); err != nil {
 		return err
 	}
-	if len(c.Calico) == 0 {
-		return nil
+	for _, extra := range []struct {
+		name string
+		objs []map[string]any
+	}{{"calico", c.Calico}, {"mesh", c.Mesh}} {
+		if len(extra.objs) == 0 {
+			continue
+		}
+		objs := make([]any, len(extra.objs))
+		for i, o := range extra.objs {
+			objs[i] = o
+		}
+		if err := writeChunks(dir, extra.name, objs); err != nil {
+			return err
+		}
 	}
-	calico := make([]any, len(c.Calico))
-	for i, o := range c.Calico {
-		calico[i] = o
-	}
-	return writeChunks(dir, "calico", calico)
+	return nil
 }
 
 func asAny[T any](xs []*T) []any {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/netreach/netreach/internal/fieldpath"
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
 	"github.com/netreach/netreach/selector"
 )
 
@@ -42,6 +43,7 @@ type ruleJSON struct {
 	Ports       []json.RawMessage `json:"ports,omitempty"`
 	Expect      string            `json:"expect,omitempty"`
 	Isolate     *isolateJSON      `json:"isolate,omitempty"`
+	Layer       string            `json:"layer,omitempty"`
 }
 
 type selectionJSON struct {
@@ -288,7 +290,7 @@ func (p *parser) decode(at string, j []byte, v any) bool {
 // knownFields are the field names of the format, to suggest the right
 // spelling of an unknown one.
 var knownFields = []string{"apiVersion", "kind", "rules", "name", "description", "from", "to", "ports",
-	"expect", "isolate", "namespacesBy", "except", "with", "namespace", "namespaceSelector", "podSelector",
+	"expect", "isolate", "layer", "namespacesBy", "except", "with", "namespace", "namespaceSelector", "podSelector",
 	"pod", "workload", "selector", "cidr", "notCIDR", "protocol", "port", "endPort", "matchLabels",
 	"matchExpressions", "key", "operator", "values"}
 
@@ -387,6 +389,11 @@ func (p *parser) rule1(at string, rj ruleJSON) *Rule {
 		r.From = p.selection(at+".from", rj.From)
 		r.To = p.selection(at+".to", rj.To)
 		r.Ports = p.ports(at+".ports", rj.Ports)
+	}
+	if layer, err := reachability.ParseLayer(rj.Layer); err != nil {
+		p.valueErrorf(at+".layer", "expected combined, network or mesh, got %q", rj.Layer)
+	} else {
+		r.Layer = layer
 	}
 	if len(p.diags) > n {
 		return nil

@@ -73,6 +73,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad expect", rules("name: r\nfrom: {namespace: a}\nto: {namespace: b}\nexpect: maybe"), []string{
 			"x.yaml:7:11: error: rule \"r\": rules[0].expect: expected allow or deny, got \"maybe\"",
 		}},
+		{"bad layer", rules("name: r\nfrom: {namespace: a}\nto: {namespace: b}\nexpect: deny\nlayer: both"), []string{
+			"x.yaml:8:10: error: rule \"r\": rules[0].layer: expected combined, network or mesh, got \"both\"",
+		}},
 		{"missing parts", rules("name: r\nports: [80]"), []string{
 			"x.yaml:4:3: error: rule \"r\": rules[0]: missing expect: give expect: allow or expect: deny (or use isolate)",
 			"x.yaml:4:3: error: rule \"r\": rules[0]: missing from: say which sources the rule is about",

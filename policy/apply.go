@@ -43,6 +43,8 @@ func (s *Snapshot) Apply(change *Snapshot, deletes []string) (*Snapshot, error) 
 	out.Calico.StagedKubernetes = mergeByKey(s.Calico.StagedKubernetes, change.Calico.StagedKubernetes, del)
 	out.Calico.NetworkSets = mergeByKey(s.Calico.NetworkSets, change.Calico.NetworkSets, del)
 	out.Calico.HostEndpoints = append(append([]ObjectRef(nil), s.Calico.HostEndpoints...), change.Calico.HostEndpoints...)
+	out.Mesh.AuthorizationPolicies = mergeByKey(s.Mesh.AuthorizationPolicies, change.Mesh.AuthorizationPolicies, del)
+	out.Mesh.PeerAuthentications = mergeByKey(s.Mesh.PeerAuthentications, change.Mesh.PeerAuthentications, del)
 	out.Skipped = append(append([]Skipped(nil), s.Skipped...), change.Skipped...)
 	out.Diagnostics = append(append(Diagnostics(nil), s.Diagnostics...), change.Diagnostics...)
 	// Objects of the change may live in namespaces neither input declares.
@@ -203,6 +205,7 @@ func (s *Snapshot) each(visit func(r ObjectRef, workload string)) {
 	for _, x := range s.Calico.NetworkSets {
 		visit(x.ObjectRef, "")
 	}
+	s.Mesh.eachNamespaced(func(r ObjectRef) { visit(r, "") })
 }
 
 // kindNames maps lower-case kind names (and plurals) to kinds.
@@ -213,7 +216,7 @@ func init() {
 		"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "CronJob",
 		"AdminNetworkPolicy", "BaselineAdminNetworkPolicy", "ClusterNetworkPolicy",
 		"GlobalNetworkPolicy", "StagedNetworkPolicy", "StagedGlobalNetworkPolicy", "StagedKubernetesNetworkPolicy",
-		"Tier", "NetworkSet", "GlobalNetworkSet"} {
+		"Tier", "NetworkSet", "GlobalNetworkSet", "AuthorizationPolicy", "PeerAuthentication"} {
 		l := strings.ToLower(k)
 		kindNames[l] = k
 		if stem, ok := strings.CutSuffix(l, "policy"); ok {
@@ -244,6 +247,8 @@ func parseDeleteRef(s string) (string, error) {
 	}
 	if calicoOnly[kind] || strings.HasPrefix(group, "projectcalico") || strings.HasPrefix(group, "crd.projectcalico") {
 		group = CalicoGroup
+	} else if kind == "AuthorizationPolicy" || kind == "PeerAuthentication" {
+		group = MeshGroup
 	} else {
 		group = ""
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netreach/netreach/internal/safetext"
+	"github.com/netreach/netreach/mesh"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -151,6 +152,9 @@ type inputFlags struct {
 	maxDocs          int
 	ipBlockPodIPs    bool
 	ownNodeEgressPol bool
+	mesh             string
+	meshRoot         string
+	meshTrustDomain  string
 	quiet            bool
 	// keepGoing analyses what is valid when the input has errors;
 	// inputErrors counts the errors it let pass, for the exit code.
@@ -180,6 +184,9 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents accepted over all inputs")
 	fl.BoolVar(&f.ipBlockPodIPs, "ipblock-matches-pod-ips", true, "Kubernetes ipBlock peers also match pod IPs (false: Cilium behaviour)")
 	fl.BoolVar(&f.ownNodeEgressPol, "own-node-egress-policed", true, "apply a pod's egress policy to its own node (false: always allowed)")
+	fl.StringVar(&f.mesh, "mesh", "auto", "service-mesh layer: auto (istio when Istio AuthorizationPolicy or PeerAuthentication objects are present), off or istio")
+	fl.StringVar(&f.meshRoot, "mesh-root-namespace", "", "Istio root namespace: its policies apply mesh-wide (default istio-system)")
+	fl.StringVar(&f.meshTrustDomain, "mesh-trust-domain", "", "trust domain of the mesh identities (default cluster.local)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
 	f.registerKeepGoing(c)
 }
@@ -208,12 +215,18 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 	if err != nil {
 		return nil, opts, usageError("--staged: %v", err)
 	}
+	meshMode, err := reachability.ParseMeshMode(f.mesh)
+	if err != nil {
+		return nil, opts, usageError("--mesh: %v", err)
+	}
 	opts = reachability.Options{
 		Mode:                   mode,
 		CalicoVersion:          version,
 		Staged:                 staged,
 		IPBlockIgnoresPodIPs:   !f.ipBlockPodIPs,
 		OwnNodeEgressUnpoliced: !f.ownNodeEgressPol,
+		Mesh:                   meshMode,
+		MeshOptions:            mesh.Options{RootNamespace: f.meshRoot, TrustDomain: f.meshTrustDomain},
 	}
 	l := policy.NewLoader(policy.LoadOptions{
 		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin,
