@@ -82,6 +82,10 @@ func TestKinds(t *testing.T) {
 		{kind: audit.StagedChange, has: "calico", lacks: "clean", want: []string{"shop/api-lockdown would close 1 flow"}},
 		{kind: audit.BlastRadius, has: "open", lacks: "clean", want: []string{"alpha/web can reach 2 of 2 other endpoints (100%)"}},
 		{kind: audit.InternetExposed, has: "access/service-types", lacks: "access/gateway-routes", want: []string{"Pod web/api is reachable from every internet client on 8080/TCP"}, wantCount: 1},
+		{kind: audit.MeshOnlyProtection, has: "mesh", lacks: "clean", want: []string{"1 pod in web", "only the service mesh"}, wantCount: 1},
+		{kind: audit.MeshRuleNeverMatches, has: "mesh", lacks: "clean", want: []string{"pay/ghost rule 0", "cluster.local/ns/pay/sa/ghost"}, line: 54, wantCount: 2},
+		{kind: audit.MeshStrictUnreachable, has: "mesh", lacks: "clean", want: []string{"1 pod outside the mesh", "STRICT pod in web"}, remedy: "Add the clients to the mesh", wantCount: 1},
+		{kind: audit.MeshPermissiveUnneeded, has: "mesh", lacks: "clean", want: []string{"2 pods in pay", "PERMISSIVE"}, remedy: "STRICT", wantCount: 1},
 	}
 	covered := map[audit.Kind]bool{}
 	for _, tc := range tests {

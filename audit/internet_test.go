@@ -12,7 +12,7 @@ import (
 	"github.com/netreach/netreach/reachability"
 )
 
-// TestInternetExposed checks NR018 on the access fixtures: in
+// TestInternetExposed checks NR022 on the access fixtures: in
 // service-types web/api is reached by every client (node port 30080,
 // externalTrafficPolicy Local) and its policy admits 0.0.0.0/0 on 8080;
 // web/db is reached by some clients only. In gateway-routes and
@@ -40,7 +40,7 @@ func TestInternetExposed(t *testing.T) {
 			var first *audit.Finding
 			for _, f := range audit.Findings(snap, m, audit.Options{}) {
 				if f.Kind == audit.InternetExposed {
-					require.Equal(t, "NR018", f.ID)
+					require.Equal(t, "NR022", f.ID)
 					require.Equal(t, audit.High, f.Severity)
 					got = append(got, f.Message)
 					if first == nil {

@@ -100,7 +100,7 @@ func (r *RoutingObjects) each(fn func(ObjectRef)) {
 
 // merge returns the objects of r with those of over replacing or adding
 // to them by key, without the deleted keys (see [Snapshot.Apply]).
-func (r *RoutingObjects) merge(over *RoutingObjects, del map[string]bool) RoutingObjects {
+func (r *RoutingObjects) merge(over *RoutingObjects, del deletion) RoutingObjects {
 	return RoutingObjects{
 		EndpointSlices:  mergeByKey(r.EndpointSlices, over.EndpointSlices, del),
 		IngressClasses:  mergeByKey(r.IngressClasses, over.IngressClasses, del),

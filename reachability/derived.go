@@ -9,7 +9,7 @@ import (
 
 // DerivedEntry is an entry of a matrix that is neither an endpoint nor an
 // external atom: a pseudo-endpoint such as "{internet}" or a Service,
-// whose verdicts a [Layer] derives from the endpoints' verdicts. Derived
+// whose verdicts a [DerivedLayer] derives from the endpoints' verdicts. Derived
 // entries come after the external atoms.
 type DerivedEntry struct {
 	// Name is unique among the matrix's entries: "{internet}",
@@ -26,7 +26,7 @@ type DerivedEntry struct {
 	Source, Destination bool
 }
 
-// Derived is what a [Layer] adds to a matrix: its entries, and the
+// Derived is what a [DerivedLayer] adds to a matrix: its entries, and the
 // verdict of every pair that involves one of them.
 type Derived struct {
 	Entries []DerivedEntry
@@ -43,10 +43,10 @@ type Derived struct {
 	Explain func(src, dst, p int) []string
 }
 
-// Layer derives entries of a matrix from the verdicts between its
+// DerivedLayer derives entries of a matrix from the verdicts between its
 // endpoints and external atoms (package access adds the internet, the
 // ingress controllers and Services this way).
-type Layer interface {
+type DerivedLayer interface {
 	// PortCuts returns port ranges that must be port atoms of their own
 	// (each range is cut at its two ends), so that the derived verdicts
 	// are constant within every atom.
@@ -59,7 +59,7 @@ type Layer interface {
 // ComputeWith is [Compute] with a layer of derived entries: the port atoms
 // are also cut where the layer asks, and the layer's entries follow the
 // external atoms.
-func ComputeWith(ctx context.Context, s *policy.Snapshot, opts Options, layer Layer) (*Matrix, error) {
+func ComputeWith(ctx context.Context, s *policy.Snapshot, opts Options, layer DerivedLayer) (*Matrix, error) {
 	if layer == nil {
 		return Compute(ctx, s, opts)
 	}
@@ -75,7 +75,7 @@ func ComputeWith(ctx context.Context, s *policy.Snapshot, opts Options, layer La
 	if d.At == nil && len(d.Entries) > 0 {
 		return nil, fmt.Errorf("reachability: layer %T derived entries without verdicts", layer)
 	}
-	m.derived = d
+	m.derived, m.layer = d, layer
 	return m, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/netreach/netreach/mesh"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -31,10 +32,18 @@ type Matrix struct {
 	sides   *sideSet // with Options.KeepSides
 	engine  *engine  // with Options.KeepSides, for Update
 	pairs   pairCounter
-	derived Derived // entries a Layer added (ComputeWith)
+	derived Derived      // entries a DerivedLayer added (ComputeWith)
+	layer   DerivedLayer // the layer that added them, for ComputeLayers
 
 	membersOnce  sync.Once
 	classMembers [][]int32
+
+	// meshMode is the resolved mesh mode; meshModel the mesh when on.
+	meshMode  MeshMode
+	meshModel *mesh.Model
+	// input is the snapshot as given (before the staged view), for
+	// computing the layers.
+	input *policy.Snapshot
 }
 
 // Snapshot returns the snapshot the matrix was computed from.
@@ -49,11 +58,20 @@ func (m *Matrix) Options() Options { return m.opts }
 // Describe returns the mode and the implementation-defined switches, as
 // "key=value" pairs, to echo with every result.
 func (m *Matrix) Describe() string {
+	d := describeResolved(m.opts, m.mode, m.meshMode)
 	if m.derived.Describe != "" {
-		return m.opts.Describe(m.mode) + " " + m.derived.Describe
+		d += " " + m.derived.Describe
 	}
-	return m.opts.Describe(m.mode)
+	return d
 }
+
+// MeshMode returns the resolved mesh mode: MeshIstio when the mesh layer
+// took part in the verdicts.
+func (m *Matrix) MeshMode() MeshMode { return m.meshMode }
+
+// Mesh returns the mesh model the verdicts used, or nil when the mesh
+// layer is off.
+func (m *Matrix) Mesh() *mesh.Model { return m.meshModel }
 
 // Stats returns sizes and phase timings of the computation.
 func (m *Matrix) Stats() Stats { return m.stats }
