@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -140,7 +142,7 @@ func (ma *meshAudit) onlyMeshFindings(iso [2]graph.Set) []Finding {
 		}
 	}
 	var fs []Finding
-	for _, ns := range sortedKeys(byNS) {
+	for _, ns := range slices.Sorted(maps.Keys(byNS)) {
 		pods := ma.podsOf(byNS[ns])
 		f := newFinding(MeshOnlyProtection, ns,
 			fmt.Sprintf("%d pod%s in %s: no network policy restricts ingress, only the service mesh does", len(pods), plural(len(pods)), ns),
@@ -216,12 +218,12 @@ func (ma *meshAudit) modeFindings() []Finding {
 		}
 	}
 	var fs []Finding
-	for _, ns := range sortedKeys(strict) {
-		clients := sortedInts(strict[ns])
-		dsts := ma.podsOf(sortedInts(strictDst[ns]))
+	for _, ns := range slices.Sorted(maps.Keys(strict)) {
+		clients := slices.Sorted(maps.Keys(strict[ns]))
+		dsts := ma.podsOf(slices.Sorted(maps.Keys(strictDst[ns])))
 		f := newFinding(MeshStrictUnreachable, ns,
 			fmt.Sprintf("%d pod%s outside the mesh may connect by network policy to %d STRICT pod%s in %s (%s): their plaintext connections will be refused",
-				len(clients), plural(len(clients)), len(dsts), plural(len(dsts)), ns, ma.a.portsText(sortedInts(strictPorts[ns]))),
+				len(clients), plural(len(clients)), len(dsts), plural(len(dsts)), ns, ma.a.portsText(slices.Sorted(maps.Keys(strictPorts[ns])))),
 			"Add the clients to the mesh (a missing injection label or an opted-out pod?), or narrow the NetworkPolicy to the clients that should connect.")
 		f.Objects = append(ma.refs(dsts, 3), ma.refs(clients, 5)...)
 		fs = append(fs, f)
@@ -237,7 +239,7 @@ func (ma *meshAudit) modeFindings() []Finding {
 		if permissiveBad[k] || len(permissive[k]) == 0 {
 			continue
 		}
-		pods := ma.podsOf(sortedInts(permissive[k]))
+		pods := ma.podsOf(slices.Sorted(maps.Keys(permissive[k])))
 		from := "the mesh default (no PeerAuthentication sets a mode)"
 		if ref, ok := permissivePol[k]; ok {
 			from = ref.String()
@@ -407,24 +409,6 @@ func (ma *meshAudit) refs(entries []int, max int) []policy.ObjectRef {
 			out = append(out, e.ObjectRef)
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func sortedInts(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Ints(out)
 	return out
 }
 

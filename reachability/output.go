@@ -301,14 +301,20 @@ type LayerVerdicts struct {
 
 // add records the verdict of src to dst.
 func (lv *LayerVerdicts) add(src, dst string, v Verdict) {
+	addVerdict(lv.Allowed, &lv.Conditional, src, dst, v)
+}
+
+// addVerdict lists dst under src in allowed or, for a conditional verdict,
+// in *conditional (made when needed).
+func addVerdict(allowed map[string][]string, conditional *map[string][]string, src, dst string, v Verdict) {
 	switch v {
 	case Allow:
-		lv.Allowed[src] = append(lv.Allowed[src], dst)
+		allowed[src] = append(allowed[src], dst)
 	case Conditional:
-		if lv.Conditional == nil {
-			lv.Conditional = map[string][]string{}
+		if *conditional == nil {
+			*conditional = map[string][]string{}
 		}
-		lv.Conditional[src] = append(lv.Conditional[src], dst)
+		(*conditional)[src] = append((*conditional)[src], dst)
 	}
 }
 
@@ -347,15 +353,7 @@ func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 					continue
 				}
 				src, dst := out.Entries[x].Name, out.Entries[y].Name
-				switch m.At(i, j, p) {
-				case Allow:
-					pv.Allowed[src] = append(pv.Allowed[src], dst)
-				case Conditional:
-					if pv.Conditional == nil {
-						pv.Conditional = map[string][]string{}
-					}
-					pv.Conditional[src] = append(pv.Conditional[src], dst)
-				}
+				addVerdict(pv.Allowed, &pv.Conditional, src, dst, m.At(i, j, p))
 				if ls != nil {
 					pv.Network.add(src, dst, ls.At(LayerNetwork, i, j, p))
 					pv.Mesh.add(src, dst, ls.At(LayerMesh, i, j, p))
