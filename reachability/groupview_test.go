@@ -1,0 +1,473 @@
+package reachability
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"go4.org/netipx"
+
+	"github.com/netreach/netreach/internal/randcluster"
+	"github.com/netreach/netreach/policy"
+)
+
+var groupClusters = flag.Int("group.clusters", 150, "random clusters per grouped-view test")
+
+// TestGroupedViewMatchesNaive holds every grouped view to a naive
+// aggregation of the matrix's cells (Matrix.At on every pair of entries
+// and port atom) on random Kubernetes, cluster-wide and Calico clusters,
+// with random groupings (workloads assigned at random), focuses,
+// directions, connection filters, namespaces, and batches small enough to
+// split the column differences: full and partial connections, counts of
+// pairs, conditional verdicts, external ranges merged per pair.
+func TestGroupedViewMatchesNaive(t *testing.T) {
+	defer func(n int) { maxBatchEntries = n }(maxBatchEntries)
+	for i := 0; i < *groupClusters; i++ {
+		seed := uint64(i)
+		r := rand.New(rand.NewPCG(seed, 0x6e0))
+		cfg := randcluster.Config{Namespaces: 1 + r.IntN(4), Pods: 2 + r.IntN(24), Policies: r.IntN(8)}
+		opts := Options{}
+		switch i % 3 {
+		case 1:
+			cfg.Admin = true
+		case 2:
+			cfg.Calico, cfg.Admin = true, r.IntN(2) == 0
+			opts.Mode = policy.ModeCalico
+		}
+		data := randcluster.Generate(r, cfg)
+		l := policy.NewLoader(policy.LoadOptions{})
+		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
+		snap, err := l.Snapshot()
+		if err != nil {
+			t.Fatalf("seed %d: load: %v", seed, err)
+		}
+		randomWorkloads(r, snap)
+		m, err := Compute(context.Background(), snap, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for trial := 0; trial < 4; trial++ {
+			gopts := randomGroupOptions(r, m)
+			maxBatchEntries = []int{1 << 23, 1, 7}[r.IntN(3)]
+			v, err := m.Group(gopts)
+			if err != nil {
+				t.Fatalf("seed %d: Group: %v", seed, err)
+			}
+			var got []string
+			if err := v.Walk(context.Background(), func(p *GroupPair) error {
+				got = append(got, pairText(p))
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			want := naiveGroupPairs(m, gopts)
+
+			if d := diffLines(want, got); d != "" {
+				t.Fatalf("seed %d trial %d, %s: grouped view differs from the naive aggregation (-want +got):\n%s\n--- cluster ---\n%s",
+					seed, trial, describeGroupOptions(gopts), d, data)
+			}
+			if v.IsEmpty() != (naiveTotal(m, gopts) == 0) {
+				t.Fatalf("seed %d trial %d: IsEmpty = %v, naive total %d", seed, trial, v.IsEmpty(), naiveTotal(m, gopts))
+			}
+		}
+	}
+}
+
+// randomWorkloads puts the pods of each namespace into a few random
+// workloads (or leaves them bare): the grouping reads only
+// Endpoint.Workload, which the evaluation ignores.
+func randomWorkloads(r *rand.Rand, s *policy.Snapshot) {
+	for _, e := range s.Endpoints {
+		switch r.IntN(4) {
+		case 0:
+			e.Workload = ""
+		case 1:
+			e.Workload = "StatefulSet/db"
+		default:
+			e.Workload = fmt.Sprintf("Deployment/w%d", r.IntN(2))
+		}
+	}
+}
+
+func randomGroupOptions(r *rand.Rand, m *Matrix) GroupOptions {
+	o := GroupOptions{By: GroupBy(r.IntN(4)), NoExternal: r.IntN(5) == 0}
+	if r.IntN(3) == 0 {
+		o.TenantLabel = []string{"app", "tier", "team"}[r.IntN(3)]
+	} else {
+		o.TenantLabel = "team"
+	}
+	if r.IntN(5) == 0 {
+		o.Namespaces = []string{fmt.Sprintf("ns%d", r.IntN(3))}
+	}
+	if r.IntN(2) == 0 {
+		candidates := []string{"10.1.0.0/16", "10.1.1.1", "0.0.0.0/1", "10.0.0.0/8", "app=a", "tier!=b", "team in (a,c)", "ns0/*", "ns1/*", "w0", "ns2/db"}
+		for i := 0; i < m.NumEndpoints(); i++ {
+			candidates = append(candidates, m.Endpoint(i).ID())
+		}
+		for k := 0; k <= r.IntN(2); k++ {
+			o.Focus = append(o.Focus, MustParseSelection(candidates[r.IntN(len(candidates))]))
+		}
+		o.Direction = FocusDirection(r.IntN(3))
+	}
+	if r.IntN(3) == 0 {
+		texts := []string{"TCP 80", "TCP 80-81; UDP", "UDP 53; SCTP 1-100", "TCP 81,83", "All Connections"}
+		if m.ConnectionScope() == ScopeAllProtocols {
+			texts = append(texts, "ICMP", "TCP 80; other protocols")
+		}
+		c, err := ParseConnections(texts[r.IntN(len(texts))], m.ConnectionScope())
+		if err != nil {
+			panic(err)
+		}
+		o.Connections = &c
+	}
+	return o
+}
+
+func describeGroupOptions(o GroupOptions) string {
+	var f []string
+	for _, s := range o.Focus {
+		f = append(f, s.String())
+	}
+	c := "all"
+	if o.Connections != nil {
+		c = o.Connections.String()
+	}
+	return fmt.Sprintf("by=%s tenantLabel=%s namespaces=%v noExternal=%v focus=%v direction=%s connections=%s batch=%d",
+		o.By, o.TenantLabel, o.Namespaces, o.NoExternal, f, o.Direction, c, maxBatchEntries)
+}
+
+// naiveEntry is one member of the naive view: an endpoint, or a piece of
+// an external atom.
+type naiveEntry struct {
+	entry int // matrix entry
+	group string
+	ext   bool
+	rng   netipx.IPRange
+	focus bool
+}
+
+// naiveGroupKey groups an endpoint the way the views are documented to.
+func naiveGroupKey(m *Matrix, e *policy.Endpoint, o GroupOptions) string {
+	known := map[string]bool{"Pod": true, "Deployment": true, "StatefulSet": true, "DaemonSet": true, "ReplicaSet": true, "ReplicationController": true, "Job": true, "CronJob": true}
+	if !known[e.Kind] {
+		return e.ID() + "[" + e.Kind + "]"
+	}
+	switch o.By {
+	case ByWorkload:
+		if e.Workload != "" {
+			kind, name, _ := strings.Cut(e.Workload, "/")
+			return e.Namespace + "/" + name + "[" + kind + "]"
+		}
+		return e.ID() + "[" + e.Kind + "]"
+	case ByNamespace:
+		return e.Namespace
+	case ByTenant:
+		label := o.TenantLabel
+		if label == "" {
+			label = DefaultTenantLabel
+		}
+		if ns := m.Snapshot().Namespace(e.Namespace); ns != nil && ns.Labels[label] != "" {
+			return label + "=" + ns.Labels[label]
+		}
+		return e.Namespace
+	}
+	return e.ID()
+}
+
+func naiveEntries(m *Matrix, o GroupOptions) []naiveEntry {
+	focused := func(match func(Selection) bool) bool {
+		if len(o.Focus) == 0 {
+			return true
+		}
+		for _, s := range o.Focus {
+			if match(s) {
+				return true
+			}
+		}
+		return false
+	}
+	var out []naiveEntry
+	for i := 0; i < m.NumEndpoints(); i++ {
+		e := m.Endpoint(i)
+		if len(o.Namespaces) > 0 && !slices.Contains(o.Namespaces, e.Namespace) {
+			continue
+		}
+		out = append(out, naiveEntry{entry: i, group: naiveGroupKey(m, e, o), focus: focused(func(s Selection) bool { return s.MatchesEndpoint(e) })})
+	}
+	if o.NoExternal {
+		return out
+	}
+	// Cut the atoms at every focused CIDR boundary.
+	var prefixes []netip.Prefix
+	for _, s := range o.Focus {
+		if p, ok := s.Prefix(); ok {
+			prefixes = append(prefixes, p)
+		}
+	}
+	for k, a := range m.ExternalAtoms() {
+		cuts := []netip.Addr{a.Range.From()}
+		for _, p := range prefixes {
+			r := netipx.RangeOfPrefix(p)
+			for _, c := range []netip.Addr{r.From(), r.To().Next()} {
+				if c.IsValid() && a.Range.Contains(c) {
+					cuts = append(cuts, c)
+				}
+			}
+		}
+		slices.SortFunc(cuts, netip.Addr.Compare)
+		cuts = slices.Compact(cuts)
+		for x, c := range cuts {
+			end := a.Range.To()
+			if x+1 < len(cuts) {
+				end = cuts[x+1].Prev()
+			}
+			piece := netipx.IPRangeFrom(c, end)
+			out = append(out, naiveEntry{entry: m.NumEndpoints() + k, ext: true, rng: piece, group: ExternalAtom{Range: piece}.String(),
+				focus: focused(func(s Selection) bool { p, ok := s.Prefix(); return ok && p.Contains(c) })})
+		}
+	}
+	return out
+}
+
+// counted reports whether the naive view counts the pair.
+func naiveCounted(o GroupOptions, a, b naiveEntry) bool {
+	if a.ext && b.ext || !a.ext && !b.ext && a.entry == b.entry {
+		return false
+	}
+	if len(o.Focus) == 0 {
+		return true
+	}
+	switch o.Direction {
+	case FocusEgress:
+		return a.focus
+	case FocusIngress:
+		return b.focus
+	}
+	return a.focus || b.focus
+}
+
+func naiveTotal(m *Matrix, o GroupOptions) int {
+	es := naiveEntries(m, o)
+	n := 0
+	for _, a := range es {
+		for _, b := range es {
+			if naiveCounted(o, a, b) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// naiveLine is the naive result of one group pair.
+type naiveLine struct {
+	src, dst     string
+	srcR, dstR   netipx.IPRange // external pieces
+	srcExt, dExt bool
+	total        int64
+	allow, cond  []int64 // per port atom of the view
+}
+
+func naiveGroupPairs(m *Matrix, o GroupOptions) []string {
+	scope := m.ConnectionScope()
+	var atoms []int
+	for p := range m.PortAtoms() {
+		c := connectionsOf(m.ports, scope, func(q int) bool { return q == p })
+		if o.Connections == nil || !c.Intersect(*o.Connections).IsEmpty() {
+			atoms = append(atoms, p)
+		}
+	}
+	es := naiveEntries(m, o)
+	lines := map[string]*naiveLine{}
+	var keys []string
+	for _, a := range es {
+		for _, b := range es {
+			if !naiveCounted(o, a, b) {
+				continue
+			}
+			key := a.group + " => " + b.group
+			l := lines[key]
+			if l == nil {
+				l = &naiveLine{src: a.group, dst: b.group, srcR: a.rng, dstR: b.rng, srcExt: a.ext, dExt: b.ext,
+					allow: make([]int64, len(atoms)), cond: make([]int64, len(atoms))}
+				lines[key] = l
+				keys = append(keys, key)
+			}
+			l.total++
+			for k, p := range atoms {
+				switch m.At(a.entry, b.entry, p) {
+				case Allow:
+					l.allow[k]++
+				case Conditional:
+					l.cond[k]++
+				}
+			}
+		}
+	}
+	text := func(l *naiveLine) string {
+		conns := func(in func(k int) bool) string {
+			set := map[int]bool{}
+			for k, p := range atoms {
+				if in(k) {
+					set[p] = true
+				}
+			}
+			c := connectionsOf(m.ports, scope, func(p int) bool { return set[p] })
+			if o.Connections != nil {
+				c = c.Intersect(*o.Connections)
+			}
+			return c.String()
+		}
+		var parts []string
+		parts = append(parts, "full "+conns(func(k int) bool { return l.allow[k] == l.total }))
+		for _, kind := range []string{"partial", "conditional"} {
+			var counts []int64
+			seen := map[int64]bool{}
+			for k := range atoms {
+				n := l.allow[k]
+				if kind == "conditional" {
+					n = l.cond[k]
+				} else if n == l.total {
+					continue
+				}
+				if n > 0 && !seen[n] {
+					seen[n] = true
+					counts = append(counts, n)
+				}
+			}
+			for _, n := range counts {
+				parts = append(parts, fmt.Sprintf("%s %d: %s", kind, n, conns(func(k int) bool {
+					if kind == "conditional" {
+						return l.cond[k] == n
+					}
+					return l.allow[k] == n
+				})))
+			}
+		}
+		return strings.Join(parts, " | ")
+	}
+	// Merge external pieces per line: for each source, adjacent
+	// destination pieces with the same result; for each destination,
+	// adjacent source pieces with the same result.
+	type result struct {
+		src, dst string
+		total    int64
+		what     string
+	}
+	var rs []result
+	bySrc := map[string][]*naiveLine{}
+	var srcOrder []string
+	for _, k := range keys {
+		l := lines[k]
+		if l.srcExt {
+			continue
+		}
+		if bySrc[l.src] == nil {
+			srcOrder = append(srcOrder, l.src)
+		}
+		bySrc[l.src] = append(bySrc[l.src], l)
+	}
+	mergeRuns := func(ls []*naiveLine, rng func(*naiveLine) netipx.IPRange, emit func(l *naiveLine, r netipx.IPRange)) {
+		sort.SliceStable(ls, func(i, j int) bool { return rangeOrder(rng(ls[i]), rng(ls[j])) < 0 })
+		var cur *naiveLine
+		var curR netipx.IPRange
+		var curText string
+		for _, l := range ls {
+			t := text(l)
+			if t == "full No Connections" {
+				if cur != nil {
+					emit(cur, curR)
+					cur = nil
+				}
+				continue
+			}
+			if cur != nil && t == curText && cur.total == l.total && adjacent(curR, rng(l)) {
+				curR = netipx.IPRangeFrom(curR.From(), rng(l).To())
+				continue
+			}
+			if cur != nil {
+				emit(cur, curR)
+			}
+			cur, curR, curText = l, rng(l), t
+		}
+		if cur != nil {
+			emit(cur, curR)
+		}
+	}
+	for _, s := range srcOrder {
+		var ext []*naiveLine
+		for _, l := range bySrc[s] {
+			if l.dExt {
+				ext = append(ext, l)
+				continue
+			}
+			if t := text(l); t != "full No Connections" {
+				rs = append(rs, result{l.src, l.dst, l.total, t})
+			}
+		}
+		mergeRuns(ext, func(l *naiveLine) netipx.IPRange { return l.dstR }, func(l *naiveLine, r netipx.IPRange) {
+			rs = append(rs, result{l.src, ExternalAtom{Range: r}.String(), l.total, text(l)})
+		})
+	}
+	byDst := map[string][]*naiveLine{}
+	for _, k := range keys {
+		if l := lines[k]; l.srcExt {
+			byDst[l.dst] = append(byDst[l.dst], l)
+		}
+	}
+	for _, ls := range byDst {
+		mergeRuns(ls, func(l *naiveLine) netipx.IPRange { return l.srcR }, func(l *naiveLine, r netipx.IPRange) {
+			rs = append(rs, result{ExternalAtom{Range: r}.String(), l.dst, l.total, text(l)})
+		})
+	}
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("%s => %s (%d pairs): %s", r.src, r.dst, r.total, r.what))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pairText renders a pair the way naiveGroupPairs does.
+func pairText(p *GroupPair) string {
+	parts := []string{"full " + p.Full.String()}
+	for _, x := range p.Partial {
+		parts = append(parts, fmt.Sprintf("partial %d: %s", x.Pairs, x.Connections))
+	}
+	for _, x := range p.Conditional {
+		parts = append(parts, fmt.Sprintf("conditional %d: %s", x.Pairs, x.Connections))
+	}
+	return fmt.Sprintf("%s => %s (%d pairs): %s", p.Src.Label(), p.Dst.Label(), p.Pairs, strings.Join(parts, " | "))
+}
+
+func diffLines(want, got []string) string {
+	sort.Strings(got)
+	var b strings.Builder
+	w, g := map[string]bool{}, map[string]bool{}
+	for _, x := range want {
+		w[x] = true
+	}
+	for _, x := range got {
+		g[x] = true
+	}
+	for _, x := range want {
+		if !g[x] {
+			b.WriteString("-" + x + "\n")
+		}
+	}
+	for _, x := range got {
+		if !w[x] {
+			b.WriteString("+" + x + "\n")
+		}
+	}
+	if len(want) != len(got) && b.Len() == 0 {
+		fmt.Fprintf(&b, "%d lines, want %d (duplicates)\n", len(got), len(want))
+	}
+	return b.String()
+}
