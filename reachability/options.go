@@ -35,6 +35,11 @@ type Options struct {
 	// [Update] can recompute only what a policy change affects. It costs
 	// twice the memory of the matrix.
 	KeepSides bool
+	// Progress, when not nil, is called as the computation advances, with
+	// the rows evaluated so far and the total, and with done == total
+	// before the final assembly. It is called from several goroutines, at
+	// most a few hundred times, and must be cheap.
+	Progress func(done, total int)
 }
 
 // Describe returns the options as "key=value" pairs, for echoing with
