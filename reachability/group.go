@@ -171,6 +171,15 @@ func (g GroupNode) Label() string {
 	return g.Name
 }
 
+// notWorkloads are owner kinds that do not make their pods one workload:
+// the static pods of a node (its mirror pods, owned by the Node object)
+// are unrelated programs.
+var notWorkloads = map[string]bool{"Node": true}
+
+// unknownOwnerKind names the kind of a workload whose ownerReferences do
+// not say it.
+const unknownOwnerKind = "Workload"
+
 // workloadKinds are the kinds of endpoints that stand for pods: live pods
 // and the workloads whose pod templates stand in for theirs. Endpoints of
 // any other kind (pseudo-endpoints other layers add) are never merged
@@ -194,7 +203,10 @@ func endpointGroup(s *policy.Snapshot, e *policy.Endpoint, by GroupBy, tenantLab
 	}
 	switch by {
 	case ByWorkload:
-		if kind, name, ok := strings.Cut(e.Workload, "/"); ok {
+		if kind, name, ok := strings.Cut(e.Workload, "/"); ok && !notWorkloads[kind] {
+			if kind == "" {
+				kind = unknownOwnerKind // an ownerReference without a kind
+			}
 			g := GroupNode{Name: e.Namespace + "/" + name, Kind: kind, Namespace: e.Namespace, Tenant: tenant, labelled: true}
 			return "w\x00" + e.Namespace + "\x00" + e.Workload, g
 		}

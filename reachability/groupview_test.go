@@ -88,7 +88,7 @@ func randomWorkloads(r *rand.Rand, s *policy.Snapshot) {
 		case 0:
 			e.Workload = ""
 		case 1:
-			e.Workload = "StatefulSet/db"
+			e.Workload = []string{"StatefulSet/db", "/owner", "Node/n1"}[r.IntN(3)]
 		default:
 			e.Workload = fmt.Sprintf("Deployment/w%d", r.IntN(2))
 		}
@@ -160,8 +160,11 @@ func naiveGroupKey(m *Matrix, e *policy.Endpoint, o GroupOptions) string {
 	}
 	switch o.By {
 	case ByWorkload:
-		if e.Workload != "" {
+		if e.Workload != "" && !strings.HasPrefix(e.Workload, "Node/") {
 			kind, name, _ := strings.Cut(e.Workload, "/")
+			if kind == "" {
+				kind = "Workload"
+			}
 			return e.Namespace + "/" + name + "[" + kind + "]"
 		}
 		return e.ID() + "[" + e.Kind + "]"
