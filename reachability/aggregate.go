@@ -303,9 +303,23 @@ func (ag *aggregator) newWorker() *aggWorker {
 }
 
 // walkRaw computes the pairs with some connection, source group by
-// source group, external ranges unmerged. Source groups are computed in
-// parallel, a window at a time, and reported in order.
+// source group, external ranges unmerged.
 func (v *GroupedView) walkRaw(ctx context.Context, fn func(*GroupPair) error) error {
+	return v.walkGroups(ctx, func(_ int, pairs []GroupPair) error {
+		for i := range pairs {
+			if err := fn(&pairs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// walkGroups computes the pairs with some connection of every source
+// group, external ranges unmerged, and calls fn once per source group in
+// order (with no pairs when it has none). Source groups are computed in
+// parallel, a window at a time. fn must not keep pairs.
+func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []GroupPair) error) error {
 	m := v.m
 	ag := &aggregator{v: v, nU: m.u.nU}
 	ag.stores = append(ag.stores, newStoreAgg(m.def, v.atoms))
@@ -401,10 +415,8 @@ func (v *GroupedView) walkRaw(ctx context.Context, fn func(*GroupPair) error) er
 			}
 			wg.Wait()
 			for g := w0; g < w1; g++ {
-				for i := range results[g-w0] {
-					if err := fn(&results[g-w0][i]); err != nil {
-						return err
-					}
+				if err := fn(g, results[g-w0]); err != nil {
+					return err
 				}
 				done++
 				if v.opts.Progress != nil {

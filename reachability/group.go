@@ -121,6 +121,10 @@ type GroupOptions struct {
 	// Progress, when not nil, is called as the view's pairs are computed,
 	// with the source groups done and the total. It must be cheap.
 	Progress func(done, total int)
+
+	// cuts are addresses where external ranges are cut besides the
+	// matrix's own boundaries (the other side's, in a diff).
+	cuts []netip.Addr
 }
 
 // GroupNode is one node of a grouped view: a set of endpoints shown as one
@@ -233,6 +237,39 @@ func groupOrder(a, b GroupNode) int {
 		kb = b.Name
 	}
 	return cmp.Or(strings.Compare(ka, kb), strings.Compare(a.Name, b.Name), strings.Compare(a.Kind, b.Kind))
+}
+
+// nodeOrder sorts the nodes of views: endpoint groups (see groupOrder),
+// then external ranges by address.
+func nodeOrder(a, b GroupNode) int {
+	switch ea, eb := a.IsExternal(), b.IsExternal(); {
+	case ea && eb:
+		return rangeOrder(a.Range, b.Range)
+	case ea:
+		return 1
+	case eb:
+		return -1
+	}
+	return groupOrder(a, b)
+}
+
+// cutRanges cuts each range at the addresses of cuts (sorted) inside it,
+// keeping the focus mark of each.
+func cutRanges(rs []netipx.IPRange, in []bool, cuts []netip.Addr) ([]netipx.IPRange, []bool) {
+	var outR []netipx.IPRange
+	var outIn []bool
+	for k, r := range rs {
+		from := r.From()
+		i, _ := slices.BinarySearchFunc(cuts, from, netip.Addr.Compare)
+		for ; i < len(cuts) && cuts[i].Compare(r.To()) <= 0; i++ {
+			if c := cuts[i]; c.Compare(from) > 0 && c.Is4() == from.Is4() {
+				outR, outIn = append(outR, netipx.IPRangeFrom(from, c.Prev())), append(outIn, in[k])
+				from = c
+			}
+		}
+		outR, outIn = append(outR, netipx.IPRangeFrom(from, r.To())), append(outIn, in[k])
+	}
+	return outR, outIn
 }
 
 // externalGroup returns the group of an external address range.

@@ -206,6 +206,9 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 			if set != nil {
 				pieces, in = splitRange(a.Range, set)
 			}
+			if len(opts.cuts) > 0 {
+				pieces, in = cutRanges(pieces, in, opts.cuts)
+			}
 			for x, r := range pieces {
 				if in[x] {
 					picks(func(s Selection) bool {

@@ -183,7 +183,11 @@ func naiveGroupKey(m *Matrix, e *policy.Endpoint, o GroupOptions) string {
 	return e.ID()
 }
 
-func naiveEntries(m *Matrix, o GroupOptions) []naiveEntry {
+func naiveEntries(m *Matrix, o GroupOptions) []naiveEntry { return naiveEntriesCut(m, o, nil) }
+
+// naiveEntriesCut is naiveEntries with external atoms also cut at the
+// given addresses.
+func naiveEntriesCut(m *Matrix, o GroupOptions, extra []netip.Addr) []naiveEntry {
 	focused := func(match func(Selection) bool) bool {
 		if len(o.Focus) == 0 {
 			return true
@@ -215,6 +219,11 @@ func naiveEntries(m *Matrix, o GroupOptions) []naiveEntry {
 	}
 	for k, a := range m.ExternalAtoms() {
 		cuts := []netip.Addr{a.Range.From()}
+		for _, c := range extra {
+			if a.Range.Contains(c) {
+				cuts = append(cuts, c)
+			}
+		}
 		for _, p := range prefixes {
 			r := netipx.RangeOfPrefix(p)
 			for _, c := range []netip.Addr{r.From(), r.To().Next()} {
@@ -270,6 +279,7 @@ func naiveTotal(m *Matrix, o GroupOptions) int {
 
 // naiveLine is the naive result of one group pair.
 type naiveLine struct {
+	text         string
 	src, dst     string
 	srcR, dstR   netipx.IPRange // external pieces
 	srcExt, dExt bool
@@ -473,4 +483,262 @@ func diffLines(want, got []string) string {
 		fmt.Fprintf(&b, "%d lines, want %d (duplicates)\n", len(got), len(want))
 	}
 	return b.String()
+}
+
+// naiveRawResults returns, per "src => dst" key of the naive view (external
+// pieces unmerged, cut at extra), the result text, the total, and the
+// pieces' ranges.
+func naiveRawResults(m *Matrix, o GroupOptions, extra []netip.Addr) map[string]naiveLine {
+	scope := m.ConnectionScope()
+	var atoms []int
+	for p := range m.PortAtoms() {
+		c := connectionsOf(m.ports, scope, func(q int) bool { return q == p })
+		if o.Connections == nil || !c.Intersect(*o.Connections).IsEmpty() {
+			atoms = append(atoms, p)
+		}
+	}
+	es := naiveEntriesCut(m, o, extra)
+	lines := map[string]*naiveLine{}
+	for _, a := range es {
+		for _, b := range es {
+			if !naiveCounted(o, a, b) {
+				continue
+			}
+			key := a.group + " => " + b.group
+			l := lines[key]
+			if l == nil {
+				l = &naiveLine{src: a.group, dst: b.group, srcR: a.rng, dstR: b.rng, srcExt: a.ext, dExt: b.ext,
+					allow: make([]int64, len(atoms)), cond: make([]int64, len(atoms))}
+				lines[key] = l
+			}
+			l.total++
+			for k, p := range atoms {
+				switch m.At(a.entry, b.entry, p) {
+				case Allow:
+					l.allow[k]++
+				case Conditional:
+					l.cond[k]++
+				}
+			}
+		}
+	}
+	out := map[string]naiveLine{}
+	for k, l := range lines {
+		x := *l
+		x.text = naiveText(m, o, atoms, l)
+		if !strings.HasSuffix(x.text, "): full No Connections") {
+			out[k] = x
+		}
+	}
+	return out
+}
+
+func naiveText(m *Matrix, o GroupOptions, atoms []int, l *naiveLine) string {
+	scope := m.ConnectionScope()
+	conns := func(in func(k int) bool) string {
+		set := map[int]bool{}
+		for k, p := range atoms {
+			if in(k) {
+				set[p] = true
+			}
+		}
+		c := connectionsOf(m.ports, scope, func(p int) bool { return set[p] })
+		if o.Connections != nil {
+			c = c.Intersect(*o.Connections)
+		}
+		return c.String()
+	}
+	parts := []string{"full " + conns(func(k int) bool { return l.allow[k] == l.total })}
+	for _, kind := range []string{"partial", "conditional"} {
+		var counts []int64
+		seen := map[int64]bool{}
+		for k := range atoms {
+			n := l.allow[k]
+			if kind == "conditional" {
+				n = l.cond[k]
+			} else if n == l.total {
+				continue
+			}
+			if n > 0 && !seen[n] {
+				seen[n] = true
+				counts = append(counts, n)
+			}
+		}
+		for _, n := range counts {
+			parts = append(parts, fmt.Sprintf("%s %d: %s", kind, n, conns(func(k int) bool {
+				if kind == "conditional" {
+					return l.cond[k] == n
+				}
+				return l.allow[k] == n
+			})))
+		}
+	}
+	return fmt.Sprintf("(%d pairs): %s", l.total, strings.Join(parts, " | "))
+}
+
+// TestGroupDiffMatchesNaive holds the grouped diff to a naive comparison
+// of two naive aggregations, on pairs of random clusters that share their
+// pods (different policies) or differ by pods added and removed.
+func TestGroupDiffMatchesNaive(t *testing.T) {
+	for i := 0; i < *groupClusters/2; i++ {
+		seed := uint64(i)
+		r := rand.New(rand.NewPCG(seed, 0xd1ff))
+		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(12), Policies: r.IntN(6), Admin: i%2 == 1, Calico: i%3 == 2}
+		cfgB := cfg
+		cfgB.Policies = r.IntN(6)
+		if i%4 == 3 {
+			cfgB.Pods += 1 + r.IntN(2)
+		}
+		opts := Options{}
+		if cfg.Calico {
+			opts.Mode = policy.ModeCalico
+		}
+		load := func(c randcluster.Config) (*Matrix, []byte) {
+			data := randcluster.Generate(rand.New(rand.NewPCG(seed, 0xd1ff)), c)
+			l := policy.NewLoader(policy.LoadOptions{})
+			l.AddBytes("c.yaml", data)
+			snap, err := l.Snapshot()
+			if err != nil {
+				t.Fatalf("seed %d: %v", seed, err)
+			}
+			wr := rand.New(rand.NewPCG(seed, 7))
+			randomWorkloads(wr, snap)
+			m, err := Compute(context.Background(), snap, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return m, data
+		}
+		a, dataA := load(cfg)
+		b, dataB := load(cfgB)
+		gopts := randomGroupOptions(r, a)
+		d, err := NewGroupDiff(a, b, gopts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		if err := d.Walk(context.Background(), func(c *GroupChange) error {
+			got = append(got, changeText(c))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		want := naiveDiff(a, b, gopts)
+		if dl := diffLines(want, got); dl != "" {
+			t.Fatalf("seed %d, %s: grouped diff differs from the naive one (-want +got):\n%s\n--- before ---\n%s\n--- after ---\n%s", seed, describeGroupOptions(gopts), dl, dataA, dataB)
+		}
+	}
+}
+
+func changeText(c *GroupChange) string {
+	side := func(p *GroupPair) string {
+		if p == nil {
+			return "none"
+		}
+		t := pairText(p)
+		_, rest, _ := strings.Cut(t, " (")
+		return "(" + rest
+	}
+	return fmt.Sprintf("%s => %s: %s -> %s", c.Src.Label(), c.Dst.Label(), side(c.Before), side(c.After))
+}
+
+func naiveDiff(a, b *Matrix, o GroupOptions) []string {
+	starts := func(m *Matrix) []netip.Addr {
+		var out []netip.Addr
+		for _, at := range m.ExternalAtoms() {
+			out = append(out, at.Range.From())
+		}
+		return out
+	}
+	ra, rb := naiveRawResults(a, o, starts(b)), naiveRawResults(b, o, starts(a))
+	type change struct {
+		l            naiveLine
+		before, after string
+	}
+	var cs []change
+	keys := map[string]bool{}
+	for k := range ra {
+		keys[k] = true
+	}
+	for k := range rb {
+		keys[k] = true
+	}
+	for k := range keys {
+		x, okA := ra[k]
+		y, okB := rb[k]
+		before, after := "none", "none"
+		l := y
+		if okA {
+			before, l = x.text, x
+		}
+		if okB {
+			after, l = y.text, y
+		}
+		if before != after {
+			cs = append(cs, change{l, before, after})
+		}
+	}
+	// Merge adjacent external pieces with the same change, per line.
+	sort.Slice(cs, func(i, j int) bool {
+		a, b := cs[i].l, cs[j].l
+		ka, kb := a.src, b.src
+		if a.srcExt {
+			ka = "~" + a.dst
+		}
+		if b.srcExt {
+			kb = "~" + b.dst
+		}
+		if ka != kb {
+			return ka < kb
+		}
+		if a.dExt != b.dExt {
+			return !a.dExt
+		}
+		if !a.dExt && !a.srcExt {
+			return a.dst < b.dst
+		}
+		if a.srcExt {
+			return rangeOrder(a.srcR, b.srcR) < 0
+		}
+		return rangeOrder(a.dstR, b.dstR) < 0
+	})
+	var out []string
+	for i := 0; i < len(cs); {
+		c := cs[i]
+		src, dst := c.l.src, c.l.dst
+		j := i + 1
+		if c.l.srcExt || c.l.dExt {
+			r := c.l.dstR
+			if c.l.srcExt {
+				r = c.l.srcR
+			}
+			for j < len(cs) {
+				n := cs[j]
+				same := n.before == c.before && n.after == c.after && n.l.srcExt == c.l.srcExt && n.l.dExt == c.l.dExt
+				if c.l.srcExt {
+					same = same && n.l.dst == c.l.dst && adjacent(r, n.l.srcR)
+				} else {
+					same = same && n.l.src == c.l.src && adjacent(r, n.l.dstR)
+				}
+				if !same {
+					break
+				}
+				if c.l.srcExt {
+					r = netipx.IPRangeFrom(r.From(), n.l.srcR.To())
+				} else {
+					r = netipx.IPRangeFrom(r.From(), n.l.dstR.To())
+				}
+				j++
+			}
+			if c.l.srcExt {
+				src = ExternalAtom{Range: r}.String()
+			} else {
+				dst = ExternalAtom{Range: r}.String()
+			}
+		}
+		out = append(out, fmt.Sprintf("%s => %s: %s -> %s", src, dst, c.before, c.after))
+		i = j
+	}
+	sort.Strings(out)
+	return out
 }
