@@ -652,7 +652,7 @@ func naiveDiff(a, b *Matrix, o GroupOptions) []string {
 	}
 	ra, rb := naiveRawResults(a, o, starts(b)), naiveRawResults(b, o, starts(a))
 	type change struct {
-		l            naiveLine
+		l             naiveLine
 		before, after string
 	}
 	var cs []change
