@@ -152,6 +152,9 @@ type GroupNode struct {
 	// labelled says whether outputs with room print the kind after the
 	// name.
 	labelled bool
+	// focused marks external ranges inside the focus, which never merge
+	// with ranges outside it.
+	focused bool
 }
 
 // Kinds of groups that are not endpoint kinds.

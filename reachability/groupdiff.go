@@ -3,6 +3,7 @@ package reachability
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"net/netip"
 	"slices"
@@ -122,6 +123,12 @@ func groupSeq(ctx context.Context, v *GroupedView, errp *error) iter.Seq2[int, [
 // merged per pair, as [GroupedView.Walk] does. It stops at the first
 // error fn returns.
 func (d *GroupDiff) Walk(ctx context.Context, fn func(*GroupChange) error) error {
+	return d.walk(ctx, true, fn)
+}
+
+// walk compares the views; with merge, external ranges are merged per
+// pair, else every piece of the common refinement is reported.
+func (d *GroupDiff) walk(ctx context.Context, merge bool, fn func(*GroupChange) error) error {
 	var errA, errB error
 	nextA, stopA := iter.Pull2(groupSeq(ctx, d.before, &errA))
 	defer stopA()
@@ -141,6 +148,9 @@ func (d *GroupDiff) Walk(ctx context.Context, fn func(*GroupChange) error) error
 		return fn(c)
 	}
 	emit := func(c *GroupChange) error {
+		if !merge {
+			return fn(c)
+		}
 		if c.Src.IsExternal() {
 			ext = append(ext, cloneChange(c))
 			return nil
@@ -303,4 +313,92 @@ func walkExternalChanges(ext []GroupChange, fn func(*GroupChange) error) error {
 		}
 	}
 	return nil
+}
+
+// ChangeGraph is a grouped diff held in memory, for graphs: the nodes
+// with some change (external ranges merged once for the whole graph, as
+// in [GroupGraph]) and the changes between them.
+type ChangeGraph struct {
+	Nodes   []GroupNode
+	Changes []ChangeEdge
+}
+
+// ChangeEdge is one change between two nodes of a ChangeGraph.
+type ChangeEdge struct {
+	Src, Dst int
+	Change   GroupChange
+}
+
+// Graph computes the whole diff into a ChangeGraph; it fails when there
+// are more than maxChanges changes (maxChanges <= 0: no bound).
+func (d *GroupDiff) Graph(ctx context.Context, maxChanges int) (*ChangeGraph, error) {
+	var raw []GroupChange
+	err := d.walk(ctx, false, func(c *GroupChange) error {
+		if maxChanges > 0 && len(raw) >= maxChanges {
+			return fmt.Errorf("reachability: the diff has more than %d changed pairs of groups", maxChanges)
+		}
+		raw = append(raw, cloneChange(c))
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var nodes []GroupNode
+	index := map[string]int{}
+	node := func(n GroupNode) int {
+		k := n.Kind + "\x00" + n.Name
+		if i, ok := index[k]; ok {
+			return i
+		}
+		index[k] = len(nodes)
+		nodes = append(nodes, n)
+		return len(nodes) - 1
+	}
+	type edge struct{ s, d int }
+	edges := make([]edge, len(raw))
+	keys := make([]string, len(raw))
+	for i := range raw {
+		edges[i] = edge{node(raw[i].Src), node(raw[i].Dst)}
+		keys[i] = changeKey(&raw[i])
+	}
+	order, nodeOf, merged := mergeNodes(nodes, func(yield func(s, d int, key string)) {
+		for i, e := range edges {
+			yield(e.s, e.d, keys[i])
+		}
+	})
+	_ = order
+	g := &ChangeGraph{Nodes: merged}
+	seen := map[[2]int]bool{}
+	for i := range raw {
+		s, t := nodeOf[edges[i].s], nodeOf[edges[i].d]
+		if seen[[2]int{s, t}] {
+			continue
+		}
+		seen[[2]int{s, t}] = true
+		c := raw[i]
+		c.Src, c.Dst = merged[s], merged[t]
+		g.Changes = append(g.Changes, ChangeEdge{Src: s, Dst: t, Change: c})
+	}
+	slices.SortStableFunc(g.Changes, func(a, b ChangeEdge) int {
+		if a.Src != b.Src {
+			return a.Src - b.Src
+		}
+		return a.Dst - b.Dst
+	})
+	return g, nil
+}
+
+// changeKey identifies a change's before and after.
+func changeKey(c *GroupChange) string {
+	k := "none"
+	if c.Before != nil {
+		k = resultKey(c.Before)
+	}
+	k += " -> "
+	if c.After != nil {
+		k += resultKey(c.After)
+	} else {
+		k += "none"
+	}
+	return k
 }

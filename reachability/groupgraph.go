@@ -3,6 +3,7 @@ package reachability
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"go4.org/netipx"
@@ -53,51 +54,16 @@ func (v *GroupedView) Graph(ctx context.Context, maxEdges int) (*GroupGraph, err
 	if err != nil {
 		return nil, err
 	}
-	// Which raw group each raw pair joins, and the signature of every
-	// external group: its results with every other group.
 	idx := make(map[string]int, len(v.groups))
 	key := func(n GroupNode) string { return n.Kind + "\x00" + n.Name }
 	for g, n := range v.groups {
 		idx[key(n)] = g
 	}
-	sig := make([]strings.Builder, len(v.groups))
-	for i := range raw {
-		p := &raw[i]
-		s, d := idx[key(p.Src)], idx[key(p.Dst)]
-		res := resultKey(p)
-		if v.groups[s].IsExternal() {
-			fmt.Fprintf(&sig[s], "out %d %s\n", d, res)
+	_, nodeOf, nodes := mergeNodes(slices.Clone(v.groups), func(yield func(s, d int, key string)) {
+		for i := range raw {
+			yield(idx[key(raw[i].Src)], idx[key(raw[i].Dst)], resultKey(&raw[i]))
 		}
-		if v.groups[d].IsExternal() {
-			fmt.Fprintf(&sig[d], "in %d %s\n", s, res)
-		}
-	}
-	// Merge adjacent external groups with equal signatures. Their pair
-	// counts agree too: a range is one member.
-	nodeOf := make([]int, len(v.groups))
-	var nodes []GroupNode
-	for g := 0; g < v.nEG; g++ {
-		nodeOf[g] = g
-		nodes = append(nodes, v.groups[g])
-	}
-	last := -1
-	for g := v.nEG; g < len(v.groups); g++ {
-		r := v.groups[g].Range
-		if last >= 0 && adjacent(v.groups[last].Range, r) && sig[last].String() == sig[g].String() &&
-			v.groups[last].Range.From().Is4() == r.From().Is4() && focusOf(v, last) == focusOf(v, g) {
-			n := &nodes[nodeOf[last]]
-			n.Range = netipx.IPRangeFrom(n.Range.From(), r.To())
-			nodeOf[g] = nodeOf[last]
-			last = g
-			continue
-		}
-		nodeOf[g] = len(nodes)
-		nodes = append(nodes, v.groups[g])
-		last = g
-	}
-	for i := v.nEG; i < len(nodes); i++ {
-		nodes[i] = externalGroup(nodes[i].Range)
-	}
+	})
 	gr := &GroupGraph{Nodes: nodes, v: v, first: make([]int, len(nodes))}
 	for g := len(nodeOf) - 1; g >= 0; g-- {
 		gr.first[nodeOf[g]] = g
@@ -115,10 +81,58 @@ func (v *GroupedView) Graph(ctx context.Context, maxEdges int) (*GroupGraph, err
 	return gr, nil
 }
 
-// focusOf reports whether group g's cells are focused.
-func focusOf(v *GroupedView, g int) bool {
-	c := v.groupCells[g]
-	return c[1] > c[0] && v.cells[c[0]].focus
+// mergeNodes merges adjacent external nodes (ranges) whose results with
+// every other node are the same in both directions (edges gives every
+// edge as source, destination and a key of its result), and whose focus
+// marks agree. It returns the sorted node order, the merged node of every
+// node, and the merged nodes: every endpoint node, in order, then the
+// external ranges by address.
+func mergeNodes(nodes []GroupNode, edges func(yield func(s, d int, key string))) (order, nodeOf []int, merged []GroupNode) {
+	order = make([]int, len(nodes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return nodeOrder(nodes[a], nodes[b]) })
+	sig := make([]strings.Builder, len(nodes))
+	edges(func(s, d int, key string) {
+		if nodes[s].IsExternal() {
+			fmt.Fprintf(&sig[s], "out %s %s\n", nodes[d].Kind+"/"+nodes[d].Name, key)
+		}
+		if nodes[d].IsExternal() {
+			fmt.Fprintf(&sig[d], "in %s %s\n", nodes[s].Kind+"/"+nodes[s].Name, key)
+		}
+	})
+	sigs := make([]string, len(nodes))
+	for i := range sig {
+		lines := strings.Split(sig[i].String(), "\n")
+		slices.Sort(lines)
+		sigs[i] = strings.Join(lines, "\n")
+	}
+	nodeOf = make([]int, len(nodes))
+	last := -1
+	for _, g := range order {
+		n := nodes[g]
+		if last >= 0 && n.IsExternal() && nodes[last].IsExternal() {
+			m := &merged[nodeOf[last]]
+			if adjacent(m.Range, n.Range) && m.Range.From().Is4() == n.Range.From().Is4() && sigs[last] == sigs[g] && nodes[last].focused == n.focused {
+				m.Range = netipx.IPRangeFrom(m.Range.From(), n.Range.To())
+				nodeOf[g] = nodeOf[last]
+				last = g
+				continue
+			}
+		}
+		nodeOf[g] = len(merged)
+		merged = append(merged, n)
+		last = g
+	}
+	for i := range merged {
+		if merged[i].IsExternal() {
+			f := merged[i].focused
+			merged[i] = externalGroup(merged[i].Range)
+			merged[i].focused = f
+		}
+	}
+	return order, nodeOf, merged
 }
 
 // resultKey identifies what a pair can open.

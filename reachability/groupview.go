@@ -217,7 +217,9 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 					})
 				}
 				g := int32(len(v.groups))
-				v.groups = append(v.groups, externalGroup(r))
+				node := externalGroup(r)
+				node.focused = in[x] && v.focus
+				v.groups = append(v.groups, node)
 				v.cells = append(v.cells, gcell{group: g, u: int32(m.u.nC + k), weight: 1, focus: in[x], ext: true})
 			}
 		}

@@ -742,3 +742,98 @@ func naiveDiff(a, b *Matrix, o GroupOptions) []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestGroupGraphMatchesNaive holds GroupedView.Graph to the naive
+// aggregation: every naive pair of groups (external ranges as pieces) is
+// an edge of the graph between the nodes that hold its pieces, with the
+// same result; the graph has no other edge; and two adjacent external
+// nodes never have the same results with every other node (ranges are
+// merged as far as they can be).
+func TestGroupGraphMatchesNaive(t *testing.T) {
+	for i := 0; i < *groupClusters/2; i++ {
+		seed := uint64(i)
+		r := rand.New(rand.NewPCG(seed, 0x9a9))
+		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(14), Policies: r.IntN(7), Admin: i%2 == 1, Calico: i%3 == 2}
+		opts := Options{}
+		if cfg.Calico {
+			opts.Mode = policy.ModeCalico
+		}
+		data := randcluster.Generate(r, cfg)
+		l := policy.NewLoader(policy.LoadOptions{})
+		l.AddBytes("c.yaml", data)
+		snap, err := l.Snapshot()
+		if err != nil {
+			t.Fatal(err)
+		}
+		randomWorkloads(r, snap)
+		m, err := Compute(context.Background(), snap, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gopts := randomGroupOptions(r, m)
+		v, err := m.Group(gopts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := v.Graph(context.Background(), 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fail := func(format string, args ...any) {
+			t.Helper()
+			t.Fatalf("seed %d, %s: %s\n--- cluster ---\n%s", seed, describeGroupOptions(gopts), fmt.Sprintf(format, args...), data)
+		}
+		nodeOf := func(label string, ext bool, rng netipx.IPRange) int {
+			for k, n := range g.Nodes {
+				if ext && n.IsExternal() && n.Range.From().Compare(rng.From()) <= 0 && rng.To().Compare(n.Range.To()) <= 0 {
+					return k
+				}
+				if !ext && !n.IsExternal() && n.Label() == label {
+					return k
+				}
+			}
+			return -1
+		}
+		edges := map[[2]int]string{}
+		for _, e := range g.Edges {
+			p := e.Pair
+			_, rest, _ := strings.Cut(pairText(&p), " (")
+			edges[[2]int{e.Src, e.Dst}] = "(" + rest
+		}
+		want := map[[2]int]bool{}
+		raw := naiveRawResults(m, gopts, nil)
+		for _, l := range raw {
+			s, d := nodeOf(l.src, l.srcExt, l.srcR), nodeOf(l.dst, l.dExt, l.dstR)
+			if s < 0 || d < 0 {
+				fail("no node holds %s => %s", l.src, l.dst)
+			}
+			if got := edges[[2]int{s, d}]; got != l.text {
+				fail("edge %s => %s is %q, the naive pair %s => %s is %q", g.Nodes[s].Label(), g.Nodes[d].Label(), got, l.src, l.dst, l.text)
+			}
+			want[[2]int{s, d}] = true
+		}
+		if len(want) != len(edges) {
+			fail("%d edges, want %d", len(edges), len(want))
+		}
+		// Maximal merging: adjacent external nodes differ somewhere.
+		sig := func(k int) string {
+			var parts []string
+			for e, text := range edges {
+				if e[0] == k {
+					parts = append(parts, fmt.Sprintf("out %d %s", e[1], text))
+				}
+				if e[1] == k {
+					parts = append(parts, fmt.Sprintf("in %d %s", e[0], text))
+				}
+			}
+			sort.Strings(parts)
+			return strings.Join(parts, "\n")
+		}
+		for k := 1; k < len(g.Nodes); k++ {
+			a, b := g.Nodes[k-1], g.Nodes[k]
+			if a.IsExternal() && b.IsExternal() && adjacent(a.Range, b.Range) && a.focused == b.focused && sig(k-1) == sig(k) {
+				fail("external nodes %s and %s could be one", a.Label(), b.Label())
+			}
+		}
+	}
+}

@@ -147,7 +147,7 @@ func WriteSVG(w io.Writer, g *Graph) error {
 	fmt.Fprintf(bw, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"Helvetica, Arial, sans-serif\">\n", width, height, width, height)
 	fmt.Fprintf(bw, "<title>%s</title>\n", esc(strings.TrimPrefix(g.Title, "# ")))
 	bw.WriteString("<defs>\n")
-	for _, c := range []struct{ id, colour string }{{"a-edge", colourEdge}, {"a-red", colourRed}, {"a-green", colourGreen}} {
+	for _, c := range []struct{ id, colour string }{{"a-edge", colourEdge}, {"a-red", colourRed}, {"a-green", colourGreen}, {"a-orange", colourOrange}} {
 		fmt.Fprintf(bw, "<marker id=\"%s\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"%s\"/></marker>\n", c.id, c.colour)
 	}
 	bw.WriteString("</defs>\n")
@@ -187,6 +187,8 @@ func WriteSVG(w io.Writer, g *Graph) error {
 			marker = "a-red"
 		case colourGreen:
 			marker = "a-green"
+		case colourOrange:
+			marker = "a-orange"
 		}
 		dash := ""
 		if e.Kind.dashed() {
