@@ -221,4 +221,3 @@ func parseRangeName(s string) (netipx.IPRange, bool) {
 	}
 	return netipx.IPRangeFrom(x, y), true
 }
-
