@@ -20,6 +20,7 @@ import (
 // snapshot is complete apart from the rejected objects and rules.
 func (l *Loader) Snapshot() (*Snapshot, error) {
 	s := &Snapshot{}
+	l.simulateKyverno(s)
 	var pods []*podRecord
 	workloads := map[string]*workloadRecord{} // by Kind/ns/name
 	for _, key := range l.order {
@@ -41,6 +42,8 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 			s.NetworkPolicies = append(s.NetworkPolicies, v)
 		case *Skipped:
 			s.Skipped = append(s.Skipped, *v)
+		case *KyvernoPolicy:
+			// listed in s.Kyverno by simulateKyverno
 		default:
 			if !s.Admin.add(v) && !s.Calico.add(v) {
 				panic(fmt.Sprintf("Snapshot: unexpected object %T", v))

@@ -47,7 +47,16 @@ func (m *Matrix) Options() Options { return m.opts }
 
 // Describe returns the mode and the implementation-defined switches, as
 // "key=value" pairs, to echo with every result.
-func (m *Matrix) Describe() string { return m.opts.Describe(m.mode) }
+func (m *Matrix) Describe() string { return describeWith(m.opts.Describe(m.mode), m.snap) }
+
+// describeWith appends the switches of the snapshot's loading (Kyverno
+// simulation) to the options line d.
+func describeWith(d string, s *policy.Snapshot) string {
+	if k := s.Kyverno.Describe(); k != "" {
+		return d + " " + k
+	}
+	return d
+}
 
 // Stats returns sizes and phase timings of the computation.
 func (m *Matrix) Stats() Stats { return m.stats }

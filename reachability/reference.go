@@ -108,6 +108,10 @@ func (ev *Evaluator) Diagnostics() policy.Diagnostics {
 // Mode returns the resolved mode the evaluator uses.
 func (ev *Evaluator) Mode() policy.Mode { return ev.mode }
 
+// Describe returns the options line to echo with the evaluator's results,
+// as [Matrix.Describe] does.
+func (ev *Evaluator) Describe() string { return describeWith(ev.opts.Describe(ev.mode), ev.snap) }
+
 // Evaluate decides one flow with a fresh [Evaluator]; see
 // [Evaluator.Evaluate].
 func Evaluate(s *policy.Snapshot, f Flow, opts Options) (Verdict, *Trace) {

@@ -105,7 +105,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 			_, tr := ev.Evaluate(flow)
 			out = append(out, explained{Ports: []string{fmt.Sprintf("%d/%s", t.Port, t.Protocol)}, Service: svc, Trace: tr})
 		}
-		return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
+		return writeExplained(e.stdout, f.output, ev.Describe(), out)
 	}
 	dsts, err := reachability.Resolve(snap, f.to)
 	if err != nil {
@@ -118,7 +118,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 	if port != nil {
 		_, tr := ev.Evaluate(reachability.Flow{Src: src, Dst: dst, Protocol: port.Protocol, Port: port.Number})
 		out = append(out, explained{Ports: []string{port.String()}, Trace: tr})
-		return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
+		return writeExplained(e.stdout, f.output, ev.Describe(), out)
 	}
 	// Every port atom, grouped by outcome.
 	m, err := f.in.compute(ctx, e, snap, opts)
@@ -136,7 +136,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 		groups[key] = len(out)
 		out = append(out, explained{Ports: []string{at.String()}, Trace: tr})
 	}
-	return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
+	return writeExplained(e.stdout, f.output, ev.Describe(), out)
 }
 
 // traceKey identifies an outcome: the verdict and what decided each side.
