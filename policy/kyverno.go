@@ -164,7 +164,7 @@ func (l *Loader) simulateKyverno(s *Snapshot) {
 	sortRefs(s.Kyverno.Policies)
 	if l.opts.Kyverno == KyvernoOff {
 		for _, p := range s.Kyverno.Policies {
-			reason := reachabilityKind(p.APIVersion, p.Kind) + " (Kyverno simulation is off)"
+			reason := "Kyverno simulation is off (--kyverno=off): " + reachabilityKinds[KyvernoGroup+"|"+p.Kind] + ", so the verdicts leave that out"
 			s.Skipped = append(s.Skipped, Skipped{ObjectRef: p.ObjectRef, APIVersion: p.APIVersion, Reason: reason})
 			l.add(Diagnostic{Severity: Warning, Location: p.Source, Kind: p.Kind, Namespace: p.Namespace, Name: p.Name, Msg: "skipped: " + reason})
 		}

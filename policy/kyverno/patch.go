@@ -180,7 +180,8 @@ func preprocessListOfMaps(list *[]any, resource any) error {
 			if !ok || name == nil || name == "" {
 				continue
 			}
-			if deleteAnchors(c, true) {
+			c, gone := pruneAnchors(c, true)
+			if gone {
 				continue // only anchors: nothing to add
 			}
 			if cm, ok := c.(map[string]any); ok {
@@ -224,16 +225,19 @@ func hasAnchors(v any, globalOnly bool) bool {
 func deleteConditionFields(p map[string]any) {
 	for _, k := range sortedKeys(p) {
 		ak, _ := parseAnchor(k)
-		if deleteAnchors(p[k], ak == condAnchor || ak == globalAnchor) {
+		v, gone := pruneAnchors(p[k], ak == condAnchor || ak == globalAnchor)
+		if gone {
 			delete(p, k)
+		} else {
+			p[k] = v
 		}
 	}
 }
 
-// deleteAnchors strips anchors from v and reports whether v is left with
+// pruneAnchors strips anchors from v and reports whether v is left with
 // nothing to patch and must be removed (Kyverno's deleteAnchors: a scalar
 // under a condition is removed; a map or list left empty is removed).
-func deleteAnchors(v any, deleteScalar bool) bool {
+func pruneAnchors(v any, deleteScalar bool) (any, bool) {
 	switch x := v.(type) {
 	case map[string]any:
 		for _, k := range sortedKeys(x) {
@@ -241,39 +245,39 @@ func deleteAnchors(v any, deleteScalar bool) bool {
 			if ak != condAnchor && ak != globalAnchor {
 				continue
 			}
-			if deleteAnchors(x[k], true) {
-				delete(x, k)
-			} else {
-				x[key] = x[k]
-				delete(x, k)
+			nv, gone := pruneAnchors(x[k], true)
+			delete(x, k)
+			if !gone {
+				x[key] = nv
 			}
 		}
 		empty := true
 		for _, k := range sortedKeys(x) {
-			if deleteAnchors(x[k], false) {
+			nv, gone := pruneAnchors(x[k], false)
+			if gone {
 				delete(x, k)
 			} else {
+				x[k] = nv
 				empty = false
 			}
 		}
-		return empty
+		return x, empty
 	case []any:
 		if len(x) == 0 {
-			return false
+			return x, false
 		}
-		kept := x[:0]
+		var kept []any
 		for _, e := range x {
-			if hasAnchors(e, false) || deleteAnchors(e, false) {
+			if hasAnchors(e, false) {
 				continue
 			}
-			kept = append(kept, e)
+			if ne, gone := pruneAnchors(e, false); !gone {
+				kept = append(kept, ne)
+			}
 		}
-		for i := len(kept); i < len(x); i++ {
-			x[i] = nil
-		}
-		return len(kept) == 0
+		return kept, len(kept) == 0
 	}
-	return deleteScalar
+	return v, deleteScalar
 }
 
 // patternMatches checks an anchor's value against the object's value, in

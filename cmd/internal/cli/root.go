@@ -128,6 +128,7 @@ type inputFlags struct {
 	maxDocs          int
 	ipBlockPodIPs    bool
 	ownNodeEgressPol bool
+	kyverno          string
 	quiet            bool
 	// noStagedFlag leaves out --staged, for commands that use the name
 	// themselves (diff).
@@ -153,6 +154,7 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents accepted over all inputs")
 	fl.BoolVar(&f.ipBlockPodIPs, "ipblock-matches-pod-ips", true, "Kubernetes ipBlock peers also match pod IPs (false: Cilium behaviour)")
 	fl.BoolVar(&f.ownNodeEgressPol, "own-node-egress-policed", true, "apply a pod's egress policy to its own node (false: always allowed)")
+	fl.StringVar(&f.kyverno, "kyverno", "simulate", "Kyverno ClusterPolicies and Policies: simulate (apply their mutate and generate rules as on admission) or off (skip them, with a warning)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
 }
 
@@ -180,6 +182,10 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 	if err != nil {
 		return nil, opts, usageError("--staged: %v", err)
 	}
+	kyv, err := policy.ParseKyvernoMode(f.kyverno)
+	if err != nil {
+		return nil, opts, usageError("--kyverno: %v", err)
+	}
 	opts = reachability.Options{
 		Mode:                   mode,
 		CalicoVersion:          version,
@@ -188,7 +194,7 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 		OwnNodeEgressUnpoliced: !f.ownNodeEgressPol,
 	}
 	l := policy.NewLoader(policy.LoadOptions{
-		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin,
+		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin, Kyverno: kyv,
 	})
 	for _, p := range paths {
 		l.AddPath(p)
