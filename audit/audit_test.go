@@ -78,6 +78,10 @@ func TestKinds(t *testing.T) {
 		{kind: audit.PassFallsThrough, has: "calico", lacks: "clean", want: []string{"security.ingress-pass ingress rule 0", "lab/probe", "profile"}},
 		{kind: audit.StagedChange, has: "calico", lacks: "clean", want: []string{"shop/api-lockdown would close 1 flow"}},
 		{kind: audit.BlastRadius, has: "open", lacks: "clean", want: []string{"alpha/web can reach 2 of 2 other endpoints (100%)"}},
+		{kind: audit.GeneratedEmptyValue, has: "kyverno/lost-variable", lacks: "kyverno/multi-tenant", want: []string{"spec.ingress[0].from[0].namespaceSelector.matchLabels.client is empty in NetworkPolicy test01/allow-same-tenant, NetworkPolicy test02/allow-same-tenant", "rule allow-same-tenant"},
+			remedy: "Escape the Kyverno variable", line: 43, wantCount: 1},
+		{kind: audit.MutatedLabelUnselected, has: "kyverno/contract-typo", lacks: "kyverno/multi-tenant", want: []string{"sets label contract=test01 on Namespace test01, contract=test02 on Namespace test02", "policies select client with the same values"},
+			remedy: "make it set client instead of contract", line: 10, wantCount: 1},
 	}
 	covered := map[audit.Kind]bool{}
 	for _, tc := range tests {
