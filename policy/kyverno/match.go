@@ -104,6 +104,9 @@ func (rd *ResourceDescription) describe(r *request) bool {
 		}
 	}
 	name := r.name
+	if name == "" { // a pod from a template has no name yet at admission
+		name, _ = r.obj.meta()["generateName"].(string)
+	}
 	if rd.Name != "" && !wildcardMatch(rd.Name, name) {
 		return false
 	}

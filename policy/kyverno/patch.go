@@ -1,6 +1,7 @@
 package kyverno
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -507,6 +508,9 @@ func jsonPatch(obj Object, patch string) (Object, error) {
 	if err != nil {
 		return nil, fmt.Errorf("patchesJson6902: %v", err)
 	}
+	if err := checkIndices(j); err != nil {
+		return nil, err
+	}
 	opts := jsonpatch.NewApplyOptions()
 	opts.SupportNegativeIndices = true
 	opts.AllowMissingPathOnRemove = true
@@ -516,6 +520,33 @@ func jsonPatch(obj Object, patch string) (Object, error) {
 		return nil, fmt.Errorf("patchesJson6902: %v", err)
 	}
 	return DecodeObject(out)
+}
+
+// maxPatchIndex bounds list indices in JSON patch paths: adding at a
+// missing index creates the list up to it, so a huge index would make the
+// simulation allocate without bound.
+const maxPatchIndex = 1 << 14
+
+// checkIndices refuses JSON patch paths with list indices above
+// maxPatchIndex.
+func checkIndices(j []byte) error {
+	var ops []struct {
+		Path string `json:"path"`
+		From string `json:"from"`
+	}
+	if err := json.Unmarshal(j, &ops); err != nil {
+		return fmt.Errorf("patchesJson6902: %v", err)
+	}
+	for _, op := range ops {
+		for _, p := range []string{op.Path, op.From} {
+			for _, seg := range strings.Split(p, "/") {
+				if n, err := strconv.Atoi(seg); err == nil && (n > maxPatchIndex || n < -maxPatchIndex) || err != nil && len(seg) > 6 && strings.Trim(seg, "0123456789-") == "" {
+					return fmt.Errorf("patchesJson6902: index %s in path %q is larger than %d; not applied", seg, p, maxPatchIndex)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 func jsonType(v any) string {

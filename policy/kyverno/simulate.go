@@ -31,7 +31,7 @@ type Options struct {
 }
 
 // DefaultMaxGenerated is the default bound on generated objects.
-const DefaultMaxGenerated = 1 << 20
+const DefaultMaxGenerated = 200_000
 
 // Simulate admits every input object as if it were created now, with the
 // policies installed, and returns what Kyverno would have stored

@@ -376,3 +376,37 @@ func TestSimulate(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONPatchHugeIndex checks that a JSON patch index that would make
+// the list grow without bound is refused, not applied.
+func TestJSONPatchHugeIndex(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"/b/900000000/c", "/a/900000000", "/a/99999999999999999999"} {
+		_, err := jsonPatch(Object{"a": []any{}}, `[{"op":"add","path":"`+path+`","value":1}]`)
+		if err == nil || !strings.Contains(err.Error(), "is larger than") {
+			t.Errorf("jsonPatch(add %s) = %v, want an index error", path, err)
+		}
+	}
+	if _, err := jsonPatch(Object{"a": []any{}}, `[{"op":"add","path":"/a/0","value":1}]`); err != nil {
+		t.Errorf("jsonPatch(add /a/0) = %v", err)
+	}
+}
+
+// TestNestedSubstitutionIsBounded checks that values holding variables
+// cannot make a substituted string grow without bound.
+func TestNestedSubstitutionIsBounded(t *testing.T) {
+	t.Parallel()
+	in := input(t, join(withLabel("{{request.object.metadata.annotations.a}}{{request.object.metadata.annotations.a}}"),
+		"apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a, annotations: {a: \""+strings.Repeat("x", 1000)+"{{request.object.metadata.annotations.a}}{{request.object.metadata.annotations.a}}{{request.object.metadata.annotations.a}}\"}}"))
+	res := Simulate(in, Options{})
+	if res.Objects[0] != nil {
+		t.Errorf("the rule applied; want it refused")
+	}
+	found := false
+	for _, l := range diagLines(res) {
+		found = found || strings.Contains(l, "grows beyond")
+	}
+	if !found {
+		t.Errorf("no diagnostic about the growth: %v", diagLines(res))
+	}
+}

@@ -163,44 +163,68 @@ func (c *evalContext) substitute(v any, path string) (any, error) {
 // variable's value held another variable.
 const maxNesting = 10
 
+// maxSubstituted bounds the length of a string after substitution, so
+// that values that hold variables cannot grow it without bound.
+const maxSubstituted = 1 << 20
+
 func (c *evalContext) substituteString(s, path string) (any, error) {
 	for round := 0; varRE.MatchString(s); round++ {
 		if round == maxNesting {
-			return nil, &VarError{Expr: s, Path: path, Err: fmt.Errorf("variables nest more than %d levels", maxNesting)}
+			return nil, &VarError{Expr: shorten(s), Path: path, Err: fmt.Errorf("variables nest more than %d levels", maxNesting)}
 		}
-		m := varRE.FindStringSubmatchIndex(s)
-		full := s[m[4]:m[5]] // {{ ... }}
-		inner := strings.TrimSpace(full[2 : len(full)-2])
-		shallow := false
-		if strings.HasPrefix(inner, "-") { // {{- x }}: substitute once, no nesting
-			shallow, inner = true, strings.TrimSpace(inner[1:])
-		}
-		val, err := c.query(inner)
-		if err != nil {
-			var ve *VarError
-			if errors.As(err, &ve) {
-				ve.Path = path
-				return nil, ve
+		var b strings.Builder
+		last, shallow := 0, false
+		for _, m := range varRE.FindAllStringSubmatchIndex(s, -1) {
+			full := s[m[4]:m[5]] // {{ ... }}
+			inner := strings.TrimSpace(full[2 : len(full)-2])
+			if strings.HasPrefix(inner, "-") { // {{- x }}: substitute once, no nesting
+				shallow, inner = true, strings.TrimSpace(inner[1:])
 			}
-			return nil, &VarError{Expr: full, Path: path, Err: err}
+			val, err := c.query(inner)
+			if err != nil {
+				var ve *VarError
+				if errors.As(err, &ve) {
+					ve.Path = path
+					return nil, ve
+				}
+				return nil, &VarError{Expr: full, Path: path, Err: err}
+			}
+			if m[4] == 0 && m[5] == len(s) {
+				return val, nil // the whole string is the variable: keep its type
+			}
+			text, ok := val.(string)
+			if !ok {
+				j, _ := json.Marshal(val)
+				text = string(j)
+			}
+			if shallow {
+				text = strings.ReplaceAll(text, "{{", `\{{`)
+			}
+			b.WriteString(s[last:m[4]])
+			b.WriteString(text)
+			last = m[5]
+			if b.Len() > maxSubstituted {
+				return nil, &VarError{Expr: full, Path: path, Err: fmt.Errorf("the substituted text grows beyond %d bytes (variables whose values hold variables)", maxSubstituted)}
+			}
 		}
-		if m[4] == 0 && m[5] == len(s) {
-			return val, nil // the whole string is the variable: keep its type
+		b.WriteString(s[last:])
+		s = b.String()
+		if len(s) > maxSubstituted {
+			return nil, &VarError{Expr: shorten(s), Path: path, Err: fmt.Errorf("the substituted text grows beyond %d bytes (variables whose values hold variables)", maxSubstituted)}
 		}
-		text, ok := val.(string)
-		if !ok {
-			j, _ := json.Marshal(val)
-			text = string(j)
-		}
-		if shallow {
-			text = strings.ReplaceAll(text, "{{", `\{{`)
-		}
-		s = s[:m[4]] + text + s[m[5]:]
 		if shallow {
 			break
 		}
 	}
 	return strings.ReplaceAll(s, `\{{`, "{{"), nil
+}
+
+// shorten cuts long text for messages.
+func shorten(s string) string {
+	if len(s) <= 80 {
+		return s
+	}
+	return s[:77] + "..."
 }
 
 func joinPath(path, key string) string {
