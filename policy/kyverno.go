@@ -78,6 +78,7 @@ func (k *KyvernoSummary) Describe() string {
 }
 
 func init() {
+	clusterScoped["ClusterPolicy"] = true
 	for _, v := range []string{"kyverno.io/v1", "kyverno.io/v2beta1"} {
 		register(v, "ClusterPolicy", (*Loader).addKyvernoPolicy)
 		register(v, "Policy", (*Loader).addKyvernoPolicy)
