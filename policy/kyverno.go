@@ -191,13 +191,22 @@ func (l *Loader) simulateKyverno(s *Snapshot) {
 		inKeys = append(inKeys, keys[i])
 	}
 	res := kyverno.Simulate(in, kyverno.Options{ClusterScoped: func(_, kind string) bool { return clusterScoped[kind] || kind == "ClusterPolicy" }})
-	k := &kyvernoRun{l: l, pols: pols, objs: inObjs, res: res}
+	k := &kyvernoRun{l: l, pols: pols, objs: inObjs, res: res, oldDiags: map[string]bool{}}
+	for _, d := range l.diags {
+		k.oldDiags[d.String()] = true
+	}
 	for _, d := range res.Diagnostics {
 		k.report(d)
 	}
+	replaced := map[int]bool{}
+	for _, g := range res.Generated {
+		if g.Object != nil && g.Replaces >= 0 {
+			replaced[g.Replaces] = true
+		}
+	}
 	// Input objects that mutate rules changed.
 	for i, obj := range res.Objects {
-		if obj == nil || k.replaced(i) {
+		if obj == nil || replaced[i] {
 			continue
 		}
 		origin := &Origin{Mutated: k.steps(res.Mutations[i])}
@@ -222,6 +231,7 @@ func (l *Loader) simulateKyverno(s *Snapshot) {
 		}
 		k.decodeGenerated(doc, at, g, origin)
 	}
+	l.compactOrder()
 	for _, key := range l.order {
 		if o := l.objects[key]; o.ref.Origin != nil {
 			s.Kyverno.Objects = append(s.Kyverno.Objects, o.ref)
@@ -235,15 +245,9 @@ type kyvernoRun struct {
 	pols []*loaded
 	objs []*loaded
 	res  *kyverno.Result
-}
-
-func (k *kyvernoRun) replaced(i int) bool {
-	for _, g := range k.res.Generated {
-		if g.Object != nil && g.Replaces == i {
-			return true
-		}
-	}
-	return false
+	// oldDiags holds what the loader reported before the simulation, so
+	// that decoding a mutated object again does not repeat it.
+	oldDiags map[string]bool
 }
 
 func (k *kyvernoRun) policyRef(i int) ObjectRef { return k.pols[i].ref }
@@ -327,12 +331,8 @@ func (k *kyvernoRun) templateDoc(g kyverno.Generated) (*document, string) {
 // repeated; new ones name the mutation.
 func (k *kyvernoRun) redecode(o *loaded, key string, obj kyverno.Object, origin *Origin) {
 	sh := k.decode(o.doc, o.at, obj, origin)
-	old := map[string]bool{}
-	for _, d := range k.l.diags {
-		old[d.String()] = true
-	}
 	for _, d := range sh.diags {
-		if old[d.String()] {
+		if k.oldDiags[d.String()] {
 			continue
 		}
 		d.Msg += " (after " + origin.Describe() + ")"
@@ -340,6 +340,10 @@ func (k *kyvernoRun) redecode(o *loaded, key string, obj kyverno.Object, origin 
 	}
 	k.l.remove(key)
 	for _, p := range sh.pending {
+		if p.key == key {
+			k.l.objects[key] = p.o // in place: the input's order is kept
+			continue
+		}
 		k.l.store(p.o, p.key)
 	}
 }
@@ -362,18 +366,23 @@ func (k *kyvernoRun) decode(doc *document, at string, obj kyverno.Object, origin
 	return sh
 }
 
-// remove forgets the object stored under key.
+// remove forgets the object stored under key; its key stays in l.order
+// until compactOrder drops it (O(1) per removal).
 func (l *Loader) remove(key string) {
-	if _, ok := l.objects[key]; !ok {
-		return
-	}
 	delete(l.objects, key)
-	for i, k := range l.order {
-		if k == key {
-			l.order = append(l.order[:i], l.order[i+1:]...)
-			break
+}
+
+// compactOrder drops from l.order the keys of removed objects and repeats.
+func (l *Loader) compactOrder() {
+	seen := make(map[string]bool, len(l.order))
+	kept := l.order[:0]
+	for _, k := range l.order {
+		if _, ok := l.objects[k]; ok && !seen[k] {
+			seen[k] = true
+			kept = append(kept, k)
 		}
 	}
+	l.order = kept
 }
 
 // rawCache extracts the JSON of stored objects from their documents,

@@ -497,6 +497,15 @@ func stripDirectives(v any) any {
 // it) with Kyverno's options: negative indices, removal of missing paths
 // allowed, missing parents created on add.
 func jsonPatch(obj Object, patch string) (Object, error) {
+	j, err := patchJSON(patch)
+	if err != nil {
+		return nil, err
+	}
+	return applyJSONPatch(obj, j)
+}
+
+// patchJSON converts a patchesJson6902 text (YAML or JSON) to JSON.
+func patchJSON(patch string) ([]byte, error) {
 	j := []byte(strings.TrimSpace(patch))
 	if len(j) > 0 && j[0] != '[' {
 		var err error
@@ -504,6 +513,29 @@ func jsonPatch(obj Object, patch string) (Object, error) {
 			return nil, fmt.Errorf("patchesJson6902: %v", err)
 		}
 	}
+	return j, nil
+}
+
+// maxCachedPatches bounds the cache of converted patch texts.
+const maxCachedPatches = 4096
+
+// jsonPatch is jsonPatch with the conversion of the patch text cached:
+// rules whose variables resolve alike share it.
+func (s *sim) jsonPatch(obj Object, patch string) (Object, error) {
+	j, ok := s.patches[patch]
+	if !ok {
+		var err error
+		if j, err = patchJSON(patch); err != nil {
+			return nil, err
+		}
+		if len(s.patches) < maxCachedPatches {
+			s.patches[patch] = j
+		}
+	}
+	return applyJSONPatch(obj, j)
+}
+
+func applyJSONPatch(obj Object, j []byte) (Object, error) {
 	p, err := jsonpatch.DecodePatch(j)
 	if err != nil {
 		return nil, fmt.Errorf("patchesJson6902: %v", err)

@@ -66,6 +66,9 @@ type sim struct {
 	res   Result
 	diags diagSet
 
+	exprs   *exprCache
+	patches map[string][]byte // JSON patch text -> its JSON form
+
 	store  map[ID]*entry
 	nsSeen map[string]Object // admitted namespaces by name
 	// admitted holds the admitted content of each input object (nil when
@@ -91,6 +94,8 @@ func newSim(in Input, opts Options) *sim {
 		in: in, opts: opts,
 		store:    map[ID]*entry{},
 		nsSeen:   map[string]Object{},
+		exprs:    newExprCache(),
+		patches:  map[string][]byte{},
 		admitted: make([]Object, len(in.Objects)),
 		res: Result{
 			Objects:   make([]Object, len(in.Objects)),
@@ -355,7 +360,7 @@ func (s *sim) context(r *request, pr *preparedRule) *evalContext {
 	if r.kind == "Namespace" {
 		req["namespace"] = ""
 	}
-	ctx := newEvalContext(req)
+	ctx := newEvalContext(req, s.exprs)
 	ctx.unsupported = pr.unsupCtx
 	return ctx
 }
@@ -541,6 +546,10 @@ func (s *sim) admit(obj Object, input int, order []int) (Object, []Step) {
 // mutate runs every applicable mutate rule over obj, in order.
 func (s *sim) mutate(obj Object, input int, order []int, prefix string) (Object, []Step) {
 	var steps []Step
+	r := s.newRequest(obj)
+	if s.filtered(r) {
+		return obj, nil
+	}
 	for _, pi := range order {
 		pp := s.pols[pi]
 		if pp.p.Spec.Admission != nil && !*pp.p.Spec.Admission {
@@ -549,10 +558,6 @@ func (s *sim) mutate(obj Object, input int, order []int, prefix string) (Object,
 		for _, pr := range pp.rules {
 			if pr.r.Mutate == nil || pr.disabled {
 				continue
-			}
-			r := s.newRequest(obj)
-			if s.filtered(r) {
-				return obj, steps
 			}
 			ctx, ok := s.ruleApplies(pp, pr, r, input)
 			if !ok {
@@ -567,6 +572,10 @@ func (s *sim) mutate(obj Object, input int, order []int, prefix string) (Object,
 				steps = append(steps, Step{Action: "mutate", Policy: pp.idx, Rule: pr.idx, RuleName: pr.r.Name,
 					Trigger: s.idOf(obj), TriggerObject: input, Changes: describeChanges(obj, out, prefix)})
 				obj = out
+				r = s.newRequest(obj)
+				if s.filtered(r) {
+					return obj, steps // a mutation moved it out of Kyverno's reach
+				}
 			}
 			if pp.p.Spec.ApplyRules == "One" {
 				break
@@ -596,7 +605,7 @@ func (s *sim) applyMutation(pp *prepared, pr *preparedRule, ctx *evalContext, ob
 		if err != nil {
 			return nil, false, err
 		}
-		res, err := jsonPatch(out, fmt.Sprint(text))
+		res, err := s.jsonPatch(out, fmt.Sprint(text))
 		if err != nil {
 			return nil, false, err
 		}
@@ -712,7 +721,7 @@ func (s *sim) checkOrder() {
 		}
 		o := s.in.Objects[i].Copy()
 		s.normalize(o)
-		sd := &sim{in: s.in, opts: s.opts, pols: s.pols, order: rev, store: s.store, nsSeen: s.nsSeen}
+		sd := &sim{in: s.in, opts: s.opts, pols: s.pols, order: rev, store: s.store, nsSeen: s.nsSeen, exprs: s.exprs, patches: s.patches}
 		other, _ := sd.admit(o, i, rev)
 		if deepEqual(map[string]any(other), map[string]any(s.admitted[i])) {
 			continue

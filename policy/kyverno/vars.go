@@ -55,11 +55,26 @@ type evalContext struct {
 	// unsupported names context entries of a kind netreach cannot load
 	// (configMap, apiCall, ...), with the reason.
 	unsupported map[string]string
-	cache       map[string]*jmespath.JMESPath
+	cache       *exprCache
 }
 
-func newEvalContext(request map[string]any) *evalContext {
-	return &evalContext{data: map[string]any{"request": request}, cache: map[string]*jmespath.JMESPath{}}
+// exprCache holds what does not depend on the object: compiled
+// expressions and whether an expression can be evaluated offline. It is
+// shared by every evaluation of one simulation.
+type exprCache struct {
+	compiled map[string]*jmespath.JMESPath
+	reasons  map[string]string // expression (with the rule's unsupported context names) -> reason, "" when supported
+}
+
+func newExprCache() *exprCache {
+	return &exprCache{compiled: map[string]*jmespath.JMESPath{}, reasons: map[string]string{}}
+}
+
+func newEvalContext(request map[string]any, cache *exprCache) *evalContext {
+	if cache == nil {
+		cache = newExprCache()
+	}
+	return &evalContext{data: map[string]any{"request": request}, cache: cache}
 }
 
 // query evaluates a JMESPath expression against the context, as Kyverno's
@@ -72,14 +87,14 @@ func (c *evalContext) query(expr string) (any, error) {
 	if reason := c.unsupportedIn(expr); reason != "" {
 		return nil, &VarError{Expr: "{{" + expr + "}}", Unsupported: true, Err: errors.New(reason)}
 	}
-	jp, ok := c.cache[expr]
+	jp, ok := c.cache.compiled[expr]
 	if !ok {
 		var err error
 		jp, err = jmespath.Compile(expr)
 		if err != nil {
 			return nil, fmt.Errorf("invalid JMESPath %q: %v", expr, err)
 		}
-		c.cache[expr] = jp
+		c.cache.compiled[expr] = jp
 	}
 	v, err := jp.Search(c.data)
 	if err != nil {
@@ -103,6 +118,19 @@ func searchOn(expr string, data any) (any, error) {
 
 // unsupportedIn returns why expr cannot be evaluated offline, or "".
 func (c *evalContext) unsupportedIn(expr string) string {
+	key := expr
+	for _, name := range sortedKeys(c.unsupported) {
+		key += "\x00" + name
+	}
+	if r, ok := c.cache.reasons[key]; ok {
+		return r
+	}
+	r := c.findUnsupported(expr)
+	c.cache.reasons[key] = r
+	return r
+}
+
+func (c *evalContext) findUnsupported(expr string) string {
 	if expr == "@" {
 		return "{{@}} (the current field's value) is not simulated"
 	}
