@@ -58,8 +58,7 @@ func (a *analysis) emptyValueFindings() []Finding {
 		ev      policy.EmptyValue
 		objects []policy.ObjectRef
 	}
-	groups := map[string]*group{}
-	var keys []string
+	var groups orderedGroups[group]
 	for _, ref := range a.orig.Kyverno.Objects {
 		o := ref.Origin
 		if o == nil || o.Generated == nil {
@@ -67,22 +66,13 @@ func (a *analysis) emptyValueFindings() []Finding {
 		}
 		for _, ev := range o.EmptyValues {
 			key := o.Generated.Policy.Key() + "\x00" + o.Generated.Rule + "\x00" + ev.Field
-			g := groups[key]
-			if g == nil {
-				g = &group{step: o.Generated, ev: ev}
-				groups[key] = g
-				keys = append(keys, key)
-			}
+			g := groups.get(key, func() *group { return &group{step: o.Generated, ev: ev} })
 			g.objects = append(g.objects, ref)
 		}
 	}
 	var out []Finding
-	for _, key := range keys {
-		g := groups[key]
-		names := make([]string, 0, len(g.objects))
-		for _, r := range g.objects[:min(len(g.objects), 5)] {
-			names = append(names, r.String())
-		}
+	for _, g := range groups.list {
+		names := firstNames(len(g.objects), func(i int) string { return g.objects[i].String() })
 		tmpl := "the template writes it empty"
 		if g.ev.Template != "" {
 			tmpl = fmt.Sprintf("the template %q rendered empty", g.ev.Template)
@@ -174,8 +164,7 @@ func (a *analysis) unselectedLabelFindings() []Finding {
 		objects  []policy.ObjectRef
 		values   []string
 	}
-	groups := map[string]*group{}
-	var keys []string
+	var groups orderedGroups[group]
 	for _, ref := range a.orig.Kyverno.Objects {
 		if ref.Origin == nil {
 			continue
@@ -207,24 +196,15 @@ func (a *analysis) unselectedLabelFindings() []Finding {
 					continue
 				}
 				gk := st.Policy.Key() + "\x00" + st.Rule + "\x00" + k + "\x00" + alt
-				g := groups[gk]
-				if g == nil {
-					g = &group{step: st, key: k, alt: alt, by: sel.by[alt]}
-					groups[gk] = g
-					keys = append(keys, gk)
-				}
+				g := groups.get(gk, func() *group { return &group{step: st, key: k, alt: alt, by: sel.by[alt]} })
 				g.objects = append(g.objects, ref)
 				g.values = append(g.values, v)
 			}
 		}
 	}
 	var out []Finding
-	for _, gk := range keys {
-		g := groups[gk]
-		names := make([]string, 0, len(g.objects))
-		for i, r := range g.objects[:min(len(g.objects), 5)] {
-			names = append(names, fmt.Sprintf("%s=%s on %s", g.key, g.values[i], r))
-		}
+	for _, g := range groups.list {
+		names := firstNames(len(g.objects), func(i int) string { return fmt.Sprintf("%s=%s on %s", g.key, g.values[i], g.objects[i]) })
 		msg := fmt.Sprintf("Kyverno %s rule %s sets label %s, but no policy selects %s; policies select %s with the same values (%s), which those objects lack",
 			g.step.Policy, g.step.Rule, joinMore(names, len(g.objects)), g.key, g.alt, g.by)
 		f := newFinding(MutatedLabelUnselected, g.objects[0].Namespace, msg,
@@ -254,4 +234,33 @@ func similarKey(sel *selectedLabels, labels map[string]string, key, v string) st
 		return ""
 	}
 	return alts[0]
+}
+
+// orderedGroups gathers values by key, in the order keys are first seen.
+type orderedGroups[G any] struct {
+	byKey map[string]*G
+	list  []*G
+}
+
+// get returns the group of key, created with fresh when it is new.
+func (o *orderedGroups[G]) get(key string, fresh func() *G) *G {
+	if g, ok := o.byKey[key]; ok {
+		return g
+	}
+	if o.byKey == nil {
+		o.byKey = map[string]*G{}
+	}
+	g := fresh()
+	o.byKey[key] = g
+	o.list = append(o.list, g)
+	return g
+}
+
+// firstNames names the first five of n things.
+func firstNames(n int, name func(i int) string) []string {
+	out := make([]string, 0, min(n, 5))
+	for i := 0; i < min(n, 5); i++ {
+		out = append(out, name(i))
+	}
+	return out
 }

@@ -1,9 +1,11 @@
 package kyverno
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -786,18 +788,8 @@ func (d *diagSet) sorted() []Diagnostic {
 		}
 		out[i] = x
 	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Policy != b.Policy {
-			return a.Policy < b.Policy
-		}
-		if a.Path != b.Path {
-			return a.Path < b.Path
-		}
-		if a.Object != b.Object {
-			return a.Object < b.Object
-		}
-		return a.Msg < b.Msg
+	slices.SortStableFunc(out, func(a, b Diagnostic) int {
+		return cmp.Or(cmp.Compare(a.Policy, b.Policy), cmp.Compare(a.Path, b.Path), cmp.Compare(a.Object, b.Object), cmp.Compare(a.Msg, b.Msg))
 	})
 	return out
 }
