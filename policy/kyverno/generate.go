@@ -91,6 +91,7 @@ func (s *sim) render(pp *prepared, pr *preparedRule, ctx *evalContext, t trigger
 	pat, _ := v.(map[string]any)
 	str := func(k string) string { x, _ := pat[k].(string); return x }
 	step := Step{Action: "generate", Policy: pp.idx, Rule: pr.idx, RuleName: pr.r.Name, Trigger: s.idOf(t.obj), TriggerObject: t.input}
+	_, version := t.obj.GroupVersion()
 	target := func(o Object, apiVersion, kind, ns, name string) Object {
 		o["apiVersion"] = apiVersion
 		if o.Kind() == "" {
@@ -116,7 +117,7 @@ func (s *sim) render(pp *prepared, pr *preparedRule, ctx *evalContext, t trigger
 		if m, ok := pr.generate.(map[string]any); ok {
 			tmpl = m["data"]
 		}
-		return []Generated{{Object: o, By: step, CloneOf: -1, Replaces: -1,
+		return []Generated{{Object: o, By: step, CloneOf: -1, Replaces: -1, triggerVersion: version,
 			TemplatePath: fmt.Sprintf("spec.rules[%d].generate.data", pr.idx),
 			EmptyValues:  emptyValues(map[string]any(o), tmpl, "")}}, nil
 	case pat["clone"] != nil && str("kind") != "":
@@ -133,7 +134,7 @@ func (s *sim) render(pp *prepared, pr *preparedRule, ctx *evalContext, t trigger
 		}
 		o := cloneOf(src.obj, str("namespace"))
 		o = target(o, str("apiVersion"), str("kind"), str("namespace"), str("name"))
-		return []Generated{{Object: o, By: step, CloneOf: src.input, Replaces: -1}}, nil
+		return []Generated{{Object: o, By: step, CloneOf: src.input, Replaces: -1, triggerVersion: version}}, nil
 	case pat["cloneList"] != nil:
 		cl, _ := pat["cloneList"].(map[string]any)
 		srcNS, _ := cl["namespace"].(string)
@@ -162,7 +163,7 @@ func (s *sim) render(pp *prepared, pr *preparedRule, ctx *evalContext, t trigger
 				}
 				o := cloneOf(e.obj, str("namespace"))
 				o = target(o, e.obj.APIVersion(), kind, str("namespace"), e.obj.Name())
-				out = append(out, Generated{Object: o, By: step, CloneOf: e.input, Replaces: -1})
+				out = append(out, Generated{Object: o, By: step, CloneOf: e.input, Replaces: -1, triggerVersion: version})
 			}
 		}
 		return out, nil
@@ -216,7 +217,7 @@ func (s *sim) storeGenerated(g Generated) (int, bool) {
 	s.normalizeGenerated(g.Object)
 	pol := s.in.Policies[g.By.Policy]
 	rule := &pol.Spec.Rules[g.By.Rule]
-	labelGenerated(g.Object, pol, rule.Name, g.By.Trigger)
+	labelGenerated(g.Object, pol, rule.Name, g.By.Trigger, g.triggerVersion)
 	obj, steps := s.admit(g.Object, -1, s.order)
 	g.Object, g.Mutations = obj, steps
 	id := s.idOf(obj)
@@ -256,9 +257,10 @@ func (s *sim) normalizeGenerated(o Object) {
 	s.normalize(o)
 }
 
-// labelGenerated adds the labels Kyverno puts on every generated object
-// (the trigger's UID, unknown offline, is left out).
-func labelGenerated(o Object, p *Policy, rule string, trig ID) {
+// labelGenerated adds the labels Kyverno puts on every generated object;
+// the trigger's UID is unknown offline and left empty, as the Kyverno CLI
+// leaves it.
+func labelGenerated(o Object, p *Policy, rule string, trig ID, trigVersion string) {
 	meta := o.ensureMeta()
 	labels, _ := meta["labels"].(map[string]any)
 	if labels == nil {
@@ -272,6 +274,8 @@ func labelGenerated(o Object, p *Policy, rule string, trig ID) {
 	labels["generate.kyverno.io/trigger-group"] = trig.Group
 	labels["generate.kyverno.io/trigger-kind"] = trig.Kind
 	labels["generate.kyverno.io/trigger-namespace"] = trig.Namespace
+	labels["generate.kyverno.io/trigger-version"] = trigVersion
+	labels["generate.kyverno.io/trigger-uid"] = ""
 }
 
 func (s *sim) sortedIDs() []ID {

@@ -212,6 +212,8 @@ func TestGeneratedLabels(t *testing.T) {
 		"generate.kyverno.io/trigger-group":     "",
 		"generate.kyverno.io/trigger-kind":      "Namespace",
 		"generate.kyverno.io/trigger-namespace": "",
+		"generate.kyverno.io/trigger-uid":       "",
+		"generate.kyverno.io/trigger-version":   "v1",
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("labels (-want +got):\n%s", d)

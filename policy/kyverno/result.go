@@ -70,6 +70,8 @@ type Generated struct {
 	// EmptyValues are label and selector values of the object that
 	// rendered empty.
 	EmptyValues []EmptyValue
+
+	triggerVersion string // for Kyverno's trigger-version label
 }
 
 // EmptyValue is a label or selector value that is the empty string in a

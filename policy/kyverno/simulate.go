@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -166,6 +167,10 @@ func (s *sim) prepare() {
 				}
 			}
 			s.checkFilters(i, path, r)
+			if !s.validRule(i, path, p, r) {
+				pr.disabled = true
+				continue
+			}
 			if r.Mutate != nil {
 				s.prepareMutate(i, path, pr)
 			}
@@ -212,6 +217,79 @@ func (s *sim) checkFilters(pol int, path string, r *Rule) {
 	}
 	check("match", &r.Match)
 	check("exclude", r.Exclude)
+}
+
+// backgroundOnlyRE finds the variables Kyverno forbids in policies that
+// run in background mode (the default).
+var backgroundOnlyRE = regexp.MustCompile(`request\.(userInfo|roles|clusterRoles)|serviceAccountName|serviceAccountNamespace`)
+
+// validRule applies the checks by which Kyverno rejects a policy when it
+// is created (its policy validation), so that a rule the cluster would
+// never run is reported and left out rather than simulated.
+func (s *sim) validRule(pol int, path string, p *Policy, r *Rule) bool {
+	ok := true
+	for i, f := range r.Match.Any {
+		ok = s.needKinds(pol, fmt.Sprintf("%s.match.any[%d].resources", path, i), f.Resources) && ok
+	}
+	for i, f := range r.Match.All {
+		ok = s.needKinds(pol, fmt.Sprintf("%s.match.all[%d].resources", path, i), f.Resources) && ok
+	}
+	if r.Match.Resources != nil {
+		ok = s.needKinds(pol, path+".match.resources", r.Match.Resources) && ok
+	}
+	if p.Spec.Background == nil || *p.Spec.Background {
+		var uses []string
+		for _, m := range []*MatchResources{&r.Match, r.Exclude} {
+			if m == nil {
+				continue
+			}
+			for _, f := range append(append([]ResourceFilter{{Subjects: m.Subjects, Roles: m.Roles, ClusterRoles: m.ClusterRoles}}, m.Any...), m.All...) {
+				if f.hasUserInfo() {
+					uses = append(uses, "subjects, roles or clusterRoles")
+					break
+				}
+			}
+		}
+		j, _ := json.Marshal(r)
+		for _, v := range varRE.FindAllString(string(j), -1) {
+			if u := backgroundOnlyRE.FindString(v); u != "" {
+				uses = append(uses, u)
+				break
+			}
+		}
+		if len(uses) > 0 {
+			s.diag(Error, pol, path, -1, "the rule uses %s, which Kyverno allows only with spec.background: false (it rejects the policy); the rule is left out", strings.Join(uses, " and "))
+			ok = false
+		}
+	}
+	if r.Mutate != nil && len(r.Mutate.PatchStrategicMerge) > 0 {
+		var patch struct {
+			Metadata struct {
+				Labels      map[string]any `json:"labels"`
+				Annotations map[string]any `json:"annotations"`
+			} `json:"metadata"`
+		}
+		_ = json.Unmarshal(r.Mutate.PatchStrategicMerge, &patch)
+		for field, m := range map[string]map[string]any{"labels": patch.Metadata.Labels, "annotations": patch.Metadata.Annotations} {
+			for _, k := range sortedKeys(m) {
+				if _, isString := m[k].(string); !isString {
+					s.diag(Error, pol, path+".mutate.patchStrategicMerge.metadata."+field+"."+k, -1, "%s values must be strings (Kyverno rejects the policy: use double quotes around the value); the rule is left out", field)
+					ok = false
+				}
+			}
+		}
+	}
+	return ok
+}
+
+// needKinds reports a match filter on resources without kinds, which
+// Kyverno rejects ("the kind attribute is mandatory").
+func (s *sim) needKinds(pol int, path string, rd *ResourceDescription) bool {
+	if rd == nil || len(rd.Kinds) > 0 {
+		return true
+	}
+	s.diag(Error, pol, path+".kinds", -1, "a match filter on resources needs kinds (Kyverno rejects the policy); the rule is left out")
+	return false
 }
 
 func (s *sim) prepareMutate(pol int, path string, pr *preparedRule) {
