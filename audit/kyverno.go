@@ -24,10 +24,10 @@ const (
 
 func init() {
 	registerKinds(
-		KindInfo{"NR018", GeneratedEmptyValue, High, "Generated object with an empty value",
+		KindInfo{"NR022", GeneratedEmptyValue, High, "Generated object with an empty value",
 			"A Kyverno generate rule creates an object whose label or selector value is the empty string. A selector on an empty value matches only objects that carry the label with no value, so a generated allow rule allows nothing. The usual cause is a template variable lost before Kyverno saw it: Helm renders {{ }} itself unless the variable is escaped.",
 			"Escape Kyverno variables in Helm charts ({{`{{ request.object.metadata.labels.client }}`}}) or write the value in the template."},
-		KindInfo{"NR019", MutatedLabelUnselected, Medium, "Mutated label that no policy selects",
+		KindInfo{"NR023", MutatedLabelUnselected, Medium, "Mutated label that no policy selects",
 			"A Kyverno mutate rule sets a label that no policy's selector reads, while policies select another label with the same value that the object does not carry: the rule most likely writes the wrong key, and the policies that depend on it do not apply.",
 			"Make the mutate rule set the label the policies select (or change the policies' selectors)."},
 	)

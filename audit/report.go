@@ -180,6 +180,11 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	}
 	fs = append(fs, staged...)
 	fs = append(fs, a.blastFindings(lat)...)
+	meshFs, err := a.meshFindings(ctx, iso)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, meshFs...)
 	sortFindings(fs)
 
 	r := &Report{

@@ -1,6 +1,7 @@
 package expect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -129,11 +130,37 @@ type Cause struct {
 // rule, in file order. Flows are read from the matrix; the reference
 // evaluator (with the matrix's snapshot and options) explains the first
 // violation of each failing rule. It costs O(pairs × port atoms) per rule.
+//
+// A rule that names a layer is checked against that layer's matrix
+// (computed once, see [reachability.Matrix.ComputeLayers]); naming the mesh
+// layer when the mesh is off is an error.
 func (x *Expectations) Evaluate(m *reachability.Matrix, opts Options) []Result {
-	w := newWorld(m)
+	worlds := map[reachability.Layer]*world{reachability.LayerCombined: newWorld(m)}
+	var layers *reachability.Layers
+	var layersErr error
 	ev := reachability.NewEvaluator(m.Snapshot(), m.Options())
 	out := make([]Result, 0, len(x.Rules))
 	for _, r := range x.Rules {
+		w := worlds[r.Layer]
+		if w == nil {
+			if layers == nil && layersErr == nil {
+				layers, layersErr = m.ComputeLayers(context.Background())
+			}
+			var lm *reachability.Matrix
+			if layersErr == nil {
+				lm = layers.Matrix(r.Layer)
+			}
+			if lm == nil {
+				err := layersErr
+				if err == nil {
+					err = fmt.Errorf("layer %s: the service-mesh layer is off (no Istio AuthorizationPolicy or PeerAuthentication in the input, or --mesh=off)", r.Layer)
+				}
+				out = append(out, Result{Rule: r, Location: r.Source, Status: Error, Err: err})
+				continue
+			}
+			w = newWorld(lm)
+			worlds[r.Layer] = w
+		}
 		out = append(out, w.evaluate(r, ev, opts.maxExamples()))
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
 	"github.com/netreach/netreach/selector"
 )
 
@@ -66,6 +67,10 @@ type Rule struct {
 	// other protocol a policy names).
 	Ports   []Port
 	Isolate *Isolation
+	// Layer is the layer of the verdict the rule checks: the combined
+	// verdict (the default), network policy alone, or the service mesh
+	// alone [docs/mesh.md §5.3].
+	Layer reachability.Layer
 	// Source is where the rule starts in the expectations file.
 	Source policy.Location
 }

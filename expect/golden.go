@@ -10,8 +10,10 @@ import (
 	"sort"
 	"strings"
 
+	yaml "go.yaml.in/yaml/v3"
 	"go4.org/netipx"
 
+	"github.com/netreach/netreach/internal/fieldpath"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -164,10 +166,75 @@ func ParseGolden(name string, data []byte) (*Golden, error) {
 		}
 		g.verdicts = append(g.verdicts, vs)
 	}
+	diags = append(diags, checkGoldenPorts(name, mj.Ports)...)
 	if len(diags) > 0 {
+		locateGolden(data, diags)
 		return nil, diags
 	}
 	return g, nil
+}
+
+// checkGoldenPorts rejects a golden that compares nothing (no port atoms)
+// and port atoms that overlap: the matrix cuts each protocol's ports into
+// disjoint atoms, so two entries for one port contradict each other or
+// repeat, and either way one of them would be ignored.
+func checkGoldenPorts(name string, ports []reachability.PortVerdicts) policy.Diagnostics {
+	var diags policy.Diagnostics
+	fail := func(field, format string, args ...any) {
+		diags = append(diags, policy.Diagnostic{Severity: policy.Error, Location: policy.Location{File: name},
+			Kind: "golden matrix", Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if len(ports) == 0 {
+		fail("ports", "no port atoms: this golden would compare nothing and pass whatever the policies say; write it with netreach matrix -o json")
+		return diags
+	}
+	type seen struct {
+		k    int
+		atom reachability.PortAtom
+	}
+	byProto := map[policy.Protocol][]seen{}
+	for k, pv := range ports {
+		a, err := parsePortAtom(pv.Protocol, pv.Port)
+		if err != nil {
+			continue // reported already
+		}
+		for _, o := range byProto[a.Protocol] {
+			if a.Lo <= o.atom.Hi && o.atom.Lo <= a.Hi {
+				fail(fmt.Sprintf("ports[%d]", k), "%s overlaps ports[%d] (%s): each port must be listed once, as netreach matrix -o json writes it", a, o.k, o.atom)
+				break
+			}
+		}
+		byProto[a.Protocol] = append(byProto[a.Protocol], seen{k, a})
+		for src, dsts := range pv.Conditional {
+			allowed := map[string]bool{}
+			for _, d := range pv.Allowed[src] {
+				allowed[d] = true
+			}
+			for _, d := range dsts {
+				if allowed[d] {
+					fail(fmt.Sprintf("ports[%d].conditional", k), "%s -> %s is both allowed and conditional on %s", src, d, a)
+				}
+			}
+		}
+	}
+	return diags
+}
+
+// locateGolden adds line and column to diagnostics that name a field,
+// reading the golden's JSON as YAML for positions. It runs only when there
+// are errors, so a large valid golden is not parsed twice.
+func locateGolden(data []byte, diags policy.Diagnostics) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil || len(root.Content) == 0 {
+		return
+	}
+	for i := range diags {
+		if diags[i].Field == "" {
+			continue
+		}
+		n := fieldpath.Walk(root.Content[0], diags[i].Field, true)
+		diags[i].Line, diags[i].Col = n.Line, n.Column
+	}
 }
 
 func sortedKeys(m map[string][]string) []string {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/netreach/netreach/internal/fieldpath"
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
 	"github.com/netreach/netreach/selector"
 )
 
@@ -42,6 +43,7 @@ type ruleJSON struct {
 	Ports       []json.RawMessage `json:"ports,omitempty"`
 	Expect      string            `json:"expect,omitempty"`
 	Isolate     *isolateJSON      `json:"isolate,omitempty"`
+	Layer       string            `json:"layer,omitempty"`
 }
 
 type selectionJSON struct {
@@ -228,12 +230,15 @@ func (p *parser) parse() *Expectations {
 	}
 	x := &Expectations{File: p.file}
 	names := map[string]string{}
+	var ats []string
+	defer func() { p.checkContradictions(x.Rules, ats) }()
 	for i, rj := range f.Rules {
 		at := fmt.Sprintf("rules[%d]", i)
 		r := p.rule1(at, rj)
 		if r == nil {
 			continue
 		}
+		ats = append(ats, at)
 		if first, dup := names[r.Name]; dup {
 			p.valueErrorf(at+".name", "duplicate rule name (first used at %s); names identify rules in reports", first)
 		}
@@ -285,7 +290,7 @@ func (p *parser) decode(at string, j []byte, v any) bool {
 // knownFields are the field names of the format, to suggest the right
 // spelling of an unknown one.
 var knownFields = []string{"apiVersion", "kind", "rules", "name", "description", "from", "to", "ports",
-	"expect", "isolate", "namespacesBy", "except", "with", "namespace", "namespaceSelector", "podSelector",
+	"expect", "isolate", "layer", "namespacesBy", "except", "with", "namespace", "namespaceSelector", "podSelector",
 	"pod", "workload", "selector", "cidr", "notCIDR", "protocol", "port", "endPort", "matchLabels",
 	"matchExpressions", "key", "operator", "values"}
 
@@ -384,6 +389,11 @@ func (p *parser) rule1(at string, rj ruleJSON) *Rule {
 		r.From = p.selection(at+".from", rj.From)
 		r.To = p.selection(at+".to", rj.To)
 		r.Ports = p.ports(at+".ports", rj.Ports)
+	}
+	if layer, err := reachability.ParseLayer(rj.Layer); err != nil {
+		p.valueErrorf(at+".layer", "expected combined, network or mesh, got %q", rj.Layer)
+	} else {
+		r.Layer = layer
 	}
 	if len(p.diags) > n {
 		return nil
@@ -640,6 +650,8 @@ func (p *parser) ports(at string, raws []json.RawMessage) []Port {
 		return nil
 	}
 	var out []Port
+	var index []int // position in raws of each entry of out
+	defer func() { p.checkPortOverlaps(at, out, index) }()
 	for i, raw := range raws {
 		pat := fmt.Sprintf("%s[%d]", at, i)
 		t := bytes.TrimSpace(raw)
@@ -652,21 +664,21 @@ func (p *parser) ports(at string, raws []json.RawMessage) []Port {
 				p.valueErrorf(pat, "%v; expected 80, 80/TCP, 8000-8080/TCP, UDP, http or dns/UDP", err)
 				continue
 			}
-			out = append(out, pt)
+			out, index = append(out, pt), append(index, i)
 		case len(t) > 0 && (t[0] >= '0' && t[0] <= '9' || t[0] == '-'):
 			n, err := portNumber(string(t))
 			if err != nil {
 				p.valueErrorf(pat, "%v", err)
 				continue
 			}
-			out = append(out, Port{Protocol: policy.TCP, Lo: n, Hi: n})
+			out, index = append(out, Port{Protocol: policy.TCP, Lo: n, Hi: n}), append(index, i)
 		case len(t) > 0 && t[0] == '{':
 			var pj portJSON
 			if !p.decode(pat, t, &pj) {
 				continue
 			}
 			if pt, ok := p.portObject(pat, pj); ok {
-				out = append(out, pt)
+				out, index = append(out, pt), append(index, i)
 			}
 		default:
 			p.valueErrorf(pat, "expected a port (80/TCP), a number or a mapping {protocol, port, endPort}, got %s", describeJSON(raw))

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/netreach/netreach/policy/kyverno"
 )
@@ -135,6 +138,64 @@ func (c *decodeCtx) checkV2beta1(p *kyverno.Policy) {
 	}
 }
 
+// kyvernoMarker is what every Kyverno policy's apiVersion holds.
+var kyvernoMarker = []byte("kyverno.io/")
+
+// noticeKyverno makes the loader keep documents from the first document
+// that may hold a Kyverno policy on: simulating it reads the objects as
+// written. Objects stored before are read again from their files.
+func (l *Loader) noticeKyverno(d *document) {
+	if !l.opts.keepDocs && l.opts.Kyverno == KyvernoSimulate && bytes.Contains(d.text, kyvernoMarker) {
+		l.opts.keepDocs = true
+	}
+}
+
+// rereadDocuments finds again the documents of objects stored before the
+// first Kyverno policy was seen, by reading their files again; objects of
+// inputs that cannot be read again (standard input, readers) are
+// reported and left out of the simulation.
+func (l *Loader) rereadDocuments(objs []*loaded, keys []string) {
+	files := map[string]bool{}
+	var order []string
+	for _, o := range objs {
+		if o.doc == nil && o.ref.Source.File != "" && !files[o.ref.Source.File] {
+			files[o.ref.Source.File] = true
+			order = append(order, o.ref.Source.File)
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	opts := l.opts
+	opts.Kyverno, opts.keepDocs, opts.Stdin = KyvernoOff, true, strings.NewReader("")
+	again := NewLoader(opts)
+	for _, f := range order {
+		if f == "-" {
+			continue
+		}
+		if info, err := os.Stat(f); err != nil || info.IsDir() {
+			continue
+		}
+		again.AddPath(f)
+	}
+	again.flush()
+	missing := map[string]bool{}
+	for i, o := range objs {
+		if o.doc != nil {
+			continue
+		}
+		if a := again.objects[keys[i]]; a != nil && a.doc != nil && a.ref.Source == o.ref.Source {
+			o.doc, o.at = a.doc, a.at
+			continue
+		}
+		if !missing[o.ref.Source.File] {
+			missing[o.ref.Source.File] = true
+			l.add(Diagnostic{Severity: Warning, Location: Location{File: o.ref.Source.File},
+				Msg: "these objects were read before the first Kyverno policy and cannot be read again, so Kyverno rules are not applied to them; give the policies first"})
+		}
+	}
+}
+
 // simulateKyverno applies the Kyverno policies of the input to the other
 // objects (docs/kyverno.md) and replaces the objects they change and adds
 // the objects they generate, decoded like every other input object, so
@@ -156,9 +217,6 @@ func (l *Loader) simulateKyverno(s *Snapshot) {
 				continue // a Kyverno object of another kind or version
 			}
 		}
-		if o.doc == nil {
-			continue
-		}
 		objs = append(objs, o)
 		keys = append(keys, key)
 	}
@@ -174,6 +232,7 @@ func (l *Loader) simulateKyverno(s *Snapshot) {
 	if len(pols) == 0 {
 		return
 	}
+	l.rereadDocuments(objs, keys)
 	raws := newRawCache()
 	in := kyverno.Input{}
 	for _, p := range pols {
@@ -182,6 +241,9 @@ func (l *Loader) simulateKyverno(s *Snapshot) {
 	var inObjs []*loaded
 	var inKeys []string
 	for i, o := range objs {
+		if o.doc == nil {
+			continue // reported by rereadDocuments
+		}
 		obj, err := raws.object(o)
 		if err != nil {
 			continue // the loader reported it
@@ -399,7 +461,10 @@ var itemRE = regexp.MustCompile(`^items\[(\d+)\]\.`)
 // apiVersion and kind of its typed List filled in when the item lacks
 // them.
 func (c *rawCache) object(o *loaded) (kyverno.Object, error) {
-	j := o.doc.json
+	j, err := documentJSON(o.doc)
+	if err != nil {
+		return nil, err
+	}
 	var listAV, listKind string
 	rest := o.at
 	prefix := ""
@@ -437,6 +502,23 @@ func (c *rawCache) object(o *loaded) (kyverno.Object, error) {
 		obj["apiVersion"] = listAV
 	}
 	return obj, nil
+}
+
+// documentJSON returns a document as JSON: the fast path reads documents
+// without converting them, so the text is converted here when needed.
+func documentJSON(d *document) ([]byte, error) {
+	if d.json != nil {
+		return d.json, nil
+	}
+	if d.isJSON {
+		return d.text, nil
+	}
+	j, err := yaml.YAMLToJSON(d.text)
+	if err != nil {
+		return nil, err
+	}
+	d.json = j
+	return j, nil
 }
 
 func (c *rawCache) items(d *document, prefix string, j []byte) ([]json.RawMessage, error) {

@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -149,8 +151,8 @@ func TestSkippedKindsThatMatter(t *testing.T) {
 		kind: CiliumNetworkPolicy
 		metadata: {name: c, namespace: prod}
 		---
-		apiVersion: security.istio.io/v1
-		kind: AuthorizationPolicy
+		apiVersion: networking.istio.io/v1
+		kind: Sidecar
 		metadata: {name: a, namespace: prod}
 		---
 		apiVersion: k8s.cni.cncf.io/v1beta1
@@ -171,9 +173,33 @@ func TestSkippedKindsThatMatter(t *testing.T) {
 	}
 	require.Equal(t, []string{
 		"warning CiliumNetworkPolicy: skipped: kind not evaluated by netreach, but it changes reachability: Cilium's allow and deny rules are not applied, so the verdicts leave that out",
-		"warning AuthorizationPolicy: skipped: kind not evaluated by netreach, but it changes reachability: Istio's allow and deny rules between workloads are not applied, so the verdicts leave that out",
+		"warning Sidecar: skipped: kind not evaluated by netreach, but it changes reachability: the egress restrictions of Istio sidecars are not applied, so the verdicts leave that out",
 		"warning MultiNetworkPolicy: skipped: kind not evaluated by netreach, but it changes reachability: rules on secondary (Multus) networks are not applied, so the verdicts leave that out",
 		"warning PolicyException: skipped: kind not evaluated by netreach, but it changes reachability: it can exempt objects from Kyverno mutate and generate rules (when exceptions are enabled); the simulation applies the rules regardless, so the verdicts leave that out",
 		"info Ingress: skipped: kind not evaluated by netreach",
 	}, got)
+}
+
+// TestKyvernoPolicyAfterObjects checks that objects read before the first
+// Kyverno policy are read again from their files, and reported when
+// their input cannot be read again.
+func TestKyvernoPolicyAfterObjects(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	parts := strings.SplitN(dedent(tenantsYAML), "---\n", 3)
+	objects, policy := parts[0]+"---\n"+parts[1], parts[2]
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "a-objects.yaml"), []byte(objects), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b-policy.yaml"), []byte(policy), 0o644))
+	s, _ := Load(LoadOptions{}, dir)
+	require.Len(t, s.NetworkPolicies, 1, "the generate rule fired for the namespace read before the policy")
+	require.Equal(t, "t1", s.Endpoints[0].Labels["tenant"])
+
+	l := NewLoader(LoadOptions{})
+	l.AddBytes("not-a-file.yaml", []byte(objects))
+	l.flush() // as when the input is larger than a batch
+	l.AddBytes("policy.yaml", []byte(policy))
+	s, _ = l.Snapshot()
+	require.Empty(t, s.NetworkPolicies)
+	require.Contains(t, strings.Join(diagLinesAtLeast(s.Diagnostics, Warning), "\n"),
+		"not-a-file.yaml: warning: these objects were read before the first Kyverno policy and cannot be read again")
 }

@@ -82,6 +82,13 @@ type Endpoint struct {
 	Node        string
 	HostNetwork bool
 	Ports       []ContainerPort
+	// MeshAnnotations keeps the pod's annotations that decide its place in
+	// an Istio mesh (keys under sidecar.istio.io/, traffic.sidecar.istio.io/
+	// and ambient.istio.io/); other annotations are not kept.
+	MeshAnnotations map[string]string
+	// IstioProxy is true when a container or init container is named
+	// istio-proxy: the Istio sidecar was injected already.
+	IstioProxy bool
 }
 
 // ID returns "namespace/name".
@@ -100,6 +107,8 @@ func (e *Endpoint) IP(family int) (netip.Addr, bool) {
 // Service is a Kubernetes Service: its selector and ports.
 type Service struct {
 	ObjectRef
+	// Labels are the service's own labels (istio.io/use-waypoint).
+	Labels    map[string]string
 	Selector  map[string]string
 	Ports     []corev1.ServicePort
 	ClusterIP []netip.Addr
@@ -195,6 +204,7 @@ type Snapshot struct {
 	NetworkPolicies []*NetworkPolicy
 	Admin           AdminPolicies
 	Calico          CalicoObjects
+	Mesh            MeshObjects
 	// Kyverno says how Kyverno policies took part (docs/kyverno.md).
 	Kyverno     KyvernoSummary
 	Skipped     []Skipped
@@ -231,6 +241,7 @@ func (s *Snapshot) index() {
 	sortRefs(s.NetworkPolicies)
 	s.Admin.sort()
 	s.Calico.sort()
+	s.Mesh.sort()
 	sort.Slice(s.Skipped, func(i, j int) bool { return refLess(&s.Skipped[i].ObjectRef, &s.Skipped[j].ObjectRef) })
 	s.nsByName = make(map[string]*Namespace, len(s.Namespaces))
 	for _, ns := range s.Namespaces {

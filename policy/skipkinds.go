@@ -18,8 +18,6 @@ var reachabilityKinds = map[string]string{
 	"policies.kyverno.io|MutatingPolicy":        "the labels and fields it would change are not applied",
 	"policies.kyverno.io|GeneratingPolicy":      "the objects it would create (NetworkPolicies) are missing",
 	"policies.kyverno.io|DeletingPolicy":        "objects it would delete (a NetworkPolicy, a Pod) are still counted",
-	"security.istio.io|AuthorizationPolicy":     "Istio's allow and deny rules between workloads are not applied",
-	"security.istio.io|PeerAuthentication":      "strict mutual TLS, which rejects plain-text clients from outside the mesh, is not applied",
 	"networking.istio.io|Sidecar":               "the egress restrictions of Istio sidecars are not applied",
 	"cilium.io|CiliumNetworkPolicy":             "Cilium's allow and deny rules are not applied",
 	"cilium.io|CiliumClusterwideNetworkPolicy":  "Cilium's cluster-wide allow and deny rules are not applied",

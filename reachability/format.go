@@ -47,6 +47,7 @@ func FormatTrace(t *Trace) string {
 			}
 		}
 	}
+	formatMesh(&b, t)
 	return b.String()
 }
 

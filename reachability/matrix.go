@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/netreach/netreach/mesh"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -34,6 +35,13 @@ type Matrix struct {
 
 	membersOnce  sync.Once
 	classMembers [][]int32
+
+	// meshMode is the resolved mesh mode; meshModel the mesh when on.
+	meshMode  MeshMode
+	meshModel *mesh.Model
+	// input is the snapshot as given (before the staged view), for
+	// computing the layers.
+	input *policy.Snapshot
 }
 
 // Snapshot returns the snapshot the matrix was computed from.
@@ -47,7 +55,9 @@ func (m *Matrix) Options() Options { return m.opts }
 
 // Describe returns the mode and the implementation-defined switches, as
 // "key=value" pairs, to echo with every result.
-func (m *Matrix) Describe() string { return describeWith(m.opts.Describe(m.mode), m.snap) }
+func (m *Matrix) Describe() string {
+	return describeWith(describeResolved(m.opts, m.mode, m.meshMode), m.snap)
+}
 
 // describeWith appends the switches of the snapshot's loading (Kyverno
 // simulation) to the options line d.
@@ -57,6 +67,14 @@ func describeWith(d string, s *policy.Snapshot) string {
 	}
 	return d
 }
+
+// MeshMode returns the resolved mesh mode: MeshIstio when the mesh layer
+// took part in the verdicts.
+func (m *Matrix) MeshMode() MeshMode { return m.meshMode }
+
+// Mesh returns the mesh model the verdicts used, or nil when the mesh
+// layer is off.
+func (m *Matrix) Mesh() *mesh.Model { return m.meshModel }
 
 // Stats returns sizes and phase timings of the computation.
 func (m *Matrix) Stats() Stats { return m.stats }

@@ -283,10 +283,40 @@ type PortVerdicts struct {
 	Port        string              `json:"port,omitempty"`
 	Allowed     map[string][]string `json:"allowed"`
 	Conditional map[string][]string `json:"conditional,omitempty"`
+	// Network and Mesh are the verdicts of each layer (with the mesh on,
+	// when asked for: see [Matrix.JSONLayers]).
+	Network *LayerVerdicts `json:"network,omitempty"`
+	Mesh    *LayerVerdicts `json:"mesh,omitempty"`
+}
+
+// LayerVerdicts are one layer's verdicts of one port atom, in the form of
+// PortVerdicts.
+type LayerVerdicts struct {
+	Allowed     map[string][]string `json:"allowed"`
+	Conditional map[string][]string `json:"conditional,omitempty"`
+}
+
+// add records the verdict of src to dst.
+func (lv *LayerVerdicts) add(src, dst string, v Verdict) {
+	switch v {
+	case Allow:
+		lv.Allowed[src] = append(lv.Allowed[src], dst)
+	case Conditional:
+		if lv.Conditional == nil {
+			lv.Conditional = map[string][]string{}
+		}
+		lv.Conditional[src] = append(lv.Conditional[src], dst)
+	}
 }
 
 // JSON returns the view in the JSON form.
-func (m *Matrix) JSON(v View) *MatrixJSON {
+func (m *Matrix) JSON(v View) *MatrixJSON { return m.jsonOf(v, nil) }
+
+// JSONLayers returns the view in the JSON form with, per port atom, the
+// verdicts of the network layer and of the mesh layer.
+func (m *Matrix) JSONLayers(v View, ls *Layers) *MatrixJSON { return m.jsonOf(v, ls) }
+
+func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 	out := &MatrixJSON{APIVersion: JSONAPIVersion, Kind: JSONKind, Mode: m.mode.String(), Options: m.Describe()}
 	for _, i := range v.Entries {
 		ej := EntryJSON{Name: m.Name(i), Kind: "External"}
@@ -301,6 +331,10 @@ func (m *Matrix) JSON(v View) *MatrixJSON {
 	for _, p := range v.Ports {
 		proto, port := m.portLabel(v, p)
 		pv := PortVerdicts{Protocol: proto, Port: port, Allowed: map[string][]string{}}
+		if ls != nil {
+			pv.Network = &LayerVerdicts{Allowed: map[string][]string{}}
+			pv.Mesh = &LayerVerdicts{Allowed: map[string][]string{}}
+		}
 		for x, i := range v.Entries {
 			for y, j := range v.Entries {
 				if !m.IsPair(i, j) {
@@ -315,6 +349,10 @@ func (m *Matrix) JSON(v View) *MatrixJSON {
 						pv.Conditional = map[string][]string{}
 					}
 					pv.Conditional[src] = append(pv.Conditional[src], dst)
+				}
+				if ls != nil {
+					pv.Network.add(src, dst, ls.At(LayerNetwork, i, j, p))
+					pv.Mesh.add(src, dst, ls.At(LayerMesh, i, j, p))
 				}
 			}
 		}

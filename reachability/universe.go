@@ -276,6 +276,9 @@ type classSig struct {
 	names map[string]bool // container port names some rule names
 	sa    bool            // the service account matters
 	node  bool            // the node matters (host-network endpoints exist)
+	// mesh, when the mesh layer is on, gives what it reads of an endpoint
+	// beyond labels, namespace, service account and addresses.
+	mesh func(*policy.Endpoint) string
 }
 
 // classSignature collects what the program's selectors and rules read of
@@ -380,6 +383,10 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 			}
 		}
 		b.WriteByte(1)
+		if sig.mesh != nil {
+			b.WriteString(sig.mesh(e))
+			b.WriteByte(1)
+		}
 		var ports []string
 		for _, cp := range e.Ports {
 			if cp.Name != "" && sig.names[cp.Name] {
@@ -411,5 +418,6 @@ func newRange(from, to netip.Addr) netipRange { return netipx.IPRangeFrom(from, 
 
 // equal reports whether two signatures read the same attributes.
 func (s classSig) equal(t classSig) bool {
-	return s.sa == t.sa && s.node == t.node && maps.Equal(s.keys, t.keys) && maps.Equal(s.names, t.names)
+	return s.sa == t.sa && s.node == t.node && (s.mesh == nil) == (t.mesh == nil) &&
+		maps.Equal(s.keys, t.keys) && maps.Equal(s.names, t.names)
 }

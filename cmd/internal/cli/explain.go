@@ -148,7 +148,14 @@ func traceKey(t *reachability.Trace) string {
 		}
 		return k
 	}
-	return t.Verdict.String() + "/" + side(t.Egress) + "/" + side(t.Ingress)
+	k := t.Verdict.String() + "/" + side(t.Egress) + "/" + side(t.Ingress)
+	if t.Mesh != nil {
+		k += "/" + t.Mesh.Verdict.String() + "|" + t.Mesh.Decider + "|" + strings.Join(t.Mesh.Conditions, ";")
+		for _, st := range t.Mesh.Stages {
+			k += "|" + st.Decision
+		}
+	}
+	return k
 }
 
 func writeExplained(w io.Writer, format, options string, out []explained) error {
