@@ -32,7 +32,7 @@ const (
 )
 
 func init() {
-	kinds = append(kinds,
+	registerKinds(
 		KindInfo{"NR018", MeshOnlyProtection, Low, "Pods protected only by the service mesh",
 			"No network policy restricts ingress to these pods; only the mesh (mutual TLS and AuthorizationPolicy) does. Anything that bypasses the proxy — a port excluded from interception, a pod that opted out of injection, a misconfigured mesh — meets no second layer.",
 			"Add NetworkPolicies for these pods too (defence in depth), allowing the same clients as the mesh."},
@@ -46,13 +46,6 @@ func init() {
 			"Every pod that network policy lets reach these destinations is in the mesh, so all their traffic is already mutual TLS: PERMISSIVE only leaves room for plaintext from elsewhere (and for identity-less requests that principal rules cannot see).",
 			"Set the PeerAuthentication mode to STRICT for these workloads."},
 	)
-	// Kinds defined in kind.go may carry later IDs (NR022): keep the
-	// catalogue in ID order.
-	sort.SliceStable(kinds, func(i, j int) bool { return kinds[i].ID < kinds[j].ID })
-	kindIndex = make(map[Kind]int, len(kinds))
-	for i, k := range kinds {
-		kindIndex[k.Kind] = i
-	}
 }
 
 // meshFindings reports the mesh kinds when the matrix has the mesh layer

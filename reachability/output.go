@@ -380,6 +380,9 @@ type EntryJSON struct {
 	Namespace string   `json:"namespace,omitempty"`
 	Workload  string   `json:"workload,omitempty"`
 	IPs       []string `json:"ips,omitempty"`
+	// Origin is set for endpoints an admission policy (Kyverno) changed
+	// or created.
+	Origin *policy.Origin `json:"origin,omitempty"`
 }
 
 // PortVerdicts are the verdicts of one port atom.
@@ -437,7 +440,7 @@ func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 			ej.Namespace = d.Namespace
 		}
 		if e := m.Endpoint(i); e != nil {
-			ej.Kind, ej.Namespace, ej.Workload = e.Kind, e.Namespace, e.Workload
+			ej.Kind, ej.Namespace, ej.Workload, ej.Origin = e.Kind, e.Namespace, e.Workload, e.Origin
 			for _, ip := range e.IPs {
 				ej.IPs = append(ej.IPs, ip.String())
 			}
