@@ -501,7 +501,7 @@ func (m *Matrix) WriteJSON(w io.Writer, v View) error {
 				ej.Namespace = d.Namespace
 			}
 			if e := m.Endpoint(i); e != nil {
-				ej.Kind, ej.Namespace, ej.Workload = e.Kind, e.Namespace, e.Workload
+				ej.Kind, ej.Namespace, ej.Workload, ej.Origin = e.Kind, e.Namespace, e.Workload, e.Origin
 				for _, ip := range e.IPs {
 					ej.IPs = append(ej.IPs, ip.String())
 				}
