@@ -1,0 +1,537 @@
+package exposure
+
+import (
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"go4.org/netipx"
+
+	"github.com/netreach/netreach/internal/bdd"
+	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
+)
+
+// Entry is one finding of the report: endpoints, a direction, a set of
+// peers beyond the input's endpoints, and the connections between them.
+type Entry struct {
+	// Endpoints are the input endpoints ("namespace/name") the entry is
+	// about; no policy tells them apart.
+	Endpoints []string `json:"endpoints"`
+	// Direction is Ingress when the peers connect to the endpoints, Egress
+	// when the endpoints connect to the peers.
+	Direction policy.Direction `json:"direction"`
+	// Terms describe hypothetical pods (their union); Addresses, for an
+	// address entry, ranges outside the cluster's endpoints. Exactly one
+	// of them is set.
+	Terms     []Term           `json:"terms,omitempty"`
+	Addresses []netipx.IPRange `json:"addresses,omitempty"`
+	// Allowed and Conditional are the connections, for every peer of the
+	// entry, on ports the peer does not declare under a name that a rule
+	// uses.
+	Allowed     reachability.Connections `json:"-"`
+	Conditional reachability.Connections `json:"-"`
+	// Named gives the connections on ports a hypothetical peer declares
+	// under port names that rules use (egress entries: named ports
+	// resolve on the destination), when they differ from Allowed and
+	// Conditional.
+	Named []NamedConn `json:"named,omitempty"`
+}
+
+// NamedConn is the connections on the ports a peer declares under exactly
+// the given names (among the names rules use).
+type NamedConn struct {
+	Names       []string                 `json:"names"`
+	Allowed     reachability.Connections `json:"-"`
+	Conditional reachability.Connections `json:"-"`
+}
+
+// IsEntireCluster reports whether every hypothetical pod is a peer of the
+// entry.
+func (e *Entry) IsEntireCluster() bool {
+	return len(e.Terms) == 1 && e.Terms[0].IsAll()
+}
+
+// Peer describes the entry's peers: the terms joined by " or ", or the
+// address ranges.
+func (e *Entry) Peer() string {
+	if e.Addresses != nil {
+		s := make([]string, len(e.Addresses))
+		for i, r := range e.Addresses {
+			s[i] = rangeString(r)
+		}
+		return strings.Join(s, ", ")
+	}
+	s := make([]string, len(e.Terms))
+	for i := range e.Terms {
+		s[i] = e.Terms[i].String()
+	}
+	return strings.Join(s, " or ")
+}
+
+// ConnectionsText writes the connections: "TCP 80; UDP 53", with
+// "(conditional: …)" and the named-port differences ("+ TCP ports named
+// http", "- TCP ports named metrics").
+func (e *Entry) ConnectionsText() string {
+	s := e.Allowed.String()
+	if !e.Conditional.IsEmpty() {
+		if e.Allowed.IsEmpty() {
+			s = "conditional: " + e.Conditional.String()
+		} else {
+			s += " (conditional: " + e.Conditional.String() + ")"
+		}
+	}
+	for _, n := range e.Named {
+		names := "named " + strings.Join(n.Names, " and ")
+		if add := n.Allowed.Subtract(e.Allowed); !add.IsEmpty() {
+			s += " + " + portsOf(add) + " " + names
+		}
+		if drop := e.Allowed.Subtract(n.Allowed); !drop.IsEmpty() {
+			s += " - " + portsOf(drop) + " " + names
+		}
+		if add := n.Conditional.Subtract(e.Conditional); !add.IsEmpty() {
+			s += " + conditional " + portsOf(add) + " " + names
+		}
+		if drop := e.Conditional.Subtract(n.Conditional); !drop.IsEmpty() {
+			s += " - conditional " + portsOf(drop) + " " + names
+		}
+	}
+	return s
+}
+
+// portsOf writes ported connections as "TCP ports" (a whole protocol) or
+// "TCP ports 80-90".
+func portsOf(c reachability.Connections) string {
+	var parts []string
+	for _, p := range []policy.Protocol{policy.TCP, policy.UDP, policy.SCTP} {
+		var rs []string
+		whole := false
+		for _, r := range c.Ranges() {
+			if r.Protocol != p {
+				continue
+			}
+			if r.Lo == 1 && r.Hi == 65535 {
+				whole = true
+			}
+			rs = append(rs, strings.TrimSuffix(r.String(), "/"+p.String()))
+		}
+		switch {
+		case whole:
+			parts = append(parts, p.String()+" ports")
+		case len(rs) > 0:
+			parts = append(parts, p.String()+" ports "+strings.Join(rs, ","))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// Report is the exposure of the input's endpoints, for people and tools.
+type Report struct {
+	// Options describes the mode and switches of the analysis.
+	Options string
+	// PortNames are the container port names rules use (see
+	// Entry.Named).
+	PortNames []string
+	// Entries are sorted by endpoint, direction, then peers.
+	Entries []Entry
+}
+
+// ReportOptions select what [Analysis.Report] includes.
+type ReportOptions struct {
+	// Namespaces keeps only the endpoints of these namespaces (nil: all).
+	Namespaces []string
+	// NoHypothetical leaves out the hypothetical pods; NoAddresses the
+	// address ranges.
+	NoHypothetical, NoAddresses bool
+}
+
+// Report describes, for each class of endpoints and direction, the
+// hypothetical pods with each distinct set of connections, and the
+// address ranges with theirs. Connections that are empty are left out.
+func (an *Analysis) Report(opts ReportOptions) (*Report, error) {
+	a := an.a
+	rep := &Report{Options: an.Describe(), PortNames: slices.Clone(a.space.declNames)}
+	var err error
+	guard := bdd.Guard(func() {
+		d := a.newDescriber()
+		for _, c := range a.classes {
+			var names []string
+			for _, i := range c.members {
+				e := a.snap.Endpoints[i]
+				if opts.Namespaces == nil || slices.Contains(opts.Namespaces, e.Namespace) {
+					names = append(names, e.ID())
+				}
+			}
+			if len(names) == 0 {
+				continue
+			}
+			for _, dir := range []policy.Direction{policy.Ingress, policy.Egress} {
+				if !opts.NoHypothetical {
+					v := c.res.in
+					if dir == policy.Egress {
+						v = c.res.out
+					}
+					var es []Entry
+					if es, err = an.hypotheticalEntries(d, v, dir == policy.Egress); err != nil {
+						err = fmt.Errorf("exposure: %s %s: %w", names[0], dir, err)
+						return
+					}
+					for _, e := range es {
+						e.Endpoints, e.Direction = names, dir
+						rep.Entries = append(rep.Entries, e)
+					}
+				}
+				if !opts.NoAddresses {
+					for _, e := range an.addressEntries(c.rep, dir) {
+						e.Endpoints, e.Direction = names, dir
+						rep.Entries = append(rep.Entries, e)
+					}
+				}
+			}
+		}
+	})
+	if guard != nil {
+		return nil, fmt.Errorf("exposure: describing the sets needs %w", guard)
+	}
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(rep.Entries, func(x, y Entry) int {
+		if c := strings.Compare(x.Endpoints[0], y.Endpoints[0]); c != 0 {
+			return c
+		}
+		if x.Direction != y.Direction {
+			return int(x.Direction) - int(y.Direction)
+		}
+		if (x.Addresses == nil) != (y.Addresses == nil) {
+			if x.Addresses == nil {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(x.Peer(), y.Peer())
+	})
+	return rep, nil
+}
+
+// patterns returns the sets of port names whose variables occur in the
+// verdicts of a group: every subset of them.
+func (a *analyzer) patterns(v verdicts, gi int, podIsDst bool) [][]string {
+	if !podIsDst || len(a.space.declNames) == 0 {
+		return [][]string{nil}
+	}
+	seen := map[string]bool{}
+	for _, n := range []bdd.Node{v.cert[gi], v.pos[gi]} {
+		for _, x := range a.m.Support(n) {
+			for name, dv := range a.space.decl {
+				if dv == x {
+					seen[name] = true
+				}
+			}
+		}
+	}
+	var names []string
+	for n := range seen {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	out := [][]string{nil}
+	for _, n := range names {
+		for _, p := range out {
+			out = append(out, append(slices.Clone(p), n))
+		}
+	}
+	return out
+}
+
+// restrictDecl fixes every named-port variable: true for names in p.
+func (a *analyzer) restrictDecl(n bdd.Node, p []string) bdd.Node {
+	for _, name := range a.space.declNames {
+		n = a.m.Restrict(n, a.space.decl[name], slices.Contains(p, name))
+	}
+	return n
+}
+
+// maxCells bounds the distinct connection sets of one endpoint class and
+// direction.
+const maxCells = 512
+
+// patternFn is the verdicts of one port group for ports declared under
+// exactly the names of a pattern ("" for none).
+type patternFn struct {
+	gi        int
+	pattern   string
+	names     []string
+	cert, pos bdd.Node
+}
+
+// hypotheticalEntries splits the hypothetical pods by the connections they
+// get and describes each part.
+func (an *Analysis) hypotheticalEntries(d *describer, v verdicts, podIsDst bool) ([]Entry, error) {
+	a, m := an.a, an.a.m
+	var fns []patternFn
+	var distinct []bdd.Node
+	seen := map[bdd.Node]bool{bdd.True: true, bdd.False: true}
+	for gi := range a.groups {
+		for _, p := range a.patterns(v, gi, podIsDst) {
+			f := patternFn{gi: gi, pattern: strings.Join(p, ","), names: p,
+				cert: a.restrictDecl(v.cert[gi], p), pos: a.restrictDecl(v.pos[gi], p)}
+			fns = append(fns, f)
+			for _, n := range []bdd.Node{f.cert, f.pos} {
+				if !seen[n] {
+					seen[n] = true
+					distinct = append(distinct, n)
+				}
+			}
+		}
+	}
+	cells := []bdd.Node{a.space.valid}
+	for _, f := range distinct {
+		var next []bdd.Node
+		for _, c := range cells {
+			if x := m.And(c, f); x != bdd.False {
+				next = append(next, x)
+			}
+			if x := m.AndNot(c, f); x != bdd.False {
+				next = append(next, x)
+			}
+		}
+		cells = next
+		if len(cells) > maxCells {
+			return nil, fmt.Errorf("more than %d distinct sets of connections", maxCells)
+		}
+	}
+	others := othersConnections(a.groups, an.scope)
+	var out []Entry
+	for _, c := range cells {
+		// Any pod of the cell decides every function alike: take a path.
+		var pick func(bdd.Node) bool
+		for p := range m.Paths(c) {
+			val := map[int]bool{}
+			for _, l := range p {
+				val[l.Var] = l.Value
+			}
+			pick = func(n bdd.Node) bool { return m.Eval(n, func(x int) bool { return val[x] }) }
+			break
+		}
+		e := Entry{Allowed: reachability.NoConnections(an.scope), Conditional: reachability.NoConnections(an.scope)}
+		named := map[string]*NamedConn{}
+		var patternOrder []string
+		for _, f := range fns {
+			var allowed, cond *reachability.Connections
+			if f.pattern == "" {
+				allowed, cond = &e.Allowed, &e.Conditional
+			} else {
+				nc := named[f.pattern]
+				if nc == nil {
+					nc = &NamedConn{Names: f.names, Allowed: reachability.NoConnections(an.scope), Conditional: reachability.NoConnections(an.scope)}
+					named[f.pattern] = nc
+					patternOrder = append(patternOrder, f.pattern)
+				}
+				allowed, cond = &nc.Allowed, &nc.Conditional
+			}
+			for _, at := range a.groups[f.gi].atoms {
+				switch {
+				case pick(f.cert):
+					*allowed = allowed.Union(atomConnections(at, others, an.scope))
+				case pick(f.pos):
+					*cond = cond.Union(atomConnections(at, others, an.scope))
+				}
+			}
+		}
+		// A named pattern only speaks of the ports of its groups; elsewhere
+		// a declared port behaves as any other.
+		for _, p := range patternOrder {
+			nc := named[p]
+			nc.Allowed, nc.Conditional = an.completeNamed(nc, e, fns, p)
+			if !nc.Allowed.Equal(e.Allowed) || !nc.Conditional.Equal(e.Conditional) {
+				e.Named = append(e.Named, *nc)
+			}
+		}
+		if e.Allowed.IsEmpty() && e.Conditional.IsEmpty() && !slices.ContainsFunc(e.Named, func(n NamedConn) bool {
+			return !n.Allowed.IsEmpty() || !n.Conditional.IsEmpty()
+		}) {
+			continue
+		}
+		terms, err := d.describe(c)
+		if err != nil {
+			return nil, err
+		}
+		e.Terms = terms
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// completeNamed returns the connections of a named pattern over every
+// port: the pattern's own verdicts on the groups where its names matter,
+// the plain verdicts elsewhere.
+func (an *Analysis) completeNamed(nc *NamedConn, e Entry, fns []patternFn, p string) (allowed, cond reachability.Connections) {
+	has := map[int]bool{}
+	for _, f := range fns {
+		if f.pattern == p {
+			has[f.gi] = true
+		}
+	}
+	others := othersConnections(an.a.groups, an.scope)
+	allowed, cond = nc.Allowed, nc.Conditional
+	for gi, g := range an.a.groups {
+		if has[gi] {
+			continue
+		}
+		for _, at := range g.atoms {
+			conn := atomConnections(at, others, an.scope)
+			allowed = allowed.Union(e.Allowed.Intersect(conn))
+			cond = cond.Union(e.Conditional.Intersect(conn))
+		}
+	}
+	return allowed, cond
+}
+
+// addressEntries returns the address ranges outside the cluster's
+// endpoints that endpoint w can connect with in direction dir, merged by
+// equal connections.
+func (an *Analysis) addressEntries(w *entity, dir policy.Direction) []Entry {
+	a := an.a
+	others := othersConnections(a.groups, an.scope)
+	type conn struct{ allowed, cond reachability.Connections }
+	var list []conn
+	for _, r := range a.ext {
+		x := &entity{ip: r.From()}
+		fam := famOfAddr(r.From())
+		c := conn{reachability.NoConnections(an.scope), reachability.NoConnections(an.scope)}
+		for _, g := range a.groups {
+			verdict := func(cond bool) bool {
+				return a.side(dir, w, x, flowCtx{g: g, fam: fam, cond: cond}) == bdd.True
+			}
+			var dst *reachability.Connections
+			switch {
+			case verdict(false):
+				dst = &c.allowed
+			case a.conditional && verdict(true):
+				dst = &c.cond
+			default:
+				continue
+			}
+			for _, at := range g.atoms {
+				*dst = dst.Union(atomConnections(at, others, an.scope))
+			}
+		}
+		list = append(list, c)
+	}
+	var out []Entry
+	for i, r := range a.ext {
+		c := list[i]
+		if c.allowed.IsEmpty() && c.cond.IsEmpty() {
+			continue
+		}
+		k := slices.IndexFunc(out, func(e Entry) bool { return e.Allowed.Equal(c.allowed) && e.Conditional.Equal(c.cond) })
+		if k < 0 {
+			out = append(out, Entry{Allowed: c.allowed, Conditional: c.cond})
+			k = len(out) - 1
+		}
+		e := &out[k]
+		if n := len(e.Addresses); n > 0 && e.Addresses[n-1].To().Next() == r.From() {
+			e.Addresses[n-1] = netipx.IPRangeFrom(e.Addresses[n-1].From(), r.To())
+		} else {
+			e.Addresses = append(e.Addresses, r)
+		}
+	}
+	return out
+}
+
+// podView is a hypothetical pod as the policies see it.
+type podView struct {
+	ns       string
+	nsLabels map[string]string
+	labels   map[string]string
+	sa, node map[string]string // the name under key "", labels
+	ips      [2]netip.Addr
+}
+
+func (an *Analysis) view(p Pod) podView {
+	s := an.a.space
+	v := podView{ns: p.Namespace, labels: p.Labels}
+	if _, ok := s.nsIndex[p.Namespace]; ok {
+		v.nsLabels = s.nsLabelsOf(p.Namespace)
+	} else {
+		v.nsLabels = maps.Clone(p.NamespaceLabels)
+		if v.nsLabels == nil {
+			v.nsLabels = map[string]string{}
+		}
+		v.nsLabels["kubernetes.io/metadata.name"] = p.Namespace
+		if s.calico {
+			v.nsLabels[policy.CalicoNameLabel] = p.Namespace
+		}
+	}
+	sa := p.ServiceAccount
+	if sa == "" {
+		sa = "default"
+	}
+	saLabels := p.ServiceAccountLabels
+	for _, k := range s.knownServiceAccounts() {
+		if k.namespace == p.Namespace && k.name == sa {
+			saLabels = k.labels
+		}
+	}
+	v.sa = maps.Clone(saLabels)
+	if v.sa == nil {
+		v.sa = map[string]string{}
+	}
+	v.sa[""] = sa
+	v.node = map[string]string{"": p.Node}
+	for _, ip := range p.IPs {
+		v.ips[famIndex(famOfAddr(ip.Unmap()))] = ip.Unmap()
+	}
+	return v
+}
+
+// Covers reports whether the hypothetical pod p is one of the pods the
+// term describes, reading the term's conditions directly (not the
+// analysis's decision diagrams): namespace labels from the input for one
+// of its namespaces, from p for a new one; the service account's labels
+// likewise.
+func (an *Analysis) Covers(t *Term, p Pod) bool {
+	v := an.view(p)
+	if !t.Namespaces.Matches(v.ns, v.nsLabels) || !allMatch(t.Labels, v.labels) ||
+		!allMatch(t.ServiceAccount, v.sa) || !allMatch(t.Node, v.node) {
+		return false
+	}
+	for f, am := range []*AddressMatch{t.IPv4, t.IPv6} {
+		if !am.Matches(v.ips[f], v.ips[f].IsValid()) {
+			return false
+		}
+	}
+	return true
+}
+
+// ConnectionsFor returns the entry's connections for a peer that declares
+// the given container ports: a port declared under names that rules use
+// gets the connections of that set of names.
+func (e *Entry) ConnectionsFor(ports []policy.ContainerPort, portNames []string) Conn {
+	c := Conn{Allowed: e.Allowed, Conditional: e.Conditional}
+	decl := map[reachability.PortRange][]string{}
+	for _, cp := range ports {
+		if !slices.Contains(portNames, cp.Name) || !cp.Protocol.HasPorts() || cp.Port == 0 {
+			continue
+		}
+		k := reachability.PortRange{Protocol: cp.Protocol, Lo: cp.Port, Hi: cp.Port}
+		if !slices.Contains(decl[k], cp.Name) {
+			decl[k] = append(decl[k], cp.Name)
+		}
+	}
+	for k, names := range decl {
+		slices.Sort(names)
+		one := reachability.NoConnections(e.Allowed.Scope()).WithPorts(k.Protocol, k.Lo, k.Hi)
+		for _, n := range e.Named {
+			if !slices.Equal(n.Names, names) {
+				continue
+			}
+			c.Allowed = c.Allowed.Subtract(one).Union(n.Allowed.Intersect(one))
+			c.Conditional = c.Conditional.Subtract(one).Union(n.Conditional.Intersect(one))
+		}
+	}
+	return c
+}
