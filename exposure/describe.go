@@ -108,13 +108,13 @@ func (d *describer) inNamespace(n bdd.Node, i int) bdd.Node {
 	return n
 }
 
-// primes returns a cover of f (within care) by prime cubes: each is a
-// path of what is left to cover, widened by dropping every literal it can
-// without leaving f.
-func (d *describer) primes(f, care bdd.Node) ([][]bdd.Literal, error) {
+// primes returns cubes that cover must and stay inside may (both within
+// care): each is a path of what is left to cover, widened by dropping
+// every literal it can without leaving may.
+func (d *describer) primes(must, may, care bdd.Node) ([][]bdd.Literal, error) {
 	m := d.a.m
 	var out [][]bdd.Literal
-	rem := m.And(f, care)
+	rem := m.And(must, care)
 	for rem != bdd.False {
 		if len(out) == maxTerms {
 			return nil, errTooManyTerms
@@ -126,7 +126,7 @@ func (d *describer) primes(f, care bdd.Node) ([][]bdd.Literal, error) {
 		}
 		for j := 0; j < len(lits); j++ {
 			try := slices.Delete(slices.Clone(lits), j, j+1)
-			if m.Implies(m.And(m.Cube(try), care), f) {
+			if m.Implies(m.And(m.Cube(try), care), may) {
 				lits = try
 				j--
 			}
@@ -135,6 +135,7 @@ func (d *describer) primes(f, care bdd.Node) ([][]bdd.Literal, error) {
 		rem = m.AndNot(rem, m.Cube(lits))
 	}
 	// Drop cubes the others cover.
+	need := m.And(must, care)
 	for k := 0; k < len(out); k++ {
 		others := bdd.False
 		for j, c := range out {
@@ -142,7 +143,7 @@ func (d *describer) primes(f, care bdd.Node) ([][]bdd.Literal, error) {
 				others = m.Or(others, m.Cube(c))
 			}
 		}
-		if m.Implies(m.And(m.Cube(out[k]), care), others) {
+		if m.Implies(need, others) {
 			out = slices.Delete(out, k, k+1)
 			k--
 		}
@@ -150,19 +151,22 @@ func (d *describer) primes(f, care bdd.Node) ([][]bdd.Literal, error) {
 	return out, nil
 }
 
-// describe returns terms whose union is r (a subset of Valid without
-// named-port variables).
-func (d *describer) describe(r bdd.Node) ([]Term, error) {
+// describe returns terms whose union holds every pod of must and no pod
+// outside may (subsets of Valid without named-port variables).
+func (d *describer) describe(must, may bdd.Node) ([]Term, error) {
 	a, s, m := d.a, d.a.space, d.a.m
+	if m.Implies(s.valid, may) {
+		return []Term{{}}, nil // the entire cluster
+	}
 	nNs := len(s.nsNames)
-	rIn := make([]bdd.Node, nNs)
+	mustIn, mayIn := make([]bdd.Node, nNs), make([]bdd.Node, nNs)
 	covered := make([]bdd.Node, nNs)
-	for i := range rIn {
-		rIn[i] = d.inNamespace(r, i)
+	for i := range mustIn {
+		mustIn[i], mayIn[i] = d.inNamespace(must, i), d.inNamespace(may, i)
 		covered[i] = bdd.False
 	}
 	var terms []Term
-	cubes, err := d.primes(d.inNamespace(r, nNs), d.validNew)
+	cubes, err := d.primes(d.inNamespace(must, nNs), d.inNamespace(may, nNs), d.validNew)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +185,7 @@ func (d *describer) describe(r bdd.Node) ([]Term, error) {
 			if !d.nsHolds(nsLits, name) {
 				continue
 			}
-			if m.Implies(m.And(p, d.validIn[i]), rIn[i]) {
+			if m.Implies(m.And(p, d.validIn[i]), mayIn[i]) {
 				covered[i] = m.Or(covered[i], p)
 			} else {
 				except = append(except, name)
@@ -193,24 +197,24 @@ func (d *describer) describe(r bdd.Node) ([]Term, error) {
 		}
 		terms = append(terms, t)
 	}
-	// What the input's namespaces hold beyond the terms above, grouped by
-	// namespaces that hold the same.
-	type key struct{ left, valid bdd.Node }
+	// What the input's namespaces must hold beyond the terms above,
+	// grouped by namespaces alike.
+	type key struct{ left, may, valid bdd.Node }
 	groups := map[key][]string{}
 	var order []key
 	for i, name := range s.nsNames {
-		left := m.AndNot(rIn[i], covered[i])
+		left := m.AndNot(mustIn[i], covered[i])
 		if m.And(left, d.validIn[i]) == bdd.False {
 			continue
 		}
-		k := key{left, d.validIn[i]}
+		k := key{left, mayIn[i], d.validIn[i]}
 		if _, ok := groups[k]; !ok {
 			order = append(order, k)
 		}
 		groups[k] = append(groups[k], name)
 	}
 	for _, k := range order {
-		cubes, err := d.primes(k.left, k.valid)
+		cubes, err := d.primes(k.left, k.may, k.valid)
 		if err != nil {
 			return nil, err
 		}
@@ -224,13 +228,14 @@ func (d *describer) describe(r bdd.Node) ([]Term, error) {
 		return nil, errTooManyTerms
 	}
 	terms = mergeTerms(terms)
-	// The description must be the set: check it.
+	// The description must lie between must and may: check it.
 	union := bdd.False
 	for i := range terms {
 		union = m.Or(union, a.termBDD(&terms[i]))
 	}
-	if m.And(union, s.valid) != m.And(r, s.valid) {
-		return nil, fmt.Errorf("exposure: internal error: the description %v differs from the set it describes", terms)
+	union = m.And(union, s.valid)
+	if !m.Implies(m.And(must, s.valid), union) || !m.Implies(union, may) {
+		return nil, fmt.Errorf("exposure: internal error: the description %v does not describe the set", terms)
 	}
 	return terms, nil
 }

@@ -147,9 +147,10 @@ type ReportOptions struct {
 	NoHypothetical, NoAddresses bool
 }
 
-// Report describes, for each class of endpoints and direction, the
-// hypothetical pods with each distinct set of connections, and the
-// address ranges with theirs. Connections that are empty are left out.
+// Report describes, for each class of endpoints and direction, the sets
+// of hypothetical pods that get some connection, each with every
+// connection its pods get (a pod may be in several entries: its
+// connections are their union), and the address ranges with theirs.
 func (an *Analysis) Report(opts ReportOptions) (*Report, error) {
 	a := an.a
 	rep := &Report{Options: an.Describe(), PortNames: slices.Clone(a.space.declNames)}
@@ -254,12 +255,8 @@ func (a *analyzer) restrictDecl(n bdd.Node, p []string) bdd.Node {
 	return n
 }
 
-// maxCells bounds the distinct connection sets of one endpoint class and
-// direction.
-const maxCells = 512
-
-// patternFn is the verdicts of one port group for ports declared under
-// exactly the names of a pattern ("" for none).
+// patternFn is the pods allowed on one port group for ports declared
+// under exactly the names of a pattern ("" for none).
 type patternFn struct {
 	gi        int
 	pattern   string
@@ -267,59 +264,58 @@ type patternFn struct {
 	cert, pos bdd.Node
 }
 
-// hypotheticalEntries splits the hypothetical pods by the connections they
-// get and describes each part.
+// hypotheticalEntries describes, for one class and direction, every
+// distinct set of hypothetical pods that is allowed on some port group:
+// one entry per set, with every connection all its pods get. Entries may
+// overlap: a pod's connections are the union of those of the entries that
+// hold it. An entry's pods all get its connections; an entry leaves out
+// (when that reads simpler) pods that an entry with more connections
+// holds (docs/exposure.md, "Reading the report").
 func (an *Analysis) hypotheticalEntries(d *describer, v verdicts, podIsDst bool) ([]Entry, error) {
 	a, m := an.a, an.a.m
 	var fns []patternFn
-	var distinct []bdd.Node
-	seen := map[bdd.Node]bool{bdd.True: true, bdd.False: true}
+	var sets []bdd.Node
+	seen := map[bdd.Node]bool{bdd.False: true}
 	for gi := range a.groups {
 		for _, p := range a.patterns(v, gi, podIsDst) {
 			f := patternFn{gi: gi, pattern: strings.Join(p, ","), names: p,
-				cert: a.restrictDecl(v.cert[gi], p), pos: a.restrictDecl(v.pos[gi], p)}
+				cert: m.And(a.restrictDecl(v.cert[gi], p), a.space.valid),
+				pos:  m.And(a.restrictDecl(v.pos[gi], p), a.space.valid)}
 			fns = append(fns, f)
 			for _, n := range []bdd.Node{f.cert, f.pos} {
 				if !seen[n] {
 					seen[n] = true
-					distinct = append(distinct, n)
+					sets = append(sets, n)
 				}
 			}
 		}
 	}
-	cells := []bdd.Node{a.space.valid}
-	for _, f := range distinct {
-		var next []bdd.Node
-		for _, c := range cells {
-			if x := m.And(c, f); x != bdd.False {
-				next = append(next, x)
-			}
-			if x := m.AndNot(c, f); x != bdd.False {
-				next = append(next, x)
+	// The profile of a set: which functions hold all of its pods. A set
+	// whose profile another set's includes needs describing only where that
+	// other set does not reach: its pods there get its connections anyway.
+	type profile struct{ cert, pos []bool }
+	profiles := make([]profile, len(sets))
+	for k, set := range sets {
+		for _, f := range fns {
+			profiles[k].cert = append(profiles[k].cert, m.Implies(set, f.cert))
+			profiles[k].pos = append(profiles[k].pos, m.Implies(set, f.pos))
+		}
+	}
+	covers := func(big, small profile) bool {
+		for i := range big.cert {
+			if small.cert[i] && !big.cert[i] || small.pos[i] && !big.pos[i] {
+				return false
 			}
 		}
-		cells = next
-		if len(cells) > maxCells {
-			return nil, fmt.Errorf("more than %d distinct sets of connections", maxCells)
-		}
+		return true
 	}
 	others := othersConnections(a.groups, an.scope)
 	var out []Entry
-	for _, c := range cells {
-		// Any pod of the cell decides every function alike: take a path.
-		var pick func(bdd.Node) bool
-		for p := range m.Paths(c) {
-			val := map[int]bool{}
-			for _, l := range p {
-				val[l.Var] = l.Value
-			}
-			pick = func(n bdd.Node) bool { return m.Eval(n, func(x int) bool { return val[x] }) }
-			break
-		}
+	for k, set := range sets {
 		e := Entry{Allowed: reachability.NoConnections(an.scope), Conditional: reachability.NoConnections(an.scope)}
 		named := map[string]*NamedConn{}
 		var patternOrder []string
-		for _, f := range fns {
+		for fi, f := range fns {
 			var allowed, cond *reachability.Connections
 			if f.pattern == "" {
 				allowed, cond = &e.Allowed, &e.Conditional
@@ -332,13 +328,17 @@ func (an *Analysis) hypotheticalEntries(d *describer, v verdicts, podIsDst bool)
 				}
 				allowed, cond = &nc.Allowed, &nc.Conditional
 			}
+			var dst *reachability.Connections
+			switch {
+			case profiles[k].cert[fi]:
+				dst = allowed
+			case profiles[k].pos[fi]:
+				dst = cond
+			default:
+				continue
+			}
 			for _, at := range a.groups[f.gi].atoms {
-				switch {
-				case pick(f.cert):
-					*allowed = allowed.Union(atomConnections(at, others, an.scope))
-				case pick(f.pos):
-					*cond = cond.Union(atomConnections(at, others, an.scope))
-				}
+				*dst = dst.Union(atomConnections(at, others, an.scope))
 			}
 		}
 		// A named pattern only speaks of the ports of its groups; elsewhere
@@ -350,12 +350,16 @@ func (an *Analysis) hypotheticalEntries(d *describer, v verdicts, podIsDst bool)
 				e.Named = append(e.Named, *nc)
 			}
 		}
-		if e.Allowed.IsEmpty() && e.Conditional.IsEmpty() && !slices.ContainsFunc(e.Named, func(n NamedConn) bool {
-			return !n.Allowed.IsEmpty() || !n.Conditional.IsEmpty()
-		}) {
-			continue
+		must := set
+		for j, other := range sets {
+			if j != k && covers(profiles[j], profiles[k]) {
+				must = m.AndNot(must, other)
+			}
 		}
-		terms, err := d.describe(c)
+		if must == bdd.False {
+			continue // every pod gets these connections from a wider entry
+		}
+		terms, err := d.describe(must, set)
 		if err != nil {
 			return nil, err
 		}

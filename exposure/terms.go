@@ -3,6 +3,7 @@ package exposure
 import (
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 
 	"go4.org/netipx"
@@ -30,10 +31,26 @@ const (
 // Requirement is one condition on a label set (or on a name, with an empty
 // Key).
 type Requirement struct {
-	Key      string
-	Operator Operator
-	Values   []string
+	Key      string   `json:"key"`
+	Operator Operator `json:"operator"`
+	Values   []string `json:"values,omitempty"`
 }
+
+var operatorNames = [...]string{Exists: "Exists", DoesNotExist: "DoesNotExist", In: "In", NotIn: "NotIn",
+	Contains: "Contains", NotContains: "NotContains", StartsWith: "StartsWith", NotStartsWith: "NotStartsWith",
+	EndsWith: "EndsWith", NotEndsWith: "NotEndsWith"}
+
+// String returns the operator's name, as in Kubernetes label selectors
+// ("In", "DoesNotExist") and "Contains", "NotStartsWith"….
+func (o Operator) String() string {
+	if int(o) < len(operatorNames) {
+		return operatorNames[o]
+	}
+	return "Operator(" + strconv.Itoa(int(o)) + ")"
+}
+
+// MarshalText returns the operator's name.
+func (o Operator) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
 // Matches reports whether the label set (or, for an empty Key, the
 // present value name) satisfies the requirement.
