@@ -31,6 +31,9 @@ type Options struct {
 	// MaxNodes bounds the decision diagrams (0: 4 million nodes, about
 	// 300 MB); past it Analyze fails rather than approximate.
 	MaxNodes int
+	// Queries are the selections [Analysis.Find] will be asked about; their
+	// predicates join the space so that the answers are exact.
+	Queries []Query
 }
 
 // Analysis is the exposure of a snapshot's endpoints to hypothetical pods:
@@ -39,6 +42,7 @@ type Options struct {
 // connect. It is immutable after [Analyze] and safe for concurrent use by
 // [Analysis.Predict] only through its own locking (see Predict).
 type Analysis struct {
+	orig  *policy.Snapshot // as given
 	snap  *policy.Snapshot
 	opts  Options
 	mode  policy.Mode
@@ -56,6 +60,7 @@ type analyzer struct {
 	comp  *compiler
 
 	groups      []*portGroup
+	others      reachability.Connections // the atom of the protocols no rule names
 	conditional bool
 	ext         []netipx.IPRange // external address atoms, IPv4 then IPv6
 	classOf     []int
@@ -66,6 +71,7 @@ type analyzer struct {
 	identities map[*policy.Identity]bdd.Node
 	netsets    map[*policy.Identity]*netipx.IPSet
 	addrSets   map[setKey]bdd.Node
+	hypPeers   map[peerKey]bdd.Node
 }
 
 // class is a set of endpoints that no policy tells apart.
@@ -97,7 +103,7 @@ func Analyze(ctx context.Context, snap *policy.Snapshot, opts Options) (an *Anal
 	prog, _ := policy.Lower(s, policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.Reach.IPBlockIgnoresPodIPs, CalicoVersion: opts.Reach.CalicoVersion})
 	a := &analyzer{snap: s, opts: opts, prog: prog, m: bdd.New(opts.MaxNodes),
 		subjects: map[*policy.Lowered]bdd.Node{}, identities: map[*policy.Identity]bdd.Node{},
-		netsets: map[*policy.Identity]*netipx.IPSet{}, addrSets: map[setKey]bdd.Node{}}
+		netsets: map[*policy.Identity]*netipx.IPSet{}, addrSets: map[setKey]bdd.Node{}, hypPeers: map[peerKey]bdd.Node{}}
 	var runErr error
 	guard := bdd.Guard(func() { runErr = a.run(ctx) })
 	if guard != nil {
@@ -106,11 +112,7 @@ func Analyze(ctx context.Context, snap *policy.Snapshot, opts Options) (an *Anal
 	if runErr != nil {
 		return nil, runErr
 	}
-	scope := reachability.ScopeKubernetes
-	if mode == policy.ModeCalico {
-		scope = reachability.ScopeAllProtocols
-	}
-	return &Analysis{snap: s, opts: opts, mode: mode, scope: scope, a: a}, nil
+	return &Analysis{orig: snap, snap: s, opts: opts, mode: mode, scope: a.scope(), a: a}, nil
 }
 
 // Mode returns the resolved mode.
@@ -147,7 +149,7 @@ func (a *analyzer) run(ctx context.Context) error {
 			}
 		}
 	}
-	sp, err := newSpace(a.m, a.snap, a.prog, v6)
+	sp, err := newSpace(a.m, a.snap, a.prog, v6, a.opts.Queries)
 	if err != nil {
 		return fmt.Errorf("exposure: %w", err)
 	}
@@ -165,6 +167,8 @@ func (a *analyzer) run(ctx context.Context) error {
 		}
 	}
 	a.groups = portGroups(a.prog, a.snap.Endpoints)
+	a.others = othersConnections(a.groups, a.scope())
+	setConnections(a.groups, a.scope())
 	nodeAddrs := make([]netip.Addr, 0, len(sp.nodeAddrs))
 	for ip := range sp.nodeAddrs {
 		nodeAddrs = append(nodeAddrs, ip)
@@ -429,6 +433,14 @@ func (a *analyzer) addressSides(hyp, x *entity, fam int) sides {
 		res.out.pos = append(res.out.pos, out[1])
 	}
 	return res
+}
+
+// scope is the protocols the mode's policies restrict.
+func (a *analyzer) scope() reachability.Scope {
+	if a.prog.Mode == policy.ModeCalico {
+		return reachability.ScopeAllProtocols
+	}
+	return reachability.ScopeKubernetes
 }
 
 // condModes is [false] without conditional rules, else [false, true].

@@ -122,47 +122,53 @@ func (c *compiler) selector(sel *selector.Selector, ls labelSpace) bdd.Node {
 }
 
 func (c *compiler) expr(e selector.Expr, ls labelSpace) bdd.Node {
-	m := c.s.m
+	return exprBDD(c.s.m, e, func(key string, a strAtom) bdd.Node { return c.atom(ls, key, a) })
+}
+
+// exprBDD compiles a selector expression whose comparisons atom resolves:
+// != and not in are the negations of == and in, so they also hold when the
+// key is absent [docs/semantics.md §2.5, §3.2].
+func exprBDD(m *bdd.Manager, e selector.Expr, atom func(key string, a strAtom) bdd.Node) bdd.Node {
 	switch e.Op {
 	case selector.OpAll:
 		return bdd.True
 	case selector.OpGlobal:
 		return bdd.False
 	case selector.OpHas:
-		return c.atom(ls, e.Key, strAtom{op: strHas})
+		return atom(e.Key, strAtom{op: strHas})
 	case selector.OpEq:
-		return c.atom(ls, e.Key, strAtom{op: strEq, lit: e.Values[0]})
+		return atom(e.Key, strAtom{op: strEq, lit: e.Values[0]})
 	case selector.OpNe:
-		return m.Not(c.atom(ls, e.Key, strAtom{op: strEq, lit: e.Values[0]}))
+		return m.Not(atom(e.Key, strAtom{op: strEq, lit: e.Values[0]}))
 	case selector.OpContains:
-		return c.atom(ls, e.Key, strAtom{op: strContains, lit: e.Values[0]})
+		return atom(e.Key, strAtom{op: strContains, lit: e.Values[0]})
 	case selector.OpStartsWith:
-		return c.atom(ls, e.Key, strAtom{op: strStarts, lit: e.Values[0]})
+		return atom(e.Key, strAtom{op: strStarts, lit: e.Values[0]})
 	case selector.OpEndsWith:
-		return c.atom(ls, e.Key, strAtom{op: strEnds, lit: e.Values[0]})
+		return atom(e.Key, strAtom{op: strEnds, lit: e.Values[0]})
 	case selector.OpIn, selector.OpNotIn:
 		r := bdd.False
 		for _, v := range e.Values {
-			r = m.Or(r, c.atom(ls, e.Key, strAtom{op: strEq, lit: v}))
+			r = m.Or(r, atom(e.Key, strAtom{op: strEq, lit: v}))
 		}
 		if e.Op == selector.OpNotIn {
 			r = m.Not(r)
 		}
 		return r
 	case selector.OpNot:
-		return m.Not(c.expr(e.Args[0], ls))
+		return m.Not(exprBDD(m, e.Args[0], atom))
 	case selector.OpAnd:
 		r := bdd.True
-		for _, a := range e.Args {
-			if r = m.And(r, c.expr(a, ls)); r == bdd.False {
+		for _, x := range e.Args {
+			if r = m.And(r, exprBDD(m, x, atom)); r == bdd.False {
 				break
 			}
 		}
 		return r
 	case selector.OpOr:
 		r := bdd.False
-		for _, a := range e.Args {
-			if r = m.Or(r, c.expr(a, ls)); r == bdd.True {
+		for _, x := range e.Args {
+			if r = m.Or(r, exprBDD(m, x, atom)); r == bdd.True {
 				break
 			}
 		}

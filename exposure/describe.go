@@ -53,6 +53,7 @@ type describer struct {
 	validNew bdd.Node
 	validIn  []bdd.Node // per input namespace, new-namespace variables quantified away
 	newNsVar map[int]bool
+	newNsSet bdd.VarSet
 }
 
 func (a *analyzer) newDescriber() *describer {
@@ -87,6 +88,11 @@ func (a *analyzer) newDescriber() *describer {
 	for _, x := range s.decl {
 		d.roles[x] = varRole{kind: roleDecl}
 	}
+	var newNs []int
+	for v := range d.newNsVar {
+		newNs = append(newNs, v)
+	}
+	d.newNsSet = a.m.NewVarSet(newNs)
 	d.validNew = d.inNamespace(s.valid, len(s.nsNames))
 	for i := range s.nsNames {
 		d.validIn = append(d.validIn, d.inNamespace(s.valid, i))
@@ -103,7 +109,7 @@ func (d *describer) inNamespace(n bdd.Node, i int) bdd.Node {
 		n = d.a.m.Restrict(n, b, i>>(len(s.ns.bits)-1-k)&1 == 1)
 	}
 	if i < len(s.nsNames) {
-		n = d.a.m.Exists(n, func(v int) bool { return d.newNsVar[v] })
+		n = d.a.m.Exists(n, d.newNsSet)
 	}
 	return n
 }
@@ -115,6 +121,13 @@ func (d *describer) primes(must, may, care bdd.Node) ([][]bdd.Literal, error) {
 	m := d.a.m
 	var out [][]bdd.Literal
 	rem := m.And(must, care)
+	outside := m.AndNot(care, may) // a cube may not meet it
+	support := map[int]bool{}
+	for _, n := range []bdd.Node{must, may} {
+		for _, v := range m.Support(n) {
+			support[v] = true
+		}
+	}
 	for rem != bdd.False {
 		if len(out) == maxTerms {
 			return nil, errTooManyTerms
@@ -124,9 +137,19 @@ func (d *describer) primes(must, may, care bdd.Node) ([][]bdd.Literal, error) {
 			lits = slices.Clone(p)
 			break
 		}
+		// Literals on variables neither set reads usually go at once.
+		var relevant []bdd.Literal
+		for _, l := range lits {
+			if support[l.Var] {
+				relevant = append(relevant, l)
+			}
+		}
+		if len(relevant) < len(lits) && !m.Meets(outside, relevant) {
+			lits = relevant
+		}
 		for j := 0; j < len(lits); j++ {
 			try := slices.Delete(slices.Clone(lits), j, j+1)
-			if m.Implies(m.And(m.Cube(try), care), may) {
+			if !m.Meets(outside, try) {
 				lits = try
 				j--
 			}
@@ -394,15 +417,29 @@ func (d *describer) addresses(f int, lits []bdd.Literal) *AddressMatch {
 
 // mergeTerms joins terms that differ only in the value of one In
 // requirement of the pod labels or the namespace selector: (k=a ∧ X) ∨
-// (k=b ∧ X) is k in (a,b) ∧ X.
+// (k=b ∧ X) is k in (a,b) ∧ X; and terms that differ only in the list of
+// namespaces they name.
 func mergeTerms(ts []Term) []Term {
+	type keys struct{ labels, ns, rest string }
+	keyOf := func(t *Term) keys {
+		return keys{requirementsString(t.Labels), nsString(t.Namespaces), t.clauses()}
+	}
+	ks := make([]keys, len(ts))
+	for i := range ts {
+		ks[i] = keyOf(&ts[i])
+	}
 	for changed := true; changed; {
 		changed = false
 		for i := 0; i < len(ts) && !changed; i++ {
 			for j := i + 1; j < len(ts) && !changed; j++ {
-				if m, ok := mergeTwo(ts[i], ts[j]); ok {
+				if ks[i].rest != ks[j].rest {
+					continue
+				}
+				if m, ok := mergeTwo(ts[i], ts[j], ks[i].labels == ks[j].labels, ks[i].ns == ks[j].ns); ok {
 					ts[i] = m
+					ks[i] = keyOf(&ts[i])
 					ts = slices.Delete(ts, j, j+1)
+					ks = slices.Delete(ks, j, j+1)
 					changed = true
 				}
 			}
@@ -411,24 +448,30 @@ func mergeTerms(ts []Term) []Term {
 	return ts
 }
 
-func mergeTwo(a, b Term) (Term, bool) {
-	if reqs, ok := mergeReqs(a.Labels, b.Labels); ok && a.restString() == b.restString() && nsString(a.Namespaces) == nsString(b.Namespaces) {
-		a.Labels = reqs
-		return a, true
+// mergeTwo merges two terms with the same service account, node and
+// address conditions, when it can.
+func mergeTwo(a, b Term, sameLabels, sameNs bool) (Term, bool) {
+	if sameNs {
+		if reqs, ok := mergeReqs(a.Labels, b.Labels); ok {
+			a.Labels = reqs
+			return a, true
+		}
 	}
-	if a.Namespaces != nil && b.Namespaces != nil && len(a.Namespaces.Names) == 0 && len(b.Namespaces.Names) == 0 &&
-		slices.Equal(a.Namespaces.Except, b.Namespaces.Except) && requirementsString(a.Labels) == requirementsString(b.Labels) && a.restString() == b.restString() {
-		if reqs, ok := mergeReqs(a.Namespaces.Selector, b.Namespaces.Selector); ok {
-			ns := *a.Namespaces
+	if !sameLabels || a.Namespaces == nil || b.Namespaces == nil {
+		return a, false
+	}
+	an, bn := a.Namespaces, b.Namespaces
+	switch {
+	case len(an.Names) == 0 && len(bn.Names) == 0 && slices.Equal(an.Except, bn.Except):
+		if reqs, ok := mergeReqs(an.Selector, bn.Selector); ok {
+			ns := *an
 			ns.Selector = reqs
 			a.Namespaces = &ns
 			return a, true
 		}
-	}
-	if a.Namespaces != nil && b.Namespaces != nil && len(a.Namespaces.Names) > 0 && len(b.Namespaces.Names) > 0 &&
-		requirementsString(a.Labels) == requirementsString(b.Labels) && a.restString() == b.restString() {
-		ns := *a.Namespaces
-		ns.Names = append(slices.Clone(a.Namespaces.Names), b.Namespaces.Names...)
+	case len(an.Names) > 0 && len(bn.Names) > 0:
+		ns := *an
+		ns.Names = append(slices.Clone(an.Names), bn.Names...)
 		slices.Sort(ns.Names)
 		a.Namespaces = &ns
 		return a, true
@@ -468,9 +511,6 @@ func nsString(n *NamespaceMatch) string {
 	}
 	return n.String()
 }
-
-// restString describes the service account, node and address parts.
-func (t *Term) restString() string { return t.clauses() }
 
 // termBDD returns the set of hypothetical pods a term covers.
 func (a *analyzer) termBDD(t *Term) bdd.Node {

@@ -33,6 +33,14 @@ type entity struct {
 	ip  netip.Addr // for an address
 	// The label sets selectors see on an endpoint.
 	labels, nsl, sal map[string]string
+	// Caches of what the policies decide about a concrete entity.
+	subjects map[*policy.Lowered]bool
+	peers    map[peerKey]bool
+}
+
+type peerKey struct {
+	p   *policy.Peer
+	fam int
 }
 
 func (e *entity) podNetwork() bool { return e.hyp || e.ep != nil && !e.ep.HostNetwork }
@@ -49,7 +57,7 @@ func (e *entity) addr(fam int) (netip.Addr, bool) {
 }
 
 func (a *analyzer) endpointEntity(ep *policy.Endpoint) *entity {
-	e := &entity{ep: ep}
+	e := &entity{ep: ep, subjects: map[*policy.Lowered]bool{}, peers: map[peerKey]bool{}}
 	if a.space.calico {
 		e.labels = ep.CalicoLabels()
 		e.sal = a.snap.CalicoServiceAccountLabels(ep.Namespace, ep.ServiceAccount)
@@ -184,12 +192,16 @@ func (a *analyzer) subject(pol *policy.Lowered, e *entity) bdd.Node {
 		a.subjects[pol] = n
 		return n
 	}
+	if ok, seen := e.subjects[pol]; seen {
+		return boolNode(ok)
+	}
 	ep := e.ep
 	ok := !ep.HostNetwork &&
 		(sub.Namespace == "" || ep.Namespace == sub.Namespace) &&
 		(sub.NamespaceSelector == nil || policy.MatchNamespaceSelector(*sub.NamespaceSelector, true, e.nsl)) &&
 		sub.Selector.Matches(e.labels) &&
 		(sub.ServiceAccountSelector == nil || sub.ServiceAccountSelector.Matches(e.sal))
+	e.subjects[pol] = ok
 	return boolNode(ok)
 }
 
@@ -245,6 +257,28 @@ func (a *analyzer) peer(p *policy.Peer, x *entity, fam int) bdd.Node {
 	if p.Nothing {
 		return bdd.False
 	}
+	if x.hyp {
+		k := peerKey{p, fam}
+		if n, seen := a.hypPeers[k]; seen {
+			return n
+		}
+		n := a.peerMatch(p, x, fam)
+		a.hypPeers[k] = n
+		return n
+	}
+	if x.peers != nil {
+		k := peerKey{p, fam}
+		if ok, seen := x.peers[k]; seen {
+			return boolNode(ok)
+		}
+		r := a.peerMatch(p, x, fam)
+		x.peers[k] = r == bdd.True
+		return r
+	}
+	return a.peerMatch(p, x, fam)
+}
+
+func (a *analyzer) peerMatch(p *policy.Peer, x *entity, fam int) bdd.Node {
 	m := a.m
 	r := bdd.True
 	if p.Nets != nil {

@@ -25,6 +25,7 @@ type portGroup struct {
 	proto policy.Protocol
 	port  uint16 // a port of the first atom, the one evaluated
 	atoms []portAtom
+	conn  reachability.Connections // the union of the atoms
 }
 
 // portGroups cuts each protocol's ports at every boundary a rule mentions
@@ -145,7 +146,18 @@ func portGroups(p *policy.Program, eps []*policy.Endpoint) []*portGroup {
 	return groups
 }
 
-// portlessMask returns the connections of the atom of "other" protocols:
+// setConnections fills each group's connections.
+func setConnections(groups []*portGroup, scope reachability.Scope) {
+	others := othersConnections(groups, scope)
+	for _, g := range groups {
+		g.conn = reachability.NoConnections(scope)
+		for _, at := range g.atoms {
+			g.conn = g.conn.Union(atomConnections(at, others, scope))
+		}
+	}
+}
+
+// othersConnections returns the connections of the atom of "other" protocols:
 // every protocol without ports that no other atom names.
 func othersConnections(groups []*portGroup, scope reachability.Scope) reachability.Connections {
 	named := map[policy.Protocol]bool{}

@@ -92,7 +92,7 @@ func (an *Analysis) Predict(p Pod) (*Prediction, error) {
 	if !a.m.Eval(a.space.valid, as.value) {
 		return nil, fmt.Errorf("exposure: predict: %w (internal error: the assignment breaks the space's constraint)", errNotInSpace)
 	}
-	others := othersConnections(a.groups, an.scope)
+	others := a.others
 	pr := &Prediction{To: make([]Conn, len(a.snap.Endpoints)), From: make([]Conn, len(a.snap.Endpoints))}
 	classConn := make([][2]Conn, len(a.classes))
 	for i, c := range a.classes {

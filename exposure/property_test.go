@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/netip"
 	"slices"
@@ -17,6 +18,7 @@ import (
 	"github.com/netreach/netreach/internal/randcluster"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/selector"
 )
 
 var (
@@ -298,6 +300,74 @@ func checkReport(an *exposure.Analysis, rep *exposure.Report, p exposure.Pod, pr
 	return ""
 }
 
+// propQueries are the selections the property tests ask Find about.
+var propQueries = []exposure.Query{
+	{NewNamespaces: true},
+	{NewNamespaces: true, NamespaceSelector: ptr(selector.MustParse("team == 'a' || !has(tier)")), PodSelector: ptr(selector.MustParse("app != 'b'"))},
+	{Namespaces: []string{"ns0", "ns1"}, PodSelector: ptr(selector.MustParse("has(tier)"))},
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// queryHolds evaluates a query on a pod directly.
+func queryHolds(q exposure.Query, p exposure.Pod, snap *policy.Snapshot) bool {
+	nsl := p.NamespaceLabels
+	existing := snap.Namespace(p.Namespace)
+	if existing != nil {
+		nsl = existing.Labels
+	} else {
+		nsl = maps.Clone(nsl)
+		if nsl == nil {
+			nsl = map[string]string{}
+		}
+		nsl["kubernetes.io/metadata.name"] = p.Namespace
+	}
+	switch {
+	case len(q.Namespaces) > 0 && !slices.Contains(q.Namespaces, p.Namespace):
+		return false
+	case existing == nil && (!q.NewNamespaces || len(q.Namespaces) > 0):
+		return false
+	case q.NamespaceSelector != nil && !q.NamespaceSelector.Matches(nsl):
+		return false
+	case q.PodSelector != nil && !q.PodSelector.Matches(p.Labels):
+		return false
+	}
+	return true
+}
+
+// checkFind holds Find to the pod: when the pod is selected and connects
+// with an endpoint, Find must find a pod doing the same.
+func checkFind(an *exposure.Analysis, p exposure.Pod, pr *exposure.Prediction, snap *policy.Snapshot) string {
+	all := reachability.AllConnections(reachability.ScopeAllProtocols)
+	for qi, q := range propQueries {
+		if !queryHolds(q, p, snap) {
+			continue
+		}
+		for i, ep := range snap.Endpoints {
+			for _, dir := range []policy.Direction{policy.Ingress, policy.Egress} {
+				c := pr.To[i]
+				if dir == policy.Egress {
+					c = pr.From[i]
+				}
+				if c.Allowed.IsEmpty() && c.Conditional.IsEmpty() {
+					continue
+				}
+				w, ok, err := an.Find(q, i, dir, all, nil)
+				if err != nil {
+					return fmt.Sprintf("Find(query %d, %s, %s): %v", qi, ep.ID(), dir, err)
+				}
+				if !ok {
+					return fmt.Sprintf("Find(query %d %s, %s, %s) found nothing, but the pod connects: %q", qi, q, ep.ID(), dir, c.Allowed)
+				}
+				if !queryHolds(q, w.Pod, snap) {
+					return fmt.Sprintf("Find(query %d %s, %s, %s) returned %s, which the query does not select", qi, q, ep.ID(), dir, w.Pod)
+				}
+			}
+		}
+	}
+	return ""
+}
+
 func sameConn(what string, m *reachability.Matrix, i, j int, want exposure.Conn) string {
 	allowed, cond := m.Connections(i, j)
 	if !allowed.Equal(want.Allowed) || !cond.Equal(want.Conditional) {
@@ -324,12 +394,12 @@ func runProperty(t *testing.T, salt uint64, gen func(r *rand.Rand, i int) ([]byt
 		r := rand.New(rand.NewPCG(seed, salt))
 		data, opts := gen(r, i)
 		snap := load(t, fmt.Sprintf("seed-%d.yaml", seed), data)
-		an, err := exposure.Analyze(context.Background(), snap, exposure.Options{Reach: opts})
+		an, err := exposure.Analyze(context.Background(), snap, exposure.Options{Reach: opts, Queries: propQueries})
 		if err != nil {
 			t.Fatalf("seed %d: Analyze: %v\n%s", seed, err, data)
 		}
 		v6 := slices.ContainsFunc(mustPredictAny(t, an, snap).ToAddresses, func(a exposure.AddressConn) bool { return a.Range.From().Is6() })
-		rep, err := an.Report(exposure.ReportOptions{})
+		rep, err := an.Report(context.Background(), exposure.ReportOptions{})
 		if err != nil {
 			t.Fatalf("seed %d: Report: %v\n%s", seed, err, data)
 		}
@@ -345,6 +415,9 @@ func runProperty(t *testing.T, salt uint64, gen func(r *rand.Rand, i int) ([]byt
 			msg := checkPrediction(np, opts, pr, snap, rep)
 			if msg == "" {
 				msg = checkReport(an, rep, np.pod, pr, snap)
+			}
+			if msg == "" {
+				msg = checkFind(an, np.pod, pr, snap)
 			}
 			if msg != "" {
 				y, _ := yaml.Marshal(np.docs)

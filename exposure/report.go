@@ -1,6 +1,7 @@
 package exposure
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -71,32 +72,70 @@ func (e *Entry) Peer() string {
 	return strings.Join(s, " or ")
 }
 
-// ConnectionsText writes the connections: "TCP 80; UDP 53", with
-// "(conditional: …)" and the named-port differences ("+ TCP ports named
-// http", "- TCP ports named metrics").
+// ConnectionsText writes the connections: "TCP 80; UDP 53", then what
+// changes on ports the peer declares by name ("; TCP ports named http",
+// " except TCP ports named metrics"), then "(conditional: …)". A port
+// declared under several names gets what each of them gives, unless a
+// part for those names together says otherwise.
 func (e *Entry) ConnectionsText() string {
-	s := e.Allowed.String()
+	var parts []string
+	if !e.Allowed.IsEmpty() {
+		parts = append(parts, e.Allowed.String())
+	}
+	var excepts []string
+	cond := []string{}
 	if !e.Conditional.IsEmpty() {
-		if e.Allowed.IsEmpty() {
-			s = "conditional: " + e.Conditional.String()
-		} else {
-			s += " (conditional: " + e.Conditional.String() + ")"
+		cond = append(cond, e.Conditional.String())
+	}
+	single := map[string]NamedConn{}
+	for _, n := range e.Named {
+		if len(n.Names) == 1 {
+			single[n.Names[0]] = n
 		}
 	}
 	for _, n := range e.Named {
-		names := "named " + strings.Join(n.Names, " and ")
-		if add := n.Allowed.Subtract(e.Allowed); !add.IsEmpty() {
-			s += " + " + portsOf(add) + " " + names
+		// What the names give one by one, which a port named by all of
+		// them gets unless this part differs.
+		expAllowed, expCond := e.Allowed, e.Conditional
+		if len(n.Names) > 1 {
+			for _, name := range n.Names {
+				if sn, ok := single[name]; ok {
+					expAllowed = expAllowed.Union(sn.Allowed)
+					expCond = expCond.Union(sn.Conditional)
+				}
+			}
+			expCond = expCond.Subtract(expAllowed)
+			if n.Allowed.Equal(expAllowed) && n.Conditional.Equal(expCond) {
+				continue
+			}
 		}
-		if drop := e.Allowed.Subtract(n.Allowed); !drop.IsEmpty() {
-			s += " - " + portsOf(drop) + " " + names
+		names := " named " + strings.Join(n.Names, " and ")
+		if add := n.Allowed.Subtract(expAllowed); !add.IsEmpty() {
+			parts = append(parts, portsOf(add)+names)
 		}
-		if add := n.Conditional.Subtract(e.Conditional); !add.IsEmpty() {
-			s += " + conditional " + portsOf(add) + " " + names
+		if drop := expAllowed.Subtract(n.Allowed); !drop.IsEmpty() {
+			excepts = append(excepts, portsOf(drop)+names)
 		}
-		if drop := e.Conditional.Subtract(n.Conditional); !drop.IsEmpty() {
-			s += " - conditional " + portsOf(drop) + " " + names
+		if add := n.Conditional.Subtract(expCond); !add.IsEmpty() {
+			cond = append(cond, portsOf(add)+names)
 		}
+		if drop := expCond.Subtract(n.Conditional); !drop.IsEmpty() {
+			cond = append(cond, "except "+portsOf(drop)+names)
+		}
+	}
+	s := strings.Join(parts, "; ")
+	if len(excepts) > 0 {
+		s += " except " + strings.Join(excepts, ", ")
+	}
+	if len(cond) > 0 {
+		c := "conditional: " + strings.Join(cond, "; ")
+		if s == "" {
+			return c
+		}
+		s += " (" + c + ")"
+	}
+	if s == "" {
+		return e.Allowed.String() // "No Connections"
 	}
 	return s
 }
@@ -151,10 +190,16 @@ type ReportOptions struct {
 // of hypothetical pods that get some connection, each with every
 // connection its pods get (a pod may be in several entries: its
 // connections are their union), and the address ranges with theirs.
-func (an *Analysis) Report(opts ReportOptions) (*Report, error) {
+func (an *Analysis) Report(ctx context.Context, opts ReportOptions) (*Report, error) {
 	a := an.a
 	rep := &Report{Options: an.Describe(), PortNames: slices.Clone(a.space.declNames)}
+	var m *reachability.Matrix
 	var err error
+	if !opts.NoAddresses {
+		if m, err = reachability.Compute(ctx, an.orig, an.opts.Reach); err != nil {
+			return nil, err
+		}
+	}
 	guard := bdd.Guard(func() {
 		d := a.newDescriber()
 		for _, c := range a.classes {
@@ -184,8 +229,9 @@ func (an *Analysis) Report(opts ReportOptions) (*Report, error) {
 						rep.Entries = append(rep.Entries, e)
 					}
 				}
-				if !opts.NoAddresses {
-					for _, e := range an.addressEntries(c.rep, dir) {
+				if m != nil {
+					j, _ := m.Lookup(c.rep.ep.ID())
+					for _, e := range addressEntries(m, j, dir) {
 						e.Endpoints, e.Direction = names, dir
 						rep.Entries = append(rep.Entries, e)
 					}
@@ -223,21 +269,13 @@ func (a *analyzer) patterns(v verdicts, gi int, podIsDst bool) [][]string {
 	if !podIsDst || len(a.space.declNames) == 0 {
 		return [][]string{nil}
 	}
-	seen := map[string]bool{}
-	for _, n := range []bdd.Node{v.cert[gi], v.pos[gi]} {
-		for _, x := range a.m.Support(n) {
-			for name, dv := range a.space.decl {
-				if dv == x {
-					seen[name] = true
-				}
-			}
+	var names []string
+	for _, name := range a.space.declNames {
+		x := a.space.decl[name]
+		if a.tests(v.cert[gi], x) || a.tests(v.pos[gi], x) {
+			names = append(names, name)
 		}
 	}
-	var names []string
-	for n := range seen {
-		names = append(names, n)
-	}
-	slices.Sort(names)
 	out := [][]string{nil}
 	for _, n := range names {
 		for _, p := range out {
@@ -245,6 +283,11 @@ func (a *analyzer) patterns(v verdicts, gi int, podIsDst bool) [][]string {
 		}
 	}
 	return out
+}
+
+// tests reports whether n depends on variable x.
+func (a *analyzer) tests(n bdd.Node, x int) bool {
+	return a.m.Restrict(n, x, false) != a.m.Restrict(n, x, true)
 }
 
 // restrictDecl fixes every named-port variable: true for names in p.
@@ -309,7 +352,6 @@ func (an *Analysis) hypotheticalEntries(d *describer, v verdicts, podIsDst bool)
 		}
 		return true
 	}
-	others := othersConnections(a.groups, an.scope)
 	var out []Entry
 	for k, set := range sets {
 		e := Entry{Allowed: reachability.NoConnections(an.scope), Conditional: reachability.NoConnections(an.scope)}
@@ -337,9 +379,7 @@ func (an *Analysis) hypotheticalEntries(d *describer, v verdicts, podIsDst bool)
 			default:
 				continue
 			}
-			for _, at := range a.groups[f.gi].atoms {
-				*dst = dst.Union(atomConnections(at, others, an.scope))
-			}
+			*dst = dst.Union(a.groups[f.gi].conn)
 		}
 		// A named pattern only speaks of the ports of its groups; elsewhere
 		// a declared port behaves as any other.
@@ -379,64 +419,39 @@ func (an *Analysis) completeNamed(nc *NamedConn, e Entry, fns []patternFn, p str
 			has[f.gi] = true
 		}
 	}
-	others := othersConnections(an.a.groups, an.scope)
 	allowed, cond = nc.Allowed, nc.Conditional
+	rest := reachability.NoConnections(an.scope)
 	for gi, g := range an.a.groups {
-		if has[gi] {
-			continue
-		}
-		for _, at := range g.atoms {
-			conn := atomConnections(at, others, an.scope)
-			allowed = allowed.Union(e.Allowed.Intersect(conn))
-			cond = cond.Union(e.Conditional.Intersect(conn))
+		if !has[gi] {
+			rest = rest.Union(g.conn)
 		}
 	}
-	return allowed, cond
+	return allowed.Union(e.Allowed.Intersect(rest)), cond.Union(e.Conditional.Intersect(rest))
 }
 
 // addressEntries returns the address ranges outside the cluster's
-// endpoints that endpoint w can connect with in direction dir, merged by
-// equal connections.
-func (an *Analysis) addressEntries(w *entity, dir policy.Direction) []Entry {
-	a := an.a
-	others := othersConnections(a.groups, an.scope)
-	type conn struct{ allowed, cond reachability.Connections }
-	var list []conn
-	for _, r := range a.ext {
-		x := &entity{ip: r.From()}
-		fam := famOfAddr(r.From())
-		c := conn{reachability.NoConnections(an.scope), reachability.NoConnections(an.scope)}
-		for _, g := range a.groups {
-			verdict := func(cond bool) bool {
-				return a.side(dir, w, x, flowCtx{g: g, fam: fam, cond: cond}) == bdd.True
-			}
-			var dst *reachability.Connections
-			switch {
-			case verdict(false):
-				dst = &c.allowed
-			case a.conditional && verdict(true):
-				dst = &c.cond
-			default:
-				continue
-			}
-			for _, at := range g.atoms {
-				*dst = dst.Union(atomConnections(at, others, an.scope))
-			}
-		}
-		list = append(list, c)
-	}
+// endpoints that endpoint entry j of the matrix can connect with in
+// direction dir, merged by equal connections: the matrix's own row and
+// column over its external atoms.
+func addressEntries(m *reachability.Matrix, j int, dir policy.Direction) []Entry {
 	var out []Entry
-	for i, r := range a.ext {
-		c := list[i]
-		if c.allowed.IsEmpty() && c.cond.IsEmpty() {
+	for k := m.NumEndpoints(); k < m.Len(); k++ {
+		src, dst := k, j
+		if dir == policy.Egress {
+			src, dst = j, k
+		}
+		allowed, cond := m.Connections(src, dst)
+		if allowed.IsEmpty() && cond.IsEmpty() {
 			continue
 		}
-		k := slices.IndexFunc(out, func(e Entry) bool { return e.Allowed.Equal(c.allowed) && e.Conditional.Equal(c.cond) })
-		if k < 0 {
-			out = append(out, Entry{Allowed: c.allowed, Conditional: c.cond})
-			k = len(out) - 1
+		at, _ := m.ExternalAtom(k)
+		r := at.Range
+		i := slices.IndexFunc(out, func(e Entry) bool { return e.Allowed.Equal(allowed) && e.Conditional.Equal(cond) })
+		if i < 0 {
+			out = append(out, Entry{Allowed: allowed, Conditional: cond})
+			i = len(out) - 1
 		}
-		e := &out[k]
+		e := &out[i]
 		if n := len(e.Addresses); n > 0 && e.Addresses[n-1].To().Next() == r.From() {
 			e.Addresses[n-1] = netipx.IPRangeFrom(e.Addresses[n-1].From(), r.To())
 		} else {

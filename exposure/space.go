@@ -282,7 +282,7 @@ func (s *space) registerIdentity(id *policy.Identity) {
 
 // newSpace collects every predicate the program applies to a pod, then
 // allocates the variables and builds Valid.
-func newSpace(m *bdd.Manager, snap *policy.Snapshot, prog *policy.Program, v6 bool) (*space, error) {
+func newSpace(m *bdd.Manager, snap *policy.Snapshot, prog *policy.Program, v6 bool, queries []Query) (*space, error) {
 	s := &space{m: m, calico: prog.Mode == policy.ModeCalico, snap: snap, prog: prog,
 		nsIndex: map[string]int{}, nsLabel: map[string]*strVar{}, pod: map[string]*strVar{}, decl: map[string]int{}}
 	for _, ns := range snap.Namespaces {
@@ -330,6 +330,9 @@ func newSpace(m *bdd.Manager, snap *policy.Snapshot, prog *policy.Program, v6 bo
 	}
 	for _, ns := range prog.NetworkSets {
 		sets = append(sets, ns.Nets)
+	}
+	for _, q := range queries {
+		s.registerQuery(q)
 	}
 	if s.sa != nil {
 		// Identify the known service accounts, whose labels are fixed.

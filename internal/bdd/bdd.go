@@ -52,6 +52,12 @@ type Manager struct {
 	cache  []cacheEntry
 	mask   uint32
 	limit  int
+	sets   int32
+	// Scratch of Meets: per node and per variable, valid for one epoch.
+	mark    []uint32
+	varMark []uint32
+	varVal  []bool
+	epoch   uint32
 }
 
 type cacheEntry struct {
@@ -64,6 +70,8 @@ const (
 	opAnd uint8 = iota + 1
 	opOr
 	opNot
+	opRestrict
+	opExists
 )
 
 // New returns a manager that holds at most limit nodes (0 means a
@@ -254,31 +262,28 @@ func (m *Manager) Eval(n Node, value func(v int) bool) bool {
 	return n == True
 }
 
-// Restrict returns n with variable v fixed to val.
+// Restrict returns n with variable v fixed to val. Results are cached.
 func (m *Manager) Restrict(n Node, v int, val bool) Node {
-	memo := map[Node]Node{}
-	var rec func(Node) Node
-	rec = func(n Node) Node {
-		k := m.nodes[n]
-		if k.v > int32(v) {
-			return n
+	k := m.nodes[n]
+	if k.v > int32(v) {
+		return n // n does not test v (or is a constant)
+	}
+	if k.v == int32(v) {
+		if val {
+			return k.hi
 		}
-		if r, ok := memo[n]; ok {
-			return r
-		}
-		var r Node
-		if k.v == int32(v) {
-			r = k.lo
-			if val {
-				r = k.hi
-			}
-		} else {
-			r = m.mk(k.v, rec(k.lo), rec(k.hi))
-		}
-		memo[n] = r
+		return k.lo
+	}
+	key := Node(2 * v)
+	if val {
+		key++
+	}
+	if r, ok := m.lookup(opRestrict, n, key); ok {
 		return r
 	}
-	return rec(n)
+	r := m.mk(k.v, m.Restrict(k.lo, v, val), m.Restrict(k.hi, v, val))
+	m.store(opRestrict, n, key, r)
+	return r
 }
 
 // Literal is a variable with the value a cube requires of it.
@@ -287,18 +292,73 @@ type Literal struct {
 	Value bool
 }
 
-// Cube returns the conjunction of the literals.
+// Cube returns the conjunction of the literals. It is O(len(lits)) when
+// they are in ascending variable order, as Paths yields them.
 func (m *Manager) Cube(lits []Literal) Node {
+	sorted := true
+	for i := 1; i < len(lits); i++ {
+		if lits[i].Var <= lits[i-1].Var {
+			sorted = false
+			break
+		}
+	}
 	r := True
 	for i := len(lits) - 1; i >= 0; i-- {
 		l := lits[i]
-		if l.Value {
+		switch {
+		case !sorted && l.Value:
 			r = m.And(m.Var(l.Var), r)
-		} else {
+		case !sorted:
 			r = m.And(m.NVar(l.Var), r)
+		case l.Value:
+			r = m.mk(int32(l.Var), False, r)
+		default:
+			r = m.mk(int32(l.Var), r, False)
 		}
 	}
 	return r
+}
+
+// Meets reports whether some assignment that agrees with the literals
+// satisfies n, that is whether n and the literals' cube intersect. It
+// builds no node; it is O(nodes of n).
+func (m *Manager) Meets(n Node, lits []Literal) bool {
+	m.epoch++
+	if len(m.mark) < len(m.nodes) {
+		m.mark = append(m.mark, make([]uint32, len(m.nodes)-len(m.mark))...)
+	}
+	for _, l := range lits {
+		if l.Var >= len(m.varMark) {
+			m.varMark = append(m.varMark, make([]uint32, l.Var+1-len(m.varMark))...)
+			m.varVal = append(m.varVal, make([]bool, l.Var+1-len(m.varVal))...)
+		}
+		m.varMark[l.Var], m.varVal[l.Var] = m.epoch, l.Value
+	}
+	var rec func(Node) bool
+	rec = func(n Node) bool {
+		switch {
+		case n == True:
+			return true
+		case n == False || m.mark[n] == m.epoch:
+			return false
+		}
+		k := m.nodes[n]
+		var ok bool
+		if int(k.v) < len(m.varMark) && m.varMark[k.v] == m.epoch {
+			if m.varVal[k.v] {
+				ok = rec(k.hi)
+			} else {
+				ok = rec(k.lo)
+			}
+		} else {
+			ok = rec(k.lo) || rec(k.hi)
+		}
+		if !ok {
+			m.mark[n] = m.epoch // no path from here agrees
+		}
+		return ok
+	}
+	return rec(n)
 }
 
 // Paths yields the paths of n to True, each as the literals it tests in
@@ -354,30 +414,42 @@ func (m *Manager) Support(n Node) []int {
 	return out
 }
 
-// Exists returns n with every variable for which drop reports true
-// quantified away (∃v. n).
-func (m *Manager) Exists(n Node, drop func(v int) bool) Node {
-	memo := map[Node]Node{}
-	var rec func(Node) Node
-	rec = func(n Node) Node {
-		if n == False || n == True {
-			return n
-		}
-		if r, ok := memo[n]; ok {
-			return r
-		}
-		k := m.nodes[n]
-		lo, hi := rec(k.lo), rec(k.hi)
-		var r Node
-		if drop(int(k.v)) {
-			r = m.Or(lo, hi)
-		} else {
-			r = m.mk(k.v, lo, hi)
-		}
-		memo[n] = r
+// VarSet is a set of variables registered with [Manager.NewVarSet], for
+// quantification.
+type VarSet struct {
+	id   Node
+	vars map[int32]bool
+}
+
+// NewVarSet registers a set of variables.
+func (m *Manager) NewVarSet(vars []int) VarSet {
+	m.sets++
+	s := VarSet{id: Node(m.sets), vars: map[int32]bool{}}
+	for _, v := range vars {
+		s.vars[int32(v)] = true
+	}
+	return s
+}
+
+// Exists returns n with the variables of s quantified away (∃s. n).
+// Results are cached.
+func (m *Manager) Exists(n Node, s VarSet) Node {
+	if n == False || n == True {
+		return n
+	}
+	if r, ok := m.lookup(opExists, n, s.id); ok {
 		return r
 	}
-	return rec(n)
+	k := m.nodes[n]
+	lo, hi := m.Exists(k.lo, s), m.Exists(k.hi, s)
+	var r Node
+	if s.vars[k.v] {
+		r = m.Or(lo, hi)
+	} else {
+		r = m.mk(k.v, lo, hi)
+	}
+	m.store(opExists, n, s.id, r)
+	return r
 }
 
 // NodeCount returns the number of decision nodes reachable from n.

@@ -85,10 +85,15 @@ func TestTruthTables(t *testing.T) {
 			if got, want := m.Eval(m.Restrict(nf, 2, true), val), f.eval(bits|1<<2); got != want {
 				t.Fatalf("formula %d: Restrict(v2=true) at %06b = %v, want %v", i, bits, got, want)
 			}
-			ex := m.Exists(nf, func(v int) bool { return v == 3 })
+			ex := m.Exists(nf, m.NewVarSet([]int{3}))
 			if got, want := m.Eval(ex, val), f.eval(bits|1<<3) || f.eval(bits&^(1<<3)); got != want {
 				t.Fatalf("formula %d: Exists(v3) at %06b = %v, want %v", i, bits, got, want)
 			}
+		}
+		// Meets agrees with the intersection with a cube.
+		lits := []Literal{{1, true}, {4, false}}
+		if got, want := m.Meets(nf, lits), m.And(nf, m.Cube(lits)) != False; got != want {
+			t.Fatalf("formula %d: Meets = %v, want %v", i, got, want)
 		}
 		// Canonical: equal functions are the same node.
 		if same != (nf == ng) {

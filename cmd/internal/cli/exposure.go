@@ -212,7 +212,7 @@ func (in *exposureInput) report(ctx context.Context) (*exposure.Report, error) {
 	}
 	in.describe = an.Describe()
 	in.notes = an.Notes()
-	if in.rep, err = an.Report(exposure.ReportOptions{Namespaces: in.namespaces}); err != nil {
+	if in.rep, err = an.Report(ctx, exposure.ReportOptions{Namespaces: in.namespaces}); err != nil {
 		return nil, &exitError{code: ExitBadData, err: err}
 	}
 	return in.rep, nil
