@@ -53,11 +53,13 @@ type selectionJSON struct {
 	Selector          *string               `json:"selector,omitempty"`
 	CIDR              json.RawMessage       `json:"cidr,omitempty"`
 	NotCIDR           json.RawMessage       `json:"notCIDR,omitempty"`
+	NewPods           bool                  `json:"newPods,omitempty"`
 }
 
 type isolateJSON struct {
 	NamespacesBy string       `json:"namespacesBy"`
 	Except       []exceptJSON `json:"except,omitempty"`
+	NewPods      bool         `json:"newPods,omitempty"`
 }
 
 type exceptJSON struct {
@@ -384,6 +386,7 @@ func (p *parser) rule1(at string, rj ruleJSON) *Rule {
 		r.From = p.selection(at+".from", rj.From)
 		r.To = p.selection(at+".to", rj.To)
 		r.Ports = p.ports(at+".ports", rj.Ports)
+		p.checkNewPods(at, r)
 	}
 	if len(p.diags) > n {
 		return nil
@@ -392,7 +395,7 @@ func (p *parser) rule1(at string, rj ruleJSON) *Rule {
 }
 
 func (p *parser) isolation(at string, ij *isolateJSON) *Isolation {
-	iso := &Isolation{NamespacesBy: ij.NamespacesBy}
+	iso := &Isolation{NamespacesBy: ij.NamespacesBy, NewPods: ij.NewPods}
 	if ij.NamespacesBy == "" {
 		p.errorf(at, "missing namespacesBy: the namespace label whose values are the tenants")
 	} else if _, err := selector.FromLabelSelector(&metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: ij.NamespacesBy, Operator: metav1.LabelSelectorOpExists}}}); err != nil {
@@ -486,8 +489,20 @@ func (p *parser) selection(at string, sj *selectionJSON) *Selection {
 		}
 	}
 	if sj.Namespace == nil && sj.NamespaceSelector == nil && sj.PodSelector == nil &&
-		sj.Pod == nil && sj.Workload == nil && sj.Selector == nil && sj.CIDR == nil && sj.NotCIDR == nil {
+		sj.Pod == nil && sj.Workload == nil && sj.Selector == nil && sj.CIDR == nil && sj.NotCIDR == nil && !sj.NewPods {
 		p.errorAt(s.Source, at, `empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector or cidr (namespace: "*" selects every endpoint)`)
+	}
+	if sj.NewPods {
+		s.NewPods = true
+		add("newPods", "true")
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"pod", sj.Pod != nil}, {"workload", sj.Workload != nil}, {"cidr", sj.CIDR != nil}} {
+			if f.set {
+				p.errorf(at+"."+f.name, "newPods cannot be combined with %s: a pod that does not exist yet has no name, workload or known address", f.name)
+			}
+		}
 	}
 	s.text = strings.Join(text, ", ")
 	return s

@@ -110,7 +110,7 @@ type Witness struct {
 // labels, service account, node, address and declared ports — checked
 // with [Analysis.Predict]; ok is false when no such pod exists. The
 // query's selectors must have been given in Options.Queries.
-func (an *Analysis) Find(q Query, i int, dir policy.Direction, ports reachability.Connections, except func(reachability.Connections) *Query) (w Witness, ok bool, err error) {
+func (an *Analysis) Find(q Query, i int, dir policy.Direction, ports reachability.Connections, except func(reachability.Connections) []Query) (w Witness, ok bool, err error) {
 	a := an.a
 	if !a.registered(q) {
 		return w, false, fmt.Errorf("exposure: find: the query %s was not registered in Options.Queries", q)
@@ -130,8 +130,8 @@ func (an *Analysis) Find(q Query, i int, dir policy.Direction, ports reachabilit
 			}
 			r := v.pos[gi]
 			if except != nil {
-				if eq := except(g.conn.Intersect(ports)); eq != nil {
-					r = m.AndNot(r, a.queryBDD(*eq))
+				for _, eq := range except(g.conn.Intersect(ports)) {
+					r = m.AndNot(r, a.queryBDD(eq))
 				}
 			}
 			region = m.Or(region, r)
@@ -295,14 +295,15 @@ func dedupPorts(ps []policy.ContainerPort) []policy.ContainerPort {
 	return out
 }
 
-// String describes the pod: "a pod {app=a} in namespace shop" or "a pod
-// {app=a} in a new namespace x0 {team=b}".
+// String describes the pod: "pod {app=a} in namespace shop" or "pod
+// {app=a} in new namespace x0 {team=b}", then its service account, node,
+// addresses and ports.
 func (p Pod) String() string {
 	ns := "namespace " + p.Namespace
 	if p.NamespaceLabels != nil {
-		ns = "a new namespace " + p.Namespace + " " + labelsString(p.NamespaceLabels)
+		ns = "new namespace " + p.Namespace + " " + labelsString(p.NamespaceLabels)
 	}
-	s := "a pod " + labelsString(p.Labels) + " in " + ns
+	s := "pod " + labelsString(p.Labels) + " in " + ns
 	if p.ServiceAccount != "" && p.ServiceAccount != "default" {
 		s += ", service account " + p.ServiceAccount
 		if len(p.ServiceAccountLabels) > 0 {
@@ -336,4 +337,47 @@ func labelsString(l map[string]string) string {
 		parts[i] = k + "=" + l[k]
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+// Objects returns the manifests that create the pod: its namespace when it
+// is new, its service account when it has labels the input does not give,
+// and the pod itself (named "hypothetical", one container per port).
+func (p Pod) Objects(snap *policy.Snapshot) []map[string]any {
+	var out []map[string]any
+	if snap.Namespace(p.Namespace) == nil {
+		out = append(out, map[string]any{"apiVersion": "v1", "kind": "Namespace",
+			"metadata": map[string]any{"name": p.Namespace, "labels": p.NamespaceLabels}})
+	}
+	sa := p.ServiceAccount
+	if sa == "" {
+		sa = "default"
+	}
+	if len(p.ServiceAccountLabels) > 0 && snap.ServiceAccountLabels(p.Namespace, sa) == nil {
+		out = append(out, map[string]any{"apiVersion": "v1", "kind": "ServiceAccount",
+			"metadata": map[string]any{"name": sa, "namespace": p.Namespace, "labels": p.ServiceAccountLabels}})
+	}
+	var containers []any
+	for k, cp := range p.Ports {
+		containers = append(containers, map[string]any{"name": fmt.Sprintf("c%d", k), "image": "x",
+			"ports": []any{map[string]any{"name": cp.Name, "containerPort": int(cp.Port), "protocol": cp.Protocol.String()}}})
+	}
+	if len(containers) == 0 {
+		containers = []any{map[string]any{"name": "c", "image": "x"}}
+	}
+	spec := map[string]any{"containers": containers, "serviceAccountName": sa}
+	if p.Node != "" {
+		spec["nodeName"] = p.Node
+	}
+	var ips []any
+	for _, ip := range p.IPs {
+		ips = append(ips, map[string]any{"ip": ip.String()})
+	}
+	status := map[string]any{}
+	if len(ips) > 0 {
+		status["podIP"] = p.IPs[0].String()
+		status["podIPs"] = ips
+	}
+	return append(out, map[string]any{"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "hypothetical", "namespace": p.Namespace, "labels": p.Labels},
+		"spec":     spec, "status": status})
 }

@@ -516,7 +516,13 @@ func (s *space) addressDim(family int, sets []*netipx.IPSet) *addrDim {
 	return d
 }
 
-// firstFree returns the first address of r that is not in taken, skipping
+// privateRanges are where a witness address is looked for first, so that
+// an example pod gets an address a pod network would give it.
+var privateRanges = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("172.16.0.0/12"),
+	netip.MustParsePrefix("192.168.0.0/16"), netip.MustParsePrefix("fd00::/8")}
+
+// firstFree returns an address of r that is not in taken (none when r
+// holds no other): a private one when r has some, else the first, never
 // the family's unspecified address.
 func firstFree(r netipx.IPRange, taken *netipx.IPSet) (netip.Addr, bool) {
 	var b netipx.IPSetBuilder
@@ -528,6 +534,21 @@ func firstFree(r netipx.IPRange, taken *netipx.IPSet) (netip.Addr, bool) {
 	rs := set.Ranges()
 	if len(rs) == 0 {
 		return netip.Addr{}, false
+	}
+	for _, p := range privateRanges {
+		var only netipx.IPSetBuilder
+		only.AddPrefix(p)
+		pset, _ := only.IPSet()
+		var pb netipx.IPSetBuilder
+		pb.AddSet(set)
+		pb.Intersect(pset)
+		if ps, _ := pb.IPSet(); len(ps.Ranges()) > 0 {
+			r := ps.Ranges()[0]
+			if r.From() != r.To() {
+				return r.From().Next(), true // not the network's own address
+			}
+			return r.From(), true
+		}
 	}
 	return rs[0].From(), true
 }
