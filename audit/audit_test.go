@@ -78,6 +78,7 @@ func TestKinds(t *testing.T) {
 		{kind: audit.PassFallsThrough, has: "calico", lacks: "clean", want: []string{"security.ingress-pass ingress rule 0", "lab/probe", "profile"}},
 		{kind: audit.StagedChange, has: "calico", lacks: "clean", want: []string{"shop/api-lockdown would close 1 flow"}},
 		{kind: audit.BlastRadius, has: "open", lacks: "clean", want: []string{"alpha/web can reach 2 of 2 other endpoints (100%)"}},
+		{kind: audit.EntireCluster, has: "exposed", lacks: "clean", want: []string{"shop/web", "every pod of every namespace", "on TCP 8080,9090"}, line: 19, wantCount: 1},
 	}
 	covered := map[audit.Kind]bool{}
 	for _, tc := range tests {

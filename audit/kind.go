@@ -58,6 +58,9 @@ const (
 	// BlastRadius: an endpoint from which an attacker could reach a large
 	// share of the cluster by moving from pod to pod.
 	BlastRadius Kind = "blast-radius"
+	// EntireCluster: pods that every pod that could be created, in any
+	// namespace, can open connections to.
+	EntireCluster Kind = "exposed-to-entire-cluster"
 )
 
 // KindInfo describes a finding kind.
@@ -126,6 +129,9 @@ var kinds = []KindInfo{
 	{"NR017", BlastRadius, Low, "Large lateral-movement blast radius",
 		"From this endpoint an attacker can reach a large share of the cluster's endpoints by moving from pod to pod over allowed connections (transitively, on any port).",
 		"Isolate the endpoint's namespace and the endpoints it reaches, so that one compromised pod cannot reach most of the cluster."},
+	{"NR018", EntireCluster, Medium, "Exposed to the entire cluster",
+		"Policies isolate these pods for ingress, yet on some ports their ingress policies admit every pod: any pod in any namespace, with any labels, including pods and namespaces created later (a rule with namespaceSelector: {}, an empty from, or nothing else restricting). The exposure analysis decides this exactly from the selectors, not from the pods that exist (docs/exposure.md). Pods of shared namespaces are left out.",
+		"Restrict the rules that admit everyone to the namespaces and pods that need the ports (namespaceSelector on kubernetes.io/metadata.name, podSelector)."},
 }
 
 var kindIndex = func() map[Kind]int {
@@ -148,6 +154,6 @@ func (k Kind) Info() KindInfo {
 	return KindInfo{}
 }
 
-// ID returns the kind's stable ID, "NR001" to "NR017", or "" for an
+// ID returns the kind's stable ID, "NR001" to "NR018", or "" for an
 // unknown kind.
 func (k Kind) ID() string { return k.Info().ID }

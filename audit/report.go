@@ -179,6 +179,11 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	}
 	fs = append(fs, staged...)
 	fs = append(fs, a.blastFindings(lat)...)
+	entire, err := a.entireClusterFindings(ctx, iso)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, entire...)
 	sortFindings(fs)
 
 	r := &Report{

@@ -209,7 +209,7 @@ func (w *world) evaluateNewPods(x *Expectations, r *Rule, res Result, max int) R
 	}
 	res.Status = Fail
 	res.NewPod = c.newPod
-	if t, err := w.newPodTrace(c); err == nil {
+	if t, err := w.newPodTrace(an, c); err == nil {
 		res.Trace = t
 		res.Cause = causeOf(t, true)
 		if res.Cause != nil && res.Cause.Location.IsValid() {

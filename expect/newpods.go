@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"sigs.k8s.io/yaml"
-
 	"github.com/netreach/netreach/exposure"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
@@ -306,37 +304,19 @@ func hasEndpointOnlyFields(s *Selection) bool {
 
 // newPodTrace explains the first counterexample with the reference
 // evaluator, on the snapshot with the new pod added.
-func (w *world) newPodTrace(c *collector) (*reachability.Trace, error) {
-	var b strings.Builder
-	for _, o := range c.newPod.Objects(w.snap) {
-		y, err := yaml.Marshal(o)
-		if err != nil {
-			return nil, err
-		}
-		b.WriteString("---\n")
-		b.Write(y)
-	}
-	l := policy.NewLoader(policy.LoadOptions{})
-	l.AddBytes("new-pod.yaml", []byte(b.String()))
-	add, err := l.Snapshot()
+func (w *world) newPodTrace(an *exposure.Analysis, c *collector) (*reachability.Trace, error) {
+	snap, pod, err := an.SnapshotWith(*c.newPod)
 	if err != nil {
 		return nil, err
 	}
-	snap, err := w.snap.Apply(add, nil)
-	if err != nil {
-		return nil, err
-	}
-	var pod, peer *policy.Endpoint
+	var peer *policy.Endpoint
 	for _, e := range snap.Endpoints {
-		switch e.ID() {
-		case c.newPod.Namespace + "/hypothetical":
-			pod = e
-		case c.newPodPeer.ep.ID():
+		if e.ID() == c.newPodPeer.ep.ID() {
 			peer = e
 		}
 	}
-	if pod == nil || peer == nil {
-		return nil, errors.New("the new pod or its peer is missing")
+	if peer == nil {
+		return nil, errors.New("the new pod's peer is missing")
 	}
 	f := reachability.Flow{Src: reachability.EndpointEntity(pod), Dst: reachability.EndpointEntity(peer), Protocol: c.first.v.Protocol, Port: c.first.v.Lo}
 	if c.newPodDir == policy.Egress {

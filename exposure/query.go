@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/netreach/netreach/internal/bdd"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
@@ -380,4 +382,59 @@ func (p Pod) Objects(snap *policy.Snapshot) []map[string]any {
 	return append(out, map[string]any{"apiVersion": "v1", "kind": "Pod",
 		"metadata": map[string]any{"name": "hypothetical", "namespace": p.Namespace, "labels": p.Labels},
 		"spec":     spec, "status": status})
+}
+
+// SnapshotWith returns the snapshot with the pod (and its new namespace
+// and service account, see [Pod.Objects]) added as kubectl apply would,
+// and the pod's endpoint in it, for the reference evaluator to explain
+// the pod's flows.
+func (an *Analysis) SnapshotWith(p Pod) (*policy.Snapshot, *policy.Endpoint, error) {
+	var b strings.Builder
+	for _, o := range p.Objects(an.orig) {
+		y, err := yaml.Marshal(o)
+		if err != nil {
+			return nil, nil, err
+		}
+		b.WriteString("---\n")
+		b.Write(y)
+	}
+	l := policy.NewLoader(policy.LoadOptions{})
+	l.AddBytes("new-pod.yaml", []byte(b.String()))
+	add, err := l.Snapshot()
+	if err != nil {
+		return nil, nil, fmt.Errorf("exposure: the pod's manifests: %w", err)
+	}
+	snap, err := an.orig.Apply(add, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, e := range snap.Endpoints {
+		if e.ID() == p.Namespace+"/hypothetical" {
+			return snap, e, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("exposure: the pod is missing from its snapshot")
+}
+
+// EntireCluster returns what every hypothetical pod — in any namespace,
+// with any labels — gets with endpoint i in direction dir (Ingress: from
+// the pod to the endpoint), on ports the pod does not declare by a name a
+// rule uses.
+func (an *Analysis) EntireCluster(i int, dir policy.Direction) Conn {
+	a := an.a
+	c := a.classes[a.classOf[i]]
+	v := c.res.in
+	if dir == policy.Egress {
+		v = c.res.out
+	}
+	out := Conn{Allowed: reachability.NoConnections(an.scope), Conditional: reachability.NoConnections(an.scope)}
+	for gi, g := range a.groups {
+		switch {
+		case a.m.Implies(a.space.valid, a.restrictDecl(v.cert[gi], nil)):
+			out.Allowed = out.Allowed.Union(g.conn)
+		case a.m.Implies(a.space.valid, a.restrictDecl(v.pos[gi], nil)):
+			out.Conditional = out.Conditional.Union(g.conn)
+		}
+	}
+	return out
 }
