@@ -402,7 +402,8 @@ func (d *describer) addresses(f int, lits []bdd.Literal) *AddressMatch {
 			continue
 		}
 		if idx == ad.none() {
-			am.None = true
+			// Without IPv6 in the input every pod has an IPv4 address.
+			am.None = f == 1 || d.a.space.addr[1] != nil
 			continue
 		}
 		r := ad.atoms[idx]
