@@ -72,6 +72,7 @@ type analyzer struct {
 	netsets    map[*policy.Identity]*netipx.IPSet
 	addrSets   map[setKey]bdd.Node
 	hypPeers   map[peerKey]bdd.Node
+	applied    [][2]bdd.Node // per tier and direction, the hypothetical pods it applies to
 }
 
 // class is a set of endpoints that no policy tells apart.
@@ -193,10 +194,16 @@ func (a *analyzer) run(ctx context.Context) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			a.extRes[i] = a.addressSides(hyp, &entity{ip: r.From()}, famOfAddr(r.From()))
+			a.extRes[i] = a.addressSides(hyp, a.addressEntity(r.From()), famOfAddr(r.From()))
 		}
 	}
 	return nil
+}
+
+// addressEntity returns the entity of an address outside the cluster's
+// endpoints.
+func (a *analyzer) addressEntity(ip netip.Addr) *entity {
+	return &entity{ip: ip, peers: map[peerKey]bool{}}
 }
 
 func famOfAddr(ip netip.Addr) int {

@@ -34,8 +34,10 @@ type entity struct {
 	// The label sets selectors see on an endpoint.
 	labels, nsl, sal map[string]string
 	// Caches of what the policies decide about a concrete entity.
-	subjects map[*policy.Lowered]bool
-	peers    map[peerKey]bool
+	subjects   map[*policy.Lowered]bool
+	peers      map[peerKey]bool
+	selecting  [2][][]relPolicy
+	candidates [2][][]relPolicy
 }
 
 type peerKey struct {
@@ -100,28 +102,27 @@ func (a *analyzer) side(d policy.Direction, subj, remote *entity, c flowCtx) bdd
 		}
 	}
 	undecided, allow := bdd.True, bdd.False
-	for _, t := range a.prog.Tiers {
-		applied := bdd.False
+	for ti, t := range a.prog.Tiers {
+		var applied bdd.Node
+		var pols []relPolicy
+		if subj.hyp {
+			applied, pols = a.appliedH(ti, d), a.candidates(d, remote)[ti]
+		} else {
+			pols = a.selecting(d, subj)[ti]
+			applied = boolNode(len(pols) > 0)
+		}
+		if applied == bdd.False {
+			continue // the tier does not apply: skipped
+		}
 		inTier := undecided // still walking this tier
 		passed := bdd.False
-		for _, pol := range t.Policies {
-			if !pol.Applies[d] {
-				continue
-			}
-			ap := a.subject(pol, subj)
-			if ap == bdd.False {
-				continue
-			}
-			applied = m.Or(applied, ap)
-			live := m.And(inTier, ap)
-			for i := range pol.Rules[d] {
+		for _, rp := range pols {
+			live := m.And(inTier, a.subject(rp.pol, subj))
+			for _, i := range rp.rules {
 				if live == bdd.False {
 					break
 				}
-				r := &pol.Rules[d][i]
-				if r.Action == policy.ActionLog {
-					continue
-				}
+				r := &rp.pol.Rules[d][i]
 				hit := m.And(live, a.rule(r, d, subj, remote, c))
 				if hit == bdd.False {
 					continue
@@ -149,6 +150,95 @@ func (a *analyzer) side(d policy.Direction, subj, remote *entity, c flowCtx) bdd
 		}
 	}
 	return m.OrAll(exempt, allow, undecided)
+}
+
+// relPolicy is a policy of a tier with the rules (indexes, in order, Log
+// rules left out) that can decide a flow of one side.
+type relPolicy struct {
+	pol   *policy.Lowered
+	rules []int
+}
+
+// appliedH returns the hypothetical pods that tier ti applies to in
+// direction d.
+func (a *analyzer) appliedH(ti int, d policy.Direction) bdd.Node {
+	if a.applied == nil {
+		a.applied = make([][2]bdd.Node, len(a.prog.Tiers))
+		for i, t := range a.prog.Tiers {
+			for dd := policy.Ingress; dd <= policy.Egress; dd++ {
+				n := bdd.False
+				for _, pol := range t.Policies {
+					if pol.Applies[dd] {
+						n = a.m.Or(n, a.subject(pol, &entity{hyp: true}))
+					}
+				}
+				a.applied[i][dd] = n
+			}
+		}
+	}
+	return a.applied[ti][d]
+}
+
+// selecting returns, per tier, the policies that apply to concrete
+// endpoint e in direction d, with all their rules: only they can decide
+// its side.
+func (a *analyzer) selecting(d policy.Direction, e *entity) [][]relPolicy {
+	if e.selecting[d] != nil {
+		return e.selecting[d]
+	}
+	out := make([][]relPolicy, len(a.prog.Tiers))
+	for ti, t := range a.prog.Tiers {
+		for _, pol := range t.Policies {
+			if pol.Applies[d] && a.subject(pol, e) == bdd.True {
+				out[ti] = append(out[ti], relPolicy{pol, decidingRules(pol.Rules[d], nil)})
+			}
+		}
+	}
+	e.selecting[d] = out
+	return out
+}
+
+// candidates returns, per tier, the policies with a rule that can match a
+// flow of direction d at the hypothetical pod with the concrete remote
+// end: the rule's peers on the remote's side must match it (for either
+// family). A rule that cannot match decides nothing, so the walk skips
+// the others: the result is the same.
+func (a *analyzer) candidates(d policy.Direction, remote *entity) [][]relPolicy {
+	if remote.candidates[d] != nil {
+		return remote.candidates[d]
+	}
+	out := make([][]relPolicy, len(a.prog.Tiers))
+	for ti, t := range a.prog.Tiers {
+		for _, pol := range t.Policies {
+			if !pol.Applies[d] {
+				continue
+			}
+			rules := decidingRules(pol.Rules[d], func(r *policy.Rule) bool {
+				peers := r.Dst.Peers
+				if d == policy.Ingress {
+					peers = r.Src.Peers
+				}
+				return a.peers(peers, remote, 4) != bdd.False || a.space.addr[1] != nil && a.peers(peers, remote, 6) != bdd.False
+			})
+			if len(rules) > 0 {
+				out[ti] = append(out[ti], relPolicy{pol, rules})
+			}
+		}
+	}
+	remote.candidates[d] = out
+	return out
+}
+
+// decidingRules returns the indexes of the rules that are not Log (Log
+// decides nothing) and that keep accepts (nil: all).
+func decidingRules(rules []policy.Rule, keep func(*policy.Rule) bool) []int {
+	var out []int
+	for i := range rules {
+		if rules[i].Action != policy.ActionLog && (keep == nil || keep(&rules[i])) {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // ownNode returns "from is pod's own node" [docs/semantics.md §2.9]: a

@@ -393,25 +393,32 @@ func (m *Manager) Paths(n Node) iter.Seq[[]Literal] {
 
 // Support returns the variables n tests, ascending.
 func (m *Manager) Support(n Node) []int {
-	seen := map[Node]bool{}
-	vars := map[int32]bool{}
+	m.epoch++
+	if len(m.mark) < len(m.nodes) {
+		m.mark = append(m.mark, make([]uint32, len(m.nodes)-len(m.mark))...)
+	}
+	var vars []int
 	var rec func(Node)
 	rec = func(n Node) {
-		if n == False || n == True || seen[n] {
+		if n == False || n == True || m.mark[n] == m.epoch {
 			return
 		}
-		seen[n] = true
-		vars[m.nodes[n].v] = true
-		rec(m.nodes[n].lo)
-		rec(m.nodes[n].hi)
+		m.mark[n] = m.epoch
+		k := m.nodes[n]
+		if int(k.v) >= len(m.varMark) {
+			m.varMark = append(m.varMark, make([]uint32, int(k.v)+1-len(m.varMark))...)
+			m.varVal = append(m.varVal, make([]bool, int(k.v)+1-len(m.varVal))...)
+		}
+		if m.varMark[k.v] != m.epoch {
+			m.varMark[k.v] = m.epoch
+			vars = append(vars, int(k.v))
+		}
+		rec(k.lo)
+		rec(k.hi)
 	}
 	rec(n)
-	out := make([]int, 0, len(vars))
-	for v := range vars {
-		out = append(out, int(v))
-	}
-	slices.Sort(out)
-	return out
+	slices.Sort(vars)
+	return vars
 }
 
 // VarSet is a set of variables registered with [Manager.NewVarSet], for

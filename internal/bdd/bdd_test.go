@@ -2,6 +2,7 @@ package bdd
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -89,6 +90,16 @@ func TestTruthTables(t *testing.T) {
 			if got, want := m.Eval(ex, val), f.eval(bits|1<<3) || f.eval(bits&^(1<<3)); got != want {
 				t.Fatalf("formula %d: Exists(v3) at %06b = %v, want %v", i, bits, got, want)
 			}
+		}
+		// Support is the set of variables the function depends on.
+		var dep []int
+		for v := 0; v < nv; v++ {
+			if m.Restrict(nf, v, false) != m.Restrict(nf, v, true) {
+				dep = append(dep, v)
+			}
+		}
+		if got := m.Support(nf); !slices.Equal(got, dep) {
+			t.Fatalf("formula %d: Support = %v, want %v", i, got, dep)
 		}
 		// Meets agrees with the intersection with a cube.
 		lits := []Literal{{1, true}, {4, false}}
