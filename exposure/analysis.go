@@ -131,10 +131,6 @@ func (an *Analysis) Describe() string {
 	return d
 }
 
-// Notes returns what the analysis wants the user to know about its
-// model of the hypothetical pod (which attributes matter here).
-func (an *Analysis) Notes() []string { return slices.Clone(an.a.space.notes) }
-
 func (a *analyzer) run(ctx context.Context) error {
 	v6 := false
 	for _, e := range a.snap.Endpoints {

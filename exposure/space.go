@@ -145,8 +145,6 @@ type space struct {
 
 	valid bdd.Node
 	newNs bdd.Node // the namespace is new
-	// notes are approximations or facts worth telling the user.
-	notes []string
 }
 
 func newStrVar(kind dimKind, key string, syn syntax, absentOK bool) *strVar {

@@ -51,7 +51,8 @@ type exposureInput struct {
 	namespaces []string
 	ownOnly    bool
 	in         *inputFlags
-	// describe is filled by the first kind that knows the options it used.
+	// describe is filled by the first kind that knows the options it used;
+	// notes are what kinds want said before the rows.
 	describe string
 	notes    []string
 	rep      *exposure.Report
@@ -211,7 +212,6 @@ func (in *exposureInput) report(ctx context.Context) (*exposure.Report, error) {
 		return nil, &exitError{code: ExitBadData, err: err}
 	}
 	in.describe = an.Describe()
-	in.notes = an.Notes()
 	if in.rep, err = an.Report(ctx, exposure.ReportOptions{Namespaces: in.namespaces}); err != nil {
 		return nil, &exitError{code: ExitBadData, err: err}
 	}
