@@ -42,12 +42,15 @@ type Options struct {
 // connect. It is immutable after [Analyze] and safe for concurrent use by
 // [Analysis.Predict] only through its own locking (see Predict).
 type Analysis struct {
-	orig  *policy.Snapshot // as given
-	snap  *policy.Snapshot
-	opts  Options
-	mode  policy.Mode
-	scope reachability.Scope
-	a     *analyzer
+	// meshIgnored is true when the input has a service-mesh layer, which
+	// the analysis leaves out.
+	meshIgnored bool
+	orig        *policy.Snapshot // as given
+	snap        *policy.Snapshot
+	opts        Options
+	mode        policy.Mode
+	scope       reachability.Scope
+	a           *analyzer
 }
 
 // analyzer holds the state of one analysis.
@@ -99,6 +102,13 @@ type verdicts struct {
 // decision diagrams outgrow Options.MaxNodes or a label's string
 // predicates are too many to decide; ctx cancels it.
 func Analyze(ctx context.Context, snap *policy.Snapshot, opts Options) (an *Analysis, err error) {
+	// The service mesh's layer (Istio AuthorizationPolicy, mTLS) is not
+	// part of the model: the analysis describes network policy alone, as
+	// a matrix computed with the mesh off (docs/exposure.md §1).
+	meshIgnored := opts.Reach.Mesh.Resolve(snap) == reachability.MeshIstio
+	if meshIgnored {
+		opts.Reach.Mesh = reachability.MeshOff
+	}
 	mode := opts.Reach.Mode.Resolve(snap)
 	s, _ := snap.WithStagedView(opts.Reach.Staged)
 	prog, _ := policy.Lower(s, policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.Reach.IPBlockIgnoresPodIPs, CalicoVersion: opts.Reach.CalicoVersion})
@@ -113,8 +123,13 @@ func Analyze(ctx context.Context, snap *policy.Snapshot, opts Options) (an *Anal
 	if runErr != nil {
 		return nil, runErr
 	}
-	return &Analysis{orig: snap, snap: s, opts: opts, mode: mode, scope: a.scope(), a: a}, nil
+	return &Analysis{orig: snap, snap: s, opts: opts, mode: mode, scope: a.scope(), a: a, meshIgnored: meshIgnored}, nil
 }
+
+// MeshIgnored reports whether the input holds Istio security objects,
+// whose layer the analysis leaves out: it describes network policy alone,
+// as a matrix computed with Options.Reach.Mesh = reachability.MeshOff.
+func (an *Analysis) MeshIgnored() bool { return an.meshIgnored }
 
 // Mode returns the resolved mode.
 func (an *Analysis) Mode() policy.Mode { return an.mode }

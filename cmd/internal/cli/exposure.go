@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netreach/netreach/access"
 	"github.com/netreach/netreach/exposure"
 	"github.com/netreach/netreach/internal/safetext"
 	"github.com/netreach/netreach/policy"
@@ -73,6 +74,34 @@ func registerExposureKind(k exposureKind) { exposureKinds = append(exposureKinds
 func init() {
 	registerExposureKind(exposureKind{name: "hypothetical", help: "pods that do not exist yet, in any namespace, with any labels (docs/exposure.md)", rows: hypotheticalRows})
 	registerExposureKind(exposureKind{name: "addresses", help: "address ranges outside the cluster's endpoints that policies admit", rows: addressRows})
+	registerExposureKind(exposureKind{name: "outside", help: "what the internet and the ingress controllers reach through Services, Ingress, Gateway API routes and Routes (docs/exposure-outside.md)", rows: outsideRows})
+}
+
+// outsideRows lists what reaches workloads from outside the cluster
+// (package access) as rows: "app/web[Pod] <= {internet} : TCP 8080",
+// with the ways in as detail.
+func outsideRows(ctx context.Context, e *env, in *exposureInput) ([]ExposureRow, error) {
+	m, err := in.in.compute(ctx, e, in.snap, in.opts)
+	if err != nil {
+		return nil, err
+	}
+	aopts, err := in.in.access.options()
+	if err != nil {
+		return nil, err
+	}
+	var rows []ExposureRow
+	for _, x := range access.OutsideExposure(m, aopts) {
+		if in.namespaces != nil && !slices.Contains(in.namespaces, x.Namespace) {
+			continue
+		}
+		subject := x.To
+		if !strings.HasSuffix(subject, "]") {
+			subject += "[" + x.Kind + "]"
+		}
+		rows = append(rows, ExposureRow{Kind: "outside", Subject: subject, Endpoints: []string{x.To}, Direction: "ingress",
+			Peer: x.From, Connections: exposedConnections(x), Detail: x.Via})
+	}
+	return rows, nil
 }
 
 type exposureFlags struct {
@@ -163,6 +192,18 @@ func runExposure(ctx context.Context, e *env, f *exposureFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	if len(selected) == 1 && selected[0].name == "outside" && len(f.namespaces) == 0 {
+		// Alone, the outside kind keeps its own report (docs/exposure-outside.md).
+		m, err := f.in.compute(ctx, e, snap, opts)
+		if err != nil {
+			return err
+		}
+		aopts, err := f.in.access.options()
+		if err != nil {
+			return err
+		}
+		return writeOutsideExposure(e.stdout, m, aopts, f.output)
+	}
 	in := &exposureInput{snap: snap, opts: opts, namespaces: f.namespaces, ownOnly: f.ownOnly, in: &f.in}
 	var rows []ExposureRow
 	for _, k := range selected {
@@ -212,6 +253,9 @@ func (in *exposureInput) report(ctx context.Context) (*exposure.Report, error) {
 		return nil, &exitError{code: ExitBadData, err: err}
 	}
 	in.describe = an.Describe()
+	if an.MeshIgnored() {
+		in.notes = append(in.notes, "the service-mesh layer (Istio AuthorizationPolicy, mTLS) is not modelled: hypothetical pods and address ranges are described under network policy alone")
+	}
 	if in.rep, err = an.Report(ctx, exposure.ReportOptions{Namespaces: in.namespaces}); err != nil {
 		return nil, &exitError{code: ExitBadData, err: err}
 	}
@@ -310,6 +354,11 @@ func writeExposureList(w io.Writer, in *exposureInput, rows []ExposureRow) error
 		if _, err := fmt.Fprintf(w, "%s %s %s : %s\n", safetext.Line(r.Subject), arrow(r.Direction), safetext.Line(r.Peer), safetext.Line(r.Connections)); err != nil {
 			return err
 		}
+		if via, ok := r.Detail.([]string); ok {
+			for _, v := range via {
+				fmt.Fprintf(w, "    via %s\n", safetext.Line(v))
+			}
+		}
 	}
 	return nil
 }
@@ -357,13 +406,4 @@ func writeExposureMarkdown(w io.Writer, in *exposureInput, rows []ExposureRow) e
 		}
 	}
 	return nil
-}
-
-// mdCell makes text safe inside a Markdown table cell.
-func mdCell(s string) string {
-	s = safetext.Line(s)
-	for _, r := range []struct{ from, to string }{{"\\", "\\\\"}, {"|", "\\|"}, {"<", "&lt;"}, {"*", "\\*"}, {"_", "\\_"}, {"`", "\\`"}, {"[", "\\["}} {
-		s = strings.ReplaceAll(s, r.from, r.to)
-	}
-	return s
 }
