@@ -126,6 +126,22 @@ func Analyze(ctx context.Context, snap *policy.Snapshot, opts Options) (an *Anal
 	return &Analysis{orig: snap, snap: s, opts: opts, mode: mode, scope: a.scope(), a: a, meshIgnored: meshIgnored}, nil
 }
 
+// Stats are sizes of an analysis.
+type Stats struct {
+	// Classes are the endpoint classes (endpoints no policy tells
+	// apart), each analysed once; PortGroups the groups of ports every
+	// rule treats alike.
+	Classes, PortGroups int
+	// Variables are the predicates on a hypothetical pod; Nodes the
+	// decision-diagram nodes built so far.
+	Variables, Nodes int
+}
+
+// Stats returns sizes of the analysis.
+func (an *Analysis) Stats() Stats {
+	return Stats{Classes: len(an.a.classes), PortGroups: len(an.a.groups), Variables: an.a.space.nvars, Nodes: an.a.m.Size()}
+}
+
 // MeshIgnored reports whether the input holds Istio security objects,
 // whose layer the analysis leaves out: it describes network policy alone,
 // as a matrix computed with Options.Reach.Mesh = reachability.MeshOff.
@@ -198,6 +214,7 @@ func (a *analyzer) run(ctx context.Context) error {
 			}
 		}
 		c.res = a.endpointSides(hyp, c.rep)
+		c.rep.dropCaches() // keep memory to one class's worth
 	}
 	if !a.opts.OwnSideOnly {
 		a.extRes = make([]sides, len(a.ext))
@@ -328,7 +345,15 @@ func (a *analyzer) buildClasses() {
 	var b strings.Builder
 	for i, e := range a.snap.Endpoints {
 		b.Reset()
-		b.WriteString(e.Namespace + "\x00" + e.ServiceAccount + "\x00" + e.Node + "\x00")
+		b.WriteString(e.Namespace + "\x00")
+		if a.space.sa != nil { // only Calico rules read service accounts
+			b.WriteString(e.ServiceAccount)
+		}
+		b.WriteByte(0)
+		if a.space.node != nil { // only own-node traffic reads the node
+			b.WriteString(e.Node)
+		}
+		b.WriteByte(0)
 		if e.HostNetwork {
 			b.WriteString("host")
 		}

@@ -58,6 +58,13 @@ func (e *entity) addr(fam int) (netip.Addr, bool) {
 	return e.ep.IP(fam)
 }
 
+// dropCaches forgets what was cached about a concrete entity; the caches
+// are rebuilt on demand.
+func (e *entity) dropCaches() {
+	e.subjects, e.peers = map[*policy.Lowered]bool{}, map[peerKey]bool{}
+	e.selecting, e.candidates = [2][][]relPolicy{}, [2][][]relPolicy{}
+}
+
 func (a *analyzer) endpointEntity(ep *policy.Endpoint) *entity {
 	e := &entity{ep: ep, subjects: map[*policy.Lowered]bool{}, peers: map[peerKey]bool{}}
 	if a.space.calico {
