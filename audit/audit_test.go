@@ -81,6 +81,7 @@ func TestKinds(t *testing.T) {
 		{kind: audit.PassFallsThrough, has: "calico", lacks: "clean", want: []string{"security.ingress-pass ingress rule 0", "lab/probe", "profile"}},
 		{kind: audit.StagedChange, has: "calico", lacks: "clean", want: []string{"shop/api-lockdown would close 1 flow"}},
 		{kind: audit.BlastRadius, has: "open", lacks: "clean", want: []string{"alpha/web can reach 2 of 2 other endpoints (100%)"}},
+		{kind: audit.EntireCluster, has: "exposed", lacks: "clean", want: []string{"shop/web", "every pod of every namespace", "on TCP 8080,9090"}, line: 19, wantCount: 1},
 		{kind: audit.InternetExposed, has: "access/service-types", lacks: "access/gateway-routes", want: []string{"Pod web/api is reachable from every internet client on 8080/TCP"}, wantCount: 1},
 		{kind: audit.MeshOnlyProtection, has: "mesh", lacks: "clean", want: []string{"1 pod in web", "only the service mesh"}, wantCount: 1},
 		{kind: audit.MeshRuleNeverMatches, has: "mesh", lacks: "clean", want: []string{"pay/ghost rule 0", "cluster.local/ns/pay/sa/ghost"}, line: 54, wantCount: 2},

@@ -186,6 +186,11 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 		return nil, err
 	}
 	fs = append(fs, meshFs...)
+	entire, err := a.entireClusterFindings(ctx, iso)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, entire...)
 	sortFindings(fs)
 
 	r := &Report{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/netreach/netreach/exposure"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -91,6 +92,9 @@ type Result struct {
 	// cause, when it is known; otherwise, and for a missing allow, the
 	// rule itself (an Error is located at the offending part of the rule).
 	Location policy.Location
+	// NewPod is the pod that could be created and would break the rule
+	// (rules with newPods): the first violation's new end.
+	NewPod *exposure.Pod
 }
 
 // Violation is one offending flow: from Src to Dst on Protocol, ports
@@ -165,7 +169,11 @@ func (x *Expectations) Evaluate(m *reachability.Matrix, opts Options) []Result {
 			w = newWorld(lm)
 			worlds[r.Layer] = w
 		}
-		out = append(out, w.evaluate(r, ev, opts.maxExamples()))
+		res := w.evaluate(r, ev, opts.maxExamples())
+		if res.Status == Pass && r.usesNewPods() {
+			res = w.evaluateNewPods(x, r, res, opts.maxExamples())
+		}
+		out = append(out, res)
 	}
 	return out
 }
@@ -216,6 +224,49 @@ func (w *world) evaluate(r *Rule, ev *reachability.Evaluator, max int) Result {
 	return res
 }
 
+// evaluateNewPods checks a rule that passed on the existing endpoints
+// against the pods that could be created.
+func (w *world) evaluateNewPods(x *Expectations, r *Rule, res Result, max int) Result {
+	if w.m.MeshMode() == reachability.MeshIstio {
+		res.Status, res.Err = Error, errors.New("newPods is checked against network policy alone (the exposure analysis does not model the service mesh): add layer: network to the rule")
+		return res
+	}
+	an, err := w.newPodsAnalysis(x)
+	if err != nil {
+		res.Status, res.Err = Error, err
+		return res
+	}
+	c := &collector{max: max}
+	var es *errSelect
+	if r.Kind == Isolate {
+		es = w.checkNewPodIsolation(an, r.Isolate, c)
+	} else {
+		es = w.checkNewPodFlows(an, r, c)
+	}
+	if es != nil {
+		res.Status, res.Err = Error, es.err
+		if es.loc.IsValid() {
+			res.Location = es.loc
+		}
+		return res
+	}
+	res.Pairs += c.pairs
+	res.FailedPairs, res.NumViolations, res.Violations = c.failedPairs, c.num, c.examples
+	if c.num == 0 {
+		return res
+	}
+	res.Status = Fail
+	res.NewPod = c.newPod
+	if t, err := w.newPodTrace(an, c); err == nil {
+		res.Trace = t
+		res.Cause = causeOf(t, true)
+		if res.Cause != nil && res.Cause.Location.IsValid() {
+			res.Location = res.Cause.Location
+		}
+	}
+	return res
+}
+
 // collector gathers violations pair by pair, merging adjacent port ranges
 // of one pair with the same verdict.
 type collector struct {
@@ -226,7 +277,11 @@ type collector struct {
 		src, dst item
 		v        Violation
 	}
-	cur []Violation // violations of the current pair
+	// The first violation's new pod, when it is one.
+	newPod     *exposure.Pod
+	newPodPeer item
+	newPodDir  policy.Direction
+	cur        []Violation // violations of the current pair
 }
 
 // pair checks one pair: for each piece, bad reports whether its verdict
@@ -265,12 +320,14 @@ func (c *collector) pair(w *world, src, dst item, pieces []piece, bad func(reach
 
 // checkFlows evaluates an allow or deny rule.
 func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
+	// A selection with newPods may select no existing endpoint: it stands
+	// for the pods that could be created (newpods.go).
 	srcs := w.selectItems(r.From)
-	if len(srcs) == 0 {
+	if len(srcs) == 0 && !r.From.NewPods {
 		return &errSelect{r.From.Source, fmt.Errorf("from %s selects no %s", r.From, selectsWhat(r.From))}
 	}
 	dsts := w.selectItems(r.To)
-	if len(dsts) == 0 {
+	if len(dsts) == 0 && !r.To.NewPods {
 		return &errSelect{r.To.Source, fmt.Errorf("to %s selects no %s", r.To, selectsWhat(r.To))}
 	}
 	bad := func(v reachability.Verdict) bool { return v != reachability.Deny }
@@ -305,7 +362,7 @@ func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 			c.pair(w, s, d, dstPieces[k], bad)
 		}
 	}
-	if c.pairs == 0 {
+	if c.pairs == 0 && !r.usesNewPods() {
 		msg := "selects no flow: every selected pair is an endpoint and itself, or two addresses"
 		if r.From.selectsDerived() || r.To.selectsDerived() {
 			msg = "selects no flow: {internet} and {ingress-controller} are only sources, Services only destinations, and neither is paired with an address"

@@ -102,6 +102,10 @@ type Selection struct {
 	// CIDRs select the endpoints that own an address inside, and the
 	// external addresses inside; NotCIDRs carve addresses out of them.
 	CIDRs, NotCIDRs []netip.Prefix
+	// NewPods makes the selection also stand for every pod that could be
+	// created in the namespaces it matches (new namespaces too, when it
+	// names none), with labels its selectors match: see newpods.go.
+	NewPods bool
 	// Internet, IngressController and Services select entries of the
 	// access model (docs/exposure-outside.md §4) instead of endpoints:
 	// "{internet}", "{ingress-controller}", and Services as
@@ -142,6 +146,9 @@ func (s *Selection) selectsEndpointsOnly() bool {
 type Isolation struct {
 	NamespacesBy string
 	Except       []Exception
+	// NewPods extends the isolation to every pod that could be created,
+	// in any namespace (a new namespace is in the group of its label).
+	NewPods bool
 }
 
 // Exception exempts flows from an isolation: those from From (any source

@@ -58,11 +58,13 @@ type selectionJSON struct {
 	Internet          *bool                 `json:"internet,omitempty"`
 	IngressController *bool                 `json:"ingressController,omitempty"`
 	Service           json.RawMessage       `json:"service,omitempty"`
+	NewPods           bool                  `json:"newPods,omitempty"`
 }
 
 type isolateJSON struct {
 	NamespacesBy string       `json:"namespacesBy"`
 	Except       []exceptJSON `json:"except,omitempty"`
+	NewPods      bool         `json:"newPods,omitempty"`
 }
 
 type exceptJSON struct {
@@ -394,6 +396,7 @@ func (p *parser) rule1(at string, rj ruleJSON) *Rule {
 		r.From = p.selection(at+".from", rj.From)
 		r.To = p.selection(at+".to", rj.To)
 		r.Ports = p.ports(at+".ports", rj.Ports)
+		p.checkNewPods(at, r)
 	}
 	if layer, err := reachability.ParseLayer(rj.Layer); err != nil {
 		p.valueErrorf(at+".layer", "expected combined, network or mesh, got %q", rj.Layer)
@@ -407,7 +410,7 @@ func (p *parser) rule1(at string, rj ruleJSON) *Rule {
 }
 
 func (p *parser) isolation(at string, ij *isolateJSON) *Isolation {
-	iso := &Isolation{NamespacesBy: ij.NamespacesBy}
+	iso := &Isolation{NamespacesBy: ij.NamespacesBy, NewPods: ij.NewPods}
 	if ij.NamespacesBy == "" {
 		p.errorf(at, "missing namespacesBy: the namespace label whose values are the tenants")
 	} else if _, err := selector.FromLabelSelector(&metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{Key: ij.NamespacesBy, Operator: metav1.LabelSelectorOpExists}}}); err != nil {
@@ -520,12 +523,25 @@ func (p *parser) selection(at string, sj *selectionJSON) *Selection {
 		add("service", strings.Join(s.Services, " | "))
 	}
 	others := sj.Namespace != nil || sj.NamespaceSelector != nil || sj.PodSelector != nil ||
-		sj.Pod != nil || sj.Workload != nil || sj.Selector != nil || sj.CIDR != nil || sj.NotCIDR != nil
+		sj.Pod != nil || sj.Workload != nil || sj.Selector != nil || sj.CIDR != nil || sj.NotCIDR != nil || sj.NewPods
 	switch {
 	case derived > 1 || derived == 1 && others:
 		p.errorAt(s.Source, at, "internet, ingressController and service each make a whole selection: give one of them and no other field")
 	case derived == 0 && !others:
 		p.errorAt(s.Source, at, `empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector, cidr, internet, ingressController or service (namespace: "*" selects every endpoint)`)
+	}
+	if sj.NewPods {
+		s.NewPods = true
+		add("newPods", "true")
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"pod", sj.Pod != nil}, {"workload", sj.Workload != nil}, {"cidr", sj.CIDR != nil},
+			{"internet", sj.Internet != nil}, {"ingressController", sj.IngressController != nil}, {"service", sj.Service != nil}} {
+			if f.set {
+				p.errorf(at+"."+f.name, "newPods cannot be combined with %s: a pod that does not exist yet has no name, workload, known address or Service", f.name)
+			}
+		}
 	}
 	s.text = strings.Join(text, ", ")
 	return s

@@ -8,6 +8,7 @@ import (
 	"go4.org/netipx"
 
 	"github.com/netreach/netreach/access"
+	"github.com/netreach/netreach/exposure"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -42,6 +43,9 @@ type world struct {
 	owned    map[netip.Addr]bool // addresses that endpoints own
 	atoms    []interval          // every port atom, as intervals
 	atomIdx  []int               // index of each of atoms in m.PortAtoms()
+	// The exposure analysis, for rules about new pods (newpods.go).
+	analysis    *exposure.Analysis
+	analysisErr error
 }
 
 func newWorld(m *reachability.Matrix) *world {
