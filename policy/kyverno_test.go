@@ -163,9 +163,9 @@ func TestSkippedKindsThatMatter(t *testing.T) {
 		kind: PolicyException
 		metadata: {name: e, namespace: prod}
 		---
-		apiVersion: networking.k8s.io/v1
-		kind: Ingress
-		metadata: {name: i, namespace: prod}
+		apiVersion: v1
+		kind: ConfigMap
+		metadata: {name: c, namespace: prod}
 	`)
 	var got []string
 	for _, d := range s.Diagnostics {
@@ -176,7 +176,7 @@ func TestSkippedKindsThatMatter(t *testing.T) {
 		"warning Sidecar: skipped: kind not evaluated by netreach, but it changes reachability: the egress restrictions of Istio sidecars are not applied, so the verdicts leave that out",
 		"warning MultiNetworkPolicy: skipped: kind not evaluated by netreach, but it changes reachability: rules on secondary (Multus) networks are not applied, so the verdicts leave that out",
 		"warning PolicyException: skipped: kind not evaluated by netreach, but it changes reachability: it can exempt objects from Kyverno mutate and generate rules (when exceptions are enabled); the simulation applies the rules regardless, so the verdicts leave that out",
-		"info Ingress: skipped: kind not evaluated by netreach",
+		"info ConfigMap: skipped: kind not evaluated by netreach",
 	}, got)
 }
 
