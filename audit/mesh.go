@@ -46,6 +46,9 @@ func init() {
 			"Every pod that network policy lets reach these destinations is in the mesh, so all their traffic is already mutual TLS: PERMISSIVE only leaves room for plaintext from elsewhere (and for identity-less requests that principal rules cannot see).",
 			"Set the PeerAuthentication mode to STRICT for these workloads."},
 	)
+	// Kinds defined in kind.go may carry later IDs (NR022): keep the
+	// catalogue in ID order.
+	sort.SliceStable(kinds, func(i, j int) bool { return kinds[i].ID < kinds[j].ID })
 	kindIndex = make(map[Kind]int, len(kinds))
 	for i, k := range kinds {
 		kindIndex[k.Kind] = i

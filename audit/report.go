@@ -167,6 +167,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	fs = append(fs, a.isolationFindings(iso)...)
 	fs = append(fs, a.flowFindings(counts)...)
 	fs = append(fs, a.externalFindings()...)
+	fs = append(fs, a.internetFindings()...)
 	fs = append(fs, a.wideCIDRFindings()...)
 	fs = append(fs, a.selectsNothingFindings()...)
 	fs = append(fs, a.peerFindings()...)

@@ -111,8 +111,13 @@ func writeChunks(dir, base string, objs []any) error {
 	return nil
 }
 
+// writeFile writes objs to a hidden temporary file next to path and renames
+// it to path once it is complete, so that an interrupted run never leaves a
+// manifest cut in the middle of a document (the temporary name has no
+// manifest extension, so the loader does not read it); on error it is
+// removed.
 func writeFile(path string, objs []any) error {
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
@@ -121,8 +126,17 @@ func writeFile(path string, objs []any) error {
 	if err == nil {
 		err = bw.Flush()
 	}
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 	}
 	return err
 }

@@ -101,7 +101,9 @@ func (e *Endpoint) IP(family int) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// Service is a Kubernetes Service: its selector and ports.
+// Service is a Kubernetes Service: its selector and ports, and how it is
+// exposed (see [ServiceExposure]). Ports have their defaults applied:
+// protocol TCP, targetPort equal to port.
 type Service struct {
 	ObjectRef
 	// Labels are the service's own labels (istio.io/use-waypoint).
@@ -109,6 +111,7 @@ type Service struct {
 	Selector  map[string]string
 	Ports     []corev1.ServicePort
 	ClusterIP []netip.Addr
+	ServiceExposure
 }
 
 // ServiceAccount is a Kubernetes ServiceAccount; Calico selectors can match
@@ -201,6 +204,7 @@ type Snapshot struct {
 	NetworkPolicies []*NetworkPolicy
 	Admin           AdminPolicies
 	Calico          CalicoObjects
+	Routing         RoutingObjects
 	Mesh            MeshObjects
 	Skipped         []Skipped
 	Diagnostics     Diagnostics
@@ -236,6 +240,7 @@ func (s *Snapshot) index() {
 	sortRefs(s.NetworkPolicies)
 	s.Admin.sort()
 	s.Calico.sort()
+	s.Routing.sort()
 	s.Mesh.sort()
 	sort.Slice(s.Skipped, func(i, j int) bool { return refLess(&s.Skipped[i].ObjectRef, &s.Skipped[j].ObjectRef) })
 	s.nsByName = make(map[string]*Namespace, len(s.Namespaces))

@@ -198,7 +198,7 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	e.sig = sig
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
-	e.ports = portAtoms(prog, s.Endpoints)
+	e.ports = portAtoms(prog, s.Endpoints, opts.portCuts)
 	if e.mesh != nil {
 		e.ports = cutPorts(e.ports, e.mesh.model.CutPorts())
 	}

@@ -83,7 +83,9 @@ func (m *Matrix) ComputeLayers(ctx context.Context) (*Layers, error) {
 	opts.KeepSides = false
 	opts.Mesh = MeshOff
 	var err error
-	if ls.network, err = Compute(ctx, m.input, opts); err != nil {
+	// The layers get the derived entries of m too (the same layer over
+	// their own verdicts).
+	if ls.network, err = ComputeWith(ctx, m.input, opts, m.layer); err != nil {
 		return nil, err
 	}
 	bare := *m.input
@@ -91,7 +93,7 @@ func (m *Matrix) ComputeLayers(ctx context.Context) (*Layers, error) {
 	bare.Admin = policy.AdminPolicies{}
 	bare.Calico = policy.CalicoObjects{}
 	opts.Mesh, opts.Mode, opts.Staged = MeshIstio, policy.ModeK8s, policy.StagedEnforced
-	if ls.mesh, err = Compute(ctx, &bare, opts); err != nil {
+	if ls.mesh, err = ComputeWith(ctx, &bare, opts, m.layer); err != nil {
 		return nil, err
 	}
 	ls.maps[0] = mapOnto(m, ls.network)
@@ -133,7 +135,11 @@ func (ls *Layers) At(l Layer, i, j, p int) Verdict {
 	if q < 0 {
 		return Allow
 	}
-	return lm.At(mp.entry[i], mp.entry[j], q)
+	a, b := mp.entry[i], mp.entry[j]
+	if a < 0 || b < 0 {
+		return Deny // a derived entry the layer does not have
+	}
+	return lm.At(a, b, q)
 }
 
 func identityMap(m *Matrix) layerMap {
@@ -149,14 +155,27 @@ func identityMap(m *Matrix) layerMap {
 
 // mapOnto maps m's entries and atoms onto l, computed from the same
 // inventory: endpoints keep their index; an external atom maps to the
-// atom of l holding its first address; a port atom to the atom of l
-// holding its first port (l's atoms are coarser or equal).
+// atom of l holding its first address; a derived entry to l's entry of
+// the same name; a port atom to the atom of l holding its first port
+// (l's atoms are coarser or equal).
 func mapOnto(m, l *Matrix) layerMap {
 	lm := layerMap{entry: make([]int, m.Len()), port: make([]int, len(m.ports))}
 	n := m.NumEndpoints()
+	derived := make(map[string]int, l.NumDerived())
+	for k, d := range l.derived.Entries {
+		derived[d.Name] = l.numBase() + k
+	}
 	for i := range lm.entry {
 		if i < n {
 			lm.entry[i] = i
+			continue
+		}
+		if d, ok := m.Derived(i); ok {
+			k, ok := derived[d.Name] // the same layer derives the same entries
+			if !ok {
+				k = -1
+			}
+			lm.entry[i] = k
 			continue
 		}
 		a, _ := m.ExternalAtom(i)

@@ -43,6 +43,10 @@ type Options struct {
 	// MeshOptions configures the mesh layer (root namespace, trust
 	// domain).
 	MeshOptions mesh.Options
+
+	// portCuts are the port ranges a DerivedLayer needs as atoms of their own
+	// (see ComputeWith).
+	portCuts []PortRange
 }
 
 // Describe returns the options as "key=value" pairs, for echoing with

@@ -40,7 +40,8 @@ func (p Port) String() string {
 
 // NewView returns a view of every endpoint in the given namespaces (all
 // when none are given), followed by the external atoms when external is
-// true, on every port atom.
+// true, then the derived entries (those with a namespace only when it is
+// one of the given namespaces), on every port atom.
 func (m *Matrix) NewView(namespaces []string, external bool) View {
 	var v View
 	for i, e := range m.snap.Endpoints {
@@ -51,6 +52,11 @@ func (m *Matrix) NewView(namespaces []string, external bool) View {
 	if external {
 		for k := range m.u.atoms {
 			v.Entries = append(v.Entries, len(m.snap.Endpoints)+k)
+		}
+	}
+	for k, d := range m.derived.Entries {
+		if d.Namespace == "" || len(namespaces) == 0 || slices.Contains(namespaces, d.Namespace) {
+			v.Entries = append(v.Entries, m.numBase()+k)
 		}
 	}
 	for p := range m.ports {
@@ -268,7 +274,7 @@ type MatrixJSON struct {
 // EntryJSON describes one entry of the matrix.
 type EntryJSON struct {
 	Name      string   `json:"name"`
-	Kind      string   `json:"kind"` // Pod, a workload kind, or External
+	Kind      string   `json:"kind"` // Pod, a workload kind, External, or a derived entry's kind (Internet, IngressController, Service)
 	Namespace string   `json:"namespace,omitempty"`
 	Workload  string   `json:"workload,omitempty"`
 	IPs       []string `json:"ips,omitempty"`
@@ -322,7 +328,10 @@ func (m *Matrix) JSONLayers(v View, ls *Layers) *MatrixJSON { return m.jsonOf(v,
 func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 	out := &MatrixJSON{APIVersion: JSONAPIVersion, Kind: JSONKind, Mode: m.mode.String(), Options: m.Describe()}
 	for _, i := range v.Entries {
-		ej := EntryJSON{Name: m.Name(i), Kind: "External"}
+		ej := EntryJSON{Name: m.Name(i), Kind: m.EntryKind(i)}
+		if d, ok := m.Derived(i); ok {
+			ej.Namespace = d.Namespace
+		}
 		if e := m.Endpoint(i); e != nil {
 			ej.Kind, ej.Namespace, ej.Workload = e.Kind, e.Namespace, e.Workload
 			for _, ip := range e.IPs {

@@ -173,10 +173,16 @@ func collectRanges(p *policy.Program, s *policy.Snapshot) []netipx.IPRange {
 
 // portAtoms cuts each port protocol's 1–65535 range at every boundary a
 // port match mentions, and at every container port whose name a rule
-// uses, so that every named-port resolution is a single-port atom. In
+// uses, so that every named-port resolution is a single-port atom, and at
+// the ends of every extra range (a DerivedLayer's PortCuts). In
 // Calico mode, other protocols a rule names get one atom each.
-func portAtoms(p *policy.Program, eps []*policy.Endpoint) []PortAtom {
+func portAtoms(p *policy.Program, eps []*policy.Endpoint, extra []PortRange) []PortAtom {
 	cuts := map[policy.Protocol][]int{policy.TCP: {1, 65536}, policy.UDP: {1, 65536}, policy.SCTP: {1, 65536}}
+	for _, r := range extra {
+		if r.Protocol.HasPorts() {
+			cuts[r.Protocol] = append(cuts[r.Protocol], int(r.Lo), int(r.Hi)+1)
+		}
+	}
 	names := map[string]bool{}
 	other := map[policy.Protocol]bool{}
 	addMatch := func(m policy.PortMatch) {

@@ -24,6 +24,9 @@ type Config struct {
 	// (Global)NetworkSets, service accounts, a service and IPv6 pod
 	// addresses.
 	Calico bool
+	// Exposure adds Services of every type and traffic policy, Ingresses,
+	// Gateway API routes, OpenShift Routes and EndpointSlices.
+	Exposure bool
 	// Mesh adds Istio: mesh labels on namespaces and pods, sidecars,
 	// Services declaring port protocols, PeerAuthentications and
 	// AuthorizationPolicies.
@@ -90,6 +93,9 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 	}
 	if cfg.Calico {
 		g.calicoObjects(cfg.Policies)
+	}
+	if cfg.Exposure {
+		g.exposureObjects(cfg.Pods)
 	}
 	if cfg.Mesh {
 		g.meshObjects(cfg.Policies)

@@ -33,7 +33,10 @@ whether each rule matched (and which part failed: peer, port, protocol,
 except block), and what decided — a rule, isolation, an end-of-tier deny, or
 the default allow.
 
---from takes namespace/pod, namespace/workload or an IP address.
+--from takes namespace/pod, namespace/workload or an IP address, or internet
+or ingress-controller: then the path through Services, Ingresses, Gateway API
+routes and Routes is shown hop by hop (internet → load balancer or node →
+ingress controller → backend), each network-policy hop with its trace.
 --to also takes namespace/service: the service's selector and port mapping
 (numeric and named target ports) are resolved and every backing endpoint is
 explained. Without --port, every group of port atoms with a different
@@ -74,6 +77,9 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 	snap, opts, err := f.in.load(e)
 	if err != nil {
 		return err
+	}
+	if from, ok := pseudoSource(f.from); ok {
+		return explainAccess(ctx, e, f, from, snap, opts)
 	}
 	srcs, err := reachability.Resolve(snap, f.from)
 	if err != nil {

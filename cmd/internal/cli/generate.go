@@ -35,13 +35,16 @@ class). The same flags and seed always write the same bytes.`,
 			if f.out == "" {
 				return usageError("generate needs -o DIR")
 			}
+			if f.out == "-" {
+				return usageError("generate -o -: generate writes a directory of manifests, not to standard output; give -o DIR")
+			}
 			if f.pods < 1 || f.namespaces < 0 || f.policies < 0 {
 				return usageError("--pods must be positive; --namespaces and --policies must not be negative")
 			}
 			cl := bench.Generate(bench.Config{Pods: f.pods, Namespaces: f.namespaces, Policies: f.policies,
 				Calico: f.calico, Mesh: f.mesh, Distinct: f.distinct, Seed: f.seed})
 			if err := cl.WriteDir(f.out); err != nil {
-				return &exitError{code: ExitBadData, err: err}
+				return &exitError{code: ExitOutput, err: err}
 			}
 			fmt.Fprintf(e.stderr, "wrote %d namespaces, %d pods, %d network policies", len(cl.Namespaces), len(cl.Pods), len(cl.NetworkPolicies))
 			if len(cl.Calico) > 0 {
