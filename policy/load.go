@@ -237,6 +237,7 @@ func (l *Loader) decodeAll(docs []*document) {
 				}
 				sh := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
 				sh.addDocument(docs[i])
+				docs[i] = nil // its text and trees can go
 				shadows[i] = sh
 			}
 		}()
@@ -376,6 +377,7 @@ func (l *Loader) addFast(d *document) bool {
 	for _, p := range sh.pending {
 		l.store(p.o, p.key)
 	}
+	d.tree = nil
 	l.fastDocs++
 	return true
 }
