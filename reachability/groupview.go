@@ -57,6 +57,10 @@ type gcell struct {
 	weight int64 // endpoints; 1 for an external range
 	focus  bool
 	ext    bool
+	// rep and rep2 are two members (entries) for explanations: the first
+	// two endpoints, or the atom's entry for an external range; rep2 is
+	// -1 when the cell has one member.
+	rep, rep2 int32
 }
 
 // PartialConnections are connections that only some pairs of a group pair
@@ -175,7 +179,9 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 		if !ok {
 			c = int32(len(v.cells))
 			cellIndex[ck] = c
-			v.cells = append(v.cells, gcell{group: gi, u: ck.u, focus: f})
+			v.cells = append(v.cells, gcell{group: gi, u: ck.u, focus: f, rep: int32(i), rep2: -1})
+		} else if v.cells[c].rep2 < 0 {
+			v.cells[c].rep2 = int32(i)
 		}
 		v.cells[c].weight++
 	}
@@ -220,7 +226,7 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 				node := externalGroup(r)
 				node.focused = in[x] && v.focus
 				v.groups = append(v.groups, node)
-				v.cells = append(v.cells, gcell{group: g, u: int32(m.u.nC + k), weight: 1, focus: in[x], ext: true})
+				v.cells = append(v.cells, gcell{group: g, u: int32(m.u.nC + k), weight: 1, focus: in[x], ext: true, rep: int32(len(m.snap.Endpoints) + k), rep2: -1})
 			}
 		}
 	}

@@ -17,11 +17,12 @@ import (
 // left to right, external ranges in a box of their own at the end, and
 // edges are drawn as curves between node borders.
 const (
-	svgMaxWidth  = 1400 // shelves wrap at this width
+	svgMaxWidth  = 1600 // shelves wrap at this width at most
 	svgNodeH     = 26
-	svgCharW     = 7 // average width of a character at the node font size
-	svgGap       = 14
-	svgPad       = 10
+	svgCharW     = 7  // average width of a character at the node font size
+	svgGap       = 70 // between boxes, room for edges and their labels
+	svgNodeGap   = 22 // between the nodes of a namespace
+	svgPad       = 12
 	svgTitleH    = 18
 	svgMargin    = 20
 	svgHeaderH   = 30
@@ -58,15 +59,26 @@ func layoutCluster(label string, tenant, ext bool, kids []*box, vertical bool) *
 		w := minW
 		for _, k := range kids {
 			k.x, k.y = svgPad, y
-			y += k.h + svgGap/2
+			y += k.h + svgNodeGap
 			w = max(w, k.w+2*svgPad)
 		}
-		b.w, b.h = w, y-svgGap/2+svgPad
+		b.w, b.h = w, y-svgNodeGap+svgPad
 		return b
 	}
-	w, h := shelve(kids, svgMaxWidth-2*svgPad, svgPad, svgTitleH+svgPad)
+	w, h := shelve(kids, shelfWidth(kids), svgPad, svgTitleH+svgPad)
 	b.w, b.h = max(minW, w+svgPad), h+svgPad
 	return b
+}
+
+// shelfWidth is the width at which to wrap boxes so that they make a
+// roughly square picture (wider than tall, as screens are).
+func shelfWidth(kids []*box) float64 {
+	area, widest := 0.0, 0.0
+	for _, k := range kids {
+		area += (k.w + svgGap) * (k.h + svgGap)
+		widest = max(widest, k.w)
+	}
+	return min(svgMaxWidth, max(widest, 1.6*math.Sqrt(area)))
 }
 
 // shelve places boxes left to right from (x0, y0), wrapping at width;
@@ -120,8 +132,20 @@ func WriteSVG(w io.Writer, g *Graph) error {
 	if len(ext) > 0 {
 		items = append(items, layoutCluster("external addresses", false, true, ext, true))
 	}
-	width, height := shelve(items, svgMaxWidth, svgMargin, svgMargin+svgHeaderH)
-	width += svgMargin
+	// External ranges go in a column on the right.
+	var extBox *box
+	if n := len(items); n > 0 && items[n-1].ext {
+		extBox, items = items[n-1], items[:n-1]
+	}
+	width, height := shelve(items, shelfWidth(items), svgMargin, svgMargin+svgHeaderH)
+	if extBox != nil {
+		extBox.x, extBox.y = max(width+svgGap, svgMargin), svgMargin+svgHeaderH
+		width = extBox.x + extBox.w
+		height = max(height, extBox.y+extBox.h)
+		items = append(items, extBox)
+	}
+	title := strings.TrimPrefix(g.Title, "# ")
+	width = max(width+svgMargin, float64(utf8.RuneCountInString(title))*6.2+2*svgMargin)
 	height += svgMargin
 
 	// Absolute node positions.
@@ -145,14 +169,14 @@ func WriteSVG(w io.Writer, g *Graph) error {
 	esc := func(s string) string { return html.EscapeString(safetext.Line(s)) }
 	fmt.Fprintf(bw, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
 	fmt.Fprintf(bw, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" viewBox=\"0 0 %.0f %.0f\" font-family=\"Helvetica, Arial, sans-serif\">\n", width, height, width, height)
-	fmt.Fprintf(bw, "<title>%s</title>\n", esc(strings.TrimPrefix(g.Title, "# ")))
+	fmt.Fprintf(bw, "<title>%s</title>\n", esc(title))
 	bw.WriteString("<defs>\n")
 	for _, c := range []struct{ id, colour string }{{"a-edge", colourEdge}, {"a-red", colourRed}, {"a-green", colourGreen}, {"a-orange", colourOrange}} {
 		fmt.Fprintf(bw, "<marker id=\"%s\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0,0 L10,5 L0,10 z\" fill=\"%s\"/></marker>\n", c.id, c.colour)
 	}
 	bw.WriteString("</defs>\n")
 	fmt.Fprintf(bw, "<rect x=\"0\" y=\"0\" width=\"%.0f\" height=\"%.0f\" fill=\"#ffffff\"/>\n", width, height)
-	fmt.Fprintf(bw, "<text x=\"%d\" y=\"%d\" font-size=\"12\" fill=\"#333333\">%s</text>\n", svgMargin, svgMargin+12, esc(strings.TrimPrefix(g.Title, "# ")))
+	fmt.Fprintf(bw, "<text x=\"%d\" y=\"%d\" font-size=\"11\" fill=\"#333333\">%s</text>\n", svgMargin, svgMargin+12, esc(title))
 
 	var drawBox func(b *box)
 	drawBox = func(b *box) {
@@ -198,7 +222,7 @@ func WriteSVG(w io.Writer, g *Graph) error {
 		tip := esc(g.Nodes[e.Src].Label() + " → " + g.Nodes[e.Dst].Label() + ": " + e.Label)
 		fmt.Fprintf(bw, "<g class=\"edge\"><title>%s</title><path d=\"%s\" fill=\"none\" stroke=\"%s\" stroke-width=\"1.3\"%s marker-end=\"url(#%s)\"/></g>\n", tip, path, colour, dash, marker)
 		fmt.Fprintf(&labels, "<text class=\"edge-label\" x=\"%.1f\" y=\"%.1f\" font-size=\"%d\" text-anchor=\"middle\" fill=\"%s\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\"><title>%s</title>%s</text>\n",
-			lx, ly, svgLabelFont, colour, tip, esc(shorten(e.Label, 60)))
+			lx, ly, svgLabelFont, colour, tip, esc(shortLabel(e.Label)))
 	}
 	for i, b := range pos {
 		if b == nil {
@@ -245,7 +269,11 @@ func edgePath(a, b *box) (d string, lx, ly float64) {
 	// Bend to the right of the direction of travel.
 	bend := math.Min(40, l/5)
 	cx, cy := (sx+tx)/2+dy/l*bend, (sy+ty)/2-dx/l*bend
-	lx, ly = (sx+2*cx+tx)/4, (sy+2*cy+ty)/4
+	// The label goes 40% of the way, so that the labels of the two
+	// directions between two nodes do not meet.
+	const u = 0.4
+	lx = (1-u)*(1-u)*sx + 2*(1-u)*u*cx + u*u*tx
+	ly = (1-u)*(1-u)*sy + 2*(1-u)*u*cy + u*u*ty
 	return fmt.Sprintf("M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f", sx, sy, cx, cy, tx, ty), lx, ly
 }
 
@@ -267,10 +295,12 @@ func border(b *box, x, y float64) (float64, float64) {
 	return cx + dx*t, cy + dy*t
 }
 
-// shorten cuts s to n characters with "…".
-func shorten(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
+// shortLabel is an edge's label as drawn: "all" for every connection,
+// cut at 40 characters (the tooltip has it whole).
+func shortLabel(s string) string {
+	s = strings.ReplaceAll(s, "All Connections", "all")
+	if utf8.RuneCountInString(s) <= 40 {
 		return s
 	}
-	return fit(s, n)
+	return fit(s, 40)
 }

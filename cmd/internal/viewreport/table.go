@@ -135,9 +135,22 @@ func WriteTable(w io.Writer, g *reachability.GroupGraph, by reachability.GroupBy
 	}
 	bw.WriteString(strings.TrimRight(top.String(), " ") + "\n")
 	bw.WriteString(nums.String() + "\n")
+	// When some row name does not fit, rows in a namespace's block leave
+	// out the namespace: the column header and the legend have it.
+	short := false
+	for r := 0; r < n; r++ {
+		if utf8.RuneCountInString(fmt.Sprintf("%d %s", r+1, names[r])) > label {
+			short = true
+		}
+	}
 	for r := 0; r < n; r++ {
 		var line strings.Builder
-		line.WriteString(fit(fmt.Sprintf("%d %s", r+1, names[r]), label) + " |")
+		rowName := fmt.Sprintf("%d %s", r+1, names[r])
+		if short && g.Nodes[r].Namespace != "" && blockOf(g.Nodes[r]) == g.Nodes[r].Namespace {
+			// Cut: the namespace is in the column header and the legend.
+			rowName = fmt.Sprintf("%d %s", r+1, strings.TrimPrefix(names[r], safetext.Line(g.Nodes[r].Namespace)+"/"))
+		}
+		line.WriteString(fit(rowName, label) + " |")
 		for i := 0; i < n; {
 			j := i
 			for j < n && blockOf(g.Nodes[j]) == blockOf(g.Nodes[i]) {
