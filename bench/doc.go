@@ -50,6 +50,8 @@
 //	BenchmarkComputeCalico/pods=…                       reachability.Compute, Calico mode
 //	BenchmarkUpdate/pods=10000, 150000/CHANGE/…         reachability.Update after one change, and Compute
 //	BenchmarkLoad/pods=10000                            policy.Loader: YAML to snapshot
+//	BenchmarkLoadJSON/pods=10000                        policy.Loader on one JSON List, against encoding/json into any
+//	BenchmarkPipeline/pods=10000 … 150000               load + Compute + summary, against a yaml.v3 decode of the same files
 //	BenchmarkGenerate/pods=10000                        Generate and WriteYAML
 //
 // The Compute benchmarks also report the classes, port atoms and external

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go4.org/netipx"
+
 	"github.com/netreach/netreach/graph"
 	"github.com/netreach/netreach/internal/bitrow"
 	"github.com/netreach/netreach/policy"
@@ -110,6 +112,8 @@ type engine struct {
 	// ownNode lists, per class, the universe entries that are its own node
 	// (host-network classes on the same node, node addresses).
 	ownNode [][]int
+	// mesh is the service-mesh layer, nil when it is off.
+	mesh *meshLayer
 }
 
 type namedKey struct {
@@ -155,25 +159,36 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	var st Stats
 	t0 := time.Now()
 	mode := opts.Mode.Resolve(s)
+	input := s
 	s, diags := s.WithStagedView(opts.Staged)
 	prog, lowerDiags := policy.Lower(s, lowerOptions(opts, mode, nil))
 	diags = append(diags, lowerDiags...)
 	st.Lower = time.Since(t0)
 
 	t0 = time.Now()
-	e := &engine{opts: opts, prog: prog}
+	e := &engine{opts: opts, prog: prog, mesh: newMeshLayer(s, opts)}
 	if opts.KeepSides {
 		e.footprints = map[*policy.Lowered]*footprint{}
 	}
 	e.tally = tallyOf(prog, e.footprints)
-	e.u.atoms = e.tally.atoms(prog, s)
+	var extra []netipx.IPRange
+	if e.mesh != nil {
+		extra = e.mesh.ranges()
+	}
+	e.u.atoms = e.tally.atoms(prog, s, extra)
 	e.sig = signature(e.tally, s)
+	if e.mesh != nil {
+		e.mesh.extendSignature(&e.sig)
+	}
 	var classOf []int
 	var keys []string
 	e.u.classes, classOf, keys = buildClasses(s.Endpoints, e.u.atoms, e.sig)
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
-	e.ports = e.tally.portAtoms(mode, e.u.classes)
+	e.ports = e.tally.portAtoms(mode, e.u.classes, opts.portCuts)
+	if e.mesh != nil {
+		e.ports = cutPorts(e.ports, e.mesh.model.CutPorts())
+	}
 	e.base = baseAtom(e.ports)
 	st.Classify = time.Since(t0)
 
@@ -182,12 +197,20 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	e.compile(e.comp, prog, &st, nil)
 	e.footprints = nil // each compiled policy has its own
 	e.finish(s)
+	if e.mesh != nil {
+		e.mesh.compile(e)
+		e.cond = e.cond || e.mesh.cond
+		diags = append(diags, e.mesh.model.Diagnostics()...)
+	}
 	st.Compile = time.Since(t0)
 	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(s.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
 
 	m := &Matrix{
 		snap: s, opts: opts, mode: mode, u: e.u, classOf: classOf, ports: e.ports,
-		diags: diags, stats: st, prog: prog,
+		diags: diags, stats: st, prog: prog, meshMode: MeshOff, input: input,
+	}
+	if e.mesh != nil {
+		m.meshMode, m.meshModel = MeshIstio, e.mesh.model
 	}
 	if opts.KeepSides {
 		e.keys = &classKeys{list: keys}
@@ -508,6 +531,7 @@ type worker struct {
 	// def and pos hold the rows of the groups of the bundle being
 	// evaluated, the base group's first.
 	def, pos []graph.Set
+	mesh     *meshScratch // allocated for the first class the mesh polices
 }
 
 func (e *engine) newWorker() *worker {
@@ -547,9 +571,14 @@ func (e *engine) run(ctx context.Context, m *Matrix) error {
 				if r >= e.u.nU {
 					break
 				}
-				if r%256 == 0 && ctx.Err() != nil {
-					cancelled.Store(true)
-					break
+				if r%256 == 0 {
+					if ctx.Err() != nil {
+						cancelled.Store(true)
+						break
+					}
+					if e.opts.Progress != nil {
+						e.opts.Progress(r, e.u.nU)
+					}
 				}
 				if r >= e.u.nC || e.u.classes[r].host {
 					t.setUnpoliced(r)
@@ -569,6 +598,9 @@ func (e *engine) run(ctx context.Context, m *Matrix) error {
 		return ctx.Err()
 	}
 	m.stats.Rows = time.Since(t0)
+	if e.opts.Progress != nil {
+		e.opts.Progress(e.u.nU, e.u.nU)
+	}
 	t0 = time.Now()
 	for _, f := range []*factors{t.def, t.pos} {
 		if f != nil {
@@ -649,7 +681,8 @@ func (w *worker) evaluate(t *tensor, d policy.Direction, s int) int {
 func (w *worker) bundle(d policy.Direction, s int) (atomGroups, int) {
 	e := w.e
 	pols := e.applicable[d][s]
-	if len(pols) == 0 {
+	meshed := d == policy.Ingress && e.mesh.applies(s)
+	if len(pols) == 0 && !meshed {
 		// Not selected in this direction: every atom allows everything.
 		w.groupRow(0, false).Fill(e.u.nU)
 		if e.cond {
@@ -682,6 +715,12 @@ func (w *worker) bundle(d policy.Direction, s int) (atomGroups, int) {
 		w.ownNodeBits(d, s, def)
 		if pos != nil {
 			w.ownNodeBits(d, s, pos)
+		}
+		if meshed {
+			if w.mesh == nil {
+				w.mesh = newMeshScratch(e.u.nU)
+			}
+			e.mesh.and(w.mesh, s, rep, def, pos)
 		}
 		k := -1
 		for i := 0; i < kept; i++ {
@@ -722,11 +761,16 @@ func (w *worker) bundle(d policy.Direction, s int) (atomGroups, int) {
 func (w *worker) codeGroups(d policy.Direction, s int) (reps []int, group []uint16) {
 	e := w.e
 	pols := e.applicable[d][s]
-	// The signature of each atom: how every applicable rule treats it.
+	meshed := d == policy.Ingress && e.mesh.applies(s)
+	// The signature of each atom: how every applicable rule treats it
+	// (and the mesh).
 	nA := len(e.ports)
 	nR := 0
 	for _, pi := range pols {
 		nR += len(e.policies[pi].rules[d])
+	}
+	if meshed {
+		nR++ // the mesh group of the atom
 	}
 	if cap(w.codes) < nA*nR {
 		w.codes = make([]uint32, nA*nR)
@@ -753,6 +797,9 @@ func (w *worker) codeGroups(d policy.Direction, s int) (reps []int, group []uint
 				codes[k] = c
 				k++
 			}
+		}
+		if meshed {
+			codes[k] = e.mesh.codes[s][a]
 		}
 		w.hashes[a] = hashCodes(codes[a*nR : (a+1)*nR])
 	}

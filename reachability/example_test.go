@@ -120,3 +120,19 @@ status: {podIP: 10.0.0.3}
 	// web-2 -> db on 5432/TCP: allow
 	// full: false, rows evaluated: 0, classes added: 0
 }
+
+func ExampleMatrix_Connections() {
+	m, err := reachability.Compute(context.Background(), exampleSnapshot(), reachability.Options{})
+	if err != nil {
+		panic(err)
+	}
+	web, _ := m.Lookup("shop/web")
+	db, _ := m.Lookup("shop/db")
+	allowed, _ := m.Connections(web, db)
+	fmt.Println("web => db :", allowed)
+	back, _ := m.Connections(db, web)
+	fmt.Println("db => web :", back)
+	// Output:
+	// web => db : TCP 5432
+	// db => web : All Connections
+}

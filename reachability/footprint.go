@@ -208,10 +208,16 @@ func (t *tally) signature() classSig {
 	return sig
 }
 
-// atoms cuts the address space at the tallied cuts and at the addresses
-// of network sets and nodes (see externalAtoms).
-func (t *tally) atoms(p *policy.Program, s *policy.Snapshot) []ExternalAtom {
+// atoms cuts the address space at the tallied cuts, at the addresses of
+// network sets and nodes, and at the extra ranges (see externalAtoms).
+func (t *tally) atoms(p *policy.Program, s *policy.Snapshot, extra []netipx.IPRange) []ExternalAtom {
 	cuts := slices.Collect(maps.Keys(t.cuts))
+	for _, r := range extra {
+		cuts = append(cuts, r.From())
+		if next := r.To().Next(); next.IsValid() {
+			cuts = append(cuts, next)
+		}
+	}
 	for _, ns := range p.NetworkSets {
 		if ns.Nets != nil {
 			for _, r := range ns.Nets.Ranges() {
@@ -234,16 +240,22 @@ func (t *tally) atoms(p *policy.Program, s *policy.Snapshot) []ExternalAtom {
 }
 
 // portAtoms cuts each port protocol's 1–65535 range at every tallied
-// boundary, and at every container port of a class whose name a rule
-// uses, so that every named-port resolution is a single-port atom. In
-// Calico mode, other protocols a rule names get one atom each, and the
-// protocols no rule names one atom together.
-func (t *tally) portAtoms(mode policy.Mode, classes []class) []PortAtom {
+// boundary, at every container port of a class whose name a rule uses, so
+// that every named-port resolution is a single-port atom, and at the ends
+// of every extra range (a DerivedLayer's PortCuts). In Calico mode, other
+// protocols a rule names get one atom each, and the protocols no rule
+// names one atom together.
+func (t *tally) portAtoms(mode policy.Mode, classes []class, extra []PortRange) []PortAtom {
 	var atoms []PortAtom
 	for i, proto := range portProtocols {
 		c := []int{1, 65536}
 		for x := range t.portCuts[i] {
 			c = append(c, x)
+		}
+		for _, r := range extra {
+			if r.Protocol == proto {
+				c = append(c, int(r.Lo), int(r.Hi)+1)
+			}
 		}
 		for _, cl := range classes {
 			for _, cp := range cl.rep.Ports {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"go4.org/netipx"
+
 	"github.com/netreach/netreach/graph"
 	"github.com/netreach/netreach/internal/bitrow"
 	"github.com/netreach/netreach/policy"
@@ -80,6 +82,10 @@ func full(ctx context.Context, s *policy.Snapshot, opts Options, reason FullReas
 		return nil, err
 	}
 	m.stats.Update = UpdateStats{Full: true, Reason: reason, Detail: detail, Time: time.Since(t0)}
+	if reason == ReasonMesh {
+		m.diags = append(m.diags, policy.Diagnostic{Severity: policy.Info,
+			Msg: "update: the service-mesh objects (AuthorizationPolicy, PeerAuthentication) or the mesh mode changed, so every row was computed again"})
+	}
 	return m, nil
 }
 
@@ -133,6 +139,9 @@ const (
 	ReasonNodes FullReason = "nodes"
 	// ReasonAddressFamily: IPv6 came into use or went out of use.
 	ReasonAddressFamily FullReason = "address-family"
+	// ReasonMesh: the service-mesh objects (AuthorizationPolicy,
+	// PeerAuthentication) or the mesh mode changed.
+	ReasonMesh FullReason = "mesh"
 )
 
 // updater carries one Update from plan to the new matrix.
@@ -142,6 +151,7 @@ type updater struct {
 	opts Options
 	st   Stats
 
+	next    *policy.Snapshot // next, as given
 	snap    *policy.Snapshot // next, staged view applied
 	mode    policy.Mode
 	diags   policy.Diagnostics
@@ -168,6 +178,9 @@ type updater struct {
 	rm       *remapper // renumbers rows, when the universes differ
 	// unchanged is true when nothing the engine reads changed.
 	unchanged bool
+	// meshOn is true when the service-mesh layer takes part (the same
+	// before and after).
+	meshOn bool
 	// atomMap maps each new port atom to the previous atom holding it.
 	atomMap    []int
 	portsMoved bool
@@ -195,6 +208,13 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	if u.mode != prev.mode {
 		return ReasonMode, fmt.Sprintf("mode %s, was %s", u.mode, prev.mode)
 	}
+	if meshOn := u.opts.Mesh.Resolve(next) == MeshIstio; meshOn || prev.meshMode == MeshIstio {
+		if !meshOn || prev.meshMode != MeshIstio || !reflect.DeepEqual(prev.snap.Mesh, next.Mesh) {
+			return ReasonMesh, "the service-mesh objects (AuthorizationPolicy, PeerAuthentication) or the mesh mode changed"
+		}
+		u.meshOn = true
+	}
+	u.next = next
 	u.snap, u.diags = next.WithStagedView(u.opts.Staged)
 	var lowerDiags policy.Diagnostics
 	u.prog, lowerDiags = policy.Lower(u.snap, lowerOptions(u.opts, u.mode, prev.prog))
@@ -232,11 +252,19 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	e := &engine{opts: u.opts, prog: u.prog}
 	u.e = e
 	e.tally, e.footprints = u.tally()
-	e.u.atoms = e.tally.atoms(u.prog, u.snap)
+	var extra []netipx.IPRange
+	if u.meshOn {
+		e.mesh = newMeshLayer(u.snap, u.opts)
+		extra = e.mesh.ranges()
+	}
+	e.u.atoms = e.tally.atoms(u.prog, u.snap, extra)
 	if hasIPv6Atoms(e.u.atoms) != hasIPv6Atoms(pe.u.atoms) {
 		return ReasonAddressFamily, "IPv6 came into use or went out of use"
 	}
 	e.sig = signature(e.tally, u.snap)
+	if e.mesh != nil {
+		e.mesh.extendSignature(&e.sig)
+	}
 	if e.sig.node != pe.sig.node {
 		return ReasonNodes, "host-network endpoints or nodes appeared or went"
 	}
@@ -244,7 +272,10 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	if u.identity && e.tally.samePorts(pe.tally) {
 		e.ports = pe.ports
 	} else {
-		e.ports = e.tally.portAtoms(u.mode, e.u.classes)
+		e.ports = e.tally.portAtoms(u.mode, e.u.classes, u.opts.portCuts)
+		if e.mesh != nil {
+			e.ports = cutPorts(e.ports, e.mesh.model.CutPorts())
+		}
 	}
 	u.mapPorts()
 	u.st.Classify = time.Since(t0)
@@ -285,6 +316,10 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 		e.comp.reset()
 	} else {
 		e.finish(u.snap)
+	}
+	if e.mesh != nil {
+		e.mesh.compile(e)
+		e.cond = e.cond || e.mesh.cond
 	}
 	u.st.Compile = time.Since(t0)
 	return "", ""
@@ -351,12 +386,12 @@ func (u *updater) classify() {
 		e.u = pe.u
 		e.keys = pe.keys
 		u.classOf = oldClassOf
-		u.parent = identityMap(pe.u.nC)
+		u.parent = seq(pe.u.nC)
 		u.children = make([][]int, pe.u.nC)
 		for c := range u.children {
 			u.children[c] = u.parent[c : c+1 : c+1]
 		}
-		u.colMap = identityMap(pe.u.nU)
+		u.colMap = seq(pe.u.nU)
 		u.identity = true
 		return
 	}
@@ -463,7 +498,7 @@ func (u *updater) classify() {
 	if !u.identity {
 		u.rm = newRemapper(u.colMap, u.prev.t.codec, bitrow.NewCodec(e.u.nU))
 	}
-	if sameKeys && len(newKeyList) == 0 && e.u.nC == pe.u.nC && slices.Equal(u.colMap[:e.u.nC], identityMap(e.u.nC)) {
+	if sameKeys && len(newKeyList) == 0 && e.u.nC == pe.u.nC && slices.Equal(u.colMap[:e.u.nC], seq(e.u.nC)) {
 		e.keys = pe.keys // the same classes: the same keys and index
 	}
 	for _, p := range u.parent {
@@ -826,7 +861,7 @@ func (u *updater) compile() {
 // differently in the direction-d rows of class s: some new class needs its
 // bits, or a policy that applies has peers whose bits for them changed.
 func (u *updater) columnsMoved(d policy.Direction, s int) bool {
-	if u.st.Update.ClassesAdded > 0 || !u.identity {
+	if u.st.Update.ClassesAdded > 0 || !u.identity || d == policy.Ingress && u.e.mesh.applies(s) {
 		return true
 	}
 	for _, pi := range u.e.applicable[d][s] {
@@ -1046,8 +1081,8 @@ func (sf *setFixer) subject(old classList, sub *policy.Subject) classList {
 	return l
 }
 
-// identityMap returns 0, 1, …, n-1.
-func identityMap(n int) []int {
+// seq returns 0, 1, …, n-1.
+func seq(n int) []int {
 	m := make([]int, n)
 	for i := range m {
 		m[i] = i

@@ -108,7 +108,7 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 						inh = u.inherit(ot, d, p, oldBuf, newBuf)
 					}
 					switch {
-					case len(e.applicable[d][r]) == 0:
+					case len(e.applicable[d][r]) == 0 && !(d == policy.Ingress && e.mesh.applies(r)):
 						// Not selected in this direction: everything is
 						// allowed, new columns included.
 						nt.store(d, r, inherited{def: nt.all, pos: nt.all})
@@ -183,7 +183,7 @@ func (u *updater) matrix(t *tensor) *Matrix {
 	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(u.snap.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
 	return &Matrix{
 		snap: u.snap, opts: u.opts, mode: u.mode, u: e.u, classOf: u.classOf, ports: e.ports,
-		diags: u.diags, stats: u.st, prog: u.prog, t: t, engine: e,
+		diags: u.diags, stats: u.st, prog: u.prog, t: t, engine: e, meshMode: MeshOff, input: u.next,
 	}
 }
 
@@ -274,6 +274,12 @@ func (w *worker) patch(t *tensor, d policy.Direction, s int, inh inherited, cols
 		w.ownNodeBits(d, s, def)
 		if pos != nil {
 			w.ownNodeBits(d, s, pos)
+		}
+		if d == policy.Ingress && e.mesh.applies(s) {
+			if w.mesh == nil {
+				w.mesh = newMeshScratch(e.u.nU)
+			}
+			e.mesh.and(w.mesh, s, rep, def, pos)
 		}
 		for _, k := range win {
 			if (oldWord(inh.def, inh.groups.def, rep, int(k))^def[k])&cols[k] != 0 ||

@@ -147,6 +147,9 @@ type classSig struct {
 	names map[string]bool // container port names some rule names
 	sa    bool            // the service account matters
 	node  bool            // the node matters (host-network endpoints exist)
+	// mesh, when the mesh layer is on, gives what it reads of an endpoint
+	// beyond labels, namespace, service account and addresses.
+	mesh func(*policy.Endpoint) string
 }
 
 // buildClasses groups endpoints by everything a policy can look at (see
@@ -257,6 +260,10 @@ func (kr *classKeyer) key(e *policy.Endpoint) (key []byte, a4, a6 int) {
 		b = append(b, 0)
 	}
 	b = append(b, 1)
+	if kr.sig.mesh != nil {
+		b = append(b, kr.sig.mesh(e)...)
+		b = append(b, 1)
+	}
 	kr.ports = kr.ports[:0]
 	for _, cp := range e.Ports {
 		if cp.Name != "" && kr.sig.names[cp.Name] {
@@ -294,5 +301,6 @@ func newRange(from, to netip.Addr) netipRange { return netipx.IPRangeFrom(from, 
 
 // equal reports whether two signatures read the same attributes.
 func (s classSig) equal(t classSig) bool {
-	return s.sa == t.sa && s.node == t.node && maps.Equal(s.keys, t.keys) && maps.Equal(s.names, t.names)
+	return s.sa == t.sa && s.node == t.node && (s.mesh == nil) == (t.mesh == nil) &&
+		maps.Equal(s.keys, t.keys) && maps.Equal(s.names, t.names)
 }

@@ -17,6 +17,7 @@ func init() { registerCommand(newDiffCmd) }
 
 type diffFlags struct {
 	in           inputFlags
+	view         viewFlags
 	apply        []string
 	deletes      []string
 	against      []string
@@ -29,7 +30,7 @@ type diffFlags struct {
 func newDiffCmd(e *env) *cobra.Command {
 	f := &diffFlags{in: inputFlags{noStagedFlag: true}}
 	c := &cobra.Command{
-		Use:   "diff -f CURRENT (--apply CHANGE [--delete kind/ns/name] | --against AFTER | --staged) [-o table|json|md]",
+		Use:   "diff -f CURRENT (--apply CHANGE [--delete kind/ns/name] | --against AFTER | --staged) [--by workload|namespace|tenant] [-o FORMAT]",
 		Short: "Show the flows a change opens and closes",
 		Long: `diff computes the reachability before and after a change and lists the
 flows gained and lost, grouped by namespace pair and port, with counts and
@@ -43,16 +44,24 @@ endpoints.
   --staged             compare what Calico enforces with the result of
                        promoting every staged policy
 
+With --by workload, namespace or tenant (or -o list, dot, mermaid or svg)
+it compares the grouped views instead, pair of groups by pair of groups:
+gained (the pair could open nothing before), lost (nothing after) or
+changed, with the connections before and after; graphs draw gained
+connections green and lost ones red. --focus, --direction, --connection
+and --port narrow both the flow diff and the grouped one.
+
 With --fail-on-change the exit code is 1 when anything changes.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDiff(c.Context(), e, f) },
 	}
 	f.in.register(c)
+	f.view.register(c)
 	c.Flags().StringArrayVar(&f.apply, "apply", nil, "manifests to apply on top of the input (repeatable)")
 	c.Flags().StringArrayVar(&f.deletes, "delete", nil, "object to delete, kind/namespace/name (repeatable)")
 	c.Flags().StringArrayVar(&f.against, "against", nil, "manifests of the state to compare with (repeatable)")
 	c.Flags().BoolVar(&f.staged, "staged", false, "compare enforced policies with every Calico staged policy promoted")
-	c.Flags().StringVarP(&f.output, "output", "o", "table", "output format: table, json or md")
+	c.Flags().StringVarP(&f.output, "output", "o", "", "output format: table, json or md; grouped: list, json, md, dot, mermaid or svg (default table, or list with --by)")
 	c.Flags().BoolVar(&f.failOnChange, "fail-on-change", false, "exit 1 when any flow is gained or lost")
 	c.Flags().IntVar(&f.maxExamples, "max-examples", 10, "endpoint pairs listed per group in table and md output (0: all)")
 	return c
@@ -72,10 +81,9 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 	if modes != 1 {
 		return usageError("diff needs exactly one of --apply/--delete, --against or --staged")
 	}
-	switch f.output {
-	case "table", "json", "md":
-	default:
-		return usageError("-o %q: expected table, json or md", f.output)
+	grouped, err := f.grouped()
+	if err != nil {
+		return err
 	}
 	before, opts, err := f.in.load(e)
 	if err != nil {
@@ -106,6 +114,9 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 		if after, err = before.Apply(change, f.deletes); err != nil {
 			return usageError("%v", err)
 		}
+		if err := reportDeleted(e.stderr, before, f.deletes); err != nil {
+			return err
+		}
 	}
 	a, err := f.in.compute(ctx, e, before, opts)
 	if err != nil {
@@ -115,7 +126,13 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 	if err != nil {
 		return err
 	}
+	if grouped {
+		return runGroupedDiff(ctx, e, f, a, b)
+	}
 	d := reachability.Diff(a, b)
+	if d, err = filterDelta(d, a, b, &f.view); err != nil {
+		return err
+	}
 	switch f.output {
 	case "json":
 		err = writeDiffJSON(e.stdout, a, b, d)
@@ -175,11 +192,13 @@ func writeDiffTable(w io.Writer, a, b *reachability.Matrix, d reachability.Delta
 			}
 		}
 	}
+	writeEndpointsTable(w, d, max)
 	return nil
 }
 
 func writeDiffMarkdown(w io.Writer, a, b *reachability.Matrix, d reachability.Delta, max int) error {
 	fmt.Fprintf(w, "## Reachability change\n\n- before: `%s`\n- after: `%s`\n- gained: %d, lost: %d\n", a.Describe(), b.Describe(), len(d.Gained), len(d.Lost))
+	defer writeEndpointsMarkdown(w, d, max)
 	for _, part := range []struct {
 		title string
 		cs    []reachability.Change
@@ -216,6 +235,8 @@ type diffJSON struct {
 	After      string          `json:"after"`
 	Gained     []changeGroupJS `json:"gained"`
 	Lost       []changeGroupJS `json:"lost"`
+	Added      []endpointJS    `json:"addedEndpoints"`
+	Removed    []endpointJS    `json:"removedEndpoints"`
 }
 
 type changeGroupJS struct {
@@ -249,5 +270,6 @@ func writeDiffJSON(w io.Writer, a, b *reachability.Matrix, d reachability.Delta)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(diffJSON{APIVersion: reachability.JSONAPIVersion, Kind: "ReachabilityDiff",
-		Before: a.Describe(), After: b.Describe(), Gained: conv(d.Gained), Lost: conv(d.Lost)})
+		Before: a.Describe(), After: b.Describe(), Gained: conv(d.Gained), Lost: conv(d.Lost),
+		Added: endpointsJSON(d.Added), Removed: endpointsJSON(d.Removed)})
 }

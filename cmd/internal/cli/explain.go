@@ -16,6 +16,8 @@ func init() { registerCommand(newExplainCmd) }
 
 type explainFlags struct {
 	in       inputFlags
+	view     viewFlags
+	all      bool
 	from, to string
 	port     string
 	output   string
@@ -24,7 +26,7 @@ type explainFlags struct {
 func newExplainCmd(e *env) *cobra.Command {
 	f := &explainFlags{}
 	c := &cobra.Command{
-		Use:   "explain -f FILE|DIR|- --from SRC --to DST [--port 443/TCP] [-o text|json]",
+		Use:   "explain -f FILE|DIR|- (--from SRC --to DST | --all [--by ...] [--focus SEL]) [--port 443/TCP] [-o text|json]",
 		Short: "Explain why a connection is allowed or denied",
 		Long: `explain shows the verdict for one connection, then the egress side at the
 source and the ingress side at the destination: every tier, policy and rule
@@ -33,15 +35,25 @@ whether each rule matched (and which part failed: peer, port, protocol,
 except block), and what decided — a rule, isolation, an end-of-tier deny, or
 the default allow.
 
---from takes namespace/pod, namespace/workload or an IP address.
+--from takes namespace/pod, namespace/workload or an IP address, or internet
+or ingress-controller: then the path through Services, Ingresses, Gateway API
+routes and Routes is shown hop by hop (internet → load balancer or node →
+ingress controller → backend), each network-policy hop with its trace.
 --to also takes namespace/service: the service's selector and port mapping
 (numeric and named target ports) are resolved and every backing endpoint is
 explained. Without --port, every group of port atoms with a different
-outcome is explained.`,
+outcome is explained.
+
+--all explains every ordered pair of groups of a view (--by pod, workload,
+namespace or tenant; --focus, --direction, --connection and --port narrow
+it): the ways its flows are decided, each with its connections, the
+number of member pairs it holds for, and what decided each side.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runExplain(c.Context(), e, f) },
 	}
 	f.in.register(c)
+	f.view.register(c)
+	c.Flags().BoolVar(&f.all, "all", false, "explain every pair of groups of the view (see --by, --focus)")
 	c.Flags().StringVar(&f.from, "from", "", "source: namespace/pod, namespace/workload or IP")
 	c.Flags().StringVar(&f.to, "to", "", "destination: namespace/pod, namespace/workload, namespace/service or IP")
 	c.Flags().StringVar(&f.port, "port", "", "destination port as NUMBER/PROTOCOL (80/TCP); for a service, the service port")
@@ -57,6 +69,9 @@ type explained struct {
 }
 
 func runExplain(ctx context.Context, e *env, f *explainFlags) error {
+	if f.all {
+		return runExplainAll(ctx, e, f)
+	}
 	if f.from == "" || f.to == "" {
 		return usageError("explain needs --from and --to")
 	}
@@ -74,6 +89,9 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 	snap, opts, err := f.in.load(e)
 	if err != nil {
 		return err
+	}
+	if from, ok := pseudoSource(f.from); ok {
+		return explainAccess(ctx, e, f, from, snap, opts)
 	}
 	srcs, err := reachability.Resolve(snap, f.from)
 	if err != nil {
@@ -105,7 +123,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 			_, tr := ev.Evaluate(flow)
 			out = append(out, explained{Ports: []string{fmt.Sprintf("%d/%s", t.Port, t.Protocol)}, Service: svc, Trace: tr})
 		}
-		return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
+		return writeExplained(e.stdout, f.output, ev.Describe(), out)
 	}
 	dsts, err := reachability.Resolve(snap, f.to)
 	if err != nil {
@@ -118,7 +136,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 	if port != nil {
 		_, tr := ev.Evaluate(reachability.Flow{Src: src, Dst: dst, Protocol: port.Protocol, Port: port.Number})
 		out = append(out, explained{Ports: []string{port.String()}, Trace: tr})
-		return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
+		return writeExplained(e.stdout, f.output, ev.Describe(), out)
 	}
 	// Every port atom, grouped by outcome.
 	m, err := f.in.compute(ctx, e, snap, opts)
@@ -136,7 +154,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 		groups[key] = len(out)
 		out = append(out, explained{Ports: []string{at.String()}, Trace: tr})
 	}
-	return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
+	return writeExplained(e.stdout, f.output, ev.Describe(), out)
 }
 
 // traceKey identifies an outcome: the verdict and what decided each side.
@@ -148,7 +166,14 @@ func traceKey(t *reachability.Trace) string {
 		}
 		return k
 	}
-	return t.Verdict.String() + "/" + side(t.Egress) + "/" + side(t.Ingress)
+	k := t.Verdict.String() + "/" + side(t.Egress) + "/" + side(t.Ingress)
+	if t.Mesh != nil {
+		k += "/" + t.Mesh.Verdict.String() + "|" + t.Mesh.Decider + "|" + strings.Join(t.Mesh.Conditions, ";")
+		for _, st := range t.Mesh.Stages {
+			k += "|" + st.Decision
+		}
+	}
+	return k
 }
 
 func writeExplained(w io.Writer, format, options string, out []explained) error {
