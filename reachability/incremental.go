@@ -18,8 +18,10 @@ import (
 )
 
 // Update computes the matrix of next, a new version of prev's snapshot:
-// the result is exactly what Compute(ctx, next, prev.Options()) returns,
-// and it keeps its sides (Options.KeepSides) for the next Update.
+// the result is exactly what Compute(ctx, next, prev.Options()) returns
+// (ComputeWith with prev's layer, when prev has derived entries: they are
+// derived again from the new verdicts), and it keeps its sides
+// (Options.KeepSides) for the next Update.
 //
 // Update compares next with prev's snapshot object by object and redoes
 // only what the differences reach:
@@ -61,23 +63,32 @@ func Update(ctx context.Context, prev *Matrix, next *policy.Snapshot) (*Matrix, 
 	opts := prev.opts
 	opts.KeepSides = true
 	if prev.engine == nil {
-		return full(ctx, next, opts, ReasonNoSides, "the previous matrix was computed without Options.KeepSides", t0)
+		return full(ctx, prev, next, opts, ReasonNoSides, "the previous matrix was computed without Options.KeepSides", t0)
+	}
+	if prev.layer != nil {
+		// The layer may cut the ports elsewhere now (a Service's port
+		// changed, say); plan compares the cuts with the previous ones.
+		opts.portCuts = prev.layer.PortCuts(next)
 	}
 	u := &updater{prev: prev, pe: prev.engine, opts: opts}
 	if reason, detail := u.plan(next); reason != "" {
-		return full(ctx, next, opts, reason, detail, t0)
+		return full(ctx, prev, next, opts, reason, detail, t0)
 	}
 	m, err := u.apply(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := derive(ctx, m, prev.layer); err != nil {
 		return nil, err
 	}
 	m.stats.Update.Time = time.Since(t0)
 	return m, nil
 }
 
-// full computes the matrix from scratch for Update and says why.
-func full(ctx context.Context, s *policy.Snapshot, opts Options, reason FullReason, detail string, t0 time.Time) (*Matrix, error) {
-	m, err := Compute(ctx, s, opts)
+// full computes the matrix from scratch for Update, with prev's derived
+// layer if it has one, and says why.
+func full(ctx context.Context, prev *Matrix, s *policy.Snapshot, opts Options, reason FullReason, detail string, t0 time.Time) (*Matrix, error) {
+	m, err := ComputeWith(ctx, s, opts, prev.layer)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +244,8 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	if nodesDiffer(prev.snap, u.snap) {
 		return ReasonNodes, "nodes were added or removed, or their addresses changed"
 	}
-	if len(u.changed) == 0 && u.inv.endpoints == 0 && len(u.inv.namespaces) == 0 && (len(u.inv.serviceAccounts) == 0 || !pe.sig.sa) {
+	cutsMoved := !slices.Equal(u.opts.portCuts, prev.opts.portCuts)
+	if len(u.changed) == 0 && u.inv.endpoints == 0 && len(u.inv.namespaces) == 0 && (len(u.inv.serviceAccounts) == 0 || !pe.sig.sa) && !cutsMoved {
 		// Nothing the engine reads changed (a Service or a node's labels
 		// that no policy reads, say): it is kept, with the new program.
 		e := *pe
@@ -269,7 +281,7 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 		return ReasonNodes, "host-network endpoints or nodes appeared or went"
 	}
 	u.classify()
-	if u.identity && e.tally.samePorts(pe.tally) {
+	if u.identity && e.tally.samePorts(pe.tally) && !cutsMoved {
 		e.ports = pe.ports
 	} else {
 		e.ports = e.tally.portAtoms(u.mode, e.u.classes, u.opts.portCuts)

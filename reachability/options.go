@@ -34,10 +34,10 @@ type Options struct {
 	Workers int
 	// KeepSides keeps what [Update] needs to recompute only what a change
 	// reaches: the ingress rows besides their transpose, the compiled
-	// policies and the classes' keys. It costs about a third more memory
-	// than the matrix. Update on a matrix computed without it computes
-	// from scratch (and says so in Stats().Update); its result keeps
-	// them.
+	// policies and the classes' keys. The matrix then takes about 1.6
+	// times the memory (11.5 MB instead of 7.1 at 10,000 pods). Update on
+	// a matrix computed without it computes from scratch (and says so in
+	// Stats().Update); its result keeps them.
 	KeepSides bool
 	// Mesh says whether the Istio service-mesh layer takes part; the zero
 	// value turns it on when the snapshot holds Istio security objects

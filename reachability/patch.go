@@ -181,10 +181,15 @@ func (t *tensor) clone() *tensor {
 func (u *updater) matrix(t *tensor) *Matrix {
 	e, st := u.e, &u.st
 	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(u.snap.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
-	return &Matrix{
+	m := &Matrix{
 		snap: u.snap, opts: u.opts, mode: u.mode, u: e.u, classOf: u.classOf, ports: e.ports,
 		diags: u.diags, stats: u.st, prog: u.prog, t: t, engine: e, meshMode: MeshOff, input: u.next,
 	}
+	if e.mesh != nil {
+		m.meshMode, m.meshModel = MeshIstio, e.mesh.model
+		m.diags = append(m.diags, e.mesh.model.Diagnostics()...)
+	}
+	return m
 }
 
 // inherit returns the groups and base rows of direction d of previous
