@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
@@ -30,7 +31,8 @@ var updateSizes = []size{computeSizes[1], computeSizes[3]}
 // same options, in the same run, for the ratio. At 150,000 pods /full
 // runs for the policy change only (it takes seconds). Besides the usual
 // figures it reports how many (class, direction) bundles the update
-// evaluated and took over, and how many columns it evaluated.
+// evaluated and took over, how many columns it evaluated, and the time of
+// each phase of the last update (lower-ms … transpose-ms).
 func BenchmarkUpdate(b *testing.B) {
 	for _, s := range updateSizes {
 		b.Run(fmt.Sprintf("pods=%d", s.pods), func(b *testing.B) {
@@ -133,6 +135,13 @@ func benchUpdate(b *testing.B, s size) {
 			b.ReportMetric(float64(st.RowsEvaluated), "bundles-evaluated")
 			b.ReportMetric(float64(st.RowsCopied), "bundles-copied")
 			b.ReportMetric(float64(st.Update.ColumnsEvaluated), "columns-evaluated")
+			// Where the last update's time went, by phase.
+			for _, ph := range []struct {
+				name string
+				d    time.Duration
+			}{{"lower", st.Lower}, {"classify", st.Classify}, {"compile", st.Compile}, {"rows", st.Rows}, {"transpose", st.Transpose}} {
+				b.ReportMetric(float64(ph.d)/1e6, ph.name+"-ms")
+			}
 		})
 		if s.large && ch.name != "policy" {
 			continue

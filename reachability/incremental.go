@@ -1032,17 +1032,21 @@ func (sf *setFixer) entity(c *compiler, m *policy.EntityMatch, any bool, sets [2
 
 // outside reports whether no peer of m can match a re-evaluated class:
 // each matches nothing, or only pods of namespaces (by name or by
-// selector) none of those classes is in.
+// selector) none of those classes is in. A peer that can match network
+// sets is never outside: it matches the pods whose address lies in one,
+// whatever their namespace.
 func (sf *setFixer) outside(m *policy.EntityMatch) bool {
 	if sf.colNS == nil {
 		return false
 	}
+	sets := len(sf.u.prog.NetworkSets) > 0
 	for i := range m.Peers {
 		p := &m.Peers[i]
 		if p.Nothing {
 			continue
 		}
-		if p.Identity == nil || !sf.nsOutside(p.Identity.Namespace, p.Identity.NamespaceSelector) {
+		if p.Identity == nil || sets && p.Identity.Kinds&^policy.KindPod != 0 ||
+			!sf.nsOutside(p.Identity.Namespace, p.Identity.NamespaceSelector) {
 			return false
 		}
 	}
