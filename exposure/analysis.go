@@ -74,8 +74,14 @@ type analyzer struct {
 	identities map[*policy.Identity]bdd.Node
 	netsets    map[*policy.Identity]*netipx.IPSet
 	addrSets   map[setKey]bdd.Node
-	hypPeers   map[peerKey]bdd.Node
-	applied    [][2]bdd.Node // per tier and direction, the hypothetical pods it applies to
+	hypPeers   map[int]bdd.Node // by 2 × peer index + family index
+	// polIndex numbers the policies; peerIndex numbers the distinct peers
+	// (equal peers of different rules share a number), peerKeys has one
+	// key per number.
+	polIndex  map[*policy.Lowered]int
+	peerIndex map[*policy.Peer]int
+	peerKeys  []string
+	applied   [][2]bdd.Node // per tier and direction, the hypothetical pods it applies to
 }
 
 // class is a set of endpoints that no policy tells apart.
@@ -114,7 +120,7 @@ func Analyze(ctx context.Context, snap *policy.Snapshot, opts Options) (an *Anal
 	prog, _ := policy.Lower(s, policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.Reach.IPBlockIgnoresPodIPs, CalicoVersion: opts.Reach.CalicoVersion})
 	a := &analyzer{snap: s, opts: opts, prog: prog, m: bdd.New(opts.MaxNodes),
 		subjects: map[*policy.Lowered]bdd.Node{}, identities: map[*policy.Identity]bdd.Node{},
-		netsets: map[*policy.Identity]*netipx.IPSet{}, addrSets: map[setKey]bdd.Node{}, hypPeers: map[peerKey]bdd.Node{}}
+		netsets: map[*policy.Identity]*netipx.IPSet{}, addrSets: map[setKey]bdd.Node{}, hypPeers: map[int]bdd.Node{}}
 	var runErr error
 	guard := bdd.Guard(func() { runErr = a.run(ctx) })
 	if guard != nil {
@@ -194,6 +200,7 @@ func (a *analyzer) run(ctx context.Context) error {
 			}
 		}
 	}
+	a.index()
 	a.groups = portGroups(a.prog, a.snap.Endpoints)
 	a.others = othersConnections(a.groups, a.scope())
 	setConnections(a.groups, a.scope())
@@ -228,10 +235,40 @@ func (a *analyzer) run(ctx context.Context) error {
 	return nil
 }
 
+// index numbers the program's policies and distinct peers, for the
+// caches of concrete entities.
+func (a *analyzer) index() {
+	a.polIndex, a.peerIndex = map[*policy.Lowered]int{}, map[*policy.Peer]int{}
+	byKey := map[string]int{}
+	for _, t := range a.prog.Tiers {
+		for _, pol := range t.Policies {
+			a.polIndex[pol] = len(a.polIndex)
+			for d := range pol.Rules {
+				for i := range pol.Rules[d] {
+					r := &pol.Rules[d][i]
+					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
+						for k := range e.Peers {
+							p := &e.Peers[k]
+							key := p.Key()
+							id, ok := byKey[key]
+							if !ok {
+								id = len(a.peerKeys)
+								byKey[key] = id
+								a.peerKeys = append(a.peerKeys, key)
+							}
+							a.peerIndex[p] = id
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // addressEntity returns the entity of an address outside the cluster's
 // endpoints.
 func (a *analyzer) addressEntity(ip netip.Addr) *entity {
-	return &entity{ip: ip, peers: map[peerKey]bool{}}
+	return &entity{ip: ip, peers: make([]int8, 2*len(a.peerKeys))}
 }
 
 func famOfAddr(ip netip.Addr) int {

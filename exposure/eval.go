@@ -33,16 +33,14 @@ type entity struct {
 	ip  netip.Addr // for an address
 	// The label sets selectors see on an endpoint.
 	labels, nsl, sal map[string]string
-	// Caches of what the policies decide about a concrete entity.
-	subjects   map[*policy.Lowered]bool
-	peers      map[peerKey]bool
+	// Caches of what the policies decide about a concrete entity: per
+	// policy (analyzer.polIndex) whether it selects it, per distinct peer
+	// and family (analyzer.peerIndex) whether it matches; 0 unknown, 1
+	// no, 2 yes.
+	subjects   []int8
+	peers      []int8
 	selecting  [2][][]relPolicy
 	candidates [2][][]relPolicy
-}
-
-type peerKey struct {
-	p   *policy.Peer
-	fam int
 }
 
 func (e *entity) podNetwork() bool { return e.hyp || e.ep != nil && !e.ep.HostNetwork }
@@ -61,12 +59,21 @@ func (e *entity) addr(fam int) (netip.Addr, bool) {
 // dropCaches forgets what was cached about a concrete entity; the caches
 // are rebuilt on demand.
 func (e *entity) dropCaches() {
-	e.subjects, e.peers = map[*policy.Lowered]bool{}, map[peerKey]bool{}
+	clear(e.subjects)
+	clear(e.peers)
 	e.selecting, e.candidates = [2][][]relPolicy{}, [2][][]relPolicy{}
 }
 
+// tri caches a bool: 0 unknown, 1 false, 2 true.
+func tri(b bool) int8 {
+	if b {
+		return 2
+	}
+	return 1
+}
+
 func (a *analyzer) endpointEntity(ep *policy.Endpoint) *entity {
-	e := &entity{ep: ep, subjects: map[*policy.Lowered]bool{}, peers: map[peerKey]bool{}}
+	e := &entity{ep: ep, subjects: make([]int8, len(a.polIndex)), peers: make([]int8, 2*len(a.peerKeys))}
 	if a.space.calico {
 		e.labels = ep.CalicoLabels()
 		e.sal = a.snap.CalicoServiceAccountLabels(ep.Namespace, ep.ServiceAccount)
@@ -289,8 +296,9 @@ func (a *analyzer) subject(pol *policy.Lowered, e *entity) bdd.Node {
 		a.subjects[pol] = n
 		return n
 	}
-	if ok, seen := e.subjects[pol]; seen {
-		return boolNode(ok)
+	pi, indexed := a.polIndex[pol]
+	if v := e.subjects[pi]; indexed && v != 0 {
+		return boolNode(v == 2)
 	}
 	ep := e.ep
 	ok := !ep.HostNetwork &&
@@ -298,7 +306,9 @@ func (a *analyzer) subject(pol *policy.Lowered, e *entity) bdd.Node {
 		(sub.NamespaceSelector == nil || policy.MatchNamespaceSelector(*sub.NamespaceSelector, true, e.nsl)) &&
 		sub.Selector.Matches(e.labels) &&
 		(sub.ServiceAccountSelector == nil || sub.ServiceAccountSelector.Matches(e.sal))
-	e.subjects[pol] = ok
+	if indexed {
+		e.subjects[pi] = tri(ok)
+	}
 	return boolNode(ok)
 }
 
@@ -354,8 +364,12 @@ func (a *analyzer) peer(p *policy.Peer, x *entity, fam int) bdd.Node {
 	if p.Nothing {
 		return bdd.False
 	}
+	id, indexed := a.peerIndex[p]
+	if !indexed {
+		return a.peerMatch(p, x, fam) // not a peer of the program: no cache
+	}
+	k := 2*id + famIndex(fam)
 	if x.hyp {
-		k := peerKey{p, fam}
 		if n, seen := a.hypPeers[k]; seen {
 			return n
 		}
@@ -363,16 +377,12 @@ func (a *analyzer) peer(p *policy.Peer, x *entity, fam int) bdd.Node {
 		a.hypPeers[k] = n
 		return n
 	}
-	if x.peers != nil {
-		k := peerKey{p, fam}
-		if ok, seen := x.peers[k]; seen {
-			return boolNode(ok)
-		}
-		r := a.peerMatch(p, x, fam)
-		x.peers[k] = r == bdd.True
-		return r
+	if v := x.peers[k]; v != 0 {
+		return boolNode(v == 2)
 	}
-	return a.peerMatch(p, x, fam)
+	r := a.peerMatch(p, x, fam)
+	x.peers[k] = tri(r == bdd.True)
+	return r
 }
 
 func (a *analyzer) peerMatch(p *policy.Peer, x *entity, fam int) bdd.Node {
