@@ -8,6 +8,7 @@ import (
 
 	"github.com/netreach/netreach/internal/bdd"
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
 )
 
 // This file evaluates the lowered policy program (policy.Program) for one
@@ -476,8 +477,7 @@ func (a *analyzer) identity(id *policy.Identity, x *entity, fam int) bdd.Node {
 }
 
 // networkSets returns the addresses of the network sets that satisfy id
-// (nil when none do). Network sets inherit their namespace's labels but no
-// service-account labels [docs/semantics.md §3.5].
+// (nil when none do), as the engine decides it [docs/semantics.md §3.5].
 func (a *analyzer) networkSets(id *policy.Identity) *netipx.IPSet {
 	if set, ok := a.netsets[id]; ok {
 		return set
@@ -485,32 +485,10 @@ func (a *analyzer) networkSets(id *policy.Identity) *netipx.IPSet {
 	var b netipx.IPSetBuilder
 	any := false
 	for _, ns := range a.prog.NetworkSets {
-		namespaced := ns.Namespace != ""
-		switch {
-		case namespaced && id.Kinds&policy.KindNetworkSet == 0, !namespaced && id.Kinds&policy.KindGlobalNetworkSet == 0:
-			continue
-		case id.Namespace != "" && ns.Namespace != id.Namespace:
-			continue
-		case len(id.ServiceAccountNames) > 0:
-			continue
+		if reachability.NetworkSetMatches(a.snap, ns, id, a.space.calico) {
+			b.AddSet(ns.Nets)
+			any = true
 		}
-		if id.NamespaceSelector != nil {
-			var nsl map[string]string
-			if namespaced {
-				nsl = a.space.nsLabelsOf(ns.Namespace)
-			}
-			if !policy.MatchNamespaceSelector(*id.NamespaceSelector, namespaced, nsl) {
-				continue
-			}
-		}
-		if id.Selector != nil && !id.Selector.Matches(ns.Labels) {
-			continue
-		}
-		if id.ServiceAccountSelector != nil && !id.ServiceAccountSelector.Matches(nil) {
-			continue
-		}
-		b.AddSet(ns.Nets)
-		any = true
 	}
 	var set *netipx.IPSet
 	if any {
