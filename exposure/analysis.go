@@ -39,8 +39,8 @@ type Options struct {
 // Analysis is the exposure of a snapshot's endpoints to hypothetical pods:
 // for every endpoint, direction and port, the exact set of pods that could
 // be created (in any namespace, with any labels) that would be allowed to
-// connect. It is immutable after [Analyze] and safe for concurrent use by
-// [Analysis.Predict] only through its own locking (see Predict).
+// connect. Its methods build decision-diagram nodes on demand, so an
+// Analysis is not safe for concurrent use.
 type Analysis struct {
 	// meshIgnored is true when the input has a service-mesh layer, which
 	// the analysis leaves out.

@@ -82,7 +82,7 @@ func (as *assignment) value(v int) bool { return as.vals[v] }
 // the pod's row and column in reachability.Compute on the snapshot with
 // the pod added, for any pod the space holds (docs/exposure.md); a pod
 // outside it is an error. Predict is O(endpoint classes × port groups ×
-// number of variables) and safe for concurrent use.
+// number of variables).
 func (an *Analysis) Predict(p Pod) (*Prediction, error) {
 	as, err := an.a.assign(p)
 	if err != nil {
