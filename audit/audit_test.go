@@ -87,6 +87,10 @@ func TestKinds(t *testing.T) {
 		{kind: audit.MeshRuleNeverMatches, has: "mesh", lacks: "clean", want: []string{"pay/ghost rule 0", "cluster.local/ns/pay/sa/ghost"}, line: 54, wantCount: 2},
 		{kind: audit.MeshStrictUnreachable, has: "mesh", lacks: "clean", want: []string{"1 pod outside the mesh", "STRICT pod in web"}, remedy: "Add the clients to the mesh", wantCount: 1},
 		{kind: audit.MeshPermissiveUnneeded, has: "mesh", lacks: "clean", want: []string{"2 pods in pay", "PERMISSIVE"}, remedy: "STRICT", wantCount: 1},
+		{kind: audit.GeneratedEmptyValue, has: "kyverno/lost-variable", lacks: "kyverno/multi-tenant", want: []string{"spec.ingress[0].from[0].namespaceSelector.matchLabels.client is empty in NetworkPolicy test01/allow-same-tenant, NetworkPolicy test02/allow-same-tenant", "rule allow-same-tenant"},
+			remedy: "Escape the Kyverno variable", line: 43, wantCount: 1},
+		{kind: audit.MutatedLabelUnselected, has: "kyverno/contract-typo", lacks: "kyverno/multi-tenant", want: []string{"sets label contract=test01 on Namespace test01, contract=test02 on Namespace test02", "policies select client with the same values"},
+			remedy: "make it set client instead of contract", line: 10, wantCount: 1},
 	}
 	covered := map[audit.Kind]bool{}
 	for _, tc := range tests {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	"github.com/netreach/netreach/exposure"
@@ -18,20 +17,14 @@ import (
 const EntireCluster Kind = "exposed-to-entire-cluster"
 
 func init() {
-	kinds = append(kinds, KindInfo{"NR023", EntireCluster, Medium, "Exposed to the entire cluster",
+	registerKinds(KindInfo{"NR025", EntireCluster, Medium, "Exposed to the entire cluster",
 		"Policies isolate these pods for ingress, yet on some ports their ingress policies admit every pod: any pod in any namespace, with any labels, including pods and namespaces created later (a rule with namespaceSelector: {}, an empty from, or nothing else restricting). The exposure analysis decides this exactly from the selectors, not from the pods that exist (docs/exposure.md). Pods of shared namespaces are left out.",
 		"Restrict the rules that admit everyone to the namespaces and pods that need the ports (namespaceSelector on kubernetes.io/metadata.name, podSelector)."})
-	// Keep the catalogue in ID order, whatever order files add kinds in.
-	sort.SliceStable(kinds, func(i, j int) bool { return kinds[i].ID < kinds[j].ID })
-	kindIndex = make(map[Kind]int, len(kinds))
-	for i, k := range kinds {
-		kindIndex[k.Kind] = i
-	}
 }
 
 // entireClusterFindings reports, per namespace, the ingress-isolated pods
 // whose own policies admit every pod that could be created, in any
-// namespace (NR023), from the exposure analysis [docs/exposure.md]. It
+// namespace (NR025), from the exposure analysis [docs/exposure.md]. It
 // judges the pods' own ingress side, as a reviewer fixing their rules
 // would: whether a given pod gets through also depends on that pod's
 // egress policies. Pods that nothing isolates are NR001's; pods of shared

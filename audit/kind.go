@@ -1,5 +1,10 @@
 package audit
 
+import (
+	"slices"
+	"strings"
+)
+
 // Kind names what a [Finding] is about. Each kind has a stable ID
 // ("NR001"), a default severity and a title; see [Kinds].
 type Kind string
@@ -144,7 +149,11 @@ var kindIndex = func() map[Kind]int {
 }()
 
 // Kinds returns every finding kind, in ID order.
-func Kinds() []KindInfo { return append([]KindInfo(nil), kinds...) }
+func Kinds() []KindInfo {
+	out := append([]KindInfo(nil), kinds...)
+	slices.SortFunc(out, func(a, b KindInfo) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
 
 // Info returns the description of the kind; the zero KindInfo for an
 // unknown kind.

@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,7 +32,7 @@ const (
 )
 
 func init() {
-	kinds = append(kinds,
+	registerKinds(
 		KindInfo{"NR018", MeshOnlyProtection, Low, "Pods protected only by the service mesh",
 			"No network policy restricts ingress to these pods; only the mesh (mutual TLS and AuthorizationPolicy) does. Anything that bypasses the proxy — a port excluded from interception, a pod that opted out of injection, a misconfigured mesh — meets no second layer.",
 			"Add NetworkPolicies for these pods too (defence in depth), allowing the same clients as the mesh."},
@@ -44,13 +46,6 @@ func init() {
 			"Every pod that network policy lets reach these destinations is in the mesh, so all their traffic is already mutual TLS: PERMISSIVE only leaves room for plaintext from elsewhere (and for identity-less requests that principal rules cannot see).",
 			"Set the PeerAuthentication mode to STRICT for these workloads."},
 	)
-	// Kinds defined in kind.go may carry later IDs (NR022): keep the
-	// catalogue in ID order.
-	sort.SliceStable(kinds, func(i, j int) bool { return kinds[i].ID < kinds[j].ID })
-	kindIndex = make(map[Kind]int, len(kinds))
-	for i, k := range kinds {
-		kindIndex[k.Kind] = i
-	}
 }
 
 // meshFindings reports the mesh kinds when the matrix has the mesh layer
@@ -140,7 +135,7 @@ func (ma *meshAudit) onlyMeshFindings(iso [2]graph.Set) []Finding {
 		}
 	}
 	var fs []Finding
-	for _, ns := range sortedKeys(byNS) {
+	for _, ns := range slices.Sorted(maps.Keys(byNS)) {
 		pods := ma.podsOf(byNS[ns])
 		f := newFinding(MeshOnlyProtection, ns,
 			fmt.Sprintf("%d pod%s in %s: no network policy restricts ingress, only the service mesh does", len(pods), plural(len(pods)), ns),
@@ -216,12 +211,12 @@ func (ma *meshAudit) modeFindings() []Finding {
 		}
 	}
 	var fs []Finding
-	for _, ns := range sortedKeys(strict) {
-		clients := sortedInts(strict[ns])
-		dsts := ma.podsOf(sortedInts(strictDst[ns]))
+	for _, ns := range slices.Sorted(maps.Keys(strict)) {
+		clients := slices.Sorted(maps.Keys(strict[ns]))
+		dsts := ma.podsOf(slices.Sorted(maps.Keys(strictDst[ns])))
 		f := newFinding(MeshStrictUnreachable, ns,
 			fmt.Sprintf("%d pod%s outside the mesh may connect by network policy to %d STRICT pod%s in %s (%s): their plaintext connections will be refused",
-				len(clients), plural(len(clients)), len(dsts), plural(len(dsts)), ns, ma.a.portsText(sortedInts(strictPorts[ns]))),
+				len(clients), plural(len(clients)), len(dsts), plural(len(dsts)), ns, ma.a.portsText(slices.Sorted(maps.Keys(strictPorts[ns])))),
 			"Add the clients to the mesh (a missing injection label or an opted-out pod?), or narrow the NetworkPolicy to the clients that should connect.")
 		f.Objects = append(ma.refs(dsts, 3), ma.refs(clients, 5)...)
 		fs = append(fs, f)
@@ -237,7 +232,7 @@ func (ma *meshAudit) modeFindings() []Finding {
 		if permissiveBad[k] || len(permissive[k]) == 0 {
 			continue
 		}
-		pods := ma.podsOf(sortedInts(permissive[k]))
+		pods := ma.podsOf(slices.Sorted(maps.Keys(permissive[k])))
 		from := "the mesh default (no PeerAuthentication sets a mode)"
 		if ref, ok := permissivePol[k]; ok {
 			from = ref.String()
@@ -407,24 +402,6 @@ func (ma *meshAudit) refs(entries []int, max int) []policy.ObjectRef {
 			out = append(out, e.ObjectRef)
 		}
 	}
-	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-func sortedInts(m map[int]bool) []int {
-	out := make([]int, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Ints(out)
 	return out
 }
 

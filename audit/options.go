@@ -40,7 +40,7 @@ type Options struct {
 	// by one with the enforced view (each needs a full computation); above
 	// it all of them are compared at once, in one finding. 0 means 16.
 	MaxStagedCompare int
-	// SkipExposure leaves out the exposure analysis behind NR023 (pods
+	// SkipExposure leaves out the exposure analysis behind NR025 (pods
 	// every pod that could be created can reach), whose cost grows with
 	// the number of endpoint classes and policies.
 	SkipExposure bool

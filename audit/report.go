@@ -174,6 +174,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	fs = append(fs, a.shadowFindings()...)
 	fs = append(fs, a.unknownFieldFindings()...)
 	fs = append(fs, a.dnsFindings(iso)...)
+	fs = append(fs, a.kyvernoFindings()...)
 	staged, err := a.stagedFindings(ctx)
 	if err != nil {
 		return nil, err

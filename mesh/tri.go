@@ -7,7 +7,8 @@ import "strings"
 // headers, JWT) or on something else a manifest cannot tell.
 type Tri uint8
 
-// Match values, ordered so that And is the minimum and Or the maximum.
+// Match values, ordered so that a conjunction is the minimum and a
+// disjunction the maximum.
 const (
 	False Tri = iota
 	Maybe
@@ -25,22 +26,8 @@ func (t Tri) String() string {
 	return "no"
 }
 
-// triOf turns a boolean into True or False.
-func triOf(b bool) Tri {
-	if b {
-		return True
-	}
-	return False
-}
-
-// and is the three-valued conjunction.
-func and(a, b Tri) Tri { return min(a, b) }
-
 // or is the three-valued disjunction.
 func or(a, b Tri) Tri { return max(a, b) }
-
-// not is the three-valued negation.
-func not(a Tri) Tri { return True - a }
 
 // either joins the outcomes of two possibilities the manifests cannot
 // tell apart (the traffic on a port without a declared protocol may be
@@ -65,14 +52,4 @@ func MatchString(pattern, value string) bool {
 		return strings.HasSuffix(value, strings.TrimPrefix(pattern, "*"))
 	}
 	return pattern == value
-}
-
-// matchAny reports whether some pattern matches value.
-func matchAny(patterns []string, value string) bool {
-	for _, p := range patterns {
-		if MatchString(p, value) {
-			return true
-		}
-	}
-	return false
 }

@@ -21,6 +21,7 @@ import (
 func (l *Loader) Snapshot() (*Snapshot, error) {
 	l.flush()
 	s := &Snapshot{}
+	l.simulateKyverno(s)
 	var pods []*podRecord
 	workloads := map[string]*workloadRecord{} // by Kind/ns/name
 	for _, key := range l.order {
@@ -42,6 +43,8 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 			s.NetworkPolicies = append(s.NetworkPolicies, v)
 		case *Skipped:
 			s.Skipped = append(s.Skipped, *v)
+		case *KyvernoPolicy:
+			// listed in s.Kyverno by simulateKyverno
 		default:
 			if !s.Admin.add(v) && !s.Calico.add(v) && !s.Routing.add(v) && !s.Mesh.add(v) {
 				panic(fmt.Sprintf("Snapshot: unexpected object %T", v))

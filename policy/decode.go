@@ -46,7 +46,7 @@ func register(apiVersion, kind string, h kindHandler) { handlers[apiVersion+"|"+
 
 // ref returns the object's reference.
 func (c *decodeCtx) ref() ObjectRef {
-	return ObjectRef{Kind: c.kind, Namespace: c.namespace, Name: c.name, Source: c.loc}
+	return ObjectRef{Kind: c.kind, Namespace: c.namespace, Name: c.name, Source: c.loc, Origin: c.l.origin}
 }
 
 // field returns the location of a field of the object.

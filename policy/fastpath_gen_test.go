@@ -18,7 +18,7 @@ import (
 // json), and requires the fast path to read every document.
 func TestFastPathGenerated(t *testing.T) {
 	t.Parallel()
-	c := bench.Generate(bench.Config{Pods: 1500, Namespaces: 40, Policies: 300, Calico: true, Seed: 3})
+	c := bench.Generate(bench.Config{Pods: 500, Namespaces: 20, Policies: 120, Calico: true, Seed: 3})
 	var docs bytes.Buffer
 	if err := c.WriteYAML(&docs); err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestFastPathGenerated(t *testing.T) {
 		if n != tc.docs {
 			t.Errorf("%s: the fast path read %d of %d documents", tc.name, n, tc.docs)
 		}
-		if len(fast.Endpoints) < 1500 {
+		if len(fast.Endpoints) < 500 {
 			t.Errorf("%s: %d endpoints", tc.name, len(fast.Endpoints))
 		}
 	}

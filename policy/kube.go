@@ -139,7 +139,7 @@ func (l *Loader) addPod(c *decodeCtx, j []byte) {
 	}
 	ref := c.ref()
 	if ph := pod.Status.Phase; ph == corev1.PodSucceeded || ph == corev1.PodFailed {
-		l.skip(ref, "v1", fmt.Sprintf("pod phase is %s: it has no network presence", ph))
+		l.skip(ref, "v1", fmt.Sprintf("pod phase is %s: it has no network presence", ph), c.doc, c.at)
 		c.diag(Info, "status.phase", fmt.Sprintf("skipped: pod phase is %s", ph))
 		return
 	}

@@ -42,6 +42,13 @@ type LoadOptions struct {
 	MaxDocuments int
 	// Stdin is read for the path "-"; nil means os.Stdin.
 	Stdin io.Reader
+	// Kyverno says what to do with Kyverno policies; the zero value
+	// simulates them (see docs/kyverno.md).
+	Kyverno KyvernoMode
+
+	// keepDocs keeps each object's document once a Kyverno policy was
+	// seen: the simulation reads the objects as written.
+	keepDocs bool
 }
 
 // Loader reads manifests and builds a [Snapshot]. Add input with
@@ -71,6 +78,10 @@ type Loader struct {
 
 	objects map[string]*loaded // by ObjectRef.Key()
 	order   []string           // keys in first-seen order
+
+	// origin is set on the loaders that decode objects a Kyverno
+	// simulation created or changed; every object they decode carries it.
+	origin *Origin
 }
 
 // loaded is one decoded object waiting for Snapshot to assemble it.
@@ -184,6 +195,7 @@ func (l *Loader) AddBytes(name string, data []byte) {
 // the batch once it is large enough: memory holds at most one batch of
 // document text besides what the decoded objects keep.
 func (l *Loader) queue(d *document) {
+	l.noticeKyverno(d)
 	l.batch = append(l.batch, d)
 	l.batchBytes += len(d.text)
 	if l.batchBytes >= batchBytes || len(l.batch) >= batchDocuments {
@@ -237,6 +249,7 @@ func (l *Loader) decodeAll(docs []*document) {
 				}
 				sh := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
 				sh.addDocument(docs[i])
+				docs[i] = nil // its text and trees can go
 				shadows[i] = sh
 			}
 		}()
@@ -376,6 +389,7 @@ func (l *Loader) addFast(d *document) bool {
 	for _, p := range sh.pending {
 		l.store(p.o, p.key)
 	}
+	d.tree = nil
 	l.fastDocs++
 	return true
 }
@@ -623,10 +637,10 @@ func (l *Loader) addList(d *document, at string, raw json.RawMessage, tm typeMet
 // API version we do not know is skipped with a warning, because leaving it
 // out may change the answer; anything else is skipped with a note.
 func (l *Loader) unknownKind(d *document, at string, loc Location, tm typeMeta) {
-	ref := ObjectRef{Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Source: loc}
+	ref := ObjectRef{Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Source: loc, Origin: l.origin}
 	if want, isPolicy := policyKinds[tm.Kind]; isPolicy {
 		reason := fmt.Sprintf("unsupported apiVersion %s for %s: expected %s", quote(tm.APIVersion), tm.Kind, want)
-		l.skip(ref, tm.APIVersion, reason)
+		l.skip(ref, tm.APIVersion, reason, d, at)
 		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "apiVersion"), Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: at + "apiVersion",
 			Msg: reason + "; the policy is not read"})
 		return
@@ -635,14 +649,16 @@ func (l *Loader) unknownKind(d *document, at string, loc Location, tm typeMeta) 
 	if want, ok := inventoryKinds[tm.Kind]; ok {
 		reason = fmt.Sprintf("unsupported apiVersion %s for %s: expected %s", quote(tm.APIVersion), tm.Kind, want)
 		sev, field, loc = Warning, at+"apiVersion", d.locate(at+"apiVersion")
+	} else if why := reachabilityKind(tm.APIVersion, tm.Kind); why != "" {
+		reason, sev = why, Warning
 	}
-	l.skip(ref, tm.APIVersion, reason)
+	l.skip(ref, tm.APIVersion, reason, d, at)
 	l.add(Diagnostic{Severity: sev, Location: loc, Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: field, Msg: "skipped: " + reason})
 }
 
-func (l *Loader) skip(ref ObjectRef, apiVersion, reason string) {
+func (l *Loader) skip(ref ObjectRef, apiVersion, reason string, doc *document, at string) {
 	key := "skipped/" + ref.Key() + "/" + ref.Source.String()
-	l.store(&loaded{ref: ref, obj: &Skipped{ObjectRef: ref, APIVersion: apiVersion, Reason: reason}}, key)
+	l.store(&loaded{ref: ref, obj: &Skipped{ObjectRef: ref, APIVersion: apiVersion, Reason: reason}, doc: doc, at: at}, key)
 }
 
 // store records a decoded object under key; a second object with the same
@@ -652,7 +668,9 @@ func (l *Loader) store(o *loaded, key string) {
 		if np, ok := o.obj.(*NetworkPolicy); ok {
 			o.portAt = namedPortLocations(o.doc, o.at, np)
 		}
-		o.doc = nil // let the document's text go
+		if !l.opts.keepDocs {
+			o.doc = nil // let the document's text go
+		}
 	}
 	if l.shadow {
 		l.pending = append(l.pending, pendingStore{o, key})

@@ -17,6 +17,9 @@ type ObjectRef struct {
 	Namespace string   `json:"namespace,omitempty"` // empty for cluster-scoped objects
 	Name      string   `json:"name"`
 	Source    Location `json:"source"`
+	// Origin is set for objects an admission policy (Kyverno) created or
+	// changed; nil for objects exactly as the input gives them.
+	Origin *Origin `json:"origin,omitempty"`
 }
 
 // String returns "Kind ns/name" (or "Kind name" when cluster-scoped);
@@ -206,8 +209,10 @@ type Snapshot struct {
 	Calico          CalicoObjects
 	Routing         RoutingObjects
 	Mesh            MeshObjects
-	Skipped         []Skipped
-	Diagnostics     Diagnostics
+	// Kyverno says how Kyverno policies took part (docs/kyverno.md).
+	Kyverno     KyvernoSummary
+	Skipped     []Skipped
+	Diagnostics Diagnostics
 
 	nsByName map[string]*Namespace
 	saByName map[string]*ServiceAccount

@@ -85,6 +85,9 @@ type Connections struct {
 	scope  Scope
 	ranges []PortRange  // ported protocols, by protocol order then Lo; disjoint, never adjacent
 	whole  protocolMask // portless protocols (ScopeAllProtocols only)
+	// text, when not empty, is String's result, computed once for sets
+	// that outputs print many times (grouped views).
+	text string
 }
 
 // NoConnections returns the empty set of the scope.
@@ -280,6 +283,9 @@ const noConnectionsText = "No Connections"
 // holds more than half of the protocols without ports, they are written
 // as "other protocols", or "other protocols except ICMP,47".
 func (c Connections) String() string {
+	if c.text != "" {
+		return c.text
+	}
 	switch {
 	case c.IsAll():
 		return allConnectionsText

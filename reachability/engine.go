@@ -556,9 +556,14 @@ func (e *engine) run(ctx context.Context, m *Matrix, src bundleSource) error {
 				if r >= nU {
 					break
 				}
-				if r%256 == 0 && ctx.Err() != nil {
-					cancelled.Store(true)
-					break
+				if r%256 == 0 {
+					if ctx.Err() != nil {
+						cancelled.Store(true)
+						break
+					}
+					if e.opts.Progress != nil {
+						e.opts.Progress(r, nU)
+					}
 				}
 				if r >= e.u.nC || e.u.classes[r].host {
 					sides.eg.Row(r).Fill(nU)
@@ -592,6 +597,9 @@ func (e *engine) run(ctx context.Context, m *Matrix, src bundleSource) error {
 		return ctx.Err()
 	}
 	m.stats.Rows = time.Since(t0)
+	if e.opts.Progress != nil {
+		e.opts.Progress(nU, nU)
+	}
 	t0 = time.Now()
 	e.assemble(m, sides, workers)
 	m.stats.Transpose = time.Since(t0)

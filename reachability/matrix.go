@@ -58,9 +58,18 @@ func (m *Matrix) Options() Options { return m.opts }
 // Describe returns the mode and the implementation-defined switches, as
 // "key=value" pairs, to echo with every result.
 func (m *Matrix) Describe() string {
-	d := describeResolved(m.opts, m.mode, m.meshMode)
+	d := describeWith(describeResolved(m.opts, m.mode, m.meshMode), m.snap)
 	if m.derived.Describe != "" {
 		d += " " + m.derived.Describe
+	}
+	return d
+}
+
+// describeWith appends the switches of the snapshot's loading (Kyverno
+// simulation) to the options line d.
+func describeWith(d string, s *policy.Snapshot) string {
+	if k := s.Kyverno.Describe(); k != "" {
+		return d + " " + k
 	}
 	return d
 }

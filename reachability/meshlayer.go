@@ -713,44 +713,57 @@ func (ml *meshLayer) sourceRows(sc *meshScratch, cs *compiledMeshSource, s int, 
 	t.Fill(nU)
 	p.Fill(nU)
 	for _, id := range cs.ids {
-		sc.tmp.CopyFrom(id)
-		sc.tmp.And(mtls)
-		t.And(sc.tmp)
-		p.And(sc.tmp)
+		ml.andIdentity(sc, id, mtls, false, t, p)
 	}
 	for _, id := range cs.notIDs {
-		sc.tmp.CopyFrom(id)
-		sc.tmp.And(mtls)
-		t.AndNot(sc.tmp)
-		p.AndNot(sc.tmp)
+		ml.andIdentity(sc, id, mtls, true, t, p)
 	}
 	for _, ip := range cs.ips {
-		ml.famAddr(ip, s, sc.tmp)
-		t.And(sc.tmp)
-		p.And(sc.tmp)
+		ml.andAddress(sc, ip, s, false, t, p)
 	}
 	for _, ip := range cs.notIPs {
-		ml.famAddr(ip, s, sc.tmp)
-		t.AndNot(sc.tmp)
-		p.AndNot(sc.tmp)
+		ml.andAddress(sc, ip, s, true, t, p)
 	}
 	if http && (len(cs.remote) > 0 || len(cs.notRemote) > 0) {
 		t.Clear() // X-Forwarded-For: set by the request
 	} else {
 		for _, ip := range cs.remote {
-			ml.famAddr(ip, s, sc.tmp)
-			t.And(sc.tmp)
-			p.And(sc.tmp)
+			ml.andAddress(sc, ip, s, false, t, p)
 		}
 		for _, ip := range cs.notRemote {
-			ml.famAddr(ip, s, sc.tmp)
-			t.AndNot(sc.tmp)
-			p.AndNot(sc.tmp)
+			ml.andAddress(sc, ip, s, true, t, p)
 		}
 	}
 	if http && cs.requestPrin {
 		t.Clear() // a JWT of the request
 	}
+}
+
+// andIdentity ANDs into t and p the sources whose identity is in id (or,
+// negated, is not): an identity is known only over mutual TLS (mtls).
+func (ml *meshLayer) andIdentity(sc *meshScratch, id, mtls graph.Set, negated bool, t, p graph.Set) {
+	sc.tmp.CopyFrom(id)
+	sc.tmp.And(mtls)
+	if negated {
+		t.AndNot(sc.tmp)
+		p.AndNot(sc.tmp)
+		return
+	}
+	t.And(sc.tmp)
+	p.And(sc.tmp)
+}
+
+// andAddress ANDs into t and p the sources whose address is in the
+// per-family sets (or, negated, is not).
+func (ml *meshLayer) andAddress(sc *meshScratch, sets [2]graph.Set, s int, negated bool, t, p graph.Set) {
+	ml.famAddr(sets, s, sc.tmp)
+	if negated {
+		t.AndNot(sc.tmp)
+		p.AndNot(sc.tmp)
+		return
+	}
+	t.And(sc.tmp)
+	p.And(sc.tmp)
 }
 
 // condRows ANDs the source-dependent conditions of a rule into t and p.
@@ -759,16 +772,10 @@ func (ml *meshLayer) condRows(sc *meshScratch, cc *compiledMeshCond, s int, http
 	switch c.Key {
 	case "source.namespace", "source.principal", "source.serviceAccount":
 		if cc.ids != nil {
-			sc.tmp.CopyFrom(cc.ids)
-			sc.tmp.And(mtls)
-			t.And(sc.tmp)
-			p.And(sc.tmp)
+			ml.andIdentity(sc, cc.ids, mtls, false, t, p)
 		}
 		if cc.notIDs != nil {
-			sc.tmp.CopyFrom(cc.notIDs)
-			sc.tmp.And(mtls)
-			t.AndNot(sc.tmp)
-			p.AndNot(sc.tmp)
+			ml.andIdentity(sc, cc.notIDs, mtls, true, t, p)
 		}
 	case "remote.ip":
 		if http {
@@ -778,14 +785,10 @@ func (ml *meshLayer) condRows(sc *meshScratch, cc *compiledMeshCond, s int, http
 		fallthrough
 	case "source.ip":
 		if cc.ips[0] != nil {
-			ml.famAddr(cc.ips, s, sc.tmp)
-			t.And(sc.tmp)
-			p.And(sc.tmp)
+			ml.andAddress(sc, cc.ips, s, false, t, p)
 		}
 		if cc.notIPs[0] != nil {
-			ml.famAddr(cc.notIPs, s, sc.tmp)
-			t.AndNot(sc.tmp)
-			p.AndNot(sc.tmp)
+			ml.andAddress(sc, cc.notIPs, s, true, t, p)
 		}
 	case "destination.ip":
 		// Which address of the destination a flow uses depends on the

@@ -47,6 +47,12 @@ type Options struct {
 	// portCuts are the port ranges a DerivedLayer needs as atoms of their own
 	// (see ComputeWith).
 	portCuts []PortRange
+
+	// Progress, when not nil, is called as the computation advances, with
+	// the rows evaluated so far and the total, and with done == total
+	// before the final assembly. It is called from several goroutines, at
+	// most a few hundred times, and must be cheap.
+	Progress func(done, total int)
 }
 
 // Describe returns the options as "key=value" pairs, for echoing with

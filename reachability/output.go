@@ -22,6 +22,108 @@ type View struct {
 	// Port, when not nil, is the single concrete port the view was asked
 	// for ("--port 80/TCP"); outputs print it instead of the atom's range.
 	Port *Port
+	// focus, when not nil, marks the focused entries (by position in
+	// Entries); only pairs whose source (egress), destination (ingress)
+	// or either (both) is focused are shown. See [Matrix.WithFocus].
+	focus []bool
+	dir   FocusDirection
+}
+
+// keeps reports whether the view shows the pair of entry positions x, y.
+func (v View) keeps(x, y int) bool {
+	if v.focus == nil {
+		return true
+	}
+	switch v.dir {
+	case FocusEgress:
+		return v.focus[x]
+	case FocusIngress:
+		return v.focus[y]
+	}
+	return v.focus[x] || v.focus[y]
+}
+
+// WithFocus narrows the view to the pairs from or to (dir) the entries
+// some selection picks: endpoints it matches, external atoms that overlap
+// a selected CIDR. It also returns the selections that pick nothing in
+// the view.
+func (m *Matrix) WithFocus(v View, sels []Selection, dir FocusDirection) (View, []Selection) {
+	if len(sels) == 0 {
+		return v, nil
+	}
+	matched := make([]bool, len(sels))
+	v.focus = make([]bool, len(v.Entries))
+	v.dir = dir
+	for x, i := range v.Entries {
+		for k, s := range sels {
+			hit := false
+			if e := m.Endpoint(i); e != nil {
+				hit = s.MatchesEndpoint(e)
+			} else if p, ok := s.Prefix(); ok {
+				a, _ := m.ExternalAtom(i)
+				hit = a.Range.Contains(p.Addr()) || p.Contains(a.Range.From()) || p.Contains(a.Range.To())
+			}
+			if hit {
+				v.focus[x], matched[k] = true, true
+			}
+		}
+	}
+	var unmatched []Selection
+	for k, ok := range matched {
+		if !ok {
+			unmatched = append(unmatched, sels[k])
+		}
+	}
+	return v, unmatched
+}
+
+// WithConnections narrows the view to the port atoms that hold some of
+// the connections c.
+func (m *Matrix) WithConnections(v View, c Connections) View {
+	scope := m.ConnectionScope()
+	var ports []int
+	for _, p := range v.Ports {
+		if !connectionsOf(m.ports, scope, func(q int) bool { return q == p }).Intersect(c).IsEmpty() {
+			ports = append(ports, p)
+		}
+	}
+	v.Ports = ports
+	return v
+}
+
+// Pairs returns the number of ordered pairs of entries the view shows
+// (a pair of two external atoms is never one), at O(len(Entries)).
+func (m *Matrix) Pairs(v View) int64 {
+	var eps, ext, fEps, fExt int64
+	for x, i := range v.Entries {
+		f := v.focus == nil || v.focus[x]
+		if i < m.NumEndpoints() {
+			eps++
+			if f {
+				fEps++
+			}
+		} else {
+			ext++
+			if f {
+				fExt++
+			}
+		}
+	}
+	all := eps*eps + 2*eps*ext
+	if v.focus == nil {
+		return all
+	}
+	// Pairs with a focused source, and with a focused destination.
+	src := fEps*(eps+ext) + fExt*eps
+	dst := src
+	switch v.dir {
+	case FocusEgress:
+		return src
+	case FocusIngress:
+		return dst
+	}
+	// Both: minus the pairs counted twice (focused on both sides).
+	return src + dst - (fEps*fEps + 2*fEps*fExt)
 }
 
 // Port is one concrete protocol and port.
@@ -124,7 +226,7 @@ func (m *Matrix) WriteCSV(w io.Writer, v View) error {
 	for x, i := range v.Entries {
 		src := names[x]
 		for y, j := range v.Entries {
-			if !m.IsPair(i, j) {
+			if !m.IsPair(i, j) || !v.keeps(x, y) {
 				continue
 			}
 			dst := names[y]
@@ -190,7 +292,7 @@ func (m *Matrix) WriteTable(w io.Writer, v View) error {
 			line := fmt.Sprintf("%-*s", width, names[a])
 			for b, j := range v.Entries {
 				cell := "-"
-				if m.IsPair(i, j) {
+				if m.IsPair(i, j) && v.keeps(a, b) {
 					switch m.At(i, j, g[0]) {
 					case Allow:
 						cell = "."
@@ -217,9 +319,9 @@ func (m *Matrix) groupPorts(v View) [][]int {
 	for _, p := range v.Ports {
 		h := fnv.New64a()
 		var buf [1]byte
-		for _, i := range v.Entries {
-			for _, j := range v.Entries {
-				if m.IsPair(i, j) {
+		for x, i := range v.Entries {
+			for y, j := range v.Entries {
+				if m.IsPair(i, j) && v.keeps(x, y) {
 					buf[0] = byte(m.At(i, j, p))
 					h.Write(buf[:])
 				}
@@ -243,9 +345,9 @@ func (m *Matrix) groupPorts(v View) [][]int {
 }
 
 func (m *Matrix) samePort(v View, p, q int) bool {
-	for _, i := range v.Entries {
-		for _, j := range v.Entries {
-			if m.IsPair(i, j) && m.At(i, j, p) != m.At(i, j, q) {
+	for x, i := range v.Entries {
+		for y, j := range v.Entries {
+			if m.IsPair(i, j) && v.keeps(x, y) && m.At(i, j, p) != m.At(i, j, q) {
 				return false
 			}
 		}
@@ -278,6 +380,9 @@ type EntryJSON struct {
 	Namespace string   `json:"namespace,omitempty"`
 	Workload  string   `json:"workload,omitempty"`
 	IPs       []string `json:"ips,omitempty"`
+	// Origin is set for endpoints an admission policy (Kyverno) changed
+	// or created.
+	Origin *policy.Origin `json:"origin,omitempty"`
 }
 
 // PortVerdicts are the verdicts of one port atom.
@@ -301,18 +406,26 @@ type LayerVerdicts struct {
 
 // add records the verdict of src to dst.
 func (lv *LayerVerdicts) add(src, dst string, v Verdict) {
+	addVerdict(lv.Allowed, &lv.Conditional, src, dst, v)
+}
+
+// addVerdict lists dst under src in allowed or, for a conditional verdict,
+// in *conditional (made when needed).
+func addVerdict(allowed map[string][]string, conditional *map[string][]string, src, dst string, v Verdict) {
 	switch v {
 	case Allow:
-		lv.Allowed[src] = append(lv.Allowed[src], dst)
+		allowed[src] = append(allowed[src], dst)
 	case Conditional:
-		if lv.Conditional == nil {
-			lv.Conditional = map[string][]string{}
+		if *conditional == nil {
+			*conditional = map[string][]string{}
 		}
-		lv.Conditional[src] = append(lv.Conditional[src], dst)
+		(*conditional)[src] = append((*conditional)[src], dst)
 	}
 }
 
-// JSON returns the view in the JSON form.
+// JSON returns the view in the JSON form, built in memory: for small
+// matrices and tests. [Matrix.WriteJSON] writes the same document
+// without building it.
 func (m *Matrix) JSON(v View) *MatrixJSON { return m.jsonOf(v, nil) }
 
 // JSONLayers returns the view in the JSON form with, per port atom, the
@@ -327,7 +440,7 @@ func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 			ej.Namespace = d.Namespace
 		}
 		if e := m.Endpoint(i); e != nil {
-			ej.Kind, ej.Namespace, ej.Workload = e.Kind, e.Namespace, e.Workload
+			ej.Kind, ej.Namespace, ej.Workload, ej.Origin = e.Kind, e.Namespace, e.Workload, e.Origin
 			for _, ip := range e.IPs {
 				ej.IPs = append(ej.IPs, ip.String())
 			}
@@ -343,19 +456,11 @@ func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 		}
 		for x, i := range v.Entries {
 			for y, j := range v.Entries {
-				if !m.IsPair(i, j) {
+				if !m.IsPair(i, j) || !v.keeps(x, y) {
 					continue
 				}
 				src, dst := out.Entries[x].Name, out.Entries[y].Name
-				switch m.At(i, j, p) {
-				case Allow:
-					pv.Allowed[src] = append(pv.Allowed[src], dst)
-				case Conditional:
-					if pv.Conditional == nil {
-						pv.Conditional = map[string][]string{}
-					}
-					pv.Conditional[src] = append(pv.Conditional[src], dst)
-				}
+				addVerdict(pv.Allowed, &pv.Conditional, src, dst, m.At(i, j, p))
 				if ls != nil {
 					pv.Network.add(src, dst, ls.At(LayerNetwork, i, j, p))
 					pv.Mesh.add(src, dst, ls.At(LayerMesh, i, j, p))
@@ -367,9 +472,138 @@ func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 	return out
 }
 
-// WriteJSON writes the view in the JSON form, indented.
+// WriteJSON writes the view in the JSON form, indented, byte for byte as
+// encoding/json writes [Matrix.JSON]'s document, but streamed: one
+// entry, and one source's destinations, at a time.
 func (m *Matrix) WriteJSON(w io.Writer, v View) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(m.JSON(v))
+	bw := bufio.NewWriterSize(w, 1<<16)
+	str := func(s string) {
+		b, _ := json.Marshal(s) // a string: cannot fail
+		bw.Write(b)
+	}
+	bw.WriteString("{\n  \"apiVersion\": ")
+	str(JSONAPIVersion)
+	bw.WriteString(",\n  \"kind\": ")
+	str(JSONKind)
+	bw.WriteString(",\n  \"mode\": ")
+	str(m.mode.String())
+	bw.WriteString(",\n  \"options\": ")
+	str(m.Describe())
+	bw.WriteString(",\n  \"entries\": ")
+	names := make([]string, len(v.Entries))
+	if len(v.Entries) == 0 {
+		bw.WriteString("null")
+	} else {
+		bw.WriteString("[")
+		for x, i := range v.Entries {
+			ej := EntryJSON{Name: m.Name(i), Kind: m.EntryKind(i)}
+			if d, ok := m.Derived(i); ok {
+				ej.Namespace = d.Namespace
+			}
+			if e := m.Endpoint(i); e != nil {
+				ej.Kind, ej.Namespace, ej.Workload, ej.Origin = e.Kind, e.Namespace, e.Workload, e.Origin
+				for _, ip := range e.IPs {
+					ej.IPs = append(ej.IPs, ip.String())
+				}
+			}
+			names[x] = ej.Name
+			b, err := json.MarshalIndent(ej, "    ", "  ")
+			if err != nil {
+				return err
+			}
+			if x > 0 {
+				bw.WriteByte(',')
+			}
+			bw.WriteString("\n    ")
+			bw.Write(b)
+		}
+		bw.WriteString("\n  ]")
+	}
+	// Map keys come out sorted, as encoding/json sorts them.
+	order := make([]int, len(v.Entries))
+	for x := range order {
+		order[x] = x
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(names[a], names[b]) })
+	bw.WriteString(",\n  \"ports\": ")
+	if len(v.Ports) == 0 {
+		bw.WriteString("null")
+	} else {
+		bw.WriteString("[")
+		for k, p := range v.Ports {
+			if k > 0 {
+				bw.WriteByte(',')
+			}
+			proto, port := m.portLabel(v, p)
+			bw.WriteString("\n    {\n      \"protocol\": ")
+			str(proto)
+			if port != "" {
+				bw.WriteString(",\n      \"port\": ")
+				str(port)
+			}
+			bw.WriteString(",\n      \"allowed\": ")
+			m.writeVerdictMap(bw, v, p, Allow, order, names, str)
+			if m.pos != nil && m.hasVerdict(v, p, Conditional) {
+				bw.WriteString(",\n      \"conditional\": ")
+				m.writeVerdictMap(bw, v, p, Conditional, order, names, str)
+			}
+			bw.WriteString("\n    }")
+		}
+		bw.WriteString("\n  ]")
+	}
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// writeVerdictMap writes the sources (in order) that have destinations
+// with verdict want on port atom p, and those destinations, as an
+// indented JSON object.
+func (m *Matrix) writeVerdictMap(bw *bufio.Writer, v View, p int, want Verdict, order []int, names []string, str func(string)) {
+	any := false
+	for _, x := range order {
+		i := v.Entries[x]
+		first := true
+		for y, j := range v.Entries {
+			if !m.IsPair(i, j) || !v.keeps(x, y) || m.At(i, j, p) != want {
+				continue
+			}
+			if first {
+				if any {
+					bw.WriteByte(',')
+				} else {
+					bw.WriteByte('{')
+				}
+				any = true
+				bw.WriteString("\n        ")
+				str(names[x])
+				bw.WriteString(": [")
+				first = false
+			} else {
+				bw.WriteByte(',')
+			}
+			bw.WriteString("\n          ")
+			str(names[y])
+		}
+		if !first {
+			bw.WriteString("\n        ]")
+		}
+	}
+	if !any {
+		bw.WriteString("{}")
+		return
+	}
+	bw.WriteString("\n      }")
+}
+
+// hasVerdict reports whether some pair of the view has verdict want on
+// port atom p.
+func (m *Matrix) hasVerdict(v View, p int, want Verdict) bool {
+	for x, i := range v.Entries {
+		for y, j := range v.Entries {
+			if m.IsPair(i, j) && v.keeps(x, y) && m.At(i, j, p) == want {
+				return true
+			}
+		}
+	}
+	return false
 }

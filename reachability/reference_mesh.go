@@ -27,7 +27,7 @@ func (ev *Evaluator) Describe() string {
 	if ev.mesh != nil {
 		resolved = MeshIstio
 	}
-	return describeResolved(ev.opts, ev.mode, resolved)
+	return describeWith(describeResolved(ev.opts, ev.mode, resolved), ev.snap)
 }
 
 // formatMesh renders the layers of a trace with the mesh layer on.

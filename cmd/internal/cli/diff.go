@@ -17,6 +17,7 @@ func init() { registerCommand(newDiffCmd) }
 
 type diffFlags struct {
 	in           inputFlags
+	view         viewFlags
 	apply        []string
 	deletes      []string
 	against      []string
@@ -29,7 +30,7 @@ type diffFlags struct {
 func newDiffCmd(e *env) *cobra.Command {
 	f := &diffFlags{in: inputFlags{noStagedFlag: true}}
 	c := &cobra.Command{
-		Use:   "diff -f CURRENT (--apply CHANGE [--delete kind/ns/name] | --against AFTER | --staged) [-o table|json|md]",
+		Use:   "diff -f CURRENT (--apply CHANGE [--delete kind/ns/name] | --against AFTER | --staged) [--by workload|namespace|tenant] [-o FORMAT]",
 		Short: "Show the flows a change opens and closes",
 		Long: `diff computes the reachability before and after a change and lists the
 flows gained and lost, grouped by namespace pair and port, with counts and
@@ -43,16 +44,24 @@ endpoints.
   --staged             compare what Calico enforces with the result of
                        promoting every staged policy
 
+With --by workload, namespace or tenant (or -o list, dot, mermaid or svg)
+it compares the grouped views instead, pair of groups by pair of groups:
+gained (the pair could open nothing before), lost (nothing after) or
+changed, with the connections before and after; graphs draw gained
+connections green and lost ones red. --focus, --direction, --connection
+and --port narrow both the flow diff and the grouped one.
+
 With --fail-on-change the exit code is 1 when anything changes.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runDiff(c.Context(), e, f) },
 	}
 	f.in.register(c)
+	f.view.register(c)
 	c.Flags().StringArrayVar(&f.apply, "apply", nil, "manifests to apply on top of the input (repeatable)")
 	c.Flags().StringArrayVar(&f.deletes, "delete", nil, "object to delete, kind/namespace/name (repeatable)")
 	c.Flags().StringArrayVar(&f.against, "against", nil, "manifests of the state to compare with (repeatable)")
 	c.Flags().BoolVar(&f.staged, "staged", false, "compare enforced policies with every Calico staged policy promoted")
-	c.Flags().StringVarP(&f.output, "output", "o", "table", "output format: table, json or md")
+	c.Flags().StringVarP(&f.output, "output", "o", "", "output format: table, json or md; grouped: list, json, md, dot, mermaid or svg (default table, or list with --by)")
 	c.Flags().BoolVar(&f.failOnChange, "fail-on-change", false, "exit 1 when any flow is gained or lost")
 	c.Flags().IntVar(&f.maxExamples, "max-examples", 10, "endpoint pairs listed per group in table and md output (0: all)")
 	return c
@@ -72,10 +81,9 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 	if modes != 1 {
 		return usageError("diff needs exactly one of --apply/--delete, --against or --staged")
 	}
-	switch f.output {
-	case "table", "json", "md":
-	default:
-		return usageError("-o %q: expected table, json or md", f.output)
+	grouped, err := f.grouped()
+	if err != nil {
+		return err
 	}
 	before, opts, err := f.in.load(e)
 	if err != nil {
@@ -118,7 +126,13 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 	if err != nil {
 		return err
 	}
+	if grouped {
+		return runGroupedDiff(ctx, e, f, a, b)
+	}
 	d := reachability.Diff(a, b)
+	if d, err = filterDelta(d, a, b, &f.view); err != nil {
+		return err
+	}
 	switch f.output {
 	case "json":
 		err = writeDiffJSON(e.stdout, a, b, d)

@@ -16,6 +16,8 @@ func init() { registerCommand(newExplainCmd) }
 
 type explainFlags struct {
 	in       inputFlags
+	view     viewFlags
+	all      bool
 	from, to string
 	port     string
 	output   string
@@ -24,7 +26,7 @@ type explainFlags struct {
 func newExplainCmd(e *env) *cobra.Command {
 	f := &explainFlags{}
 	c := &cobra.Command{
-		Use:   "explain -f FILE|DIR|- --from SRC --to DST [--port 443/TCP] [-o text|json]",
+		Use:   "explain -f FILE|DIR|- (--from SRC --to DST | --all [--by ...] [--focus SEL]) [--port 443/TCP] [-o text|json]",
 		Short: "Explain why a connection is allowed or denied",
 		Long: `explain shows the verdict for one connection, then the egress side at the
 source and the ingress side at the destination: every tier, policy and rule
@@ -40,11 +42,18 @@ ingress controller → backend), each network-policy hop with its trace.
 --to also takes namespace/service: the service's selector and port mapping
 (numeric and named target ports) are resolved and every backing endpoint is
 explained. Without --port, every group of port atoms with a different
-outcome is explained.`,
+outcome is explained.
+
+--all explains every ordered pair of groups of a view (--by pod, workload,
+namespace or tenant; --focus, --direction, --connection and --port narrow
+it): the ways its flows are decided, each with its connections, the
+number of member pairs it holds for, and what decided each side.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runExplain(c.Context(), e, f) },
 	}
 	f.in.register(c)
+	f.view.register(c)
+	c.Flags().BoolVar(&f.all, "all", false, "explain every pair of groups of the view (see --by, --focus)")
 	c.Flags().StringVar(&f.from, "from", "", "source: namespace/pod, namespace/workload or IP")
 	c.Flags().StringVar(&f.to, "to", "", "destination: namespace/pod, namespace/workload, namespace/service or IP")
 	c.Flags().StringVar(&f.port, "port", "", "destination port as NUMBER/PROTOCOL (80/TCP); for a service, the service port")
@@ -60,6 +69,9 @@ type explained struct {
 }
 
 func runExplain(ctx context.Context, e *env, f *explainFlags) error {
+	if f.all {
+		return runExplainAll(ctx, e, f)
+	}
 	if f.from == "" || f.to == "" {
 		return usageError("explain needs --from and --to")
 	}

@@ -156,6 +156,7 @@ type inputFlags struct {
 	mesh             string
 	meshRoot         string
 	meshTrustDomain  string
+	kyverno          string
 	quiet            bool
 	// keepGoing analyses what is valid when the input has errors;
 	// inputErrors counts the errors it let pass, for the exit code.
@@ -190,6 +191,7 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.mesh, "mesh", "auto", "service-mesh layer: auto (istio when Istio AuthorizationPolicy or PeerAuthentication objects are present), off or istio")
 	fl.StringVar(&f.meshRoot, "mesh-root-namespace", "", "Istio root namespace: its policies apply mesh-wide (default istio-system)")
 	fl.StringVar(&f.meshTrustDomain, "mesh-trust-domain", "", "trust domain of the mesh identities (default cluster.local)")
+	fl.StringVar(&f.kyverno, "kyverno", "simulate", "Kyverno ClusterPolicies and Policies: simulate (apply their mutate and generate rules as on admission) or off (skip them, with a warning)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
 	f.access.register(fl)
 	f.registerKeepGoing(c)
@@ -223,6 +225,10 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 	if err != nil {
 		return nil, opts, usageError("--mesh: %v", err)
 	}
+	kyv, err := policy.ParseKyvernoMode(f.kyverno)
+	if err != nil {
+		return nil, opts, usageError("--kyverno: %v", err)
+	}
 	opts = reachability.Options{
 		Mode:                   mode,
 		CalicoVersion:          version,
@@ -233,7 +239,7 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 		MeshOptions:            mesh.Options{RootNamespace: f.meshRoot, TrustDomain: f.meshTrustDomain},
 	}
 	l := policy.NewLoader(policy.LoadOptions{
-		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin,
+		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin, Kyverno: kyv,
 	})
 	for _, p := range paths {
 		l.AddPath(p)

@@ -1,0 +1,750 @@
+package reachability
+
+import (
+	"context"
+	"encoding/binary"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/netreach/netreach/graph"
+)
+
+// The aggregation counts, for every ordered pair of groups (A, B) and
+// every port atom p, the member pairs allowed:
+//
+//	n_p(A, B) = Σ_{a ∈ cells(A)} Σ_{b ∈ cells(B)} w_a·w_b·bit_p(u_a, u_b)  −  self pairs
+//
+// where a cell is the part of a group in one endpoint class u (weight w:
+// its endpoints) and bit_p is the class matrix of atom p. It never looks
+// at pairs of endpoints, and barely at pairs of classes:
+//
+//   - the base atom's class rows are read once per distinct row: a row
+//     becomes a short list of (group, Σ w) once, however many classes
+//     share it;
+//   - every other atom is stored as differences from the base (full rows
+//     for some sources, full columns for some destinations, see
+//     atomStore), so its counts are the base counts plus corrections
+//     from the bits that differ: rows are compared with the base row,
+//     columns with the base matrix's transpose.
+//
+// Sources are walked group by group in output order; the column
+// differences of a batch of source groups are extracted first, bucketed
+// by source class, so memory stays bounded by the batch.
+
+// storeAgg holds what the aggregation reads from one verdict store.
+type storeAgg struct {
+	st     *store
+	reps   []int   // representative non-base atoms
+	repOf  []int   // per view atom position: index into reps, -1 for base-like atoms
+	chains [][]int // per rep: the atoms from it along the references, up to the base
+	rmask  []graph.Set
+	cols   [][]colRef       // per rep: nearest stored column of each patched destination
+	ownCol map[int][]colRef // per atom: its own stored columns
+	bt     *graph.Matrix    // the base transposed, when some atom stores columns
+}
+
+// colRef is one stored column: destination j and its bits over sources.
+type colRef struct {
+	j   int32
+	set graph.Set
+}
+
+// newStoreAgg prepares the aggregation of a store over the view's atoms.
+func newStoreAgg(st *store, atoms []int) *storeAgg {
+	sa := &storeAgg{st: st, repOf: make([]int, len(atoms)), ownCol: map[int][]colRef{}}
+	type ident struct {
+		ref      int
+		rows, cs *int32
+	}
+	seen := map[ident]int{}
+	for k, p := range atoms {
+		a := &st.atoms[p]
+		if a.same {
+			sa.repOf[k] = -1
+			continue
+		}
+		id := ident{ref: a.ref}
+		if len(a.rowIdx) > 0 {
+			id.rows = &a.rowIdx[0]
+		}
+		if len(a.colIdx) > 0 {
+			id.cs = &a.colIdx[0]
+		}
+		if r, ok := seen[id]; ok {
+			sa.repOf[k] = r
+			continue
+		}
+		r := len(sa.reps)
+		seen[id] = r
+		sa.repOf[k] = r
+		sa.reps = append(sa.reps, p)
+	}
+	nU := st.base.Rows()
+	needT := false
+	for _, p := range sa.reps {
+		var chain []int
+		for q := p; q >= 0; q = st.atoms[q].ref {
+			if st.atoms[q].same {
+				break
+			}
+			chain = append(chain, q)
+		}
+		rm := graph.NewSet(nU)
+		near := make([]int32, nU) // chain position + 1 of the nearest column
+		var cols []colRef
+		for t, q := range chain {
+			a := &st.atoms[q]
+			for i, k := range a.rowIdx {
+				if k >= 0 {
+					rm.Add(i)
+				}
+			}
+			for j, k := range a.colIdx {
+				if k >= 0 && near[j] == 0 {
+					near[j] = int32(t + 1)
+					cols = append(cols, colRef{int32(j), a.cols[k]})
+				}
+			}
+			if _, ok := sa.ownCol[q]; !ok {
+				var own []colRef
+				for j, k := range a.colIdx {
+					if k >= 0 {
+						own = append(own, colRef{int32(j), a.cols[k]})
+					}
+				}
+				sa.ownCol[q] = own
+			}
+		}
+		if len(cols) > 0 {
+			needT = true
+		}
+		sa.chains = append(sa.chains, chain)
+		sa.rmask = append(sa.rmask, rm)
+		sa.cols = append(sa.cols, cols)
+	}
+	if needT {
+		sa.bt = st.base.Transpose()
+	}
+	return sa
+}
+
+// finalRow writes row i of rep r (a row stored along its chain) into dst.
+func (sa *storeAgg) finalRow(r, i int, dst graph.Set) {
+	chain := sa.chains[r]
+	t := 0
+	for ; t < len(chain); t++ {
+		a := &sa.st.atoms[chain[t]]
+		if a.rowIdx != nil && a.rowIdx[i] >= 0 {
+			dst.CopyFrom(a.rows[a.rowIdx[i]])
+			break
+		}
+	}
+	// Columns stored nearer than the row override it, the nearest last.
+	for t--; t >= 0; t-- {
+		for _, c := range sa.ownCol[chain[t]] {
+			if c.set.Has(i) {
+				dst.Add(int(c.j))
+			} else {
+				dst.Remove(int(c.j))
+			}
+		}
+	}
+}
+
+// diffEntry packs a difference from the base row: the rep (bits 40 and
+// up), the destination (bits 1-39) and whether the bit is set on the rep
+// (bit 0).
+type diffEntry uint64
+
+func packDiff(r int, j int, set bool) diffEntry {
+	e := diffEntry(r)<<40 | diffEntry(j)<<1
+	if set {
+		e |= 1
+	}
+	return e
+}
+
+func (e diffEntry) rep() int  { return int(e >> 40) }
+func (e diffEntry) dst() int  { return int(e>>1) & (1<<39 - 1) }
+func (e diffEntry) set() bool { return e&1 != 0 }
+
+// countColDiffs adds to perRow, per source row, the number of bits where
+// a stored column of some rep differs from the base (rows stored along
+// the rep's chain excepted: their differences are read from the rows).
+func (sa *storeAgg) countColDiffs(perRow []int32) {
+	for r, cols := range sa.cols {
+		rm := sa.rmask[r]
+		for _, c := range cols {
+			bt := sa.bt.Row(int(c.j))
+			for k, w := range c.set {
+				x := (w ^ bt[k]) &^ rm[k]
+				for x != 0 {
+					perRow[k<<6+bits.TrailingZeros64(x)]++
+					x &= x - 1
+				}
+			}
+		}
+	}
+}
+
+// fillColDiffs writes the column differences of the source rows in mask
+// (whose words are listed) into ent, at cursor[row] (advanced), tagged
+// with the store index si.
+func (sa *storeAgg) fillColDiffs(si int, mask graph.Set, words []int32, cursor []int32, ent []diffEntry) {
+	tag := diffEntry(si) << 62
+	for r, cols := range sa.cols {
+		rm := sa.rmask[r]
+		for _, c := range cols {
+			bt := sa.bt.Row(int(c.j))
+			head := tag | packDiff(r, int(c.j), false)
+			for _, k := range words {
+				w := c.set[k]
+				x := (w ^ bt[k]) &^ rm[k] & mask[k]
+				for x != 0 {
+					b := bits.TrailingZeros64(x)
+					x &= x - 1
+					i := int(k)<<6 + b
+					ent[cursor[i]] = head | diffEntry(w>>b&1)
+					cursor[i]++
+				}
+			}
+		}
+	}
+}
+
+// maxBatchEntries bounds the column differences held at once (8 bytes
+// each).
+var maxBatchEntries = 1 << 23
+
+// aggregator holds what every worker of a walk reads: the stores and the
+// column differences of the current batch.
+type aggregator struct {
+	v      *GroupedView
+	stores []*storeAgg // def, then pos when conditional verdicts exist
+	nU     int
+
+	// Column differences of the current batch, bucketed by source row
+	// (bEnt[bStart[u]:bEnd[u]]), and the batch's rows as a mask.
+	bStart, bEnd []int32
+	bEnt         []diffEntry
+	mask         graph.Set
+	words        []int32
+}
+
+// aggWorker is one worker's scratch: counts of one source group, dense
+// over destination groups.
+type aggWorker struct {
+	ag      *aggregator
+	base    [][]int64   // per store
+	delta   [][][]int64 // per store, per rep
+	touched []int32
+	mark    []int32 // source group + 1 that last touched a destination
+	dmark   []int32 // the same, for destinations with corrections
+	row     graph.Set
+	diff    graph.Set
+
+	// Base rows already turned into group weights, and the scratch that
+	// builds them.
+	vecs    map[uint64][]rowVec
+	vecSize int
+	vsum    []int64
+	vmark   []int32
+	vstamp  int32
+
+	conns   connCache
+	all     Connections // every atom of the view
+	full    []uint64
+	buckets []countBucket
+	masks   []uint64
+	pair    GroupPair
+}
+
+// maxVecEntries bounds the cached row weights of a worker.
+const maxVecEntries = 1 << 22
+
+// rowVec is a base row turned into destination group weights for one
+// destination mode.
+type rowVec struct {
+	row  graph.Set
+	mode int
+	ext  bool
+	gs   []int32
+	ws   []int64
+}
+
+func (ag *aggregator) newWorker() *aggWorker {
+	v := ag.v
+	nG := len(v.groups)
+	w := &aggWorker{ag: ag, vecs: map[uint64][]rowVec{}}
+	for _, sa := range ag.stores {
+		w.base = append(w.base, make([]int64, nG))
+		d := make([][]int64, len(sa.reps))
+		for r := range d {
+			d[r] = make([]int64, nG)
+		}
+		w.delta = append(w.delta, d)
+	}
+	w.mark = make([]int32, nG)
+	w.dmark = make([]int32, nG)
+	w.vsum = make([]int64, nG)
+	w.vmark = make([]int32, nG)
+	w.row = graph.NewSet(ag.nU)
+	w.diff = graph.NewSet(ag.nU)
+	w.conns = connCache{m: v.m, atoms: v.atoms, filter: v.filter, cache: map[string]Connections{}}
+	w.full = make([]uint64, graph.Words(len(v.atoms)))
+	for k := range v.atoms {
+		w.full[k>>6] |= 1 << (k & 63)
+	}
+	w.all = w.conns.get(w.full)
+	return w
+}
+
+// walkRaw computes the pairs with some connection, source group by
+// source group, external ranges unmerged.
+func (v *GroupedView) walkRaw(ctx context.Context, fn func(*GroupPair) error) error {
+	return v.walkGroups(ctx, func(_ int, pairs []GroupPair) error {
+		for i := range pairs {
+			if err := fn(&pairs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// walkGroups computes the pairs with some connection of every source
+// group, external ranges unmerged, and calls fn once per source group in
+// order (with no pairs when it has none). Source groups are computed in
+// parallel, a window at a time. fn must not keep pairs.
+func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []GroupPair) error) error {
+	m := v.m
+	ag := &aggregator{v: v, nU: m.u.nU}
+	ag.stores = append(ag.stores, newStoreAgg(m.def, v.atoms))
+	if m.pos != nil {
+		ag.stores = append(ag.stores, newStoreAgg(m.pos, v.atoms))
+	}
+	nG := len(v.groups)
+
+	// Column differences per source row, to plan batches.
+	needCols := false
+	for _, sa := range ag.stores {
+		if sa.bt != nil {
+			needCols = true
+		}
+	}
+	var perRow []int32
+	if needCols {
+		perRow = make([]int32, ag.nU)
+		for _, sa := range ag.stores {
+			if sa.bt != nil {
+				sa.countColDiffs(perRow)
+			}
+		}
+		ag.bStart = make([]int32, ag.nU)
+		ag.bEnd = make([]int32, ag.nU)
+		ag.mask = graph.NewSet(ag.nU)
+	}
+
+	workers := m.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, nG))
+	ws := make([]*aggWorker, workers)
+	for i := range ws {
+		ws[i] = ag.newWorker()
+	}
+	window := 16 * workers
+	results := make([][]GroupPair, window)
+
+	done := 0
+	stamp := make([]int32, ag.nU)
+	for g0 := 0; g0 < nG; {
+		// A batch: source groups whose rows hold at most maxBatchEntries
+		// column differences (at least one group).
+		g1, entries := g0, 0
+		var rows []int32
+		for g1 < nG {
+			n := 0
+			var add []int32
+			for k := v.groupCells[g1][0]; k < v.groupCells[g1][1]; k++ {
+				u := v.cells[k].u
+				if stamp[u] != int32(g0+1) {
+					stamp[u] = int32(g0 + 1)
+					add = append(add, u)
+					if perRow != nil {
+						n += int(perRow[u])
+					}
+				}
+			}
+			if g1 > g0 && entries+n > maxBatchEntries {
+				for _, u := range add {
+					stamp[u] = 0
+				}
+				break
+			}
+			entries += n
+			rows = append(rows, add...)
+			g1++
+		}
+		if needCols {
+			ag.extract(rows, entries, perRow)
+		}
+		for w0 := g0; w0 < g1; w0 += window {
+			w1 := min(g1, w0+window)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			var next atomic.Int64
+			var wg sync.WaitGroup
+			for _, w := range ws {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for {
+						g := w0 + int(next.Add(1)-1)
+						if g >= w1 {
+							return
+						}
+						results[g-w0] = w.group(g, results[g-w0][:0])
+					}
+				}()
+			}
+			wg.Wait()
+			for g := w0; g < w1; g++ {
+				if err := fn(g, results[g-w0]); err != nil {
+					return err
+				}
+				done++
+				if v.opts.Progress != nil {
+					v.opts.Progress(done, nG)
+				}
+			}
+		}
+		g0 = g1
+	}
+	return nil
+}
+
+// extract buckets the column differences of the batch's source rows:
+// those of row u end up in bEnt[bStart[u]:bEnd[u]].
+func (ag *aggregator) extract(rows []int32, entries int, perRow []int32) {
+	clear(ag.mask)
+	off := int32(0)
+	for _, u := range rows {
+		ag.mask.Add(int(u))
+		ag.bStart[u] = off
+		ag.bEnd[u] = off
+		off += perRow[u]
+	}
+	words := ag.words[:0]
+	for k, w := range ag.mask {
+		if w != 0 {
+			words = append(words, int32(k))
+		}
+	}
+	ag.words = words
+	if cap(ag.bEnt) < entries {
+		ag.bEnt = make([]diffEntry, entries)
+	}
+	ag.bEnt = ag.bEnt[:entries]
+	for si, sa := range ag.stores {
+		if sa.bt != nil {
+			sa.fillColDiffs(si, ag.mask, words, ag.bEnd, ag.bEnt)
+		}
+	}
+}
+
+// touch records destination g as met by source group src.
+func (w *aggWorker) touch(src, g int32) {
+	if w.mark[g] != src+1 {
+		w.mark[g] = src + 1
+		w.touched = append(w.touched, g)
+	}
+}
+
+// group computes the pairs of source group a with some connection and
+// appends them to out.
+func (w *aggWorker) group(a int, out []GroupPair) []GroupPair {
+	v := w.ag.v
+	src := int32(a)
+	w.touched = w.touched[:0]
+	var sums [4]int64 // source weights by mode (all, focus) and external
+	var self int64
+	for k := v.groupCells[a][0]; k < v.groupCells[a][1]; k++ {
+		c := v.cells[k]
+		mode := v.mode(c)
+		if mode == modeNone {
+			continue
+		}
+		for si, sa := range w.ag.stores {
+			w.addBase(si, sa, src, c, mode)
+			w.addDiffs(si, sa, src, int(k), c, mode)
+		}
+		x := 0
+		if mode == modeFocus {
+			x = 1
+		}
+		if c.ext {
+			x += 2
+		}
+		sums[x] += c.weight
+		if !c.ext && (mode == modeAll || c.focus) {
+			self += c.weight
+		}
+	}
+	slices.Sort(w.touched)
+	p := &w.pair
+	for _, b := range w.touched {
+		t := (sums[0]+sums[2])*v.wAll[b] + (sums[1]+sums[3])*v.wFocus[b]
+		if v.groups[b].IsExternal() {
+			t -= sums[2]*v.wAll[b] + sums[3]*v.wFocus[b]
+		}
+		if b == src {
+			t -= self
+		}
+		if w.classify(a, int(b), t, p) {
+			out = append(out, clonePair(p))
+		}
+	}
+	for si := range w.ag.stores {
+		for _, b := range w.touched {
+			w.base[si][b] = 0
+			for _, d := range w.delta[si] {
+				d[b] = 0
+			}
+		}
+	}
+	return out
+}
+
+// addBase adds the base atom's pairs of one source cell.
+func (w *aggWorker) addBase(si int, sa *storeAgg, src int32, c gcell, mode int) {
+	row := sa.st.base.Row(int(c.u))
+	vec := w.rowVec(row, mode, c.ext)
+	base := w.base[si]
+	for x, g := range vec.gs {
+		base[g] += c.weight * vec.ws[x]
+		w.touch(src, g)
+	}
+	// Not with itself: the class bit counts each member with itself.
+	if !c.ext && (mode == modeAll || c.focus) && row.Has(int(c.u)) {
+		base[c.group] -= c.weight
+	}
+}
+
+// rowVec returns the destination group weights of a base row.
+func (w *aggWorker) rowVec(row graph.Set, mode int, ext bool) rowVec {
+	h := uint64(14695981039346656037)
+	for _, x := range row {
+		h = (h ^ x) * 1099511628211
+	}
+	h ^= uint64(mode)<<1 | b2u(ext)
+	for _, rv := range w.vecs[h] {
+		if rv.mode == mode && rv.ext == ext && rv.row.Equal(row) {
+			return rv
+		}
+	}
+	v := w.ag.v
+	w.vstamp++
+	var order []int32
+	for j := range row.All() {
+		for x := v.uStart[j]; x < v.uStart[j+1]; x++ {
+			d := v.cells[v.uCells[x]]
+			if ext && d.ext || mode == modeFocus && !d.focus {
+				continue
+			}
+			if w.vmark[d.group] != w.vstamp {
+				w.vmark[d.group] = w.vstamp
+				w.vsum[d.group] = 0
+				order = append(order, d.group)
+			}
+			w.vsum[d.group] += d.weight
+		}
+	}
+	rv := rowVec{row: row, mode: mode, ext: ext, gs: order, ws: make([]int64, len(order))}
+	for x, g := range order {
+		rv.ws[x] = w.vsum[g]
+	}
+	if w.vecSize+len(order) > maxVecEntries {
+		clear(w.vecs) // bounded: start over
+		w.vecSize = 0
+	}
+	w.vecSize += len(order) + 1
+	w.vecs[h] = append(w.vecs[h], rv)
+	return rv
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// addDiffs adds the corrections of the other atoms for one source cell.
+func (w *aggWorker) addDiffs(si int, sa *storeAgg, src int32, k int, c gcell, mode int) {
+	i := int(c.u)
+	v := w.ag.v
+	apply := func(r, j int, set bool) {
+		d := w.delta[si][r]
+		for x := v.uStart[j]; x < v.uStart[j+1]; x++ {
+			dc := v.uCells[x]
+			b := v.cells[dc]
+			if c.ext && b.ext || mode == modeFocus && !b.focus {
+				continue
+			}
+			n := c.weight * b.weight
+			if int(dc) == k {
+				n -= c.weight // not with itself
+			}
+			if !set {
+				n = -n
+			}
+			d[b.group] += n
+			w.touch(src, b.group)
+			w.dmark[b.group] = src + 1
+		}
+	}
+	base := sa.st.base.Row(i)
+	for r := range sa.reps {
+		if !sa.rmask[r].Has(i) {
+			continue
+		}
+		sa.finalRow(r, i, w.row)
+		for x := range w.row {
+			w.diff[x] = w.row[x] ^ base[x]
+		}
+		for j := range w.diff.All() {
+			apply(r, j, w.row.Has(j))
+		}
+	}
+	if sa.bt != nil {
+		ag := w.ag
+		for _, e := range ag.bEnt[ag.bStart[c.u]:ag.bEnd[c.u]] {
+			if int(e>>62) == si {
+				e &^= 3 << 62
+				apply(e.rep(), e.dst(), e.set())
+			}
+		}
+	}
+}
+
+// classify turns the counts of source group a and destination b into p;
+// it reports false when no pair can open any connection. p's slices are
+// reused by the next call.
+func (w *aggWorker) classify(a, b int, total int64, p *GroupPair) bool {
+	v := w.ag.v
+	*p = GroupPair{Src: v.groups[a], Dst: v.groups[b], Pairs: total, Partial: p.Partial[:0], Conditional: p.Conditional[:0]}
+	if total <= 0 {
+		return false
+	}
+	if w.dmark[b] != int32(a+1) {
+		// No correction: every atom counts as the base atom.
+		allow := w.base[0][b]
+		switch {
+		case allow == total:
+			p.Full = w.all
+		case allow > 0:
+			p.Partial = append(p.Partial, PartialConnections{w.all, allow})
+		}
+		if len(w.ag.stores) > 1 {
+			if n := w.base[1][b] - allow; n > 0 {
+				p.Conditional = append(p.Conditional, PartialConnections{w.all, n})
+			}
+		}
+		return !p.IsEmpty()
+	}
+	words := graph.Words(len(v.atoms))
+	clear(w.full)
+	w.buckets = w.buckets[:0]
+	add := func(n int64, cond bool, k int) {
+		for x := range w.buckets {
+			if bk := &w.buckets[x]; bk.n == n && bk.cond == cond {
+				bk.mask[k>>6] |= 1 << (k & 63)
+				return
+			}
+		}
+		x := len(w.buckets)
+		if need := (x + 1) * words; len(w.masks) < need {
+			w.masks = append(w.masks, make([]uint64, need-len(w.masks))...)
+		}
+		mask := w.masks[x*words : (x+1)*words]
+		clear(mask)
+		mask[k>>6] |= 1 << (k & 63)
+		w.buckets = append(w.buckets, countBucket{n, cond, mask})
+	}
+	for k := range v.atoms {
+		var counts [2]int64
+		for si, sa := range w.ag.stores {
+			n := w.base[si][b]
+			if r := sa.repOf[k]; r >= 0 {
+				n += w.delta[si][r][b]
+			}
+			counts[si] = n
+		}
+		allow := counts[0]
+		switch {
+		case allow == total:
+			w.full[k>>6] |= 1 << (k & 63)
+		case allow > 0:
+			add(allow, false, k)
+		}
+		if len(w.ag.stores) > 1 && counts[1] > allow {
+			add(counts[1]-allow, true, k)
+		}
+	}
+	p.Full = w.conns.get(w.full)
+	for _, bk := range w.buckets {
+		pc := PartialConnections{Connections: w.conns.get(bk.mask), Pairs: bk.n}
+		if bk.cond {
+			p.Conditional = append(p.Conditional, pc)
+		} else {
+			p.Partial = append(p.Partial, pc)
+		}
+	}
+	return !p.IsEmpty()
+}
+
+// countBucket gathers the atoms with one count of pairs.
+type countBucket struct {
+	n    int64
+	cond bool
+	mask []uint64
+}
+
+// connCache turns sets of the view's port atoms into connections, once
+// per distinct set.
+type connCache struct {
+	m      *Matrix
+	atoms  []int
+	filter *Connections
+	cache  map[string]Connections
+	key    []byte
+}
+
+func (cc *connCache) get(mask []uint64) Connections {
+	cc.key = cc.key[:0]
+	for _, w := range mask {
+		cc.key = binary.LittleEndian.AppendUint64(cc.key, w)
+	}
+	if c, ok := cc.cache[string(cc.key)]; ok {
+		return c
+	}
+	in := make(map[int]bool)
+	for k, p := range cc.atoms {
+		if mask[k>>6]&(1<<(k&63)) != 0 {
+			in[p] = true
+		}
+	}
+	c := connectionsOf(cc.m.ports, cc.m.ConnectionScope(), func(p int) bool { return in[p] })
+	if cc.filter != nil {
+		c = c.Intersect(*cc.filter)
+	}
+	c.text = c.String()
+	cc.cache[string(cc.key)] = c
+	return c
+}

@@ -1,0 +1,470 @@
+package reachability
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"go4.org/netipx"
+)
+
+// GroupedView is a matrix seen by groups of endpoints (see [GroupBy]) and
+// external address ranges: for every ordered pair of groups, the
+// connections every pair of their members can open ("full"), and those
+// only some pairs can open ("partial", with the number of pairs). It is
+// an exact aggregation of the matrix's verdicts ([Matrix.At]).
+//
+// Pairs of endpoints: an ordered pair (a, b) of two different endpoints,
+// a in the source group and b in the destination group. An endpoint and
+// itself is not a pair (it can always reach itself, which says nothing
+// about a policy), so a group of one endpoint has no pair with itself, and
+// a group of n endpoints has n×(n−1) pairs with itself. An external range
+// counts as one member: a group of n endpoints and a range make n pairs.
+// Two external ranges never make a pair. With a focus, only the pairs
+// whose source (egress), destination (ingress) or either (both) is
+// focused count.
+//
+// A GroupedView is built by [Matrix.Group]; its pairs are computed as
+// they are walked ([GroupedView.Walk]), on endpoint classes and the
+// matrix's stored rows, never on pairs of endpoints. It is safe for
+// concurrent use.
+type GroupedView struct {
+	m      *Matrix
+	opts   GroupOptions
+	groups []GroupNode
+	nEG    int // endpoint groups come first, external groups after
+	cells  []gcell
+	// groupCells[g] is the range of cells of group g in cells.
+	groupCells [][2]int32
+	// uCells lists, per universe index u, the cells of u (uStart[u] to
+	// uStart[u+1]).
+	uStart []int32
+	uCells []int32
+	// wAll and wFocus are the weights of every cell, and of the focused
+	// cells, of each group.
+	wAll, wFocus []int64
+	atoms        []int // port atoms in the view
+	filter       *Connections
+	focus        bool
+	unmatched    []Selection
+}
+
+// gcell is the part of a group that lies in one endpoint class (or
+// external atom), focused or not.
+type gcell struct {
+	group  int32
+	u      int32 // universe index: class, or nC + external atom
+	weight int64 // endpoints; 1 for an external range
+	focus  bool
+	ext    bool
+	// rep and rep2 are two members (entries) for explanations: the first
+	// two endpoints, or the atom's entry for an external range; rep2 is
+	// -1 when the cell has one member.
+	rep, rep2 int32
+}
+
+// PartialConnections are connections that only some pairs of a group pair
+// can open: Pairs of them.
+type PartialConnections struct {
+	Connections Connections
+	Pairs       int64
+}
+
+// GroupPair is the aggregated connectivity of one ordered pair of groups.
+type GroupPair struct {
+	Src, Dst GroupNode
+	// Pairs is the number of member pairs the view counts between them.
+	Pairs int64
+	// Full holds the connections every pair can open (allowed for sure).
+	Full Connections
+	// Partial holds the connections only some pairs can open, grouped by
+	// the number of pairs that can, in protocol and port order of their
+	// first connection.
+	Partial []PartialConnections
+	// Conditional holds the connections some pairs can open only under a
+	// condition netreach cannot decide offline (see [Conditional]), with
+	// the number of such pairs.
+	Conditional []PartialConnections
+}
+
+// IsEmpty reports whether no pair can open any connection.
+func (p *GroupPair) IsEmpty() bool {
+	return p.Full.IsEmpty() && len(p.Partial) == 0 && len(p.Conditional) == 0
+}
+
+// sameResult reports whether two pairs have the same connections and
+// counts.
+func (p *GroupPair) sameResult(q *GroupPair) bool {
+	if p.Pairs != q.Pairs || !p.Full.Equal(q.Full) || len(p.Partial) != len(q.Partial) || len(p.Conditional) != len(q.Conditional) {
+		return false
+	}
+	for i := range p.Partial {
+		if p.Partial[i].Pairs != q.Partial[i].Pairs || !p.Partial[i].Connections.Equal(q.Partial[i].Connections) {
+			return false
+		}
+	}
+	for i := range p.Conditional {
+		if p.Conditional[i].Pairs != q.Conditional[i].Pairs || !p.Conditional[i].Connections.Equal(q.Conditional[i].Connections) {
+			return false
+		}
+	}
+	return true
+}
+
+// Group builds the grouped view of the matrix that opts describe. It
+// costs O(endpoints + external atoms); the pairs are computed by
+// [GroupedView.Walk]. It fails only for invalid options.
+func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
+	if opts.TenantLabel == "" {
+		opts.TenantLabel = DefaultTenantLabel
+	}
+	if opts.By > ByTenant {
+		return nil, fmt.Errorf("reachability: Group: invalid grouping %v", opts.By)
+	}
+	for _, s := range opts.Focus {
+		if !s.IsValid() {
+			return nil, fmt.Errorf("reachability: Group: invalid focus selection")
+		}
+	}
+	v := &GroupedView{m: m, opts: opts, focus: len(opts.Focus) > 0}
+	if opts.Connections != nil {
+		f := *opts.Connections
+		v.filter = &f
+	}
+	scope := m.ConnectionScope()
+	for p := range m.ports {
+		if v.filter == nil || !connectionsOf(m.ports, scope, func(q int) bool { return q == p }).Intersect(*v.filter).IsEmpty() {
+			v.atoms = append(v.atoms, p)
+		}
+	}
+	matched := make([]bool, len(opts.Focus))
+	picks := func(match func(Selection) bool) bool {
+		if !v.focus {
+			return true
+		}
+		any := false
+		for k, s := range opts.Focus {
+			if match(s) {
+				matched[k], any = true, true
+			}
+		}
+		return any
+	}
+
+	// Endpoint groups and cells.
+	type cellKey struct {
+		group, u int32
+		focus    bool
+	}
+	index := map[string]int32{}
+	cellIndex := map[cellKey]int32{}
+	for i, e := range m.snap.Endpoints {
+		if len(opts.Namespaces) > 0 && !slices.Contains(opts.Namespaces, e.Namespace) {
+			continue
+		}
+		key, g := endpointGroup(m.snap, e, opts.By, opts.TenantLabel)
+		gi, ok := index[key]
+		if !ok {
+			gi = int32(len(v.groups))
+			index[key] = gi
+			v.groups = append(v.groups, g)
+		}
+		if v.groups[gi].Tenant != g.Tenant {
+			v.groups[gi].Tenant = "" // namespaces of several tenants
+		}
+		v.groups[gi].Endpoints++
+		f := picks(func(s Selection) bool { return s.MatchesEndpoint(e) })
+		ck := cellKey{gi, int32(m.classOf[i]), f}
+		c, ok := cellIndex[ck]
+		if !ok {
+			c = int32(len(v.cells))
+			cellIndex[ck] = c
+			v.cells = append(v.cells, gcell{group: gi, u: ck.u, focus: f, rep: int32(i), rep2: -1})
+		} else if v.cells[c].rep2 < 0 {
+			v.cells[c].rep2 = int32(i)
+		}
+		v.cells[c].weight++
+	}
+	// Sort the endpoint groups and renumber the cells.
+	order := make([]int32, len(v.groups))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortFunc(order, func(a, b int32) int { return groupOrder(v.groups[a], v.groups[b]) })
+	rank := make([]int32, len(order))
+	sorted := make([]GroupNode, len(order))
+	for r, g := range order {
+		rank[g] = int32(r)
+		sorted[r] = v.groups[g]
+	}
+	v.groups = sorted
+	for k := range v.cells {
+		v.cells[k].group = rank[v.cells[k].group]
+	}
+	v.nEG = len(v.groups)
+
+	// External groups: one per atom, or per piece of an atom inside and
+	// outside the focused addresses.
+	if !opts.NoExternal {
+		set := focusAddresses(opts.Focus)
+		for k, a := range m.u.atoms {
+			pieces, in := []netipx.IPRange{a.Range}, []bool{!v.focus}
+			if set != nil {
+				pieces, in = splitRange(a.Range, set)
+			}
+			if len(opts.cuts) > 0 {
+				pieces, in = cutRanges(pieces, in, opts.cuts)
+			}
+			for x, r := range pieces {
+				if in[x] {
+					picks(func(s Selection) bool {
+						p, ok := s.Prefix()
+						return ok && (p.Contains(r.From()) || p.Contains(r.To()) || r.Contains(p.Addr()))
+					})
+				}
+				g := int32(len(v.groups))
+				node := externalGroup(r)
+				node.focused = in[x] && v.focus
+				v.groups = append(v.groups, node)
+				v.cells = append(v.cells, gcell{group: g, u: int32(m.u.nC + k), weight: 1, focus: in[x], ext: true, rep: int32(len(m.snap.Endpoints) + k), rep2: -1})
+			}
+		}
+	}
+	for k, ok := range matched {
+		if !ok {
+			v.unmatched = append(v.unmatched, opts.Focus[k])
+		}
+	}
+
+	// Index the cells by group and by universe index.
+	slices.SortStableFunc(v.cells, func(a, b gcell) int { return int(a.group) - int(b.group) })
+	v.groupCells = make([][2]int32, len(v.groups))
+	v.wAll = make([]int64, len(v.groups))
+	v.wFocus = make([]int64, len(v.groups))
+	for k, c := range v.cells {
+		gc := &v.groupCells[c.group]
+		if gc[1] == 0 {
+			gc[0] = int32(k)
+		}
+		gc[1] = int32(k + 1)
+		v.wAll[c.group] += c.weight
+		if c.focus {
+			v.wFocus[c.group] += c.weight
+		}
+	}
+	v.uStart = make([]int32, m.u.nU+1)
+	for _, c := range v.cells {
+		v.uStart[c.u+1]++
+	}
+	for u := 0; u < m.u.nU; u++ {
+		v.uStart[u+1] += v.uStart[u]
+	}
+	v.uCells = make([]int32, len(v.cells))
+	fill := slices.Clone(v.uStart[:m.u.nU])
+	for k, c := range v.cells {
+		v.uCells[fill[c.u]] = int32(k)
+		fill[c.u]++
+	}
+	return v, nil
+}
+
+// Matrix returns the matrix the view aggregates.
+func (v *GroupedView) Matrix() *Matrix { return v.m }
+
+// Options returns the options the view was built with (TenantLabel filled
+// in).
+func (v *GroupedView) Options() GroupOptions { return v.opts }
+
+// NumGroups returns the number of groups: endpoint groups, then external
+// ranges (each external atom, cut at the focused addresses).
+func (v *GroupedView) NumGroups() int { return len(v.groups) }
+
+// NumEndpointGroups returns the number of endpoint groups (the first
+// groups).
+func (v *GroupedView) NumEndpointGroups() int { return v.nEG }
+
+// Groups returns a copy of the groups, in the view's order: endpoint
+// groups by namespace and name, then external ranges by address.
+func (v *GroupedView) Groups() []GroupNode { return slices.Clone(v.groups) }
+
+// Unmatched returns the focus selections that pick no endpoint and no
+// external address of the view.
+func (v *GroupedView) Unmatched() []Selection { return slices.Clone(v.unmatched) }
+
+// IsEmpty reports whether the view counts no pair at all: no endpoint,
+// or nothing focused, so every answer it gives is empty.
+func (v *GroupedView) IsEmpty() bool { return v.totalPairs() == 0 }
+
+// totalPairs returns the number of member pairs the view counts.
+func (v *GroupedView) totalPairs() int64 {
+	var allEP, focusEP int64 // weights of endpoint cells, and of focused ones
+	for _, c := range v.cells {
+		if !c.ext {
+			allEP += c.weight
+			if c.focus {
+				focusEP += c.weight
+			}
+		}
+	}
+	var allExt, focusExt int64
+	for _, c := range v.cells {
+		if c.ext {
+			allExt += c.weight
+			if c.focus {
+				focusExt += c.weight
+			}
+		}
+	}
+	var n int64
+	for _, c := range v.cells {
+		switch v.mode(c) {
+		case modeAll:
+			n += c.weight * allEP
+			if !c.ext {
+				n += c.weight*allExt - c.weight // not with itself
+			}
+		case modeFocus:
+			n += c.weight * focusEP
+			if !c.ext {
+				n += c.weight * focusExt
+				if c.focus {
+					n -= c.weight
+				}
+			}
+		}
+	}
+	return n
+}
+
+// Modes of a source cell: which destination cells it pairs with.
+const (
+	modeNone  = iota // none: an unfocused source under an egress focus
+	modeAll          // every destination
+	modeFocus        // the focused destinations only
+)
+
+// mode returns the destinations a source cell pairs with.
+func (v *GroupedView) mode(c gcell) int {
+	if !v.focus {
+		return modeAll
+	}
+	switch v.opts.Direction {
+	case FocusEgress:
+		if c.focus {
+			return modeAll
+		}
+		return modeNone
+	case FocusIngress:
+		return modeFocus
+	}
+	if c.focus {
+		return modeAll
+	}
+	return modeFocus
+}
+
+// Walk computes the pairs of groups that can open some connection and
+// calls fn for each, by source group then destination group, in the
+// view's order. External ranges are merged per pair: adjacent ranges
+// with the same result for the pair are reported as one range (so the
+// same address space can be cut differently on two lines). Walk stops at
+// the first error fn returns, and returns it, or ctx's error when ctx is
+// cancelled.
+func (v *GroupedView) Walk(ctx context.Context, fn func(*GroupPair) error) error {
+	var ext []GroupPair // pairs from external sources, merged at the end
+	var run *GroupPair  // pending external destination range
+	flush := func() error {
+		if run == nil {
+			return nil
+		}
+		p := run
+		run = nil
+		p.Dst = externalGroup(p.Dst.Range)
+		return fn(p)
+	}
+	err := v.walkRaw(ctx, func(p *GroupPair) error {
+		if p.Src.IsExternal() {
+			ext = append(ext, clonePair(p))
+			return nil
+		}
+		if !p.Dst.IsExternal() {
+			if err := flush(); err != nil {
+				return err
+			}
+			return fn(p)
+		}
+		if run != nil && run.Src.Name == p.Src.Name && adjacent(run.Dst.Range, p.Dst.Range) && run.sameResult(p) {
+			run.Dst.Range = netipx.IPRangeFrom(run.Dst.Range.From(), p.Dst.Range.To())
+			return nil
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		c := clonePair(p)
+		run = &c
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	return walkExternalSources(v, ext, fn)
+}
+
+// walkExternalSources merges, per destination, adjacent external source
+// ranges with the same result, and reports the pairs by source range then
+// destination.
+func walkExternalSources(v *GroupedView, ext []GroupPair, fn func(*GroupPair) error) error {
+	dstRank := make(map[string]int, v.nEG)
+	for g := 0; g < v.nEG; g++ {
+		dstRank[v.groups[g].Name+"\x00"+v.groups[g].Kind] = g
+	}
+	// By destination, then source range.
+	slices.SortStableFunc(ext, func(a, b GroupPair) int {
+		if x, y := dstRank[a.Dst.Name+"\x00"+a.Dst.Kind], dstRank[b.Dst.Name+"\x00"+b.Dst.Kind]; x != y {
+			return x - y
+		}
+		return rangeOrder(a.Src.Range, b.Src.Range)
+	})
+	var merged []GroupPair
+	for _, p := range ext {
+		if n := len(merged); n > 0 {
+			q := &merged[n-1]
+			if q.Dst.Name == p.Dst.Name && q.Dst.Kind == p.Dst.Kind && adjacent(q.Src.Range, p.Src.Range) && q.sameResult(&p) {
+				q.Src.Range = netipx.IPRangeFrom(q.Src.Range.From(), p.Src.Range.To())
+				continue
+			}
+		}
+		merged = append(merged, p)
+	}
+	for i := range merged {
+		merged[i].Src = externalGroup(merged[i].Src.Range)
+	}
+	slices.SortStableFunc(merged, func(a, b GroupPair) int {
+		if c := rangeOrder(a.Src.Range, b.Src.Range); c != 0 {
+			return c
+		}
+		return dstRank[a.Dst.Name+"\x00"+a.Dst.Kind] - dstRank[b.Dst.Name+"\x00"+b.Dst.Kind]
+	})
+	for i := range merged {
+		if err := fn(&merged[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adjacent reports whether b starts right after a ends.
+func adjacent(a, b netipx.IPRange) bool {
+	next := a.To().Next()
+	return next.IsValid() && next == b.From()
+}
+
+func clonePair(p *GroupPair) GroupPair {
+	c := *p
+	c.Partial = slices.Clone(p.Partial)
+	c.Conditional = slices.Clone(p.Conditional)
+	return c
+}
