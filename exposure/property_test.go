@@ -233,9 +233,9 @@ func checkReport(an *exposure.Analysis, rep *exposure.Report, p exposure.Pod, pr
 				hits = append(hits, e.Peer()+" : "+e.ConnectionsText())
 				var c exposure.Conn
 				if dir == policy.Egress {
-					c = e.ConnectionsFor(p.Ports, rep.PortNames)
+					c = e.ConnectionsFor(p.Ports)
 				} else {
-					c = e.ConnectionsFor(nil, rep.PortNames)
+					c = e.ConnectionsFor(nil)
 				}
 				got.Allowed = got.Allowed.Union(c.Allowed)
 				got.Conditional = got.Conditional.Union(c.Conditional)
