@@ -174,45 +174,68 @@ func (e diffEntry) set() bool { return e&1 != 0 }
 // countColDiffs adds to perRow, per source row, the number of bits where
 // a stored column of some rep differs from the base (rows stored along
 // the rep's chain excepted: their differences are read from the rows).
-func (sa *storeAgg) countColDiffs(perRow []int32) {
-	for r, cols := range sa.cols {
-		rm := sa.rmask[r]
-		for _, c := range cols {
-			bt := sa.bt.Row(int(c.j))
-			for k, w := range c.set {
-				x := (w ^ bt[k]) &^ rm[k]
-				for x != 0 {
-					perRow[k<<6+bits.TrailingZeros64(x)]++
-					x &= x - 1
+// Workers split the rows, so each writes its own counters.
+func (sa *storeAgg) countColDiffs(perRow []int32, workers int) {
+	nw := graph.Words(len(perRow))
+	inParallel(workers, nw, func(k0, k1 int) {
+		for r, cols := range sa.cols {
+			rm := sa.rmask[r]
+			for _, c := range cols {
+				bt := sa.bt.Row(int(c.j))
+				for k := k0; k < k1; k++ {
+					x := (c.set[k] ^ bt[k]) &^ rm[k]
+					for x != 0 {
+						perRow[k<<6+bits.TrailingZeros64(x)]++
+						x &= x - 1
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // fillColDiffs writes the column differences of the source rows in mask
 // (whose words are listed) into ent, at cursor[row] (advanced), tagged
-// with the store index si.
-func (sa *storeAgg) fillColDiffs(si int, mask graph.Set, words []int32, cursor []int32, ent []diffEntry) {
+// with the store index si. Workers split the words, so the rows (and
+// their cursors) of two workers never meet.
+func (sa *storeAgg) fillColDiffs(si int, mask graph.Set, words []int32, cursor []int32, ent []diffEntry, workers int) {
 	tag := diffEntry(si) << 62
-	for r, cols := range sa.cols {
-		rm := sa.rmask[r]
-		for _, c := range cols {
-			bt := sa.bt.Row(int(c.j))
-			head := tag | packDiff(r, int(c.j), false)
-			for _, k := range words {
-				w := c.set[k]
-				x := (w ^ bt[k]) &^ rm[k] & mask[k]
-				for x != 0 {
-					b := bits.TrailingZeros64(x)
-					x &= x - 1
-					i := int(k)<<6 + b
-					ent[cursor[i]] = head | diffEntry(w>>b&1)
-					cursor[i]++
+	inParallel(workers, len(words), func(w0, w1 int) {
+		for r, cols := range sa.cols {
+			rm := sa.rmask[r]
+			for _, c := range cols {
+				bt := sa.bt.Row(int(c.j))
+				head := tag | packDiff(r, int(c.j), false)
+				for _, k := range words[w0:w1] {
+					w := c.set[k]
+					x := (w ^ bt[k]) &^ rm[k] & mask[k]
+					for x != 0 {
+						b := bits.TrailingZeros64(x)
+						x &= x - 1
+						i := int(k)<<6 + b
+						ent[cursor[i]] = head | diffEntry(w>>b&1)
+						cursor[i]++
+					}
 				}
 			}
 		}
+	})
+}
+
+// inParallel splits 0..n into one range per worker and runs fn on each
+// in its own goroutine.
+func inParallel(workers, n int, fn func(lo, hi int)) {
+	workers = max(1, min(workers, n))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
 	}
+	wg.Wait()
 }
 
 // maxBatchEntries bounds the column differences held at once (8 bytes
@@ -222,9 +245,10 @@ var maxBatchEntries = 1 << 23
 // aggregator holds what every worker of a walk reads: the stores and the
 // column differences of the current batch.
 type aggregator struct {
-	v      *GroupedView
-	stores []*storeAgg // def, then pos when conditional verdicts exist
-	nU     int
+	v       *GroupedView
+	stores  []*storeAgg // def, then pos when conditional verdicts exist
+	nU      int
+	workers int
 
 	// Column differences of the current batch, bucketed by source row
 	// (bEnt[bStart[u]:bEnd[u]]), and the batch's rows as a mask.
@@ -243,8 +267,10 @@ type aggWorker struct {
 	touched []int32
 	mark    []int32 // source group + 1 that last touched a destination
 	dmark   []int32 // the same, for destinations with corrections
-	row     graph.Set
-	diff    graph.Set
+	// corrected lists the destinations with corrections.
+	corrected []int32
+	row       graph.Set
+	diff      graph.Set
 
 	// Base rows already turned into group weights, and the scratch that
 	// builds them.
@@ -321,7 +347,10 @@ func (v *GroupedView) walkRaw(ctx context.Context, fn func(*GroupPair) error) er
 // parallel, a window at a time. fn must not keep pairs.
 func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []GroupPair) error) error {
 	m := v.m
-	ag := &aggregator{v: v, nU: m.u.nU}
+	ag := &aggregator{v: v, nU: m.u.nU, workers: m.opts.Workers}
+	if ag.workers <= 0 {
+		ag.workers = runtime.GOMAXPROCS(0)
+	}
 	ag.stores = append(ag.stores, newStoreAgg(m.def, v.atoms))
 	if m.pos != nil {
 		ag.stores = append(ag.stores, newStoreAgg(m.pos, v.atoms))
@@ -340,7 +369,7 @@ func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []G
 		perRow = make([]int32, ag.nU)
 		for _, sa := range ag.stores {
 			if sa.bt != nil {
-				sa.countColDiffs(perRow)
+				sa.countColDiffs(perRow, ag.workers)
 			}
 		}
 		ag.bStart = make([]int32, ag.nU)
@@ -348,11 +377,7 @@ func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []G
 		ag.mask = graph.NewSet(ag.nU)
 	}
 
-	workers := m.opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = max(1, min(workers, nG))
+	workers := max(1, min(ag.workers, nG))
 	ws := make([]*aggWorker, workers)
 	for i := range ws {
 		ws[i] = ag.newWorker()
@@ -453,7 +478,7 @@ func (ag *aggregator) extract(rows []int32, entries int, perRow []int32) {
 	ag.bEnt = ag.bEnt[:entries]
 	for si, sa := range ag.stores {
 		if sa.bt != nil {
-			sa.fillColDiffs(si, ag.mask, words, ag.bEnd, ag.bEnt)
+			sa.fillColDiffs(si, ag.mask, words, ag.bEnd, ag.bEnt, ag.workers)
 		}
 	}
 }
@@ -472,6 +497,7 @@ func (w *aggWorker) group(a int, out []GroupPair) []GroupPair {
 	v := w.ag.v
 	src := int32(a)
 	w.touched = w.touched[:0]
+	w.corrected = w.corrected[:0]
 	var sums [4]int64 // source weights by mode (all, focus) and external
 	var self int64
 	for k := v.groupCells[a][0]; k < v.groupCells[a][1]; k++ {
@@ -513,6 +539,8 @@ func (w *aggWorker) group(a int, out []GroupPair) []GroupPair {
 	for si := range w.ag.stores {
 		for _, b := range w.touched {
 			w.base[si][b] = 0
+		}
+		for _, b := range w.corrected {
 			for _, d := range w.delta[si] {
 				d[b] = 0
 			}
@@ -606,7 +634,10 @@ func (w *aggWorker) addDiffs(si int, sa *storeAgg, src int32, k int, c gcell, mo
 			}
 			d[b.group] += n
 			w.touch(src, b.group)
-			w.dmark[b.group] = src + 1
+			if w.dmark[b.group] != src+1 {
+				w.dmark[b.group] = src + 1
+				w.corrected = append(w.corrected, b.group)
+			}
 		}
 	}
 	base := sa.st.base.Row(i)
@@ -747,4 +778,73 @@ func (cc *connCache) get(mask []uint64) Connections {
 	c.text = c.String()
 	cc.cache[string(cc.key)] = c
 	return c
+}
+
+// MinLines returns lower bounds of the pairs of groups [GroupedView.Walk]
+// reports and of the bytes of their names (source, destination and a
+// short separator each), found without computing them: every pair of
+// groups that the base port atom connects is reported (external
+// destinations count once per source, as Walk may merge them). It stops
+// once past maxLines or maxBytes (when positive): a refusal needs no more.
+// It returns zeros when the view leaves the base port atom out. It costs
+// one read of each distinct base row and O(cells × groups reached).
+func (v *GroupedView) MinLines(ctx context.Context, maxLines, maxBytes int64) (lines, bytes int64, err error) {
+	baseLike := false
+	for _, p := range v.atoms {
+		if v.m.def.atoms[p].same {
+			baseLike = true
+		}
+	}
+	if !baseLike {
+		return 0, 0, nil
+	}
+	ag := &aggregator{v: v, nU: v.m.u.nU}
+	w := ag.newWorker()
+	mark := make([]int32, len(v.groups))
+	const sep = int64(len(" => ") + len(" : ") + len("TCP 1\n"))
+	for a := 0; a < v.nEG; a++ {
+		if a%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return lines, bytes, err
+			}
+		}
+		var self int64
+		ext := false
+		for k := v.groupCells[a][0]; k < v.groupCells[a][1]; k++ {
+			c := v.cells[k]
+			mode := v.mode(c)
+			if mode == modeNone {
+				continue
+			}
+			row := v.m.def.base.Row(int(c.u))
+			vec := w.rowVec(row, mode, c.ext)
+			for x, g := range vec.gs {
+				switch {
+				case int(g) == a:
+					self += c.weight * vec.ws[x]
+				case v.groups[g].IsExternal():
+					ext = true
+				case mark[g] != int32(a+1):
+					mark[g] = int32(a + 1)
+					lines++
+					bytes += int64(len(v.groups[a].label)+len(v.groups[g].label)) + sep
+				}
+			}
+			if (mode == modeAll || c.focus) && row.Has(int(c.u)) {
+				self -= c.weight
+			}
+		}
+		if self > 0 {
+			lines++
+			bytes += 2*int64(len(v.groups[a].label)) + sep
+		}
+		if ext {
+			lines++
+			bytes += int64(len(v.groups[a].label)+len("::/0")) + sep
+		}
+		if maxLines > 0 && lines > maxLines || maxBytes > 0 && bytes > maxBytes {
+			break
+		}
+	}
+	return lines, bytes, nil
 }

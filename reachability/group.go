@@ -150,8 +150,9 @@ type GroupNode struct {
 	// Range is the address range of an external group.
 	Range netipx.IPRange
 	// labelled says whether outputs with room print the kind after the
-	// name.
+	// name; label caches Label for the groups of a view.
 	labelled bool
+	label    string
 	// focused marks external ranges inside the focus, which never merge
 	// with ranges outside it.
 	focused bool
@@ -172,6 +173,9 @@ func (g GroupNode) IsExternal() bool { return g.Kind == KindExternal }
 // ("shop/web[Deployment]") and for endpoints of kinds netreach does not
 // group, the name alone otherwise.
 func (g GroupNode) Label() string {
+	if g.label != "" {
+		return g.label
+	}
 	if g.labelled {
 		return g.Name + "[" + g.Kind + "]"
 	}

@@ -235,6 +235,9 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 			v.unmatched = append(v.unmatched, opts.Focus[k])
 		}
 	}
+	for g := range v.groups {
+		v.groups[g].label = v.groups[g].Label()
+	}
 
 	// Index the cells by group and by universe index.
 	slices.SortStableFunc(v.cells, func(a, b gcell) int { return int(a.group) - int(b.group) })

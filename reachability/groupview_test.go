@@ -72,6 +72,20 @@ func TestGroupedViewMatchesNaive(t *testing.T) {
 				t.Fatalf("seed %d trial %d, %s: grouped view differs from the naive aggregation (-want +got):\n%s\n--- cluster ---\n%s",
 					seed, trial, describeGroupOptions(gopts), d, data)
 			}
+			// MinLines is a lower bound of the lines and of their names.
+			minLines, minBytes, err := v.MinLines(context.Background(), 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var nameBytes int64
+			for _, line := range got {
+				src, rest, _ := strings.Cut(line, " => ")
+				dst, _, _ := strings.Cut(rest, " (")
+				nameBytes += int64(len(src) + len(dst) + len(" => ") + len(" : ") + len("TCP 1\n"))
+			}
+			if minLines > int64(len(got)) || minBytes > nameBytes {
+				t.Fatalf("seed %d trial %d, %s: MinLines = %d lines, %d bytes; Walk reports %d lines, %d bytes", seed, trial, describeGroupOptions(gopts), minLines, minBytes, len(got), nameBytes)
+			}
 			if v.IsEmpty() != (naiveTotal(m, gopts) == 0) {
 				t.Fatalf("seed %d trial %d: IsEmpty = %v, naive total %d", seed, trial, v.IsEmpty(), naiveTotal(m, gopts))
 			}

@@ -214,6 +214,17 @@ func unmatchedFocus(sels []reachability.Selection) error {
 // wide, dot, mermaid or svg.
 func groupedOutput(ctx context.Context, e *env, vf *viewFlags, v *reachability.GroupedView, format string, meta viewreport.Meta) error {
 	opts := v.Options()
+	if !vf.force && format != "table" && format != "wide" && !surelySmall(v) {
+		// Refuse at once what is sure to be too large: a lower bound of
+		// the lines, found on the base port atom's rows alone.
+		lines, bytes, err := v.MinLines(ctx, viewreport.MaxRows, viewreport.MaxBytes)
+		if err != nil {
+			return err
+		}
+		if lines > viewreport.MaxRows || bytes > viewreport.MaxBytes {
+			return &exitError{code: ExitBadData, err: &viewreport.TooLargeError{Rows: lines, Bytes: bytes, AtLeast: true, Hint: sizeHint}}
+		}
+	}
 	switch format {
 	case "list":
 		return writeGuarded(e, vf.force, func(w io.Writer) error { return viewreport.WriteList(ctx, w, v, meta) })
@@ -255,6 +266,19 @@ func groupedOutput(ctx context.Context, e *env, vf *viewFlags, v *reachability.G
 		})
 	}
 	return usageError("-o %q: not an output of a grouped view", format)
+}
+
+// surelySmall reports whether a grouped view cannot exceed the limits:
+// few enough pairs of groups even if every pair had a line of the
+// longest names and a long list of connections.
+func surelySmall(v *reachability.GroupedView) bool {
+	n := int64(v.NumGroups())
+	longest := 0
+	for _, g := range v.Groups() {
+		longest = max(longest, len(g.Label()))
+	}
+	rows := n * n
+	return rows <= viewreport.MaxRows && rows*int64(2*longest+200) <= viewreport.MaxBytes
 }
 
 // writeListInstead writes the list when a table cannot fit, after a note

@@ -63,6 +63,9 @@ func DescribeView(o reachability.GroupOptions) string {
 // those that depend on what netreach cannot know offline. A pair with only
 // partial connections starts with "partial:".
 func ConnectionsText(p *reachability.GroupPair) string {
+	if len(p.Partial) == 0 && len(p.Conditional) == 0 {
+		return p.Full.String()
+	}
 	var parts []string
 	if !p.Full.IsEmpty() {
 		parts = append(parts, p.Full.String())
