@@ -97,6 +97,21 @@ func runGroupedDiff(ctx context.Context, e *env, f *diffFlags, a, b *reachabilit
 	return nil
 }
 
+// checkFlowDiffSize refuses a flow diff that would compare more flows
+// than an output may hold rows: it keeps every changed flow in memory. The
+// grouped diff (--by) streams instead.
+func checkFlowDiffSize(a, b *reachability.Matrix, force bool) error {
+	if force {
+		return nil
+	}
+	entries := int64(a.NumEndpoints() + b.NumEndpoints() + len(a.ExternalAtoms()) + len(b.ExternalAtoms()))
+	ports := int64(len(reachability.RefinePorts(a.PortAtoms(), b.PortAtoms())))
+	if flows := entries * entries * ports; flows > viewreport.MaxRows {
+		return &exitError{code: ExitBadData, err: fmt.Errorf("the flow diff would compare up to %d flows and hold every changed one, above the limit of %d rows; compare groups instead with --by workload (or namespace, tenant), which streams, or run it anyway with --force", flows, viewreport.MaxRows)}
+	}
+	return nil
+}
+
 // filterDelta keeps the flows of a flow diff that the focus and the
 // connections select: a flow is kept when its source (egress), its
 // destination (ingress) or either (both) is focused, and its ports are
