@@ -57,7 +57,7 @@ func runGroupedDiff(ctx context.Context, e *env, f *diffFlags, a, b *reachabilit
 	switch f.output {
 	case "dot", "mermaid", "svg":
 		title := fmt.Sprintf("# diff %s; before: %s; after: %s", meta.View, meta.Before, meta.After)
-		g, n, err := viewreport.NewDiffGraph(ctx, d, opts.By, title, viewreport.MaxRows)
+		g, n, err := viewreport.NewDiffGraph(ctx, d, opts.By, title, viewreport.MaxGraphEdges)
 		if err != nil {
 			return &exitError{code: ExitBadData, err: fmt.Errorf("%v; %s", err, sizeHint)}
 		}

@@ -250,7 +250,7 @@ func groupedOutput(ctx context.Context, e *env, vf *viewFlags, v *reachability.G
 		if format == "svg" && v.NumEndpointGroups() > viewreport.MaxSVGNodes {
 			return &exitError{code: ExitBadData, err: fmt.Errorf("the drawing would have %d nodes, more than %d: narrow it with --by namespace or tenant, --focus or -n", v.NumEndpointGroups(), viewreport.MaxSVGNodes)}
 		}
-		g, err := v.Graph(ctx, viewreport.MaxRows)
+		g, err := v.Graph(ctx, viewreport.MaxGraphEdges)
 		if err != nil {
 			return &exitError{code: ExitBadData, err: fmt.Errorf("%v; %s", err, sizeHint)}
 		}

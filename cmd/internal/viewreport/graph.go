@@ -25,6 +25,11 @@ const (
 	EdgeChanged              // a diff's pair whose connections hold for more or fewer pairs: orange
 )
 
+// MaxGraphEdges bounds the edges of a drawing (dot, Mermaid, SVG): the
+// graph is held in memory to lay it out, and beyond this nobody can read
+// it.
+const MaxGraphEdges = 200_000
+
 // Graph is what the graph writers draw: nodes (the groups of a view) and
 // labelled edges.
 type Graph struct {
