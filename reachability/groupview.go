@@ -374,85 +374,114 @@ func (v *GroupedView) mode(c gcell) int {
 // the first error fn returns, and returns it, or ctx's error when ctx is
 // cancelled.
 func (v *GroupedView) Walk(ctx context.Context, fn func(*GroupPair) error) error {
-	var ext []GroupPair // pairs from external sources, merged at the end
-	var run *GroupPair  // pending external destination range
-	flush := func() error {
-		if run == nil {
-			return nil
-		}
-		p := run
-		run = nil
-		p.Dst = externalGroup(p.Dst.Range)
-		return fn(p)
-	}
-	err := v.walkRaw(ctx, func(p *GroupPair) error {
-		if p.Src.IsExternal() {
-			ext = append(ext, clonePair(p))
-			return nil
-		}
-		if !p.Dst.IsExternal() {
-			if err := flush(); err != nil {
-				return err
-			}
-			return fn(p)
-		}
-		if run != nil && run.Src.Name == p.Src.Name && adjacent(run.Dst.Range, p.Dst.Range) && run.sameResult(p) {
-			run.Dst.Range = netipx.IPRangeFrom(run.Dst.Range.From(), p.Dst.Range.To())
-			return nil
-		}
-		if err := flush(); err != nil {
-			return err
-		}
-		c := clonePair(p)
-		run = &c
-		return nil
-	})
-	if err != nil {
+	lm := newLineMerger(fn, func(p *GroupPair) (*GroupNode, *GroupNode) { return &p.Src, &p.Dst },
+		(*GroupPair).sameResult, clonePair)
+	if err := v.walkRaw(ctx, lm.add); err != nil {
 		return err
 	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return walkExternalSources(v, ext, fn)
+	return lm.finish()
 }
 
-// walkExternalSources merges, per destination, adjacent external source
-// ranges with the same result, and reports the pairs by source range then
-// destination.
-func walkExternalSources(v *GroupedView, ext []GroupPair, fn func(*GroupPair) error) error {
-	dstRank := make(map[string]int, v.nEG)
-	for g := 0; g < v.nEG; g++ {
-		dstRank[v.groups[g].Name+"\x00"+v.groups[g].Kind] = g
+// lineMerger merges the external ranges of a stream of lines (pairs of
+// groups, or changes) in source then destination order: adjacent
+// destination ranges with the same result for one source become one line
+// as they come; lines from external sources are held to the end, where
+// adjacent source ranges with the same result for one destination merge,
+// and are reported by source range then destination.
+type lineMerger[T any] struct {
+	fn    func(*T) error
+	ends  func(*T) (src, dst *GroupNode)
+	same  func(a, b *T) bool
+	clone func(*T) T
+	run   *T // pending external destination range
+	ext   []T
+}
+
+func newLineMerger[T any](fn func(*T) error, ends func(*T) (src, dst *GroupNode), same func(a, b *T) bool, clone func(*T) T) *lineMerger[T] {
+	return &lineMerger[T]{fn: fn, ends: ends, same: same, clone: clone}
+}
+
+// flush reports the pending destination range.
+func (lm *lineMerger[T]) flush() error {
+	if lm.run == nil {
+		return nil
 	}
-	// By destination, then source range.
-	slices.SortStableFunc(ext, func(a, b GroupPair) int {
-		if x, y := dstRank[a.Dst.Name+"\x00"+a.Dst.Kind], dstRank[b.Dst.Name+"\x00"+b.Dst.Kind]; x != y {
-			return x - y
+	x := lm.run
+	lm.run = nil
+	_, dst := lm.ends(x)
+	*dst = externalGroup(dst.Range)
+	return lm.fn(x)
+}
+
+// add takes the next line; it may keep a copy, never x.
+func (lm *lineMerger[T]) add(x *T) error {
+	src, dst := lm.ends(x)
+	if src.IsExternal() {
+		lm.ext = append(lm.ext, lm.clone(x))
+		return nil
+	}
+	if !dst.IsExternal() {
+		if err := lm.flush(); err != nil {
+			return err
 		}
-		return rangeOrder(a.Src.Range, b.Src.Range)
+		return lm.fn(x)
+	}
+	if lm.run != nil {
+		rs, rd := lm.ends(lm.run)
+		if rs.Name == src.Name && rs.Kind == src.Kind && adjacent(rd.Range, dst.Range) && lm.same(lm.run, x) {
+			rd.Range = netipx.IPRangeFrom(rd.Range.From(), dst.Range.To())
+			return nil
+		}
+	}
+	if err := lm.flush(); err != nil {
+		return err
+	}
+	c := lm.clone(x)
+	lm.run = &c
+	return nil
+}
+
+// finish reports the pending range and the lines from external sources.
+func (lm *lineMerger[T]) finish() error {
+	if err := lm.flush(); err != nil {
+		return err
+	}
+	ext := lm.ext
+	// By destination, then source range; merge; then by source range.
+	slices.SortStableFunc(ext, func(a, b T) int {
+		as, ad := lm.ends(&a)
+		bs, bd := lm.ends(&b)
+		if c := nodeOrder(*ad, *bd); c != 0 {
+			return c
+		}
+		return rangeOrder(as.Range, bs.Range)
 	})
-	var merged []GroupPair
-	for _, p := range ext {
+	var merged []T
+	for i := range ext {
 		if n := len(merged); n > 0 {
-			q := &merged[n-1]
-			if q.Dst.Name == p.Dst.Name && q.Dst.Kind == p.Dst.Kind && adjacent(q.Src.Range, p.Src.Range) && q.sameResult(&p) {
-				q.Src.Range = netipx.IPRangeFrom(q.Src.Range.From(), p.Src.Range.To())
+			qs, qd := lm.ends(&merged[n-1])
+			ps, pd := lm.ends(&ext[i])
+			if nodeOrder(*qd, *pd) == 0 && adjacent(qs.Range, ps.Range) && lm.same(&merged[n-1], &ext[i]) {
+				qs.Range = netipx.IPRangeFrom(qs.Range.From(), ps.Range.To())
 				continue
 			}
 		}
-		merged = append(merged, p)
+		merged = append(merged, ext[i])
 	}
 	for i := range merged {
-		merged[i].Src = externalGroup(merged[i].Src.Range)
+		src, _ := lm.ends(&merged[i])
+		*src = externalGroup(src.Range)
 	}
-	slices.SortStableFunc(merged, func(a, b GroupPair) int {
-		if c := rangeOrder(a.Src.Range, b.Src.Range); c != 0 {
+	slices.SortStableFunc(merged, func(a, b T) int {
+		as, ad := lm.ends(&a)
+		bs, bd := lm.ends(&b)
+		if c := rangeOrder(as.Range, bs.Range); c != 0 {
 			return c
 		}
-		return dstRank[a.Dst.Name+"\x00"+a.Dst.Kind] - dstRank[b.Dst.Name+"\x00"+b.Dst.Kind]
+		return nodeOrder(*ad, *bd)
 	})
 	for i := range merged {
-		if err := fn(&merged[i]); err != nil {
+		if err := lm.fn(&merged[i]); err != nil {
 			return err
 		}
 	}

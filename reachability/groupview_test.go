@@ -302,160 +302,45 @@ type naiveLine struct {
 }
 
 func naiveGroupPairs(m *Matrix, o GroupOptions) []string {
-	scope := m.ConnectionScope()
-	var atoms []int
-	for p := range m.PortAtoms() {
-		c := connectionsOf(m.ports, scope, func(q int) bool { return q == p })
-		if o.Connections == nil || !c.Intersect(*o.Connections).IsEmpty() {
-			atoms = append(atoms, p)
-		}
-	}
-	es := naiveEntries(m, o)
-	lines := map[string]*naiveLine{}
-	var keys []string
-	for _, a := range es {
-		for _, b := range es {
-			if !naiveCounted(o, a, b) {
-				continue
-			}
-			key := a.group + " => " + b.group
-			l := lines[key]
-			if l == nil {
-				l = &naiveLine{src: a.group, dst: b.group, srcR: a.rng, dstR: b.rng, srcExt: a.ext, dExt: b.ext,
-					allow: make([]int64, len(atoms)), cond: make([]int64, len(atoms))}
-				lines[key] = l
-				keys = append(keys, key)
-			}
-			l.total++
-			for k, p := range atoms {
-				switch m.At(a.entry, b.entry, p) {
-				case Allow:
-					l.allow[k]++
-				case Conditional:
-					l.cond[k]++
-				}
-			}
-		}
-	}
-	text := func(l *naiveLine) string {
-		conns := func(in func(k int) bool) string {
-			set := map[int]bool{}
-			for k, p := range atoms {
-				if in(k) {
-					set[p] = true
-				}
-			}
-			c := connectionsOf(m.ports, scope, func(p int) bool { return set[p] })
-			if o.Connections != nil {
-				c = c.Intersect(*o.Connections)
-			}
-			return c.String()
-		}
-		var parts []string
-		parts = append(parts, "full "+conns(func(k int) bool { return l.allow[k] == l.total }))
-		for _, kind := range []string{"partial", "conditional"} {
-			var counts []int64
-			seen := map[int64]bool{}
-			for k := range atoms {
-				n := l.allow[k]
-				if kind == "conditional" {
-					n = l.cond[k]
-				} else if n == l.total {
-					continue
-				}
-				if n > 0 && !seen[n] {
-					seen[n] = true
-					counts = append(counts, n)
-				}
-			}
-			for _, n := range counts {
-				parts = append(parts, fmt.Sprintf("%s %d: %s", kind, n, conns(func(k int) bool {
-					if kind == "conditional" {
-						return l.cond[k] == n
-					}
-					return l.allow[k] == n
-				})))
-			}
-		}
-		return strings.Join(parts, " | ")
-	}
+	raw := naiveRawResults(m, o, nil)
 	// Merge external pieces per line: for each source, adjacent
 	// destination pieces with the same result; for each destination,
 	// adjacent source pieces with the same result.
-	type result struct {
-		src, dst string
-		total    int64
-		what     string
-	}
-	var rs []result
-	bySrc := map[string][]*naiveLine{}
-	var srcOrder []string
-	for _, k := range keys {
-		l := lines[k]
-		if l.srcExt {
-			continue
-		}
-		if bySrc[l.src] == nil {
-			srcOrder = append(srcOrder, l.src)
-		}
-		bySrc[l.src] = append(bySrc[l.src], l)
-	}
-	mergeRuns := func(ls []*naiveLine, rng func(*naiveLine) netipx.IPRange, emit func(l *naiveLine, r netipx.IPRange)) {
-		sort.SliceStable(ls, func(i, j int) bool { return rangeOrder(rng(ls[i]), rng(ls[j])) < 0 })
-		var cur *naiveLine
-		var curR netipx.IPRange
-		var curText string
-		for _, l := range ls {
-			t := text(l)
-			if t == "full No Connections" {
-				if cur != nil {
-					emit(cur, curR)
-					cur = nil
-				}
-				continue
-			}
-			if cur != nil && t == curText && cur.total == l.total && adjacent(curR, rng(l)) {
-				curR = netipx.IPRangeFrom(curR.From(), rng(l).To())
-				continue
-			}
-			if cur != nil {
-				emit(cur, curR)
-			}
-			cur, curR, curText = l, rng(l), t
-		}
-		if cur != nil {
-			emit(cur, curR)
-		}
-	}
-	for _, s := range srcOrder {
-		var ext []*naiveLine
-		for _, l := range bySrc[s] {
-			if l.dExt {
-				ext = append(ext, l)
-				continue
-			}
-			if t := text(l); t != "full No Connections" {
-				rs = append(rs, result{l.src, l.dst, l.total, t})
-			}
-		}
-		mergeRuns(ext, func(l *naiveLine) netipx.IPRange { return l.dstR }, func(l *naiveLine, r netipx.IPRange) {
-			rs = append(rs, result{l.src, ExternalAtom{Range: r}.String(), l.total, text(l)})
-		})
-	}
-	byDst := map[string][]*naiveLine{}
-	for _, k := range keys {
-		if l := lines[k]; l.srcExt {
+	var out []string
+	emit := func(src, dst, text string) { out = append(out, src+" => "+dst+" "+text) }
+	bySrc := map[string][]naiveLine{}
+	byDst := map[string][]naiveLine{}
+	for _, l := range raw {
+		switch {
+		case l.srcExt:
 			byDst[l.dst] = append(byDst[l.dst], l)
+		case l.dExt:
+			bySrc[l.src] = append(bySrc[l.src], l)
+		default:
+			emit(l.src, l.dst, l.text)
 		}
+	}
+	mergeRuns := func(ls []naiveLine, rng func(naiveLine) netipx.IPRange, emitRun func(l naiveLine, r netipx.IPRange)) {
+		sort.Slice(ls, func(i, j int) bool { return rangeOrder(rng(ls[i]), rng(ls[j])) < 0 })
+		for i := 0; i < len(ls); {
+			r := rng(ls[i])
+			j := i + 1
+			for ; j < len(ls) && ls[j].text == ls[i].text && adjacent(r, rng(ls[j])); j++ {
+				r = netipx.IPRangeFrom(r.From(), rng(ls[j]).To())
+			}
+			emitRun(ls[i], r)
+			i = j
+		}
+	}
+	for _, ls := range bySrc {
+		mergeRuns(ls, func(l naiveLine) netipx.IPRange { return l.dstR }, func(l naiveLine, r netipx.IPRange) {
+			emit(l.src, ExternalAtom{Range: r}.String(), l.text)
+		})
 	}
 	for _, ls := range byDst {
-		mergeRuns(ls, func(l *naiveLine) netipx.IPRange { return l.srcR }, func(l *naiveLine, r netipx.IPRange) {
-			rs = append(rs, result{ExternalAtom{Range: r}.String(), l.dst, l.total, text(l)})
+		mergeRuns(ls, func(l naiveLine) netipx.IPRange { return l.srcR }, func(l naiveLine, r netipx.IPRange) {
+			emit(ExternalAtom{Range: r}.String(), l.dst, l.text)
 		})
-	}
-	var out []string
-	for _, r := range rs {
-		out = append(out, fmt.Sprintf("%s => %s (%d pairs): %s", r.src, r.dst, r.total, r.what))
 	}
 	sort.Strings(out)
 	return out
@@ -768,22 +653,7 @@ func TestGroupGraphMatchesNaive(t *testing.T) {
 		seed := uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0x9a9))
 		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(14), Policies: r.IntN(7), Admin: i%2 == 1, Calico: i%3 == 2}
-		opts := Options{}
-		if cfg.Calico {
-			opts.Mode = policy.ModeCalico
-		}
-		data := randcluster.Generate(r, cfg)
-		l := policy.NewLoader(policy.LoadOptions{})
-		l.AddBytes("c.yaml", data)
-		snap, err := l.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		randomWorkloads(r, snap)
-		m, err := Compute(context.Background(), snap, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, data := randomMatrix(t, r, cfg)
 		gopts := randomGroupOptions(r, m)
 		v, err := m.Group(gopts)
 		if err != nil {
@@ -862,22 +732,8 @@ func TestGroupExplainAgreesWithView(t *testing.T) {
 		seed := uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0xe1))
 		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%2 == 1, Calico: i%3 == 2}
-		opts := Options{}
-		if cfg.Calico {
-			opts.Mode = policy.ModeCalico
-		}
-		data := randcluster.Generate(r, cfg)
-		l := policy.NewLoader(policy.LoadOptions{})
-		l.AddBytes("c.yaml", data)
-		snap, err := l.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		randomWorkloads(r, snap)
-		m, err := Compute(context.Background(), snap, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, data := randomMatrix(t, r, cfg)
+		snap, opts := m.Snapshot(), m.Options()
 		gopts := randomGroupOptions(r, m)
 		v, err := m.Group(gopts)
 		if err != nil {
@@ -928,4 +784,28 @@ func TestGroupExplainAgreesWithView(t *testing.T) {
 			t.Fatalf("seed %d: %d pairs of groups explained, %d have connections", seed, explained, len(raw))
 		}
 	}
+}
+
+// randomMatrix generates a random cluster (in calico mode when it has
+// Calico objects), puts its pods in random workloads, and computes its
+// matrix.
+func randomMatrix(t *testing.T, r *rand.Rand, cfg randcluster.Config) (*Matrix, []byte) {
+	t.Helper()
+	opts := Options{}
+	if cfg.Calico {
+		opts.Mode = policy.ModeCalico
+	}
+	data := randcluster.Generate(r, cfg)
+	l := policy.NewLoader(policy.LoadOptions{})
+	l.AddBytes("c.yaml", data)
+	snap, err := l.Snapshot()
+	if err != nil {
+		t.Fatalf("load: %v\n%s", err, data)
+	}
+	randomWorkloads(r, snap)
+	m, err := Compute(context.Background(), snap, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, data
 }

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
-
-	"go4.org/netipx"
 
 	"github.com/netreach/netreach/cmd/internal/viewreport"
 	"github.com/netreach/netreach/reachability"
@@ -140,10 +137,11 @@ func filterDelta(d reachability.Delta, a, b *reachability.Matrix, vf *viewFlags)
 				}
 			}
 		}
-		r, ok := parseRangeName(name)
-		if !ok {
+		atom, err := reachability.ParseExternalAtom(name)
+		if err != nil {
 			return false
 		}
+		r := atom.Range
 		for _, s := range opts.Focus {
 			if p, ok := s.Prefix(); ok && (p.Contains(r.From()) || p.Contains(r.To()) || r.Contains(p.Addr())) {
 				return true
@@ -217,22 +215,4 @@ func cutPorts(ch reachability.Change, c *reachability.Connections) []reachabilit
 		out = append(out, x)
 	}
 	return out
-}
-
-// parseRangeName reads an external range as outputs name it: a CIDR or
-// "first-last".
-func parseRangeName(s string) (netipx.IPRange, bool) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return netipx.RangeOfPrefix(p), true
-	}
-	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		return netipx.IPRange{}, false
-	}
-	x, err1 := netip.ParseAddr(a)
-	y, err2 := netip.ParseAddr(b)
-	if err1 != nil || err2 != nil {
-		return netipx.IPRange{}, false
-	}
-	return netipx.IPRangeFrom(x, y), true
 }

@@ -140,6 +140,32 @@ func (g *Graph) clusters() (tops []*cluster, loose []int) {
 	return order, loose
 }
 
+// walkClusters writes the boxes depth first: open before a box's
+// content, node for each node (inside its box, one step deeper), close
+// after; then the nodes outside every box. Boxes are numbered in order.
+func (g *Graph) walkClusters(indent, step string, open func(c *cluster, id int, indent string), node func(i int, indent string), close func(indent string)) {
+	tops, loose := g.clusters()
+	id := 0
+	var walk func(c *cluster, indent string)
+	walk = func(c *cluster, indent string) {
+		open(c, id, indent)
+		id++
+		for _, ch := range c.children {
+			walk(ch, indent+step)
+		}
+		for _, n := range c.nodes {
+			node(n, indent+step)
+		}
+		close(indent)
+	}
+	for _, c := range tops {
+		walk(c, indent)
+	}
+	for _, n := range loose {
+		node(n, indent)
+	}
+}
+
 // nodeLabel is a node's name inside its box: without the namespace when a
 // namespace box holds it.
 func (g *Graph) nodeLabel(i int) string {
@@ -238,31 +264,15 @@ func WriteDot(w io.Writer, g *Graph) error {
 	fmt.Fprintf(bw, "\tgraph [rankdir=LR fontname=\"Helvetica\" fontsize=12 labelloc=t label=%s];\n", dotQuote(strings.TrimPrefix(g.Title, "# ")))
 	fmt.Fprintf(bw, "\tnode [shape=box style=\"rounded,filled\" color=%q fillcolor=%q fontname=\"Helvetica\" fontsize=11];\n", colourNode, colourFill)
 	fmt.Fprintf(bw, "\tedge [fontname=\"Helvetica\" fontsize=9 color=%q fontcolor=%q];\n", colourEdge, colourEdge)
-	tops, loose := g.clusters()
-	id := 0
-	var writeCluster func(c *cluster, indent string)
-	writeCluster = func(c *cluster, indent string) {
+	g.walkClusters("\t", "\t", func(c *cluster, id int, indent string) {
 		fmt.Fprintf(bw, "%ssubgraph cluster_%d {\n", indent, id)
-		id++
 		style, colour := "rounded", colourNode
 		if c.tenant {
 			style, colour = "rounded,dashed", colourTenant
 		}
 		fmt.Fprintf(bw, "%s\tlabel=%s; style=%q; color=%q; fontcolor=%q;\n", indent, dotQuote(c.label), style, colour, colour)
-		for _, ch := range c.children {
-			writeCluster(ch, indent+"\t")
-		}
-		for _, n := range c.nodes {
-			writeDotNode(bw, g, n, indent+"\t")
-		}
-		fmt.Fprintf(bw, "%s}\n", indent)
-	}
-	for _, c := range tops {
-		writeCluster(c, "\t")
-	}
-	for _, n := range loose {
-		writeDotNode(bw, g, n, "\t")
-	}
+	}, func(n int, indent string) { writeDotNode(bw, g, n, indent) },
+		func(indent string) { fmt.Fprintf(bw, "%s}\n", indent) })
 	for _, e := range g.Edges {
 		attrs := fmt.Sprintf("label=%s", dotQuote(e.Label))
 		if c := e.Kind.colour(); c != colourEdge {
@@ -312,26 +322,10 @@ func WriteMermaid(w io.Writer, g *Graph) error {
 	fmt.Fprintf(bw, "%%%% %s\n", mermaidText(strings.TrimPrefix(g.Title, "# ")))
 	bw.WriteString("flowchart LR\n")
 	fmt.Fprintf(bw, "  classDef external fill:%s,stroke:%s\n", colourExtBg, colourExt)
-	tops, loose := g.clusters()
-	id := 0
-	var writeCluster func(c *cluster, indent string)
-	writeCluster = func(c *cluster, indent string) {
+	g.walkClusters("  ", "  ", func(c *cluster, id int, indent string) {
 		fmt.Fprintf(bw, "%ssubgraph c%d[\"%s\"]\n", indent, id, mermaidText(c.label))
-		id++
-		for _, ch := range c.children {
-			writeCluster(ch, indent+"  ")
-		}
-		for _, n := range c.nodes {
-			writeMermaidNode(bw, g, n, indent+"  ")
-		}
-		fmt.Fprintf(bw, "%send\n", indent)
-	}
-	for _, c := range tops {
-		writeCluster(c, "  ")
-	}
-	for _, n := range loose {
-		writeMermaidNode(bw, g, n, "  ")
-	}
+	}, func(n int, indent string) { writeMermaidNode(bw, g, n, indent) },
+		func(indent string) { fmt.Fprintf(bw, "%send\n", indent) })
 	for i, e := range g.Edges {
 		arrow := "-->"
 		if e.Kind.dashed() {
