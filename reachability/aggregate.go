@@ -242,6 +242,10 @@ func inParallel(workers, n int, fn func(lo, hi int)) {
 // each).
 var maxBatchEntries = 1 << 23
 
+// windowPerWorker is how many source groups each worker computes ahead of
+// the reported ones.
+var windowPerWorker = 16
+
 // aggregator holds what every worker of a walk reads: the stores and the
 // column differences of the current batch.
 type aggregator struct {
@@ -382,10 +386,47 @@ func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []G
 	for i := range ws {
 		ws[i] = ag.newWorker()
 	}
-	window := 16 * workers
-	results := make([][]GroupPair, window)
+	window := windowPerWorker * workers
+	// Two buffers: the workers fill one window while the pairs of the
+	// previous one are reported.
+	var bufs [2][][]GroupPair
+	for i := range bufs {
+		bufs[i] = make([][]GroupPair, window)
+	}
+	compute := func(w0, w1 int, res [][]GroupPair) chan struct{} {
+		done := make(chan struct{})
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for _, w := range ws {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					g := w0 + int(next.Add(1)-1)
+					if g >= w1 {
+						return
+					}
+					res[g-w0] = w.group(g, res[g-w0][:0])
+				}
+			}()
+		}
+		go func() { wg.Wait(); close(done) }()
+		return done
+	}
+	reported := 0
+	report := func(w0, w1 int, res [][]GroupPair) error {
+		for g := w0; g < w1; g++ {
+			if err := fn(g, res[g-w0]); err != nil {
+				return err
+			}
+			reported++
+			if v.opts.Progress != nil {
+				v.opts.Progress(reported, nG)
+			}
+		}
+		return nil
+	}
 
-	done := 0
 	stamp := make([]int32, ag.nU)
 	for g0 := 0; g0 < nG; {
 		// A batch: source groups whose rows hold at most maxBatchEntries
@@ -418,35 +459,25 @@ func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []G
 		if needCols {
 			ag.extract(rows, entries, perRow)
 		}
-		for w0 := g0; w0 < g1; w0 += window {
-			w1 := min(g1, w0+window)
+		var pending func() error // reports the previous window
+		for i, w0 := 0, g0; w0 < g1; i, w0 = i+1, w0+window {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			for _, w := range ws {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						g := w0 + int(next.Add(1)-1)
-						if g >= w1 {
-							return
-						}
-						results[g-w0] = w.group(g, results[g-w0][:0])
-					}
-				}()
-			}
-			wg.Wait()
-			for g := w0; g < w1; g++ {
-				if err := fn(g, results[g-w0]); err != nil {
+			w1, res := min(g1, w0+window), bufs[i%2]
+			done := compute(w0, w1, res)
+			if pending != nil {
+				if err := pending(); err != nil {
+					<-done
 					return err
 				}
-				done++
-				if v.opts.Progress != nil {
-					v.opts.Progress(done, nG)
-				}
+			}
+			<-done
+			pending = func() error { return report(w0, w1, res) }
+		}
+		if pending != nil {
+			if err := pending(); err != nil {
+				return err
 			}
 		}
 		g0 = g1

@@ -27,7 +27,7 @@ var groupClusters = flag.Int("group.clusters", 150, "random clusters per grouped
 // split the column differences: full and partial connections, counts of
 // pairs, conditional verdicts, external ranges merged per pair.
 func TestGroupedViewMatchesNaive(t *testing.T) {
-	defer func(n int) { maxBatchEntries = n }(maxBatchEntries)
+	defer func(n, w int) { maxBatchEntries, windowPerWorker = n, w }(maxBatchEntries, windowPerWorker)
 	for i := 0; i < *groupClusters; i++ {
 		seed := uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0x6e0))
@@ -55,6 +55,7 @@ func TestGroupedViewMatchesNaive(t *testing.T) {
 		for trial := 0; trial < 4; trial++ {
 			gopts := randomGroupOptions(r, m)
 			maxBatchEntries = []int{1 << 23, 1, 7}[r.IntN(3)]
+			windowPerWorker = []int{16, 1, 2}[r.IntN(3)]
 			v, err := m.Group(gopts)
 			if err != nil {
 				t.Fatalf("seed %d: Group: %v", seed, err)
@@ -152,8 +153,8 @@ func describeGroupOptions(o GroupOptions) string {
 	if o.Connections != nil {
 		c = o.Connections.String()
 	}
-	return fmt.Sprintf("by=%s tenantLabel=%s namespaces=%v noExternal=%v focus=%v direction=%s connections=%s batch=%d",
-		o.By, o.TenantLabel, o.Namespaces, o.NoExternal, f, o.Direction, c, maxBatchEntries)
+	return fmt.Sprintf("by=%s tenantLabel=%s namespaces=%v noExternal=%v focus=%v direction=%s connections=%s batch=%d window=%d",
+		o.By, o.TenantLabel, o.Namespaces, o.NoExternal, f, o.Direction, c, maxBatchEntries, windowPerWorker)
 }
 
 // naiveEntry is one member of the naive view: an endpoint, or a piece of
