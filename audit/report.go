@@ -167,18 +167,30 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	fs = append(fs, a.isolationFindings(iso)...)
 	fs = append(fs, a.flowFindings(counts)...)
 	fs = append(fs, a.externalFindings()...)
+	fs = append(fs, a.internetFindings()...)
 	fs = append(fs, a.wideCIDRFindings()...)
 	fs = append(fs, a.selectsNothingFindings()...)
 	fs = append(fs, a.peerFindings()...)
 	fs = append(fs, a.shadowFindings()...)
 	fs = append(fs, a.unknownFieldFindings()...)
 	fs = append(fs, a.dnsFindings(iso)...)
+	fs = append(fs, a.kyvernoFindings()...)
 	staged, err := a.stagedFindings(ctx)
 	if err != nil {
 		return nil, err
 	}
 	fs = append(fs, staged...)
 	fs = append(fs, a.blastFindings(lat)...)
+	meshFs, err := a.meshFindings(ctx, iso)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, meshFs...)
+	entire, err := a.entireClusterFindings(ctx, iso)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, entire...)
 	sortFindings(fs)
 
 	r := &Report{

@@ -49,6 +49,8 @@
 //	BenchmarkComputeDistinct/pods=1000, 5000   reachability.Compute, one class per pod
 //	BenchmarkComputeCalico/pods=…              reachability.Compute, Calico mode
 //	BenchmarkLoad/pods=10000                   policy.Loader: YAML to snapshot
+//	BenchmarkLoadJSON/pods=10000               policy.Loader on one JSON List, against encoding/json into any
+//	BenchmarkPipeline/pods=10000 … 150000      load + Compute + summary, against a yaml.v3 decode of the same files
 //	BenchmarkGenerate/pods=10000               Generate and WriteYAML
 //
 // The Compute benchmarks also report the classes, port atoms and external

@@ -1,10 +1,12 @@
 package expect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
 
+	"github.com/netreach/netreach/exposure"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -77,6 +79,10 @@ type Result struct {
 	Violations    []Violation
 	// Trace explains the first violation, as `netreach explain` would.
 	Trace *reachability.Trace
+	// Path explains the first violation instead of Trace when it involves
+	// an entry of the access model ({internet}, {ingress-controller}, a
+	// Service): the hops of its path, one per line.
+	Path []string
 	// Cause is what made the first violation happen, when the trace
 	// names it: for an unwanted allow the rule (or unprotected endpoint)
 	// that allowed it, for a missing allow the rule or policy that denied
@@ -86,6 +92,9 @@ type Result struct {
 	// cause, when it is known; otherwise, and for a missing allow, the
 	// rule itself (an Error is located at the offending part of the rule).
 	Location policy.Location
+	// NewPod is the pod that could be created and would break the rule
+	// (rules with newPods): the first violation's new end.
+	NewPod *exposure.Pod
 }
 
 // Violation is one offending flow: from Src to Dst on Protocol, ports
@@ -129,14 +138,52 @@ type Cause struct {
 // rule, in file order. Flows are read from the matrix; the reference
 // evaluator (with the matrix's snapshot and options) explains the first
 // violation of each failing rule. It costs O(pairs × port atoms) per rule.
+//
+// A rule that names a layer is checked against that layer's matrix
+// (computed once, see [reachability.Matrix.ComputeLayers]); naming the mesh
+// layer when the mesh is off is an error.
 func (x *Expectations) Evaluate(m *reachability.Matrix, opts Options) []Result {
-	w := newWorld(m)
+	worlds := map[reachability.Layer]*world{reachability.LayerCombined: newWorld(m)}
+	var layers *reachability.Layers
+	var layersErr error
 	ev := reachability.NewEvaluator(m.Snapshot(), m.Options())
 	out := make([]Result, 0, len(x.Rules))
 	for _, r := range x.Rules {
-		out = append(out, w.evaluate(r, ev, opts.maxExamples()))
+		w := worlds[r.Layer]
+		if w == nil {
+			if layers == nil && layersErr == nil {
+				layers, layersErr = m.ComputeLayers(context.Background())
+			}
+			var lm *reachability.Matrix
+			if layersErr == nil {
+				lm = layers.Matrix(r.Layer)
+			}
+			if lm == nil {
+				err := layersErr
+				if err == nil {
+					err = fmt.Errorf("layer %s: the service-mesh layer is off (no Istio AuthorizationPolicy or PeerAuthentication in the input, or --mesh=off)", r.Layer)
+				}
+				out = append(out, Result{Rule: r, Location: r.Source, Status: Error, Err: err})
+				continue
+			}
+			w = newWorld(lm)
+			worlds[r.Layer] = w
+		}
+		res := w.evaluate(r, ev, opts.maxExamples())
+		if res.Status == Pass && r.usesNewPods() {
+			res = w.evaluateNewPods(x, r, res, opts.maxExamples())
+		}
+		out = append(out, res)
 	}
 	return out
+}
+
+// selectsWhat names what a selection picks, for messages.
+func selectsWhat(s *Selection) string {
+	if s.selectsDerived() {
+		return "entry: the matrix has {internet} and Service entries when the input has a Service, an Ingress or a route, and {ingress-controller} when it has an Ingress or a route (and they are computed with the access model)"
+	}
+	return "endpoint or address"
 }
 
 // errSelect is a rule that cannot be evaluated, located.
@@ -164,10 +211,58 @@ func (w *world) evaluate(r *Rule, ev *reachability.Evaluator, max int) Result {
 	}
 	res.Status = Fail
 	f := c.first
+	if f.src.derived || f.dst.derived {
+		// The access model decides it: its path explains it.
+		res.Path = w.m.ExplainDerived(f.src.entry, f.dst.entry, w.m.PortAtomIndex(f.v.Protocol, f.v.Lo))
+		return res
+	}
 	_, res.Trace = ev.Evaluate(reachability.Flow{Src: f.src.entity(), Dst: f.dst.entity(), Protocol: f.v.Protocol, Port: f.v.Lo})
 	res.Cause = causeOf(res.Trace, r.Kind != Allow)
 	if r.Kind != Allow && res.Cause != nil && res.Cause.Location.IsValid() {
 		res.Location = res.Cause.Location
+	}
+	return res
+}
+
+// evaluateNewPods checks a rule that passed on the existing endpoints
+// against the pods that could be created.
+func (w *world) evaluateNewPods(x *Expectations, r *Rule, res Result, max int) Result {
+	if w.m.MeshMode() == reachability.MeshIstio {
+		res.Status, res.Err = Error, errors.New("newPods is checked against network policy alone (the exposure analysis does not model the service mesh): add layer: network to the rule")
+		return res
+	}
+	an, err := w.newPodsAnalysis(x)
+	if err != nil {
+		res.Status, res.Err = Error, err
+		return res
+	}
+	c := &collector{max: max}
+	var es *errSelect
+	if r.Kind == Isolate {
+		es = w.checkNewPodIsolation(an, r.Isolate, c)
+	} else {
+		es = w.checkNewPodFlows(an, r, c)
+	}
+	if es != nil {
+		res.Status, res.Err = Error, es.err
+		if es.loc.IsValid() {
+			res.Location = es.loc
+		}
+		return res
+	}
+	res.Pairs += c.pairs
+	res.FailedPairs, res.NumViolations, res.Violations = c.failedPairs, c.num, c.examples
+	if c.num == 0 {
+		return res
+	}
+	res.Status = Fail
+	res.NewPod = c.newPod
+	if t, err := w.newPodTrace(an, c); err == nil {
+		res.Trace = t
+		res.Cause = causeOf(t, true)
+		if res.Cause != nil && res.Cause.Location.IsValid() {
+			res.Location = res.Cause.Location
+		}
 	}
 	return res
 }
@@ -182,7 +277,11 @@ type collector struct {
 		src, dst item
 		v        Violation
 	}
-	cur []Violation // violations of the current pair
+	// The first violation's new pod, when it is one.
+	newPod     *exposure.Pod
+	newPodPeer item
+	newPodDir  policy.Direction
+	cur        []Violation // violations of the current pair
 }
 
 // pair checks one pair: for each piece, bad reports whether its verdict
@@ -221,13 +320,15 @@ func (c *collector) pair(w *world, src, dst item, pieces []piece, bad func(reach
 
 // checkFlows evaluates an allow or deny rule.
 func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
+	// A selection with newPods may select no existing endpoint: it stands
+	// for the pods that could be created (newpods.go).
 	srcs := w.selectItems(r.From)
-	if len(srcs) == 0 {
-		return &errSelect{r.From.Source, fmt.Errorf("from %s selects no endpoint or address", r.From)}
+	if len(srcs) == 0 && !r.From.NewPods {
+		return &errSelect{r.From.Source, fmt.Errorf("from %s selects no %s", r.From, selectsWhat(r.From))}
 	}
 	dsts := w.selectItems(r.To)
-	if len(dsts) == 0 {
-		return &errSelect{r.To.Source, fmt.Errorf("to %s selects no endpoint or address", r.To)}
+	if len(dsts) == 0 && !r.To.NewPods {
+		return &errSelect{r.To.Source, fmt.Errorf("to %s selects no %s", r.To, selectsWhat(r.To))}
 	}
 	bad := func(v reachability.Verdict) bool { return v != reachability.Deny }
 	if r.Kind == Allow {
@@ -249,14 +350,23 @@ func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 		for k, d := range dsts {
 			// Skip a pod and itself, two addresses, and destinations
 			// that do not declare a named port of the rule.
-			if s.entry == d.entry || s.ep == nil && d.ep == nil || len(dstPieces[k]) == 0 {
+			if s.entry == d.entry || s.ep == nil && d.ep == nil && !s.derived && !d.derived || len(dstPieces[k]) == 0 {
+				continue
+			}
+			// A derived entry has one side only ({internet} is a source,
+			// a Service a destination) and is never paired with an
+			// address.
+			if (s.derived || d.derived) && !w.m.IsPair(s.entry, d.entry) {
 				continue
 			}
 			c.pair(w, s, d, dstPieces[k], bad)
 		}
 	}
-	if c.pairs == 0 {
+	if c.pairs == 0 && !r.usesNewPods() {
 		msg := "selects no flow: every selected pair is an endpoint and itself, or two addresses"
+		if r.From.selectsDerived() || r.To.selectsDerived() {
+			msg = "selects no flow: {internet} and {ingress-controller} are only sources, Services only destinations, and neither is paired with an address"
+		}
 		if hasNamed(r.Ports) {
 			msg = fmt.Sprintf("selects no flow: no selected destination declares a container port named as in ports (%s)", portsString(r.Ports))
 		}

@@ -19,7 +19,9 @@ import (
 // The error is non-nil when any Error-severity diagnostic was found; the
 // snapshot is complete apart from the rejected objects and rules.
 func (l *Loader) Snapshot() (*Snapshot, error) {
+	l.flush()
 	s := &Snapshot{}
+	l.simulateKyverno(s)
 	var pods []*podRecord
 	workloads := map[string]*workloadRecord{} // by Kind/ns/name
 	for _, key := range l.order {
@@ -41,8 +43,10 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 			s.NetworkPolicies = append(s.NetworkPolicies, v)
 		case *Skipped:
 			s.Skipped = append(s.Skipped, *v)
+		case *KyvernoPolicy:
+			// listed in s.Kyverno by simulateKyverno
 		default:
-			if !s.Admin.add(v) && !s.Calico.add(v) {
+			if !s.Admin.add(v) && !s.Calico.add(v) && !s.Routing.add(v) && !s.Mesh.add(v) {
 				panic(fmt.Sprintf("Snapshot: unexpected object %T", v))
 			}
 		}
@@ -186,6 +190,8 @@ func (l *Loader) synthesizeNamespaces(s *Snapshot) {
 		need(x.Namespace, x.ObjectRef)
 	}
 	s.Calico.eachNamespaced(func(r ObjectRef) { need(r.Namespace, r) })
+	s.Routing.each(func(r ObjectRef) { need(r.Namespace, r) })
+	s.Mesh.eachNamespaced(func(r ObjectRef) { need(r.Namespace, r) })
 	names := make([]string, 0, len(first))
 	for ns := range first {
 		names = append(names, ns)
@@ -272,9 +278,9 @@ func (l *Loader) checkNamedPorts(s *Snapshot) {
 				if len(protos) > 0 {
 					msg = fmt.Sprintf("container ports named %q use %s, not %s, so this port matches nothing", p.Port.StrVal, protocolList(protos), proto)
 				}
-				loc := np.Source
-				if o.doc != nil {
-					loc = o.doc.locate(o.at + field)
+				loc, ok := o.portAt[field]
+				if !ok {
+					loc = np.Source
 				}
 				l.add(Diagnostic{Severity: Warning, Location: loc, Kind: np.Kind, Namespace: np.Namespace, Name: np.Name, Field: field, Msg: msg})
 			}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -29,9 +30,13 @@ type decodeCtx struct {
 	kind      string
 	name      string
 	namespace string
+	src       objectSource
 }
 
-// kindHandler decodes one object of a known apiVersion and kind.
+// kindHandler decodes one object of a known apiVersion and kind. It reads
+// the object only through c.decode(j, &obj), which decodes it from j (the
+// full decoder) or from the fast path's tree (then j is nil), and then
+// validates and stores what it decoded.
 type kindHandler func(l *Loader, c *decodeCtx, j []byte)
 
 // handlers maps "apiVersion|kind" to the handler for it.
@@ -41,7 +46,7 @@ func register(apiVersion, kind string, h kindHandler) { handlers[apiVersion+"|"+
 
 // ref returns the object's reference.
 func (c *decodeCtx) ref() ObjectRef {
-	return ObjectRef{Kind: c.kind, Namespace: c.namespace, Name: c.name, Source: c.loc}
+	return ObjectRef{Kind: c.kind, Namespace: c.namespace, Name: c.name, Source: c.loc, Origin: c.l.origin}
 }
 
 // field returns the location of a field of the object.
@@ -69,8 +74,21 @@ func (c *decodeCtx) warnf(path, format string, args ...any) {
 // LoadOptions.Strict) and then ignored, exactly as the API server stores
 // the object. A type mismatch is an error and decode returns false.
 func (c *decodeCtx) decode(j []byte, v any) bool {
+	if c.src.tree != nil {
+		if c.src.tree.decode(c.src.node, v, false) {
+			return true
+		}
+		c.l.bailed = true
+		return false
+	}
 	strict, err := sjson.UnmarshalStrict(j, v, sjson.DisallowDuplicateFields, sjson.DisallowUnknownFields)
 	if err != nil {
+		if errs := customErrors(j, v); len(errs) > 0 && isCustomError(err) {
+			for _, e := range errs {
+				c.errorf(e.path, "%s", e.msg)
+			}
+			return false
+		}
 		path, msg := describeDecodeError(j, err, v)
 		c.errorf(path, "%s", msg)
 		return false
@@ -89,6 +107,83 @@ func (c *decodeCtx) decode(j []byte, v any) bool {
 		c.diag(sev, path, msg)
 	}
 	return true
+}
+
+// isCustomError reports whether a decoding error comes from a type's own
+// UnmarshalJSON (a Calico port or protocol, a quantity) rather than from
+// the JSON decoder.
+func isCustomError(err error) bool {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return false
+	}
+	ok, _ := sjson.SyntaxErrorOffset(err)
+	return !ok
+}
+
+// fieldError is one problem found at a field path.
+type fieldError struct{ path, msg string }
+
+// customErrors finds every value of j that the type declared for it in v
+// decodes with its own UnmarshalJSON and rejects, with its field path: the
+// JSON decoder stops at the first such error and does not say where it
+// is.
+func customErrors(j []byte, v any) []fieldError {
+	root := reflect.TypeOf(v)
+	var out []fieldError
+	isCustom := func(t reflect.Type) bool {
+		return t != nil && t.Kind() != reflect.Pointer && reflect.PointerTo(t).Implements(unmarshalerType)
+	}
+	walkJSON(j, func(p string) bool { return !isCustom(declaredType(root, p)) }, func(jv jsonValue) bool {
+		t := declaredType(root, jv.path)
+		if !isCustom(t) || jv.kind == 'n' {
+			return true
+		}
+		var raw json.RawMessage
+		if json.NewDecoder(bytes.NewReader(j[jv.valOff:])).Decode(&raw) != nil {
+			return true
+		}
+		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
+			out = append(out, fieldError{jv.path, strings.TrimPrefix(err.Error(), "json: ")})
+		}
+		return true
+	})
+	return out
+}
+
+// declaredType returns the Go type that decoding into a value of type t
+// gives the value at path (list indices included), pointers removed; nil
+// when the path leaves the declared structs (map values, unknown fields).
+func declaredType(t reflect.Type, path string) reflect.Type {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	for path != "" {
+		if path[0] == '[' {
+			end := strings.IndexByte(path, ']')
+			if end < 0 || t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+				return nil
+			}
+			t, path = t.Elem(), strings.TrimPrefix(path[end+1:], ".")
+		} else {
+			if t.Kind() != reflect.Struct {
+				return nil
+			}
+			name := path
+			if i := strings.IndexAny(path, ".["); i >= 0 {
+				name = path[:i]
+			}
+			f, ok := jsonField(t, name)
+			if !ok {
+				return nil
+			}
+			t, path = f, strings.TrimPrefix(path[len(name):], ".")
+		}
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+	}
+	return t
 }
 
 var misplacedPortsRE = regexp.MustCompile(`^spec\.(ingress|egress)\[\d+\]\.(from|to)\[\d+\]\.ports$`)
@@ -428,6 +523,11 @@ func hasAnyPrefix(s string, prefixes []string) bool {
 // corrected (see [yamlParserProblems]) and, where the problem can be
 // found on its line, a column is added.
 func yamlErrors(d *document, err error) []Diagnostic {
+	if strings.Contains(err.Error(), "unsupported value: ") {
+		if bad := nonFiniteValues(d); len(bad) > 0 {
+			return bad
+		}
+	}
 	s := err.Error()
 	s = strings.TrimPrefix(s, "error converting YAML to JSON: ")
 	s = strings.TrimPrefix(s, "yaml: ")
@@ -516,9 +616,220 @@ func yamlProblem(d *document, s string) Diagnostic {
 				s = fmt.Sprintf("found character %q that cannot start any token (quote the value)", ln[i])
 			}
 		}
+		if col, hint := structureHint(d.text, line, s); col > 0 {
+			diag.Location = d.at(line, col)
+			s += hint
+		}
 	}
 	diag.Msg = "invalid YAML: " + s
 	return diag
+}
+
+// nonFiniteValues reports the plain scalars of a document that YAML reads
+// as infinity or NaN (.inf, -.Inf, .nan): JSON, and so the API server,
+// has no such numbers, and sigs.k8s.io/yaml only says "unsupported value".
+func nonFiniteValues(d *document) []Diagnostic {
+	root := d.node()
+	if root == nil {
+		return nil
+	}
+	kind, ns, name := objectIdentity(root)
+	var out []Diagnostic
+	var walk func(n *yaml3.Node, path string)
+	walk = func(n *yaml3.Node, path string) {
+		switch n.Kind {
+		case yaml3.MappingNode:
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				p := n.Content[i].Value
+				if path != "" {
+					p = path + "." + p
+				}
+				walk(n.Content[i+1], p)
+			}
+		case yaml3.SequenceNode:
+			for i, c := range n.Content {
+				walk(c, fmt.Sprintf("%s[%d]", path, i))
+			}
+		case yaml3.ScalarNode:
+			if n.Style != 0 || n.Tag != "!!float" {
+				return
+			}
+			switch strings.ToLower(n.Value) {
+			case ".inf", "+.inf", "-.inf", ".nan":
+				out = append(out, Diagnostic{Severity: Error, Location: d.locate(path), Kind: kind, Namespace: ns, Name: name, Field: path,
+					Msg: fmt.Sprintf("invalid value %s: YAML reads it as an infinite or not-a-number float, which JSON and the API server cannot hold (quote it if a string is meant); the document is not read", quote(n.Value))})
+			}
+		}
+	}
+	walk(root, "")
+	return out
+}
+
+// objectIdentity reads kind, metadata.namespace and metadata.name from a
+// document's node tree, for diagnostics about a document that could not
+// be decoded.
+func objectIdentity(root *yaml3.Node) (kind, ns, name string) {
+	get := func(n *yaml3.Node, key string) *yaml3.Node {
+		if n == nil || n.Kind != yaml3.MappingNode {
+			return nil
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				return n.Content[i+1]
+			}
+		}
+		return nil
+	}
+	str := func(n *yaml3.Node) string {
+		if n == nil || n.Kind != yaml3.ScalarNode {
+			return ""
+		}
+		return n.Value
+	}
+	meta := get(root, "metadata")
+	return str(get(root, "kind")), str(get(meta, "namespace")), str(get(meta, "name"))
+}
+
+// structureHint places the YAML problems that come from the layout of
+// lines — a key indented unlike its siblings, "key: value" pairs run
+// together on one line, a key without its colon — at a column of line and
+// explains them. It returns 0 for other problems.
+func structureHint(text []byte, line int, problem string) (col int, hint string) {
+	ln := lineOf(text, line)
+	if ln == nil {
+		return 0, ""
+	}
+	content := bytes.TrimLeft(ln, " ")
+	if len(content) == 0 {
+		return 0, ""
+	}
+	indent := len(ln) - len(content)
+	start := utf8.RuneCount(ln[:indent]) + 1
+	switch {
+	case strings.HasPrefix(problem, "mapping values are not allowed"):
+		seps := mappingSeparators(ln)
+		if len(seps) >= 3 {
+			key := bytes.LastIndexByte(ln[:seps[1]], ' ') + 1 // the second key
+			return utf8.RuneCount(ln[:key]) + 1,
+				"; several \"key: value\" pairs are on one line, as if the manifest was flattened onto one line (its line breaks lost): put each key on its own line, indented under its parent"
+		}
+		if prev, ok := previousContent(text, line); ok && prev.indent < indent && len(seps) == 1 && prev.scalarValue {
+			return start, fmt.Sprintf("; this line is indented by %d spaces, more than the key %s above it (%d): it reads as the continuation of that key's value; indent the keys of one mapping alike", indent, quote(prev.key), prev.indent)
+		}
+		if len(seps) >= 2 {
+			return utf8.RuneCount(ln[:seps[1]]) + 1, "; a plain value cannot contain \": \" (quote the value)"
+		}
+	case strings.HasPrefix(problem, "did not find expected key"), strings.HasPrefix(problem, "did not find expected '-' indicator"),
+		strings.HasPrefix(problem, "block sequence entries are not allowed"):
+		levels := enclosingIndents(text, line)
+		if len(levels) > 0 && !slices.Contains(levels, indent) {
+			return start, fmt.Sprintf("; this line is indented by %d spaces, which lines up with no enclosing key or list item (those above it are at %s): keys of one mapping, and the '-' of one list, must line up", indent, joinInts(levels))
+		}
+		return start, ""
+	case strings.HasPrefix(problem, "could not find expected ':'"):
+		return start, "; a line holds a word where a \"key: value\" was expected (a missing ':', or a value continued on a line of its own)"
+	}
+	return 0, ""
+}
+
+// mappingSeparators returns the offsets of the ": " (or final ':') that
+// separate keys from values on a line, outside quotes and comments.
+func mappingSeparators(ln []byte) []int {
+	var out []int
+	var quote byte
+	for i := 0; i < len(ln); i++ {
+		c := ln[i]
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '"' || c == '\'':
+			if i == 0 || ln[i-1] == ' ' || ln[i-1] == '-' {
+				quote = c
+			}
+		case c == '#' && i > 0 && ln[i-1] == ' ':
+			return out
+		case c == ':' && (i+1 == len(ln) || ln[i+1] == ' '):
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// contentLine describes the nearest line above with content.
+type contentLine struct {
+	indent      int
+	key         string
+	scalarValue bool // "key: value" with the value on the line
+}
+
+// previousContent returns the nearest line above line that holds
+// content (not blank, not a comment).
+func previousContent(text []byte, line int) (contentLine, bool) {
+	for n := line - 1; n >= 1; n-- {
+		ln := lineOf(text, n)
+		content := bytes.TrimLeft(ln, " ")
+		if len(content) == 0 || content[0] == '#' {
+			continue
+		}
+		c := contentLine{indent: len(ln) - len(content)}
+		if seps := mappingSeparators(content); len(seps) > 0 {
+			c.key = string(bytes.TrimPrefix(content[:seps[0]], []byte("- ")))
+			c.scalarValue = len(bytes.TrimSpace(content[seps[0]+1:])) > 0
+		}
+		return c, true
+	}
+	return contentLine{}, false
+}
+
+// enclosingIndents returns the indentations a line below the given one
+// could line up with: those of the keys and list items that enclose it,
+// going up from line, each shallower than the last ("- key" counting for
+// both the '-' and the key).
+func enclosingIndents(text []byte, line int) []int {
+	var out []int
+	limit := -1
+	for n := line - 1; n >= 1; n-- {
+		ln := lineOf(text, n)
+		content := bytes.TrimLeft(ln, " ")
+		if len(content) == 0 || content[0] == '#' {
+			continue
+		}
+		indent := len(ln) - len(content)
+		if limit >= 0 && indent >= limit {
+			continue
+		}
+		levels := []int{indent}
+		for rest := content; bytes.HasPrefix(rest, []byte("- ")); {
+			trimmed := bytes.TrimLeft(rest[2:], " ")
+			indent += len(rest) - len(trimmed)
+			levels = append(levels, indent)
+			rest = trimmed
+		}
+		for _, l := range levels {
+			if !slices.Contains(out, l) {
+				out = append(out, l)
+			}
+		}
+		limit = levels[0]
+		if limit == 0 {
+			break
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func joinInts(xs []int) string {
+	parts := make([]string, len(xs))
+	for i, x := range xs {
+		parts[i] = strconv.Itoa(x)
+	}
+	if len(parts) == 1 {
+		return parts[0] + " spaces"
+	}
+	return strings.Join(parts[:len(parts)-1], ", ") + " and " + parts[len(parts)-1] + " spaces"
 }
 
 // reservedIndicator returns the offset of the first '@' or '`' on a line

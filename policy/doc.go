@@ -18,6 +18,17 @@
 // evaluate are listed in Snapshot.Skipped. The API server's defaulting is
 // applied before anything reads a policy.
 //
+// Input is read in bounded chunks ([Loader.AddReader]): memory grows
+// with the size of the largest document, not of the input, and endless,
+// compressed or binary input ends with one clear error. Documents are
+// decoded on every core. Most manifests take a fast path that reads the
+// common subset of YAML (and JSON) straight into the typed objects;
+// anything outside it, and anything the fast path would have to report,
+// goes through the full decoder, so the result and every diagnostic are
+// the same either way (a differential test and a fuzz target hold them
+// equal). Handlers of new kinds need nothing for it: they decode through
+// the same call either way.
+//
 // # Lowering
 //
 // [Lower] turns the snapshot's policies into a [Program]: ordered tiers of

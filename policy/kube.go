@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -55,7 +56,7 @@ func (c *decodeCtx) meta(m *metav1.ObjectMeta, namespaced bool) bool {
 	if namespaced {
 		if m.Namespace == "" {
 			m.Namespace = "default"
-		} else if errs := validation.IsDNS1123Label(m.Namespace); len(errs) > 0 {
+		} else if errs := isDNS1123Label(m.Namespace); len(errs) > 0 {
 			c.errorf("metadata.namespace", "invalid namespace %s: %s; the object is not read", quote(m.Namespace), strings.Join(errs, "; "))
 			return false
 		}
@@ -76,11 +77,11 @@ func (c *decodeCtx) meta(m *metav1.ObjectMeta, namespaced bool) bool {
 func validateName(kind, name string) []string {
 	switch kind {
 	case "Namespace":
-		return validation.IsDNS1123Label(name)
+		return isDNS1123Label(name)
 	case "Service":
 		return validation.IsDNS1035Label(name)
 	}
-	return validation.IsDNS1123Subdomain(name)
+	return isDNS1123Subdomain(name)
 }
 
 // validLabels returns labels without the entries the API server would
@@ -89,11 +90,11 @@ func validLabels(c *decodeCtx, path string, labels map[string]string) map[string
 	out := make(map[string]string, len(labels))
 	for _, k := range sortedKeys(labels) {
 		v := labels[k]
-		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+		if errs := isQualifiedName(k); len(errs) > 0 {
 			c.errorf(path+"."+k, "invalid label key %s: %s; the label is ignored", quote(k), strings.Join(errs, "; "))
 			continue
 		}
-		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+		if errs := isValidLabelValue(v); len(errs) > 0 {
 			c.errorf(path+"."+k, "invalid value %s for label %s: %s; the label is ignored", quote(v), k, strings.Join(errs, "; "))
 			continue
 		}
@@ -138,14 +139,18 @@ func (l *Loader) addPod(c *decodeCtx, j []byte) {
 	}
 	ref := c.ref()
 	if ph := pod.Status.Phase; ph == corev1.PodSucceeded || ph == corev1.PodFailed {
-		l.skip(ref, "v1", fmt.Sprintf("pod phase is %s: it has no network presence", ph))
+		l.skip(ref, "v1", fmt.Sprintf("pod phase is %s: it has no network presence", ph), c.doc, c.at)
 		c.diag(Info, "status.phase", fmt.Sprintf("skipped: pod phase is %s", ph))
 		return
 	}
 	ep := &Endpoint{ObjectRef: ref}
 	fillFromPodSpec(c, ep, "spec", &pod.Spec, validLabels(c, "metadata.labels", pod.Labels))
+	ep.MeshAnnotations = meshAnnotations(pod.Annotations)
 	ep.Node = pod.Spec.NodeName
-	ep.IPs = podIPs(c, &pod)
+	var ok bool
+	if ep.IPs, ok = podIPs(c, &pod); !ok {
+		return
+	}
 	l.store(&loaded{ref: ref, obj: &podRecord{ep: ep, owners: pod.OwnerReferences}, doc: c.doc, at: c.at}, ref.Key())
 }
 
@@ -189,33 +194,55 @@ func fillFromPodSpec(c *decodeCtx, ep *Endpoint, path string, spec *corev1.PodSp
 	}
 	addPorts(spec.Containers, "containers", false)
 	addPorts(spec.InitContainers, "initContainers", true)
+	ep.IstioProxy = hasIstioProxy(spec)
 }
 
 // podIPs reads status.podIPs, falling back to status.podIP, and
-// normalises IPv4-mapped IPv6 addresses to IPv4.
-func podIPs(c *decodeCtx, pod *corev1.Pod) []netip.Addr {
+// normalises IPv4-mapped IPv6 addresses to IPv4. It reports false when the
+// addresses break a rule the API server enforces on pod status
+// (kubernetes/kubernetes pkg/apis/core/validation, validatePodIPs): status.podIP, when given, must equal
+// status.podIPs[0].ip, and podIPs may hold at most one address of each
+// family (so no duplicates). Such a pod cannot exist, so it is not read:
+// keeping only some of its addresses would answer for a pod the cluster
+// cannot have.
+func podIPs(c *decodeCtx, pod *corev1.Pod) ([]netip.Addr, bool) {
+	st := &pod.Status
+	if len(st.PodIPs) > 0 && st.PodIP != "" && st.PodIP != st.PodIPs[0].IP {
+		c.errorf("status.podIPs[0].ip", "address %s must be equal to status.podIP %s, as the API server requires; the pod is not read",
+			quote(st.PodIPs[0].IP), quote(st.PodIP))
+		return nil, false
+	}
 	var out []netip.Addr
+	valid := true
 	add := func(path, s string) {
 		ip, err := netip.ParseAddr(s)
 		if err != nil {
 			c.errorf(path, "invalid IP address %s", quote(s))
+			valid = false
 			return
 		}
 		ip = ip.Unmap()
-		for _, x := range out {
-			if x == ip {
-				return
-			}
+		if slices.Contains(out, ip) {
+			return
 		}
 		out = append(out, ip)
 	}
-	for i, p := range pod.Status.PodIPs {
+	for i, p := range st.PodIPs {
 		add(fmt.Sprintf("status.podIPs[%d].ip", i), p.IP)
 	}
-	if len(out) == 0 && pod.Status.PodIP != "" {
-		add("status.podIP", pod.Status.PodIP)
+	if len(st.PodIPs) > 1 && valid && (len(st.PodIPs) > 2 || len(out) != 2 || out[0].Is4() == out[1].Is4()) {
+		list := make([]string, len(st.PodIPs))
+		for i, p := range st.PodIPs {
+			list[i] = p.IP
+		}
+		c.errorf("status.podIPs", "may specify no more than one address of each IP family, got %s, as the API server requires; the pod is not read",
+			quote(strings.Join(list, ", ")))
+		return nil, false
 	}
-	return out
+	if len(out) == 0 && st.PodIP != "" {
+		add("status.podIP", st.PodIP)
+	}
+	return out, true
 }
 
 // workloadObject is any controller with a pod template: a pointer to one
@@ -246,6 +273,7 @@ func workloadHandler(newObj func() workloadObject) kindHandler {
 			return
 		}
 		fillFromPodSpec(c, ep, path+".spec", &tmpl.Spec, validLabels(c, path+".metadata.labels", tmpl.Labels))
+		ep.MeshAnnotations = meshAnnotations(tmpl.Annotations)
 		ep.Node = tmpl.Spec.NodeName
 		l.store(&loaded{ref: ref, obj: &workloadRecord{ep: ep, owners: m.OwnerReferences}, doc: c.doc, at: c.at}, ref.Key())
 	}
@@ -297,7 +325,7 @@ func (l *Loader) addService(c *decodeCtx, j []byte) {
 	if !c.decode(j, &svc) || !c.meta(&svc.ObjectMeta, true) {
 		return
 	}
-	s := &Service{ObjectRef: c.ref(), Selector: maps.Clone(svc.Spec.Selector), Ports: svc.Spec.Ports}
+	s := &Service{ObjectRef: c.ref(), Labels: maps.Clone(svc.Labels), Selector: maps.Clone(svc.Spec.Selector), Ports: svc.Spec.Ports}
 	ips := svc.Spec.ClusterIPs
 	if len(ips) == 0 && svc.Spec.ClusterIP != "" {
 		ips = []string{svc.Spec.ClusterIP}
@@ -317,6 +345,7 @@ func (l *Loader) addService(c *decodeCtx, j []byte) {
 		}
 		s.ClusterIP = append(s.ClusterIP, ip.Unmap())
 	}
+	fillServiceExposure(c, s, &svc)
 	l.store(&loaded{ref: c.ref(), obj: s, doc: c.doc, at: c.at}, c.ref().Key())
 }
 

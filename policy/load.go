@@ -2,7 +2,6 @@ package policy
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,9 +15,10 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"unicode/utf16"
 	"unicode/utf8"
 
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	sjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 )
@@ -42,6 +42,13 @@ type LoadOptions struct {
 	MaxDocuments int
 	// Stdin is read for the path "-"; nil means os.Stdin.
 	Stdin io.Reader
+	// Kyverno says what to do with Kyverno policies; the zero value
+	// simulates them (see docs/kyverno.md).
+	Kyverno KyvernoMode
+
+	// keepDocs keeps each object's document once a Kyverno policy was
+	// seen: the simulation reads the objects as written.
+	keepDocs bool
 }
 
 // Loader reads manifests and builds a [Snapshot]. Add input with
@@ -53,13 +60,28 @@ type Loader struct {
 	ndocs int
 	limit bool // the document limit was reported
 
+	// Documents read but not decoded yet; see [Loader.queue].
+	batch      []*document
+	batchBytes int
+
 	// A shadow loader decodes one document on a worker: it records what it
 	// would store in pending instead of storing it.
 	shadow  bool
 	pending []pendingStore
+	// bailed is set on a shadow loader when the fast path met something
+	// it does not read; see [Loader.addFast].
+	bailed bool
+	// noFast turns the fast path off (for the tests that compare it with
+	// the full decoder); fastDocs counts the documents it read.
+	noFast   bool
+	fastDocs int
 
 	objects map[string]*loaded // by ObjectRef.Key()
 	order   []string           // keys in first-seen order
+
+	// origin is set on the loaders that decode objects a Kyverno
+	// simulation created or changed; every object they decode carries it.
+	origin *Origin
 }
 
 // loaded is one decoded object waiting for Snapshot to assemble it.
@@ -68,6 +90,9 @@ type loaded struct {
 	obj any
 	doc *document
 	at  string // path prefix of the object within its document ("items[3]." in a List)
+	// portAt locates the named ports of a NetworkPolicy, by field path;
+	// doc is not kept once the object is stored.
+	portAt map[string]Location
 }
 
 // NewLoader returns a Loader with the given options.
@@ -96,20 +121,20 @@ func Load(opts LoadOptions, paths ...string) (*Snapshot, error) {
 }
 
 // AddPath reads a file, a directory (recursively, files ending in .yaml,
-// .yml or .json, in lexical order) or "-" (standard input). Read failures
-// become Error diagnostics.
+// .yml or .json, in lexical order) or "-" (standard input), in bounded
+// chunks (see [Loader.AddReader]). In a directory, symbolic links are
+// followed, a directory reached a second time (a link loop) is read once,
+// and files that are not regular files (named pipes, devices, sockets) are
+// skipped with a warning, since reading them could block or never end; a
+// special file named directly (/dev/stdin, a named pipe) is read. Read
+// failures become Error diagnostics.
 func (l *Loader) AddPath(path string) {
 	if path == "-" {
 		in := l.opts.Stdin
 		if in == nil {
 			in = os.Stdin
 		}
-		data, err := io.ReadAll(in)
-		if err != nil {
-			l.errorf(Location{File: "-"}, "read standard input: %v", err)
-			return
-		}
-		l.AddBytes("-", data)
+		l.AddReader("-", in)
 		return
 	}
 	info, err := os.Stat(path)
@@ -121,31 +146,13 @@ func (l *Loader) AddPath(path string) {
 		l.addFile(path)
 		return
 	}
-	var files []string
-	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			l.errorf(Location{File: p}, "%v", unwrapPathError(err))
-			return nil
-		}
-		if d.IsDir() {
-			if p != path && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if isManifestName(d.Name()) {
-			files = append(files, p)
-		}
-		return nil
-	})
-	if err != nil {
-		l.errorf(Location{File: path}, "%v", err)
-	}
-	if len(files) == 0 {
+	w := dirWalker{l: l, seen: map[fileID]string{}}
+	w.walk(path, info)
+	if len(w.files) == 0 {
 		l.add(Diagnostic{Severity: Warning, Location: Location{File: path}, Msg: "no .yaml, .yml or .json files in this directory"})
 	}
-	sort.Strings(files)
-	for _, f := range files {
+	sort.Strings(w.files)
+	for _, f := range w.files {
 		l.addFile(f)
 	}
 }
@@ -167,12 +174,13 @@ func unwrapPathError(err error) error {
 }
 
 func (l *Loader) addFile(path string) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		l.errorf(Location{File: path}, "%v", unwrapPathError(err))
 		return
 	}
-	l.AddBytes(path, data)
+	defer f.Close()
+	l.AddReader(path, f)
 }
 
 // AddBytes reads manifests from data: one or more YAML documents separated
@@ -180,38 +188,33 @@ func (l *Loader) addFile(path string) {
 // values when data starts with '{' or '[' and name does not end in .yaml or
 // .yml. name is used in diagnostics.
 func (l *Loader) AddBytes(name string, data []byte) {
-	data = toUTF8(data)
-	if !looksLikeJSON(name, data) {
-		l.addDocuments(splitDocuments(name, normalizeBreaks(data)))
-		return
-	}
-	docs, bad := splitJSON(name, normalizeBreaks(data))
-	if l.addDocuments(docs) && bad != nil {
-		l.add(*bad)
+	l.AddReader(name, bytes.NewReader(data))
+}
+
+// queue adds a document to the batch waiting to be decoded, and decodes
+// the batch once it is large enough: memory holds at most one batch of
+// document text besides what the decoded objects keep.
+func (l *Loader) queue(d *document) {
+	l.noticeKyverno(d)
+	l.batch = append(l.batch, d)
+	l.batchBytes += len(d.text)
+	if l.batchBytes >= batchBytes || len(l.batch) >= batchDocuments {
+		l.flush()
 	}
 }
 
-// addDocuments reads documents up to the document limit. It reports
-// whether all of them were read.
-func (l *Loader) addDocuments(docs []*document) bool {
-	var accepted []*document
-	for _, d := range docs {
-		l.ndocs++
-		if l.ndocs > l.opts.MaxDocuments {
-			if !l.limit {
-				l.limit = true
-				l.errorf(d.location(), "more than %d documents in the input; the rest are not read (raise the limit with --max-documents)", l.opts.MaxDocuments)
-			}
-			break
-		}
-		if len(d.text) > l.opts.MaxDocumentBytes {
-			l.errorf(d.location(), "document is %d bytes, more than the limit of %d; it is not read (raise the limit with --max-document-bytes)", len(d.text), l.opts.MaxDocumentBytes)
-			continue
-		}
-		accepted = append(accepted, d)
-	}
-	l.decodeAll(accepted)
-	return !l.limit
+// Documents are decoded in batches of at least this many bytes or this
+// many documents, whichever comes first.
+const (
+	batchBytes     = 8 << 20
+	batchDocuments = 16384
+)
+
+// flush decodes the documents queued so far.
+func (l *Loader) flush() {
+	batch := l.batch
+	l.batch, l.batchBytes = nil, 0
+	l.decodeAll(batch)
 }
 
 // pendingStore is an object a document decoded, waiting to be stored.
@@ -244,164 +247,21 @@ func (l *Loader) decodeAll(docs []*document) {
 				if i >= len(docs) {
 					return
 				}
-				sh := &Loader{opts: l.opts, shadow: true}
+				sh := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
 				sh.addDocument(docs[i])
+				docs[i] = nil // its text and trees can go
 				shadows[i] = sh
 			}
 		}()
 	}
 	wg.Wait()
 	for _, sh := range shadows {
+		l.fastDocs += sh.fastDocs
 		l.diags = append(l.diags, sh.diags...)
 		for _, p := range sh.pending {
 			l.store(p.o, p.key)
 		}
 	}
-}
-
-// toUTF8 drops a UTF-8 byte order mark and converts UTF-16 text (with its
-// byte order mark, as Windows PowerShell writes redirected output) to
-// UTF-8, so documents can be split on "---" lines.
-func toUTF8(data []byte) []byte {
-	var order binary.ByteOrder
-	switch {
-	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
-		return data[3:]
-	case bytes.HasPrefix(data, []byte("\xff\xfe")):
-		order = binary.LittleEndian
-	case bytes.HasPrefix(data, []byte("\xfe\xff")):
-		order = binary.BigEndian
-	default:
-		return data
-	}
-	units := make([]uint16, 0, len(data)/2)
-	for i := 2; i+1 < len(data); i += 2 {
-		units = append(units, order.Uint16(data[i:]))
-	}
-	return []byte(string(utf16.Decode(units)))
-}
-
-// normalizeBreaks turns a CR that is not followed by LF (old Mac line
-// endings) into LF, so that documents are split and lines counted as the
-// YAML parser counts them. It keeps the length of data; data is not
-// modified, a copy is made only when needed. (YAML 1.1 also breaks lines at
-// NEL, LS and PS, but keeps them in quoted strings, so they are left
-// alone; lines after them are then counted one short.)
-func normalizeBreaks(data []byte) []byte {
-	if bytes.IndexByte(data, '\r') < 0 {
-		return data
-	}
-	var out []byte
-	for i, c := range data {
-		if c == '\r' && (i+1 == len(data) || data[i+1] != '\n') {
-			if out == nil {
-				out = bytes.Clone(data)
-			}
-			out[i] = '\n'
-		}
-	}
-	if out == nil {
-		return data
-	}
-	return out
-}
-
-// looksLikeJSON reports whether data is read as JSON: it starts with '{'
-// or '[' (as kubectl decides) and its name does not say it is YAML, which
-// may use flow style too.
-func looksLikeJSON(name string, data []byte) bool {
-	switch strings.ToLower(filepath.Ext(name)) {
-	case ".yaml", ".yml":
-		return false
-	}
-	t := bytes.TrimLeft(data, " \t\r\n")
-	return len(t) > 0 && (t[0] == '{' || t[0] == '[')
-}
-
-// splitJSON cuts a stream of JSON values (one object, or several one after
-// the other as "jq -c" prints them) into documents. A syntax error ends the
-// stream; it is returned as a diagnostic.
-func splitJSON(name string, data []byte) ([]*document, *Diagnostic) {
-	var docs []*document
-	dec := json.NewDecoder(bytes.NewReader(data))
-	line, lineStart, scanned := 1, 0, 0
-	advance := func(to int) { // move the line count to offset to
-		for i := scanned; i < to && i < len(data); i++ {
-			if data[i] == '\n' {
-				line++
-				lineStart = i + 1
-			}
-		}
-		scanned = to
-	}
-	for {
-		prevEnd := int(dec.InputOffset())
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
-		if err == io.EOF {
-			return docs, nil
-		}
-		if err != nil {
-			off := len(data)
-			msg := err.Error()
-			var se *json.SyntaxError
-			if errors.As(err, &se) {
-				off = max(int(se.Offset)-1, 0)
-			} else if err == io.ErrUnexpectedEOF {
-				msg = "unexpected end of input"
-			}
-			if strings.HasSuffix(msg, "exceeded max depth") {
-				msg = "exceeded max depth of 10000" // encoding/json's limit
-			}
-			advance(off)
-			d := &Diagnostic{Severity: Error, Location: Location{File: name, Doc: len(docs) + 1, Line: line,
-				Col: utf8.RuneCount(data[lineStart:off]) + 1}, Msg: "invalid JSON: " + msg}
-			return docs, d
-		}
-		start := prevEnd + len(data[prevEnd:]) - len(bytes.TrimLeft(data[prevEnd:], " \t\r\n"))
-		end := int(dec.InputOffset())
-		advance(start)
-		d := &document{file: name, index: len(docs) + 1, startLine: line, startCol: utf8.RuneCount(data[lineStart:start]),
-			text: data[start:end:end], isJSON: true}
-		d.json = d.text
-		docs = append(docs, d)
-	}
-}
-
-// splitDocuments cuts a YAML stream at lines that start a new document
-// ("---", optionally followed by a comment or by content) or end one
-// ("..."), and drops documents that hold only comments, blank lines and
-// directives. Documents are numbered from 1 in the order they appear,
-// counting only the non-blank ones; each keeps its first line.
-func splitDocuments(name string, data []byte) []*document {
-	var docs []*document
-	start, startLine, startCol := 0, 1, 0
-	flush := func(end int) {
-		text := data[start:end:end]
-		if !isBlankYAML(text) {
-			docs = append(docs, &document{file: name, index: len(docs) + 1, startLine: startLine, startCol: startCol, text: text})
-		}
-	}
-	line := 1
-	for pos := 0; pos < len(data); line++ {
-		next := len(data)
-		if nl := bytes.IndexByte(data[pos:], '\n'); nl >= 0 {
-			next = pos + nl + 1
-		}
-		if sep, keep := isDocSeparator(data[pos:next]); sep {
-			flush(pos)
-			start, startLine, startCol = next, line+1, 0
-			if keep < next-pos {
-				start, startLine, startCol = pos+keep, line, keep
-			}
-		} else if isDocEnd(data[pos:next]) {
-			flush(pos)
-			start, startLine, startCol = next, line+1, 0
-		}
-		pos = next
-	}
-	flush(len(data))
-	return docs
 }
 
 // isDocSeparator reports whether a line starts a new YAML document: "---"
@@ -460,6 +320,9 @@ type typeMeta struct {
 }
 
 func (l *Loader) addDocument(d *document) {
+	if !l.noFast && l.addFast(d) {
+		return
+	}
 	if d.isJSON {
 		if dup, ok := jsonDuplicateKey(d.text); ok {
 			l.add(Diagnostic{Severity: Error, Location: d.position(dup.keyOff), Field: dup.path,
@@ -501,6 +364,36 @@ func (l *Loader) addDocument(d *document) {
 	l.addObjectJSON(d, "", j, nil)
 }
 
+// addFast reads a document with the fast path, and reports whether it
+// could: the document is in the YAML subset the fast path reads, of a kind
+// and with values it decodes. Otherwise nothing is recorded, and the full
+// decoder reads the document.
+func (l *Loader) addFast(d *document) bool {
+	var t *ytree
+	if d.isJSON {
+		t = parseFastJSON(string(d.text))
+	} else {
+		t = parseFastYAML(string(d.text))
+	}
+	if t == nil {
+		return false
+	}
+	d.tree = t
+	sh := &Loader{opts: l.opts, shadow: true}
+	sh.addObjectTree(d, "", 0, nil)
+	if sh.bailed {
+		d.tree = nil
+		return false
+	}
+	l.diags = append(l.diags, sh.diags...)
+	for _, p := range sh.pending {
+		l.store(p.o, p.key)
+	}
+	d.tree = nil
+	l.fastDocs++
+	return true
+}
+
 // describeJSONKind names the kind of JSON value that starts with c.
 func describeJSONKind(c byte) string {
 	switch c {
@@ -522,10 +415,6 @@ func describeJSONKind(c byte) string {
 // List at path prefix at). def holds the apiVersion and kind of the items
 // of a typed list (PodList), which the API server leaves out of each item.
 func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) {
-	loc := d.location()
-	if at != "" {
-		loc = d.locate(trimDot(at))
-	}
 	var tm typeMeta
 	if err := sjsonUnmarshalCaseSensitive(j, &tm); err != nil {
 		path, msg := describeDecodeError(j, err, &tm)
@@ -535,6 +424,112 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 		_ = sjsonUnmarshalCaseSensitive(j, &kind)
 		l.add(Diagnostic{Severity: Error, Location: d.locate(at + path), Kind: kind.Kind, Field: at + path, Msg: msg + "; the object is not read"})
 		return
+	}
+	l.dispatch(d, at, tm, def, objectSource{j: j})
+}
+
+// addObjectTree handles an object read by the fast path: a whole
+// document (node 0), or an item of a List at path prefix at. Anything the
+// fast path does not read sets l.bailed, and the document is then read
+// again by the full decoder.
+func (l *Loader) addObjectTree(d *document, at string, node int32, def *typeMeta) {
+	var tm typeMeta
+	if !d.tree.decode(node, &tm, true) {
+		l.bailed = true
+		return
+	}
+	l.dispatch(d, at, tm, def, objectSource{tree: d.tree, node: node})
+}
+
+// addListTree handles the items of a List read by the fast path, as
+// [Loader.addList] does those of the full decoder. Long lists are decoded
+// on every core.
+func (l *Loader) addListTree(d *document, at string, items int32, tm typeMeta) {
+	var def *typeMeta
+	if tm.Kind != "List" {
+		def = &typeMeta{APIVersion: tm.APIVersion, Kind: strings.TrimSuffix(tm.Kind, "List")}
+	}
+	t := d.tree
+	n := &t.nodes[items]
+	if n.kind == yScalar && n.typ == yNull {
+		return
+	}
+	if n.kind != ySequence {
+		l.bailed = true
+		return
+	}
+	var nodes []int32
+	for k := items + 1; k < n.end; k = t.nodes[k].end {
+		if t.nodes[k].kind != yMapping {
+			l.bailed = true // reported by the full decoder
+			return
+		}
+		nodes = append(nodes, k)
+	}
+	add := func(l *Loader, d *document, i int) {
+		l.addObjectTree(d, fmt.Sprintf("%sitems[%d].", at, i), nodes[i], def)
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(nodes) < 64 || workers < 2 {
+		for i := range nodes {
+			add(l, d, i)
+		}
+		return
+	}
+	d.position(0) // build the table of lines before the workers share it
+	shadows := make([]*Loader, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		sh := &Loader{opts: l.opts, shadow: true}
+		shadows[w] = sh
+		lo, hi := w*len(nodes)/workers, (w+1)*len(nodes)/workers
+		own := *d // positions remember the last one: one copy per worker
+		wg.Go(func() {
+			for i := lo; i < hi && !sh.bailed; i++ {
+				add(sh, &own, i)
+			}
+		})
+	}
+	wg.Wait()
+	for _, sh := range shadows {
+		l.bailed = l.bailed || sh.bailed
+		l.diags = append(l.diags, sh.diags...)
+		for _, p := range sh.pending {
+			l.store(p.o, p.key)
+		}
+	}
+}
+
+// treeItems returns the node of the items of a List read by the fast
+// path, as [listItems] does for the full decoder: ok is false when the
+// object is not a list; items is -1 for a List without items.
+func treeItems(t *ytree, node int32, kind string) (items int32, ok bool) {
+	if !strings.HasSuffix(kind, "List") {
+		return 0, false
+	}
+	n := &t.nodes[node]
+	for k := node + 1; k < n.end; k = t.nodes[k+1].end {
+		if t.nodes[k].str == "items" {
+			return k + 1, true
+		}
+	}
+	return -1, kind == "List"
+}
+
+// objectSource is what an object is decoded from: its JSON text (the full
+// decoder) or the node of a tree of the fast path.
+type objectSource struct {
+	j    []byte
+	tree *ytree
+	node int32
+}
+
+// dispatch checks the apiVersion and kind of an object and hands it to the
+// handler of its kind.
+func (l *Loader) dispatch(d *document, at string, tm typeMeta, def *typeMeta, src objectSource) {
+	loc := d.location()
+	if at != "" {
+		loc = d.locate(trimDot(at))
 	}
 	if def != nil {
 		if tm.Kind == "" {
@@ -555,8 +550,15 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 		l.add(Diagnostic{Severity: Error, Location: loc, Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Field: at + "apiVersion", Msg: "missing apiVersion"})
 		return
 	}
-	if items, ok := listItems(tm.Kind, j); ok {
-		l.addList(d, at, items, tm)
+	if src.tree == nil {
+		if items, ok := listItems(tm.Kind, src.j); ok {
+			l.addList(d, at, items, tm)
+			return
+		}
+	} else if items, ok := treeItems(src.tree, src.node, tm.Kind); ok {
+		if items >= 0 {
+			l.addListTree(d, at, items, tm)
+		}
 		return
 	}
 	h, known := handlers[tm.APIVersion+"|"+tm.Kind]
@@ -571,7 +573,7 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 	if clusterScoped[tm.Kind] {
 		ns = ""
 	}
-	h(l, &decodeCtx{l: l, doc: d, at: at, loc: loc, kind: tm.Kind, name: tm.Metadata.Name, namespace: ns}, j)
+	h(l, &decodeCtx{l: l, doc: d, at: at, loc: loc, kind: tm.Kind, name: tm.Metadata.Name, namespace: ns, src: src}, src.j)
 }
 
 func trimDot(at string) string { return strings.TrimSuffix(at, ".") }
@@ -635,10 +637,10 @@ func (l *Loader) addList(d *document, at string, raw json.RawMessage, tm typeMet
 // API version we do not know is skipped with a warning, because leaving it
 // out may change the answer; anything else is skipped with a note.
 func (l *Loader) unknownKind(d *document, at string, loc Location, tm typeMeta) {
-	ref := ObjectRef{Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Source: loc}
+	ref := ObjectRef{Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Source: loc, Origin: l.origin}
 	if want, isPolicy := policyKinds[tm.Kind]; isPolicy {
 		reason := fmt.Sprintf("unsupported apiVersion %s for %s: expected %s", quote(tm.APIVersion), tm.Kind, want)
-		l.skip(ref, tm.APIVersion, reason)
+		l.skip(ref, tm.APIVersion, reason, d, at)
 		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "apiVersion"), Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: at + "apiVersion",
 			Msg: reason + "; the policy is not read"})
 		return
@@ -647,19 +649,29 @@ func (l *Loader) unknownKind(d *document, at string, loc Location, tm typeMeta) 
 	if want, ok := inventoryKinds[tm.Kind]; ok {
 		reason = fmt.Sprintf("unsupported apiVersion %s for %s: expected %s", quote(tm.APIVersion), tm.Kind, want)
 		sev, field, loc = Warning, at+"apiVersion", d.locate(at+"apiVersion")
+	} else if why := reachabilityKind(tm.APIVersion, tm.Kind); why != "" {
+		reason, sev = why, Warning
 	}
-	l.skip(ref, tm.APIVersion, reason)
+	l.skip(ref, tm.APIVersion, reason, d, at)
 	l.add(Diagnostic{Severity: sev, Location: loc, Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: field, Msg: "skipped: " + reason})
 }
 
-func (l *Loader) skip(ref ObjectRef, apiVersion, reason string) {
+func (l *Loader) skip(ref ObjectRef, apiVersion, reason string, doc *document, at string) {
 	key := "skipped/" + ref.Key() + "/" + ref.Source.String()
-	l.store(&loaded{ref: ref, obj: &Skipped{ObjectRef: ref, APIVersion: apiVersion, Reason: reason}}, key)
+	l.store(&loaded{ref: ref, obj: &Skipped{ObjectRef: ref, APIVersion: apiVersion, Reason: reason}, doc: doc, at: at}, key)
 }
 
 // store records a decoded object under key; a second object with the same
 // key replaces the first, with a warning.
 func (l *Loader) store(o *loaded, key string) {
+	if o.doc != nil {
+		if np, ok := o.obj.(*NetworkPolicy); ok {
+			o.portAt = namedPortLocations(o.doc, o.at, np)
+		}
+		if !l.opts.keepDocs {
+			o.doc = nil // let the document's text go
+		}
+	}
 	if l.shadow {
 		l.pending = append(l.pending, pendingStore{o, key})
 		return
@@ -671,6 +683,31 @@ func (l *Loader) store(o *loaded, key string) {
 		l.order = append(l.order, key)
 	}
 	l.objects[key] = o
+}
+
+// namedPortLocations returns where the named ports of a NetworkPolicy's
+// rules are, by field path: [Loader.checkNamedPorts] may report them once
+// everything is read, when the document's text is gone.
+func namedPortLocations(d *document, at string, np *NetworkPolicy) map[string]Location {
+	var out map[string]Location
+	each := func(dir string, i int, ports []networkingv1.NetworkPolicyPort) {
+		for k, p := range ports {
+			if p.Port != nil && p.Port.Type == intstr.String {
+				if out == nil {
+					out = map[string]Location{}
+				}
+				field := fmt.Sprintf("spec.%s[%d].ports[%d].port", dir, i, k)
+				out[field] = d.locate(at + field)
+			}
+		}
+	}
+	for i, r := range np.Spec.Ingress {
+		each("ingress", i, r.Ports)
+	}
+	for i, r := range np.Spec.Egress {
+		each("egress", i, r.Ports)
+	}
+	return out
 }
 
 func (l *Loader) add(d Diagnostic) {

@@ -41,7 +41,7 @@ func TestSplitDocuments(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var got []doc
-			for _, d := range splitDocuments("f", []byte(tc.in)) {
+			for _, d := range splitDocuments(t, []byte(tc.in)) {
 				got = append(got, doc{d.index, d.startLine, d.startCol, string(d.text)})
 			}
 			if d := cmp.Diff(tc.want, got); d != "" {
@@ -49,6 +49,16 @@ func TestSplitDocuments(t *testing.T) {
 			}
 		})
 	}
+}
+
+// splitDocuments cuts data into documents as the loader does, and returns
+// them without decoding them.
+func splitDocuments(t *testing.T, data []byte) []*document {
+	t.Helper()
+	l := NewLoader(LoadOptions{})
+	l.AddBytes("f", data)
+	require.Empty(t, l.diags)
+	return l.batch
 }
 
 // TestDocumentLocations checks document indexes and lines in diagnostics
@@ -423,8 +433,8 @@ func TestSkipped(t *testing.T) {
 		kind: ConfigMap
 		metadata: {name: cm, namespace: prod}
 		---
-		apiVersion: discovery.k8s.io/v1
-		kind: EndpointSlice
+		apiVersion: v1
+		kind: Endpoints
 		metadata: {name: es, namespace: prod}
 		---
 		apiVersion: apps/v1beta1
@@ -454,7 +464,7 @@ func TestSkipped(t *testing.T) {
 		"ConfigMap prod/cm (v1): kind not evaluated by netreach",
 		"StatefulSet prod/db (apps/v1beta1): unsupported apiVersion \"apps/v1beta1\" for StatefulSet: expected apps/v1",
 		"Pod prod/done (v1): pod phase is Failed: it has no network presence",
-		"EndpointSlice prod/es (discovery.k8s.io/v1): kind not evaluated by netreach",
+		"Endpoints prod/es (v1): kind not evaluated by netreach",
 	}, got)
 	require.Equal(t, []string{"prod/ok"}, endpointIDs(s))
 }
@@ -534,8 +544,8 @@ func TestPodFields(t *testing.T) {
 		  - name: c2
 		    ports: [{name: http, containerPort: 9090}]
 		status:
-		  podIP: 10.0.0.9
-		  podIPs: [{ip: "::ffff:10.0.0.1"}, {ip: "fd00::1"}, {ip: 10.0.0.1}]
+		  podIP: "::ffff:10.0.0.1"
+		  podIPs: [{ip: "::ffff:10.0.0.1"}, {ip: "fd00::1"}]
 		---
 		apiVersion: v1
 		kind: Pod
@@ -558,7 +568,7 @@ func TestPodFields(t *testing.T) {
 		{Name: "http", Protocol: TCP, Port: 9090},
 		{Name: "warmup", Protocol: TCP, Port: 9000, Init: true},
 	}, a.Ports)
-	require.Equal(t, []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("fd00::1")}, a.IPs, "podIPs win over podIP, mapped IPv4 is unmapped, duplicates dropped")
+	require.Equal(t, []netip.Addr{netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("fd00::1")}, a.IPs, "podIPs are read, mapped IPv4 is unmapped")
 	require.Equal(t, "default", a.ServiceAccount)
 	require.Equal(t, "n1", a.Node)
 	require.Equal(t, map[string]string{"app": "a"}, a.Labels)
@@ -665,4 +675,17 @@ func TestOwnerCycle(t *testing.T) {
 		spec: {template: {}}
 	`)
 	require.Equal(t, []string{"prod/a (ReplicaSet)", "prod/b (Deployment)"}, endpointIDs(s))
+}
+
+// TestPodAddressRules checks that pods whose addresses the API server
+// would reject (podIP differing from podIPs[0], two addresses of one
+// family) are left out, while single- and dual-stack pods are read.
+func TestPodAddressRules(t *testing.T) {
+	t.Parallel()
+	data, err := os.ReadFile("../testdata/bad/pod-ip-family/pods.yaml")
+	require.NoError(t, err)
+	s := loadFiles(t, LoadOptions{}, file{"pods.yaml", string(data)})
+	require.Equal(t, []string{"prod/dual-stack"}, endpointIDs(s))
+	require.Equal(t, []netip.Addr{netip.MustParseAddr("10.0.0.6"), netip.MustParseAddr("fd00::6")}, findEndpoint(s, "prod/dual-stack").IPs)
+	require.Len(t, s.Diagnostics.Errors(), 3)
 }

@@ -26,6 +26,7 @@ type document struct {
 
 	parsed bool
 	root   *yaml.Node // YAML documents only, parsed on demand
+	tree   *ytree     // the fast path's tree, while the fast path reads the document
 
 	// JSON documents: the values found so far, by field path, and the
 	// containers whose members are all in the map (see [document.jsonLocate]).
@@ -124,6 +125,13 @@ func (d *document) node() *yaml.Node {
 func (d *document) locate(path string) Location {
 	if d == nil {
 		return Location{}
+	}
+	if d.tree != nil {
+		n := d.tree.lookup(path)
+		if d.tree.json {
+			return d.position(int(n.off))
+		}
+		return d.at(int(n.line), int(n.col))
 	}
 	if d.isJSON {
 		return d.position(d.jsonLocate(path))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/netreach/netreach/internal/safetext"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -25,6 +26,7 @@ func FormatTrace(t *Trace) string {
 		b.WriteByte('\n')
 		if st.Decider != nil {
 			fmt.Fprintf(&b, "    decided by %s %s rule %d (%s)%s\n", st.Decider.Policy, dirWord(st.Direction), st.Decider.Index, st.Decider.Action, at(st.Decider.Source))
+			writeOrigin(&b, "      ", st.Decider.Policy.Origin)
 		}
 		for _, stage := range st.Stages {
 			fmt.Fprintf(&b, "    stage %s: %s\n", stage.Name, stage.Outcome)
@@ -34,6 +36,7 @@ func FormatTrace(t *Trace) string {
 					continue
 				}
 				fmt.Fprintf(&b, "      %s: selected\n", p.Policy)
+				writeOrigin(&b, "        ", p.Policy.Origin)
 				for _, r := range p.Rules {
 					if r.Matched {
 						fmt.Fprintf(&b, "        rule %d %s%s: matched%s\n", r.Index, r.Action, at(r.Source), cond(r.Conditional))
@@ -44,7 +47,16 @@ func FormatTrace(t *Trace) string {
 			}
 		}
 	}
+	formatMesh(&b, t)
 	return b.String()
+}
+
+// writeOrigin adds a line saying which admission policy (Kyverno)
+// generated or changed the object, when one did.
+func writeOrigin(b *strings.Builder, indent string, o *policy.Origin) {
+	if d := o.Describe(); d != "" {
+		fmt.Fprintf(b, "%s(%s)\n", indent, safetext.Line(d))
+	}
 }
 
 func cond(c string) string {

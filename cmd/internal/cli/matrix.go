@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -20,6 +21,7 @@ type matrixFlags struct {
 	port       string
 	namespaces []string
 	all        bool
+	layers     bool
 }
 
 func newMatrixCmd(e *env) *cobra.Command {
@@ -46,7 +48,8 @@ Output formats:
   list     (default with --by workload, namespace or tenant) one line per
            pair of groups that can connect: SRC => DST : CONNECTIONS
   csv      --by pod: source,destination,protocol,port,allowed per port
-           atom (stable); grouped: source,destination,connections,partial
+           atom (stable), with --layers also network,mesh: the verdict of
+           each layer; grouped: source,destination,connections,partial
   json     --by pod: the ReachabilityMatrix document; grouped: the
            ConnectionList document (apiVersion netreach.io/v1alpha1)
   dot      Graphviz, namespaces (and tenants) as clusters
@@ -66,6 +69,7 @@ or --connection, or pass --force.`,
 	c.Flags().StringVar(&f.port, "port", "", "only this port, as NUMBER/PROTOCOL (80/TCP) or a protocol without ports (ICMP)")
 	c.Flags().StringSliceVarP(&f.namespaces, "namespace", "n", nil, "only endpoints of these namespaces (repeatable)")
 	c.Flags().BoolVarP(&f.all, "all-namespaces", "A", false, "every namespace (the default)")
+	c.Flags().BoolVar(&f.layers, "layers", false, "csv and json: also give the verdict of each layer (network policy alone, the service mesh alone)")
 	return c
 }
 
@@ -91,6 +95,9 @@ func runMatrix(ctx context.Context, e *env, f *matrixFlags) error {
 	}
 	if f.all && len(f.namespaces) > 0 {
 		return usageError("-A and -n cannot be used together")
+	}
+	if f.layers && (by != reachability.ByPod || output != "csv" && output != "json") {
+		return usageError("--layers needs --by pod and -o csv or -o json")
 	}
 	var port *reachability.Port
 	if f.port != "" {
@@ -179,6 +186,18 @@ func writeMatrix(ctx context.Context, e *env, f *matrixFlags, m *reachability.Ma
 		if err := viewreport.CheckEstimate(matrixSize(m, v, output, len(f.namespaces) > 0 || len(f.view.focus) > 0)); err != nil {
 			return &exitError{code: ExitBadData, err: err}
 		}
+	}
+	if f.layers {
+		ls, err := m.ComputeLayers(ctx)
+		if err != nil {
+			return &exitError{code: ExitBadData, err: err}
+		}
+		if output == "csv" {
+			return m.WriteCSVLayers(e.stdout, v, ls)
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(m.JSONLayers(v, ls))
 	}
 	if output == "csv" {
 		return m.WriteCSV(e.stdout, v)

@@ -1,0 +1,67 @@
+package policy_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"testing"
+
+	yaml "go.yaml.in/yaml/v3"
+
+	"github.com/netreach/netreach/bench"
+	"github.com/netreach/netreach/policy"
+)
+
+// TestFastPathGenerated compares the fast path with the full decoder on a
+// generated cluster (with its Calico layer), written as YAML documents, as
+// one YAML List (kubectl get -o yaml) and as one JSON List (kubectl get -o
+// json), and requires the fast path to read every document.
+func TestFastPathGenerated(t *testing.T) {
+	t.Parallel()
+	c := bench.Generate(bench.Config{Pods: 500, Namespaces: 20, Policies: 120, Calico: true, Seed: 3})
+	var docs bytes.Buffer
+	if err := c.WriteYAML(&docs); err != nil {
+		t.Fatal(err)
+	}
+	var items []any
+	dec := yaml.NewDecoder(bytes.NewReader(docs.Bytes()))
+	for {
+		var v map[string]any
+		if err := dec.Decode(&v); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		items = append(items, v)
+	}
+	list := map[string]any{"apiVersion": "v1", "kind": "List", "items": items, "metadata": map[string]any{"resourceVersion": ""}}
+	listJSON, err := json.MarshalIndent(list, "", "    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	listYAML, err := yaml.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		data []byte
+		docs int
+	}{
+		{"cluster.yaml", docs.Bytes(), len(items)},
+		{"list.yaml", listYAML, 1},
+		{"list.json", listJSON, 1},
+	} {
+		opts := policy.LoadOptions{MaxDocumentBytes: 64 << 20}
+		fast, full, n := policy.LoadBothWays(opts, map[string][]byte{tc.name: tc.data})
+		if d := policy.SnapshotDiff(full, fast); d != "" {
+			t.Errorf("%s: the fast path differs from the full decoder (-full +fast):\n%s", tc.name, d)
+		}
+		if n != tc.docs {
+			t.Errorf("%s: the fast path read %d of %d documents", tc.name, n, tc.docs)
+		}
+		if len(fast.Endpoints) < 500 {
+			t.Errorf("%s: %d endpoints", tc.name, len(fast.Endpoints))
+		}
+	}
+}
