@@ -290,6 +290,9 @@ type aggWorker struct {
 	buckets []countBucket
 	masks   []uint64
 	pair    GroupPair
+	// allowN and condN are the allowed and conditional pairs per atom of
+	// the pair of groups being classified.
+	allowN, condN []int64
 }
 
 // maxVecEntries bounds the cached row weights of a worker.
@@ -325,6 +328,8 @@ func (ag *aggregator) newWorker() *aggWorker {
 	w.diff = graph.NewSet(ag.nU)
 	w.conns = connCache{m: v.m, atoms: v.atoms, filter: v.filter, cache: map[string]Connections{}}
 	w.full = make([]uint64, graph.Words(len(v.atoms)))
+	w.allowN = make([]int64, len(v.atoms))
+	w.condN = make([]int64, len(v.atoms))
 	for k := range v.atoms {
 		w.full[k>>6] |= 1 << (k & 63)
 	}
@@ -526,6 +531,32 @@ func (w *aggWorker) touch(src, g int32) {
 // appends them to out.
 func (w *aggWorker) group(a int, out []GroupPair) []GroupPair {
 	v := w.ag.v
+	if v.groups[a].derived {
+		// A derived source: its pairs with every other group.
+		for b := range v.groups {
+			if !v.groups[b].IsExternal() && w.derivedPair(a, b, &w.pair) {
+				out = append(out, clonePair(&w.pair))
+			}
+		}
+		return out
+	}
+	out = w.classGroup(a, out)
+	// Pairs with the derived destinations come last, in order.
+	if !v.groups[a].IsExternal() {
+		for b := v.firstDerived; b < len(v.groups); b++ {
+			if w.derivedPair(a, b, &w.pair) {
+				out = append(out, clonePair(&w.pair))
+			}
+		}
+	}
+	return out
+}
+
+// classGroup computes the pairs of source group a with the endpoint and
+// external groups, on classes, and appends those with some connection to
+// out.
+func (w *aggWorker) classGroup(a int, out []GroupPair) []GroupPair {
+	v := w.ag.v
 	src := int32(a)
 	w.touched = w.touched[:0]
 	w.corrected = w.corrected[:0]
@@ -720,7 +751,54 @@ func (w *aggWorker) classify(a, b int, total int64, p *GroupPair) bool {
 		}
 		return !p.IsEmpty()
 	}
-	words := graph.Words(len(v.atoms))
+	for k := range v.atoms {
+		var counts [2]int64
+		for si, sa := range w.ag.stores {
+			n := w.base[si][b]
+			if r := sa.repOf[k]; r >= 0 {
+				n += w.delta[si][r][b]
+			}
+			counts[si] = n
+		}
+		w.allowN[k], w.condN[k] = counts[0], 0
+		if len(w.ag.stores) > 1 {
+			w.condN[k] = counts[1] - counts[0]
+		}
+	}
+	return w.fromCounts(total, p)
+}
+
+// derivedPair computes the pair of groups a and b, one of them derived,
+// from the verdicts of the matrix on every pair of their entries; it
+// reports false when no pair can open any connection.
+func (w *aggWorker) derivedPair(a, b int, p *GroupPair) bool {
+	v, m := w.ag.v, w.ag.v.m
+	clear(w.allowN)
+	clear(w.condN)
+	var total int64
+	v.derivedPairs(a, b, func(i, j int) {
+		total++
+		for k, at := range v.atoms {
+			switch m.At(i, j, at) {
+			case Allow:
+				w.allowN[k]++
+			case Conditional:
+				w.condN[k]++
+			}
+		}
+	})
+	*p = GroupPair{Src: v.groups[a], Dst: v.groups[b], Pairs: total, Partial: p.Partial[:0], Conditional: p.Conditional[:0]}
+	if total == 0 {
+		return false
+	}
+	return w.fromCounts(total, p)
+}
+
+// fromCounts fills p's connections from the allowed and conditional pairs
+// of each atom (allowN, condN); it reports false when no pair can open
+// any connection.
+func (w *aggWorker) fromCounts(total int64, p *GroupPair) bool {
+	words := graph.Words(len(w.ag.v.atoms))
 	clear(w.full)
 	w.buckets = w.buckets[:0]
 	add := func(n int64, cond bool, k int) {
@@ -739,24 +817,15 @@ func (w *aggWorker) classify(a, b int, total int64, p *GroupPair) bool {
 		mask[k>>6] |= 1 << (k & 63)
 		w.buckets = append(w.buckets, countBucket{n, cond, mask})
 	}
-	for k := range v.atoms {
-		var counts [2]int64
-		for si, sa := range w.ag.stores {
-			n := w.base[si][b]
-			if r := sa.repOf[k]; r >= 0 {
-				n += w.delta[si][r][b]
-			}
-			counts[si] = n
-		}
-		allow := counts[0]
-		switch {
+	for k := range w.ag.v.atoms {
+		switch allow := w.allowN[k]; {
 		case allow == total:
 			w.full[k>>6] |= 1 << (k & 63)
 		case allow > 0:
 			add(allow, false, k)
 		}
-		if len(w.ag.stores) > 1 && counts[1] > allow {
-			add(counts[1]-allow, true, k)
+		if c := w.condN[k]; c > 0 {
+			add(c, true, k)
 		}
 	}
 	p.Full = w.conns.get(w.full)

@@ -156,7 +156,15 @@ type GroupNode struct {
 	// focused marks external ranges inside the focus, which never merge
 	// with ranges outside it.
 	focused bool
+	// derived marks the entries a DerivedLayer adds ("{internet}",
+	// Services): each is a group of its own.
+	derived bool
 }
+
+// IsDerived reports whether the group is an entry that a derived layer
+// adds to the matrix (see [DerivedEntry]): the internet, an ingress
+// controller, a Service.
+func (g GroupNode) IsDerived() bool { return g.derived }
 
 // Kinds of groups that are not endpoint kinds.
 const (
@@ -247,15 +255,25 @@ func groupOrder(a, b GroupNode) int {
 }
 
 // nodeOrder sorts the nodes of views: endpoint groups (see groupOrder),
-// then external ranges by address.
+// then external ranges by address, then derived entries by name.
 func nodeOrder(a, b GroupNode) int {
-	switch ea, eb := a.IsExternal(), b.IsExternal(); {
-	case ea && eb:
+	rank := func(n GroupNode) int {
+		switch {
+		case n.derived:
+			return 2
+		case n.IsExternal():
+			return 1
+		}
+		return 0
+	}
+	if ra, rb := rank(a), rank(b); ra != rb {
+		return ra - rb
+	}
+	switch {
+	case a.derived:
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Kind, b.Kind))
+	case a.IsExternal():
 		return rangeOrder(a.Range, b.Range)
-	case ea:
-		return 1
-	case eb:
-		return -1
 	}
 	return groupOrder(a, b)
 }

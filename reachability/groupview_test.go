@@ -32,26 +32,13 @@ func TestGroupedViewMatchesNaive(t *testing.T) {
 		seed := uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0x6e0))
 		cfg := randcluster.Config{Namespaces: 1 + r.IntN(4), Pods: 2 + r.IntN(24), Policies: r.IntN(8)}
-		opts := Options{}
 		switch i % 3 {
 		case 1:
 			cfg.Admin = true
 		case 2:
 			cfg.Calico, cfg.Admin = true, r.IntN(2) == 0
-			opts.Mode = policy.ModeCalico
 		}
-		data := randcluster.Generate(r, cfg)
-		l := policy.NewLoader(policy.LoadOptions{})
-		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
-		snap, err := l.Snapshot()
-		if err != nil {
-			t.Fatalf("seed %d: load: %v", seed, err)
-		}
-		randomWorkloads(r, snap)
-		m, err := Compute(context.Background(), snap, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, data := randomMatrix(t, r, cfg)
 		for trial := 0; trial < 4; trial++ {
 			gopts := randomGroupOptions(r, m)
 			maxBatchEntries = []int{1 << 23, 1, 7}[r.IntN(3)]
@@ -222,6 +209,13 @@ func naiveEntriesCut(m *Matrix, o GroupOptions, extra []netip.Addr) []naiveEntry
 		}
 		out = append(out, naiveEntry{entry: i, group: naiveGroupKey(m, e, o), focus: focused(func(s Selection) bool { return s.MatchesEndpoint(e) })})
 	}
+	for i := m.NumEndpoints(); i < m.Len(); i++ {
+		d, ok := m.Derived(i)
+		if !ok || len(o.Namespaces) > 0 && d.Namespace != "" && !slices.Contains(o.Namespaces, d.Namespace) {
+			continue
+		}
+		out = append(out, naiveEntry{entry: i, group: d.Name, focus: focused(func(s Selection) bool { return s.matchesDerived(d) })})
+	}
 	if o.NoExternal {
 		return out
 	}
@@ -263,8 +257,8 @@ func naiveEntriesCut(m *Matrix, o GroupOptions, extra []netip.Addr) []naiveEntry
 }
 
 // counted reports whether the naive view counts the pair.
-func naiveCounted(o GroupOptions, a, b naiveEntry) bool {
-	if a.ext && b.ext || !a.ext && !b.ext && a.entry == b.entry {
+func naiveCounted(m *Matrix, o GroupOptions, a, b naiveEntry) bool {
+	if a.entry == b.entry || !m.IsPair(a.entry, b.entry) {
 		return false
 	}
 	if len(o.Focus) == 0 {
@@ -284,7 +278,7 @@ func naiveTotal(m *Matrix, o GroupOptions) int {
 	n := 0
 	for _, a := range es {
 		for _, b := range es {
-			if naiveCounted(o, a, b) {
+			if naiveCounted(m, o, a, b) {
 				n++
 			}
 		}
@@ -401,7 +395,7 @@ func naiveRawResults(m *Matrix, o GroupOptions, extra []netip.Addr) map[string]n
 	lines := map[string]*naiveLine{}
 	for _, a := range es {
 		for _, b := range es {
-			if !naiveCounted(o, a, b) {
+			if !naiveCounted(m, o, a, b) {
 				continue
 			}
 			key := a.group + " => " + b.group
@@ -503,7 +497,11 @@ func TestGroupDiffMatchesNaive(t *testing.T) {
 			}
 			wr := rand.New(rand.NewPCG(seed, 7))
 			randomWorkloads(wr, snap)
-			m, err := Compute(context.Background(), snap, opts)
+			var layer DerivedLayer
+			if seed%3 == 0 {
+				layer = fakeLayer{}
+			}
+			m, err := ComputeWith(context.Background(), snap, opts, layer)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -781,7 +779,16 @@ func TestGroupExplainAgreesWithView(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if explained < len(raw) {
+		withDerived := 0
+		for _, l := range raw {
+			for _, side := range []string{l.src, l.dst} {
+				if strings.HasPrefix(side, "{") || strings.HasSuffix(side, "[Service]") {
+					withDerived++
+					break
+				}
+			}
+		}
+		if explained < len(raw)-withDerived {
 			t.Fatalf("seed %d: %d pairs of groups explained, %d have connections", seed, explained, len(raw))
 		}
 	}
@@ -804,9 +811,52 @@ func randomMatrix(t *testing.T, r *rand.Rand, cfg randcluster.Config) (*Matrix, 
 		t.Fatalf("load: %v\n%s", err, data)
 	}
 	randomWorkloads(r, snap)
-	m, err := Compute(context.Background(), snap, opts)
+	var layer DerivedLayer
+	if r.IntN(3) == 0 {
+		layer = fakeLayer{}
+	}
+	m, err := ComputeWith(context.Background(), snap, opts, layer)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return m, data
+}
+
+// fakeLayer derives three entries from the matrix, for the grouped views'
+// tests: "{internet}" (a source: what the first external atom can open),
+// a Service in ns0 (a destination: what can reach the first endpoint, and
+// from the internet every connection), and "{both}" (either side:
+// conditional on TCP, with every endpoint).
+type fakeLayer struct{}
+
+func (fakeLayer) PortCuts(*policy.Snapshot) []PortRange {
+	return []PortRange{{Protocol: policy.TCP, Lo: 81, Hi: 81}}
+}
+
+func (fakeLayer) Derive(_ context.Context, m *Matrix) (Derived, error) {
+	base := m.numBase()
+	internet, svc, both := base, base+1, base+2
+	return Derived{
+		Entries: []DerivedEntry{
+			{Name: "{internet}", Kind: "Internet", Source: true},
+			{Name: "ns0/svc[Service]", Kind: "Service", Namespace: "ns0", Destination: true},
+			{Name: "{both}", Kind: "Both", Source: true, Destination: true},
+		},
+		At: func(src, dst, p int) Verdict {
+			switch {
+			case src == both || dst == both:
+				if m.ports[p].Protocol == policy.TCP {
+					return Conditional
+				}
+				return Deny
+			case src == internet && dst == svc:
+				return Allow
+			case src == internet:
+				return m.At(m.NumEndpoints(), dst, p)
+			case dst == svc && m.NumEndpoints() > 0:
+				return m.At(src, 0, p)
+			}
+			return Deny
+		},
+	}, nil
 }

@@ -188,6 +188,8 @@ const (
 	colourExtBg  = "#fff4d6"
 	colourTenant = "#888888"
 	colourOrange = "#e67e00"
+	colourDer    = "#2e7d32" // derived entries: the internet, ingress controllers, Services
+	colourDerBg  = "#e8f5e9"
 )
 
 func (k EdgeKind) colour() string {
@@ -294,8 +296,11 @@ func writeDotNode(bw *bufio.Writer, g *Graph, i int, indent string) {
 		tip = fmt.Sprintf("%s (%d endpoint%s)", tip, n.Endpoints, plural(n.Endpoints))
 	}
 	attrs := fmt.Sprintf("label=%s tooltip=%s", dotQuote(g.nodeLabel(i)), dotQuote(tip))
-	if n.IsExternal() {
+	switch {
+	case n.IsExternal():
 		attrs += fmt.Sprintf(" shape=hexagon style=filled color=%q fillcolor=%q", colourExt, colourExtBg)
+	case n.IsDerived():
+		attrs += fmt.Sprintf(" shape=oval style=filled color=%q fillcolor=%q", colourDer, colourDerBg)
 	}
 	fmt.Fprintf(bw, "%sn%d [%s];\n", indent, i, attrs)
 }
@@ -322,6 +327,7 @@ func WriteMermaid(w io.Writer, g *Graph) error {
 	fmt.Fprintf(bw, "%%%% %s\n", mermaidText(strings.TrimPrefix(g.Title, "# ")))
 	bw.WriteString("flowchart LR\n")
 	fmt.Fprintf(bw, "  classDef external fill:%s,stroke:%s\n", colourExtBg, colourExt)
+	fmt.Fprintf(bw, "  classDef derived fill:%s,stroke:%s\n", colourDerBg, colourDer)
 	g.walkClusters("  ", "  ", func(c *cluster, id int, indent string) {
 		fmt.Fprintf(bw, "%ssubgraph c%d[\"%s\"]\n", indent, id, mermaidText(c.label))
 	}, func(n int, indent string) { writeMermaidNode(bw, g, n, indent) },
@@ -340,8 +346,12 @@ func WriteMermaid(w io.Writer, g *Graph) error {
 }
 
 func writeMermaidNode(bw *bufio.Writer, g *Graph, i int, indent string) {
-	if g.Nodes[i].IsExternal() {
+	switch {
+	case g.Nodes[i].IsExternal():
 		fmt.Fprintf(bw, "%sn%d{{\"%s\"}}:::external\n", indent, i, mermaidText(g.nodeLabel(i)))
+		return
+	case g.Nodes[i].IsDerived():
+		fmt.Fprintf(bw, "%sn%d([\"%s\"]):::derived\n", indent, i, mermaidText(g.nodeLabel(i)))
 		return
 	}
 	fmt.Fprintf(bw, "%sn%d[\"%s\"]\n", indent, i, mermaidText(g.nodeLabel(i)))
