@@ -42,6 +42,7 @@ func runGroupedDiff(ctx context.Context, e *env, f *diffFlags, a, b *reachabilit
 	if err != nil {
 		return err
 	}
+	collectBeforeViews(a)
 	d, err := reachability.NewGroupDiff(a, b, opts)
 	if err != nil {
 		return usageError("%v", err)

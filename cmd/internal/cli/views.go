@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -266,6 +267,17 @@ func groupedOutput(ctx context.Context, e *env, vf *viewFlags, v *reachability.G
 		})
 	}
 	return usageError("-o %q: not an output of a grouped view", format)
+}
+
+// collectBeforeViews runs the garbage collector between a large
+// computation and its grouped view: the view's working set (a transposed
+// copy of the base verdicts, the column differences) then reuses what the
+// computation left, so the process's peak memory stays the computation's.
+// Small matrices skip it: there a collection costs more than it saves.
+func collectBeforeViews(m *reachability.Matrix) {
+	if m.NumClasses() > 10_000 {
+		runtime.GC()
+	}
 }
 
 // surelySmall reports whether a grouped view cannot exceed the limits:
