@@ -889,6 +889,21 @@ func (cc *connCache) get(mask []uint64) Connections {
 // It returns zeros when the view leaves the base port atom out. It costs
 // one read of each distinct base row and O(cells × groups reached).
 func (v *GroupedView) MinLines(ctx context.Context, maxLines, maxBytes int64) (lines, bytes int64, err error) {
+	return v.minLines(ctx, 1, maxLines, maxBytes)
+}
+
+// EstimateLines estimates [GroupedView.MinLines] from at most samples
+// source groups spread evenly over the view (every step-th one), scaled
+// up; exact is true when every source group was read (then the results
+// are MinLines'). It costs about samples/groups of MinLines.
+func (v *GroupedView) EstimateLines(ctx context.Context, samples int) (lines, bytes int64, exact bool, err error) {
+	step := max(1, (v.nEG+samples-1)/max(1, samples))
+	lines, bytes, err = v.minLines(ctx, step, 0, 0)
+	return lines * int64(step), bytes * int64(step), step == 1, err
+}
+
+// minLines is MinLines over every step-th source group.
+func (v *GroupedView) minLines(ctx context.Context, step int, maxLines, maxBytes int64) (lines, bytes int64, err error) {
 	baseLike := false
 	for _, p := range v.atoms {
 		if v.m.def.atoms[p].same {
@@ -902,7 +917,7 @@ func (v *GroupedView) MinLines(ctx context.Context, maxLines, maxBytes int64) (l
 	w := ag.newWorker()
 	mark := make([]int32, len(v.groups))
 	const sep = int64(len(" => ") + len(" : ") + len("TCP 1\n"))
-	for a := 0; a < v.nEG; a++ {
+	for a := 0; a < v.nEG; a += step {
 		if a%256 == 0 {
 			if err := ctx.Err(); err != nil {
 				return lines, bytes, err

@@ -65,6 +65,9 @@ func TestGroupedViewMatchesNaive(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			if l, b, exact, err := v.EstimateLines(context.Background(), 1<<20); err != nil || !exact || l != minLines || b != minBytes {
+				t.Fatalf("EstimateLines over every group = %d, %d, exact %v, %v; MinLines = %d, %d", l, b, exact, err, minLines, minBytes)
+			}
 			var nameBytes int64
 			for _, line := range got {
 				src, rest, _ := strings.Cut(line, " => ")

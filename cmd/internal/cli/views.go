@@ -217,13 +217,19 @@ func groupedOutput(ctx context.Context, e *env, vf *viewFlags, v *reachability.G
 	opts := v.Options()
 	if !vf.force && format != "table" && format != "wide" && !surelySmall(v) {
 		// Refuse at once what is sure to be too large: a lower bound of
-		// the lines, found on the base port atom's rows alone.
-		lines, bytes, err := v.MinLines(ctx, viewreport.MaxRows, viewreport.MaxBytes)
+		// the lines found on the base port atom's rows alone, estimated
+		// from a sample of the source groups (twice over the limits, to
+		// be sure); what passes is still measured exactly below.
+		lines, bytes, exact, err := v.EstimateLines(ctx, 1000)
 		if err != nil {
 			return err
 		}
-		if lines > viewreport.MaxRows || bytes > viewreport.MaxBytes {
-			return &exitError{code: ExitBadData, err: &viewreport.TooLargeError{Rows: lines, Bytes: bytes, AtLeast: true, Hint: sizeHint}}
+		factor := int64(2)
+		if exact {
+			factor = 1
+		}
+		if lines > factor*viewreport.MaxRows || bytes > factor*viewreport.MaxBytes {
+			return &exitError{code: ExitBadData, err: &viewreport.TooLargeError{Rows: lines, Bytes: bytes, AtLeast: exact, Hint: sizeHint}}
 		}
 	}
 	switch format {
