@@ -477,8 +477,8 @@ func parseLines(text string, npguard bool) ([]connLine, error) {
 		if !ok {
 			return nil, fmt.Errorf("line %q: no =>", line)
 		}
-		if strings.HasPrefix(src, "{") || strings.HasPrefix(dst, "{") {
-			continue // {ingress-controller}: Ingress and Route are not modelled
+		if strings.HasPrefix(src, "{") || strings.HasPrefix(dst, "{") || strings.HasSuffix(dst, "[Service]") {
+			continue // the access model's entries ({ingress-controller}, Services): not compared here
 		}
 		l := connLine{src: src, dst: dst}
 		src = strings.Replace(src, "[Workload]", "[Pod]", 1) // np-guard names the pods of a kind-less owner Pods
