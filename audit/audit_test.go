@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
 
+	"github.com/netreach/netreach/access"
 	"github.com/netreach/netreach/audit"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
@@ -30,7 +31,9 @@ func report(t *testing.T, name string) *audit.Report {
 	}
 	snap, err := policy.Load(policy.LoadOptions{}, dir)
 	require.NoError(t, err)
-	m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+	// With the access model, as the CLI computes: its entries exist only
+	// when a Service, an Ingress or a route leads in.
+	m, err := access.Compute(context.Background(), snap, reachability.Options{}, access.Options{})
 	require.NoError(t, err)
 	r, err := audit.New(context.Background(), snap, m, audit.Options{Shared: []string{"kube-system"}})
 	require.NoError(t, err)
@@ -78,6 +81,11 @@ func TestKinds(t *testing.T) {
 		{kind: audit.PassFallsThrough, has: "calico", lacks: "clean", want: []string{"security.ingress-pass ingress rule 0", "lab/probe", "profile"}},
 		{kind: audit.StagedChange, has: "calico", lacks: "clean", want: []string{"shop/api-lockdown would close 1 flow"}},
 		{kind: audit.BlastRadius, has: "open", lacks: "clean", want: []string{"alpha/web can reach 2 of 2 other endpoints (100%)"}},
+		{kind: audit.InternetExposed, has: "access/service-types", lacks: "access/gateway-routes", want: []string{"Pod web/api is reachable from every internet client on 8080/TCP"}, wantCount: 1},
+		{kind: audit.MeshOnlyProtection, has: "mesh", lacks: "clean", want: []string{"1 pod in web", "only the service mesh"}, wantCount: 1},
+		{kind: audit.MeshRuleNeverMatches, has: "mesh", lacks: "clean", want: []string{"pay/ghost rule 0", "cluster.local/ns/pay/sa/ghost"}, line: 54, wantCount: 2},
+		{kind: audit.MeshStrictUnreachable, has: "mesh", lacks: "clean", want: []string{"1 pod outside the mesh", "STRICT pod in web"}, remedy: "Add the clients to the mesh", wantCount: 1},
+		{kind: audit.MeshPermissiveUnneeded, has: "mesh", lacks: "clean", want: []string{"2 pods in pay", "PERMISSIVE"}, remedy: "STRICT", wantCount: 1},
 	}
 	covered := map[audit.Kind]bool{}
 	for _, tc := range tests {

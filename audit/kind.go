@@ -58,6 +58,10 @@ const (
 	// BlastRadius: an endpoint from which an attacker could reach a large
 	// share of the cluster by moving from pod to pod.
 	BlastRadius Kind = "blast-radius"
+	// InternetExposed: a workload the internet reaches through a Service
+	// (load balancer, node port, external IP) or a route, whose network
+	// policy lets every address connect on those ports.
+	InternetExposed Kind = "internet-exposed-unrestricted"
 )
 
 // KindInfo describes a finding kind.
@@ -126,6 +130,9 @@ var kinds = []KindInfo{
 	{"NR017", BlastRadius, Low, "Large lateral-movement blast radius",
 		"From this endpoint an attacker can reach a large share of the cluster's endpoints by moving from pod to pod over allowed connections (transitively, on any port).",
 		"Isolate the endpoint's namespace and the endpoints it reaches, so that one compromised pod cannot reach most of the cluster."},
+	{"NR022", InternetExposed, High, "Exposed to the internet without source restrictions",
+		"Every client on the internet reaches this workload through a Service (load balancer, node port, external IP) or an Ingress, Gateway API route or OpenShift Route, and its network policy lets every address connect on those ports: nothing but the application stands between the internet and the pod (docs/exposure-outside.md).",
+		"Allow ingress on the exposed ports only from the ingress controller's pods or the load balancer's address ranges, or restrict loadBalancerSourceRanges."},
 }
 
 var kindIndex = func() map[Kind]int {
@@ -148,6 +155,6 @@ func (k Kind) Info() KindInfo {
 	return KindInfo{}
 }
 
-// ID returns the kind's stable ID, "NR001" to "NR017", or "" for an
+// ID returns the kind's stable ID, "NR001" to "NR022", or "" for an
 // unknown kind.
 func (k Kind) ID() string { return k.Info().ID }

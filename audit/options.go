@@ -5,6 +5,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/netreach/netreach/access"
 )
 
 // Options tune the audit. The zero value means the defaults documented on
@@ -38,6 +40,9 @@ type Options struct {
 	// by one with the enforced view (each needs a full computation); above
 	// it all of them are compared at once, in one finding. 0 means 16.
 	MaxStagedCompare int
+	// Access are the options the matrix's access layer was computed with
+	// (package access); they only change how the ways in are described.
+	Access access.Options
 }
 
 // withDefaults fills in the zero fields.

@@ -167,6 +167,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	fs = append(fs, a.isolationFindings(iso)...)
 	fs = append(fs, a.flowFindings(counts)...)
 	fs = append(fs, a.externalFindings()...)
+	fs = append(fs, a.internetFindings()...)
 	fs = append(fs, a.wideCIDRFindings()...)
 	fs = append(fs, a.selectsNothingFindings()...)
 	fs = append(fs, a.peerFindings()...)
@@ -179,6 +180,11 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	}
 	fs = append(fs, staged...)
 	fs = append(fs, a.blastFindings(lat)...)
+	meshFs, err := a.meshFindings(ctx, iso)
+	if err != nil {
+		return nil, err
+	}
+	fs = append(fs, meshFs...)
 	sortFindings(fs)
 
 	r := &Report{

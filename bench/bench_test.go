@@ -94,6 +94,21 @@ func BenchmarkComputeCalico(b *testing.B) {
 	}
 }
 
+// BenchmarkComputeMesh is BenchmarkCompute with Istio security objects
+// (the mesh layer on) for the namespaces with sidecar injection.
+func BenchmarkComputeMesh(b *testing.B) {
+	for _, s := range computeSizes {
+		b.Run(fmt.Sprintf("pods=%d", s.pods), func(b *testing.B) {
+			if s.large && !*large {
+				b.Skip("skipped without -bench.large")
+			}
+			cfg := s.config(false)
+			cfg.Mesh = true
+			benchCompute(b, cfg)
+		})
+	}
+}
+
 // benchCompute times reachability.Compute alone, on a snapshot loaded
 // before the timed loop. Besides ns/op, B/op and allocs/op it reports:
 //

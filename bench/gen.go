@@ -33,6 +33,10 @@ type Config struct {
 	// Cluster.Calico) on top of the Kubernetes objects, which stay exactly
 	// as without it; netreach then evaluates the cluster in Calico mode.
 	Calico bool
+	// Mesh adds Istio security objects (PeerAuthentications and
+	// AuthorizationPolicies, see Cluster.Mesh) for the namespaces with
+	// sidecar injection; netreach then evaluates the mesh layer too.
+	Mesh bool
 	// Distinct makes the worst case for equivalence classes: every pod
 	// gets a unique label (pod-id), and about half of the per-workload
 	// policies use ipBlocks over individual pod addresses (/32s, and /26
@@ -86,6 +90,9 @@ type Cluster struct {
 	// in ten. They come in addition to the Config.Policies Kubernetes
 	// NetworkPolicies.
 	Calico []map[string]any
+	// Mesh lists the security.istio.io objects when Config.Mesh is set, as
+	// generic documents.
+	Mesh []map[string]any
 }
 
 // Names of the shared namespaces every cluster has.
@@ -278,6 +285,9 @@ func Generate(cfg Config) *Cluster {
 	g.policies()
 	if cfg.Calico {
 		g.calico()
+	}
+	if cfg.Mesh {
+		g.mesh()
 	}
 	return g.c
 }

@@ -30,6 +30,9 @@ func (c *Cluster) objects() []any {
 	for _, o := range c.Calico {
 		objs = append(objs, o)
 	}
+	for _, o := range c.Mesh {
+		objs = append(objs, o)
+	}
 	return objs
 }
 
@@ -50,7 +53,7 @@ func (c *Cluster) WriteYAML(w io.Writer) error {
 
 // WriteDir writes the cluster into dir (created if needed) as
 // namespaces.yaml, workloads/pods.yaml, policies.yaml and, for a Calico
-// cluster, calico.yaml. A list longer than ChunkDocuments is split into
+// cluster, calico.yaml (mesh.yaml for a mesh cluster). A list longer than ChunkDocuments is split into
 // numbered files of that many documents (workloads/pods-0001.yaml,
 // workloads/pods-0002.yaml, ...), so that no file is huge. The files are
 // what WriteYAML writes, cut apart.
@@ -67,14 +70,22 @@ func (c *Cluster) WriteDir(dir string) error {
 	if err := writeChunks(dir, "policies", asAny(c.NetworkPolicies)); err != nil {
 		return err
 	}
-	if len(c.Calico) == 0 {
-		return nil
+	for _, extra := range []struct {
+		name string
+		objs []map[string]any
+	}{{"calico", c.Calico}, {"mesh", c.Mesh}} {
+		if len(extra.objs) == 0 {
+			continue
+		}
+		objs := make([]any, len(extra.objs))
+		for i, o := range extra.objs {
+			objs[i] = o
+		}
+		if err := writeChunks(dir, extra.name, objs); err != nil {
+			return err
+		}
 	}
-	calico := make([]any, len(c.Calico))
-	for i, o := range c.Calico {
-		calico[i] = o
-	}
-	return writeChunks(dir, "calico", calico)
+	return nil
 }
 
 func asAny[T any](xs []*T) []any {
@@ -100,8 +111,13 @@ func writeChunks(dir, base string, objs []any) error {
 	return nil
 }
 
+// writeFile writes objs to a hidden temporary file next to path and renames
+// it to path once it is complete, so that an interrupted run never leaves a
+// manifest cut in the middle of a document (the temporary name has no
+// manifest extension, so the loader does not read it); on error it is
+// removed.
 func writeFile(path string, objs []any) error {
-	f, err := os.Create(path)
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
 		return err
 	}
@@ -110,8 +126,17 @@ func writeFile(path string, objs []any) error {
 	if err == nil {
 		err = bw.Flush()
 	}
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
 	}
 	return err
 }

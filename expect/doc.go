@@ -36,7 +36,10 @@
 // explain trace of the first one and its [Cause]: for an unwanted allow the
 // policy rule that allowed it, for a missing allow the rule that denied it.
 // A rule that selects no endpoint is an error, not a pass: it would
-// otherwise pass silently after a rename.
+// otherwise pass silently after a rename. A selection can also pick the
+// entries of the access model (package access): `internet: true`,
+// `ingressController: true` or `service: ns/name`; the first violation of
+// such a flow is explained by its path ([Result.Path]) instead of a trace.
 //
 // # Golden matrices
 //
@@ -45,5 +48,7 @@
 // whose names carry a hash are compared through their workload, and the
 // port and address atoms of the two matrices are compared on their common
 // refinement, so a new CIDR or port in a policy does not break the
-// comparison.
+// comparison. Entries of the access model ({internet},
+// {ingress-controller}, Services) are matched by name; a golden written
+// without them sees them as added.
 package expect

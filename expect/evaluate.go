@@ -1,6 +1,7 @@
 package expect
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -77,6 +78,10 @@ type Result struct {
 	Violations    []Violation
 	// Trace explains the first violation, as `netreach explain` would.
 	Trace *reachability.Trace
+	// Path explains the first violation instead of Trace when it involves
+	// an entry of the access model ({internet}, {ingress-controller}, a
+	// Service): the hops of its path, one per line.
+	Path []string
 	// Cause is what made the first violation happen, when the trace
 	// names it: for an unwanted allow the rule (or unprotected endpoint)
 	// that allowed it, for a missing allow the rule or policy that denied
@@ -129,14 +134,48 @@ type Cause struct {
 // rule, in file order. Flows are read from the matrix; the reference
 // evaluator (with the matrix's snapshot and options) explains the first
 // violation of each failing rule. It costs O(pairs × port atoms) per rule.
+//
+// A rule that names a layer is checked against that layer's matrix
+// (computed once, see [reachability.Matrix.ComputeLayers]); naming the mesh
+// layer when the mesh is off is an error.
 func (x *Expectations) Evaluate(m *reachability.Matrix, opts Options) []Result {
-	w := newWorld(m)
+	worlds := map[reachability.Layer]*world{reachability.LayerCombined: newWorld(m)}
+	var layers *reachability.Layers
+	var layersErr error
 	ev := reachability.NewEvaluator(m.Snapshot(), m.Options())
 	out := make([]Result, 0, len(x.Rules))
 	for _, r := range x.Rules {
+		w := worlds[r.Layer]
+		if w == nil {
+			if layers == nil && layersErr == nil {
+				layers, layersErr = m.ComputeLayers(context.Background())
+			}
+			var lm *reachability.Matrix
+			if layersErr == nil {
+				lm = layers.Matrix(r.Layer)
+			}
+			if lm == nil {
+				err := layersErr
+				if err == nil {
+					err = fmt.Errorf("layer %s: the service-mesh layer is off (no Istio AuthorizationPolicy or PeerAuthentication in the input, or --mesh=off)", r.Layer)
+				}
+				out = append(out, Result{Rule: r, Location: r.Source, Status: Error, Err: err})
+				continue
+			}
+			w = newWorld(lm)
+			worlds[r.Layer] = w
+		}
 		out = append(out, w.evaluate(r, ev, opts.maxExamples()))
 	}
 	return out
+}
+
+// selectsWhat names what a selection picks, for messages.
+func selectsWhat(s *Selection) string {
+	if s.selectsDerived() {
+		return "entry: the matrix has {internet} and Service entries when the input has a Service, an Ingress or a route, and {ingress-controller} when it has an Ingress or a route (and they are computed with the access model)"
+	}
+	return "endpoint or address"
 }
 
 // errSelect is a rule that cannot be evaluated, located.
@@ -164,6 +203,11 @@ func (w *world) evaluate(r *Rule, ev *reachability.Evaluator, max int) Result {
 	}
 	res.Status = Fail
 	f := c.first
+	if f.src.derived || f.dst.derived {
+		// The access model decides it: its path explains it.
+		res.Path = w.m.ExplainDerived(f.src.entry, f.dst.entry, w.m.PortAtomIndex(f.v.Protocol, f.v.Lo))
+		return res
+	}
 	_, res.Trace = ev.Evaluate(reachability.Flow{Src: f.src.entity(), Dst: f.dst.entity(), Protocol: f.v.Protocol, Port: f.v.Lo})
 	res.Cause = causeOf(res.Trace, r.Kind != Allow)
 	if r.Kind != Allow && res.Cause != nil && res.Cause.Location.IsValid() {
@@ -223,11 +267,11 @@ func (c *collector) pair(w *world, src, dst item, pieces []piece, bad func(reach
 func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 	srcs := w.selectItems(r.From)
 	if len(srcs) == 0 {
-		return &errSelect{r.From.Source, fmt.Errorf("from %s selects no endpoint or address", r.From)}
+		return &errSelect{r.From.Source, fmt.Errorf("from %s selects no %s", r.From, selectsWhat(r.From))}
 	}
 	dsts := w.selectItems(r.To)
 	if len(dsts) == 0 {
-		return &errSelect{r.To.Source, fmt.Errorf("to %s selects no endpoint or address", r.To)}
+		return &errSelect{r.To.Source, fmt.Errorf("to %s selects no %s", r.To, selectsWhat(r.To))}
 	}
 	bad := func(v reachability.Verdict) bool { return v != reachability.Deny }
 	if r.Kind == Allow {
@@ -249,7 +293,13 @@ func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 		for k, d := range dsts {
 			// Skip a pod and itself, two addresses, and destinations
 			// that do not declare a named port of the rule.
-			if s.entry == d.entry || s.ep == nil && d.ep == nil || len(dstPieces[k]) == 0 {
+			if s.entry == d.entry || s.ep == nil && d.ep == nil && !s.derived && !d.derived || len(dstPieces[k]) == 0 {
+				continue
+			}
+			// A derived entry has one side only ({internet} is a source,
+			// a Service a destination) and is never paired with an
+			// address.
+			if (s.derived || d.derived) && !w.m.IsPair(s.entry, d.entry) {
 				continue
 			}
 			c.pair(w, s, d, dstPieces[k], bad)
@@ -257,6 +307,9 @@ func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 	}
 	if c.pairs == 0 {
 		msg := "selects no flow: every selected pair is an endpoint and itself, or two addresses"
+		if r.From.selectsDerived() || r.To.selectsDerived() {
+			msg = "selects no flow: {internet} and {ingress-controller} are only sources, Services only destinations, and neither is paired with an address"
+		}
 		if hasNamed(r.Ports) {
 			msg = fmt.Sprintf("selects no flow: no selected destination declares a container port named as in ports (%s)", portsString(r.Ports))
 		}

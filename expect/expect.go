@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
 	"github.com/netreach/netreach/selector"
 )
 
@@ -66,6 +67,10 @@ type Rule struct {
 	// other protocol a policy names).
 	Ports   []Port
 	Isolate *Isolation
+	// Layer is the layer of the verdict the rule checks: the combined
+	// verdict (the default), network policy alone, or the service mesh
+	// alone [docs/mesh.md §5.3].
+	Layer reachability.Layer
 	// Source is where the rule starts in the expectations file.
 	Source policy.Location
 }
@@ -97,10 +102,22 @@ type Selection struct {
 	// CIDRs select the endpoints that own an address inside, and the
 	// external addresses inside; NotCIDRs carve addresses out of them.
 	CIDRs, NotCIDRs []netip.Prefix
+	// Internet, IngressController and Services select entries of the
+	// access model (docs/exposure-outside.md §4) instead of endpoints:
+	// "{internet}", "{ingress-controller}", and Services as
+	// "namespace/name" names or globs (entries "ns/name[Service]"). One
+	// of them is the whole selection.
+	Internet, IngressController bool
+	Services                    []string
 	// Source is where the selection is written.
 	Source policy.Location
 
 	text string
+}
+
+// selectsDerived reports whether s selects entries of the access model.
+func (s *Selection) selectsDerived() bool {
+	return s != nil && (s.Internet || s.IngressController || len(s.Services) > 0)
 }
 
 // String describes the selection as written, for messages:

@@ -10,8 +10,11 @@ import (
 	"sort"
 	"strings"
 
+	yaml "go.yaml.in/yaml/v3"
 	"go4.org/netipx"
 
+	"github.com/netreach/netreach/access"
+	"github.com/netreach/netreach/internal/fieldpath"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -119,6 +122,9 @@ func ParseGolden(name string, data []byte) (*Golden, error) {
 			fail(field+".name", "duplicate entry %q", e.Name)
 		}
 		index[e.Name] = i
+		if isDerivedKind(e.Kind) {
+			continue // compared by name
+		}
 		if e.Kind == "External" {
 			r, err := parseRange(e.Name)
 			if err != nil {
@@ -164,10 +170,86 @@ func ParseGolden(name string, data []byte) (*Golden, error) {
 		}
 		g.verdicts = append(g.verdicts, vs)
 	}
+	diags = append(diags, checkGoldenPorts(name, mj.Ports)...)
 	if len(diags) > 0 {
+		locateGolden(data, diags)
 		return nil, diags
 	}
 	return g, nil
+}
+
+// isDerivedKind reports whether an entry of the JSON form is an entry of
+// the access model ({internet}, {ingress-controller}, a Service), which
+// golden comparisons match by name.
+func isDerivedKind(kind string) bool {
+	switch kind {
+	case access.KindInternet, access.KindIngressController, access.KindService:
+		return true
+	}
+	return false
+}
+
+// checkGoldenPorts rejects a golden that compares nothing (no port atoms)
+// and port atoms that overlap: the matrix cuts each protocol's ports into
+// disjoint atoms, so two entries for one port contradict each other or
+// repeat, and either way one of them would be ignored.
+func checkGoldenPorts(name string, ports []reachability.PortVerdicts) policy.Diagnostics {
+	var diags policy.Diagnostics
+	fail := func(field, format string, args ...any) {
+		diags = append(diags, policy.Diagnostic{Severity: policy.Error, Location: policy.Location{File: name},
+			Kind: "golden matrix", Field: field, Msg: fmt.Sprintf(format, args...)})
+	}
+	if len(ports) == 0 {
+		fail("ports", "no port atoms: this golden would compare nothing and pass whatever the policies say; write it with netreach matrix -o json")
+		return diags
+	}
+	type seen struct {
+		k    int
+		atom reachability.PortAtom
+	}
+	byProto := map[policy.Protocol][]seen{}
+	for k, pv := range ports {
+		a, err := parsePortAtom(pv.Protocol, pv.Port)
+		if err != nil {
+			continue // reported already
+		}
+		for _, o := range byProto[a.Protocol] {
+			if a.Lo <= o.atom.Hi && o.atom.Lo <= a.Hi {
+				fail(fmt.Sprintf("ports[%d]", k), "%s overlaps ports[%d] (%s): each port must be listed once, as netreach matrix -o json writes it", a, o.k, o.atom)
+				break
+			}
+		}
+		byProto[a.Protocol] = append(byProto[a.Protocol], seen{k, a})
+		for src, dsts := range pv.Conditional {
+			allowed := map[string]bool{}
+			for _, d := range pv.Allowed[src] {
+				allowed[d] = true
+			}
+			for _, d := range dsts {
+				if allowed[d] {
+					fail(fmt.Sprintf("ports[%d].conditional", k), "%s -> %s is both allowed and conditional on %s", src, d, a)
+				}
+			}
+		}
+	}
+	return diags
+}
+
+// locateGolden adds line and column to diagnostics that name a field,
+// reading the golden's JSON as YAML for positions. It runs only when there
+// are errors, so a large valid golden is not parsed twice.
+func locateGolden(data []byte, diags policy.Diagnostics) {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil || len(root.Content) == 0 {
+		return
+	}
+	for i := range diags {
+		if diags[i].Field == "" {
+			continue
+		}
+		n := fieldpath.Walk(root.Content[0], diags[i].Field, true)
+		diags[i].Line, diags[i].Col = n.Line, n.Column
+	}
 }
 
 func sortedKeys(m map[string][]string) []string {
@@ -253,6 +335,9 @@ type Drift struct {
 	// the current matrix, and Cause is what decided it.
 	Trace *reachability.Trace
 	Cause *Cause
+	// Path explains that flow instead of Trace when it involves an entry
+	// of the access model: the hops of its path in the current matrix.
+	Path []string
 }
 
 // IsEmpty reports whether the current matrix matches the golden.
@@ -268,6 +353,38 @@ type group struct {
 	cur     []int // current entries
 	ext     bool
 	addr    netip.Addr // for external ranges: an address inside
+	// derived is true for an entry of the access model.
+	derived bool
+}
+
+// derivedGroups returns one group per entry of the access model in
+// either matrix, matched by name, in name order.
+func (g *Golden) derivedGroups(m *reachability.Matrix) []*group {
+	byKey := map[string]*group{}
+	var out []*group
+	get := func(key, ns string) *group {
+		if gr, ok := byKey[key]; ok {
+			return gr
+		}
+		gr := &group{key: key, ns: ns, derived: true}
+		byKey[key] = gr
+		out = append(out, gr)
+		return gr
+	}
+	for i, e := range g.entries {
+		if isDerivedKind(e.Kind) {
+			gr := get(e.Name, e.Namespace)
+			gr.old = append(gr.old, i)
+		}
+	}
+	for i := m.Len() - m.NumDerived(); i < m.Len(); i++ {
+		if e, ok := m.Derived(i); ok && isDerivedKind(e.Kind) {
+			gr := get(e.Name, e.Namespace)
+			gr.cur = append(gr.cur, i)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b *group) int { return strings.Compare(a.key, b.key) })
+	return out
 }
 
 // Compare compares the current matrix with the golden one at the given
@@ -306,7 +423,7 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 		return gr
 	}
 	for i, e := range g.entries {
-		if e.Kind != "External" {
+		if e.Kind != "External" && !isDerivedKind(e.Kind) {
 			gr := get(keyOf(e.Namespace, e.Name, e.Workload), e.Namespace)
 			gr.old = append(gr.old, i)
 		}
@@ -317,6 +434,10 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 		gr.cur = append(gr.cur, i)
 	}
 	slices.SortStableFunc(groups, func(a, b *group) int { return strings.Compare(a.key, b.key) })
+	nEndpointGroups := len(groups)
+	// Entries of the access model follow, matched by name.
+	derived := g.derivedGroups(m)
+	groups = append(groups, derived...)
 	for _, gr := range groups {
 		switch {
 		case len(gr.old) == 0:
@@ -325,7 +446,7 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 			d.Removed = append(d.Removed, gr.key)
 		}
 	}
-	nEndpointGroups := len(groups)
+	nPairedGroups := len(groups)
 	w := newWorld(m)
 	ext, notes := g.externalGroups(m, w)
 	groups = append(groups, ext...)
@@ -354,7 +475,10 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 	var delta reachability.Delta
 	for x, a := range groups {
 		for y, b := range groups {
-			if x >= nEndpointGroups && y >= nEndpointGroups {
+			// Two addresses, or an address and a derived entry, are
+			// not a pair; two derived entries can be ({internet} to a
+			// Service).
+			if x >= nEndpointGroups && y >= nEndpointGroups && (x >= nPairedGroups || y >= nPairedGroups) {
 				continue
 			}
 			for k, p := range ports {
@@ -391,11 +515,18 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 		cs      []reachability.Change
 		allowed bool
 	}{{d.Gained, true}, {d.Lost, false}} {
-		if len(f.cs) == 0 || d.Trace != nil {
+		if len(f.cs) == 0 || d.Trace != nil || d.Path != nil {
 			continue
 		}
 		c := f.cs[0]
 		k := slices.IndexFunc(ports, func(p reachability.PortAtom) bool { return p.Protocol == c.Protocol && p.Lo == c.Lo })
+		if a, b := byName[c.Src], byName[c.Dst]; a.derived || b.derived {
+			// The access model decides it: its path explains it.
+			if len(a.cur) > 0 && len(b.cur) > 0 && pCur[k] >= 0 {
+				d.Path = m.ExplainDerived(a.cur[0], b.cur[0], pCur[k])
+			}
+			continue
+		}
 		src, dst, ok := g.witness(m, byName[c.Src], byName[c.Dst], pCur[k], f.allowed)
 		if !ok {
 			continue

@@ -175,9 +175,9 @@ func TestParseGoldenErrors(t *testing.T) {
 		{"unknown names", `{"apiVersion": "netreach.io/v1alpha1", "kind": "ReachabilityMatrix",
 			"entries": [{"name": "a/b", "kind": "Pod", "namespace": "a"}, {"name": "10.0.0.0/33", "kind": "External"}],
 			"ports": [{"protocol": "TCP", "port": "80", "allowed": {"a/b": ["a/c"]}}, {"protocol": "XTP", "port": "1"}]}`,
-			"g.json: error: golden matrix: entries[1].name: external entry \"10.0.0.0/33\": expected a CIDR or first-last\n" +
-				"g.json: error: golden matrix: ports[0].allowed: destination \"a/c\" of \"a/b\" is not an entry\n" +
-				"g.json: error: golden matrix: ports[1]: unknown protocol \"XTP\""},
+			"g.json:2:75: error: golden matrix: entries[1].name: external entry \"10.0.0.0/33\": expected a CIDR or first-last\n" +
+				"g.json:3:59: error: golden matrix: ports[0].allowed: destination \"a/c\" of \"a/b\" is not an entry\n" +
+				"g.json:3:78: error: golden matrix: ports[1]: unknown protocol \"XTP\""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

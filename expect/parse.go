@@ -22,6 +22,7 @@ import (
 
 	"github.com/netreach/netreach/internal/fieldpath"
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
 	"github.com/netreach/netreach/selector"
 )
 
@@ -42,6 +43,7 @@ type ruleJSON struct {
 	Ports       []json.RawMessage `json:"ports,omitempty"`
 	Expect      string            `json:"expect,omitempty"`
 	Isolate     *isolateJSON      `json:"isolate,omitempty"`
+	Layer       string            `json:"layer,omitempty"`
 }
 
 type selectionJSON struct {
@@ -53,6 +55,9 @@ type selectionJSON struct {
 	Selector          *string               `json:"selector,omitempty"`
 	CIDR              json.RawMessage       `json:"cidr,omitempty"`
 	NotCIDR           json.RawMessage       `json:"notCIDR,omitempty"`
+	Internet          *bool                 `json:"internet,omitempty"`
+	IngressController *bool                 `json:"ingressController,omitempty"`
+	Service           json.RawMessage       `json:"service,omitempty"`
 }
 
 type isolateJSON struct {
@@ -228,12 +233,15 @@ func (p *parser) parse() *Expectations {
 	}
 	x := &Expectations{File: p.file}
 	names := map[string]string{}
+	var ats []string
+	defer func() { p.checkContradictions(x.Rules, ats) }()
 	for i, rj := range f.Rules {
 		at := fmt.Sprintf("rules[%d]", i)
 		r := p.rule1(at, rj)
 		if r == nil {
 			continue
 		}
+		ats = append(ats, at)
 		if first, dup := names[r.Name]; dup {
 			p.valueErrorf(at+".name", "duplicate rule name (first used at %s); names identify rules in reports", first)
 		}
@@ -285,8 +293,8 @@ func (p *parser) decode(at string, j []byte, v any) bool {
 // knownFields are the field names of the format, to suggest the right
 // spelling of an unknown one.
 var knownFields = []string{"apiVersion", "kind", "rules", "name", "description", "from", "to", "ports",
-	"expect", "isolate", "namespacesBy", "except", "with", "namespace", "namespaceSelector", "podSelector",
-	"pod", "workload", "selector", "cidr", "notCIDR", "protocol", "port", "endPort", "matchLabels",
+	"expect", "isolate", "layer", "namespacesBy", "except", "with", "namespace", "namespaceSelector", "podSelector",
+	"pod", "workload", "selector", "cidr", "notCIDR", "internet", "ingressController", "service", "protocol", "port", "endPort", "matchLabels",
 	"matchExpressions", "key", "operator", "values"}
 
 func didYouMean(name string) string {
@@ -302,6 +310,8 @@ func didYouMean(name string) string {
 		return " (did you mean pod? it takes a name or a list)"
 	case "workloads":
 		return " (did you mean workload? it takes a name or a list)"
+	case "services":
+		return " (did you mean service? it takes namespace/name or a list)"
 	case "ip", "ipBlock":
 		return " (did you mean cidr? it takes CIDRs or addresses)"
 	}
@@ -384,6 +394,11 @@ func (p *parser) rule1(at string, rj ruleJSON) *Rule {
 		r.From = p.selection(at+".from", rj.From)
 		r.To = p.selection(at+".to", rj.To)
 		r.Ports = p.ports(at+".ports", rj.Ports)
+	}
+	if layer, err := reachability.ParseLayer(rj.Layer); err != nil {
+		p.valueErrorf(at+".layer", "expected combined, network or mesh, got %q", rj.Layer)
+	} else {
+		r.Layer = layer
 	}
 	if len(p.diags) > n {
 		return nil
@@ -485,9 +500,32 @@ func (p *parser) selection(at string, sj *selectionJSON) *Selection {
 			p.errorf(at+".notCIDR", "notCIDR needs cidr: it carves addresses out of cidr")
 		}
 	}
-	if sj.Namespace == nil && sj.NamespaceSelector == nil && sj.PodSelector == nil &&
-		sj.Pod == nil && sj.Workload == nil && sj.Selector == nil && sj.CIDR == nil && sj.NotCIDR == nil {
-		p.errorAt(s.Source, at, `empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector or cidr (namespace: "*" selects every endpoint)`)
+	derived := 0
+	pseudo := func(field string, v *bool, dst *bool) {
+		if v == nil {
+			return
+		}
+		derived++
+		*dst = *v
+		add(field, fmt.Sprint(*v))
+		if !*v {
+			p.valueErrorf(at+"."+field, "%s: false selects nothing: leave the field out", field)
+		}
+	}
+	pseudo("internet", sj.Internet, &s.Internet)
+	pseudo("ingressController", sj.IngressController, &s.IngressController)
+	if sj.Service != nil {
+		derived++
+		s.Services = p.globs(at+".service", sj.Service, checkService)
+		add("service", strings.Join(s.Services, " | "))
+	}
+	others := sj.Namespace != nil || sj.NamespaceSelector != nil || sj.PodSelector != nil ||
+		sj.Pod != nil || sj.Workload != nil || sj.Selector != nil || sj.CIDR != nil || sj.NotCIDR != nil
+	switch {
+	case derived > 1 || derived == 1 && others:
+		p.errorAt(s.Source, at, "internet, ingressController and service each make a whole selection: give one of them and no other field")
+	case derived == 0 && !others:
+		p.errorAt(s.Source, at, `empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector, cidr, internet, ingressController or service (namespace: "*" selects every endpoint)`)
 	}
 	s.text = strings.Join(text, ", ")
 	return s
@@ -569,6 +607,15 @@ func checkName(g string) error {
 	return nil
 }
 
+// checkService accepts "namespace/name" (globs allowed).
+func checkService(g string) error {
+	ns, name, ok := strings.Cut(g, "/")
+	if !ok || ns == "" || name == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("%q: expected namespace/name of a Service (shop/web, shop/*)", g)
+	}
+	return nil
+}
+
 // checkWorkload accepts "Kind/name" or "name" (globs allowed).
 func checkWorkload(g string) error {
 	if g == "" {
@@ -640,6 +687,8 @@ func (p *parser) ports(at string, raws []json.RawMessage) []Port {
 		return nil
 	}
 	var out []Port
+	var index []int // position in raws of each entry of out
+	defer func() { p.checkPortOverlaps(at, out, index) }()
 	for i, raw := range raws {
 		pat := fmt.Sprintf("%s[%d]", at, i)
 		t := bytes.TrimSpace(raw)
@@ -652,21 +701,21 @@ func (p *parser) ports(at string, raws []json.RawMessage) []Port {
 				p.valueErrorf(pat, "%v; expected 80, 80/TCP, 8000-8080/TCP, UDP, http or dns/UDP", err)
 				continue
 			}
-			out = append(out, pt)
+			out, index = append(out, pt), append(index, i)
 		case len(t) > 0 && (t[0] >= '0' && t[0] <= '9' || t[0] == '-'):
 			n, err := portNumber(string(t))
 			if err != nil {
 				p.valueErrorf(pat, "%v", err)
 				continue
 			}
-			out = append(out, Port{Protocol: policy.TCP, Lo: n, Hi: n})
+			out, index = append(out, Port{Protocol: policy.TCP, Lo: n, Hi: n}), append(index, i)
 		case len(t) > 0 && t[0] == '{':
 			var pj portJSON
 			if !p.decode(pat, t, &pj) {
 				continue
 			}
 			if pt, ok := p.portObject(pat, pj); ok {
-				out = append(out, pt)
+				out, index = append(out, pt), append(index, i)
 			}
 		default:
 			p.valueErrorf(pat, "expected a port (80/TCP), a number or a mapping {protocol, port, endPort}, got %s", describeJSON(raw))

@@ -73,6 +73,9 @@ func TestParseErrors(t *testing.T) {
 		{"bad expect", rules("name: r\nfrom: {namespace: a}\nto: {namespace: b}\nexpect: maybe"), []string{
 			"x.yaml:7:11: error: rule \"r\": rules[0].expect: expected allow or deny, got \"maybe\"",
 		}},
+		{"bad layer", rules("name: r\nfrom: {namespace: a}\nto: {namespace: b}\nexpect: deny\nlayer: both"), []string{
+			"x.yaml:8:10: error: rule \"r\": rules[0].layer: expected combined, network or mesh, got \"both\"",
+		}},
 		{"missing parts", rules("name: r\nports: [80]"), []string{
 			"x.yaml:4:3: error: rule \"r\": rules[0]: missing expect: give expect: allow or expect: deny (or use isolate)",
 			"x.yaml:4:3: error: rule \"r\": rules[0]: missing from: say which sources the rule is about",
@@ -81,7 +84,7 @@ func TestParseErrors(t *testing.T) {
 		{"no name", rules("from: {namespace: a}\nto: {namespace: b}\nexpect: deny"), []string{
 			"x.yaml:4:3: error: rules[0].name: every rule needs a name: reports identify rules by it",
 		}},
-		{"duplicate names", rules("name: r\nfrom: {namespace: a}\nto: {namespace: b}\nexpect: deny", "name: r\nfrom: {namespace: a}\nto: {namespace: b}\nexpect: allow"), []string{
+		{"duplicate names", rules("name: r\nfrom: {namespace: a}\nto: {namespace: b}\nexpect: deny", "name: r\nfrom: {namespace: a}\nto: {namespace: c}\nexpect: allow"), []string{
 			"x.yaml:8:9: error: rules[1].name: duplicate rule name (first used at x.yaml:4:3); names identify rules in reports",
 		}},
 		{"bad values", rules("name: r\nfrom: {namespace: 5, pod: \"a/b\", workload: \"[\"}\nto: {cidr: [10.0.0.0/33], notCIDR: 10.1.0.0/16, selector: \"a ==\"}\nports: [\"80/XTP\", 0, {protocol: TCP, port: 90, endPort: 80}, {endPort: 5}, \"http\", {protocol: ICMP, port: 1}]\nexpect: deny"), []string{
@@ -100,7 +103,7 @@ func TestParseErrors(t *testing.T) {
 			"x.yaml:7:7: error: rule \"r\": rules[0].from.namespaceSelector: invalid label selector: \"Maybe\" is not a valid label selector operator",
 		}},
 		{"empty selection and ports", rules("name: r\nfrom: {}\nto: {namespace: b}\nports: []\nexpect: deny"), []string{
-			"x.yaml:5:9: error: rule \"r\": rules[0].from: empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector or cidr (namespace: \"*\" selects every endpoint)",
+			"x.yaml:5:9: error: rule \"r\": rules[0].from: empty selection: give namespace, namespaceSelector, podSelector, pod, workload, selector, cidr, internet, ingressController or service (namespace: \"*\" selects every endpoint)",
 			"x.yaml:7:3: error: rule \"r\": rules[0].ports: empty ports: leave ports out to check every port",
 		}},
 		{"isolate mixed with expect", rules("name: r\nexpect: deny\nisolate:\n  except:\n  - ports: [53/UDP]\n  - with: {namespace: a}\n    from: {namespace: b}"), []string{

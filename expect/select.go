@@ -7,6 +7,7 @@ import (
 
 	"go4.org/netipx"
 
+	"github.com/netreach/netreach/access"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -18,6 +19,9 @@ type item struct {
 	name  string           // "namespace/name", or the (clipped) address range
 	ep    *policy.Endpoint // nil for addresses
 	addr  netip.Addr       // for addresses: one inside the range that no endpoint owns
+	// derived is true for an entry of the access model ({internet},
+	// {ingress-controller}, a Service).
+	derived bool
 }
 
 // entity returns the item as one side of a flow, for the reference
@@ -66,6 +70,9 @@ func (w *world) endpointItem(i int) item {
 // selectItems returns the endpoints and address ranges s selects, in entry
 // order.
 func (w *world) selectItems(s *Selection) []item {
+	if s.selectsDerived() {
+		return w.selectDerived(s)
+	}
 	var out []item
 	set := s.addressSet()
 	for i := 0; i < w.m.NumEndpoints(); i++ {
@@ -77,7 +84,10 @@ func (w *world) selectItems(s *Selection) []item {
 		return out
 	}
 	for i := w.m.NumEndpoints(); i < w.m.Len(); i++ {
-		a, _ := w.m.ExternalAtom(i)
+		a, ok := w.m.ExternalAtom(i)
+		if !ok {
+			continue // a derived entry
+		}
 		var b netipx.IPSetBuilder
 		b.AddRange(a.Range)
 		b.Intersect(set)
@@ -86,6 +96,30 @@ func (w *world) selectItems(s *Selection) []item {
 			if addr, ok := w.freeAddr(r); ok {
 				out = append(out, item{entry: i, name: reachability.ExternalAtom{Range: r}.String(), addr: addr})
 			}
+		}
+	}
+	return out
+}
+
+// selectDerived returns the entries of the access model s selects.
+func (w *world) selectDerived(s *Selection) []item {
+	var out []item
+	for i := w.m.NumEndpoints(); i < w.m.Len(); i++ {
+		d, ok := w.m.Derived(i)
+		if !ok {
+			continue
+		}
+		var hit bool
+		switch d.Kind {
+		case access.KindInternet:
+			hit = s.Internet
+		case access.KindIngressController:
+			hit = s.IngressController
+		case access.KindService:
+			hit = anyGlob(s.Services, strings.TrimSuffix(d.Name, "[Service]"))
+		}
+		if hit {
+			out = append(out, item{entry: i, name: d.Name, derived: true})
 		}
 	}
 	return out

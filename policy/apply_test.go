@@ -33,3 +33,65 @@ func TestParseDeleteRefSpellings(t *testing.T) {
 		require.Error(t, err, bad)
 	}
 }
+
+// TestApplyDeletesNamespaceContents: deleting a namespace deletes every
+// object in it, as Kubernetes does, and nothing outside it; DeletedBy
+// lists what goes.
+func TestApplyDeletesNamespaceContents(t *testing.T) {
+	t.Parallel()
+	l := NewLoader(LoadOptions{})
+	l.AddBytes("c.yaml", []byte(`apiVersion: v1
+kind: Namespace
+metadata: {name: x}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: z}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: a, namespace: x}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web, namespace: x}
+spec:
+  selector: {matchLabels: {app: web}}
+  template: {metadata: {labels: {app: web}}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: b, namespace: z}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: x}
+spec: {podSelector: {}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: deny, namespace: z}
+spec: {podSelector: {}}
+`))
+	s, err := l.Snapshot()
+	require.NoError(t, err)
+	gone, err := s.DeletedBy([]string{"namespace/x"})
+	require.NoError(t, err)
+	var keys []string
+	for _, r := range gone {
+		keys = append(keys, r.Key())
+	}
+	require.ElementsMatch(t, []string{"Namespace//x", "Pod/x/a", "Deployment/x/web", "NetworkPolicy/x/deny"}, keys)
+
+	after, err := s.Apply(nil, []string{"namespace/x"})
+	require.NoError(t, err)
+	require.Nil(t, after.Namespace("x"))
+	require.NotNil(t, after.Namespace("z"))
+	require.Len(t, after.Endpoints, 1)
+	require.Equal(t, "z/b", after.Endpoints[0].ID())
+	require.Len(t, after.NetworkPolicies, 1)
+	require.Equal(t, "z", after.NetworkPolicies[0].Namespace)
+
+	_, err = s.DeletedBy([]string{"namespace/nope"})
+	require.ErrorContains(t, err, "no such object")
+}

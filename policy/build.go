@@ -44,7 +44,7 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 		case *Skipped:
 			s.Skipped = append(s.Skipped, *v)
 		default:
-			if !s.Admin.add(v) && !s.Calico.add(v) {
+			if !s.Admin.add(v) && !s.Calico.add(v) && !s.Routing.add(v) && !s.Mesh.add(v) {
 				panic(fmt.Sprintf("Snapshot: unexpected object %T", v))
 			}
 		}
@@ -188,6 +188,8 @@ func (l *Loader) synthesizeNamespaces(s *Snapshot) {
 		need(x.Namespace, x.ObjectRef)
 	}
 	s.Calico.eachNamespaced(func(r ObjectRef) { need(r.Namespace, r) })
+	s.Routing.each(func(r ObjectRef) { need(r.Namespace, r) })
+	s.Mesh.eachNamespaced(func(r ObjectRef) { need(r.Namespace, r) })
 	names := make([]string, 0, len(first))
 	for ns := range first {
 		names = append(names, ns)

@@ -145,6 +145,7 @@ func (l *Loader) addPod(c *decodeCtx, j []byte) {
 	}
 	ep := &Endpoint{ObjectRef: ref}
 	fillFromPodSpec(c, ep, "spec", &pod.Spec, validLabels(c, "metadata.labels", pod.Labels))
+	ep.MeshAnnotations = meshAnnotations(pod.Annotations)
 	ep.Node = pod.Spec.NodeName
 	var ok bool
 	if ep.IPs, ok = podIPs(c, &pod); !ok {
@@ -193,6 +194,7 @@ func fillFromPodSpec(c *decodeCtx, ep *Endpoint, path string, spec *corev1.PodSp
 	}
 	addPorts(spec.Containers, "containers", false)
 	addPorts(spec.InitContainers, "initContainers", true)
+	ep.IstioProxy = hasIstioProxy(spec)
 }
 
 // podIPs reads status.podIPs, falling back to status.podIP, and
@@ -271,6 +273,7 @@ func workloadHandler(newObj func() workloadObject) kindHandler {
 			return
 		}
 		fillFromPodSpec(c, ep, path+".spec", &tmpl.Spec, validLabels(c, path+".metadata.labels", tmpl.Labels))
+		ep.MeshAnnotations = meshAnnotations(tmpl.Annotations)
 		ep.Node = tmpl.Spec.NodeName
 		l.store(&loaded{ref: ref, obj: &workloadRecord{ep: ep, owners: m.OwnerReferences}, doc: c.doc, at: c.at}, ref.Key())
 	}
@@ -322,7 +325,7 @@ func (l *Loader) addService(c *decodeCtx, j []byte) {
 	if !c.decode(j, &svc) || !c.meta(&svc.ObjectMeta, true) {
 		return
 	}
-	s := &Service{ObjectRef: c.ref(), Selector: maps.Clone(svc.Spec.Selector), Ports: svc.Spec.Ports}
+	s := &Service{ObjectRef: c.ref(), Labels: maps.Clone(svc.Labels), Selector: maps.Clone(svc.Spec.Selector), Ports: svc.Spec.Ports}
 	ips := svc.Spec.ClusterIPs
 	if len(ips) == 0 && svc.Spec.ClusterIP != "" {
 		ips = []string{svc.Spec.ClusterIP}
@@ -342,6 +345,7 @@ func (l *Loader) addService(c *decodeCtx, j []byte) {
 		}
 		s.ClusterIP = append(s.ClusterIP, ip.Unmap())
 	}
+	fillServiceExposure(c, s, &svc)
 	l.store(&loaded{ref: c.ref(), obj: s, doc: c.doc, at: c.at}, c.ref().Key())
 }
 

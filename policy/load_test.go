@@ -433,8 +433,8 @@ func TestSkipped(t *testing.T) {
 		kind: ConfigMap
 		metadata: {name: cm, namespace: prod}
 		---
-		apiVersion: discovery.k8s.io/v1
-		kind: EndpointSlice
+		apiVersion: v1
+		kind: Endpoints
 		metadata: {name: es, namespace: prod}
 		---
 		apiVersion: apps/v1beta1
@@ -464,7 +464,7 @@ func TestSkipped(t *testing.T) {
 		"ConfigMap prod/cm (v1): kind not evaluated by netreach",
 		"StatefulSet prod/db (apps/v1beta1): unsupported apiVersion \"apps/v1beta1\" for StatefulSet: expected apps/v1",
 		"Pod prod/done (v1): pod phase is Failed: it has no network presence",
-		"EndpointSlice prod/es (discovery.k8s.io/v1): kind not evaluated by netreach",
+		"Endpoints prod/es (v1): kind not evaluated by netreach",
 	}, got)
 	require.Equal(t, []string{"prod/ok"}, endpointIDs(s))
 }

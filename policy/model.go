@@ -79,6 +79,13 @@ type Endpoint struct {
 	Node        string
 	HostNetwork bool
 	Ports       []ContainerPort
+	// MeshAnnotations keeps the pod's annotations that decide its place in
+	// an Istio mesh (keys under sidecar.istio.io/, traffic.sidecar.istio.io/
+	// and ambient.istio.io/); other annotations are not kept.
+	MeshAnnotations map[string]string
+	// IstioProxy is true when a container or init container is named
+	// istio-proxy: the Istio sidecar was injected already.
+	IstioProxy bool
 }
 
 // ID returns "namespace/name".
@@ -94,12 +101,17 @@ func (e *Endpoint) IP(family int) (netip.Addr, bool) {
 	return netip.Addr{}, false
 }
 
-// Service is a Kubernetes Service: its selector and ports.
+// Service is a Kubernetes Service: its selector and ports, and how it is
+// exposed (see [ServiceExposure]). Ports have their defaults applied:
+// protocol TCP, targetPort equal to port.
 type Service struct {
 	ObjectRef
+	// Labels are the service's own labels (istio.io/use-waypoint).
+	Labels    map[string]string
 	Selector  map[string]string
 	Ports     []corev1.ServicePort
 	ClusterIP []netip.Addr
+	ServiceExposure
 }
 
 // ServiceAccount is a Kubernetes ServiceAccount; Calico selectors can match
@@ -192,6 +204,8 @@ type Snapshot struct {
 	NetworkPolicies []*NetworkPolicy
 	Admin           AdminPolicies
 	Calico          CalicoObjects
+	Routing         RoutingObjects
+	Mesh            MeshObjects
 	Skipped         []Skipped
 	Diagnostics     Diagnostics
 
@@ -226,6 +240,8 @@ func (s *Snapshot) index() {
 	sortRefs(s.NetworkPolicies)
 	s.Admin.sort()
 	s.Calico.sort()
+	s.Routing.sort()
+	s.Mesh.sort()
 	sort.Slice(s.Skipped, func(i, j int) bool { return refLess(&s.Skipped[i].ObjectRef, &s.Skipped[j].ObjectRef) })
 	s.nsByName = make(map[string]*Namespace, len(s.Namespaces))
 	for _, ns := range s.Namespaces {

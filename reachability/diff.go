@@ -28,13 +28,31 @@ func (c Change) Ports() string {
 
 // Delta is the difference between two matrices. Gained flows are more
 // open after than before (Deny → Allow, Deny → Conditional, Conditional →
-// Allow); lost flows are less open.
+// Allow); lost flows are less open. Both hold only flows between entries
+// present on both sides; the flows of an endpoint that exists on one side
+// only are under Added or Removed.
 type Delta struct {
 	Gained, Lost []Change
+	// Added are the endpoints only the second matrix has, Removed those
+	// only the first has, each with its flows on the side it exists.
+	Added, Removed []EndpointDelta
+}
+
+// EndpointDelta is an endpoint that exists on one side of a diff only, and
+// the flows it takes part in there that are not denied (to and from every
+// other entry; never itself). Before and After of these flows say Deny for
+// the side where the endpoint is absent.
+type EndpointDelta struct {
+	ID, Namespace string
+	// Out are the flows from the endpoint, In the flows to it; a flow
+	// between two endpoints added together is in both.
+	Out, In []Change
 }
 
 // IsEmpty reports whether nothing changed.
-func (d Delta) IsEmpty() bool { return len(d.Gained) == 0 && len(d.Lost) == 0 }
+func (d Delta) IsEmpty() bool {
+	return len(d.Gained) == 0 && len(d.Lost) == 0 && len(d.Added) == 0 && len(d.Removed) == 0
+}
 
 // Openness orders verdicts: Deny (0) < Conditional (1) < Allow (2).
 func (v Verdict) Openness() int {
@@ -67,13 +85,15 @@ func (d *Delta) Sort() {
 }
 
 // Diff compares two matrices (of two versions of a cluster) flow by flow.
-// Endpoints are matched by namespace/name; external ranges and ports are
+// Endpoints are matched by namespace/name, derived entries by name; external ranges and ports are
 // compared on the common refinement of both matrices' atoms, so two
 // matrices cut differently still compare exactly. An endpoint present on
-// one side only counts as denied on the other. Changes are sorted by
-// source, destination, protocol and port.
+// one side only is listed in Added or Removed with its open flows, not as
+// gained or lost flows. Changes are sorted by source, destination,
+// protocol and port; Added and Removed by endpoint.
 func Diff(a, b *Matrix) Delta {
-	// Entries: endpoints by name, then refined external ranges.
+	// Entries: endpoints by name, then refined external ranges, then
+	// derived entries by name.
 	type entry struct {
 		name, ns string
 		ia, ib   int // entries in a and b, -1 when absent
@@ -106,6 +126,14 @@ func Diff(a, b *Matrix) Delta {
 		name := ExternalAtom{Range: r}.String()
 		entries = append(entries, entry{name: name, ia: a.ExternalEntry(r.From()), ib: b.ExternalEntry(r.From())})
 	}
+	nBase := len(entries)
+	for k, e := range a.derived.Entries {
+		add(e.Name, e.Namespace, a.numBase()+k, -1)
+	}
+	for k, e := range b.derived.Entries {
+		add(e.Name, e.Namespace, -1, b.numBase()+k)
+	}
+	isPair := func(m *Matrix, i, j int) bool { return i >= 0 && j >= 0 && m.IsPair(i, j) }
 	ports := RefinePorts(a.ports, b.ports)
 	pa := make([]int, len(ports))
 	pb := make([]int, len(ports))
@@ -114,7 +142,7 @@ func Diff(a, b *Matrix) Delta {
 		pb[k] = b.PortAtomIndex(p.Protocol, p.Lo)
 	}
 	verdict := func(m *Matrix, i, j, p int) Verdict {
-		if i < 0 || j < 0 {
+		if i < 0 || j < 0 || !m.IsPair(i, j) {
 			return Deny
 		}
 		if p < 0 {
@@ -123,22 +151,61 @@ func Diff(a, b *Matrix) Delta {
 		return m.At(i, j, p)
 	}
 	var d Delta
+	// one is the endpoint delta of entries that exist on one side only.
+	one := make([]*EndpointDelta, len(entries))
+	for x, e := range entries[:nEndpoints] {
+		if e.ia < 0 || e.ib < 0 {
+			one[x] = &EndpointDelta{ID: e.name, Namespace: e.ns}
+		}
+	}
 	for x := range entries {
 		for y := range entries {
-			if x >= nEndpoints && y >= nEndpoints {
+			ex, ey := entries[x], entries[y]
+			if x >= nBase || y >= nBase {
+				if !isPair(a, ex.ia, ey.ia) && !isPair(b, ex.ib, ey.ib) {
+					continue
+				}
+			} else if x >= nEndpoints && y >= nEndpoints {
 				continue
 			}
-			ex, ey := entries[x], entries[y]
+			if one[x] != nil && x == y {
+				continue // itself: always allowed, not a flow worth listing
+			}
 			for k, p := range ports {
 				before := verdict(a, ex.ia, ey.ia, pa[k])
 				after := verdict(b, ex.ib, ey.ib, pb[k])
 				if before == after {
 					continue
 				}
-				d.Record(Change{Src: ex.name, Dst: ey.name, SrcNamespace: ex.ns, DstNamespace: ey.ns,
-					Protocol: p.Protocol, Lo: p.Lo, Hi: p.Hi, Before: before, After: after})
+				c := Change{Src: ex.name, Dst: ey.name, SrcNamespace: ex.ns, DstNamespace: ey.ns,
+					Protocol: p.Protocol, Lo: p.Lo, Hi: p.Hi, Before: before, After: after}
+				if one[x] == nil && one[y] == nil {
+					d.Record(c)
+					continue
+				}
+				if one[x] != nil {
+					one[x].Out = appendMerged(one[x].Out, c)
+				}
+				if one[y] != nil {
+					one[y].In = appendMerged(one[y].In, c)
+				}
 			}
 		}
+	}
+	for x, ed := range one {
+		if ed == nil {
+			continue
+		}
+		sortChanges(ed.Out)
+		sortChanges(ed.In)
+		if entries[x].ia < 0 {
+			d.Added = append(d.Added, *ed)
+		} else {
+			d.Removed = append(d.Removed, *ed)
+		}
+	}
+	for _, list := range [][]EndpointDelta{d.Added, d.Removed} {
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	}
 	d.Sort()
 	return d

@@ -2,6 +2,8 @@ package reachability_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -136,4 +138,53 @@ spec:
 	}
 	require.True(t, lostFrom["10.0.0.1/32"], "the range loses app/b: %+v", d.Lost)
 	require.False(t, lostFrom["app/a"], "app/a keeps app/b through the pod selector")
+}
+
+// TestDiffAddedRemovedEndpoints: an endpoint present on one side only is
+// reported as added or removed with its own flows, never as gained or lost
+// flows (and never with itself).
+func TestDiffAddedRemovedEndpoints(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pods := func(names ...string) *policy.Snapshot {
+		var b strings.Builder
+		for i, n := range names {
+			fmt.Fprintf(&b, "apiVersion: v1\nkind: Pod\nmetadata: {name: %s, namespace: x}\nstatus: {podIPs: [{ip: 10.0.0.%d}]}\n---\n", n, i+1)
+		}
+		b.WriteString("apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n")
+		return loadString(t, b.String())
+	}
+	a, err := reachability.Compute(ctx, pods("a", "b"), reachability.Options{})
+	require.NoError(t, err)
+	b, err := reachability.Compute(ctx, pods("a", "c"), reachability.Options{})
+	require.NoError(t, err)
+	d := reachability.Diff(a, b)
+	require.Empty(t, d.Gained, "x/a's flows did not change")
+	require.Empty(t, d.Lost)
+	require.Len(t, d.Added, 1)
+	require.Len(t, d.Removed, 1)
+	added, removed := d.Added[0], d.Removed[0]
+	require.Equal(t, "x/c", added.ID)
+	require.Equal(t, "x", added.Namespace)
+	require.Equal(t, "x/b", removed.ID)
+	dsts := map[string]bool{}
+	for _, c := range added.Out {
+		require.Equal(t, "x/c", c.Src)
+		require.Equal(t, reachability.Deny, c.Before)
+		require.Equal(t, reachability.Allow, c.After)
+		dsts[c.Dst] = true
+	}
+	require.Equal(t, map[string]bool{"x/a": true, "0.0.0.0/0": true}, dsts, "no policy: x/c reaches x/a and every address, not itself")
+	srcs := map[string]bool{}
+	for _, c := range added.In {
+		require.Equal(t, "x/c", c.Dst)
+		srcs[c.Src] = true
+	}
+	require.Equal(t, map[string]bool{"x/a": true, "0.0.0.0/0": true}, srcs)
+	for _, c := range removed.Out {
+		require.Equal(t, reachability.Allow, c.Before)
+		require.Equal(t, reachability.Deny, c.After)
+	}
+	require.NotEmpty(t, removed.In)
+	require.False(t, d.IsEmpty())
 }

@@ -105,6 +105,8 @@ type engine struct {
 	// ownNode lists, per class, the universe entries that are its own node
 	// (host-network classes on the same node, node addresses).
 	ownNode [][]int
+	// mesh is the service-mesh layer, nil when it is off.
+	mesh *meshLayer
 }
 
 type namedKey struct {
@@ -149,6 +151,7 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	var st Stats
 	t0 := time.Now()
 	mode := opts.Mode.Resolve(s)
+	input := s
 	s, diags := s.WithStagedView(opts.Staged)
 	lo := policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion}
 	if prev != nil && prev.mode == mode {
@@ -159,15 +162,22 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	st.Lower = time.Since(t0)
 
 	t0 = time.Now()
-	e := &engine{opts: opts, prog: prog}
+	e := &engine{opts: opts, prog: prog, mesh: newMeshLayer(s, opts)}
 	v6 := false
 	for _, ep := range s.Endpoints {
 		if _, ok := ep.IP(6); ok {
 			v6 = true
 		}
 	}
-	e.u.atoms = externalAtoms(collectRanges(prog, s), v6)
+	ranges := collectRanges(prog, s)
+	if e.mesh != nil {
+		ranges = append(ranges, e.mesh.ranges()...)
+	}
+	e.u.atoms = externalAtoms(ranges, v6)
 	sig := classSignature(prog)
+	if e.mesh != nil {
+		e.mesh.extendSignature(&sig)
+	}
 	for _, ep := range s.Endpoints {
 		if ep.HostNetwork {
 			sig.node = true
@@ -188,7 +198,10 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	e.sig = sig
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
-	e.ports = portAtoms(prog, s.Endpoints)
+	e.ports = portAtoms(prog, s.Endpoints, opts.portCuts)
+	if e.mesh != nil {
+		e.ports = cutPorts(e.ports, e.mesh.model.CutPorts())
+	}
 	e.base = baseAtom(e.ports)
 	st.Classify = time.Since(t0)
 
@@ -202,12 +215,20 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	e.comp.reset()
 	e.buildFamilyColumns()
 	e.buildOwnNode(s)
+	if e.mesh != nil {
+		e.mesh.compile(e)
+		e.cond = e.cond || e.mesh.cond
+		diags = append(diags, e.mesh.model.Diagnostics()...)
+	}
 	st.Compile = time.Since(t0)
 	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(s.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
 
 	m := &Matrix{
 		snap: s, opts: opts, mode: mode, u: e.u, classOf: classOf, ports: e.ports,
-		diags: diags, stats: st, prog: prog,
+		diags: diags, stats: st, prog: prog, meshMode: MeshOff, input: input,
+	}
+	if e.mesh != nil {
+		m.meshMode, m.meshModel = MeshIstio, e.mesh.model
 	}
 	if opts.KeepSides {
 		m.engine = e
@@ -497,6 +518,7 @@ type worker struct {
 	tmp, ports        graph.Set
 	codes             []uint32
 	hashes            []uint64
+	mesh              *meshScratch // allocated for the first class the mesh polices
 }
 
 func (e *engine) newWorker() *worker {
@@ -589,7 +611,8 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 	}
 	sr := sideRows{present: true}
 	pols := e.applicable[d][s]
-	if len(pols) == 0 {
+	meshed := d == policy.Ingress && e.mesh.applies(s)
+	if len(pols) == 0 && !meshed {
 		// Not selected in this direction: every atom allows everything.
 		base.Row(s).Fill(e.u.nU)
 		if basePos != nil {
@@ -602,6 +625,9 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 	nR := 0
 	for _, pi := range pols {
 		nR += len(e.policies[pi].rules[d])
+	}
+	if meshed {
+		nR++ // the mesh group of the atom
 	}
 	if cap(w.codes) < nA*nR {
 		w.codes = make([]uint32, nA*nR)
@@ -628,6 +654,9 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 				codes[k] = c
 				k++
 			}
+		}
+		if meshed {
+			codes[k] = e.mesh.codes[s][a]
 		}
 		w.hashes[a] = hashCodes(codes[a*nR : (a+1)*nR])
 	}
@@ -684,6 +713,12 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 		w.ownNodeBits(d, s, def)
 		if pos != nil {
 			w.ownNodeBits(d, s, pos)
+		}
+		if meshed {
+			if w.mesh == nil {
+				w.mesh = newMeshScratch(e.u.nU)
+			}
+			e.mesh.and(w.mesh, s, rep, def, pos)
 		}
 		k := -1
 		for i, kd := range keptDef {

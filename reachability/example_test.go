@@ -80,3 +80,19 @@ func ExampleEvaluate() {
 	// allow - no policy selects it for this direction: allowed
 	// deny - isolated by NetworkPolicy and no rule matched: denied
 }
+
+func ExampleMatrix_Connections() {
+	m, err := reachability.Compute(context.Background(), exampleSnapshot(), reachability.Options{})
+	if err != nil {
+		panic(err)
+	}
+	web, _ := m.Lookup("shop/web")
+	db, _ := m.Lookup("shop/db")
+	allowed, _ := m.Connections(web, db)
+	fmt.Println("web => db :", allowed)
+	back, _ := m.Connections(db, web)
+	fmt.Println("db => web :", back)
+	// Output:
+	// web => db : TCP 5432
+	// db => web : All Connections
+}

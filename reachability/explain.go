@@ -3,6 +3,7 @@ package reachability
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -14,18 +15,29 @@ import (
 // Resolve finds the entities a name stands for: "namespace/name" of an
 // endpoint; "namespace/name" of a workload (every endpoint it owns or
 // stands for, e.g. the pods of Deployment web); or an IP address (the
-// endpoint that has it, or the address itself).
+// endpoint that has it, an error when several share it, or the address
+// itself).
 func Resolve(s *policy.Snapshot, name string) ([]Entity, error) {
 	if ip, err := netip.ParseAddr(name); err == nil {
 		ip = ip.Unmap()
+		var owners []string
+		var owner *policy.Endpoint
 		for _, e := range s.Endpoints {
-			for _, a := range e.IPs {
-				if a == ip {
-					return []Entity{EndpointEntity(e)}, nil
-				}
+			if slices.Contains(e.IPs, ip) {
+				owners = append(owners, e.ID())
+				owner = e
 			}
 		}
-		return []Entity{IPEntity(ip)}, nil
+		switch len(owners) {
+		case 0:
+			return []Entity{IPEntity(ip)}, nil
+		case 1:
+			return []Entity{EndpointEntity(owner)}, nil
+		}
+		// Several endpoints share the address (host-network pods on one
+		// node, or pods whose recorded addresses collide): picking one
+		// would explain a flow the user may not mean.
+		return nil, fmt.Errorf("%q is the address of %d endpoints: %s; name one of them as namespace/name", name, len(owners), strings.Join(owners, ", "))
 	}
 	ns, n, ok := strings.Cut(name, "/")
 	if !ok || ns == "" || n == "" {

@@ -15,7 +15,7 @@ import (
 
 // fixtureRoots are the directories whose fixtures both implementations
 // must reproduce.
-var fixtureRoots = []string{"../testdata/e2e", "../testdata/scenarios", "../testdata/calico", "../testdata/anp"}
+var fixtureRoots = []string{"../testdata/e2e", "../testdata/scenarios", "../testdata/calico", "../testdata/anp", "../testdata/mesh"}
 
 // TestFixtures checks every fixture's expected truth tables against the
 // bitset engine and, independently, against the reference evaluator.
@@ -148,6 +148,16 @@ func fixtureOptions(kv map[string]string) (reachability.Options, error) {
 				return o, err
 			}
 			o.OwnNodeEgressUnpoliced = !b
+		case "mesh":
+			v, err := reachability.ParseMeshMode(v)
+			if err != nil {
+				return o, err
+			}
+			o.Mesh = v
+		case "meshRootNamespace":
+			o.MeshOptions.RootNamespace = v
+		case "meshTrustDomain":
+			o.MeshOptions.TrustDomain = v
 		default:
 			return o, fmt.Errorf("unknown option %q", k)
 		}

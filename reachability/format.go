@@ -44,6 +44,7 @@ func FormatTrace(t *Trace) string {
 			}
 		}
 	}
+	formatMesh(&b, t)
 	return b.String()
 }
 

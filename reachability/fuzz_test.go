@@ -16,12 +16,13 @@ import (
 func FuzzEngineVsReference(f *testing.F) {
 	for i := uint64(0); i < 8; i++ {
 		f.Add(i, uint8(i), uint8(3*i))
+		f.Add(i, uint8(0x80|i), uint8(5*i)) // with an Istio mesh
 	}
 	f.Fuzz(func(t *testing.T, seed uint64, shape, knobs uint8) {
 		r := rand.New(rand.NewPCG(seed, uint64(shape)<<8|uint64(knobs)))
 		cfg := randcluster.Config{
 			Namespaces: 1 + int(shape%3), Pods: 2 + int(shape/3%8), Policies: int(knobs % 6),
-			Admin: knobs&0x10 != 0, Calico: knobs&0x20 != 0,
+			Admin: knobs&0x10 != 0, Calico: knobs&0x20 != 0, Mesh: shape&0x80 != 0,
 		}
 		l := policy.NewLoader(policy.LoadOptions{})
 		data := randcluster.Generate(r, cfg)

@@ -13,14 +13,42 @@ import (
 // Len()²/8 bytes; for very large clusters use [Matrix.ClassGraph].
 func (m *Matrix) Graph(ports []int, withConditional bool) *graph.Matrix {
 	cg, classOf := m.ClassGraph(ports, withConditional)
+	if ports == nil {
+		ports = make([]int, len(m.ports))
+		for i := range ports {
+			ports[i] = i
+		}
+	}
 	n := m.Len()
 	g := graph.NewMatrix(n, n)
 	nE := len(m.snap.Endpoints)
+	base := m.numBase()
 	for i := 0; i < n; i++ {
+		if i >= base {
+			for _, p := range ports {
+				g.Row(i).Or(m.Row(i, p))
+				if withConditional {
+					for j := 0; j < n; j++ {
+						if m.IsPair(i, j) && m.At(i, j, p) == Conditional {
+							g.Row(i).Add(j)
+						}
+					}
+				}
+			}
+			continue
+		}
+		for j := base; j < n; j++ {
+			for _, p := range ports {
+				if v := m.At(i, j, p); m.IsPair(i, j) && (v == Allow || withConditional && v == Conditional) {
+					g.Row(i).Add(j)
+					break
+				}
+			}
+		}
 		ci := classOf[i]
 		row := cg.Row(ci)
 		out := g.Row(i)
-		for j := 0; j < n; j++ {
+		for j := 0; j < base; j++ {
 			if i == j || (i >= nE && j >= nE) {
 				continue
 			}
@@ -34,7 +62,8 @@ func (m *Matrix) Graph(ports []int, withConditional bool) *graph.Matrix {
 
 // ClassGraph is [Matrix.Graph] on endpoint classes: rows and columns are
 // the classes followed by the external atoms, and classOf maps each entry
-// to its row. The bit of a class to itself means "a pod can reach another
+// to its row (derived entries have none: they are not in the class
+// graph). The bit of a class to itself means "a pod can reach another
 // pod of its class" (a pod always reaches itself).
 func (m *Matrix) ClassGraph(ports []int, withConditional bool) (g *graph.Matrix, classOf []int) {
 	if ports == nil {
@@ -56,7 +85,7 @@ func (m *Matrix) ClassGraph(ports []int, withConditional bool) (g *graph.Matrix,
 			g.Row(i).Or(row)
 		}
 	}
-	classOf = make([]int, m.Len())
+	classOf = make([]int, m.numBase())
 	for i := range classOf {
 		classOf[i] = m.universeIndex(i)
 	}

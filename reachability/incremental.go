@@ -56,6 +56,9 @@ func newRowCopier(prev *Matrix, e *engine, m *Matrix) *rowCopier {
 	if prev.sides == nil || prev.mode != m.mode || !e.sameInventory {
 		return nil
 	}
+	if !sameMeshLayer(prev, m) {
+		return nil
+	}
 	changed, ok := changedPolicies(prev.prog, e.prog)
 	if !ok {
 		return nil

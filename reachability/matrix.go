@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/netreach/netreach/mesh"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -31,9 +32,18 @@ type Matrix struct {
 	sides   *sideSet // with Options.KeepSides
 	engine  *engine  // with Options.KeepSides, for Update
 	pairs   pairCounter
+	derived Derived      // entries a DerivedLayer added (ComputeWith)
+	layer   DerivedLayer // the layer that added them, for ComputeLayers
 
 	membersOnce  sync.Once
 	classMembers [][]int32
+
+	// meshMode is the resolved mesh mode; meshModel the mesh when on.
+	meshMode  MeshMode
+	meshModel *mesh.Model
+	// input is the snapshot as given (before the staged view), for
+	// computing the layers.
+	input *policy.Snapshot
 }
 
 // Snapshot returns the snapshot the matrix was computed from.
@@ -47,7 +57,21 @@ func (m *Matrix) Options() Options { return m.opts }
 
 // Describe returns the mode and the implementation-defined switches, as
 // "key=value" pairs, to echo with every result.
-func (m *Matrix) Describe() string { return m.opts.Describe(m.mode) }
+func (m *Matrix) Describe() string {
+	d := describeResolved(m.opts, m.mode, m.meshMode)
+	if m.derived.Describe != "" {
+		d += " " + m.derived.Describe
+	}
+	return d
+}
+
+// MeshMode returns the resolved mesh mode: MeshIstio when the mesh layer
+// took part in the verdicts.
+func (m *Matrix) MeshMode() MeshMode { return m.meshMode }
+
+// Mesh returns the mesh model the verdicts used, or nil when the mesh
+// layer is off.
+func (m *Matrix) Mesh() *mesh.Model { return m.meshModel }
 
 // Stats returns sizes and phase timings of the computation.
 func (m *Matrix) Stats() Stats { return m.stats }
@@ -55,8 +79,9 @@ func (m *Matrix) Stats() Stats { return m.stats }
 // Diagnostics returns what lowering the policies reported.
 func (m *Matrix) Diagnostics() policy.Diagnostics { return append(policy.Diagnostics(nil), m.diags...) }
 
-// Len returns the number of entries: endpoints, then external atoms.
-func (m *Matrix) Len() int { return len(m.snap.Endpoints) + len(m.u.atoms) }
+// Len returns the number of entries: endpoints, then external atoms, then
+// derived entries (see [ComputeWith]).
+func (m *Matrix) Len() int { return m.numBase() + len(m.derived.Entries) }
 
 // NumEndpoints returns the number of endpoints (the first entries).
 func (m *Matrix) NumEndpoints() int { return len(m.snap.Endpoints) }
@@ -71,17 +96,20 @@ func (m *Matrix) Endpoint(i int) *policy.Endpoint {
 
 // ExternalAtom returns the atom of entry i; ok is false for endpoints.
 func (m *Matrix) ExternalAtom(i int) (a ExternalAtom, ok bool) {
-	if i < len(m.snap.Endpoints) {
+	if i < len(m.snap.Endpoints) || i >= m.numBase() {
 		return ExternalAtom{}, false
 	}
 	return m.u.atoms[i-len(m.snap.Endpoints)], true
 }
 
-// Name returns "namespace/name" for an endpoint entry and the CIDR or
-// "first-last" range for an external atom.
+// Name returns "namespace/name" for an endpoint entry, the CIDR or
+// "first-last" range for an external atom, and the derived entry's name.
 func (m *Matrix) Name(i int) string {
 	if e := m.Endpoint(i); e != nil {
 		return e.ID()
+	}
+	if d, ok := m.Derived(i); ok {
+		return d.Name
 	}
 	a, _ := m.ExternalAtom(i)
 	return a.String()
@@ -151,6 +179,12 @@ func (m *Matrix) At(src, dst, p int) Verdict {
 	n := len(m.snap.Endpoints)
 	if src == dst && src < n {
 		return Allow
+	}
+	if pair, isDerived := m.derivedPair(src, dst); isDerived {
+		if !pair {
+			return Deny
+		}
+		return m.derived.At(src, dst, p)
 	}
 	i, j := m.universeIndex(src), m.universeIndex(dst)
 	if m.def.has(p, i, j) {
@@ -227,9 +261,15 @@ func (m *Matrix) endpointByIP(ip netip.Addr) (int, bool) {
 	return 0, false
 }
 
-// Lookup finds an entry by name: "namespace/name" of an endpoint, or an
-// address (the endpoint that owns it, else its external atom).
+// Lookup finds an entry by name: "namespace/name" of an endpoint, an
+// address (the endpoint that owns it, else its external atom), or the name
+// of a derived entry.
 func (m *Matrix) Lookup(name string) (int, bool) {
+	for k, d := range m.derived.Entries {
+		if d.Name == name {
+			return m.numBase() + k, true
+		}
+	}
 	if strings.Contains(name, "/") && !strings.Contains(name, ":") {
 		if ns, n, ok := strings.Cut(name, "/"); ok {
 			if i := m.firstNamed(ns, n); i < len(m.snap.Endpoints) && m.snap.Endpoints[i].Namespace == ns && m.snap.Endpoints[i].Name == n {
@@ -253,12 +293,17 @@ func (m *Matrix) Targets(src, p int) iter.Seq[int] { return m.Row(src, p).All() 
 func (m *Matrix) Sources(dst, p int) iter.Seq[int] { return m.Column(dst, p).All() }
 
 // isPolicedPair is false for pairs of two external atoms, which the
-// matrix does not describe.
+// matrix does not describe, and for pairs a derived entry cannot be part
+// of.
 func (m *Matrix) isPolicedPair(i, j int) bool {
+	if pair, isDerived := m.derivedPair(i, j); isDerived {
+		return pair
+	}
 	n := len(m.snap.Endpoints)
 	return i < n || j < n
 }
 
 // IsPair reports whether (i, j) is a pair the matrix describes: at least
-// one side is an endpoint.
+// one side is an endpoint, or a derived entry can be on that side (see
+// [DerivedEntry]).
 func (m *Matrix) IsPair(i, j int) bool { return m.isPolicedPair(i, j) }

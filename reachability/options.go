@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/netreach/netreach/mesh"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -35,10 +36,23 @@ type Options struct {
 	// [Update] can recompute only what a policy change affects. It costs
 	// twice the memory of the matrix.
 	KeepSides bool
+	// Mesh says whether the Istio service-mesh layer takes part; the zero
+	// value turns it on when the snapshot holds Istio security objects
+	// [docs/mesh.md §5].
+	Mesh MeshMode
+	// MeshOptions configures the mesh layer (root namespace, trust
+	// domain).
+	MeshOptions mesh.Options
+
+	// portCuts are the port ranges a DerivedLayer needs as atoms of their own
+	// (see ComputeWith).
+	portCuts []PortRange
 }
 
 // Describe returns the options as "key=value" pairs, for echoing with
-// every result. mode is the resolved mode.
+// every result. mode is the resolved mode. The mesh layer is described
+// when Mesh is MeshIstio or MeshOff (a matrix describes its resolved
+// mesh mode: see [Matrix.Describe]).
 func (o Options) Describe(mode policy.Mode) string {
 	parts := []string{"mode=" + mode.String()}
 	if mode == policy.ModeCalico {
@@ -51,5 +65,11 @@ func (o Options) Describe(mode policy.Mode) string {
 		"hostNetworkPods=node",
 		"self=allowed",
 	)
+	switch o.Mesh {
+	case MeshIstio:
+		parts = append(parts, "mesh=istio", o.MeshOptions.Describe())
+	case MeshOff:
+		parts = append(parts, "mesh=off")
+	}
 	return strings.Join(parts, " ")
 }

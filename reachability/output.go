@@ -40,7 +40,8 @@ func (p Port) String() string {
 
 // NewView returns a view of every endpoint in the given namespaces (all
 // when none are given), followed by the external atoms when external is
-// true, on every port atom.
+// true, then the derived entries (those with a namespace only when it is
+// one of the given namespaces), on every port atom.
 func (m *Matrix) NewView(namespaces []string, external bool) View {
 	var v View
 	for i, e := range m.snap.Endpoints {
@@ -51,6 +52,11 @@ func (m *Matrix) NewView(namespaces []string, external bool) View {
 	if external {
 		for k := range m.u.atoms {
 			v.Entries = append(v.Entries, len(m.snap.Endpoints)+k)
+		}
+	}
+	for k, d := range m.derived.Entries {
+		if d.Namespace == "" || len(namespaces) == 0 || slices.Contains(namespaces, d.Namespace) {
+			v.Entries = append(v.Entries, m.numBase()+k)
 		}
 	}
 	for p := range m.ports {
@@ -268,7 +274,7 @@ type MatrixJSON struct {
 // EntryJSON describes one entry of the matrix.
 type EntryJSON struct {
 	Name      string   `json:"name"`
-	Kind      string   `json:"kind"` // Pod, a workload kind, or External
+	Kind      string   `json:"kind"` // Pod, a workload kind, External, or a derived entry's kind (Internet, IngressController, Service)
 	Namespace string   `json:"namespace,omitempty"`
 	Workload  string   `json:"workload,omitempty"`
 	IPs       []string `json:"ips,omitempty"`
@@ -280,13 +286,46 @@ type PortVerdicts struct {
 	Port        string              `json:"port,omitempty"`
 	Allowed     map[string][]string `json:"allowed"`
 	Conditional map[string][]string `json:"conditional,omitempty"`
+	// Network and Mesh are the verdicts of each layer (with the mesh on,
+	// when asked for: see [Matrix.JSONLayers]).
+	Network *LayerVerdicts `json:"network,omitempty"`
+	Mesh    *LayerVerdicts `json:"mesh,omitempty"`
+}
+
+// LayerVerdicts are one layer's verdicts of one port atom, in the form of
+// PortVerdicts.
+type LayerVerdicts struct {
+	Allowed     map[string][]string `json:"allowed"`
+	Conditional map[string][]string `json:"conditional,omitempty"`
+}
+
+// add records the verdict of src to dst.
+func (lv *LayerVerdicts) add(src, dst string, v Verdict) {
+	switch v {
+	case Allow:
+		lv.Allowed[src] = append(lv.Allowed[src], dst)
+	case Conditional:
+		if lv.Conditional == nil {
+			lv.Conditional = map[string][]string{}
+		}
+		lv.Conditional[src] = append(lv.Conditional[src], dst)
+	}
 }
 
 // JSON returns the view in the JSON form.
-func (m *Matrix) JSON(v View) *MatrixJSON {
+func (m *Matrix) JSON(v View) *MatrixJSON { return m.jsonOf(v, nil) }
+
+// JSONLayers returns the view in the JSON form with, per port atom, the
+// verdicts of the network layer and of the mesh layer.
+func (m *Matrix) JSONLayers(v View, ls *Layers) *MatrixJSON { return m.jsonOf(v, ls) }
+
+func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 	out := &MatrixJSON{APIVersion: JSONAPIVersion, Kind: JSONKind, Mode: m.mode.String(), Options: m.Describe()}
 	for _, i := range v.Entries {
-		ej := EntryJSON{Name: m.Name(i), Kind: "External"}
+		ej := EntryJSON{Name: m.Name(i), Kind: m.EntryKind(i)}
+		if d, ok := m.Derived(i); ok {
+			ej.Namespace = d.Namespace
+		}
 		if e := m.Endpoint(i); e != nil {
 			ej.Kind, ej.Namespace, ej.Workload = e.Kind, e.Namespace, e.Workload
 			for _, ip := range e.IPs {
@@ -298,6 +337,10 @@ func (m *Matrix) JSON(v View) *MatrixJSON {
 	for _, p := range v.Ports {
 		proto, port := m.portLabel(v, p)
 		pv := PortVerdicts{Protocol: proto, Port: port, Allowed: map[string][]string{}}
+		if ls != nil {
+			pv.Network = &LayerVerdicts{Allowed: map[string][]string{}}
+			pv.Mesh = &LayerVerdicts{Allowed: map[string][]string{}}
+		}
 		for x, i := range v.Entries {
 			for y, j := range v.Entries {
 				if !m.IsPair(i, j) {
@@ -312,6 +355,10 @@ func (m *Matrix) JSON(v View) *MatrixJSON {
 						pv.Conditional = map[string][]string{}
 					}
 					pv.Conditional[src] = append(pv.Conditional[src], dst)
+				}
+				if ls != nil {
+					pv.Network.add(src, dst, ls.At(LayerNetwork, i, j, p))
+					pv.Mesh.add(src, dst, ls.At(LayerMesh, i, j, p))
 				}
 			}
 		}

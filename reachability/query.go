@@ -24,6 +24,12 @@ func (m *Matrix) members() [][]int32 {
 func (m *Matrix) Row(src, p int) graph.Set {
 	n := m.Len()
 	out := graph.NewSet(n)
+	line := func(j int) (int, int) { return src, j }
+	if src >= m.numBase() {
+		m.derivedLine(out, p, true, line)
+		return out
+	}
+	defer m.derivedLine(out, p, false, line)
 	row := graph.NewSet(m.u.nU)
 	i := m.universeIndex(src)
 	m.def.row(p, i, row)
@@ -39,6 +45,12 @@ func (m *Matrix) Row(src, p int) graph.Set {
 func (m *Matrix) Column(dst, p int) graph.Set {
 	n := m.Len()
 	out := graph.NewSet(n)
+	line := func(i int) (int, int) { return i, dst }
+	if dst >= m.numBase() {
+		m.derivedLine(out, p, true, line)
+		return out
+	}
+	defer m.derivedLine(out, p, false, line)
 	col := graph.NewSet(m.u.nU)
 	j := m.universeIndex(dst)
 	for i := 0; i < m.u.nU; i++ {
@@ -89,6 +101,23 @@ func (m *Matrix) Flows() iter.Seq[FlowIndex] {
 					}
 				}
 			}
+		}
+	}
+}
+
+// derivedLine adds to out every entry k such that the pair pair(k)
+// involves a derived entry and is allowed on port atom p. With a derived
+// line (from >= numBase) every entry is tried, else only the derived
+// ones. It costs what the layer's verdicts cost, per entry tried.
+func (m *Matrix) derivedLine(out graph.Set, p int, all bool, pair func(k int) (int, int)) {
+	from := m.numBase()
+	if all {
+		from = 0
+	}
+	for k := from; k < m.Len(); k++ {
+		i, j := pair(k)
+		if m.isPolicedPair(i, j) && m.At(i, j, p) == Allow {
+			out.Add(k)
 		}
 	}
 }

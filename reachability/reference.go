@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
+	"github.com/netreach/netreach/mesh"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/selector"
 )
@@ -32,6 +33,8 @@ type Evaluator struct {
 	// diags is what choosing the staged view and planning the Calico
 	// tiers reported.
 	diags policy.Diagnostics
+	// mesh is the service-mesh layer, nil when it is off.
+	mesh *mesh.Model
 }
 
 // NewEvaluator prepares a reference evaluator for the snapshot.
@@ -40,6 +43,9 @@ func NewEvaluator(s *policy.Snapshot, opts Options) *Evaluator {
 	s, diags := s.WithStagedView(opts.Staged)
 	ev := &Evaluator{snap: s, opts: opts, mode: mode, nps: map[string][]*policy.NetworkPolicy{},
 		sels: map[*metav1.LabelSelector]selector.Selector{}, diags: diags}
+	if opts.Mesh.Resolve(s) == MeshIstio {
+		ev.mesh = mesh.New(s, opts.MeshOptions)
+	}
 	if mode == policy.ModeCalico {
 		var planDiags policy.Diagnostics
 		ev.plan, planDiags = s.CalicoPlan(opts.CalicoVersion)
@@ -145,6 +151,9 @@ func (ev *Evaluator) Evaluate(f Flow) (Verdict, *Trace) {
 				t.Ingress.Verdict = Conditional
 			}
 		}
+	}
+	if ev.mesh != nil {
+		ev.meshLayer(t, f, fam)
 	}
 	return t.Verdict, t
 }

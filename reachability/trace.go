@@ -1,6 +1,7 @@
 package reachability
 
 import (
+	"github.com/netreach/netreach/mesh"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -65,6 +66,11 @@ type Trace struct {
 	Reason  string    `json:"reason,omitempty"`
 	Egress  SideTrace `json:"egress"`
 	Ingress SideTrace `json:"ingress"`
+	// Network is the verdict of network policy alone and Mesh the
+	// service-mesh layer's evaluation, when the mesh layer is on; Verdict
+	// then combines both [docs/mesh.md §5.3].
+	Network *Verdict    `json:"network,omitempty"`
+	Mesh    *mesh.Trace `json:"mesh,omitempty"`
 }
 
 // SideTrace is the evaluation of one direction at one endpoint.

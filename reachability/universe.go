@@ -173,10 +173,16 @@ func collectRanges(p *policy.Program, s *policy.Snapshot) []netipx.IPRange {
 
 // portAtoms cuts each port protocol's 1–65535 range at every boundary a
 // port match mentions, and at every container port whose name a rule
-// uses, so that every named-port resolution is a single-port atom. In
+// uses, so that every named-port resolution is a single-port atom, and at
+// the ends of every extra range (a DerivedLayer's PortCuts). In
 // Calico mode, other protocols a rule names get one atom each.
-func portAtoms(p *policy.Program, eps []*policy.Endpoint) []PortAtom {
+func portAtoms(p *policy.Program, eps []*policy.Endpoint, extra []PortRange) []PortAtom {
 	cuts := map[policy.Protocol][]int{policy.TCP: {1, 65536}, policy.UDP: {1, 65536}, policy.SCTP: {1, 65536}}
+	for _, r := range extra {
+		if r.Protocol.HasPorts() {
+			cuts[r.Protocol] = append(cuts[r.Protocol], int(r.Lo), int(r.Hi)+1)
+		}
+	}
 	names := map[string]bool{}
 	other := map[policy.Protocol]bool{}
 	addMatch := func(m policy.PortMatch) {
@@ -276,6 +282,9 @@ type classSig struct {
 	names map[string]bool // container port names some rule names
 	sa    bool            // the service account matters
 	node  bool            // the node matters (host-network endpoints exist)
+	// mesh, when the mesh layer is on, gives what it reads of an endpoint
+	// beyond labels, namespace, service account and addresses.
+	mesh func(*policy.Endpoint) string
 }
 
 // classSignature collects what the program's selectors and rules read of
@@ -380,6 +389,10 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 			}
 		}
 		b.WriteByte(1)
+		if sig.mesh != nil {
+			b.WriteString(sig.mesh(e))
+			b.WriteByte(1)
+		}
 		var ports []string
 		for _, cp := range e.Ports {
 			if cp.Name != "" && sig.names[cp.Name] {
@@ -411,5 +424,6 @@ func newRange(from, to netip.Addr) netipRange { return netipx.IPRangeFrom(from, 
 
 // equal reports whether two signatures read the same attributes.
 func (s classSig) equal(t classSig) bool {
-	return s.sa == t.sa && s.node == t.node && maps.Equal(s.keys, t.keys) && maps.Equal(s.names, t.names)
+	return s.sa == t.sa && s.node == t.node && (s.mesh == nil) == (t.mesh == nil) &&
+		maps.Equal(s.keys, t.keys) && maps.Equal(s.names, t.names)
 }

@@ -16,23 +16,7 @@ import (
 // TestNoPanicOverTestdata runs the CLI over every file of testdata, good
 // and bad: the exit code must be 0 or 2 (a panic would crash the test).
 func TestNoPanicOverTestdata(t *testing.T) {
-	var files []string
-	err := filepath.WalkDir("../../testdata", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		switch strings.ToLower(filepath.Ext(p)) {
-		case ".yaml", ".yml", ".json":
-			files = append(files, p)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 200 {
-		t.Fatalf("found only %d files under testdata", len(files))
-	}
+	files := testdataFiles(t)
 	for _, f := range files {
 		for _, args := range [][]string{
 			{"matrix", "-q", "-f", f, "-o", "csv", "--port", "80/TCP"},
@@ -107,4 +91,28 @@ func documents(t *testing.T, dir string) []string {
 		t.Fatal(err)
 	}
 	return docs
+}
+
+// testdataFiles returns the manifest-like files (.yaml, .yml, .json) under
+// the repository's testdata, good and bad.
+func testdataFiles(t *testing.T) []string {
+	t.Helper()
+	var files []string
+	err := filepath.WalkDir("../../testdata", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		switch strings.ToLower(filepath.Ext(p)) {
+		case ".yaml", ".yml", ".json":
+			files = append(files, p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 200 {
+		t.Fatalf("found only %d files under testdata", len(files))
+	}
+	return files
 }

@@ -92,7 +92,7 @@ func (g *gen) calicoObjects(n int) {
 		g.docs = append(g.docs, map[string]any{"apiVersion": "v1", "kind": "Service",
 			"metadata": map[string]any{"name": "svc", "namespace": g.pick(g.namespaces)},
 			"spec": map[string]any{"selector": g.labels(1, 1), "ports": []any{
-				map[string]any{"port": 8080, "targetPort": g.pick([]string{"http", "81"})},
+				map[string]any{"port": 8080, "targetPort": []any{"http", 81}[g.r.IntN(2)]},
 			}}})
 	}
 	for i := 0; i < n; i++ {

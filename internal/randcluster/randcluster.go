@@ -24,6 +24,13 @@ type Config struct {
 	// (Global)NetworkSets, service accounts, a service and IPv6 pod
 	// addresses.
 	Calico bool
+	// Exposure adds Services of every type and traffic policy, Ingresses,
+	// Gateway API routes, OpenShift Routes and EndpointSlices.
+	Exposure bool
+	// Mesh adds Istio: mesh labels on namespaces and pods, sidecars,
+	// Services declaring port protocols, PeerAuthentications and
+	// AuthorizationPolicies.
+	Mesh bool
 }
 
 func (c Config) withDefaults() Config {
@@ -61,14 +68,22 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 	for i := 0; i < cfg.Namespaces; i++ {
 		name := fmt.Sprintf("ns%d", i)
 		g.namespaces = append(g.namespaces, name)
+		labels := g.labels(0, 2)
+		if cfg.Mesh {
+			g.meshNamespaceLabels(labels)
+		}
 		g.docs = append(g.docs, map[string]any{
 			"apiVersion": "v1", "kind": "Namespace",
-			"metadata": map[string]any{"name": name, "labels": g.labels(0, 2)},
+			"metadata": map[string]any{"name": name, "labels": labels},
 		})
 	}
 	g.ipv6 = cfg.Calico
 	for i := 0; i < cfg.Pods; i++ {
-		g.docs = append(g.docs, g.pod(i))
+		pod := g.pod(i)
+		if cfg.Mesh {
+			g.meshPod(pod)
+		}
+		g.docs = append(g.docs, pod)
 	}
 	for i := 0; i < cfg.Policies; i++ {
 		g.docs = append(g.docs, g.networkPolicy(i))
@@ -78,6 +93,12 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 	}
 	if cfg.Calico {
 		g.calicoObjects(cfg.Policies)
+	}
+	if cfg.Exposure {
+		g.exposureObjects(cfg.Pods)
+	}
+	if cfg.Mesh {
+		g.meshObjects(cfg.Policies)
 	}
 	var b strings.Builder
 	for _, d := range g.docs {

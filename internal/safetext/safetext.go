@@ -46,17 +46,28 @@ func Line(s string) string {
 
 // Needs reports whether [Line] would change s. It is O(len(s)) and does
 // not allocate.
-func Needs(s string) bool {
+func Needs(s string) bool { return needs(s, false) }
+
+// needs reports whether s holds an unsafe character or invalid UTF-8;
+// with layout, line feeds and tabs are safe.
+func needs[T string | []byte](s T, layout bool) bool {
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
+			if c < 0x20 && !(layout && (c == '\n' || c == '\t')) || c == 0x7f {
 				return true
 			}
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(s[i:])
+		var r rune
+		var size int
+		switch v := any(s[i:]).(type) {
+		case string:
+			r, size = utf8.DecodeRuneInString(v)
+		case []byte:
+			r, size = utf8.DecodeRune(v)
+		}
 		if r == utf8.RuneError && size == 1 || unsafe(r) {
 			return true
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/internal/safetext"
 )
 
 // maxMarkdownMatrix is the largest number of namespaces whose flows are
@@ -215,6 +216,7 @@ func yesNo(b bool) string {
 
 // cell escapes text for a Markdown table cell.
 func cell(s string) string {
+	s = safetext.Line(s) // controls and bidi characters from the input, visible
 	s = strings.ReplaceAll(s, "\\", "\\\\")
 	s = strings.ReplaceAll(s, "|", "\\|")
 	s = strings.ReplaceAll(s, "\n", " ")

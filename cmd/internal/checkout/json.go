@@ -42,6 +42,7 @@ type resultJSON struct {
 	Examples      []flowJSON          `json:"examples,omitempty"`
 	Cause         *causeJSON          `json:"cause,omitempty"`
 	Trace         *reachability.Trace `json:"trace,omitempty"`
+	Path          []string            `json:"path,omitempty"`
 }
 
 type flowJSON struct {
@@ -71,6 +72,7 @@ type goldenJSON struct {
 	Notes   []string            `json:"notes,omitempty"`
 	Cause   *causeJSON          `json:"cause,omitempty"`
 	Trace   *reachability.Trace `json:"trace,omitempty"`
+	Path    []string            `json:"path,omitempty"`
 }
 
 // WriteJSON writes the report as one indented JSON document (apiVersion
@@ -84,7 +86,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 		res := &r.Results[i]
 		rj := resultJSON{Name: res.Rule.Name, Description: res.Rule.Description, Kind: res.Rule.Kind,
 			Source: res.Rule.Source.String(), Status: res.Status, Pairs: res.Pairs, FailedPairs: res.FailedPairs,
-			NumViolations: res.NumViolations, Cause: causeOf(res.Cause), Trace: res.Trace}
+			NumViolations: res.NumViolations, Cause: causeOf(res.Cause), Trace: res.Trace, Path: res.Path}
 		if res.Status != expect.Pass {
 			rj.Location = res.Location.String()
 		}
@@ -99,7 +101,7 @@ func WriteJSON(w io.Writer, r *Report) error {
 	}
 	if d := r.Drift; d != nil {
 		gj := &goldenJSON{File: d.Golden, Level: d.Level, Status: expect.Pass, Added: d.Added, Removed: d.Removed,
-			Notes: d.Notes, Cause: causeOf(d.Cause), Trace: d.Trace}
+			Notes: d.Notes, Cause: causeOf(d.Cause), Trace: d.Trace, Path: d.Path}
 		if !d.IsEmpty() {
 			gj.Status = expect.Fail
 		}

@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"fmt"
+	"github.com/netreach/netreach/internal/safetext"
 	"io"
 	"strings"
 
@@ -158,6 +159,19 @@ func writeResultDetail(w io.Writer, r *expect.Result, max int, indent string) {
 	}
 	writeCause(w, r.Cause, indent)
 	writeTrace(w, r.Trace, indent)
+	writePath(w, r.Path, indent)
+}
+
+// writePath writes the path that explains a flow of the access model
+// (names in it come from manifests: escaped).
+func writePath(w io.Writer, path []string, indent string) {
+	if len(path) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "%sexplain:\n", indent)
+	for _, ln := range path {
+		fmt.Fprintf(w, "%s  %s\n", indent, safetext.Line(ln))
+	}
 }
 
 func limit(max, n int) int {
@@ -250,6 +264,7 @@ func writeDriftDetail(w io.Writer, d *expect.Drift, max int, indent string) {
 	}
 	writeCause(w, d.Cause, indent)
 	writeTrace(w, d.Trace, indent)
+	writePath(w, d.Path, indent)
 }
 
 // changeText is "src -> dst 80/TCP: deny -> allow".

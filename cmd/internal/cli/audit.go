@@ -104,8 +104,12 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	if err != nil {
 		return err
 	}
+	aopts, err := f.in.access.options()
+	if err != nil {
+		return err
+	}
 	r, err := audit.New(ctx, snap, m, audit.Options{
-		TenantLabel: f.tenantLabel, Shared: f.shared, WidePrefix: f.widePrefix, WidePrefix6: f.widePrefix6,
+		TenantLabel: f.tenantLabel, Shared: f.shared, WidePrefix: f.widePrefix, WidePrefix6: f.widePrefix6, Access: aopts,
 	})
 	if err != nil {
 		return &exitError{code: ExitBadData, err: err}

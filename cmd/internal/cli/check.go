@@ -106,7 +106,7 @@ func runCheck(ctx context.Context, e *env, f *checkFlags) error {
 		}
 	}
 	if bad > 0 {
-		return &exitError{code: ExitBadData, err: fmt.Errorf("%d error%s in the expectations", bad, plural(bad))}
+		return &exitError{code: ExitBadData, err: fmt.Errorf("%d error%s in the expectations or the golden matrix", bad, plural(bad))}
 	}
 	snap, opts, err := f.in.load(e)
 	if err != nil {

@@ -106,6 +106,9 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 		if after, err = before.Apply(change, f.deletes); err != nil {
 			return usageError("%v", err)
 		}
+		if err := reportDeleted(e.stderr, before, f.deletes); err != nil {
+			return err
+		}
 	}
 	a, err := f.in.compute(ctx, e, before, opts)
 	if err != nil {
@@ -175,11 +178,13 @@ func writeDiffTable(w io.Writer, a, b *reachability.Matrix, d reachability.Delta
 			}
 		}
 	}
+	writeEndpointsTable(w, d, max)
 	return nil
 }
 
 func writeDiffMarkdown(w io.Writer, a, b *reachability.Matrix, d reachability.Delta, max int) error {
 	fmt.Fprintf(w, "## Reachability change\n\n- before: `%s`\n- after: `%s`\n- gained: %d, lost: %d\n", a.Describe(), b.Describe(), len(d.Gained), len(d.Lost))
+	defer writeEndpointsMarkdown(w, d, max)
 	for _, part := range []struct {
 		title string
 		cs    []reachability.Change
@@ -216,6 +221,8 @@ type diffJSON struct {
 	After      string          `json:"after"`
 	Gained     []changeGroupJS `json:"gained"`
 	Lost       []changeGroupJS `json:"lost"`
+	Added      []endpointJS    `json:"addedEndpoints"`
+	Removed    []endpointJS    `json:"removedEndpoints"`
 }
 
 type changeGroupJS struct {
@@ -249,5 +256,6 @@ func writeDiffJSON(w io.Writer, a, b *reachability.Matrix, d reachability.Delta)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(diffJSON{APIVersion: reachability.JSONAPIVersion, Kind: "ReachabilityDiff",
-		Before: a.Describe(), After: b.Describe(), Gained: conv(d.Gained), Lost: conv(d.Lost)})
+		Before: a.Describe(), After: b.Describe(), Gained: conv(d.Gained), Lost: conv(d.Lost),
+		Added: endpointsJSON(d.Added), Removed: endpointsJSON(d.Removed)})
 }

@@ -33,7 +33,10 @@ whether each rule matched (and which part failed: peer, port, protocol,
 except block), and what decided — a rule, isolation, an end-of-tier deny, or
 the default allow.
 
---from takes namespace/pod, namespace/workload or an IP address.
+--from takes namespace/pod, namespace/workload or an IP address, or internet
+or ingress-controller: then the path through Services, Ingresses, Gateway API
+routes and Routes is shown hop by hop (internet → load balancer or node →
+ingress controller → backend), each network-policy hop with its trace.
 --to also takes namespace/service: the service's selector and port mapping
 (numeric and named target ports) are resolved and every backing endpoint is
 explained. Without --port, every group of port atoms with a different
@@ -75,6 +78,9 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 	if err != nil {
 		return err
 	}
+	if from, ok := pseudoSource(f.from); ok {
+		return explainAccess(ctx, e, f, from, snap, opts)
+	}
 	srcs, err := reachability.Resolve(snap, f.from)
 	if err != nil {
 		return usageError("--from %v", err)
@@ -105,7 +111,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 			_, tr := ev.Evaluate(flow)
 			out = append(out, explained{Ports: []string{fmt.Sprintf("%d/%s", t.Port, t.Protocol)}, Service: svc, Trace: tr})
 		}
-		return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
+		return writeExplained(e.stdout, f.output, ev.Describe(), out)
 	}
 	dsts, err := reachability.Resolve(snap, f.to)
 	if err != nil {
@@ -118,7 +124,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 	if port != nil {
 		_, tr := ev.Evaluate(reachability.Flow{Src: src, Dst: dst, Protocol: port.Protocol, Port: port.Number})
 		out = append(out, explained{Ports: []string{port.String()}, Trace: tr})
-		return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
+		return writeExplained(e.stdout, f.output, ev.Describe(), out)
 	}
 	// Every port atom, grouped by outcome.
 	m, err := f.in.compute(ctx, e, snap, opts)
@@ -136,7 +142,7 @@ func runExplain(ctx context.Context, e *env, f *explainFlags) error {
 		groups[key] = len(out)
 		out = append(out, explained{Ports: []string{at.String()}, Trace: tr})
 	}
-	return writeExplained(e.stdout, f.output, opts.Describe(ev.Mode()), out)
+	return writeExplained(e.stdout, f.output, ev.Describe(), out)
 }
 
 // traceKey identifies an outcome: the verdict and what decided each side.
@@ -148,7 +154,14 @@ func traceKey(t *reachability.Trace) string {
 		}
 		return k
 	}
-	return t.Verdict.String() + "/" + side(t.Egress) + "/" + side(t.Ingress)
+	k := t.Verdict.String() + "/" + side(t.Egress) + "/" + side(t.Ingress)
+	if t.Mesh != nil {
+		k += "/" + t.Mesh.Verdict.String() + "|" + t.Mesh.Decider + "|" + strings.Join(t.Mesh.Conditions, ";")
+		for _, st := range t.Mesh.Stages {
+			k += "|" + st.Decision
+		}
+	}
+	return k
 }
 
 func writeExplained(w io.Writer, format, options string, out []explained) error {

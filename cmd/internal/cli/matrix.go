@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -18,6 +19,7 @@ type matrixFlags struct {
 	port       string
 	namespaces []string
 	all        bool
+	layers     bool
 }
 
 func newMatrixCmd(e *env) *cobra.Command {
@@ -35,7 +37,8 @@ Output formats:
            '.' allowed, 'X' denied, '?' conditional; port atoms with the
            same table share one
   wide     table with the external address ranges
-  csv      source,destination,protocol,port,allowed (stable; see README)
+  csv      source,destination,protocol,port,allowed (stable; see README);
+           with --layers also network,mesh: the verdict of each layer
   json     versioned document (apiVersion netreach.io/v1alpha1)
   summary  sizes and timings of the computation`,
 		Args: cobra.NoArgs,
@@ -46,6 +49,7 @@ Output formats:
 	c.Flags().StringVar(&f.port, "port", "", "only this port, as NUMBER/PROTOCOL (80/TCP) or a protocol without ports (ICMP)")
 	c.Flags().StringSliceVarP(&f.namespaces, "namespace", "n", nil, "only endpoints of these namespaces (repeatable)")
 	c.Flags().BoolVarP(&f.all, "all-namespaces", "A", false, "every namespace (the default)")
+	c.Flags().BoolVar(&f.layers, "layers", false, "csv and json: also give the verdict of each layer (network policy alone, the service mesh alone)")
 	return c
 }
 
@@ -57,6 +61,9 @@ func runMatrix(ctx context.Context, e *env, f *matrixFlags) error {
 	}
 	if f.all && len(f.namespaces) > 0 {
 		return usageError("-A and -n cannot be used together")
+	}
+	if f.layers && f.output != "csv" && f.output != "json" {
+		return usageError("--layers needs -o csv or -o json")
 	}
 	var port *reachability.Port
 	if f.port != "" {
@@ -82,6 +89,18 @@ func runMatrix(ctx context.Context, e *env, f *matrixFlags) error {
 		if v, err = m.WithPort(v, *port); err != nil {
 			return usageError("--port: %v", err)
 		}
+	}
+	if f.layers {
+		ls, err := m.ComputeLayers(ctx)
+		if err != nil {
+			return &exitError{code: ExitBadData, err: err}
+		}
+		if f.output == "csv" {
+			return m.WriteCSVLayers(e.stdout, v, ls)
+		}
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(m.JSONLayers(v, ls))
 	}
 	switch f.output {
 	case "csv":

@@ -11,6 +11,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netreach/netreach/access"
+	"github.com/netreach/netreach/internal/safetext"
+	"github.com/netreach/netreach/mesh"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -48,32 +51,53 @@ func usageError(format string, args ...any) error {
 
 // Run executes the command line args and returns the exit code.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRoot(stdin, stdout, stderr)
+	out := newCheckedWriter(stdout)
+	root, e := newRoot(stdin, out, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	e.flush()
+	stderr = e.stderr
+	if werr := out.Flush(); werr != nil {
+		// The answer is lost: that decides the exit code, whatever the
+		// command said.
+		var ee *exitError
+		if err != nil && (!errors.As(err, &ee) || ee.err != nil) && !errors.Is(err, werr) {
+			printError(stderr, err)
+		}
+		printError(stderr, fmt.Errorf("writing the output: %w", werr))
+		return ExitOutput
+	}
 	if err == nil {
 		return ExitOK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "netreach:", ee.err)
+			printError(stderr, ee.err)
 		}
 		return ee.code
 	}
 	// cobra's own errors: unknown flags, commands, argument counts.
-	fmt.Fprintln(stderr, "netreach:", err)
+	printError(stderr, err)
 	return ExitBadData
+}
+
+// printError prints a one-line error, its untrusted text escaped.
+func printError(w io.Writer, err error) {
+	fmt.Fprintln(w, "netreach:", safeLines(err.Error()))
 }
 
 // env is what every command shares.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	// flush writes what the output filters hold back (set by escapeOutput).
+	flush func()
 }
 
-func newRoot(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	e := &env{stdin: stdin, stdout: stdout, stderr: stderr}
+// newRoot returns the root command and the environment its commands share.
+func newRoot(stdin io.Reader, stdout, stderr io.Writer) (*cobra.Command, *env) {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, flush: func() {}}
 	root := &cobra.Command{
 		Use:   "netreach",
 		Short: "Who can connect to whom under Kubernetes and Calico network policies, offline and exactly",
@@ -87,6 +111,7 @@ which endpoints can open connections to which, per protocol and port.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
+	root.PersistentPreRun = func(c *cobra.Command, _ []string) { e.escapeOutput(c) }
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v\nSee '%s --help'.", err, c.CommandPath())
 	})
@@ -94,7 +119,7 @@ which endpoints can open connections to which, per protocol and port.`,
 	for _, c := range commands {
 		root.AddCommand(c(e))
 	}
-	return root
+	return root, e
 }
 
 // commands are the subcommands that register themselves from their own
@@ -128,7 +153,14 @@ type inputFlags struct {
 	maxDocs          int
 	ipBlockPodIPs    bool
 	ownNodeEgressPol bool
+	mesh             string
+	meshRoot         string
+	meshTrustDomain  string
 	quiet            bool
+	// keepGoing analyses what is valid when the input has errors;
+	// inputErrors counts the errors it let pass, for the exit code.
+	keepGoing   bool
+	inputErrors int
 	// noStagedFlag leaves out --staged, for commands that use the name
 	// themselves (diff).
 	noStagedFlag bool
@@ -138,6 +170,8 @@ type inputFlags struct {
 	// printed holds the diagnostics of the computation already printed,
 	// so a command that computes twice (diff) says each once.
 	printed map[string]bool
+	// access are the switches of Services, Ingress and routes (access.go).
+	access accessFlags
 }
 
 func (f *inputFlags) register(c *cobra.Command) {
@@ -153,7 +187,12 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents accepted over all inputs")
 	fl.BoolVar(&f.ipBlockPodIPs, "ipblock-matches-pod-ips", true, "Kubernetes ipBlock peers also match pod IPs (false: Cilium behaviour)")
 	fl.BoolVar(&f.ownNodeEgressPol, "own-node-egress-policed", true, "apply a pod's egress policy to its own node (false: always allowed)")
+	fl.StringVar(&f.mesh, "mesh", "auto", "service-mesh layer: auto (istio when Istio AuthorizationPolicy or PeerAuthentication objects are present), off or istio")
+	fl.StringVar(&f.meshRoot, "mesh-root-namespace", "", "Istio root namespace: its policies apply mesh-wide (default istio-system)")
+	fl.StringVar(&f.meshTrustDomain, "mesh-trust-domain", "", "trust domain of the mesh identities (default cluster.local)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
+	f.access.register(fl)
+	f.registerKeepGoing(c)
 }
 
 // load reads the input, prints diagnostics on stderr, and fails with exit
@@ -180,12 +219,18 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 	if err != nil {
 		return nil, opts, usageError("--staged: %v", err)
 	}
+	meshMode, err := reachability.ParseMeshMode(f.mesh)
+	if err != nil {
+		return nil, opts, usageError("--mesh: %v", err)
+	}
 	opts = reachability.Options{
 		Mode:                   mode,
 		CalicoVersion:          version,
 		Staged:                 staged,
 		IPBlockIgnoresPodIPs:   !f.ipBlockPodIPs,
 		OwnNodeEgressUnpoliced: !f.ownNodeEgressPol,
+		Mesh:                   meshMode,
+		MeshOptions:            mesh.Options{RootNamespace: f.meshRoot, TrustDomain: f.meshTrustDomain},
 	}
 	l := policy.NewLoader(policy.LoadOptions{
 		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin,
@@ -199,17 +244,23 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 			continue
 		}
 		if d.Severity == policy.Error || (!f.quiet && d.Severity == policy.Warning) {
-			fmt.Fprintln(e.stderr, d.String())
+			fmt.Fprintln(e.stderr, safetext.Line(d.String()))
+		}
+	}
+	// What was skipped is said even when the input has errors: the user
+	// fixing them should not learn about it only afterwards.
+	if !f.quiet {
+		for _, sk := range snap.Skipped {
+			fmt.Fprintln(e.stderr, safetext.Line(fmt.Sprintf("%s: skipped %s: %s", sk.Source, sk.ObjectRef, sk.Reason)))
 		}
 	}
 	if err != nil {
 		n := len(snap.Diagnostics.Errors())
-		return nil, opts, &exitError{code: ExitBadData, err: fmt.Errorf("%d error%s in the input", n, plural(n))}
-	}
-	if !f.quiet {
-		for _, sk := range snap.Skipped {
-			fmt.Fprintf(e.stderr, "%s: skipped %s: %s\n", sk.Source, sk.ObjectRef, sk.Reason)
+		if f.keepGoing {
+			f.inputErrors += n
+			return snap, opts, nil
 		}
+		return nil, opts, &exitError{code: ExitBadData, err: fmt.Errorf("%d error%s in the input (--keep-going analyses the rest)", n, plural(n))}
 	}
 	return snap, opts, nil
 }
@@ -220,7 +271,11 @@ func (f *inputFlags) compute(ctx context.Context, e *env, snap *policy.Snapshot,
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	m, err := reachability.Compute(ctx, snap, opts)
+	aopts, err := f.access.options()
+	if err != nil {
+		return nil, err
+	}
+	m, err := access.Compute(ctx, snap, opts, aopts)
 	if err != nil {
 		return nil, &exitError{code: ExitBadData, err: err}
 	}
@@ -243,7 +298,7 @@ func (f *inputFlags) report(e *env, ds policy.Diagnostics) {
 			f.printed = map[string]bool{}
 		}
 		f.printed[line] = true
-		fmt.Fprintln(e.stderr, line)
+		fmt.Fprintln(e.stderr, safetext.Line(line))
 	}
 }
 
