@@ -196,23 +196,12 @@ func BenchmarkLoadJSON(b *testing.B) {
 }
 
 // clusterJSONList returns the cluster as one JSON List, as kubectl get -o
-// json prints it (indented).
+// json prints it.
 func clusterJSONList(tb testing.TB, cfg bench.Config) []byte {
 	tb.Helper()
-	var items []any
-	dec := yaml.NewDecoder(bytes.NewReader(clusterYAML(tb, cfg)))
-	for {
-		var v map[string]any
-		if err := dec.Decode(&v); err == io.EOF {
-			break
-		} else if err != nil {
-			tb.Fatal(err)
-		}
-		items = append(items, v)
-	}
-	data, err := json.MarshalIndent(map[string]any{"apiVersion": "v1", "kind": "List", "items": items, "metadata": map[string]any{"resourceVersion": ""}}, "", "    ")
-	if err != nil {
+	var buf bytes.Buffer
+	if err := bench.Generate(cfg).WriteJSONList(&buf); err != nil {
 		tb.Fatal(err)
 	}
-	return data
+	return buf.Bytes()
 }
