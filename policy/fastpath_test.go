@@ -53,6 +53,9 @@ func sortStrings(s []string) {
 // snapshotDiff compares two snapshots field by field, unexported fields
 // included.
 func snapshotDiff(full, fast *Snapshot) string {
+	if reflect.DeepEqual(full, fast) {
+		return ""
+	}
 	return cmp.Diff(full, fast, cmp.Exporter(func(reflect.Type) bool { return true }))
 }
 
