@@ -318,7 +318,9 @@ type typeMeta struct {
 }
 
 func (l *Loader) addDocument(d *document) {
-	if !l.noFast && l.addFast(d) {
+	if l.noFast {
+		d.tree = nil
+	} else if l.addFast(d) {
 		return
 	}
 	if d.isJSON {
@@ -367,11 +369,9 @@ func (l *Loader) addDocument(d *document) {
 // and with values it decodes. Otherwise nothing is recorded, and the full
 // decoder reads the document.
 func (l *Loader) addFast(d *document) bool {
-	var t *ytree
-	if d.isJSON {
-		t = parseFastJSON(string(d.text))
-	} else {
-		t = parseFastYAML(string(d.text))
+	t := d.tree // a JSON document is parsed as it is read
+	if t == nil && !d.isJSON {
+		t = parseFastYAML(d.textString())
 	}
 	if t == nil {
 		return false
