@@ -245,6 +245,10 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 	if len(docs) == 0 {
 		return func() {}
 	}
+	// The options are taken now: reading goes on while the batch is
+	// decoded, and may change them (a Kyverno policy turns on keepDocs
+	// for the documents after it, not before).
+	opts := l.opts
 	shadows := make([]*Loader, len(docs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -255,7 +259,7 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 				if i >= len(docs) {
 					return
 				}
-				sh := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
+				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast}
 				sh.addDocument(docs[i])
 				docs[i] = nil // its text and trees can go
 				shadows[i] = sh
