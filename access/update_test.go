@@ -84,7 +84,7 @@ func loadCluster(t *testing.T, seed uint64, data []byte) *policy.Snapshot {
 	l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
 	snap, err := l.Snapshot()
 	if err != nil {
-		t.Fatalf("seed %d: load: %v", seed, err)
+		t.Fatalf("seed %d: load: %v\n%s", seed, err, data)
 	}
 	return snap
 }

@@ -257,7 +257,6 @@ func TestRowColumn(t *testing.T) {
 // services rule. The policies themselves are the same objects before and
 // after, so their lowering must not be reused blindly.
 func TestUpdateInventoryChange(t *testing.T) {
-	ctx := context.Background()
 	node := func(ip string) string {
 		return `
 apiVersion: v1
@@ -331,22 +330,11 @@ spec:
 		t.Run(tc.name+"/"+tc.mode.String(), func(t *testing.T) {
 			opts := reachability.Options{KeepSides: true, Mode: tc.mode, CalicoVersion: v331}
 			before := load(t, 1, []byte(base))
-			m, err := reachability.Compute(ctx, before, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
 			after, err := before.Apply(load(t, 2, []byte(tc.change)), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := reachability.Update(ctx, m, after)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := reachability.Compute(ctx, after, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
+			m, got, want := updateAndCompute(t, before, after, opts)
 			if msg := sameMatrix(got, want); msg != "" {
 				t.Fatal(msg)
 			}
@@ -504,7 +492,6 @@ func TestUpdateConcurrent(t *testing.T) {
 // address [docs/semantics.md §3.5], so its column must be evaluated again
 // (found by TestUpdateEqualsCompute, seed 5176).
 func TestUpdatePodInNetworkSet(t *testing.T) {
-	ctx := context.Background()
 	before := load(t, 1, []byte(`
 apiVersion: projectcalico.org/v3
 kind: GlobalNetworkPolicy
@@ -533,23 +520,29 @@ status: {podIP: 10.0.0.5}
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := reachability.Options{KeepSides: true, Mode: policy.ModeCalico}
-	m, err := reachability.Compute(ctx, before, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := reachability.Update(ctx, m, after)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := reachability.Compute(ctx, after, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, got, want := updateAndCompute(t, before, after, reachability.Options{KeepSides: true, Mode: policy.ModeCalico})
 	if got.Stats().Update.Full {
 		t.Fatalf("the update was computed in full (%s): the incremental path was not exercised", got.Stats().Update.Reason)
 	}
 	if msg := sameMatrix(got, want); msg != "" {
 		t.Fatal(msg)
 	}
+}
+
+// updateAndCompute computes the matrix of before, updates it to after, and
+// computes after from scratch.
+func updateAndCompute(t *testing.T, before, after *policy.Snapshot, opts reachability.Options) (prev, got, want *reachability.Matrix) {
+	t.Helper()
+	ctx := context.Background()
+	prev, err := reachability.Compute(ctx, before, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err = reachability.Update(ctx, prev, after); err != nil {
+		t.Fatal(err)
+	}
+	if want, err = reachability.Compute(ctx, after, opts); err != nil {
+		t.Fatal(err)
+	}
+	return prev, got, want
 }
