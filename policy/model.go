@@ -89,6 +89,11 @@ type Endpoint struct {
 	// IstioProxy is true when a container or init container is named
 	// istio-proxy: the Istio sidecar was injected already.
 	IstioProxy bool
+	// Host is set for an endpoint that stands for a Calico HostEndpoint
+	// (see [Snapshot.WithHostEndpoints]): its Namespace is "host:<node>",
+	// its Name the interface, its IPs the expected IPs, and it is not on
+	// the pod network.
+	Host *HostEndpoint
 }
 
 // ID returns "namespace/name".
@@ -213,6 +218,10 @@ type Snapshot struct {
 	Kyverno     KyvernoSummary
 	Skipped     []Skipped
 	Diagnostics Diagnostics
+
+	// hostSettings are the Felix settings per node, set by
+	// WithHostEndpoints.
+	hostSettings map[string]*HostSettings
 
 	nsByName map[string]*Namespace
 	saByName map[string]*ServiceAccount

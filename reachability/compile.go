@@ -69,6 +69,12 @@ func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
 		if !cl.v4 {
 			c.v6 = true
 		}
+		if e.Host != nil {
+			// A host endpoint: its own labels, in no namespace, no
+			// service account, not on the pod network.
+			c.labels[i] = e.CalicoLabels()
+			continue
+		}
 		ns := s.Namespace(e.Namespace)
 		if _, ok := c.nsClasses[e.Namespace]; !ok {
 			c.nsNames = append(c.nsNames, e.Namespace)
@@ -115,12 +121,17 @@ func (c *compiler) classSet(key string, pred func(i int) bool) graph.Set {
 // subject returns the classes a policy applies to: pods on the pod
 // network satisfying every condition of the subject.
 func (c *compiler) subject(sub *policy.Subject) graph.Set {
-	scope, key := c.scope(sub.Namespace, sub.NamespaceSelector)
 	s := graph.NewSet(c.u.nU)
-	s.CopyFrom(c.selectorWithin(scope, key, &sub.Selector, c.labels, "sel"))
-	s.And(c.podNet)
-	if sub.ServiceAccountSelector != nil {
-		s.And(c.selectorWithin(scope, key, sub.ServiceAccountSelector, c.saLabels, "sasel"))
+	if sub.Hosts.TakesPods() && sub.HostIDs == nil {
+		scope, key := c.scope(sub.Namespace, sub.NamespaceSelector)
+		s.CopyFrom(c.selectorWithin(scope, key, &sub.Selector, c.labels, "sel"))
+		s.And(c.podNet)
+		if sub.ServiceAccountSelector != nil {
+			s.And(c.selectorWithin(scope, key, sub.ServiceAccountSelector, c.saLabels, "sasel"))
+		}
+	}
+	if sub.Hosts != policy.PodsOnly {
+		s.Or(c.hostClasses(sub))
 	}
 	return s
 }
@@ -279,6 +290,7 @@ func (c *compiler) identity(id *policy.Identity) [2]graph.Set {
 	if len(c.prog.NetworkSets) > 0 {
 		nets = c.identityNetworkSets(id)
 	}
+	hosts := hostIdentityAddrs(c.snap.Endpoints, id)
 	for f := 0; f < 2; f++ {
 		if f == 1 && !c.v6 {
 			break
@@ -287,6 +299,9 @@ func (c *compiler) identity(id *policy.Identity) [2]graph.Set {
 		s.CopyFrom(pods)
 		if nets != nil {
 			c.addAddressesIn(s, nets, famOf(f))
+		}
+		if hosts != nil {
+			c.addAddressesIn(s, hosts, famOf(f))
 		}
 		out[f] = s
 	}

@@ -107,6 +107,9 @@ type engine struct {
 	ownNode [][]int
 	// mesh is the service-mesh layer, nil when it is off.
 	mesh *meshLayer
+	// hostOwn lists, per host endpoint class (nil for others), the
+	// entries on the same node (see buildHostOwnNode).
+	hostOwn []*hostOwnNode
 }
 
 type namedKey struct {
@@ -153,6 +156,7 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	mode := opts.Mode.Resolve(s)
 	input := s
 	s, diags := s.WithStagedView(opts.Staged)
+	s, diags = withHostEndpoints(s, mode, opts, diags)
 	lo := policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion}
 	if prev != nil && prev.mode == mode {
 		lo.Previous = prev.prog
@@ -183,7 +187,7 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 			sig.node = true
 		}
 	}
-	if len(s.Nodes) > 0 {
+	if len(s.Nodes) > 0 || hasHostEndpoints(s) {
 		sig.node = true
 	}
 	var classOf []int
@@ -215,6 +219,7 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	e.comp.reset()
 	e.buildFamilyColumns()
 	e.buildOwnNode(s)
+	e.buildHostOwnNode(s)
 	if e.mesh != nil {
 		e.mesh.compile(e)
 		e.cond = e.cond || e.mesh.cond
@@ -460,8 +465,13 @@ func (e *engine) buildOwnNode(s *policy.Snapshot) {
 			byNode[h.rep.Node] = append(byNode[h.rep.Node], j)
 		}
 	}
+	for j, h := range e.u.classes {
+		if h.rep.Host != nil {
+			byNode[h.rep.Node] = append(byNode[h.rep.Node], j) // docs/calico-host-endpoints.md §6
+		}
+	}
 	for i, cl := range e.u.classes {
-		if cl.host || cl.rep.Node == "" {
+		if cl.host || cl.rep.Node == "" || cl.rep.Host != nil {
 			continue
 		}
 		e.ownNode[i] = append(e.ownNode[i], byNode[cl.rep.Node]...)
@@ -565,7 +575,7 @@ func (e *engine) run(ctx context.Context, m *Matrix, src bundleSource) error {
 						e.opts.Progress(r, nU)
 					}
 				}
-				if r >= e.u.nC || e.u.classes[r].host {
+				if r >= e.u.nC || e.u.classes[r].host { // not policy subjects
 					sides.eg.Row(r).Fill(nU)
 					sides.in.Row(r).Fill(nU)
 					if e.cond {
@@ -768,9 +778,14 @@ func hashCodes(xs []uint32) uint64 {
 }
 
 // ownNodeBits allows traffic from (and, with OwnNodeEgressUnpoliced, to)
-// the class's own node.
+// the class's own node. A host endpoint's own node is handled by
+// hostOwnNodeBits.
 func (w *worker) ownNodeBits(d policy.Direction, s int, row graph.Set) {
 	e := w.e
+	if e.hostOwn != nil && e.hostOwn[s] != nil {
+		e.hostOwnNodeBits(d, s, row)
+		return
+	}
 	if d == policy.Egress && !e.opts.OwnNodeEgressUnpoliced {
 		return
 	}

@@ -78,7 +78,9 @@ func (e Entity) String() string {
 // isPodNetwork reports whether the entity is a pod on the pod network: the
 // only kind of entity that pod and namespace selectors can match and that
 // network policies apply to [docs/semantics.md §1.4, 2.9].
-func (e Entity) isPodNetwork() bool { return e.Endpoint != nil && !e.Endpoint.HostNetwork }
+func (e Entity) isPodNetwork() bool {
+	return e.Endpoint != nil && !e.Endpoint.HostNetwork && e.Endpoint.Host == nil
+}
 
 // addr returns the entity's address of the given family, if it has one.
 func (e Entity) addr(family int) (netip.Addr, bool) {

@@ -43,6 +43,10 @@ type Options struct {
 	// MeshOptions configures the mesh layer (root namespace, trust
 	// domain).
 	MeshOptions mesh.Options
+	// HostEndpoints overrides the Felix settings of Calico host endpoints
+	// (failsafe ports, defaultEndpointToHostAction) that FelixConfiguration
+	// objects or Felix's defaults give (docs/calico-host-endpoints.md §5).
+	HostEndpoints policy.HostOptions
 
 	// portCuts are the port ranges a DerivedLayer needs as atoms of their own
 	// (see ComputeWith).
@@ -71,6 +75,9 @@ func (o Options) Describe(mode policy.Mode) string {
 		"hostNetworkPods=node",
 		"self=allowed",
 	)
+	if h := o.HostEndpoints; h.FailsafeInbound != nil || h.FailsafeOutbound != nil || h.EndpointToHost != nil {
+		parts = append(parts, describeHostOptions(h))
+	}
 	switch o.Mesh {
 	case MeshIstio:
 		parts = append(parts, "mesh=istio", o.MeshOptions.Describe())

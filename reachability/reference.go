@@ -41,6 +41,7 @@ type Evaluator struct {
 func NewEvaluator(s *policy.Snapshot, opts Options) *Evaluator {
 	mode := opts.Mode.Resolve(s)
 	s, diags := s.WithStagedView(opts.Staged)
+	s, diags = withHostEndpoints(s, mode, opts, diags)
 	ev := &Evaluator{snap: s, opts: opts, mode: mode, nps: map[string][]*policy.NetworkPolicy{},
 		sels: map[*metav1.LabelSelector]selector.Selector{}, diags: diags}
 	if opts.Mesh.Resolve(s) == MeshIstio {
@@ -168,6 +169,10 @@ func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam i
 	case subj.Endpoint.HostNetwork:
 		st.Note = "a host-network pod is treated as its node, which pod policies do not cover"
 		return st
+	case subj.Endpoint.Host != nil:
+		st.Note = hostEndpointNote(subj.Endpoint)
+		ev.hostSide(&st, d, subj, remote, f, fam, cond)
+		return st
 	}
 	if d == policy.Ingress && ev.onOwnNode(remote, subj.Endpoint) {
 		st.Decision = OwnNode
@@ -193,7 +198,7 @@ func (ev *Evaluator) onOwnNode(from Entity, pod *policy.Endpoint) bool {
 		return false
 	}
 	if from.Endpoint != nil {
-		return from.Endpoint.HostNetwork && from.Endpoint.Node == pod.Node
+		return (from.Endpoint.HostNetwork || from.Endpoint.Host != nil) && from.Endpoint.Node == pod.Node
 	}
 	if n := ev.snap.Node(pod.Node); n != nil {
 		for _, a := range n.Addresses {

@@ -338,6 +338,9 @@ func (ev *Evaluator) knownEntityMatches(x Entity, fam int, id *policy.Identity) 
 			return true
 		}
 	}
+	if ev.hostAddressMatches(id, x, fam) {
+		return true
+	}
 	ip, ok := x.addr(fam)
 	if !ok {
 		return false

@@ -33,17 +33,30 @@ const (
 	// DefaultAllow: the Kubernetes-mode pipeline ended without a verdict
 	// (an ANP Pass with no NetworkPolicy and no matching baseline).
 	DefaultAllow
+	// Failsafe: a Calico failsafe port of a host endpoint allowed the
+	// flow before any policy (docs/calico-host-endpoints.md §5).
+	Failsafe
+	// EndpointToHost: a pod connects to its own host; Felix's
+	// defaultEndpointToHostAction decides, not the host endpoint's
+	// policy.
+	EndpointToHost
+	// NoProfile: no tier decided for a host endpoint and it has no
+	// profile that allows: denied.
+	NoProfile
 )
 
 var decisionText = [...]string{
-	NotPoliced:   "not subject to policy",
-	ByRule:       "decided by a rule",
-	NotSelected:  "no policy selects it for this direction: allowed",
-	Isolated:     "isolated by NetworkPolicy and no rule matched: denied",
-	EndOfTier:    "end of tier: denied",
-	Profile:      "no tier decided: the profile allows",
-	OwnNode:      "from its own node: allowed",
-	DefaultAllow: "no policy decided: allowed by default",
+	NotPoliced:     "not subject to policy",
+	ByRule:         "decided by a rule",
+	NotSelected:    "no policy selects it for this direction: allowed",
+	Isolated:       "isolated by NetworkPolicy and no rule matched: denied",
+	EndOfTier:      "end of tier: denied",
+	Profile:        "no tier decided: the profile allows",
+	OwnNode:        "from its own node: allowed",
+	DefaultAllow:   "no policy decided: allowed by default",
+	Failsafe:       "a failsafe port: allowed",
+	EndpointToHost: "from a pod on the host's own node: defaultEndpointToHostAction decides",
+	NoProfile:      "no tier decided and no profile allows: denied",
 }
 
 // String describes the decision in words.

@@ -168,6 +168,13 @@ func collectRanges(p *policy.Program, s *policy.Snapshot) []netipx.IPRange {
 			out = append(out, netipx.IPRangeFrom(a, a))
 		}
 	}
+	for _, e := range s.Endpoints {
+		if e.Host != nil {
+			for _, a := range e.IPs {
+				out = append(out, netipx.IPRangeFrom(a, a))
+			}
+		}
+	}
 	return out
 }
 
@@ -372,6 +379,9 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 		b.WriteByte(0)
 		if sig.node {
 			b.WriteString(e.Node)
+		}
+		if e.Host != nil {
+			b.WriteString("\x00hep\x00" + e.Name) // one class per host endpoint
 		}
 		b.WriteByte(0)
 		b.WriteString(strconv.Itoa(a4))
