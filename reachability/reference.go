@@ -23,6 +23,9 @@ type Evaluator struct {
 	opts Options
 	mode policy.Mode
 	plan []*policy.PlanTier                 // calico mode
+	// untracked and preDNAT are the tiers of host endpoint policies
+	// (calico mode, with host endpoints).
+	untracked, preDNAT []*policy.PlanTier
 	nps  map[string][]*policy.NetworkPolicy // by namespace
 	// conditional is true when some rule can match only under a condition
 	// that cannot be checked offline.
@@ -50,6 +53,7 @@ func NewEvaluator(s *policy.Snapshot, opts Options) *Evaluator {
 	if mode == policy.ModeCalico {
 		var planDiags policy.Diagnostics
 		ev.plan, planDiags = s.CalicoPlan(opts.CalicoVersion)
+		ev.untracked, ev.preDNAT = s.CalicoHostPlan(opts.CalicoVersion)
 		ev.diags = append(ev.diags, planDiags...)
 	}
 	for _, p := range s.Calico.Policies {
@@ -483,7 +487,9 @@ func kubePortMatches(p networkingv1.NetworkPolicyPort, dst Entity, f Flow) bool 
 // a container port of that name, protocol and number. Named ports never
 // match addresses, nodes or host-network pods [docs/semantics.md §6(h)].
 func hasNamedPort(e Entity, name string, proto policy.Protocol, port uint16) bool {
-	if !e.isPodNetwork() {
+	// Pods, and Calico host endpoints through their ports field
+	// (docs/calico-host-endpoints.md §2).
+	if !e.isPodNetwork() && (e.Endpoint == nil || e.Endpoint.Host == nil) {
 		return false
 	}
 	for _, cp := range e.Endpoint.Ports {

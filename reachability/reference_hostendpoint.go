@@ -53,11 +53,10 @@ func (ev *Evaluator) hostSide(st *SideTrace, d policy.Direction, subj, remote En
 			return
 		}
 	}
-	untracked, preDNAT := ev.hostPlan()
-	if ev.hostTiers(st, untracked, policy.UntrackedPrefix, policy.NamedHostsOnly, d, subj, remote, f, fam, cond) {
+	if ev.hostTiers(st, ev.untracked, policy.UntrackedPrefix, policy.NamedHostsOnly, d, subj, remote, f, fam, cond) {
 		return
 	}
-	if d == policy.Ingress && ev.hostTiers(st, preDNAT, policy.PreDNATPrefix, policy.HostsOnly, d, subj, remote, f, fam, cond) {
+	if d == policy.Ingress && ev.hostTiers(st, ev.preDNAT, policy.PreDNATPrefix, policy.HostsOnly, d, subj, remote, f, fam, cond) {
 		return
 	}
 	if ev.hostTiers(st, ev.plan, "", policy.PodsAndHosts, d, subj, remote, f, fam, cond) {
@@ -69,11 +68,6 @@ func (ev *Evaluator) hostSide(st *SideTrace, d policy.Direction, subj, remote En
 		return
 	}
 	st.Verdict, st.Decision = Deny, NoProfile
-}
-
-// hostPlan returns the untracked and preDNAT tiers.
-func (ev *Evaluator) hostPlan() (untracked, preDNAT []*policy.PlanTier) {
-	return ev.snap.CalicoHostPlan(ev.opts.CalicoVersion)
 }
 
 // hostTiers walks tiers for a host endpoint and reports whether they

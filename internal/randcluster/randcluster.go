@@ -31,6 +31,10 @@ type Config struct {
 	// Services declaring port protocols, PeerAuthentications and
 	// AuthorizationPolicies.
 	Mesh bool
+	// HostEndpoints adds Calico HostEndpoints, host endpoint policies
+	// (preDNAT, doNotTrack, applyOnForward) and FelixConfigurations; it
+	// needs Calico.
+	HostEndpoints bool
 }
 
 func (c Config) withDefaults() Config {
@@ -93,6 +97,9 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 	}
 	if cfg.Calico {
 		g.calicoObjects(cfg.Policies)
+		if cfg.HostEndpoints {
+			g.hostEndpoints()
+		}
 	}
 	if cfg.Exposure {
 		g.exposureObjects(cfg.Pods)
