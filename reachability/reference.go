@@ -22,11 +22,11 @@ type Evaluator struct {
 	snap *policy.Snapshot
 	opts Options
 	mode policy.Mode
-	plan []*policy.PlanTier                 // calico mode
+	plan []*policy.PlanTier // calico mode
 	// untracked and preDNAT are the tiers of host endpoint policies
 	// (calico mode, with host endpoints).
 	untracked, preDNAT []*policy.PlanTier
-	nps  map[string][]*policy.NetworkPolicy // by namespace
+	nps                map[string][]*policy.NetworkPolicy // by namespace
 	// conditional is true when some rule can match only under a condition
 	// that cannot be checked offline.
 	conditional bool
