@@ -279,7 +279,7 @@ func (m *Matrix) Lookup(name string) (int, bool) {
 			return m.numBase() + k, true
 		}
 	}
-	if strings.Contains(name, "/") && !strings.Contains(name, ":") {
+	if strings.Contains(name, "/") && (!strings.Contains(name, ":") || strings.HasPrefix(name, policy.HostEndpointPrefix)) {
 		if ns, n, ok := strings.Cut(name, "/"); ok {
 			if i := m.firstNamed(ns, n); i < len(m.snap.Endpoints) && m.snap.Endpoints[i].Namespace == ns && m.snap.Endpoints[i].Name == n {
 				return i, true

@@ -173,6 +173,8 @@ type inputFlags struct {
 	printed map[string]bool
 	// access are the switches of Services, Ingress and routes (access.go).
 	access accessFlags
+	// host are the Felix settings of host endpoints (hostflags.go).
+	host hostFlags
 }
 
 func (f *inputFlags) register(c *cobra.Command) {
@@ -194,6 +196,7 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.kyverno, "kyverno", "simulate", "Kyverno ClusterPolicies and Policies: simulate (apply their mutate and generate rules as on admission) or off (skip them, with a warning)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
 	f.access.register(fl)
+	f.host.register(fl)
 	f.registerKeepGoing(c)
 }
 
@@ -237,6 +240,9 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 		OwnNodeEgressUnpoliced: !f.ownNodeEgressPol,
 		Mesh:                   meshMode,
 		MeshOptions:            mesh.Options{RootNamespace: f.meshRoot, TrustDomain: f.meshTrustDomain},
+	}
+	if err := f.host.apply(&opts); err != nil {
+		return nil, opts, err
 	}
 	l := policy.NewLoader(policy.LoadOptions{
 		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin, Kyverno: kyv,
