@@ -253,6 +253,12 @@ func (s *Snapshot) WithHostEndpoints(o HostOptions) (*Snapshot, Diagnostics) {
 		}
 	}
 	sortRefs(out.Endpoints)
+	for _, p := range s.Calico.Policies {
+		if !p.Staged && (p.ApplyOnForward || p.PreDNAT) {
+			diags = append(diags, Diagnostic{Severity: Warning, Location: p.Source, Kind: p.Kind, Name: p.Name,
+				Msg: "forwarded traffic through host endpoints is not modelled: this policy is evaluated for the hosts' own traffic, and flows to and from pods show pod policies only (docs/calico-host-endpoints.md §7)"})
+		}
+	}
 	return &out, diags
 }
 

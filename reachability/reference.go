@@ -173,6 +173,9 @@ func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam i
 	case subj.Endpoint.HostNetwork:
 		st.Note = "a host-network pod is treated as its node, which pod policies do not cover"
 		return st
+	case subj.Endpoint.Host != nil && ev.mode != policy.ModeCalico:
+		st.Note = "a Calico host endpoint, evaluated in calico mode only"
+		return st
 	case subj.Endpoint.Host != nil:
 		st.Note = hostEndpointNote(subj.Endpoint)
 		ev.hostSide(&st, d, subj, remote, f, fam, cond)
