@@ -253,10 +253,24 @@ func (s *Snapshot) WithHostEndpoints(o HostOptions) (*Snapshot, Diagnostics) {
 		}
 	}
 	sortRefs(out.Endpoints)
-	for _, p := range s.Calico.Policies {
-		if !p.Staged && (p.ApplyOnForward || p.PreDNAT) {
-			diags = append(diags, Diagnostic{Severity: Warning, Location: p.Source, Kind: p.Kind, Name: p.Name,
-				Msg: "forwarded traffic through host endpoints is not modelled: this policy is evaluated for the hosts' own traffic, and flows to and from pods show pod policies only (docs/calico-host-endpoints.md §7)"})
+	wild := map[string]bool{}
+	var named []string
+	for _, e := range out.Endpoints {
+		if e.Host != nil && e.Host.AllInterfaces() {
+			wild[e.Node] = true
+		}
+	}
+	for _, e := range out.Endpoints {
+		if e.Host != nil && !wild[e.Node] && !slices.Contains(named, e.Node) {
+			named = append(named, e.Node)
+		}
+	}
+	if len(named) > 0 {
+		for _, p := range s.Calico.Policies {
+			if !p.Staged && (p.ApplyOnForward || p.PreDNAT) {
+				diags = append(diags, Diagnostic{Severity: Warning, Location: p.Source, Kind: p.Kind, Name: p.Name,
+					Msg: fmt.Sprintf("forwarded traffic is checked only at interfaceName \"*\" host endpoints: on node(s) %s, which have only named ones, this policy is evaluated for the host's own traffic (docs/calico-host-endpoints.md §7)", strings.Join(named, ", "))})
+			}
 		}
 	}
 	return &out, diags

@@ -64,7 +64,7 @@ func lowerHostTiers(s *Snapshot, opts LowerOptions) *hostTiers {
 			t := &Tier{Name: group.prefix + pt.Name, DefaultAction: ActionPass}
 			for _, m := range pt.Members {
 				l, d := lowerCalicoPolicy(m.Calico, s)
-				l.diags = d
+				l.diags, l.From = d, m.Calico
 				l.Subject.Hosts = group.scope
 				t.Policies = append(t.Policies, l)
 			}

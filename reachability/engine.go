@@ -110,6 +110,8 @@ type engine struct {
 	// hostOwn lists, per host endpoint class (nil for others), the
 	// entries on the same node (see buildHostOwnNode).
 	hostOwn []*hostOwnNode
+	// fwd holds the forwarded-traffic checks, nil when there are none.
+	fwd *forwarding
 }
 
 type namedKey struct {
@@ -529,6 +531,7 @@ type worker struct {
 	codes             []uint32
 	hashes            []uint64
 	mesh              *meshScratch // allocated for the first class the mesh polices
+	fwdRows           [2]graph.Set // scratch of forward, allocated on first use
 }
 
 func (e *engine) newWorker() *worker {
@@ -630,7 +633,8 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 	sr := sideRows{present: true}
 	pols := e.applicable[d][s]
 	meshed := d == policy.Ingress && e.mesh.applies(s)
-	if len(pols) == 0 && !meshed {
+	fwd := e.forwardPolicies(d, s)
+	if len(pols) == 0 && !meshed && fwd == nil {
 		// Not selected in this direction: every atom allows everything.
 		base.Row(s).Fill(e.u.nU)
 		if basePos != nil {
@@ -644,6 +648,9 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 	for _, pi := range pols {
 		nR += len(e.policies[pi].rules[d])
 	}
+	for _, pi := range fwd {
+		nR += len(e.policies[pi].rules[d])
+	}
 	if meshed {
 		nR++ // the mesh group of the atom
 	}
@@ -653,24 +660,13 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 	codes := w.codes[:nA*nR]
 	for a := 0; a < nA; a++ {
 		k := a * nR
-		for _, pi := range pols {
-			p := &e.policies[pi]
-			for ri := range p.rules[d] {
-				r := &p.rules[d][ri]
-				var c uint32
-				if d == policy.Egress {
-					c = r.egCode[a]
-				} else {
-					c = uint32(r.inCode[a])
-					if c == codeSubject {
-						c = codeNone
-						if e.portOK(r, s, e.ports[a]) {
-							c = codeAll
-						}
-					}
+		for _, list := range [2][]int32{pols, fwd} {
+			for _, pi := range list {
+				p := &e.policies[pi]
+				for ri := range p.rules[d] {
+					codes[k] = e.ruleCode(d, &p.rules[d][ri], s, a)
+					k++
 				}
-				codes[k] = c
-				k++
 			}
 		}
 		if meshed {
@@ -731,6 +727,9 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 		w.ownNodeBits(d, s, def)
 		if pos != nil {
 			w.ownNodeBits(d, s, pos)
+		}
+		if fwd != nil {
+			w.forward(d, s, fwd, rep, def, pos)
 		}
 		if meshed {
 			if w.mesh == nil {
@@ -798,6 +797,12 @@ func (w *worker) ownNodeBits(d policy.Direction, s int, row graph.Set) {
 // in order with first-match rules, done for all peers at once on bit
 // rows. out receives the allowed peers.
 func (w *worker) side(d policy.Direction, s, a int, condTrue bool, out graph.Set) {
+	w.sideWith(d, s, w.e.applicable[d][s], a, condTrue, out)
+}
+
+// sideWith is side with the policies to walk given: those that apply to
+// s, or those of a host endpoint that s's forwarded traffic crosses.
+func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTrue bool, out graph.Set) {
 	e := w.e
 	U := w.undecided
 	U.Fill(e.u.nU)
@@ -819,7 +824,7 @@ func (w *worker) side(d policy.Direction, s, a int, condTrue bool, out graph.Set
 		capable = 1
 	}
 	at := e.ports[a]
-	for _, pi := range e.applicable[d][s] {
+	for _, pi := range pols {
 		p := &e.policies[pi]
 		if p.tier != tier {
 			endTier()

@@ -74,11 +74,18 @@ type hostOwnNode struct {
 }
 
 // buildHostOwnNode finds, for each host endpoint class, the entries on its
-// node [docs/calico-host-endpoints.md §6].
+// node [docs/calico-host-endpoints.md §6], and prepares the forwarded
+// traffic checks (buildForward).
 func (e *engine) buildHostOwnNode(s *policy.Snapshot) {
-	e.hostOwn = nil
+	e.hostOwn, e.fwd = nil, nil
 	if !hasHostEndpoints(s) {
 		return
+	}
+	byNode := map[string][]int{}
+	for j, cl := range e.u.classes {
+		if cl.rep.Node != "" {
+			byNode[cl.rep.Node] = append(byNode[cl.rep.Node], j)
+		}
 	}
 	e.hostOwn = make([]*hostOwnNode, e.u.nC)
 	for i, cl := range e.u.classes {
@@ -86,18 +93,19 @@ func (e *engine) buildHostOwnNode(s *policy.Snapshot) {
 			continue
 		}
 		own := &hostOwnNode{fromPods: s.HostSettings(cl.rep.Node).EndpointToHost.Allows()}
-		for j, o := range e.u.classes {
-			if j == i || o.rep.Node != cl.rep.Node {
-				continue
-			}
-			if o.host || o.rep.Host != nil {
+		for _, j := range byNode[cl.rep.Node] {
+			o := e.u.classes[j]
+			switch {
+			case j == i:
+			case o.host || o.rep.Host != nil:
 				own.local = append(own.local, j)
-			} else {
+			default:
 				own.pods = append(own.pods, j)
 			}
 		}
 		e.hostOwn[i] = own
 	}
+	e.buildForward(byNode)
 }
 
 // hostOwnNodeBits sets the own-node entries of a host endpoint's row: its
@@ -215,4 +223,141 @@ func joinAddrs(as []netip.Addr) string {
 		s = append(s, a.String())
 	}
 	return strings.Join(s, ", ")
+}
+
+// forwarding holds the forwarded-traffic checks: traffic between a pod and
+// anything outside its node crosses the host endpoint of the pod's node
+// with interfaceName "*" (docs/calico-host-endpoints.md §7).
+type forwarding struct {
+	// host is, per class, the "*" host endpoint class of its node for pods
+	// on the pod network, -1 otherwise or when no policy applies to the
+	// host's forwarded traffic.
+	host []int
+	// pols are, per host endpoint class and direction, the policies of its
+	// forwarded traffic in evaluation order: pre-DNAT ones (ingress), then
+	// normal ones with applyOnForward.
+	pols map[int][2][]int32
+	// local is, per node, the entries whose traffic with the node's pods
+	// never leaves the node: its classes and its own-node addresses.
+	local map[string]graph.Set
+}
+
+// buildForward prepares the forwarded-traffic checks of pods on nodes with
+// an interfaceName "*" host endpoint.
+func (e *engine) buildForward(byNode map[string][]int) {
+	kind := make([]string, len(e.policies)) // tier name per compiled policy
+	aof := make([]bool, len(e.policies))    // applyOnForward
+	k := 0
+	for _, t := range e.prog.Tiers {
+		for _, l := range t.Policies {
+			kind[k] = t.Name
+			if cp, ok := l.From.(*policy.CalicoPolicy); ok {
+				aof[k] = cp.ApplyOnForward
+			}
+			k++
+		}
+	}
+	f := &forwarding{host: make([]int, e.u.nC), pols: map[int][2][]int32{}, local: map[string]graph.Set{}}
+	for i := range f.host {
+		f.host[i] = -1
+	}
+	any := false
+	for h, cl := range e.u.classes {
+		if cl.rep.Host == nil || !cl.rep.Host.AllInterfaces() {
+			continue
+		}
+		var pols [2][]int32
+		for d := range pols {
+			for _, pi := range e.applicable[d][h] {
+				switch name := kind[pi]; {
+				case strings.HasPrefix(name, policy.PreDNATPrefix):
+					if policy.Direction(d) == policy.Ingress {
+						pols[d] = append(pols[d], pi)
+					}
+				case name == policy.FailsafeTierName || name == policy.ProfileTierName || strings.HasPrefix(name, policy.UntrackedPrefix):
+				default:
+					if aof[pi] {
+						pols[d] = append(pols[d], pi)
+					}
+				}
+			}
+		}
+		if pols[0] == nil && pols[1] == nil {
+			continue // nothing applies: forwarded traffic is allowed
+		}
+		node := cl.rep.Node
+		f.pols[h] = pols
+		local := graph.NewSet(e.u.nU)
+		for _, j := range byNode[node] {
+			local.Add(j)
+		}
+		for _, j := range byNode[node] {
+			o := e.u.classes[j]
+			if o.host || o.rep.Host != nil {
+				continue
+			}
+			f.host[j] = h
+			for _, x := range e.ownNode[j] {
+				local.Add(x)
+			}
+			any = true
+		}
+		f.local[node] = local
+	}
+	if any {
+		e.fwd = f
+	}
+}
+
+// forwardPolicies returns the policies of the forwarded traffic of pod
+// class s in direction d, or nil when none applies.
+func (e *engine) forwardPolicies(d policy.Direction, s int) []int32 {
+	if e.fwd == nil || s >= len(e.fwd.host) || e.fwd.host[s] < 0 {
+		return nil
+	}
+	return e.fwd.pols[e.fwd.host[s]][d]
+}
+
+// ruleCode is how rule r treats port atom a for subject class s in
+// direction d (see compiledRule).
+func (e *engine) ruleCode(d policy.Direction, r *compiledRule, s, a int) uint32 {
+	if d == policy.Egress {
+		return r.egCode[a]
+	}
+	c := uint32(r.inCode[a])
+	if c == codeSubject {
+		c = codeNone
+		if e.portOK(r, s, e.ports[a]) {
+			c = codeAll
+		}
+	}
+	return c
+}
+
+// forward applies the forwarded-traffic check of pod class s to its rows
+// def and pos (nil without conditional rules) for port atom a: the peers
+// outside the pod's node must also pass the policies of the node's "*"
+// host endpoint, evaluated on the flow itself. With no rule deciding, the
+// end of a normal tier denies, pre-DNAT tiers pass, and the end allows.
+func (w *worker) forward(d policy.Direction, s int, pols []int32, a int, def, pos graph.Set) {
+	e := w.e
+	if w.fwdRows[0] == nil {
+		w.fwdRows = [2]graph.Set{graph.NewSet(e.u.nU), graph.NewSet(e.u.nU)}
+	}
+	local := e.fwd.local[e.u.classes[s].rep.Node]
+	f0, f1 := w.fwdRows[0], w.fwdRows[1]
+	w.sideWith(d, s, pols, a, false, f0)
+	if pos == nil {
+		f0.Or(local)
+		def.And(f0)
+		return
+	}
+	w.sideWith(d, s, pols, a, true, f1)
+	f0.Or(local)
+	f1.Or(local)
+	// Allowed for sure: both ways; possibly: either (as in bundle).
+	def.And(f0)
+	def.And(f1)
+	f0.Or(f1)
+	pos.And(f0)
 }

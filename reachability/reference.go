@@ -192,6 +192,7 @@ func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam i
 	}
 	if ev.mode == policy.ModeCalico {
 		ev.calicoSide(&st, d, subj, remote, f, fam, cond)
+		ev.forwardSide(&st, d, subj, remote, f, fam, cond)
 	} else {
 		ev.kubeSide(&st, d, subj, remote, f, fam, cond)
 	}

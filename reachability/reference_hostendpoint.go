@@ -53,13 +53,14 @@ func (ev *Evaluator) hostSide(st *SideTrace, d policy.Direction, subj, remote En
 			return
 		}
 	}
-	if ev.hostTiers(st, ev.untracked, policy.UntrackedPrefix, policy.NamedHostsOnly, d, subj, remote, f, fam, cond) {
+	all := func(*policy.CalicoPolicy) bool { return true }
+	if ev.hostTiers(st, ev.untracked, policy.UntrackedPrefix, true, policy.NamedHostsOnly, all, h, d, subj, remote, f, fam, cond) {
 		return
 	}
-	if d == policy.Ingress && ev.hostTiers(st, ev.preDNAT, policy.PreDNATPrefix, policy.HostsOnly, d, subj, remote, f, fam, cond) {
+	if d == policy.Ingress && ev.hostTiers(st, ev.preDNAT, policy.PreDNATPrefix, true, policy.HostsOnly, all, h, d, subj, remote, f, fam, cond) {
 		return
 	}
-	if ev.hostTiers(st, ev.plan, "", policy.PodsAndHosts, d, subj, remote, f, fam, cond) {
+	if ev.hostTiers(st, ev.plan, "", false, policy.PodsAndHosts, all, h, d, subj, remote, f, fam, cond) {
 		return
 	}
 	if h.Host.DefaultAllow() {
@@ -70,17 +71,22 @@ func (ev *Evaluator) hostSide(st *SideTrace, d policy.Direction, subj, remote En
 	st.Verdict, st.Decision = Deny, NoProfile
 }
 
-// hostTiers walks tiers for a host endpoint and reports whether they
-// reached a final verdict (set in st). Untracked and preDNAT tiers have no
-// end-of-tier drop: what they leave undecided goes on.
-func (ev *Evaluator) hostTiers(st *SideTrace, tiers []*policy.PlanTier, prefix string, scope policy.HostScope, d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) bool {
+// hostTiers walks tiers of policies that select the host endpoint sel
+// (and that keep accepts) on the flow subj–remote, and reports whether
+// they reached a final verdict (set in st). Untracked and preDNAT tiers
+// (noDrop) have no end-of-tier drop: what they leave undecided goes on.
+func (ev *Evaluator) hostTiers(st *SideTrace, tiers []*policy.PlanTier, prefix string, noDrop bool, scope policy.HostScope, keep func(*policy.CalicoPolicy) bool, sel *policy.Endpoint, d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) bool {
 	for _, t := range tiers {
 		stage := StageTrace{Name: "tier " + prefix + t.Name}
 		decided := policy.ActionNone
 		var decider *RuleTrace
 		for _, m := range t.Members {
 			pt := PolicyTrace{Policy: m.Ref()}
-			if why := hostMemberApplies(m, d, subj.Endpoint, scope); why != "" {
+			why := hostMemberApplies(m, d, sel, scope)
+			if why == "" && !keep(m.Calico) {
+				why = "applyOnForward is false: it does not apply to forwarded traffic"
+			}
+			if why != "" {
 				pt.NotSelectedBecause = why
 				stage.Policies = append(stage.Policies, pt)
 				continue
@@ -124,7 +130,7 @@ func (ev *Evaluator) hostTiers(st *SideTrace, tiers []*policy.PlanTier, prefix s
 			st.Decider = decider
 			continue
 		}
-		if prefix != "" || t.DefaultAction == policy.ActionPass {
+		if noDrop || t.DefaultAction == policy.ActionPass {
 			stage.Outcome = "no rule decided: on to the next tier"
 			st.Stages = append(st.Stages, stage)
 			continue
@@ -174,4 +180,52 @@ func (ev *Evaluator) hostAddressMatches(id *policy.Identity, x Entity, fam int) 
 		}
 	}
 	return false
+}
+
+// forwardSide checks the traffic of a pod with anything outside its node
+// at the node's interfaceName "*" host endpoint, which the traffic crosses
+// [docs/calico-host-endpoints.md §7; "Apply on forwarded traffic", "Pre-DNAT
+// policy", "Summary of host endpoint policies"]: inbound, the pre-DNAT
+// policies (an Allow skips the normal ones, no default drop), then the
+// normal policies with applyOnForward; outbound, those normal policies.
+// The policies are chosen by the host endpoint and matched against the
+// flow itself. When none applies, or no tier decides, forwarded traffic is
+// allowed; a tier that applies and decides nothing drops it. The pod's own
+// side verdict in st is combined with this check.
+func (ev *Evaluator) forwardSide(st *SideTrace, d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) {
+	pod := subj.Endpoint
+	if !subj.isPodNetwork() || pod.Node == "" || ev.onOwnNode(remote, pod) {
+		return
+	}
+	if r := remote.Endpoint; r != nil && r.Node == pod.Node {
+		return
+	}
+	h := ev.forwardHost(pod.Node)
+	if h == nil {
+		return
+	}
+	ft := SideTrace{Verdict: Allow}
+	name := "forward via " + h.ID() + ": "
+	aof := func(p *policy.CalicoPolicy) bool { return p.ApplyOnForward }
+	all := func(*policy.CalicoPolicy) bool { return true }
+	decided := d == policy.Ingress && ev.hostTiers(&ft, ev.preDNAT, name+policy.PreDNATPrefix, true, policy.HostsOnly, all, h, d, subj, remote, f, fam, cond)
+	if !decided {
+		ev.hostTiers(&ft, ev.plan, name, false, policy.PodsAndHosts, aof, h, d, subj, remote, f, fam, cond)
+	}
+	st.Stages = append(st.Stages, ft.Stages...)
+	if ft.Verdict == Deny && st.Verdict != Deny {
+		st.Verdict, st.Decision, st.Decider = Deny, ft.Decision, ft.Decider
+		st.Note = "denied where the traffic crosses " + hostEndpointNote(h)
+	}
+}
+
+// forwardHost returns the interfaceName "*" host endpoint of a node, or
+// nil.
+func (ev *Evaluator) forwardHost(node string) *policy.Endpoint {
+	for _, e := range ev.snap.Endpoints {
+		if e.Host != nil && e.Node == node && e.Host.AllInterfaces() {
+			return e
+		}
+	}
+	return nil
 }
