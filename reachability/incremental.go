@@ -56,6 +56,11 @@ func newRowCopier(prev *Matrix, e *engine, m *Matrix) *rowCopier {
 	if prev.sides == nil || prev.mode != m.mode || !e.sameInventory {
 		return nil
 	}
+	if e.hostOwn != nil {
+		// Host endpoints: Felix settings and forwarded traffic reach rows
+		// no changed subject names (docs/calico-host-endpoints.md §5, §7).
+		return nil
+	}
 	if !sameMeshLayer(prev, m) {
 		return nil
 	}
