@@ -76,71 +76,14 @@ func (ev *Evaluator) hostSide(st *SideTrace, d policy.Direction, subj, remote En
 // they reached a final verdict (set in st). Untracked and preDNAT tiers
 // (noDrop) have no end-of-tier drop: what they leave undecided goes on.
 func (ev *Evaluator) hostTiers(st *SideTrace, tiers []*policy.PlanTier, prefix string, noDrop bool, scope policy.HostScope, keep func(*policy.CalicoPolicy) bool, sel *policy.Endpoint, d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) bool {
-	for _, t := range tiers {
-		stage := StageTrace{Name: "tier " + prefix + t.Name}
-		decided := policy.ActionNone
-		var decider *RuleTrace
-		for _, m := range t.Members {
-			pt := PolicyTrace{Policy: m.Ref()}
-			why := hostMemberApplies(m, d, sel, scope)
-			if why == "" && !keep(m.Calico) {
-				why = "applyOnForward is false: it does not apply to forwarded traffic"
-			}
-			if why != "" {
-				pt.NotSelectedBecause = why
-				stage.Policies = append(stage.Policies, pt)
-				continue
-			}
-			pt.Selected = true
-			stage.Applied = true
-			for _, rt := range ev.memberRules(m, d, subj, remote, f, fam, cond) {
-				pt.Rules = append(pt.Rules, rt)
-				if !rt.Matched || rt.Action == "Log" {
-					continue
-				}
-				decided = actionOf(rt.Action)
-				r := rt
-				decider = &r
-				break
-			}
-			stage.Policies = append(stage.Policies, pt)
-			if decided != policy.ActionNone {
-				break
-			}
+	applies := func(m policy.PlanMember) string {
+		why := hostMemberApplies(m, d, sel, scope)
+		if why == "" && !keep(m.Calico) {
+			why = "applyOnForward is false: it does not apply to forwarded traffic"
 		}
-		if !stage.Applied {
-			if len(stage.Policies) > 0 {
-				stage.Outcome = "no policy of the tier applies: skipped"
-				st.Stages = append(st.Stages, stage)
-			}
-			continue
-		}
-		switch decided {
-		case policy.ActionAllow, policy.ActionDeny:
-			stage.Outcome = decided.String()
-			st.Stages = append(st.Stages, stage)
-			st.Verdict, st.Decision, st.Decider = Allow, ByRule, decider
-			if decided == policy.ActionDeny {
-				st.Verdict = Deny
-			}
-			return true
-		case policy.ActionPass:
-			stage.Outcome = "pass: next tier"
-			st.Stages = append(st.Stages, stage)
-			st.Decider = decider
-			continue
-		}
-		if noDrop || t.DefaultAction == policy.ActionPass {
-			stage.Outcome = "no rule decided: on to the next tier"
-			st.Stages = append(st.Stages, stage)
-			continue
-		}
-		stage.Outcome = "no rule decided: end of tier, deny"
-		st.Stages = append(st.Stages, stage)
-		st.Verdict, st.Decision, st.Decider = Deny, EndOfTier, nil
-		return true
+		return why
 	}
-	return false
+	return ev.walkTiers(st, tiers, prefix, noDrop, applies, d, subj, remote, f, fam, cond)
 }
 
 // hostMemberApplies returns "" when the tier member applies to the host
