@@ -295,3 +295,36 @@ func TestSeverity(t *testing.T) {
 	require.False(t, audit.AtLeast(fs, audit.Critical))
 	require.Equal(t, 1, audit.CountBySeverity(fs)[audit.Low])
 }
+
+// TestTopRisks checks the ranking and grouping of the top risks on the
+// fixture without policies: cross-tenant flows first, one entry per
+// ordered tenant pair, then the per-namespace kinds grouped by kind.
+func TestTopRisks(t *testing.T) {
+	t.Parallel()
+	r := report(t, "open")
+	require.NotEmpty(t, r.TopRisks)
+	type entry struct {
+		Kind, Scope string
+		Affected    int64
+	}
+	var got []entry
+	for i, k := range r.TopRisks {
+		require.Equal(t, i+1, k.Rank)
+		require.Equal(t, audit.RiskScore(k.Severity, k.Affected), k.Score)
+		if i > 0 {
+			require.LessOrEqual(t, k.Score, r.TopRisks[i-1].Score)
+		}
+		for _, fi := range k.Findings {
+			require.Equal(t, k.Kind, r.Findings[fi].ID, "risk %d lists finding %d", k.Rank, fi)
+		}
+		got = append(got, entry{k.Kind, k.Scope, k.Affected})
+	}
+	// beta reaches alpha and alpha-jobs (1 pod pair each); alpha and
+	// alpha-jobs each reach beta.
+	require.Equal(t, entry{"NR005", "tenant a → tenant b", 2}, got[0])
+	require.Equal(t, entry{"NR005", "tenant b → tenant a", 2}, got[1])
+	require.Contains(t, got, entry{"NR003", "alpha, alpha-jobs, beta", 3})
+	for _, k := range r.TopRisks {
+		require.NotEqual(t, audit.Info, k.Severity, "info findings are context, not risks")
+	}
+}

@@ -17,6 +17,14 @@ type Finding struct {
 	// Namespace is the namespace the finding is about; empty for
 	// findings about cluster-wide objects.
 	Namespace string `json:"namespace,omitempty"`
+	// Namespaces lists the namespaces a finding about several of them
+	// concerns (one finding per kind for the per-namespace kinds): those
+	// that need the remedy.
+	Namespaces []string `json:"namespaces,omitempty"`
+	// Affected counts what the finding reaches: allowed pod pairs for
+	// flow findings, endpoints for the others (the pods a policy applies
+	// to, for findings about a policy's rules).
+	Affected int64 `json:"affected,omitempty"`
 	// Message says what is wrong, in one line.
 	Message string `json:"message"`
 	// Remedy says what to do about it, in one line.

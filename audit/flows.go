@@ -106,6 +106,7 @@ func (a *analysis) flowFindings(counts [][]int) []Finding {
 				fmt.Sprintf("Allow egress from %s only to namespaces with %s=%s, and ingress to the other tenants' namespaces only from their own tenant.",
 					src, a.opts.TenantLabel, tg))
 			a.flowObjects(&f, g, tenantDsts)
+			f.Affected = pairSum(counts[g], tenantDsts)
 			out = append(out, f)
 		}
 		if len(nsDsts) > 0 {
@@ -113,10 +114,20 @@ func (a *analysis) flowFindings(counts [][]int) []Finding {
 				src, countOf(len(nsDsts), "other namespace"), a.destinations(g, nsDsts, counts, false)),
 				"Confirm these flows are intended; otherwise narrow the rules that allow them, or list shared namespaces with --shared.")
 			a.flowObjects(&f, g, nsDsts)
+			f.Affected = pairSum(counts[g], nsDsts)
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// pairSum adds the pod pairs of a row of counts to the given namespaces.
+func pairSum(row []int, dsts []int) int64 {
+	var n int64
+	for _, h := range dsts {
+		n += int64(row[h])
+	}
+	return n
 }
 
 // destinations lists destination namespaces with their pod-pair counts.

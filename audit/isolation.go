@@ -155,6 +155,7 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 			if n := a.snap.Namespace(ns); n != nil {
 				f.Objects = []policy.ObjectRef{n.ObjectRef}
 			}
+			f.Affected = int64(len(pods[0]))
 			out = append(out, f)
 		}
 	}

@@ -22,9 +22,12 @@ type Report struct {
 	Settings string `json:"settings"`
 	// AuditOptions are the audit's options with defaults filled in, as
 	// [Options.String] prints them.
-	AuditOptions string    `json:"auditOptions"`
-	Summary      Summary   `json:"summary"`
-	Findings     []Finding `json:"findings"`
+	AuditOptions string  `json:"auditOptions"`
+	Summary      Summary `json:"summary"`
+	// TopRisks ranks the findings, grouped by tenant pair, by policy and
+	// by remedy, by [RiskScore]; its entries index Findings.
+	TopRisks []Risk    `json:"topRisks"`
+	Findings []Finding `json:"findings"`
 	// Namespaces are every namespace of the inventory, by name.
 	Namespaces []NamespaceReport `json:"namespaces"`
 	// Flows[i][j] is the number of ordered pairs of distinct pods, one in
@@ -191,6 +194,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 		return nil, err
 	}
 	fs = append(fs, entire...)
+	a.fillAffected(fs)
 	sortFindings(fs)
 
 	r := &Report{
@@ -204,6 +208,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
+	r.TopRisks = a.topRisks(r.Findings, counts)
 	r.External = a.externalNodes()
 	a.fillNamespaces(r, iso, lat)
 	a.fillSummary(r, iso)
