@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"go4.org/netipx"
@@ -100,18 +101,32 @@ func (a *analysis) flowFindings(counts [][]int) []Finding {
 				nsDsts = append(nsDsts, h)
 			}
 		}
-		if len(tenantDsts) > 0 {
-			f := newFinding(CrossTenant, src, fmt.Sprintf("pods of namespace %s (tenant %s) can connect to %s of other tenants: %s",
-				src, tg, countOf(len(tenantDsts), "namespace"), a.destinations(g, tenantDsts, counts, true)),
-				fmt.Sprintf("Allow egress from %s only to namespaces with %s=%s, and ingress to the other tenants' namespaces only from their own tenant.",
-					src, a.opts.TenantLabel, tg))
-			a.flowObjects(&f, g, tenantDsts)
-			f.Affected = pairSum(counts[g], tenantDsts)
+		// One finding per destination tenant, in order of first
+		// appearance, so that findings merge per ordered tenant pair.
+		var tenants []string
+		for _, h := range tenantDsts {
+			if th := a.tenant(a.namespaces[h]); !slices.Contains(tenants, th) {
+				tenants = append(tenants, th)
+			}
+		}
+		for _, th := range tenants {
+			var dsts []int
+			for _, h := range tenantDsts {
+				if a.tenant(a.namespaces[h]) == th {
+					dsts = append(dsts, h)
+				}
+			}
+			f := newFinding(CrossTenant, src, fmt.Sprintf("pods of namespace %s (tenant %s) can connect to %s of tenant %s: %s",
+				src, tg, countOf(len(dsts), "namespace"), th, a.destinations(g, dsts, counts)),
+				fmt.Sprintf("Allow egress from %s only to namespaces with %s=%s, and ingress to tenant %s's namespaces only from their own tenant.",
+					src, a.opts.TenantLabel, tg, th))
+			a.flowObjects(&f, g, dsts)
+			f.Affected = pairSum(counts[g], dsts)
 			out = append(out, f)
 		}
 		if len(nsDsts) > 0 {
 			f := newFinding(CrossNamespace, src, fmt.Sprintf("pods of namespace %s can connect to %s: %s",
-				src, countOf(len(nsDsts), "other namespace"), a.destinations(g, nsDsts, counts, false)),
+				src, countOf(len(nsDsts), "other namespace"), a.destinations(g, nsDsts, counts)),
 				"Confirm these flows are intended; otherwise narrow the rules that allow them, or list shared namespaces with --shared.")
 			a.flowObjects(&f, g, nsDsts)
 			f.Affected = pairSum(counts[g], nsDsts)
@@ -131,14 +146,10 @@ func pairSum(row []int, dsts []int) int64 {
 }
 
 // destinations lists destination namespaces with their pod-pair counts.
-func (a *analysis) destinations(g int, dsts []int, counts [][]int, tenant bool) string {
+func (a *analysis) destinations(g int, dsts []int, counts [][]int) string {
 	items := make([]string, 0, min(len(dsts), 5))
 	for _, h := range dsts[:min(len(dsts), 5)] {
-		what := countOf(counts[g][h], "pod pair")
-		if tenant {
-			what = "tenant " + a.tenant(a.namespaces[h]) + ", " + what
-		}
-		items = append(items, fmt.Sprintf("%s (%s)", a.namespaces[h], what))
+		items = append(items, fmt.Sprintf("%s (%s)", a.namespaces[h], countOf(counts[g][h], "pod pair")))
 	}
 	return joinMore(items, len(dsts))
 }
@@ -147,6 +158,7 @@ func (a *analysis) destinations(g int, dsts []int, counts [][]int, tenant bool) 
 // first destinations.
 func (a *analysis) flowObjects(f *Finding, g int, dsts []int) {
 	for _, h := range append([]int{g}, dsts...) {
+		f.Namespaces = append(f.Namespaces, a.namespaces[h])
 		if n := a.snap.Namespace(a.namespaces[h]); n != nil {
 			f.Objects = append(f.Objects, n.ObjectRef)
 		}

@@ -136,10 +136,14 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 			f.Objects = a.endpointRefs(open[d])
 			out = append(out, f)
 		}
+		// A namespace whose pods are not (all) isolated in a direction is
+		// NR001's or NR002's, with the same remedy: NR003 is for the
+		// namespaces whose pods are isolated today, while a pod deployed
+		// there tomorrow would not be.
 		dd := a.defaultDeny(ns)
 		var missing []string
 		for d := policy.Ingress; d <= policy.Egress; d++ {
-			if !dd[d] {
+			if !dd[d] && len(open[d]) == 0 {
 				missing = append(missing, d.String())
 			}
 		}
@@ -150,10 +154,11 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 				types = capitalize(missing[0])
 				what = missing[0]
 			}
-			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s", ns, what),
+			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s: its pods are isolated by policies that select them by label, a pod deployed there without those labels would not be", ns, what),
 				fmt.Sprintf("Add a NetworkPolicy to %s with podSelector: {}, policyTypes: [%s] and no rules.", ns, types))
 			if n := a.snap.Namespace(ns); n != nil {
 				f.Objects = []policy.ObjectRef{n.ObjectRef}
+				f.Location = n.Source
 			}
 			f.Affected = int64(len(pods[0]))
 			out = append(out, f)

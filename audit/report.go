@@ -105,7 +105,8 @@ type NamespaceReport struct {
 	// pods of the namespace and that its pods can reach, counted in pods.
 	ExternalIn  []PeerCount `json:"externalIn"`
 	ExternalOut []PeerCount `json:"externalOut"`
-	// Findings counts the findings about the namespace.
+	// Findings counts the findings about the namespace (those whose
+	// Namespace or Namespaces name it).
 	Findings int `json:"findings"`
 }
 
@@ -195,6 +196,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	}
 	fs = append(fs, entire...)
 	a.fillAffected(fs)
+	fs = a.merge(fs)
 	sortFindings(fs)
 
 	r := &Report{
@@ -208,7 +210,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
-	r.TopRisks = a.topRisks(r.Findings, counts)
+	r.TopRisks = a.topRisks(r.Findings)
 	r.External = a.externalNodes()
 	a.fillNamespaces(r, iso, lat)
 	a.fillSummary(r, iso)
@@ -269,7 +271,12 @@ func (a *analysis) fillNamespaces(r *Report, iso [2]graph.Set, lat lateral) {
 	}
 	findings := map[string]int{}
 	for _, f := range r.Findings {
-		findings[f.Namespace]++
+		if f.Namespace != "" && !slices.Contains(f.Namespaces, f.Namespace) {
+			findings[f.Namespace]++
+		}
+		for _, ns := range f.Namespaces {
+			findings[ns]++
+		}
 	}
 	for g, name := range a.namespaces {
 		nr := NamespaceReport{Name: name, Tenant: a.tenant(name), Shared: a.shared(name), Findings: findings[name],

@@ -71,7 +71,7 @@ type riskGroup struct {
 // egress to the internet, DNS, blast radius…) by kind with the namespaces
 // they concern, and anything else one finding per risk. Info findings are
 // context and are left out.
-func (a *analysis) topRisks(fs []Finding, counts [][]int) []Risk {
+func (a *analysis) topRisks(fs []Finding) []Risk {
 	var groups []*riskGroup
 	index := map[string]*riskGroup{}
 	get := func(key string, k Kind, s Severity, scope string) *riskGroup {
@@ -93,13 +93,10 @@ func (a *analysis) topRisks(fs []Finding, counts [][]int) []Risk {
 		}
 		switch {
 		case f.Kind == CrossTenant:
-			for _, tp := range a.tenantPairs(f, counts) {
-				g := get(string(f.Kind)+"\x00"+tp.from+"\x00"+tp.to, f.Kind, f.Severity, "tenant "+tp.from+" → tenant "+tp.to)
-				g.affected += tp.pairs
-				if !slices.Contains(g.findings, i) {
-					g.findings = append(g.findings, i)
-				}
-			}
+			from, to := a.tenantPair(f)
+			g := get(string(f.Kind)+"\x00"+from+"\x00"+to, f.Kind, f.Severity, "tenant "+from+" → tenant "+to)
+			g.affected += f.Affected
+			g.findings = append(g.findings, i)
 		case f.Rule != nil || isPolicyKind(f):
 			ref := f.Objects[0]
 			g := get(string(f.Kind)+"\x00"+ref.Key(), f.Kind, f.Severity, "policy "+ref.String())
@@ -163,40 +160,13 @@ func isPolicyKind(f *Finding) bool {
 	return strings.HasSuffix(k, "NetworkPolicy") || strings.HasSuffix(k, "Policy") && k != "Pod"
 }
 
-type tenantPair struct {
-	from, to string
-	pairs    int64
-}
-
-// tenantPairs returns the ordered tenant pairs a cross-tenant finding
-// covers, with their allowed pod pairs: its namespaces (the source and
-// the other tenants' destinations) crossed with the flow counts.
-func (a *analysis) tenantPairs(f *Finding, counts [][]int) []tenantPair {
-	srcs := f.Namespaces
-	if f.Namespace != "" {
-		srcs = []string{f.Namespace}
+// tenantPair returns the ordered tenant pair of a cross-tenant finding:
+// its namespaces list a source first and a destination last.
+func (a *analysis) tenantPair(f *Finding) (from, to string) {
+	if len(f.Namespaces) == 0 {
+		return "", ""
 	}
-	var out []tenantPair
-	for _, src := range srcs {
-		g, ok := a.nsIndex[src]
-		if !ok {
-			continue
-		}
-		tg := a.tenant(src)
-		for h, dst := range a.namespaces {
-			th := a.tenant(dst)
-			if h == g || counts[g][h] == 0 || a.shared(dst) || tg == "" || th == "" || tg == th {
-				continue
-			}
-			k := slices.IndexFunc(out, func(p tenantPair) bool { return p.from == tg && p.to == th })
-			if k < 0 {
-				out = append(out, tenantPair{from: tg, to: th})
-				k = len(out) - 1
-			}
-			out[k].pairs += int64(counts[g][h])
-		}
-	}
-	return out
+	return a.tenant(f.Namespaces[0]), a.tenant(f.Namespaces[len(f.Namespaces)-1])
 }
 
 // fillAffected sets each finding's Affected where its generator left it
