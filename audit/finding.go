@@ -32,6 +32,9 @@ type Finding struct {
 	// Location is where to look, when it is more precise than the
 	// objects' own locations (the line of a rule or of a field).
 	Location policy.Location `json:"location,omitzero"`
+	// Excerpt holds the lines of the input around the primary location
+	// (three before and three after), when the file can be read.
+	Excerpt *Excerpt `json:"excerpt,omitempty"`
 	// Rule names the rule of the first object the finding is about, for
 	// findings about one rule.
 	Rule *RuleRef `json:"rule,omitempty"`

@@ -215,36 +215,31 @@ func (a *analysis) flowEntity(i int) reachability.Entity {
 	return reachability.IPEntity(at.Range.From())
 }
 
-// allowedPorts returns the port atoms on which entry i can reach entry j.
-func (a *analysis) allowedPorts(i, j int) []int {
-	var ps []int
-	for p := range a.ports {
-		if a.m.At(i, j, p) == reachability.Allow {
-			ps = append(ps, p)
-		}
-	}
-	return ps
-}
-
-// addEvidence records a sample flow from entry i to entry j: the ports it
-// is allowed on, and how the reference evaluator decided each side on the
-// first of them. The deciding policies join the finding's objects.
+// addEvidence records a sample flow from entry i to entry j: the
+// connections it is allowed on (as [reachability.Connections] prints
+// them), and how the reference evaluator decided each side on the first
+// of them. The deciding policies join the finding's objects.
 func (a *analysis) addEvidence(f *Finding, i, j int) {
-	ps := a.allowedPorts(i, j)
-	if len(ps) == 0 {
+	conns, _ := a.m.Connections(i, j)
+	if conns.IsEmpty() {
 		return
 	}
 	src, dst := a.flowEntity(i), a.flowEntity(j)
-	line := fmt.Sprintf("%s → %s on %s", src, dst, a.portsText(ps))
+	line := fmt.Sprintf("%s → %s: %s", src, dst, conns)
 	if a.ev == nil {
 		a.ev = reachability.NewEvaluator(a.orig, a.m.Options())
 	}
-	at := a.ports[ps[0]]
-	port := at.Lo
-	if !at.Protocol.HasPorts() {
-		port = 0
+	var proto policy.Protocol
+	var port uint16
+	sample := ""
+	if rs := conns.Ranges(); len(rs) > 0 {
+		proto, port = rs[0].Protocol, rs[0].Lo
+		sample = fmt.Sprintf("%d/%s", port, proto)
+	} else if ps := conns.Protocols(); len(ps) > 0 {
+		proto = ps[0]
+		sample = proto.String()
 	}
-	_, tr := a.ev.Evaluate(reachability.Flow{Src: src, Dst: dst, Protocol: at.Protocol, Port: port})
+	_, tr := a.ev.Evaluate(reachability.Flow{Src: src, Dst: dst, Protocol: proto, Port: port})
 	if tr != nil && tr.Reason == "" {
 		var parts []string
 		for _, side := range []*reachability.SideTrace{&tr.Egress, &tr.Ingress} {
@@ -254,7 +249,7 @@ func (a *analysis) addEvidence(f *Finding, i, j int) {
 				f.Objects = append(f.Objects, *ref)
 			}
 		}
-		line += fmt.Sprintf(" (%s: %s)", at, strings.Join(parts, "; "))
+		line += fmt.Sprintf(" (on %s: %s)", sample, strings.Join(parts, "; "))
 	}
 	f.Evidence = append(f.Evidence, line)
 }
@@ -356,6 +351,7 @@ func (a *analysis) externalFindings() []Finding {
 				countOf(len(egress), "pod"), ns, a.entryList(egress, 5)),
 				fmt.Sprintf("Restrict egress of %s to the addresses it needs (or an egress gateway) instead of any address.", ns))
 			f.Objects = a.endpointRefs(egress)
+			a.locateAtNamespace(&f, ns)
 			tmp.CopyFrom(a.cg.Row(egressClass))
 			tmp.And(public)
 			u, _ := tmp.Next(0)
@@ -371,6 +367,7 @@ func (a *analysis) externalFindings() []Finding {
 				countOf(len(ingress), "pod"), ns, verbS(len(ingress), "accept"), from, a.entryList(ingress, 5)),
 				fmt.Sprintf("Allow ingress to %s only from the namespaces and load-balancer ranges that need it.", ns))
 			f.Objects = a.endpointRefs(ingress)
+			a.locateAtNamespace(&f, ns)
 			src := -1
 			for u := range atoms.All() {
 				if a.cg.Has(u, ingressClass) && (src < 0 || (public.Has(u) && !public.Has(src))) {

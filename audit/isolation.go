@@ -134,6 +134,7 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 			f := newFinding(kind, ns, fmt.Sprintf("%s of %d in namespace %s %s not isolated for %s: %s",
 				countOf(len(open[d]), "pod"), len(pods[d]), ns, isAre(len(open[d])), d, a.entryList(open[d], 5)), remedy)
 			f.Objects = a.endpointRefs(open[d])
+			a.locateAtNamespace(&f, ns)
 			out = append(out, f)
 		}
 		// A namespace whose pods are not (all) isolated in a direction is
@@ -172,4 +173,13 @@ func capitalize(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// locateAtNamespace locates a finding whose remedy adds something to
+// namespace ns at the namespace, when the input declares it: that is
+// where the missing policy goes.
+func (a *analysis) locateAtNamespace(f *Finding, ns string) {
+	if n := a.snap.Namespace(ns); n != nil && n.Source.IsValid() {
+		f.Location = n.Source
+	}
 }

@@ -198,6 +198,9 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	a.fillAffected(fs)
 	fs = a.merge(fs)
 	sortFindings(fs)
+	if !opts.SkipExcerpts {
+		excerpts(fs)
+	}
 
 	r := &Report{
 		Settings:      m.Describe(),
