@@ -43,11 +43,11 @@ func ReadBaseline(name string, data []byte) (*Baseline, error) {
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
 		if se, ok := errors.AsType[*json.SyntaxError](err); ok {
-			line, col := lineCol(data, se.Offset)
+			line, col := lineCol(data, se.Offset-1) // Offset is just past the bad byte
 			return nil, fmt.Errorf("%s:%d:%d: %v", name, line, col, err)
 		}
 		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			line, col := lineCol(data, te.Offset)
+			line, col := lineCol(data, te.Offset-1)
 			return nil, fmt.Errorf("%s:%d:%d: %s: expected %s, got a JSON %s", name, line, col, te.Field, te.Type, te.Value)
 		}
 		return nil, fmt.Errorf("%s: %v", name, err)

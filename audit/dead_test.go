@@ -45,7 +45,7 @@ func TestDeadRulesRemovable(t *testing.T) {
 			if f.Kind == RuleShadowed || f.Kind == RuleRedundant {
 				dead[f.Objects[0].Key()] = append(dead[f.Objects[0].Key()], *f.Rule)
 				reported++
-				if strings.Contains(f.Message, "would reach the later") {
+				if strings.Contains(f.Message, "would be decided the same way by the later") {
 					later++
 				}
 			}

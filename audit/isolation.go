@@ -159,7 +159,7 @@ func (a *analysis) isolationFindings(iso, voided [2]graph.Set) []Finding {
 				types = capitalize(missing[0])
 				what = missing[0]
 			}
-			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s: its pods are isolated by policies that select them by label, a pod deployed there without those labels would not be", ns, what),
+			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s: its pods are isolated today, but a new pod that the current policies do not select would start unprotected", ns, what),
 				fmt.Sprintf("Add a NetworkPolicy to %s with podSelector: {}, policyTypes: [%s] and no rules.", ns, types))
 			if n := a.snap.Namespace(ns); n != nil {
 				f.Objects = []policy.ObjectRef{n.ObjectRef}

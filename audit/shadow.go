@@ -862,7 +862,7 @@ func (s *shadowing) laterRedundantFinding(cr *crule, by []shadower) Finding {
 		}
 	}
 	f := newFinding(RuleRedundant, cr.pol.Ref.Namespace,
-		fmt.Sprintf("%s (%s) is redundant: without it, every flow it decides would reach the later %s first, which decide it the same way",
+		fmt.Sprintf("%s (%s) is redundant: without it, every flow it decides would be decided the same way by the later %s",
 			ruleName(cr.r.Ref), cr.r.Action, joinMore(names, len(by))),
 		fmt.Sprintf("Delete %s: the later rules already %s its flows.", ruleName(cr.r.Ref), strings.ToLower(cr.r.Action.String())))
 	f.Location = cr.r.Ref.Source
