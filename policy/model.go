@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 
@@ -149,6 +150,19 @@ const (
 // MarshalText returns "ingress" or "egress".
 func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// UnmarshalText parses "ingress" or "egress", as MarshalText writes them.
+func (d *Direction) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "ingress":
+		*d = Ingress
+	case "egress":
+		*d = Egress
+	default:
+		return fmt.Errorf("direction %q: expected ingress or egress", b)
+	}
+	return nil
+}
+
 // String returns "ingress" or "egress".
 func (d Direction) String() string {
 	if d == Egress {
@@ -168,6 +182,10 @@ type NetworkPolicy struct {
 	Invalid map[RuleKey]bool
 	// RuleSource locates each rule in the input, for reports.
 	RuleSource map[RuleKey]Location
+	// DefaultedTypes is true when the input gives no (valid) policyTypes,
+	// so that Spec.PolicyTypes holds the defaults: Ingress, plus Egress
+	// when the policy has egress rules [docs/semantics.md §2.2].
+	DefaultedTypes bool
 }
 
 // RuleKey names one rule of a policy by direction and index.
