@@ -278,5 +278,3 @@ func plantMisplacedPorts(t *testing.T, r *rand.Rand, file string) {
 		t.Fatal(err)
 	}
 }
-
-
