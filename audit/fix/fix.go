@@ -132,9 +132,9 @@ type FlowGroup struct {
 // Entry says, for one finding, which fix addresses it or why none does.
 type Entry struct {
 	Finding FindingRef `json:"finding"`
-	// Fix is the ID of the fix that addresses the finding; empty when
-	// there is none.
-	Fix string `json:"fix,omitempty"`
+	// Fixes are the IDs of the fixes that address the finding (one per
+	// namespace for a finding about several); empty when there is none.
+	Fixes []string `json:"fixes,omitempty"`
 	// NoFix says why there is no mechanical fix, for findings of a kind
 	// that sometimes has one.
 	NoFix string `json:"noFix,omitempty"`
@@ -194,12 +194,7 @@ func (o Options) withDefaults(m *reachability.Matrix) Options {
 // Options.MaxVerified of them.
 func Generate(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, findings []audit.Finding, opts Options) (*Result, error) {
 	opts = opts.withDefaults(m)
-	g := &generator{snap: snap, opts: opts, src: newSources(), noDefaultDeny: map[string]*audit.Finding{}}
-	for i := range findings {
-		if f := &findings[i]; f.Kind == audit.NoDefaultDeny {
-			g.noDefaultDeny[f.Namespace] = f
-		}
-	}
+	g := &generator{snap: snap, m: m, opts: opts, src: newSources()}
 	res := &Result{Fixes: []*Fix{}, Entries: []Entry{}}
 	byYAML := map[string]*Fix{}
 	names := map[string]int{}
@@ -210,24 +205,28 @@ func Generate(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix
 			continue
 		}
 		ref := FindingRef{ID: f.ID, Index: i}
-		p, err := build(g, f)
+		ps, err := build(g, f)
 		if err != nil {
 			res.Entries = append(res.Entries, Entry{Finding: ref, NoFix: err.Error()})
 			continue
 		}
-		fx := byYAML[p.yaml]
-		if fx == nil {
-			id := fmt.Sprintf("%s-%s", p.kind, slug(p.obj.Namespace, p.obj.Name))
-			names[id]++
-			if n := names[id]; n > 1 {
-				id = fmt.Sprintf("%s-%d", id, n)
+		e := Entry{Finding: ref}
+		for _, p := range ps {
+			fx := byYAML[p.yaml]
+			if fx == nil {
+				id := fmt.Sprintf("%s-%s", p.kind, slug(p.obj.Namespace, p.obj.Name))
+				names[id]++
+				if n := names[id]; n > 1 {
+					id = fmt.Sprintf("%s-%d", id, n)
+				}
+				fx = &Fix{ID: id, Kind: p.kind, Title: p.title, Object: p.obj, Replaces: p.replaces, YAML: p.yaml}
+				byYAML[p.yaml] = fx
+				res.Fixes = append(res.Fixes, fx)
 			}
-			fx = &Fix{ID: id, Kind: p.kind, Title: p.title, Object: p.obj, Replaces: p.replaces, YAML: p.yaml}
-			byYAML[p.yaml] = fx
-			res.Fixes = append(res.Fixes, fx)
+			fx.Findings = append(fx.Findings, ref)
+			e.Fixes = append(e.Fixes, fx.ID)
 		}
-		fx.Findings = append(fx.Findings, ref)
-		res.Entries = append(res.Entries, Entry{Finding: ref, Fix: fx.ID})
+		res.Entries = append(res.Entries, e)
 	}
 	v, err := newVerifier(ctx, snap, m, opts)
 	if err != nil {
@@ -264,10 +263,10 @@ type patch struct {
 type generator struct {
 	snap *policy.Snapshot
 	opts Options
+	m    *reachability.Matrix
 	src  *sources
-	// noDefaultDeny holds the NR003 finding of each namespace that has
-	// one.
-	noDefaultDeny map[string]*audit.Finding
+	// missing is audit.MissingDefaultDeny, computed on first use.
+	missing map[string][2]bool
 }
 
 // noFix is the error a builder returns when a finding has no mechanical
@@ -280,7 +279,7 @@ func noFixf(format string, args ...any) error { return noFix(fmt.Sprintf(format,
 
 // generators maps each finding kind that can have a mechanical fix to its
 // builder.
-var generators = map[audit.Kind]func(*generator, *audit.Finding) (*patch, error){
+var generators = map[audit.Kind]func(*generator, *audit.Finding) ([]*patch, error){
 	audit.IngressNotIsolated: (*generator).defaultDeny,
 	audit.EgressNotIsolated:  (*generator).defaultDeny,
 	audit.NoDefaultDeny:      (*generator).defaultDeny,

@@ -39,7 +39,7 @@ func (g *generator) networkPolicy(f *audit.Finding) (*policy.NetworkPolicy, erro
 }
 
 // edited returns the patch that replaces np with obj.
-func (g *generator) edited(k Kind, np *policy.NetworkPolicy, obj map[string]any, title string) (*patch, error) {
+func (g *generator) edited(k Kind, np *policy.NetworkPolicy, obj map[string]any, title string) ([]*patch, error) {
 	forApply(obj)
 	if meta, ok := obj["metadata"].(map[string]any); ok {
 		meta["namespace"] = np.Namespace
@@ -48,7 +48,7 @@ func (g *generator) edited(k Kind, np *policy.NetworkPolicy, obj map[string]any,
 	if err != nil {
 		return nil, noFixf("cannot encode the edited %s: %v", np.ObjectRef, err)
 	}
-	return &patch{kind: k, title: title, obj: np.ObjectRef, replaces: true, yaml: string(out)}, nil
+	return []*patch{{kind: k, title: title, obj: np.ObjectRef, replaces: true, yaml: string(out)}}, nil
 }
 
 // created returns the patch that creates a NetworkPolicy in ns named
@@ -85,50 +85,58 @@ func (g *generator) hasPolicy(ns, name string) bool {
 	return false
 }
 
-// defaultDeny adds a default-deny NetworkPolicy for the directions the
-// finding says are missing: NR001 ingress, NR002 egress, NR003 what its
-// message names.
-func (g *generator) defaultDeny(f *audit.Finding) (*patch, error) {
-	ns := f.Namespace
-	if ns == "" || g.snap.Namespace(ns) == nil {
-		return nil, noFix("the finding names no namespace of the inventory")
+// defaultDeny adds, to every namespace the finding is about, a
+// default-deny NetworkPolicy for the directions in which the namespace has
+// none (audit.MissingDefaultDeny): one patch per namespace, shared by its
+// NR001, NR002 and NR003 findings.
+func (g *generator) defaultDeny(f *audit.Finding) ([]*patch, error) {
+	if g.missing == nil {
+		g.missing = audit.MissingDefaultDeny(g.m, g.opts.Audit)
 	}
-	var types []string
-	switch f.Kind {
-	case audit.IngressNotIsolated:
-		types = []string{"Ingress"}
-	case audit.EgressNotIsolated:
-		types = []string{"Egress"}
-	default:
-		if types = missingDefaultDeny(f); types == nil {
-			return nil, noFix("the finding does not say which direction lacks a default deny")
+	var out []*patch
+	for _, ns := range findingNamespaces(f) {
+		miss := g.missing[ns]
+		var types []string
+		if miss[policy.Ingress] {
+			types = append(types, "Ingress")
 		}
-	}
-	// One policy for the namespace: the NR003 finding's, when it covers
-	// this direction too.
-	if nd := g.noDefaultDeny[ns]; nd != nil && f.Kind != audit.NoDefaultDeny {
-		if wide := missingDefaultDeny(nd); slices.Contains(wide, types[0]) {
-			types = wide
+		if miss[policy.Egress] {
+			types = append(types, "Egress")
 		}
+		if len(types) == 0 {
+			continue
+		}
+		name := "default-deny-" + strings.ToLower(strings.Join(types, "-"))
+		spec := map[string]any{"podSelector": map[string]any{}, "policyTypes": types}
+		p, err := g.created(AddDefaultDeny, ns, name, spec,
+			fmt.Sprintf("Add NetworkPolicy %s/%s: every pod of %s isolated for %s, nothing allowed", ns, name, ns, strings.ToLower(strings.Join(types, " and "))))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
 	}
-	name := "default-deny-" + strings.ToLower(strings.Join(types, "-"))
-	spec := map[string]any{"podSelector": map[string]any{}, "policyTypes": types}
-	return g.created(AddDefaultDeny, ns, name, spec,
-		fmt.Sprintf("Add NetworkPolicy %s/%s: every pod of %s isolated for %s, nothing allowed", ns, name, ns, strings.ToLower(strings.Join(types, " and "))))
+	if len(out) == 0 {
+		return nil, noFix("every namespace the finding names has a policy that isolates all its pods already; they are open because a policy allows everything or passes their traffic on: narrow that policy by hand")
+	}
+	return out, nil
 }
 
-// missingDefaultDeny returns the policy types an NR003 finding says are
-// missing, nil when it says none.
-func missingDefaultDeny(f *audit.Finding) []string {
-	switch {
-	case strings.HasSuffix(f.Message, "for ingress or egress"):
-		return []string{"Ingress", "Egress"}
-	case strings.HasSuffix(f.Message, "for ingress"):
-		return []string{"Ingress"}
-	case strings.HasSuffix(f.Message, "for egress"):
-		return []string{"Egress"}
+// findingNamespaces returns the namespaces a finding is about: its own
+// and those of its objects (a Namespace object names itself), sorted.
+func findingNamespaces(f *audit.Finding) []string {
+	seen := map[string]bool{}
+	if f.Namespace != "" {
+		seen[f.Namespace] = true
 	}
-	return nil
+	for _, o := range f.Objects {
+		switch {
+		case o.Kind == "Namespace" && o.Group == "":
+			seen[o.Name] = true
+		case o.Namespace != "":
+			seen[o.Namespace] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // rulePeers returns rule idx of direction d of the raw policy, with its
@@ -153,7 +161,7 @@ func rulePeers(obj map[string]any, d policy.Direction, idx int) (rule map[string
 // namespaceSelector corrects a peer whose namespaceSelector asks for a
 // label no namespace carries, with a value that names a namespace:
 // "namespace: web" becomes "kubernetes.io/metadata.name: web".
-func (g *generator) namespaceSelector(f *audit.Finding) (*patch, error) {
+func (g *generator) namespaceSelector(f *audit.Finding) ([]*patch, error) {
 	np, err := g.networkPolicy(f)
 	if err != nil {
 		return nil, err
@@ -228,7 +236,7 @@ func (g *generator) matchesSomeNamespace(raw map[string]any) bool {
 // movePorts moves ports: written under the peers of a rule up to the rule,
 // when that is unambiguous: every peer of the rule carries the same list
 // and the rule has no ports of its own.
-func (g *generator) movePorts(f *audit.Finding) (*patch, error) {
+func (g *generator) movePorts(f *audit.Finding) ([]*patch, error) {
 	if !strings.Contains(f.Message, "].ports: ") || !(strings.Contains(f.Message, "].from[") || strings.Contains(f.Message, "].to[")) {
 		return nil, noFix("only a ports: list misplaced under a peer has a mechanical fix; rename or move this field by hand")
 	}
@@ -294,18 +302,14 @@ func (g *generator) movePorts(f *audit.Finding) (*patch, error) {
 	return g.edited(MovePorts, np, obj, fmt.Sprintf("Move the misplaced ports: of %s up to the rule (%s)", np.ObjectRef, strings.Join(moved, ", ")))
 }
 
-// dnsEgress adds a NetworkPolicy that lets every pod of the namespace
-// reach the cluster DNS pods (or, when the inventory has none, any
-// address) on 53/UDP and 53/TCP. It applies only when the pods' own
-// egress blocks DNS; when the DNS pods' ingress does, the fix belongs to
-// their policy.
-func (g *generator) dnsEgress(f *audit.Finding) (*patch, error) {
+// dnsEgress adds, to every namespace the finding is about, a
+// NetworkPolicy that lets every pod of the namespace reach the cluster
+// DNS pods (or, when the inventory has none, any address) on 53/UDP and
+// 53/TCP. It applies only when the pods' own egress blocks DNS; when the
+// DNS pods' ingress does, the fix belongs to their policy.
+func (g *generator) dnsEgress(f *audit.Finding) ([]*patch, error) {
 	if !strings.Contains(f.Message, "their egress is restricted") {
 		return nil, noFix("the DNS pods' own ingress policy does not admit these pods; allow them in that policy by hand")
-	}
-	ns := f.Namespace
-	if ns == "" || g.snap.Namespace(ns) == nil {
-		return nil, noFix("the finding names no namespace of the inventory")
 	}
 	dnsNS := map[string]bool{}
 	for _, e := range g.snap.Endpoints {
@@ -345,14 +349,28 @@ func (g *generator) dnsEgress(f *audit.Finding) (*patch, error) {
 		"policyTypes": []string{"Egress"},
 		"egress":      []any{rule},
 	}
-	return g.created(AddDNSEgress, ns, "allow-dns-egress", spec,
-		fmt.Sprintf("Add NetworkPolicy %s/allow-dns-egress: every pod of %s may reach %s on 53/UDP and 53/TCP", ns, ns, target))
+	var out []*patch
+	for _, ns := range findingNamespaces(f) {
+		if g.snap.Namespace(ns) == nil {
+			continue
+		}
+		p, err := g.created(AddDNSEgress, ns, "allow-dns-egress", spec,
+			fmt.Sprintf("Add NetworkPolicy %s/allow-dns-egress: every pod of %s may reach %s on 53/UDP and 53/TCP", ns, ns, target))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		return nil, noFix("the finding names no namespace of the inventory")
+	}
+	return out, nil
 }
 
 // removeRule deletes a redundant rule of a Kubernetes NetworkPolicy,
 // writing policyTypes out so that removing the last rule of a direction
 // does not change which directions the policy isolates.
-func (g *generator) removeRule(f *audit.Finding) (*patch, error) {
+func (g *generator) removeRule(f *audit.Finding) ([]*patch, error) {
 	np, err := g.networkPolicy(f)
 	if err != nil {
 		return nil, err
