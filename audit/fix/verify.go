@@ -11,6 +11,7 @@ import (
 	"go4.org/netipx"
 
 	"github.com/netreach/netreach/expect"
+	"github.com/netreach/netreach/graph"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -108,8 +109,10 @@ type jointClass struct {
 // between endpoints and external addresses are compared on the common
 // refinement of both matrices' address ranges and ports, so the result is
 // exact. Derived entries (package access) are not compared. It costs
-// O(J² × ports) where J is the number of distinct (class before, class
-// after) pairs.
+// O(ports × (C² + J²)) bit tests, where C is the number of endpoint
+// classes and external atoms of a matrix and J the number of distinct
+// (class before, class after) pairs, and memory for the class graph of
+// one port at a time plus the changed pairs.
 func Compare(a, b *reachability.Matrix, maxGroups int) (*Effect, error) {
 	n := a.NumEndpoints()
 	if b.NumEndpoints() != n {
@@ -156,46 +159,89 @@ func Compare(a, b *reachability.Matrix, maxGroups int) (*Effect, error) {
 		pa[k] = a.PortAtomIndex(p.Protocol, p.Lo)
 		pb[k] = b.PortAtomIndex(p.Protocol, p.Lo)
 	}
-	verdict := func(m *reachability.Matrix, i, j, p int) int {
-		if p < 0 {
-			return reachability.Allow.Openness()
+	// Port by port, the class graphs of both matrices say which pairs of
+	// joint classes changed; the changed ports of each changed pair are
+	// kept (few pairs change), then grouped.
+	type pairKey struct{ x, y int }
+	words := (len(ports) + 63) / 64
+	lostAt, gainedAt := map[pairKey][]uint64{}, map[pairKey][]uint64{}
+	mark := func(at map[pairKey][]uint64, k pairKey, port int) {
+		w := at[k]
+		if w == nil {
+			w = make([]uint64, words)
+			at[k] = w
 		}
-		return m.At(i, j, p).Openness()
+		w[port/64] |= 1 << (port % 64)
+	}
+	var ga, gb portGraphs
+	for k := range ports {
+		if k == 0 || pa[k] != pa[k-1] {
+			ga = classGraphs(a, pa[k])
+		}
+		if k == 0 || pb[k] != pb[k-1] {
+			gb = classGraphs(b, pb[k])
+		}
+		for x, jx := range joint {
+			cax, cbx := classA[jx.ia], classB[jx.ib]
+			for y, jy := range joint {
+				if jx.ext && jy.ext || x == y && jx.size < 2 {
+					continue
+				}
+				va, vb := ga.openness(cax, classA[jy.ia]), gb.openness(cbx, classB[jy.ib])
+				switch {
+				case vb < va:
+					mark(lostAt, pairKey{x, y}, k)
+				case vb > va:
+					mark(gainedAt, pairKey{x, y}, k)
+				}
+			}
+		}
 	}
 	closed, opened := map[[3]string]int64{}, map[[3]string]int64{}
 	eff := &Effect{}
-	var lost, gained []bool
-	lost, gained = make([]bool, len(ports)), make([]bool, len(ports))
-	for x, jx := range joint {
-		for y, jy := range joint {
-			if jx.ext && jy.ext {
-				continue
-			}
-			sa, da, sb, db := jx.ia, jy.ia, jx.ib, jy.ib
-			if x == y {
-				if jx.size < 2 {
-					continue
-				}
-				da, db = jx.ia2, jx.ib2
-			}
-			anyLost, anyGained := false, false
-			for k := range ports {
-				va, vb := verdict(a, sa, da, pa[k]), verdict(b, sb, db, pb[k])
-				lost[k], gained[k] = vb < va, vb > va
-				anyLost = anyLost || lost[k]
-				anyGained = anyGained || gained[k]
-			}
-			if anyLost {
-				eff.Closed.Pairs += addPairs(closed, jx, jy, x == y, portsText(ports, lost))
-			}
-			if anyGained {
-				eff.Opened.Pairs += addPairs(opened, jx, jy, x == y, portsText(ports, gained))
-			}
+	sel := make([]bool, len(ports))
+	bitsOf := func(w []uint64) []bool {
+		for k := range sel {
+			sel[k] = w[k/64]&(1<<(k%64)) != 0
 		}
+		return sel
+	}
+	for key, w := range lostAt {
+		eff.Closed.Pairs += addPairs(closed, joint[key.x], joint[key.y], key.x == key.y, portsText(ports, bitsOf(w)))
+	}
+	for key, w := range gainedAt {
+		eff.Opened.Pairs += addPairs(opened, joint[key.x], joint[key.y], key.x == key.y, portsText(ports, bitsOf(w)))
 	}
 	eff.Closed.Groups, eff.Closed.Omitted = sortGroups(closed, maxGroups)
 	eff.Opened.Groups, eff.Opened.Omitted = sortGroups(opened, maxGroups)
 	return eff, nil
+}
+
+// portGraphs are the class graphs of one port atom of a matrix: the
+// pairs allowed (def) and those allowed or conditional (pos); nil graphs
+// mean a port no policy of the matrix restricts (everything allowed).
+type portGraphs struct{ def, pos *graph.Matrix }
+
+func classGraphs(m *reachability.Matrix, p int) portGraphs {
+	if p < 0 {
+		return portGraphs{}
+	}
+	def, _ := m.ClassGraph([]int{p}, false)
+	pos, _ := m.ClassGraph([]int{p}, true)
+	return portGraphs{def, pos}
+}
+
+// openness returns the openness of the verdict from class (or external
+// atom) i to j: 2 allowed, 1 conditional, 0 denied; a pod of a class to
+// another pod of the same class for i == j.
+func (g portGraphs) openness(i, j int) int {
+	switch {
+	case g.def == nil || g.def.Has(i, j):
+		return 2
+	case g.pos.Has(i, j):
+		return 1
+	}
+	return 0
 }
 
 // addPairs adds the member pairs of two joint classes to the groups they
