@@ -57,6 +57,10 @@ type Fix struct {
 	// Findings are the IDs of the findings the fix addresses ("NR003"),
 	// with their index in the report's list of findings.
 	Findings []FindingRef `json:"findings"`
+	// Overlaps are the IDs of the other fixes that create or replace the
+	// same object: each writes the whole object, so applying one undoes
+	// the other. Apply one, then audit again.
+	Overlaps []string `json:"overlaps,omitempty"`
 	// Effect is what the patch does to the flows, as computed with the
 	// patch applied; nil when the fix was not verified (see
 	// NotVerified).
@@ -228,6 +232,7 @@ func Generate(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix
 		}
 		res.Entries = append(res.Entries, e)
 	}
+	markOverlaps(res.Fixes)
 	v, err := newVerifier(ctx, snap, m, opts)
 	if err != nil {
 		return nil, err
@@ -248,6 +253,21 @@ func Generate(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix
 		fx.Effect = eff
 	}
 	return res, nil
+}
+
+// markOverlaps links the fixes that write the same object.
+func markOverlaps(fixes []*Fix) {
+	byObject := map[string][]*Fix{}
+	for _, fx := range fixes {
+		byObject[fx.Object.Key()] = append(byObject[fx.Object.Key()], fx)
+	}
+	for _, fx := range fixes {
+		for _, o := range byObject[fx.Object.Key()] {
+			if o != fx {
+				fx.Overlaps = append(fx.Overlaps, o.ID)
+			}
+		}
+	}
 }
 
 // patch is what a generator builds for one finding.

@@ -50,6 +50,9 @@ func dump(fs []audit.Finding, r *fix.Result) string {
 		for _, f := range fx.Findings {
 			fmt.Fprintf(&b, "for %s: %s\n", f.ID, fs[f.Index].Message)
 		}
+		if len(fx.Overlaps) > 0 {
+			fmt.Fprintf(&b, "overlaps %s\n", strings.Join(fx.Overlaps, ", "))
+		}
 		b.WriteString(fx.YAML)
 		if fx.Effect == nil {
 			fmt.Fprintf(&b, "%s\n", fx.NotVerified)

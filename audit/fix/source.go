@@ -77,6 +77,9 @@ func (s *sources) object(ref policy.ObjectRef, np *policy.NetworkPolicy) (map[st
 		return nil, noFixf("%s document %d no longer holds %s", loc.File, loc.Doc, ref)
 	}
 	if np != nil {
+		if _, ok := meta["namespace"]; !ok {
+			meta["namespace"] = np.Namespace // the namespace it was loaded into
+		}
 		if err := sameNetworkPolicy(obj, np); err != nil {
 			return nil, err
 		}

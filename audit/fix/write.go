@@ -72,6 +72,9 @@ func (fx *Fix) header() string {
 			line("BREAKS expectation %s (%d violations)", br.Rule, br.Violations)
 		}
 	}
+	if len(fx.Overlaps) > 0 {
+		line("also written by %s: apply one of them, then audit again", strings.Join(fx.Overlaps, ", "))
+	}
 	if fx.Replaces {
 		line("replaces %s; apply with: kubectl apply -f %s.yaml", fx.Object, fx.ID)
 	} else {
