@@ -32,6 +32,10 @@ const (
 	// AddDNSEgress adds a NetworkPolicy that lets every pod of a namespace
 	// reach the cluster DNS pods on 53/UDP and 53/TCP (NR014).
 	AddDNSEgress Kind = "add-dns-egress"
+	// EgressOnly writes policyTypes: [Egress] into a NetworkPolicy with
+	// egress rules and no policyTypes, which the API server defaults to
+	// [Ingress, Egress] so that it isolates ingress too (NR026).
+	EgressOnly Kind = "egress-only-policy-types"
 	// RemoveRedundantRule deletes a rule whose every flow other rules
 	// decide the same way, making policyTypes explicit so that the
 	// policy keeps isolating what it isolated (NR012).
@@ -307,7 +311,13 @@ var generators = map[audit.Kind]func(*generator, *audit.Finding) ([]*patch, erro
 	audit.UnknownField:       (*generator).movePorts,
 	audit.DNSBlocked:         (*generator).dnsEgress,
 	audit.RuleRedundant:      (*generator).removeRule,
+	implicitIngress:          (*generator).egressOnly,
 }
+
+// implicitIngress is the kind of NR026 (a NetworkPolicy that isolates
+// ingress through defaulted policyTypes), which package audit defines on
+// branch audit-core; once merged it is audit.ImplicitIngress.
+const implicitIngress audit.Kind = "implicit-ingress-isolation"
 
 // Kinds returns the finding kinds that can have a mechanical fix, sorted.
 func Kinds() []audit.Kind {

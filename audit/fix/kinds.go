@@ -401,3 +401,32 @@ func (g *generator) removeRule(f *audit.Finding) ([]*patch, error) {
 	}
 	return g.edited(RemoveRedundantRule, np, obj, fmt.Sprintf("Remove the redundant %s rule %d of %s", dir, f.Rule.Index, np.ObjectRef))
 }
+
+// egressOnly writes policyTypes: [Egress] into a NetworkPolicy that has
+// egress rules, no ingress rules and no policyTypes: the API server
+// defaults its policyTypes to [Ingress, Egress], so it isolates its pods
+// for ingress and admits nothing (docs/semantics.md §2.2). The patch makes
+// it egress-only, what such a policy usually means; the flows it opens are
+// the ingress the defaulting denied.
+func (g *generator) egressOnly(f *audit.Finding) ([]*patch, error) {
+	np, err := g.networkPolicy(f)
+	if err != nil {
+		return nil, err
+	}
+	obj, err := g.src.object(np.ObjectRef, np)
+	if err != nil {
+		return nil, err
+	}
+	spec, _ := obj["spec"].(map[string]any)
+	if _, ok := spec["policyTypes"]; ok {
+		return nil, noFixf("%s writes its policyTypes already", np.ObjectRef)
+	}
+	if ing, _ := spec["ingress"].([]any); len(ing) > 0 {
+		return nil, noFixf("%s has ingress rules: it isolates ingress on purpose", np.ObjectRef)
+	}
+	if eg, _ := spec["egress"].([]any); len(eg) == 0 {
+		return nil, noFixf("%s has no egress rules", np.ObjectRef)
+	}
+	spec["policyTypes"] = []any{"Egress"}
+	return g.edited(EgressOnly, np, obj, fmt.Sprintf("Make %s egress-only (policyTypes: [Egress]): its defaulted policyTypes isolated ingress too", np.ObjectRef))
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/netreach/netreach/audit"
 	"github.com/netreach/netreach/audit/fix"
 	"github.com/netreach/netreach/policy"
@@ -120,4 +122,89 @@ func TestUnusualSources(t *testing.T) {
 			t.Errorf("reason = %q, want the stale-source reason", r)
 		}
 	})
+}
+
+// TestEgressOnly fixes a NetworkPolicy whose defaulted policyTypes isolate
+// ingress (NR026, a kind of branch audit-core: the finding is built by
+// hand here): the patch writes policyTypes: [Egress] and keeps the rest,
+// and it opens exactly web's ingress, from db and from every address.
+func TestEgressOnly(t *testing.T) {
+	const in = `apiVersion: v1
+kind: Namespace
+metadata: {name: app}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: app, labels: {app: web}}
+spec: {containers: [{name: main, image: example/web}]}
+status: {phase: Running, podIP: 10.0.0.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db, namespace: app, labels: {app: db}}
+spec: {containers: [{name: main, image: example/db}]}
+status: {phase: Running, podIP: 10.0.0.2}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: web-egress, namespace: app, labels: {team: web}}
+spec:
+  podSelector: {matchLabels: {app: web}}
+  egress:
+  - to: [{podSelector: {matchLabels: {app: db}}}]
+`
+	file := filepath.Join(t.TempDir(), "in.yaml")
+	if err := os.WriteFile(file, []byte(in), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := policy.Load(policy.LoadOptions{}, file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	np := snap.NetworkPolicies[0]
+	f := audit.Finding{ID: "NR026", Kind: "implicit-ingress-isolation", Namespace: "app", Objects: []policy.ObjectRef{np.ObjectRef}}
+	res, err := fix.Generate(context.Background(), snap, m, []audit.Finding{f}, fix.Options{MaxGroups: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Fixes) != 1 {
+		t.Fatalf("fixes = %+v, want one", res.Entries)
+	}
+	fx := res.Fixes[0]
+	wantYAML := `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  labels:
+    team: web
+  name: web-egress
+  namespace: app
+spec:
+  egress:
+  - to:
+    - podSelector:
+        matchLabels:
+          app: db
+  podSelector:
+    matchLabels:
+      app: web
+  policyTypes:
+  - Egress
+`
+	if fx.Kind != fix.EgressOnly || !fx.Replaces || fx.YAML != wantYAML {
+		t.Errorf("fix = %s %v\n%s\nwant %s replacing\n%s", fx.Kind, fx.Replaces, fx.YAML, fix.EgressOnly, wantYAML)
+	}
+	want := fix.Flows{Pairs: 2, Groups: []fix.FlowGroup{
+		{Src: "0.0.0.0/0", Dst: "app/web", Ports: "all ports", Pairs: 1},
+		{Src: "app/db", Dst: "app/web", Ports: "all ports", Pairs: 1},
+	}}
+	if fx.Effect == nil || fx.Effect.Closed.Pairs != 0 {
+		t.Fatalf("effect = %+v, want nothing closed", fx.Effect)
+	}
+	if d := cmp.Diff(want, fx.Effect.Opened); d != "" {
+		t.Errorf("opened (-want +got):\n%s", d)
+	}
 }
