@@ -38,6 +38,24 @@ func (g *generator) networkPolicy(f *audit.Finding) (*policy.NetworkPolicy, erro
 	return nil, noFixf("%s is not an evaluated policy", ref)
 }
 
+// source returns the Kubernetes NetworkPolicy a finding is about and its
+// source document read back (see [sources.object]); with rule, the
+// finding must name one of its rules.
+func (g *generator) source(f *audit.Finding, rule bool) (*policy.NetworkPolicy, map[string]any, error) {
+	np, err := g.networkPolicy(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	if rule && f.Rule == nil {
+		return nil, nil, noFix("the finding names no rule")
+	}
+	obj, err := g.src.object(np.ObjectRef, np)
+	if err != nil {
+		return nil, nil, err
+	}
+	return np, obj, nil
+}
+
 // edited returns the patch that replaces np with obj.
 func (g *generator) edited(k Kind, np *policy.NetworkPolicy, obj map[string]any, title string) ([]*patch, error) {
 	forApply(obj)
@@ -162,14 +180,7 @@ func rulePeers(obj map[string]any, d policy.Direction, idx int) (rule map[string
 // label no namespace carries, with a value that names a namespace:
 // "namespace: web" becomes "kubernetes.io/metadata.name: web".
 func (g *generator) namespaceSelector(f *audit.Finding) ([]*patch, error) {
-	np, err := g.networkPolicy(f)
-	if err != nil {
-		return nil, err
-	}
-	if f.Rule == nil {
-		return nil, noFix("the finding names no rule")
-	}
-	obj, err := g.src.object(np.ObjectRef, np)
+	np, obj, err := g.source(f, true)
 	if err != nil {
 		return nil, err
 	}
@@ -240,11 +251,7 @@ func (g *generator) movePorts(f *audit.Finding) ([]*patch, error) {
 	if !strings.Contains(f.Message, "].ports: ") || !(strings.Contains(f.Message, "].from[") || strings.Contains(f.Message, "].to[")) {
 		return nil, noFix("only a ports: list misplaced under a peer has a mechanical fix; rename or move this field by hand")
 	}
-	np, err := g.networkPolicy(f)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := g.src.object(np.ObjectRef, np)
+	np, obj, err := g.source(f, false)
 	if err != nil {
 		return nil, err
 	}
@@ -371,14 +378,7 @@ func (g *generator) dnsEgress(f *audit.Finding) ([]*patch, error) {
 // writing policyTypes out so that removing the last rule of a direction
 // does not change which directions the policy isolates.
 func (g *generator) removeRule(f *audit.Finding) ([]*patch, error) {
-	np, err := g.networkPolicy(f)
-	if err != nil {
-		return nil, err
-	}
-	if f.Rule == nil {
-		return nil, noFix("the finding names no rule")
-	}
-	obj, err := g.src.object(np.ObjectRef, np)
+	np, obj, err := g.source(f, true)
 	if err != nil {
 		return nil, err
 	}
@@ -409,11 +409,7 @@ func (g *generator) removeRule(f *audit.Finding) ([]*patch, error) {
 // it egress-only, what such a policy usually means; the flows it opens are
 // the ingress the defaulting denied.
 func (g *generator) egressOnly(f *audit.Finding) ([]*patch, error) {
-	np, err := g.networkPolicy(f)
-	if err != nil {
-		return nil, err
-	}
-	obj, err := g.src.object(np.ObjectRef, np)
+	np, obj, err := g.source(f, false)
 	if err != nil {
 		return nil, err
 	}
