@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"go4.org/netipx"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/netreach/netreach/expect"
 	"github.com/netreach/netreach/graph"
@@ -67,7 +69,7 @@ func (v *verifier) verify(ctx context.Context, fx *Fix) (*Effect, error) {
 	if err != nil {
 		return nil, err
 	}
-	eff, err := Compare(v.m, m2, v.opts.MaxGroups)
+	eff, err := compare(v.m, m2, v.opts.MaxGroups, affected(v.m, after, fx.Object))
 	if err != nil {
 		return nil, err
 	}
@@ -92,6 +94,33 @@ func (v *verifier) verify(ctx context.Context, fx *Fix) (*Effect, error) {
 	return eff, nil
 }
 
+// affected marks the endpoints that the object (a NetworkPolicy) selects
+// before or after the patch: the only ones whose flows it can change.
+// Any other object marks every endpoint.
+func affected(m *reachability.Matrix, after *policy.Snapshot, obj policy.ObjectRef) []bool {
+	if obj.Kind != "NetworkPolicy" || obj.Group != "" {
+		return nil
+	}
+	out := make([]bool, m.NumEndpoints())
+	for _, s := range []*policy.Snapshot{m.Snapshot(), after} {
+		for _, np := range s.NetworkPolicies {
+			if np.Namespace != obj.Namespace || np.Name != obj.Name {
+				continue
+			}
+			sel, err := metav1.LabelSelectorAsSelector(&np.Spec.PodSelector)
+			if err != nil {
+				return nil
+			}
+			for i := range out {
+				if e := m.Endpoint(i); e.Namespace == np.Namespace && sel.Matches(labels.Set(e.Labels)) {
+					out[i] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
 // jointClass is a set of entries that behave alike in both matrices: the
 // same endpoint class (or external atom) before and after.
 type jointClass struct {
@@ -100,6 +129,7 @@ type jointClass struct {
 	ib2    int
 	size   int64
 	ext    bool
+	focus  bool             // some member can be affected (see compare)
 	groups map[string]int64 // members by group name
 }
 
@@ -114,6 +144,17 @@ type jointClass struct {
 // (class before, class after) pairs, and memory for the class graph of
 // one port at a time plus the changed pairs.
 func Compare(a, b *reachability.Matrix, maxGroups int) (*Effect, error) {
+	return compare(a, b, maxGroups, nil)
+}
+
+// compare is Compare restricted to the pairs whose source or destination
+// is an endpoint with affected[i] set (every pair when affected is nil):
+// a policy applies only to the endpoints it selects, so the flows a patch
+// of policies can change are those from or to the endpoints the old or
+// new version of a patched policy selects. The cost becomes
+// O(ports × (C² + S×J)) with S the joint classes that hold such
+// endpoints.
+func compare(a, b *reachability.Matrix, maxGroups int, affected []bool) (*Effect, error) {
 	n := a.NumEndpoints()
 	if b.NumEndpoints() != n {
 		return nil, fmt.Errorf("the patch changes the endpoints (%d before, %d after)", n, b.NumEndpoints())
@@ -127,7 +168,7 @@ func Compare(a, b *reachability.Matrix, maxGroups int) (*Effect, error) {
 	_, classB := b.ClassGraph([]int{}, false)
 	var joint []*jointClass
 	index := map[[2]int]int{}
-	add := func(ia, ib int, ext bool, group string) {
+	add := func(ia, ib int, ext, focus bool, group string) {
 		key := [2]int{classA[ia], classB[ib]}
 		k, ok := index[key]
 		if !ok {
@@ -140,17 +181,18 @@ func Compare(a, b *reachability.Matrix, maxGroups int) (*Effect, error) {
 			j.ia2, j.ib2 = ia, ib
 		}
 		j.size++
+		j.focus = j.focus || focus
 		j.groups[group]++
 	}
 	for i := range n {
-		add(i, i, false, groupName(a.Endpoint(i)))
+		add(i, i, false, affected == nil || affected[i], groupName(a.Endpoint(i)))
 	}
 	for _, r := range refineRanges(a.ExternalAtoms(), b.ExternalAtoms()) {
 		ia, ib := a.ExternalEntry(r.From()), b.ExternalEntry(r.From())
 		if ia < 0 || ib < 0 {
 			return nil, fmt.Errorf("address %s is in no external range", r.From())
 		}
-		add(ia, ib, true, reachability.ExternalAtom{Range: r}.String())
+		add(ia, ib, true, false, reachability.ExternalAtom{Range: r}.String())
 	}
 	ports := reachability.RefinePorts(a.PortAtoms(), b.PortAtoms())
 	pa := make([]int, len(ports))
@@ -173,7 +215,27 @@ func Compare(a, b *reachability.Matrix, maxGroups int) (*Effect, error) {
 		}
 		w[port/64] |= 1 << (port % 64)
 	}
+	var focused []int
+	for x, j := range joint {
+		if j.focus {
+			focused = append(focused, x)
+		}
+	}
 	var ga, gb portGraphs
+	// test compares one pair of joint classes on port k.
+	test := func(k, x, y int) {
+		jx, jy := joint[x], joint[y]
+		if jx.ext && jy.ext || x == y && jx.size < 2 {
+			return
+		}
+		va, vb := ga.openness(classA[jx.ia], classA[jy.ia]), gb.openness(classB[jx.ib], classB[jy.ib])
+		switch {
+		case vb < va:
+			mark(lostAt, pairKey{x, y}, k)
+		case vb > va:
+			mark(gainedAt, pairKey{x, y}, k)
+		}
+	}
 	for k := range ports {
 		if k == 0 || pa[k] != pa[k-1] {
 			ga = classGraphs(a, pa[k])
@@ -182,18 +244,14 @@ func Compare(a, b *reachability.Matrix, maxGroups int) (*Effect, error) {
 			gb = classGraphs(b, pb[k])
 		}
 		for x, jx := range joint {
-			cax, cbx := classA[jx.ia], classB[jx.ib]
-			for y, jy := range joint {
-				if jx.ext && jy.ext || x == y && jx.size < 2 {
-					continue
+			if jx.focus {
+				for y := range joint {
+					test(k, x, y)
 				}
-				va, vb := ga.openness(cax, classA[jy.ia]), gb.openness(cbx, classB[jy.ib])
-				switch {
-				case vb < va:
-					mark(lostAt, pairKey{x, y}, k)
-				case vb > va:
-					mark(gainedAt, pairKey{x, y}, k)
-				}
+				continue
+			}
+			for _, y := range focused {
+				test(k, x, y)
 			}
 		}
 	}
