@@ -8,13 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netreach/netreach/access"
 	"github.com/netreach/netreach/audit"
-	"github.com/netreach/netreach/audit/fix"
 	"github.com/netreach/netreach/cmd/internal/auditreport"
-	"github.com/netreach/netreach/expect"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
 )
 
 func init() { registerCommand(newAuditCmd) }
@@ -27,9 +22,7 @@ type auditFlags struct {
 	widePrefix  int
 	widePrefix6 int
 	failOn      string
-	fixes       string
-	expect      string
-	maxFixes    int
+	fixes       fixFlags
 }
 
 func newAuditCmd(e *env) *cobra.Command {
@@ -55,14 +48,6 @@ Output formats:
   json   the full report (apiVersion netreach.io/v1alpha1, kind AuditReport)
   sarif  SARIF 2.1.0 for code scanning: one result per finding
 
-With --fixes DIR, every finding whose fix is mechanical (a default deny, a
-namespaceSelector on the wrong label, a misplaced ports:, a DNS egress
-allow, a redundant rule) gets a patch, written to DIR as YAML ready for
-kubectl apply, with DIR/index.json; each patch is applied to the input and
-the matrix computed again, and the report lists exactly which flows it
-closes and opens. With --expect FILE, a fix that would break one of the
-expectations is marked so (docs/fixes.md).
-
 Exit codes: 0 ok, 1 a finding at or above --fail-on, 2 bad input or usage.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runAudit(c.Context(), e, f) },
@@ -75,9 +60,7 @@ Exit codes: 0 ok, 1 a finding at or above --fail-on, 2 bad input or usage.`,
 	fl.IntVar(&f.widePrefix, "wide-prefix", 8, "flag allow rules with an IPv4 CIDR broader than this prefix length (0.0.0.0/0 is always flagged)")
 	fl.IntVar(&f.widePrefix6, "wide-prefix6", 32, "flag allow rules with an IPv6 CIDR broader than this prefix length (::/0 is always flagged)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding has this severity or a higher one: info, low, medium, high or critical")
-	fl.StringVar(&f.fixes, "fixes", "", "write a verified patch for every finding with a mechanical fix to this directory, with an index (docs/fixes.md)")
-	fl.StringVar(&f.expect, "expect", "", "expectations file (as for netreach check): mark the fixes that would break one of its rules (with --fixes)")
-	fl.IntVar(&f.maxFixes, "max-fixes", 50, "verify at most this many fixes (each computes the matrix again); the others are written unverified")
+	f.fixes.register(fl)
 	return c
 }
 
@@ -112,20 +95,8 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	if f.widePrefix6 < 1 || f.widePrefix6 > 128 {
 		return usageError("--wide-prefix6 %d: expected 1 to 128", f.widePrefix6)
 	}
-	if f.expect != "" && f.fixes == "" {
-		return usageError("--expect: needs --fixes DIR")
-	}
-	if f.maxFixes < 1 {
-		return usageError("--max-fixes %d: expected 1 or more", f.maxFixes)
-	}
-	var exp *expect.Expectations
-	if f.expect != "" {
-		x, err := expect.Load(f.expect)
-		if err != nil {
-			n := printDiagnostics(e.stderr, err)
-			return &exitError{code: ExitBadData, err: fmt.Errorf("%d error%s in the expectations", n, plural(n))}
-		}
-		exp = x
+	if err := f.fixes.load(e); err != nil {
+		return err
 	}
 	snap, opts, err := f.in.load(e)
 	if err != nil {
@@ -142,28 +113,15 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	if err != nil {
 		return err
 	}
-	auditOpts := audit.Options{
+	r, err := audit.New(ctx, snap, m, audit.Options{
 		TenantLabel: f.tenantLabel, Shared: f.shared, WidePrefix: f.widePrefix, WidePrefix6: f.widePrefix6, Access: aopts,
-	}
-	r, err := audit.New(ctx, snap, m, auditOpts)
+	})
 	if err != nil {
 		return &exitError{code: ExitBadData, err: err}
 	}
 	doc := &auditreport.Document{Version: Version, Inputs: f.in.files, Report: r}
-	if f.fixes != "" {
-		fixes, err := fix.Generate(ctx, snap, m, r.Findings, fix.Options{
-			Audit: auditOpts, Expect: exp, MaxVerified: f.maxFixes,
-			Compute: func(ctx context.Context, s *policy.Snapshot) (*reachability.Matrix, error) {
-				return access.Compute(ctx, s, opts, aopts)
-			},
-		})
-		if err != nil {
-			return &exitError{code: ExitBadData, err: err}
-		}
-		if err := fixes.WriteDir(f.fixes); err != nil {
-			return &exitError{code: ExitBadData, err: fmt.Errorf("--fixes: %w", err)}
-		}
-		doc.Fixes, doc.FixesDir = fixes, f.fixes
+	if err := f.fixes.run(ctx, doc, snap, m, opts, aopts); err != nil {
+		return err
 	}
 	if wd, err := os.Getwd(); err == nil {
 		doc.BaseDir = wd
