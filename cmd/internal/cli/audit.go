@@ -16,13 +16,13 @@ func init() { registerCommand(newAuditCmd) }
 
 type auditFlags struct {
 	in          inputFlags
+	fixes       fixFlags
 	output      string
 	tenantLabel string
 	shared      []string
 	widePrefix  int
 	widePrefix6 int
 	failOn      string
-	fixes       fixFlags
 }
 
 func newAuditCmd(e *env) *cobra.Command {
@@ -54,13 +54,13 @@ Exit codes: 0 ok, 1 a finding at or above --fail-on, 2 bad input or usage.`,
 	}
 	f.in.register(c)
 	fl := c.Flags()
+	f.fixes.register(fl)
 	fl.StringVarP(&f.output, "output", "o", "md", "output format: html, md, json or sarif")
 	fl.StringVar(&f.tenantLabel, "tenant-label", "client", "namespace label whose value names a namespace's tenant")
 	fl.StringSliceVar(&f.shared, "shared", nil, "namespaces every tenant may use (ingress, monitoring, kube-system); flows to and from them are not cross-namespace findings (comma-separated, repeatable)")
 	fl.IntVar(&f.widePrefix, "wide-prefix", 8, "flag allow rules with an IPv4 CIDR broader than this prefix length (0.0.0.0/0 is always flagged)")
 	fl.IntVar(&f.widePrefix6, "wide-prefix6", 32, "flag allow rules with an IPv6 CIDR broader than this prefix length (::/0 is always flagged)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding has this severity or a higher one: info, low, medium, high or critical")
-	f.fixes.register(fl)
 	return c
 }
 
@@ -86,6 +86,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		}
 		failOn = &s
 	}
+	if err := f.fixes.load(e); err != nil {
+		return err
+	}
 	if f.tenantLabel == "" {
 		return usageError("--tenant-label: expected a label key")
 	}
@@ -94,9 +97,6 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	}
 	if f.widePrefix6 < 1 || f.widePrefix6 > 128 {
 		return usageError("--wide-prefix6 %d: expected 1 to 128", f.widePrefix6)
-	}
-	if err := f.fixes.load(e); err != nil {
-		return err
 	}
 	snap, opts, err := f.in.load(e)
 	if err != nil {
