@@ -86,11 +86,11 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		}
 		failOn = &s
 	}
-	if err := f.fixes.load(e); err != nil {
-		return err
-	}
 	if f.tenantLabel == "" {
 		return usageError("--tenant-label: expected a label key")
+	}
+	if err := f.fixes.load(e); err != nil {
+		return err
 	}
 	if f.widePrefix < 1 || f.widePrefix > 32 {
 		return usageError("--wide-prefix %d: expected 1 to 32", f.widePrefix)
