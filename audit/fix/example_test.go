@@ -12,9 +12,12 @@ import (
 
 // Example generates the fixes of an application namespace with the
 // classic policy mistakes and prints, for each, the pod pairs whose flows
-// it closes and opens (computed with the patch applied).
+// it closes and opens (computed with the patch applied). Moving the
+// misplaced ports: of db-from-web closes nothing: another policy,
+// db-from-web-again, allows web to db on every port; removing that
+// redundant copy alone changes nothing either.
 func Example() {
-	snap, err := policy.Load(policy.LoadOptions{}, "../../testdata/fixes/edits/input")
+	snap, err := policy.Load(policy.LoadOptions{}, "../../testdata/fixes/mistakes/input")
 	if err != nil {
 		panic(err)
 	}
@@ -31,10 +34,9 @@ func Example() {
 		fmt.Printf("%s: closes %d, opens %d\n", fx.ID, fx.Effect.Closed.Pairs, fx.Effect.Opened.Pairs)
 	}
 	// Output:
-	// move-ports-app-db-from-web: closes 1, opens 0
-	// move-ports-app-web-from-system: closes 0, opens 0
-	// add-default-deny-kube-system-default-deny-ingress-egress: closes 2, opens 0
-	// correct-namespace-selector-app-web-from-system: closes 0, opens 1
+	// move-ports-app-db-from-web: closes 0, opens 0
+	// add-default-deny-kube-system-default-deny-ingress-egress: closes 3, opens 0
+	// correct-namespace-selector-app-web-from-kube-system: closes 0, opens 1
 	// add-dns-egress-app-allow-dns-egress: closes 0, opens 2
-	// remove-redundant-rule-app-web-egress: closes 0, opens 0
+	// remove-redundant-rule-app-db-from-web-again: closes 0, opens 0
 }
