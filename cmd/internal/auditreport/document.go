@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/audit/fix"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -18,6 +19,11 @@ type Document struct {
 	// made relative to (the working directory); relative paths are kept.
 	BaseDir string
 	Report  *audit.Report
+	// Fixes are the verified fixes of the findings (audit --fixes), nil
+	// when none were generated; FixesDir is where their files were
+	// written.
+	Fixes    *fix.Result
+	FixesDir string
 }
 
 // JSONAPIVersion and JSONKind identify the JSON form of a report.
