@@ -1,21 +1,28 @@
 package auditreport_test
 
-// The browser test renders a report in headless Chromium and checks it
-// the way a reader would meet it: the pictures and the findings table are
-// there, the filters work, nothing is fetched from the network and no
-// script error or console error occurs. It drives Chromium through the
-// DevTools protocol over a pipe (--remote-debugging-pipe), with the
-// standard library only.
+// The browser tests render reports in headless Chromium and check them
+// the way a reader would meet them: the lists, matrices and graph are
+// drawn, the filters and drill-downs work, printing lists every finding,
+// nothing is fetched from the network and no script error or console
+// error occurs. They drive Chromium through the DevTools protocol over a
+// pipe (--remote-debugging-pipe), with the standard library only.
 //
-// It runs when Chromium is found (see package internal/chromium) and skips
-// otherwise; with NETREACH_BROWSER_TEST=1 a missing browser fails the test
+// They run when Chromium is found (see package internal/chromium) and skip
+// otherwise; with NETREACH_BROWSER_TEST=1 a missing browser fails them
 // instead, which is what CI sets after installing Debian's chromium:
 //
-//	apt-get install -y chromium
+//	apt-get install -y chromium poppler-utils
 //	NETREACH_BROWSER_TEST=1 go test ./cmd/internal/auditreport -run Browser -v
 //
+// TestBrowserLargeReport, the 10,000-pod generated cluster, runs only with
+// NETREACH_BROWSER_TEST=1 (generating and auditing it costs about 10 s of
+// CPU); it logs the page's size and the time of each interaction. The
+// print check reads the PDF with pdftotext (Debian's poppler-utils) and
+// skips that part when it is missing.
+//
 // NETREACH_SCREENSHOT_DIR, when set, keeps the full-page screenshot
-// (report.png) there; otherwise it goes to a temporary directory.
+// (report.png) and the printed report (report.pdf) there; otherwise they
+// go to a temporary directory.
 
 import (
 	"bytes"
@@ -23,9 +30,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
-	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -33,18 +41,47 @@ import (
 	"github.com/netreach/netreach/internal/chromium"
 )
 
-func TestBrowserReport(t *testing.T) {
-	if testing.Short() && os.Getenv("NETREACH_BROWSER_TEST") != "1" {
-		t.Skip("browser test skipped in -short mode")
-	}
-	chrome := chromium.Path(t)
-	dir := t.TempDir()
+// blob is the part of the page's data blob the tests read.
+type blob struct {
+	Sev   []string `json:"sev"`
+	Kinds []struct {
+		ID, Kind string
+	} `json:"kinds"`
+	NS []struct {
+		Name string `json:"n"`
+		Sev  [5]int `json:"sev"`
+	} `json:"ns"`
+	Findings []struct {
+		S int      `json:"s"`
+		K int      `json:"k"`
+		N int      `json:"n"`
+		M string   `json:"m"`
+		E []string `json:"e"`
+	} `json:"findings"`
+	Tenants []string `json:"tenants"`
+}
 
-	// Render the report of the multi-tenant scenario.
+var blobRE = regexp.MustCompile(`(?s)<script type="application/json" id="report-data">(.*?)</script>`)
+
+func pageBlobOf(t *testing.T, page []byte) *blob {
+	t.Helper()
+	m := blobRE.FindSubmatch(page)
+	if m == nil {
+		t.Fatal("the page has no data blob")
+	}
+	var b blob
+	if err := json.Unmarshal(m[1], &b); err != nil {
+		t.Fatalf("data blob: %v", err)
+	}
+	return &b
+}
+
+// renderAudit runs `netreach audit` to an HTML file in dir.
+func renderAudit(t *testing.T, dir string, args ...string) (string, []byte) {
+	t.Helper()
 	t.Chdir(repoRoot)
 	var out, errs bytes.Buffer
-	code := cli.Run([]string{"audit", "-f", "testdata/scenarios/tenant-isolation", "-o", "html", "--shared", "ingress,monitoring,kube-system"},
-		strings.NewReader(""), &out, &errs)
+	code := cli.Run(append([]string{"audit", "-o", "html", "-q"}, args...), strings.NewReader(""), &out, &errs)
 	if code != cli.ExitOK {
 		t.Fatalf("netreach audit: exit %d\n%s", code, errs.String())
 	}
@@ -52,70 +89,122 @@ func TestBrowserReport(t *testing.T) {
 	if err := os.WriteFile(page, out.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var jsonOut bytes.Buffer
-	if code := cli.Run([]string{"audit", "-f", "testdata/scenarios/tenant-isolation", "-o", "json", "--shared", "ingress,monitoring,kube-system"},
-		strings.NewReader(""), &jsonOut, io.Discard); code != cli.ExitOK {
-		t.Fatalf("netreach audit -o json: exit %d", code)
-	}
-	var rep struct {
-		Findings []struct {
-			Severity string `json:"severity"`
-		} `json:"findings"`
-		Namespaces []struct{} `json:"namespaces"`
-	}
-	if err := json.Unmarshal(jsonOut.Bytes(), &rep); err != nil {
-		t.Fatal(err)
-	}
-	infos := 0
-	for _, f := range rep.Findings {
-		if f.Severity == "info" {
-			infos++
-		}
-	}
+	return page, out.Bytes()
+}
 
-	b := chromium.Start(t, chrome, dir)
-	session := b.Open(t, page, 1440, 900)
-	eval := func(expr string) any {
-		t.Helper()
-		return b.Eval(t, session, expr)
-	}
-	n := len(rep.Namespaces)
-	checks := []struct {
-		what string
-		expr string
-		want any
-	}{
-		{"the script ran to its end", `document.documentElement.getAttribute("data-ready")`, "1"},
-		{"heatmap squares", `document.querySelectorAll("svg#heatmap rect.cell").length`, float64(n * n)},
-		{"heatmap row labels", `document.querySelectorAll("svg#heatmap g.rows text").length`, float64(n)},
-		{"heatmap tooltips", `document.querySelectorAll("svg#heatmap rect.cell > title").length`, float64(n * n)},
-		{"graph namespace nodes", `document.querySelectorAll("svg#nsgraph circle.node").length`, float64(n)},
-		{"findings table rows", `document.querySelectorAll("#findings-table tbody tr").length`, float64(len(rep.Findings))},
-		{"visible findings", `[...document.querySelectorAll("#findings-table tbody tr")].filter(r => !r.hidden).length`, float64(len(rep.Findings))},
-		{"rows left after hiding info", `(() => { document.querySelector('input[data-sev-filter="info"]').click();
-			const n = [...document.querySelectorAll("#findings-table tbody tr")].filter(r => !r.hidden).length;
-			document.querySelector('input[data-sev-filter="info"]').click(); return n; })()`, float64(len(rep.Findings) - infos)},
-		{"shown count after a search", `(() => { const s = document.getElementById("text-filter"); s.value = "coredns";
-			s.dispatchEvent(new Event("input")); const n = document.getElementById("shown-count").textContent;
-			s.value = ""; s.dispatchEvent(new Event("input")); return n; })()`, nil},
-		{"namespace details", `document.querySelectorAll("details.ns").length`, float64(n)},
-		{"a namespace opens from its link", `(() => { location.hash = "#ns-test01-web"; window.dispatchEvent(new HashChangeEvent("hashchange"));
-			return document.getElementById("ns-test01-web").open; })()`, true},
-	}
+type check struct {
+	what string
+	expr string
+	want any
+}
+
+func runChecks(t *testing.T, b *chromium.Browser, session string, checks []check) {
+	t.Helper()
 	for _, c := range checks {
-		got := eval(c.expr)
-		if c.want == nil {
-			if s, _ := got.(string); s == "" || s == "0" || s == fmt.Sprint(len(rep.Findings)) {
-				t.Errorf("%s = %v, want a number between 1 and %d", c.what, got, len(rep.Findings)-1)
-			}
-			continue
-		}
-		if got != c.want {
+		if got := b.Eval(t, session, c.expr); got != c.want {
 			t.Errorf("%s = %v, want %v", c.what, got, c.want)
 		}
 	}
+}
+
+func TestBrowserReport(t *testing.T) {
+	if testing.Short() && os.Getenv("NETREACH_BROWSER_TEST") != "1" {
+		t.Skip("browser test skipped in -short mode")
+	}
+	chrome := chromium.Path(t)
+	dir := t.TempDir()
+	page, html := renderAudit(t, dir, "-f", "testdata/scenarios/tenant-isolation", "--shared", "ingress,monitoring,kube-system")
+	rep := pageBlobOf(t, html)
+	bySev := make([]int, 5)
+	for _, f := range rep.Findings {
+		bySev[f.S]++
+	}
+	info := len(rep.Sev) - 1
+
+	b := chromium.Start(t, chrome, dir)
+	session := b.Open(t, page, 1440, 900)
+	n := len(rep.NS)
+	runChecks(t, b, session, []check{
+		{"the script ran to its end", `document.documentElement.getAttribute("data-ready")`, "1"},
+		{"top risks listed", `document.querySelectorAll("#risk-list li [data-risk]").length > 0`, true},
+		{"findings rows", `document.querySelectorAll("#findings-table tbody tr").length`, float64(len(rep.Findings))},
+		{"matrix squares (groups × groups)", `document.querySelectorAll("#hm-box button.mc").length > 0`, true},
+		{"graph shows every namespace", `document.querySelectorAll("#nsgraph .gnode").length`, float64(n)},
+		{"graph nodes are keyboard stops", `[...document.querySelectorAll("#nsgraph .gnode")].every(g => g.tabIndex === 0)`, true},
+		{"graph node details on focus", `(() => { document.querySelector("#nsgraph .gnode").focus(); return document.getElementById("graph-detail").textContent.length > 0; })()`, true},
+		{"rows left after hiding info", `(() => { document.querySelector('input[data-sev-filter="info"]').click();
+			const n = document.querySelectorAll("#findings-table tbody tr").length;
+			document.querySelector('input[data-sev-filter="info"]').click(); return n; })()`, float64(len(rep.Findings) - bySev[info])},
+		{"a severity card lists only its findings", `(() => { document.querySelector('[data-sev-card="critical"]').click();
+			const rows = [...document.querySelectorAll("#findings-table tbody tr")];
+			const ok = rows.every(r => r.dataset.sev === "critical") ? rows.length : -1;
+			document.querySelector('[data-sev-card="critical"]').click(); return ok; })()`, float64(bySev[0])},
+		{"a top risk lists its findings", `(() => { const b = document.querySelector("#risk-list [data-risk]"); b.click();
+			const n = document.querySelectorAll("#findings-table tbody tr").length;
+			document.getElementById("clear-filters").click(); return n > 0 && n < ` + fmt.Sprint(len(rep.Findings)+1) + `; })()`, true},
+		{"namespace panels", `document.querySelectorAll("details.ns").length`, float64(n)},
+		{"a namespace opens from its link", `(() => { location.hash = "#ns-test01-web"; window.dispatchEvent(new HashChangeEvent("hashchange"));
+			const d = document.getElementById("ns-test01-web"); return d.open && !!d.querySelector(".body table"); })()`, true},
+		{"matrix drills down to namespaces", `(() => { const c = [...document.querySelectorAll("#hm-box button.mc")].find(b => b.textContent !== "·");
+			c.click(); return document.querySelectorAll("#hm-box button.mc").length > 0 && document.querySelectorAll("#hm-crumbs [data-level]").length === 2; })()`, true},
+		{"and then to workloads", `(() => { const c = [...document.querySelectorAll("#hm-box button.mc")].find(b => b.textContent !== "·");
+			c.click(); return document.querySelectorAll("#hm-box table.wl tbody tr").length > 0; })()`, true},
+		{"back to the top level", `(() => { document.querySelector('#hm-crumbs [data-level="0"]').click(); return document.querySelectorAll("#hm-crumbs [data-level]").length; })()`, float64(1)},
+	})
+	// The search filters on every field; its result is the rows containing the text.
+	searched := b.Await(t, session, `new Promise(done => { const s = document.getElementById("text-filter"); s.value = "coredns";
+		s.dispatchEvent(new Event("input")); setTimeout(() => { const n = +document.getElementById("shown-count").textContent;
+		const rows = [...document.querySelectorAll("#findings-table tbody tr")];
+		const ok = rows.every(r => r.textContent.toLowerCase().includes("coredns") || r.querySelector("details"));
+		s.value = ""; s.dispatchEvent(new Event("input")); setTimeout(() => done(ok ? n : -1), 150); }, 150); })`)
+	if v, _ := searched.(float64); v < 1 || int(v) >= len(rep.Findings) {
+		t.Errorf("findings matching coredns = %v, want between 1 and %d", searched, len(rep.Findings)-1)
+	}
 
 	// Full-page screenshot.
+	shotDir := os.Getenv("NETREACH_SCREENSHOT_DIR")
+	if shotDir == "" {
+		shotDir = dir
+	}
+	screenshot(t, b, session, filepath.Join(shotDir, "report.png"))
+
+	// Printed, the report lists every finding, expanded.
+	pdf := printPDF(t, b, session, filepath.Join(shotDir, "report.pdf"))
+	if text, ok := pdfText(t, pdf); ok {
+		flat := squash(text)
+		missing := 0
+		for _, f := range rep.Findings {
+			if !strings.Contains(flat, squash(f.M)) {
+				missing++
+				if missing <= 3 {
+					t.Errorf("the printed report lacks the finding %q", f.M)
+				}
+			}
+			for _, e := range f.E[:min(1, len(f.E))] {
+				if !strings.Contains(flat, squash(e)) {
+					t.Errorf("the printed report lacks the sample flow %q (findings are expanded in print)", e)
+				}
+			}
+		}
+		if missing > 0 {
+			t.Errorf("%d of %d findings missing from the printed report", missing, len(rep.Findings))
+		}
+	}
+
+	// Nothing failed in the page, and nothing came from the network.
+	for _, p := range b.Problems() {
+		t.Error(p)
+	}
+	b.Call(t, "", "Browser.close", nil, nil)
+}
+
+// squash removes all white space and hyphens, so that line breaks in a
+// PDF's text (where pdftotext joins a word broken at a hyphen) do not
+// matter.
+func squash(s string) string { return strings.ReplaceAll(strings.Join(strings.Fields(s), ""), "-", "") }
+
+func screenshot(t *testing.T, b *chromium.Browser, session, path string) {
+	t.Helper()
 	var metrics struct {
 		CSSContentSize struct {
 			Width, Height float64
@@ -126,7 +215,7 @@ func TestBrowserReport(t *testing.T) {
 		Data string `json:"data"`
 	}
 	b.Call(t, session, "Page.captureScreenshot", map[string]any{"format": "png", "captureBeyondViewport": true,
-		"clip": map[string]any{"x": 0, "y": 0, "width": 1440, "height": metrics.CSSContentSize.Height, "scale": 1}}, &shot)
+		"clip": map[string]any{"x": 0, "y": 0, "width": 1440, "height": min(metrics.CSSContentSize.Height, 12000), "scale": 1}}, &shot)
 	img, err := base64.StdEncoding.DecodeString(shot.Data)
 	if err != nil {
 		t.Fatal(err)
@@ -138,21 +227,52 @@ func TestBrowserReport(t *testing.T) {
 	if cfg.Width != 1440 || cfg.Height < 2000 {
 		t.Errorf("screenshot is %dx%d, want 1440 wide and a full page", cfg.Width, cfg.Height)
 	}
-	shotDir := os.Getenv("NETREACH_SCREENSHOT_DIR")
-	if shotDir == "" {
-		shotDir = dir
-	}
-	shotPath := filepath.Join(shotDir, "report.png")
-	if err := os.WriteFile(shotPath, img, 0o644); err != nil {
+	if err := os.WriteFile(path, img, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("screenshot: %s (%dx%d)", shotPath, cfg.Width, cfg.Height)
+	t.Logf("screenshot: %s (%dx%d)", path, cfg.Width, cfg.Height)
+}
 
-	// Nothing failed in the page, and nothing came from the network.
-	for _, p := range b.Problems() {
-		t.Error(p)
+// printPDF prints the page as a reader's browser would: the print media
+// query applies (the page renders every finding), then Page.printToPDF.
+func printPDF(t *testing.T, b *chromium.Browser, session, path string) []byte {
+	t.Helper()
+	b.Call(t, session, "Emulation.setEmulatedMedia", map[string]any{"media": "print"}, nil)
+	var res struct {
+		Data string `json:"data"`
 	}
-	b.Call(t, "", "Browser.close", nil, nil)
+	b.Call(t, session, "Page.printToPDF", map[string]any{"printBackground": false, "paperWidth": 8.27, "paperHeight": 11.69}, &res)
+	b.Call(t, session, "Emulation.setEmulatedMedia", map[string]any{"media": ""}, nil)
+	pdf, err := base64.StdEncoding.DecodeString(res.Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("Page.printToPDF returned no PDF")
+	}
+	if err := os.WriteFile(path, pdf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("printed: %s (%d bytes)", path, len(pdf))
+	return pdf
+}
+
+// pdfText extracts a PDF's text with pdftotext; ok is false (and the
+// check is skipped with a message) when pdftotext is missing.
+func pdfText(t *testing.T, pdf []byte) (string, bool) {
+	t.Helper()
+	tool, err := exec.LookPath("pdftotext")
+	if err != nil {
+		t.Log("pdftotext not found (Debian: apt-get install poppler-utils): the printed report's text is not checked")
+		return "", false
+	}
+	cmd := exec.Command(tool, "-enc", "UTF-8", "-", "-")
+	cmd.Stdin = bytes.NewReader(pdf)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("pdftotext: %v", err)
+	}
+	return string(out), true
 }
 
 // repoRoot is the repository root, for running the CLI on its fixtures.

@@ -177,7 +177,7 @@ func TestHTMLSelfContained(t *testing.T) {
 			t.Errorf("the page contains %q", bad)
 		}
 	}
-	for _, want := range []string{`<svg id="heatmap"`, `<svg id="nsgraph"`, `<table id="findings-table"`, `id="ns-test01-web"`, "<style>", "<script>"} {
+	for _, want := range []string{`<script type="application/json" id="report-data">`, `id="hm-box"`, `id="graph-box"`, `<table id="findings-table"`, `"n":"test01-web"`, "<style>", "<script>"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}

@@ -114,7 +114,7 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	if err != nil {
 		return &exitError{code: ExitBadData, err: err}
 	}
-	doc := &auditreport.Document{Version: Version, Inputs: f.in.files, Report: r}
+	doc := &auditreport.Document{Version: Version, Inputs: f.in.files, Report: r, Matrix: m}
 	if wd, err := os.Getwd(); err == nil {
 		doc.BaseDir = wd
 	}

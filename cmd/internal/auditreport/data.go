@@ -1,0 +1,317 @@
+package auditreport
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/netreach/netreach/audit"
+)
+
+// The HTML page carries the report as one JSON blob that its script
+// renders on demand (a page of findings at a time, a namespace's details
+// when it is opened, the matrices and the graph for the chosen focus), so
+// that a 10,000-pod report stays a few megabytes and a few thousand DOM
+// nodes. The blob is compact: short keys, names by index, pods grouped by
+// workload, flows as sparse rows.
+
+// maxObjectsShown is the most objects of one finding the page lists; the
+// JSON report has them all, and the page says how many more there are.
+const maxObjectsShown = 20
+
+// pageBlob is the data of the HTML page's script.
+type pageBlob struct {
+	// Sev are the severities, most serious first (index = 4 - Severity).
+	Sev []string `json:"sev"`
+	// Kinds are the finding kinds present, in catalogue order.
+	Kinds []blobKind `json:"kinds"`
+	// Tenants are the tenant label values, sorted.
+	Tenants  []string      `json:"tenants"`
+	NS       []blobNS      `json:"ns"`
+	Findings []blobFinding `json:"findings"`
+	// Flows[i] is namespace i's row of allowed pod pairs as
+	// [j, count, j, count, ...] for the nonzero counts.
+	Flows [][]int `json:"flows"`
+	// WL are the workloads of the workload drill-down, and WLFlows its
+	// flows as [source, destination, pod pairs] by workload index.
+	WL      []blobWorkload `json:"wl"`
+	WLFlows [][3]int       `json:"wlFlows"`
+	// WLComplete says whether WLFlows holds every workload pair; when
+	// not, WLPairs lists the namespace pairs [i, j] whose workload flows
+	// it does hold.
+	WLComplete bool     `json:"wlComplete"`
+	WLPairs    [][2]int `json:"wlPairs,omitempty"`
+	// WLNote explains a missing workload drill-down.
+	WLNote string `json:"wlNote,omitempty"`
+	// Risks are the ranked top risks, when the report has them.
+	Risks []blobRisk `json:"risks,omitempty"`
+	// External are the external nodes: name, internet, and the
+	// namespaces that reach them and that they reach, as [ns, pods].
+	External []blobExternal `json:"ext"`
+	// Objects are the texts of the objects findings name, each once
+	// ("Kind namespace/name (file:line)").
+	Objects []string `json:"objects"`
+	// Inputs is the command line to reproduce drill-downs with.
+	Inputs string `json:"inputs"`
+}
+
+type blobKind struct {
+	ID    string `json:"id"`
+	Kind  string `json:"kind"`
+	Title string `json:"title"`
+}
+
+type blobFinding struct {
+	// S is the severity index in pageBlob.Sev, K the kind index, N the
+	// namespace index (-1 for none).
+	S int    `json:"s"`
+	K int    `json:"k"`
+	N int    `json:"n"`
+	M string `json:"m"`
+	R string `json:"r"`
+	// W is the location "file:line".
+	W string `json:"w,omitempty"`
+	// O are the objects, as indexes in pageBlob.Objects.
+	O []int `json:"o,omitempty"`
+	// OM counts the objects not listed.
+	OM int      `json:"om,omitempty"`
+	E  []string `json:"e,omitempty"`
+	// X holds extra sections (a verified fix, an excerpt) as
+	// title and preformatted text.
+	X []blobSection `json:"x,omitempty"`
+}
+
+type blobSection struct {
+	Title string `json:"t"`
+	Text  string `json:"v"`
+}
+
+type blobNS struct {
+	Name string `json:"n"`
+	// T is the tenant index, -1 for none.
+	T      int  `json:"t"`
+	Shared bool `json:"sh,omitempty"`
+	Synth  bool `json:"sy,omitempty"`
+	DenyIn bool `json:"di,omitempty"`
+	DenyEg bool `json:"de,omitempty"`
+	// Sev counts the namespace's findings per severity index.
+	Sev  [5]int `json:"sev"`
+	Pods int    `json:"pods"`
+	// Iso counts the pods isolated both ways.
+	Iso      int            `json:"iso"`
+	Workload []blobPodGroup `json:"w"`
+	Policies []string       `json:"p,omitempty"`
+	XIn      []blobPeer     `json:"xi,omitempty"`
+	XOut     []blobPeer     `json:"xo,omitempty"`
+}
+
+// blobPodGroup is the pods of one workload that share isolation and
+// reach: a workload whose replicas all behave alike is one group.
+type blobPodGroup struct {
+	W    string `json:"w"`
+	II   bool   `json:"ii,omitempty"`
+	IE   bool   `json:"ie,omitempty"`
+	D    int    `json:"d"`
+	R    int    `json:"r"`
+	Host bool   `json:"h,omitempty"`
+	// Pods are the pod names; "~x" stands for the workload's name, a
+	// dash and x.
+	Pods []string `json:"p"`
+}
+
+type blobPeer struct {
+	Peer  string `json:"p"`
+	Count int    `json:"c"`
+}
+
+type blobWorkload struct {
+	NS   int    `json:"n"`
+	Name string `json:"w"`
+	Pods int    `json:"c"`
+}
+
+type blobRisk struct {
+	Rank     int    `json:"rank"`
+	Severity int    `json:"s"`
+	Title    string `json:"title"`
+	Kind     string `json:"kind"`
+	Score    int64  `json:"score"`
+	Affected string `json:"affected"`
+	Scope    string `json:"scope"`
+	Findings []int  `json:"f"`
+}
+
+type blobExternal struct {
+	Name     string     `json:"n"`
+	Internet bool       `json:"i"`
+	From     []blobPeer `json:"f"`
+	To       []blobPeer `json:"t"`
+}
+
+// sevIndex maps a severity to its index in pageBlob.Sev (critical 0).
+func sevIndex(s audit.Severity) int { return int(audit.Critical - s) }
+
+// buildBlob gathers what the page's script renders.
+func buildBlob(d *Document) *pageBlob {
+	r := d.Report
+	b := &pageBlob{Inputs: strings.Join(d.Inputs, " ")}
+	b.Sev = make([]string, len(audit.Severities()))
+	for _, s := range audit.Severities() {
+		b.Sev[sevIndex(s)] = s.String()
+	}
+	nsIndex := make(map[string]int, len(r.Namespaces))
+	for i, ns := range r.Namespaces {
+		nsIndex[ns.Name] = i
+		if ns.Tenant != "" && !slices.Contains(b.Tenants, ns.Tenant) {
+			b.Tenants = append(b.Tenants, ns.Tenant)
+		}
+	}
+	slices.Sort(b.Tenants)
+	kindIndex := map[audit.Kind]int{}
+	present := map[audit.Kind]bool{}
+	for _, f := range r.Findings {
+		present[f.Kind] = true
+	}
+	for _, k := range audit.Kinds() {
+		if present[k.Kind] {
+			kindIndex[k.Kind] = len(b.Kinds)
+			b.Kinds = append(b.Kinds, blobKind{k.ID, string(k.Kind), k.Title})
+		}
+	}
+	nsSev := make([][5]int, len(r.Namespaces))
+	objIndex := map[string]int{}
+	b.Objects = []string{}
+	for fi, f := range r.Findings {
+		bf := blobFinding{S: sevIndex(f.Severity), K: kindIndex[f.Kind], N: -1, M: f.Message, R: f.Remedy,
+			W: locText(f.PrimaryLocation()), E: f.Evidence}
+		if i, ok := nsIndex[f.Namespace]; ok && f.Namespace != "" {
+			bf.N = i
+			nsSev[i][bf.S]++
+		}
+		for _, o := range f.Objects[:min(len(f.Objects), maxObjectsShown)] {
+			t := objectText(o)
+			k, ok := objIndex[t]
+			if !ok {
+				k = len(b.Objects)
+				objIndex[t] = k
+				b.Objects = append(b.Objects, t)
+			}
+			bf.O = append(bf.O, k)
+		}
+		bf.OM = max(0, len(f.Objects)-maxObjectsShown)
+		bf.X = findingSections(d, fi)
+		b.Findings = append(b.Findings, bf)
+	}
+	for i, ns := range r.Namespaces {
+		v := blobNS{Name: ns.Name, T: slices.Index(b.Tenants, ns.Tenant), Shared: ns.Shared, Synth: ns.Synthesized,
+			DenyIn: ns.DefaultDenyIngress, DenyEg: ns.DefaultDenyEgress, Sev: nsSev[i], Pods: len(ns.Pods)}
+		if ns.Tenant == "" {
+			v.T = -1
+		}
+		for _, p := range ns.Pods {
+			if p.IsolatedIngress && p.IsolatedEgress {
+				v.Iso++
+			}
+		}
+		v.Workload = podGroups(ns.Pods)
+		for _, o := range ns.Policies {
+			v.Policies = append(v.Policies, objectText(o))
+		}
+		v.XIn, v.XOut = peers(ns.ExternalIn), peers(ns.ExternalOut)
+		b.NS = append(b.NS, v)
+	}
+	b.Flows = make([][]int, len(r.Flows))
+	for i, row := range r.Flows {
+		b.Flows[i] = []int{}
+		for j, c := range row {
+			if c > 0 {
+				b.Flows[i] = append(b.Flows[i], j, c)
+			}
+		}
+	}
+	for _, x := range r.External {
+		b.External = append(b.External, blobExternal{Name: x.Name, Internet: x.Internet, From: peers(x.From), To: peers(x.To)})
+	}
+	b.Risks = topRisks(r)
+	workloadFlows(d, b, nsIndex)
+	return b
+}
+
+func peers(ps []audit.PeerCount) []blobPeer {
+	out := make([]blobPeer, len(ps))
+	for i, p := range ps {
+		out[i] = blobPeer{p.Peer, p.Count}
+	}
+	return out
+}
+
+// podGroups groups a namespace's pods by workload, then by isolation and
+// reach, largest workloads first.
+func podGroups(pods []audit.PodReport) []blobPodGroup {
+	type key struct {
+		w        string
+		ii, ie   bool
+		d, r     int
+		hostNet  bool
+		position int
+	}
+	var groups []blobPodGroup
+	at := map[key]int{}
+	for _, p := range pods {
+		k := key{w: p.Workload, ii: p.IsolatedIngress, ie: p.IsolatedEgress, d: p.Direct, r: p.Reach, hostNet: p.HostNetwork}
+		if p.Workload == "" {
+			k.position = len(groups) + 1 // a bare pod is a group of its own
+		}
+		i, ok := at[k]
+		if !ok {
+			i = len(groups)
+			at[k] = i
+			groups = append(groups, blobPodGroup{W: p.Workload, II: p.IsolatedIngress, IE: p.IsolatedEgress, D: p.Direct, R: p.Reach, Host: p.HostNetwork})
+		}
+		name := p.Name
+		if base := workloadBase(p.Workload); base != "" && strings.HasPrefix(name, base+"-") {
+			name = "~" + name[len(base)+1:]
+		}
+		groups[i].Pods = append(groups[i].Pods, name)
+	}
+	size := map[string]int{}
+	for _, g := range groups {
+		size[g.W] += len(g.Pods)
+	}
+	slices.SortStableFunc(groups, func(a, b blobPodGroup) int {
+		if c := cmp.Compare(size[b.W], size[a.W]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.W, b.W)
+	})
+	return groups
+}
+
+// workloadBase returns the name of a "Kind/name" workload.
+func workloadBase(w string) string {
+	if i := strings.IndexByte(w, '/'); i >= 0 {
+		return w[i+1:]
+	}
+	return w
+}
+
+// topRisks returns the report's ranked risks for the page, if any.
+func topRisks(r *audit.Report) []blobRisk { return nil }
+
+// findingSections returns the extra sections of finding i (a verified
+// fix, an excerpt of the input), if any.
+func findingSections(d *Document, i int) []blobSection { return nil }
+
+// marshalBlob encodes the blob for a <script type="application/json">
+// element: HTML-escaped, so that no "</script" can occur in it.
+func marshalBlob(b *pageBlob) (string, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(b); err != nil {
+		return "", err
+	}
+	return strings.TrimSuffix(buf.String(), "\n"), nil
+}
