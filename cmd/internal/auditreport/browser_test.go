@@ -45,17 +45,23 @@ import (
 type blob struct {
 	Sev   []string `json:"sev"`
 	Kinds []struct {
-		ID, Kind string
+		ID, Kind, Title string
 	} `json:"kinds"`
+	Objects []string `json:"objects"`
 	NS []struct {
-		Name string `json:"n"`
-		Sev  [5]int `json:"sev"`
+		Name   string `json:"n"`
+		Tenant int    `json:"t"`
+		Shared bool   `json:"sh"`
+		Sev    [5]int `json:"sev"`
 	} `json:"ns"`
 	Findings []struct {
 		S int      `json:"s"`
 		K int      `json:"k"`
 		N int      `json:"n"`
 		M string   `json:"m"`
+		R string   `json:"r"`
+		W string   `json:"w"`
+		O []int    `json:"o"`
 		E []string `json:"e"`
 	} `json:"findings"`
 	Tenants []string `json:"tenants"`
@@ -128,7 +134,7 @@ func TestBrowserReport(t *testing.T) {
 		{"the script ran to its end", `document.documentElement.getAttribute("data-ready")`, "1"},
 		{"top risks listed", `document.querySelectorAll("#risk-list li [data-risk]").length > 0`, true},
 		{"findings rows", `document.querySelectorAll("#findings-table tbody tr").length`, float64(len(rep.Findings))},
-		{"matrix squares (groups × groups)", `document.querySelectorAll("#hm-box button.mc").length > 0`, true},
+		{"matrix squares (groups × groups)", `document.querySelectorAll("#hm-box td.mc").length > 0`, true},
 		{"graph shows every namespace", `document.querySelectorAll("#nsgraph .gnode").length`, float64(n)},
 		{"graph nodes are keyboard stops", `[...document.querySelectorAll("#nsgraph .gnode")].every(g => g.tabIndex === 0)`, true},
 		{"graph node details on focus", `(() => { document.querySelector("#nsgraph .gnode").focus(); return document.getElementById("graph-detail").textContent.length > 0; })()`, true},
@@ -145,9 +151,9 @@ func TestBrowserReport(t *testing.T) {
 		{"namespace panels", `document.querySelectorAll("details.ns").length`, float64(n)},
 		{"a namespace opens from its link", `(() => { location.hash = "#ns-test01-web"; window.dispatchEvent(new HashChangeEvent("hashchange"));
 			const d = document.getElementById("ns-test01-web"); return d.open && !!d.querySelector(".body table"); })()`, true},
-		{"matrix drills down to namespaces", `(() => { const c = [...document.querySelectorAll("#hm-box button.mc")].find(b => b.textContent !== "·");
-			c.click(); return document.querySelectorAll("#hm-box button.mc").length > 0 && document.querySelectorAll("#hm-crumbs [data-level]").length === 2; })()`, true},
-		{"and then to workloads", `(() => { const c = [...document.querySelectorAll("#hm-box button.mc")].find(b => b.textContent !== "·");
+		{"matrix drills down to namespaces", `(() => { const c = [...document.querySelectorAll("#hm-box td.mc")].find(b => b.textContent !== "·");
+			c.click(); return document.querySelectorAll("#hm-box td.mc").length > 0 && document.querySelectorAll("#hm-crumbs [data-level]").length === 2; })()`, true},
+		{"and then to workloads", `(() => { const c = [...document.querySelectorAll("#hm-box td.mc")].find(b => b.textContent !== "·");
 			c.click(); return document.querySelectorAll("#hm-box table.wl tbody tr").length > 0; })()`, true},
 		{"back to the top level", `(() => { document.querySelector('#hm-crumbs [data-level="0"]').click(); return document.querySelectorAll("#hm-crumbs [data-level]").length; })()`, float64(1)},
 	})
@@ -277,3 +283,145 @@ func pdfText(t *testing.T, pdf []byte) (string, bool) {
 
 // repoRoot is the repository root, for running the CLI on its fixtures.
 var repoRoot, _ = filepath.Abs("../../..")
+
+// TestBrowserLargeReport renders the audit of the 10,000-pod generated
+// cluster (`netreach generate --pods 10000 --seed 1`: 500 namespaces,
+// 3,000 policies, about 3,000 findings) and checks that the page stays
+// small and that every interaction gives the right result; it logs the
+// page's size, its DOM size and how long each interaction took (script and
+// layout, as the page measures them). It runs only with
+// NETREACH_BROWSER_TEST=1: generating and auditing the cluster costs
+// about 10 s of CPU.
+func TestBrowserLargeReport(t *testing.T) {
+	if os.Getenv("NETREACH_BROWSER_TEST") != "1" {
+		t.Skip("the 10,000-pod report is rendered only with NETREACH_BROWSER_TEST=1")
+	}
+	chrome := chromium.Path(t)
+	dir := t.TempDir()
+	cluster := filepath.Join(dir, "c10k")
+	t.Chdir(repoRoot)
+	var errs bytes.Buffer
+	if code := cli.Run([]string{"generate", "--pods", "10000", "--seed", "1", "-o", cluster}, strings.NewReader(""), &bytes.Buffer{}, &errs); code != cli.ExitOK {
+		t.Fatalf("netreach generate: exit %d\n%s", code, errs.String())
+	}
+	page, html := renderAudit(t, dir, "-f", cluster)
+	t.Logf("10,000-pod report: %d bytes of HTML", len(html))
+	if len(html) >= 6<<20 {
+		t.Errorf("the 10,000-pod report is %d bytes, want under 6 MiB", len(html))
+	}
+	rep := pageBlobOf(t, html)
+	bySev := make([]int, 5)
+	byKind := map[int]int{}
+	for _, f := range rep.Findings {
+		bySev[f.S]++
+		byKind[f.K]++
+	}
+
+	b := chromium.Start(t, chrome, dir)
+	session := b.Open(t, page, 1440, 900)
+	if got := b.Eval(t, session, `document.documentElement.getAttribute("data-ready")`); got != "1" {
+		t.Fatalf("the script did not finish: data-ready = %v", got)
+	}
+	load := b.Eval(t, session, `(() => { const n = performance.getEntriesByType("navigation")[0];
+		return [n.domContentLoadedEventEnd, n.loadEventEnd, document.getElementsByTagName("*").length]; })()`).([]any)
+	t.Logf("load: DOMContentLoaded at %.0f ms (the script renders before it), load event at %.0f ms; %v DOM elements", load[0], load[1], load[2])
+	if n := load[2].(float64); n > 20000 {
+		t.Errorf("%v DOM elements after loading, want the lists rendered on demand (under 20,000)", n)
+	}
+
+	// measure runs an interaction and returns its result; the page
+	// records how long its handler took, layout included.
+	b.Eval(t, session, `window.__measure = async (trigger, check) => {
+		const before = window.__netreachTimings.length;
+		const t0 = performance.now();
+		trigger();
+		while (window.__netreachTimings.length === before) { await new Promise(r => setTimeout(r, 5)); }
+		const last = window.__netreachTimings[window.__netreachTimings.length - 1];
+		await new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+		return {what: last.what, ms: last.ms, script: last.script, frame: performance.now() - t0, result: check()};
+	}`)
+	type step struct {
+		name, trigger, check string
+		want                 any
+	}
+	groups := len(rep.Tenants)
+	var shared, noTenant int
+	for _, ns := range rep.NS {
+		switch {
+		case ns.Shared:
+			shared = 1
+		case ns.Tenant < 0:
+			noTenant = 1
+		}
+	}
+	groups += shared + noTenant
+	kind := 0
+	for k, n := range byKind {
+		if n > byKind[kind] {
+			kind = k
+		}
+	}
+	shown := `+document.getElementById("shown-count").textContent`
+	// The findings a search for "payments" must list: the text is in one
+	// of the fields a reader sees.
+	payments := 0
+	for _, f := range rep.Findings {
+		k := rep.Kinds[f.K]
+		fields := []string{k.ID, k.Kind, k.Title, f.M, f.R, f.W}
+		if f.N >= 0 {
+			fields = append(fields, rep.NS[f.N].Name)
+		}
+		for _, o := range f.O {
+			fields = append(fields, rep.Objects[o])
+		}
+		if strings.Contains(strings.ToLower(strings.Join(append(fields, f.E...), "\n")), "payments") {
+			payments++
+		}
+	}
+	steps := []step{
+		{"search findings (\"payments\")", `(() => { const s = document.getElementById("text-filter"); s.value = "payments"; s.dispatchEvent(new Event("input")); })()`,
+			shown, float64(payments)},
+		{"clear the filters", `document.getElementById("clear-filters").click()`, shown, float64(len(rep.Findings))},
+		{"severity card: critical", `document.querySelector('[data-sev-card="critical"]').click()`,
+			`(() => { const rows = [...document.querySelectorAll("#findings-table tbody tr")]; return rows.every(r => r.dataset.sev === "critical") ? ` + shown + ` : -1; })()`, float64(bySev[0])},
+		{"severity card again: all", `document.querySelector('[data-sev-card="critical"]').click()`, shown, float64(len(rep.Findings))},
+		{"kind filter", `(() => { const s = document.getElementById("kind-filter"); s.value = "` + fmt.Sprint(kind) + `"; s.dispatchEvent(new Event("change")); })()`, shown, float64(byKind[kind])},
+		{"show more findings", `(() => { document.getElementById("kind-filter").value = ""; document.getElementById("findings-more").click(); })()`,
+			`document.querySelectorAll("#findings-table tbody tr").length`, float64(min(byKind[kind], 300))},
+		{"top risk: its findings", `document.querySelector("#risk-list [data-risk]").click()`, shown + ` > 0`, true},
+		{"tenant matrix: share", `document.querySelector('input[name="hm-mode"][value="share"]').click()`,
+			`document.querySelector("#hm-scale").textContent.includes("%")`, true},
+		{"tenant matrix: drill down to namespaces", `[...document.querySelectorAll("#hm-box td.mc")].find(b => b.textContent !== "·").click()`,
+			`document.querySelectorAll("#hm-crumbs [data-level]").length`, float64(2)},
+		{"tenant matrix: drill down to workloads", `[...document.querySelectorAll("#hm-box td.mc")].find(b => b.textContent !== "·").click()`,
+			`document.querySelectorAll("#hm-box table.wl").length`, float64(1)},
+		{"tenant matrix: back to the top", `document.querySelector('#hm-crumbs [data-level="0"]').click()`, `document.querySelectorAll("#hm-box td.mc").length > 0`, true},
+		{"graph: cross-tenant edges only", `(() => { const v = document.getElementById("graph-view"); v.value = "cross"; v.dispatchEvent(new Event("change")); })()`,
+			`document.querySelectorAll("#nsgraph .gnode").length`, float64(groups)},
+		{"graph: focus a namespace", `(() => { const v = document.getElementById("graph-ns"); v.value = "` + rep.NS[len(rep.NS)/2].Name + `"; v.dispatchEvent(new Event("change")); })()`,
+			`document.querySelectorAll("#nsgraph .gnode").length > 1`, true},
+		{"search namespaces (\"payments\")", `(() => { const s = document.getElementById("ns-search"); s.value = "payments"; s.dispatchEvent(new Event("input")); })()`,
+			`[...document.querySelectorAll("details.ns")].every(d => d.textContent.toLowerCase().includes("payments") || d.id.includes("payments")) && document.querySelectorAll("details.ns").length > 0`, true},
+		{"open a namespace", `document.querySelector("details.ns summary").click()`, `!!document.querySelector("details.ns[open] .body table")`, true},
+		{"sort namespaces by name", `(() => { const s = document.getElementById("ns-search"); s.value = ""; const o = document.getElementById("ns-sort"); o.value = "name"; o.dispatchEvent(new Event("change")); })()`,
+			`document.querySelector("details.ns .name").textContent`, rep.NS[0].Name},
+	}
+	worst := 0.0
+	for _, s := range steps {
+		got := b.Await(t, session, `window.__measure(() => `+s.trigger+`, () => `+s.check+`)`).(map[string]any)
+		ms := got["ms"].(float64)
+		worst = max(worst, ms)
+		t.Logf("%-42s %6.1f ms (script %5.1f, layout %5.1f; %5.1f ms to the next frame, debounce included)", s.name, ms, got["script"], ms-got["script"].(float64), got["frame"])
+		if got["result"] != s.want {
+			t.Errorf("%s: result %v, want %v", s.name, got["result"], s.want)
+		}
+	}
+	t.Logf("slowest interaction: %.1f ms", worst)
+	first := b.Eval(t, session, `window.__netreachTimings.find(x => x.what === "first render").ms`)
+	t.Logf("first render (findings, matrix, graph, namespaces): %.1f ms", first)
+
+	for _, p := range b.Problems() {
+		t.Error(p)
+	}
+	b.Call(t, "", "Browser.close", nil, nil)
+}

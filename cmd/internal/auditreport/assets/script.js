@@ -18,10 +18,15 @@
     return function () { clearTimeout(t); t = setTimeout(fn, ms); };
   };
   var timings = window.__netreachTimings = [];
+  // timed runs an interaction and records how long it took, layout
+  // included: the browser test reads the figures.
   var timed = function (what, fn) {
     var t0 = performance.now();
     fn();
-    timings.push({ what: what, ms: performance.now() - t0 });
+    var t1 = performance.now();
+    void document.body.offsetHeight;
+    var t2 = performance.now();
+    timings.push({ what: what, ms: t2 - t0, script: t1 - t0, layout: t2 - t1 });
   };
 
   // ---- groups: tenants, then shared namespaces, then no tenant ----
@@ -43,7 +48,7 @@
     if (a.t >= 0 && b.t >= 0 && a.t !== b.t) { return "cross"; }
     return "same";
   };
-  var relText = { self: "inside the namespace", same: "same tenant or no tenant", shared: "with a shared namespace", cross: "cross-tenant" };
+  var relText = { self: "inside the namespace", same: "same tenant or no tenant", shared: "with a shared namespace", cross: "cross-tenant", mixed: "" };
   // Inbound flows, transposed once.
   var inbound = D.ns.map(function () { return []; });
   D.flows.forEach(function (row, i) {
@@ -80,6 +85,25 @@
     return nsCount[i] ? '<option value="' + i + '">' + esc(ns.n) + " (" + nsCount[i] + ")</option>" : "";
   }).join(""));
 
+  // findingMore is the body of a finding's details, rendered when opened
+  // (and for print).
+  var findingMore = function (i) {
+    var f = D.findings[i], body = "";
+    if (f.e && f.e.length) { body += "<ul>" + f.e.map(function (e) { return '<li class="mono">' + esc(e) + "</li>"; }).join("") + "</ul>"; }
+    if (f.o && f.o.length) {
+      body += "<ul>" + f.o.map(function (k) { return "<li>" + esc(D.objects[k]) + "</li>"; }).join("");
+      if (f.om) { body += "<li>… and " + f.om + " more (all are in the JSON report)</li>"; }
+      body += "</ul>";
+    }
+    (f.x || []).forEach(function (x) { body += '<div class="section"><div class="h4">' + esc(x.t) + "</div><pre>" + esc(x.v) + "</pre></div>"; });
+    return body;
+  };
+  tbody.addEventListener("toggle", function (e) {
+    var d = e.target;
+    if (d.open && d.hasAttribute && d.hasAttribute("data-f") && d.children.length === 1) {
+      d.insertAdjacentHTML("beforeend", findingMore(+d.getAttribute("data-f")));
+    }
+  }, true);
   var findingRow = function (i) {
     var f = D.findings[i], k = D.kinds[f.k], s = D.sev[f.s];
     var where = f.w || "", slash = where.lastIndexOf("/");
@@ -88,18 +112,7 @@
     var nObj = (f.o ? f.o.length : 0) + (f.om || 0);
     if (nObj) { more.push(nObj + (nObj === 1 ? " object" : " objects")); }
     (f.x || []).forEach(function (x) { more.push(x.t); });
-    var body = "";
-    if (more.length) {
-      body = '<details class="more"' + (printing ? " open" : "") + "><summary>" + esc(more.join(", ")) + "</summary>";
-      if (f.e && f.e.length) { body += "<ul>" + f.e.map(function (e) { return '<li class="mono">' + esc(e) + "</li>"; }).join("") + "</ul>"; }
-      if (nObj) {
-        body += "<ul>" + (f.o || []).map(function (k) { return "<li>" + esc(D.objects[k]) + "</li>"; }).join("");
-        if (f.om) { body += "<li>… and " + f.om + " more (all are in the JSON report)</li>"; }
-        body += "</ul>";
-      }
-      (f.x || []).forEach(function (x) { body += '<div class="section"><div class="h4">' + esc(x.t) + '</div><pre>' + esc(x.v) + "</pre></div>"; });
-      body += "</details>";
-    }
+    var body = more.length ? '<details class="more" data-f="' + i + '"' + (printing ? " open" : "") + "><summary>" + esc(more.join(", ")) + "</summary>" + (printing ? findingMore(i) : "") + "</details>" : "";
     return '<tr data-sev="' + s + '" data-kind="' + esc(k.kind) + '" data-ns="' + (f.n >= 0 ? esc(nsName(f.n)) : "") + '" id="finding-' + i + '">' +
       '<td><span class="badge sev-' + s + '">' + s + "</span></td>" +
       '<td class="id">' + esc(k.id) + "</td>" +
@@ -203,7 +216,6 @@
   // ---- tenant matrix with drill-down ----
   var hmMode = "count", hmLevel = { level: 0 };
   var scaleColors = [1, 2, 3, 4, 5, 6].map(function (k) { return "var(--scale-" + k + ")"; });
-  var scaleInk = [1, 2, 3, 4, 5, 6].map(function (k) { return "var(--scale-" + k + "-ink)"; });
   // bins returns 6 upper bounds on a log scale of max.
   var bins = function (max) {
     var out = [];
@@ -231,27 +243,20 @@
       });
     });
     var b = bins(max);
-    var h = ['<table class="matrix"><caption>' + esc(caption) + '</caption><thead><tr><th scope="col"><span class="sr">from \\ to</span></th>'];
+    var h = ['<table class="matrix" role="grid" aria-describedby="hm-help"><caption>' + esc(caption) + '</caption><thead><tr><th scope="col"><span class="sr">from \\ to</span></th>'];
     cols.forEach(function (c) { h.push('<th scope="col"><span class="vert">' + esc(c.label) + "</span></th>"); });
     h.push("</tr></thead><tbody>");
     rows.forEach(function (r, a) {
       h.push('<tr><th scope="row">' + esc(r.label) + "</th>");
       vals[a].forEach(function (x, c) {
         var k = binOf(x.v, b);
-        var style = k >= 0 ? ' style="background:' + scaleColors[k] + ";color:" + scaleInk[k] + '"' : "";
-        h.push('<td class="rel-' + x.rel + '"><button type="button" class="mc" data-r="' + a + '" data-c="' + c + '"' + style +
-          ' aria-label="' + esc(x.title) + '" title="' + esc(x.title) + '">' + (x.count ? fmt(x.v) : "·") + "</button></td>");
+        h.push('<td role="gridcell" class="mc s' + (k + 1) + " rel-" + x.rel + '" data-r="' + a + '" data-c="' + c + '" tabindex="' + (a + c === 0 ? 0 : -1) + '">' + (x.count ? fmt(x.v) : "·") + "</td>");
       });
       h.push("</tr>");
     });
     h.push("</tbody></table>");
-    var box = $("hm-box");
-    box.innerHTML = h.join("");
-    box.onclick = function (e) {
-      var t = e.target.closest("button.mc");
-      if (t && drill) { drill(rows[+t.getAttribute("data-r")], cols[+t.getAttribute("data-c")]); }
-    };
-
+    $("hm-box").innerHTML = h.join("");
+    hm = { rows: rows, cols: cols, vals: vals, drill: drill };
     var lo = 1;
     $("hm-scale").innerHTML = '<span class="scale-title">' + (hmMode === "share" ? "share of possible pod pairs:" : "pod pairs:") + "</span>" +
       '<span><span class="sw-box" style="background:var(--scale-0)"></span>none (·)</span>' +
@@ -262,62 +267,142 @@
       }).join("") +
       '<span><span class="sw-box rel-cross-sw"></span>dashed outline: cross-tenant</span><span><span class="sw-box rel-shared-sw"></span>dotted outline: shared namespace</span>';
   };
-  $("hm-box").addEventListener("focusin", function (e) {
-    var t = e.target.closest("button.mc");
-    if (t) { $("hm-detail").textContent = t.getAttribute("aria-label"); }
+  // The matrix is one keyboard stop: arrow keys move between squares,
+  // Enter drills down; a square's numbers show below it when it has the
+  // focus, and as a tooltip under the mouse.
+  var hm = null;
+  var cellOf = function (t) { return t && t.closest ? t.closest("td.mc") : null; };
+  var cellTitle = function (t) { return hm.vals[+t.getAttribute("data-r")][+t.getAttribute("data-c")].title; };
+  var box = $("hm-box");
+  box.addEventListener("focusin", function (e) {
+    var t = cellOf(e.target);
+    if (t) { $("hm-detail").textContent = cellTitle(t); }
+  });
+  box.addEventListener("mouseover", function (e) {
+    var t = cellOf(e.target);
+    if (t && !t.title) { t.title = cellTitle(t); }
+  });
+  var drillAt = function (t) {
+    if (hm.drill) { hm.drill(hm.rows[+t.getAttribute("data-r")], hm.cols[+t.getAttribute("data-c")]); }
+    var first = $("hm-box").querySelector("td.mc");
+    if (first) { first.focus(); }
+  };
+  box.addEventListener("click", function (e) { var t = cellOf(e.target); if (t) { drillAt(t); } });
+  box.addEventListener("keydown", function (e) {
+    var t = cellOf(e.target);
+    if (!t) { return; }
+    var r = +t.getAttribute("data-r"), c = +t.getAttribute("data-c");
+    var moves = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1], Home: [0, -c], End: [0, hm.cols.length] };
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); drillAt(t); return; }
+    var m = moves[e.key];
+    if (!m) { return; }
+    e.preventDefault();
+    r = Math.max(0, Math.min(hm.rows.length - 1, r + m[0]));
+    c = Math.max(0, Math.min(hm.cols.length - 1, c + m[1]));
+    var next = box.querySelector('td.mc[data-r="' + r + '"][data-c="' + c + '"]');
+    if (next) { t.tabIndex = -1; next.tabIndex = 0; next.focus(); }
   });
   var crumbs = function () {
     var c = ['<button type="button" class="linkish" data-level="0">all groups</button>'];
-    if (hmLevel.level >= 1) { c.push('<button type="button" class="linkish" data-level="1">' + esc(groups[hmLevel.a].name + " → " + groups[hmLevel.b].name) + "</button>"); }
+    if (hmLevel.level >= 1) { c.push('<button type="button" class="linkish" data-level="1">' + esc(entries()[hmLevel.a].name + " → " + entries()[hmLevel.b].name) + "</button>"); }
     if (hmLevel.level >= 2) { c.push("<span>" + esc(nsName(hmLevel.i) + " → " + nsName(hmLevel.j)) + "</span>"); }
     $("hm-crumbs").innerHTML = c.join(" › ");
   };
-  var sumFlows = function (srcs, dsts) {
-    var inDst = {}, count = 0, poss = 0;
-    dsts.forEach(function (j) { inDst[j] = true; });
-    srcs.forEach(function (i) {
-      var row = D.flows[i];
-      for (var k = 0; k < row.length; k += 2) { if (inDst[row[k]]) { count += row[k + 1]; } }
-      dsts.forEach(function (j) { poss += possible(i, j); });
-    });
-    return { count: count, possible: poss };
+  // Group-to-group sums, computed once: pod pairs and possible pairs.
+  var groupFlows = null;
+  var groupSums = function (a, b) {
+    if (!groupFlows) {
+      var G = groups.length;
+      groupFlows = new Float64Array(G * G);
+      D.flows.forEach(function (row, i) {
+        var base = groupOf[i] * G;
+        for (var k = 0; k < row.length; k += 2) { groupFlows[base + groupOf[row[k]]] += row[k + 1]; }
+      });
+      groups.forEach(function (g) { g.pods = 0; g.ns.forEach(function (i) { g.pods += D.ns[i].pods; }); });
+    }
+    var pa = groups[a].pods, pb = groups[b].pods;
+    return { count: groupFlows[a * groups.length + b], possible: a === b ? pa * (pa - 1) : pa * pb };
   };
   var flowAt = function (i, j) {
     var row = D.flows[i];
     for (var k = 0; k < row.length; k += 2) { if (row[k] === j) { return row[k + 1]; } }
     return 0;
   };
+  // The top level shows at most MAXGROUPS groups: the ones that exchange
+  // the most pod pairs with other groups, and the rest as one "other
+  // groups" entry; a namespace level shows at most MAXNS namespaces a
+  // side, those with the most pod pairs in the pair. The captions say
+  // what is left out.
+  var MAXGROUPS = 24, MAXNS = 40;
+  var topEntries = null;
+  var entries = function () {
+    if (topEntries) { return topEntries; }
+    groupSums(0, 0);
+    var G = groups.length, vol = groups.map(function () { return 0; });
+    for (var a = 0; a < G; a++) { for (var b = 0; b < G; b++) { if (a !== b) { vol[a] += groupFlows[a * G + b]; vol[b] += groupFlows[a * G + b]; } } }
+    var order = groups.map(function (_, k) { return k; });
+    if (G > MAXGROUPS) { order.sort(function (x, y) { return vol[y] - vol[x] || x - y; }); }
+    var keep = order.slice(0, G > MAXGROUPS ? MAXGROUPS - 1 : G).sort(function (x, y) { return x - y; });
+    topEntries = keep.map(function (k) { return { label: groups[k].name + " (" + groups[k].ns.length + ")", name: groups[k].name, members: [k] }; });
+    var rest = order.slice(keep.length);
+    if (rest.length) {
+      var n = 0;
+      rest.forEach(function (k) { n += groups[k].ns.length; });
+      topEntries.push({ label: "other groups (" + rest.length + " groups, " + n + " namespaces)", name: "other groups", members: rest.sort(function (x, y) { return x - y; }) });
+    }
+    topEntries.forEach(function (t) {
+      t.ns = [];
+      t.members.forEach(function (k) { t.ns = t.ns.concat(groups[k].ns); });
+      t.tenant = t.members.length === 1 && groups[t.members[0]].name.indexOf("tenant ") === 0;
+    });
+    return topEntries;
+  };
+  var entrySums = function (x, y) {
+    var count = 0, pods = function (t) { var p = 0; t.members.forEach(function (k) { p += groups[k].pods; }); return p; };
+    x.members.forEach(function (a) { y.members.forEach(function (b) { count += groupFlows[a * groups.length + b]; }); });
+    var pa = pods(x), pb = pods(y);
+    return { count: count, possible: x === y ? pa * (pa - 1) : pa * pb };
+  };
   var drawLevel = function () {
     crumbs();
     $("hm-detail").textContent = "";
+    var es = entries();
     if (hmLevel.level === 0) {
-      var gs = groups.map(function (g, k) { return { label: g.name + " (" + g.ns.length + ")", k: k }; });
-      drawMatrix(gs, gs, function (r, c) {
-        var s = sumFlows(groups[r.k].ns, groups[c.k].ns);
-        var cross = r.k !== c.k && groups[r.k].name.indexOf("tenant ") === 0 && groups[c.k].name.indexOf("tenant ") === 0;
-        var rel = r.k === c.k ? "same" : (cross ? "cross" : (groups[r.k].name === "shared" || groups[c.k].name === "shared" ? "shared" : "same"));
+      drawMatrix(es, es, function (r, c) {
+        var s = entrySums(r, c);
+        var rel = r === c ? (r.members.length > 1 ? "mixed" : "same") : (r.tenant && c.tenant ? "cross" : (r.name === "shared" || c.name === "shared" ? "shared" : "mixed"));
         s.rel = rel;
-        s.title = groups[r.k].name + " → " + groups[c.k].name + ": " + num(s.count) + " of " + num(s.possible) + " pod pairs allowed" + (s.count ? ", " + relText[rel] : "") + ". Enter shows its namespaces.";
+        s.title = r.name + " → " + c.name + ": " + num(s.count) + " of " + num(s.possible) + " pod pairs allowed" + (s.count && relText[rel] ? ", " + relText[rel] : "") + ". Enter shows its namespaces.";
         return s;
-      }, "Groups of namespaces (rows: from, columns: to)", function (r, c) {
-        hmLevel = { level: 1, a: r.k, b: c.k };
+      }, "Groups of namespaces (rows: from, columns: to)" + (groups.length > es.length ? "; the " + (es.length - 1) + " groups with the most pod pairs to and from other groups, the other " + (groups.length - es.length + 1) + " together" : ""), function (r, c) {
+        hmLevel = { level: 1, a: es.indexOf(r), b: es.indexOf(c) };
         timed("matrix drill-down", drawLevel);
       });
     } else if (hmLevel.level === 1) {
-      var rowsN = groups[hmLevel.a].ns, colsN = groups[hmLevel.b].ns;
-      // Leave out namespaces with no flow in this pair of groups, and say so.
-      var rowHas = {}, colHas = {};
-      rowsN.forEach(function (i) { colsN.forEach(function (j) { if (flowAt(i, j)) { rowHas[i] = colHas[j] = true; } }); });
-      var rs = rowsN.filter(function (i) { return rowHas[i]; }), cs = colsN.filter(function (j) { return colHas[j]; });
+      var ea = es[hmLevel.a], eb = es[hmLevel.b];
+      var rowsN = ea.ns, colsN = eb.ns;
+      var inCols = {};
+      colsN.forEach(function (j) { inCols[j] = true; });
+      var rowW = {}, colW = {};
+      rowsN.forEach(function (i) {
+        var row = D.flows[i];
+        for (var k = 0; k < row.length; k += 2) { if (inCols[row[k]]) { rowW[i] = (rowW[i] || 0) + row[k + 1]; colW[row[k]] = (colW[row[k]] || 0) + row[k + 1]; } }
+      });
+      var pick = function (list, w) {
+        var has = list.filter(function (i) { return w[i]; });
+        if (has.length <= MAXNS) { return has; }
+        return has.slice().sort(function (x, y) { return w[y] - w[x] || x - y; }).slice(0, MAXNS).sort(function (x, y) { return x - y; });
+      };
+      var rs = pick(rowsN, rowW), cs = pick(colsN, colW);
       var left = (rowsN.length - rs.length) + (colsN.length - cs.length);
       drawMatrix(rs.map(function (i) { return { label: nsName(i), i: i }; }), cs.map(function (j) { return { label: nsName(j), i: j }; }), function (r, c) {
         var n = flowAt(r.i, c.i), rel = relation(r.i, c.i);
         return { count: n, possible: possible(r.i, c.i), rel: rel, title: nsName(r.i) + " → " + nsName(c.i) + ": " + num(n) + " of " + num(possible(r.i, c.i)) + " pod pairs allowed" + (n ? ", " + relText[rel] + ". Enter shows its workloads." : "") };
-      }, "Namespaces of " + groups[hmLevel.a].name + " → " + groups[hmLevel.b].name + (left ? " (" + left + " namespaces without flows here are left out)" : ""), function (r, c) {
+      }, "Namespaces of " + ea.name + " → " + eb.name + (left ? " (" + left + " namespaces are left out: those without flows here" + (rs.length === MAXNS || cs.length === MAXNS ? ", and beyond the " + MAXNS + " with the most pod pairs a side; search the namespaces below for them" : "") + ")" : ""), function (r, c) {
         hmLevel = { level: 2, a: hmLevel.a, b: hmLevel.b, i: r.i, j: c.i };
         timed("matrix drill-down", drawLevel);
       });
-      if (!rs.length) { $("hm-box").innerHTML = '<p class="empty">No allowed flow from ' + esc(groups[hmLevel.a].name) + " to " + esc(groups[hmLevel.b].name) + ".</p>"; }
+      if (!rs.length) { $("hm-box").innerHTML = '<p class="empty">No allowed flow from ' + esc(ea.name) + " to " + esc(eb.name) + ".</p>"; }
     } else {
       drawWorkloads(hmLevel.i, hmLevel.j);
     }
@@ -443,6 +528,7 @@
     };
     return "<p><b>" + esc(n.detail) + "</b></p><div class=\"h4\">Outbound</div>" + list(outs) + '<div class="h4">Inbound</div>' + list(ins);
   };
+  var MAXEDGES = 150;
   var drawGraphView = function () {
     var v = view.value;
     var W = 900, H = 640, cx = 450, cy = 320;
@@ -471,13 +557,17 @@
         }
       });
       var edges = Object.keys(acc).map(function (k) { var e = acc[k]; e.title = nodes[e.a].label + " → " + nodes[e.b].label + ": " + num(e.w) + " pod pairs (" + relText[e.rel] + ")"; return e; });
+      edges.sort(function (x, y) { return y.w - x.w || x.a - y.a || x.b - y.b; });
+      var allEdges = edges;
+      edges = edges.slice(0, MAXEDGES);
       nodes.forEach(function (n, k) {
         var ins = [], outs = [];
-        edges.forEach(function (e) { if (e.a === k) { outs.push([nodes[e.b].label, e.w, relText[e.rel]]); } if (e.b === k) { ins.push([nodes[e.a].label, e.w, relText[e.rel]]); } });
+        allEdges.forEach(function (e) { if (e.a === k) { outs.push([nodes[e.b].label, e.w, relText[e.rel]]); } if (e.b === k) { ins.push([nodes[e.a].label, e.w, relText[e.rel]]); } });
         outs.sort(function (x, y) { return y[1] - x[1]; }); ins.sort(function (x, y) { return y[1] - x[1]; });
         n.html = nodeHtml(n, ins, outs);
       });
-      drawGraph(nodes, edges, W, H, v === "cross" ? '<p class="small">Only flows between namespaces of different tenants; choose a tenant to focus on it.</p>' : "");
+      var capNote = allEdges.length > edges.length ? '<p class="small">The ' + edges.length + " largest of " + allEdges.length + " edges are drawn; a node's details (focus or choose it) list all of its flows.</p>" : "";
+      drawGraph(nodes, edges, W, H, (v === "cross" ? '<p class="small">Only flows between namespaces of different tenants; choose a tenant to focus on it.</p>' : "") + capNote);
       return;
     }
     var center = [], peerW = {};
