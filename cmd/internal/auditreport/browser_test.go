@@ -48,7 +48,7 @@ type blob struct {
 		ID, Kind, Title string
 	} `json:"kinds"`
 	Objects []string `json:"objects"`
-	NS []struct {
+	NS      []struct {
 		Name   string `json:"n"`
 		Tenant int    `json:"t"`
 		Shared bool   `json:"sh"`
