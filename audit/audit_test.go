@@ -63,14 +63,16 @@ func TestKinds(t *testing.T) {
 		line       int      // the finding's primary location line, when not 0
 		wantCount  int      // number of findings of the kind, when not 0
 	}{
-		{kind: audit.IngressNotIsolated, has: "open", lacks: "clean", want: []string{"alpha/web", "not isolated for ingress"}, wantCount: 3},
-		{kind: audit.EgressNotIsolated, has: "open", lacks: "clean", want: []string{"beta/web", "not isolated for egress"}, wantCount: 3},
-		{kind: audit.NoDefaultDeny, has: "open", lacks: "clean", want: []string{"namespace alpha has no default-deny policy for ingress or egress"}, remedy: "podSelector: {}"},
-		{kind: audit.CrossNamespace, has: "open", lacks: "clean", want: []string{"pods of namespace alpha can connect to 1 other namespace: alpha-jobs (1 pod pair)"}, wantCount: 2},
-		{kind: audit.CrossTenant, has: "open", lacks: "clean", want: []string{"pods of namespace beta (tenant b) can connect to 2 namespaces of other tenants: alpha (tenant a, 1 pod pair), alpha-jobs (tenant a, 1 pod pair)"}, remedy: "client=b", wantCount: 3},
-		{kind: audit.EgressInternet, has: "open", lacks: "clean", want: []string{"alpha/web", "internet"}},
+		{kind: audit.IngressNotIsolated, has: "open", lacks: "clean", want: []string{"3 pods in 3 namespaces are not isolated for ingress: alpha (web), alpha-jobs (worker), beta (web)"}, wantCount: 1},
+		{kind: audit.EgressNotIsolated, has: "open", lacks: "clean", want: []string{"3 pods in 3 namespaces are not isolated for egress", "beta (web)"}, wantCount: 1},
+		// Namespaces whose pods are not isolated are NR001's and NR002's:
+		// NR003 names those whose pods are isolated, but not by default.
+		{kind: audit.NoDefaultDeny, has: "calico", lacks: "open", want: []string{"2 namespaces have no default-deny policy: lab (egress), shop (egress)"}, remedy: "podSelector: {}", wantCount: 1},
+		{kind: audit.CrossNamespace, has: "open", lacks: "clean", want: []string{"pods of 2 namespaces can connect to other namespaces", "alpha → alpha-jobs (1 pod pair), alpha-jobs → alpha (1 pod pair)"}, wantCount: 1},
+		{kind: audit.CrossTenant, has: "open", lacks: "clean", want: []string{"pods of namespace beta (tenant b) can connect to 2 namespaces of tenant a: alpha (1 pod pair), alpha-jobs (1 pod pair)"}, remedy: "client=b", wantCount: 2},
+		{kind: audit.EgressInternet, has: "open", lacks: "clean", want: []string{"alpha (web)", "internet"}},
 		{kind: audit.WideCIDR, has: "mistakes", lacks: "clean", want: []string{"NetworkPolicy app/web-egress egress rule 1 allows egress to 0.0.0.0/0"}, line: 50},
-		{kind: audit.IngressExternal, has: "open", lacks: "clean", want: []string{"beta/web", "from the internet"}},
+		{kind: audit.IngressExternal, has: "open", lacks: "clean", want: []string{"beta (web)", "from the internet"}},
 		{kind: audit.PolicySelectsNothing, has: "mistakes", lacks: "clean", want: []string{"NetworkPolicy app/typo selects no pod", `app == "wbe"`}, line: 69},
 		{kind: audit.PeerMatchesNothing, has: "mistakes", lacks: "clean", want: []string{"web-from-kube-system", "matches no namespace"},
 			remedy: "kubernetes.io/metadata.name: kube-system", line: 64},
@@ -80,7 +82,7 @@ func TestKinds(t *testing.T) {
 		{kind: audit.DNSBlocked, has: "mistakes", lacks: "clean", want: []string{"app/db, app/web", "cannot resolve names"}},
 		{kind: audit.PassFallsThrough, has: "calico", lacks: "clean", want: []string{"security.ingress-pass ingress rule 0", "lab/probe", "profile"}},
 		{kind: audit.StagedChange, has: "calico", lacks: "clean", want: []string{"shop/api-lockdown would close 1 flow"}},
-		{kind: audit.BlastRadius, has: "open", lacks: "clean", want: []string{"alpha/web can reach 2 of 2 other endpoints (100%)"}},
+		{kind: audit.BlastRadius, has: "open", lacks: "clean", want: []string{"3 endpoint groups can each reach at least 25% of the other endpoints", "alpha/web (100%)"}},
 		{kind: audit.EntireCluster, has: "exposed", lacks: "clean", want: []string{"shop/web", "every pod of every namespace", "on TCP 8080,9090"}, line: 19, wantCount: 1},
 		{kind: audit.InternetExposed, has: "access/service-types", lacks: "access/gateway-routes", want: []string{"Pod web/api is reachable from every internet client on 8080/TCP"}, wantCount: 1},
 		{kind: audit.MeshOnlyProtection, has: "mesh", lacks: "clean", want: []string{"1 pod in web", "only the service mesh"}, wantCount: 1},
@@ -218,7 +220,7 @@ func TestDeterministic(t *testing.T) {
 func TestOptions(t *testing.T) {
 	t.Parallel()
 	r := report(t, "open")
-	require.Len(t, ofKind(r, audit.CrossTenant), 3)
+	require.Len(t, ofKind(r, audit.CrossTenant), 2)
 	snap, err := policy.Load(policy.LoadOptions{}, filepath.Join("..", "testdata", "audit", "open"))
 	require.NoError(t, err)
 	m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
@@ -235,9 +237,10 @@ func TestOptions(t *testing.T) {
 		require.NotEqual(t, audit.CrossTenant, f.Kind, f.Message)
 		if f.Kind == audit.CrossNamespace {
 			n++
+			require.Contains(t, f.Message, "pods of 3 namespaces can connect")
 		}
 	}
-	require.Equal(t, 3, n)
+	require.Equal(t, 1, n)
 	// A negative BlastRadiusTop turns the blast-radius findings off.
 	fs = audit.Findings(snap, m, audit.Options{BlastRadiusTop: -1})
 	for _, f := range fs {
@@ -294,4 +297,81 @@ func TestSeverity(t *testing.T) {
 	require.True(t, audit.AtLeast(fs, audit.High))
 	require.False(t, audit.AtLeast(fs, audit.Critical))
 	require.Equal(t, 1, audit.CountBySeverity(fs)[audit.Low])
+}
+
+// TestTopRisks checks the ranking and grouping of the top risks on the
+// fixture without policies: cross-tenant flows first, one entry per
+// ordered tenant pair, then the per-namespace kinds grouped by kind.
+func TestTopRisks(t *testing.T) {
+	t.Parallel()
+	r := report(t, "open")
+	require.NotEmpty(t, r.TopRisks)
+	type entry struct {
+		Kind, Scope string
+		Affected    int64
+	}
+	var got []entry
+	for i, k := range r.TopRisks {
+		require.Equal(t, i+1, k.Rank)
+		require.Equal(t, audit.RiskScore(k.Severity, k.Affected), k.Score)
+		if i > 0 {
+			require.LessOrEqual(t, k.Score, r.TopRisks[i-1].Score)
+		}
+		for _, fi := range k.Findings {
+			require.Equal(t, k.Kind, r.Findings[fi].ID, "risk %d lists finding %d", k.Rank, fi)
+		}
+		got = append(got, entry{k.Kind, k.Scope, k.Affected})
+	}
+	// beta reaches alpha and alpha-jobs (1 pod pair each); alpha and
+	// alpha-jobs each reach beta.
+	require.Equal(t, entry{"NR005", "tenant a → tenant b", 2}, got[0])
+	require.Equal(t, entry{"NR005", "tenant b → tenant a", 2}, got[1])
+	require.Contains(t, got, entry{"NR001", "alpha, alpha-jobs, beta", 3})
+	for _, k := range r.TopRisks {
+		require.NotEqual(t, audit.Info, k.Severity, "info findings are context, not risks")
+	}
+}
+
+// TestExamplesFewerFindings checks that the bundled 3-pod example and the
+// tenant example give a short list a reviewer acts on: the per-namespace
+// kinds merged into one finding each (per tenant pair for cross-tenant
+// flows), no namespace reported both as not isolated and as lacking a
+// default deny, each finding with a remedy and a place to change.
+func TestExamplesFewerFindings(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		shared []string
+		max    int // the findings were 23 and 24 before merging
+	}{
+		{"audit/open", nil, 8},
+		{"scenarios/tenant-isolation", []string{"ingress", "monitoring", "kube-system"}, 6},
+	} {
+		snap, err := policy.Load(policy.LoadOptions{}, filepath.Join("..", "testdata", tc.name))
+		require.NoError(t, err)
+		m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+		require.NoError(t, err)
+		fs := audit.Findings(snap, m, audit.Options{Shared: tc.shared})
+		require.LessOrEqual(t, len(fs), tc.max, "%s: %d findings", tc.name, len(fs))
+		seen := map[string]bool{}
+		for _, f := range fs {
+			key := string(f.Kind)
+			if f.Kind == audit.CrossTenant {
+				key += " " + f.Namespaces[0] + ">" + f.Namespaces[len(f.Namespaces)-1]
+			}
+			require.False(t, seen[key], "%s: two %s findings", tc.name, key)
+			seen[key] = true
+			require.NotEmpty(t, f.Remedy)
+			require.True(t, f.PrimaryLocation().IsValid(), "%s: %s has no location", tc.name, f.Message)
+			if f.Kind == audit.NoDefaultDeny {
+				for _, g := range fs {
+					if g.Kind == audit.IngressNotIsolated || g.Kind == audit.EgressNotIsolated {
+						for _, ns := range f.Namespaces {
+							require.NotContains(t, g.Namespaces, ns, "%s: %s reported twice", tc.name, ns)
+						}
+					}
+				}
+			}
+		}
+	}
 }

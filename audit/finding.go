@@ -17,6 +17,14 @@ type Finding struct {
 	// Namespace is the namespace the finding is about; empty for
 	// findings about cluster-wide objects.
 	Namespace string `json:"namespace,omitempty"`
+	// Namespaces lists the namespaces a finding about several of them
+	// concerns (one finding per kind for the per-namespace kinds): those
+	// that need the remedy.
+	Namespaces []string `json:"namespaces,omitempty"`
+	// Affected counts what the finding reaches: allowed pod pairs for
+	// flow findings, endpoints for the others (the pods a policy applies
+	// to, for findings about a policy's rules).
+	Affected int64 `json:"affected,omitempty"`
 	// Message says what is wrong, in one line.
 	Message string `json:"message"`
 	// Remedy says what to do about it, in one line.
@@ -24,6 +32,9 @@ type Finding struct {
 	// Location is where to look, when it is more precise than the
 	// objects' own locations (the line of a rule or of a field).
 	Location policy.Location `json:"location,omitzero"`
+	// Excerpt holds the lines of the input around the primary location
+	// (three before and three after), when the file can be read.
+	Excerpt *Excerpt `json:"excerpt,omitempty"`
 	// Rule names the rule of the first object the finding is about, for
 	// findings about one rule.
 	Rule *RuleRef `json:"rule,omitempty"`

@@ -134,12 +134,17 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 			f := newFinding(kind, ns, fmt.Sprintf("%s of %d in namespace %s %s not isolated for %s: %s",
 				countOf(len(open[d]), "pod"), len(pods[d]), ns, isAre(len(open[d])), d, a.entryList(open[d], 5)), remedy)
 			f.Objects = a.endpointRefs(open[d])
+			a.locateAtNamespace(&f, ns)
 			out = append(out, f)
 		}
+		// A namespace whose pods are not (all) isolated in a direction is
+		// NR001's or NR002's, with the same remedy: NR003 is for the
+		// namespaces whose pods are isolated today, while a pod deployed
+		// there tomorrow would not be.
 		dd := a.defaultDeny(ns)
 		var missing []string
 		for d := policy.Ingress; d <= policy.Egress; d++ {
-			if !dd[d] {
+			if !dd[d] && len(open[d]) == 0 {
 				missing = append(missing, d.String())
 			}
 		}
@@ -150,11 +155,13 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 				types = capitalize(missing[0])
 				what = missing[0]
 			}
-			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s", ns, what),
+			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s: its pods are isolated by policies that select them by label, a pod deployed there without those labels would not be", ns, what),
 				fmt.Sprintf("Add a NetworkPolicy to %s with podSelector: {}, policyTypes: [%s] and no rules.", ns, types))
 			if n := a.snap.Namespace(ns); n != nil {
 				f.Objects = []policy.ObjectRef{n.ObjectRef}
+				f.Location = n.Source
 			}
+			f.Affected = int64(len(pods[0]))
 			out = append(out, f)
 		}
 	}
@@ -166,4 +173,13 @@ func capitalize(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// locateAtNamespace locates a finding whose remedy adds something to
+// namespace ns at the namespace, when the input declares it: that is
+// where the missing policy goes.
+func (a *analysis) locateAtNamespace(f *Finding, ns string) {
+	if n := a.snap.Namespace(ns); n != nil && n.Source.IsValid() {
+		f.Location = n.Source
+	}
 }

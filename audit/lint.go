@@ -375,6 +375,9 @@ func (a *analysis) dnsFindings(iso [2]graph.Set) []Finding {
 		f := newFinding(DNSBlocked, ns, fmt.Sprintf("%s in namespace %s cannot reach %s on 53/UDP, so they cannot resolve names (%s): %s",
 			countOf(len(blocked), "pod"), ns, target, why, a.entryList(blocked, 5)), remedy)
 		f.Objects = a.endpointRefs(blocked)
+		if egressIsolated {
+			a.locateAtNamespace(&f, ns)
+		}
 		out = append(out, f)
 	}
 	return out

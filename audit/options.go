@@ -44,6 +44,10 @@ type Options struct {
 	// every pod that could be created can reach), whose cost grows with
 	// the number of endpoint classes and policies.
 	SkipExposure bool
+	// SkipExcerpts leaves out the excerpts of the input files around
+	// each finding's location (see [Finding.Excerpt]), which are read
+	// from the files the locations name.
+	SkipExcerpts bool
 	// Access are the options the matrix's access layer was computed with
 	// (package access); they only change how the ways in are described.
 	Access access.Options

@@ -22,9 +22,12 @@ type Report struct {
 	Settings string `json:"settings"`
 	// AuditOptions are the audit's options with defaults filled in, as
 	// [Options.String] prints them.
-	AuditOptions string    `json:"auditOptions"`
-	Summary      Summary   `json:"summary"`
-	Findings     []Finding `json:"findings"`
+	AuditOptions string  `json:"auditOptions"`
+	Summary      Summary `json:"summary"`
+	// TopRisks ranks the findings, grouped by tenant pair, by policy and
+	// by remedy, by [RiskScore]; its entries index Findings.
+	TopRisks []Risk    `json:"topRisks"`
+	Findings []Finding `json:"findings"`
 	// Namespaces are every namespace of the inventory, by name.
 	Namespaces []NamespaceReport `json:"namespaces"`
 	// Flows[i][j] is the number of ordered pairs of distinct pods, one in
@@ -102,7 +105,8 @@ type NamespaceReport struct {
 	// pods of the namespace and that its pods can reach, counted in pods.
 	ExternalIn  []PeerCount `json:"externalIn"`
 	ExternalOut []PeerCount `json:"externalOut"`
-	// Findings counts the findings about the namespace.
+	// Findings counts the findings about the namespace (those whose
+	// Namespace or Namespaces name it).
 	Findings int `json:"findings"`
 }
 
@@ -191,7 +195,12 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 		return nil, err
 	}
 	fs = append(fs, entire...)
+	a.fillAffected(fs)
+	fs = a.merge(fs)
 	sortFindings(fs)
+	if !opts.SkipExcerpts {
+		excerpts(fs)
+	}
 
 	r := &Report{
 		Settings:      m.Describe(),
@@ -204,6 +213,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
+	r.TopRisks = a.topRisks(r.Findings)
 	r.External = a.externalNodes()
 	a.fillNamespaces(r, iso, lat)
 	a.fillSummary(r, iso)
@@ -264,7 +274,12 @@ func (a *analysis) fillNamespaces(r *Report, iso [2]graph.Set, lat lateral) {
 	}
 	findings := map[string]int{}
 	for _, f := range r.Findings {
-		findings[f.Namespace]++
+		if f.Namespace != "" && !slices.Contains(f.Namespaces, f.Namespace) {
+			findings[f.Namespace]++
+		}
+		for _, ns := range f.Namespaces {
+			findings[ns]++
+		}
 	}
 	for g, name := range a.namespaces {
 		nr := NamespaceReport{Name: name, Tenant: a.tenant(name), Shared: a.shared(name), Findings: findings[name],

@@ -27,6 +27,8 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 	p("netreach %s · inputs: %s · `%s`\n\n", d.Version, codeList(d.Inputs), r.Settings)
 	p("Audit options: `%s`\n\n", r.AuditOptions)
 
+	writeTopRisksMarkdown(p, r)
+
 	p("## Summary\n\n")
 	p("| critical | high | medium | low | info |\n| ---: | ---: | ---: | ---: | ---: |\n")
 	c := r.Summary.BySeverity
@@ -222,4 +224,17 @@ func cell(s string) string {
 	s = strings.ReplaceAll(s, "\n", " ")
 	s = strings.ReplaceAll(s, "<", "&lt;")
 	return s
+}
+
+// writeTopRisksMarkdown writes the ranked top risks as a numbered list.
+func writeTopRisksMarkdown(p func(string, ...any), r *audit.Report) {
+	if len(r.TopRisks) == 0 {
+		return
+	}
+	p("## Top risks\n\n")
+	for _, k := range r.TopRisks {
+		p("%d. **%s** %s — %s: %s (%d affected, %s)\n", k.Rank, k.Severity, k.Kind, cell(k.Title), cell(k.Scope),
+			k.Affected, countOf(len(k.Findings), "finding"))
+	}
+	p("\n")
 }
