@@ -26,10 +26,12 @@ package auditreport_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,8 +77,23 @@ func pageBlobOf(t *testing.T, page []byte) *blob {
 	if m == nil {
 		t.Fatal("the page has no data blob")
 	}
+	data := m[1]
+	var packed string
+	if json.Unmarshal(data, &packed) == nil {
+		raw, err := base64.StdEncoding.DecodeString(packed)
+		if err != nil {
+			t.Fatalf("data blob: %v", err)
+		}
+		zr, err := gzip.NewReader(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("data blob: %v", err)
+		}
+		if data, err = io.ReadAll(zr); err != nil {
+			t.Fatalf("data blob: %v", err)
+		}
+	}
 	var b blob
-	if err := json.Unmarshal(m[1], &b); err != nil {
+	if err := json.Unmarshal(data, &b); err != nil {
 		t.Fatalf("data blob: %v", err)
 	}
 	return &b
@@ -96,6 +113,16 @@ func renderAudit(t *testing.T, dir string, args ...string) (string, []byte) {
 		t.Fatal(err)
 	}
 	return page, out.Bytes()
+}
+
+// openReport opens a report page and waits until its script has rendered
+// it (a large report's data is unpacked asynchronously).
+func openReport(t *testing.T, b *chromium.Browser, page string) string {
+	t.Helper()
+	session := b.Open(t, page, 1440, 900)
+	b.Await(t, session, `new Promise((done, fail) => { const t0 = Date.now();
+		const f = () => document.documentElement.getAttribute("data-ready") ? done(1) : Date.now() - t0 > 60000 ? fail("not ready in 60 s") : setTimeout(f, 10); f(); })`)
+	return session
 }
 
 type check struct {
@@ -128,7 +155,7 @@ func TestBrowserReport(t *testing.T) {
 	info := len(rep.Sev) - 1
 
 	b := chromium.Start(t, chrome, dir)
-	session := b.Open(t, page, 1440, 900)
+	session := openReport(t, b, page)
 	n := len(rep.NS)
 	runChecks(t, b, session, []check{
 		{"the script ran to its end", `document.documentElement.getAttribute("data-ready")`, "1"},
@@ -318,7 +345,7 @@ func TestBrowserLargeReport(t *testing.T) {
 	}
 
 	b := chromium.Start(t, chrome, dir)
-	session := b.Open(t, page, 1440, 900)
+	session := openReport(t, b, page)
 	if got := b.Eval(t, session, `document.documentElement.getAttribute("data-ready")`); got != "1" {
 		t.Fatalf("the script did not finish: data-ready = %v", got)
 	}

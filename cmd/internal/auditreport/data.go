@@ -3,12 +3,19 @@ package auditreport
 import (
 	"bytes"
 	"cmp"
+	"compress/gzip"
+	"encoding/base64"
 	"encoding/json"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/internal/safetext"
 )
+
+func filepathSlash(p string) string { return filepath.ToSlash(p) }
 
 // The HTML page carries the report as one JSON blob that its script
 // renders on demand (a page of findings at a time, a namespace's details
@@ -53,6 +60,9 @@ type pageBlob struct {
 	// Objects are the texts of the objects findings name, each once
 	// ("Kind namespace/name (file:line)").
 	Objects []string `json:"objects"`
+	// Texts are the preformatted texts of the findings' sections, each
+	// once.
+	Texts []string `json:"texts"`
 	// Inputs is the command line to reproduce drill-downs with.
 	Inputs string `json:"inputs"`
 }
@@ -66,11 +76,13 @@ type blobKind struct {
 type blobFinding struct {
 	// S is the severity index in pageBlob.Sev, K the kind index, N the
 	// namespace index (-1 for none).
-	S int    `json:"s"`
-	K int    `json:"k"`
-	N int    `json:"n"`
-	M string `json:"m"`
-	R string `json:"r"`
+	S int `json:"s"`
+	K int `json:"k"`
+	N int `json:"n"`
+	// NS are the namespaces a finding about several concerns.
+	NS []int  `json:"ns,omitempty"`
+	M  string `json:"m"`
+	R  string `json:"r"`
 	// W is the location "file:line".
 	W string `json:"w,omitempty"`
 	// O are the objects, as indexes in pageBlob.Objects.
@@ -85,7 +97,9 @@ type blobFinding struct {
 
 type blobSection struct {
 	Title string `json:"t"`
-	Text  string `json:"v"`
+	// Text is an index in pageBlob.Texts: many findings share an
+	// excerpt or a patch.
+	Text int `json:"v"`
 }
 
 type blobNS struct {
@@ -137,7 +151,6 @@ type blobRisk struct {
 	Severity int    `json:"s"`
 	Title    string `json:"title"`
 	Kind     string `json:"kind"`
-	Score    int64  `json:"score"`
 	Affected string `json:"affected"`
 	Scope    string `json:"scope"`
 	Findings []int  `json:"f"`
@@ -183,12 +196,20 @@ func buildBlob(d *Document) *pageBlob {
 	nsSev := make([][5]int, len(r.Namespaces))
 	objIndex := map[string]int{}
 	b.Objects = []string{}
+	textIndex := map[string]int{}
+	b.Texts = []string{}
 	for fi, f := range r.Findings {
 		bf := blobFinding{S: sevIndex(f.Severity), K: kindIndex[f.Kind], N: -1, M: f.Message, R: f.Remedy,
 			W: locText(f.PrimaryLocation()), E: f.Evidence}
 		if i, ok := nsIndex[f.Namespace]; ok && f.Namespace != "" {
 			bf.N = i
 			nsSev[i][bf.S]++
+		}
+		for _, ns := range f.Namespaces {
+			if i, ok := nsIndex[ns]; ok && ns != f.Namespace {
+				bf.NS = append(bf.NS, i)
+				nsSev[i][bf.S]++
+			}
 		}
 		for _, o := range f.Objects[:min(len(f.Objects), maxObjectsShown)] {
 			t := objectText(o)
@@ -201,7 +222,15 @@ func buildBlob(d *Document) *pageBlob {
 			bf.O = append(bf.O, k)
 		}
 		bf.OM = max(0, len(f.Objects)-maxObjectsShown)
-		bf.X = findingSections(d, fi)
+		for _, x := range findingSections(d, fi) {
+			k, ok := textIndex[x.text]
+			if !ok {
+				k = len(b.Texts)
+				textIndex[x.text] = k
+				b.Texts = append(b.Texts, x.text)
+			}
+			bf.X = append(bf.X, blobSection{Title: x.title, Text: k})
+		}
 		b.Findings = append(b.Findings, bf)
 	}
 	for i, ns := range r.Namespaces {
@@ -297,15 +326,64 @@ func workloadBase(w string) string {
 	return w
 }
 
-// topRisks returns the report's ranked risks for the page, if any.
-func topRisks(r *audit.Report) []blobRisk { return nil }
+// topRisks returns the report's ranked risks for the page.
+func topRisks(r *audit.Report) []blobRisk {
+	out := make([]blobRisk, 0, len(r.TopRisks))
+	for _, k := range r.TopRisks {
+		out = append(out, blobRisk{Rank: k.Rank, Severity: sevIndex(k.Severity), Title: k.Title, Kind: k.Kind,
+			Affected: humanInt(k.Affected) + " affected", Scope: k.Scope, Findings: k.Findings})
+	}
+	return out
+}
 
-// findingSections returns the extra sections of finding i (a verified
-// fix, an excerpt of the input), if any.
-func findingSections(d *Document, i int) []blobSection { return nil }
+// section is a titled preformatted text shown with a finding.
+type section struct{ title, text string }
+
+// findingSections returns the extra sections of finding i: the excerpt
+// of the input around its location.
+func findingSections(d *Document, i int) []section {
+	f := &d.Report.Findings[i]
+	var out []section
+	if x := f.Excerpt; x != nil && len(x.Lines) > 0 {
+		out = append(out, section{"excerpt of " + filepathSlash(x.File) + ":" + itoa(x.Line), excerptText(x)})
+	}
+	return out
+}
+
+// excerptText numbers an excerpt's lines and marks the located one.
+func excerptText(x *audit.Excerpt) string {
+	var b strings.Builder
+	width := len(itoa(x.Start + len(x.Lines) - 1))
+	for k, line := range x.Lines {
+		n := x.Start + k
+		mark := "  "
+		if n == x.Line {
+			mark = "> "
+		}
+		num := itoa(n)
+		b.WriteString(mark + strings.Repeat(" ", width-len(num)) + num + " | " + safetext.Line(line) + "\n")
+	}
+	return b.String()
+}
+
+// humanInt writes n with thousands separators: 1,234,567.
+func humanInt(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// packAbove is the size of JSON above which the blob is gzipped: a
+// 10,000-pod report's 6 MB of JSON become about 1 MB, and small reports
+// stay readable in the page's source.
+const packAbove = 1 << 20
 
 // marshalBlob encodes the blob for a <script type="application/json">
-// element: HTML-escaped, so that no "</script" can occur in it.
+// element: HTML-escaped JSON, so that no "</script" can occur in it, or,
+// above packAbove bytes, one JSON string holding the gzipped JSON in
+// base64, which the page's script unpacks.
 func marshalBlob(b *pageBlob) (string, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -313,5 +391,19 @@ func marshalBlob(b *pageBlob) (string, error) {
 	if err := enc.Encode(b); err != nil {
 		return "", err
 	}
-	return strings.TrimSuffix(buf.String(), "\n"), nil
+	if buf.Len() <= packAbove {
+		return strings.TrimSuffix(buf.String(), "\n"), nil
+	}
+	var packed bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&packed, gzip.BestCompression) // no name, no time: the same bytes every run
+	if err != nil {
+		return "", err
+	}
+	if _, err := zw.Write(buf.Bytes()); err != nil {
+		return "", err
+	}
+	if err := zw.Close(); err != nil {
+		return "", err
+	}
+	return `"` + base64.StdEncoding.EncodeToString(packed.Bytes()) + `"`, nil
 }

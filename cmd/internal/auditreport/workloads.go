@@ -14,7 +14,7 @@ import (
 // cluster has millions (1.1 million at 10,000 generated pods); the page
 // keeps the namespace pairs that matter most (cross-tenant first, then by
 // pod pairs) up to this budget and names the command that lists the rest.
-const maxWorkloadFlows = 40000
+const maxWorkloadFlows = 25000
 
 // workloadFlows fills the workload drill-down of the page from the
 // document's matrix, when it has one.

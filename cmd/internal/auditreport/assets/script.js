@@ -2,7 +2,31 @@
   "use strict";
   // The report's data is one JSON blob; everything below renders parts of
   // it on demand, so that a large cluster's page stays small and quick.
-  var D = JSON.parse(document.getElementById("report-data").textContent);
+  // A large blob comes gzipped and base64-encoded as one JSON string,
+  // unpacked by the browser's own DecompressionStream.
+  var raw = JSON.parse(document.getElementById("report-data").textContent);
+  var ready = function (D) {
+    start(D);
+    document.documentElement.setAttribute("data-ready", "1");
+  };
+  var fail = function (why) {
+    var p = document.createElement("p");
+    p.className = "card";
+    p.textContent = "This report could not be unpacked (" + why + "); open it in a current browser, or use the JSON or Markdown report.";
+    document.querySelector("main").prepend(p);
+  };
+  if (typeof raw !== "string") {
+    ready(raw);
+  } else if (!window.DecompressionStream) {
+    fail("the browser has no DecompressionStream");
+  } else {
+    var bin = atob(raw), bytes = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { bytes[i] = bin.charCodeAt(i); }
+    new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"))).text()
+      .then(function (t) { ready(JSON.parse(t)); }, function (e) { fail(String(e)); });
+  }
+
+  function start(D) {
   var $ = function (id) { return document.getElementById(id); };
   var esc = function (s) {
     return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -64,7 +88,7 @@
   var sevOn = D.sev.map(function () { return true; });
   var hay = D.findings.map(function (f) {
     var k = D.kinds[f.k];
-    return [k.id, k.kind, k.title, f.n >= 0 ? nsName(f.n) : "", f.m, f.r, f.w || "", (f.o || []).map(function (k) { return D.objects[k]; }).join(" "), (f.e || []).join(" ")].join("\n").toLowerCase();
+    return [k.id, k.kind, k.title, f.n >= 0 ? nsName(f.n) : "", (f.ns || []).map(nsName).join(" "), f.m, f.r, f.w || "", (f.o || []).map(function (k) { return D.objects[k]; }).join(" "), (f.e || []).join(" ")].join("\n").toLowerCase();
   });
   var matched = [], shownRows = 0, printing = false, onlyList = null;
   var tbody = document.querySelector("#findings-table tbody");
@@ -77,7 +101,11 @@
   var sevBoxes = Array.prototype.slice.call(sevBox.querySelectorAll("input"));
   var kindCount = D.kinds.map(function () { return 0; });
   var nsCount = D.ns.map(function () { return 0; });
-  D.findings.forEach(function (f) { kindCount[f.k]++; if (f.n >= 0) { nsCount[f.n]++; } });
+  D.findings.forEach(function (f) {
+    kindCount[f.k]++;
+    if (f.n >= 0) { nsCount[f.n]++; }
+    (f.ns || []).forEach(function (i) { nsCount[i]++; });
+  });
   kindSel.insertAdjacentHTML("beforeend", D.kinds.map(function (k, i) {
     return '<option value="' + i + '">' + esc(k.id + " " + k.title) + " (" + kindCount[i] + ")</option>";
   }).join(""));
@@ -95,7 +123,7 @@
       if (f.om) { body += "<li>… and " + f.om + " more (all are in the JSON report)</li>"; }
       body += "</ul>";
     }
-    (f.x || []).forEach(function (x) { body += '<div class="section"><div class="h4">' + esc(x.t) + "</div><pre>" + esc(x.v) + "</pre></div>"; });
+    (f.x || []).forEach(function (x) { body += '<div class="section"><div class="h4">' + esc(x.t) + "</div><pre>" + esc(D.texts[x.v]) + "</pre></div>"; });
     return body;
   };
   tbody.addEventListener("toggle", function (e) {
@@ -136,7 +164,7 @@
     for (var i = 0; i < D.findings.length; i++) {
       var f = D.findings[i];
       if (onlyList && !onlyList[i]) { continue; }
-      if (!sevOn[f.s] || (kind >= 0 && f.k !== kind) || (ns >= 0 && f.n !== ns) || (q && hay[i].indexOf(q) < 0)) { continue; }
+      if (!sevOn[f.s] || (kind >= 0 && f.k !== kind) || (ns >= 0 && f.n !== ns && !(f.ns && f.ns.indexOf(ns) >= 0)) || (q && hay[i].indexOf(q) < 0)) { continue; }
       matched.push(i);
     }
     tbody.textContent = "";
@@ -790,6 +818,5 @@
     applyNs();
     openTarget();
   });
-  window.__netreachPrint = printMode;
+  }
 })();
-document.documentElement.setAttribute("data-ready", "1");
