@@ -14,11 +14,13 @@ import (
 // written as a matrix; above it they are listed.
 const maxMarkdownMatrix = 20
 
-// WriteMarkdown writes the report as GitHub-flavoured Markdown: the
-// summary, the findings, the namespace flows (a table for up to 20
-// namespaces, a list otherwise), the external ranges, lateral movement and
-// the per-namespace details. It mirrors the HTML report without pictures.
-func WriteMarkdown(w io.Writer, d *Document) error {
+// WriteMarkdownFull writes the whole report as GitHub-flavoured
+// Markdown (`--detail full`): the top risks, the summary, every finding,
+// the namespace flows (a table for up to 20 namespaces, a list
+// otherwise), the external ranges, lateral movement and the per-namespace
+// details. It mirrors the HTML report without pictures, and grows with
+// the cluster.
+func WriteMarkdownFull(w io.Writer, d *Document) error {
 	b := bufio.NewWriter(w)
 	r := d.Report
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
@@ -233,7 +235,7 @@ func writeTopRisksMarkdown(p func(string, ...any), r *audit.Report) {
 	}
 	p("## Top risks\n\n")
 	for _, k := range r.TopRisks {
-		p("%d. **%s** %s — %s: %s (%d affected, %s)\n", k.Rank, k.Severity, k.Kind, cell(k.Title), cell(k.Scope),
+		p("%d. **%s** %s — %s: %s (%d affected, %s)\n", k.Rank, k.Severity, k.Kind, cell(k.Title), clip(cell(k.Scope), 300),
 			k.Affected, countOf(len(k.Findings), "finding"))
 	}
 	p("\n")

@@ -22,6 +22,7 @@ type auditFlags struct {
 	widePrefix  int
 	widePrefix6 int
 	failOn      string
+	detail      string
 }
 
 func newAuditCmd(e *env) *cobra.Command {
@@ -40,7 +41,8 @@ with no later tier, staged policies that would change reachability, and
 the lateral-movement blast radius of every endpoint.
 
 Output formats:
-  md     Markdown (default)
+  md     Markdown (default): a summary under 60,000 characters (top risks,
+         counts, the most serious findings); --detail full for everything
   html   one self-contained page (inline CSS and SVG, no network access):
          severity summary, namespace heatmap, namespace graph, findings
          table with filters, per-namespace details
@@ -59,6 +61,7 @@ Exit codes: 0 ok, 1 a finding at or above --fail-on, 2 bad input or usage.`,
 	fl.IntVar(&f.widePrefix, "wide-prefix", 8, "flag allow rules with an IPv4 CIDR broader than this prefix length (0.0.0.0/0 is always flagged)")
 	fl.IntVar(&f.widePrefix6, "wide-prefix6", 32, "flag allow rules with an IPv6 CIDR broader than this prefix length (::/0 is always flagged)")
 	fl.StringVar(&f.failOn, "fail-on", "", "exit 1 when a finding has this severity or a higher one: info, low, medium, high or critical")
+	fl.StringVar(&f.detail, "detail", "summary", "Markdown: summary (top risks, counts, the most serious findings; under 60,000 characters) or full (everything)")
 	return c
 }
 
@@ -67,6 +70,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	switch f.output {
 	case "md", "markdown":
 		write = auditreport.WriteMarkdown
+		if f.detail == "full" {
+			write = auditreport.WriteMarkdownFull
+		}
 	case "html":
 		write = auditreport.WriteHTML
 	case "json":
@@ -75,6 +81,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		write = auditreport.WriteSARIF
 	default:
 		return usageError("-o %q: expected html, md, json or sarif", f.output)
+	}
+	if f.detail != "summary" && f.detail != "full" {
+		return usageError("--detail %q: expected summary or full", f.detail)
 	}
 	var failOn *audit.Severity
 	if f.failOn != "" {
