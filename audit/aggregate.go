@@ -188,6 +188,9 @@ func (a *analysis) merged(fs []Finding, group string) Finding {
 	}
 	f := newFinding(fs[0].Kind, "", head+": "+joinMore(items, len(fs)), remedy)
 	f.Severity = fs[0].Severity
+	// The group shares one fingerprint (see fingerprints) and, for
+	// waived findings, the first one's waiver.
+	f.Fingerprint, f.Waiver = fs[0].Fingerprint, fs[0].Waiver
 	seen := map[string]bool{}
 	// Sources first, then the other namespaces the findings name
 	// (destinations of flows, of one tenant for cross-tenant flows).

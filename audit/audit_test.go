@@ -93,8 +93,16 @@ func TestKinds(t *testing.T) {
 			remedy: "Escape the Kyverno variable", line: 43, wantCount: 1},
 		{kind: audit.MutatedLabelUnselected, has: "kyverno/contract-typo", lacks: "kyverno/multi-tenant", want: []string{"sets label contract=test01 on Namespace test01, contract=test02 on Namespace test02", "policies select client with the same values"},
 			remedy: "make it set client instead of contract", line: 10, wantCount: 1},
+		{kind: audit.ImplicitIngress, has: "defaulted-types", lacks: "clean", want: []string{"NetworkPolicy shop/web-egress has egress rules and no policyTypes", "isolates 1 pod for ingress: shop/web", "all their ingress is denied"},
+			remedy: "Add policyTypes: [Egress] to NetworkPolicy shop/web-egress", line: 10, wantCount: 1},
+		{kind: audit.IsolationVoided, has: "voided", lacks: "clean", want: []string{"NetworkPolicy pay/debug-allow-all ingress rule 0 allows every source on every port to 2 pods", "isolation NetworkPolicy pay/default-deny give them is void"},
+			remedy: "Narrow NetworkPolicy pay/debug-allow-all ingress rule 0", line: 17, wantCount: 1},
+		{kind: audit.DNSUpstreamBlocked, has: "dns-upstream", lacks: "mistakes", want: []string{"the cluster DNS pods (kube-system/coredns) cannot reach any address outside the cluster on 53/UDP", "the cluster-wide policy AdminNetworkPolicy egress-lockdown egress rule 1"},
+			remedy: "before AdminNetworkPolicy egress-lockdown egress rule 1", line: 20, wantCount: 1},
+		{kind: audit.EmptyLabelValue, has: "empty-value", lacks: "mistakes", want: []string{`NetworkPolicy test01/allow-same-tenant ingress rule 0 peer: client: ""`, "template variable"},
+			remedy: "template variable", line: 10, wantCount: 1},
 	}
-	covered := map[audit.Kind]bool{}
+	covered := map[audit.Kind]bool{audit.WaiverExpired: true} // see TestWaivers
 	for _, tc := range tests {
 		covered[tc.kind] = true
 		t.Run(string(tc.kind), func(t *testing.T) {
@@ -374,4 +382,52 @@ func TestExamplesFewerFindings(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNewKindsAreActionable checks what the new kinds leave out: the pods
+// whose isolation an allow-all voids are not also "not isolated", an
+// empty-value peer is not a peer that "matches nothing" with the
+// kubernetes.io/metadata.name remedy, and among the ordered Deny rules
+// only the one a later Deny covers is redundant.
+func TestNewKindsAreActionable(t *testing.T) {
+	t.Parallel()
+	for _, f := range ofKind(report(t, "voided"), audit.IngressNotIsolated) {
+		require.NotContains(t, f.Namespaces, "pay", f.Message)
+	}
+	require.Empty(t, ofKind(report(t, "empty-value"), audit.PeerMatchesNothing))
+	fs := ofKind(report(t, "ordered-deny"), audit.RuleRedundant)
+	require.Len(t, fs, 1)
+	require.Equal(t, audit.RuleRef{Direction: policy.Egress, Index: 0}, *fs[0].Rule)
+	require.Contains(t, fs[0].Message, "decided the same way by the later Calico GlobalNetworkPolicy security.egress-guard egress rule 2 (Deny)")
+	require.Equal(t, 20, fs[0].PrimaryLocation().Line)
+	require.Empty(t, ofKind(report(t, "ordered-deny"), audit.RuleShadowed))
+	// The excerpt shows the rule to delete, three lines either side.
+	x := fs[0].Excerpt
+	require.NotNil(t, x)
+	require.Equal(t, 17, x.Start)
+	require.Equal(t, 20, x.Line)
+	require.Equal(t, "  - action: Deny", x.Lines[x.Line-x.Start])
+	// The defaulted policyTypes are explained by the reference evaluator
+	// (netreach explain) too.
+	snap, err := policy.Load(policy.LoadOptions{}, filepath.Join("..", "testdata", "audit", "defaulted-types"))
+	require.NoError(t, err)
+	ev := reachability.NewEvaluator(snap, reachability.Options{})
+	var web, api *policy.Endpoint
+	for _, e := range snap.Endpoints {
+		switch e.ID() {
+		case "shop/web":
+			web = e
+		case "shop/api":
+			api = e
+		}
+	}
+	v, tr := ev.Evaluate(reachability.Flow{Src: reachability.EndpointEntity(api), Dst: reachability.EndpointEntity(web), Protocol: policy.TCP, Port: 8080})
+	require.Equal(t, reachability.Deny, v)
+	notes := ""
+	for _, st := range tr.Ingress.Stages {
+		for _, p := range st.Policies {
+			notes += p.Note
+		}
+	}
+	require.Equal(t, reachability.ImplicitIngressNote, notes)
 }

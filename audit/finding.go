@@ -41,6 +41,14 @@ type Finding struct {
 	// Objects are the objects involved: pods, policies, namespaces. Their
 	// Source locates them in the input.
 	Objects []policy.ObjectRef `json:"objects,omitempty"`
+	// Fingerprint identifies the finding across runs: the kind's ID and
+	// a hash of what it is about (see [Baseline]); "NR003:1a2b3c4d5e6f".
+	Fingerprint string `json:"fingerprint"`
+	// Status compares the finding with the baseline, when one is given.
+	Status Status `json:"status,omitempty"`
+	// Waiver is the waiver that covers the finding, for the report's
+	// Waived findings.
+	Waiver *Waiver `json:"waiver,omitempty"`
 	// Evidence holds sample flows and the rules that decided them, one
 	// line each.
 	Evidence []string `json:"evidence,omitempty"`

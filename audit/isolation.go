@@ -103,12 +103,13 @@ func (a *analysis) defaultDeny(ns string) (dd [2]bool) {
 }
 
 // isolationFindings reports, per namespace and direction, the pods that
-// are not isolated (NR001, NR002) and the namespaces without a default
-// deny (NR003).
-func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
+// are not isolated (NR001, NR002; those an allow-all rule voids are
+// NR027's) and the namespaces without a default deny (NR003).
+func (a *analysis) isolationFindings(iso, voided [2]graph.Set) []Finding {
 	var out []Finding
 	for _, ns := range a.namespaces {
 		var pods, open [2][]int
+		var anyOpen [2]bool // voided pods included
 		for c := range a.nC {
 			if a.rep[c] == nil || a.rep[c].Namespace != ns || !a.podNet.Has(c) {
 				continue
@@ -116,7 +117,10 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 			for d := range 2 {
 				pods[d] = append(pods[d], a.members[c]...)
 				if !iso[d].Has(c) {
-					open[d] = append(open[d], a.members[c]...)
+					anyOpen[d] = true
+					if !voided[d].Has(c) {
+						open[d] = append(open[d], a.members[c]...)
+					}
 				}
 			}
 		}
@@ -144,7 +148,7 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 		dd := a.defaultDeny(ns)
 		var missing []string
 		for d := policy.Ingress; d <= policy.Egress; d++ {
-			if !dd[d] && len(open[d]) == 0 {
+			if !dd[d] && !anyOpen[d] {
 				missing = append(missing, d.String())
 			}
 		}
@@ -155,7 +159,7 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 				types = capitalize(missing[0])
 				what = missing[0]
 			}
-			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s: its pods are isolated by policies that select them by label, a pod deployed there without those labels would not be", ns, what),
+			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s: its pods are isolated today, but a new pod that the current policies do not select would start unprotected", ns, what),
 				fmt.Sprintf("Add a NetworkPolicy to %s with podSelector: {}, policyTypes: [%s] and no rules.", ns, types))
 			if n := a.snap.Namespace(ns); n != nil {
 				f.Objects = []policy.ObjectRef{n.ObjectRef}

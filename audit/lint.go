@@ -215,7 +215,9 @@ func (a *analysis) peerFindings() []Finding {
 
 // deadPeer builds the finding for a peer identity that matches nothing.
 func (a *analysis) deadPeer(l *policy.Lowered, r *policy.Rule, id *policy.Identity) (Finding, bool) {
-	if !a.identityClasses(id).IsEmpty() || len(a.identityNetworkSets(id)) > 0 {
+	if !a.identityClasses(id).IsEmpty() || len(a.identityNetworkSets(id)) > 0 || hasEmptyValue(id) {
+		// A selector on an empty value is NR029's, with the remedy that
+		// fits it (a lost template variable).
 		return Finding{}, false
 	}
 	var why, remedy string

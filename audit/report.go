@@ -26,8 +26,16 @@ type Report struct {
 	Summary      Summary `json:"summary"`
 	// TopRisks ranks the findings, grouped by tenant pair, by policy and
 	// by remedy, by [RiskScore]; its entries index Findings.
-	TopRisks []Risk    `json:"topRisks"`
+	TopRisks []Risk `json:"topRisks"`
+	// Findings are the findings that count: no waiver in force covers
+	// them.
 	Findings []Finding `json:"findings"`
+	// Waived are the findings a waiver in force covers, each with its
+	// waiver.
+	Waived []Finding `json:"waived,omitempty"`
+	// Fixed are the baseline's findings that are gone, when a baseline
+	// is given.
+	Fixed []Finding `json:"fixed,omitempty"`
 	// Namespaces are every namespace of the inventory, by name.
 	Namespaces []NamespaceReport `json:"namespaces"`
 	// Flows[i][j] is the number of ordered pairs of distinct pods, one in
@@ -65,6 +73,11 @@ type Summary struct {
 	Pairs        int `json:"pairs"`
 	// BySeverity counts the findings per severity.
 	BySeverity SeverityCounts `json:"bySeverity"`
+	// Waived counts the waived findings; New and Fixed the findings new
+	// since the baseline and gone from it, when one is given.
+	Waived int `json:"waived,omitempty"`
+	New    int `json:"new,omitempty"`
+	Fixed  int `json:"fixed,omitempty"`
 }
 
 // SeverityCounts counts findings per severity.
@@ -168,7 +181,10 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	lat := a.lateralMovement()
 
 	var fs []Finding
-	fs = append(fs, a.isolationFindings(iso)...)
+	voidedFs, voided := a.voidedFindings(iso)
+	fs = append(fs, voidedFs...)
+	fs = append(fs, a.isolationFindings(iso, voided)...)
+	fs = append(fs, a.implicitIngressFindings()...)
 	fs = append(fs, a.flowFindings(counts)...)
 	fs = append(fs, a.externalFindings()...)
 	fs = append(fs, a.internetFindings()...)
@@ -178,6 +194,8 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	fs = append(fs, a.shadowFindings()...)
 	fs = append(fs, a.unknownFieldFindings()...)
 	fs = append(fs, a.dnsFindings(iso)...)
+	fs = append(fs, a.dnsUpstreamFindings()...)
+	fs = append(fs, a.emptyValueSelectorFindings()...)
 	fs = append(fs, a.kyvernoFindings()...)
 	staged, err := a.stagedFindings(ctx)
 	if err != nil {
@@ -196,16 +214,28 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	}
 	fs = append(fs, entire...)
 	a.fillAffected(fs)
-	fs = a.merge(fs)
+	a.fingerprints(fs)
+	fs, waived, expired := applyWaivers(fs, opts.Waivers, opts.Now)
+	a.fingerprints(expired)
+	fs = a.merge(append(fs, expired...))
+	waived = a.merge(waived)
 	sortFindings(fs)
+	sortFindings(waived)
+	var fixed []Finding
+	if opts.Baseline != nil {
+		fixed = opts.Baseline.compare(fs, waived)
+	}
 	if !opts.SkipExcerpts {
 		excerpts(fs)
+		excerpts(waived)
 	}
 
 	r := &Report{
 		Settings:      m.Describe(),
 		AuditOptions:  opts.String(),
 		Findings:      fs,
+		Waived:        waived,
+		Fixed:         fixed,
 		Flows:         counts,
 		LateralGroups: lat.groups,
 		BlastRadius:   a.radii(lat),
@@ -252,6 +282,12 @@ func (a *analysis) fillSummary(r *Report, iso [2]graph.Set) {
 	s.Pairs = a.nE * (a.nE - 1)
 	n := CountBySeverity(r.Findings)
 	s.BySeverity = SeverityCounts{Critical: n[Critical], High: n[High], Medium: n[Medium], Low: n[Low], Info: n[Info]}
+	s.Waived, s.Fixed = len(r.Waived), len(r.Fixed)
+	for _, f := range r.Findings {
+		if f.Status == StatusNew {
+			s.New++
+		}
+	}
 }
 
 // fillNamespaces builds the per-namespace details.

@@ -163,6 +163,10 @@ type NetworkPolicy struct {
 	Invalid map[RuleKey]bool
 	// RuleSource locates each rule in the input, for reports.
 	RuleSource map[RuleKey]Location
+	// DefaultedTypes is true when the input gives no (valid) policyTypes,
+	// so that Spec.PolicyTypes holds the defaults: Ingress, plus Egress
+	// when the policy has egress rules [docs/semantics.md §2.2].
+	DefaultedTypes bool
 }
 
 // RuleKey names one rule of a policy by direction and index.

@@ -35,7 +35,11 @@ func FormatTrace(t *Trace) string {
 					fmt.Fprintf(&b, "      %s: not selected (%s)\n", p.Policy, p.NotSelectedBecause)
 					continue
 				}
-				fmt.Fprintf(&b, "      %s: selected\n", p.Policy)
+				if p.Note != "" {
+					fmt.Fprintf(&b, "      %s: selected (%s)\n", p.Policy, p.Note)
+				} else {
+					fmt.Fprintf(&b, "      %s: selected\n", p.Policy)
+				}
 				writeOrigin(&b, "        ", p.Policy.Origin)
 				for _, r := range p.Rules {
 					if r.Matched {

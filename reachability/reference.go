@@ -277,6 +277,9 @@ func (ev *Evaluator) kubeStage(d policy.Direction, subj, remote Entity, f Flow, 
 		default:
 			pt.Selected = true
 			res.Applied = true
+			if d == policy.Ingress && np.DefaultedTypes && len(np.Spec.Egress) > 0 {
+				pt.Note = ImplicitIngressNote
+			}
 			n := len(np.Spec.Ingress)
 			if d == policy.Egress {
 				n = len(np.Spec.Egress)
@@ -302,6 +305,11 @@ func (ev *Evaluator) kubeStage(d policy.Direction, subj, remote Entity, f Flow, 
 	}
 	return res
 }
+
+// ImplicitIngressNote is the note of a NetworkPolicy that has egress
+// rules and no policyTypes, and so also applies to ingress
+// [docs/semantics.md §2.2].
+const ImplicitIngressNote = "policyTypes is not set, so it defaults to [Ingress, Egress]: the policy has egress rules and also isolates the pod for ingress (docs/semantics.md §2.2)"
 
 func directionType(d policy.Direction) networkingv1.PolicyType {
 	if d == policy.Egress {

@@ -108,8 +108,12 @@ type PolicyTrace struct {
 	// direction; only then are its rules evaluated.
 	Selected bool `json:"selected"`
 	// NotSelectedBecause explains why a policy did not apply.
-	NotSelectedBecause string      `json:"notSelectedBecause,omitempty"`
-	Rules              []RuleTrace `json:"rules,omitempty"`
+	NotSelectedBecause string `json:"notSelectedBecause,omitempty"`
+	// Note explains a selection that is easy to miss: a NetworkPolicy
+	// without policyTypes that applies to ingress only because
+	// policyTypes defaults to include Ingress.
+	Note  string      `json:"note,omitempty"`
+	Rules []RuleTrace `json:"rules,omitempty"`
 }
 
 // RuleTrace is one rule of a policy and whether it matched the flow.
