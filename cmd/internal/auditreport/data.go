@@ -79,6 +79,8 @@ type blobFinding struct {
 	S int `json:"s"`
 	K int `json:"k"`
 	N int `json:"n"`
+	// St is the status against a baseline: "new" or "unchanged".
+	St string `json:"st,omitempty"`
 	// NS are the namespaces a finding about several concerns.
 	NS []int  `json:"ns,omitempty"`
 	M  string `json:"m"`
@@ -200,7 +202,7 @@ func buildBlob(d *Document) *pageBlob {
 	b.Texts = []string{}
 	for fi, f := range r.Findings {
 		bf := blobFinding{S: sevIndex(f.Severity), K: kindIndex[f.Kind], N: -1, M: f.Message, R: f.Remedy,
-			W: locText(f.PrimaryLocation()), E: f.Evidence}
+			W: locText(f.PrimaryLocation()), E: f.Evidence, St: string(f.Status)}
 		if i, ok := nsIndex[f.Namespace]; ok && f.Namespace != "" {
 			bf.N = i
 			nsSev[i][bf.S]++

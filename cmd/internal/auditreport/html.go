@@ -50,6 +50,10 @@ type htmlData struct {
 	External   []audit.ExternalNode
 	Total      int
 	Namespaces int
+	// Waived, New and Fixed count the findings a waiver covers and, with
+	// a baseline, those that are new and those that are gone.
+	Waived, New, Fixed int
+	Baseline           bool
 }
 
 // WriteHTML writes the report as one self-contained HTML page: inline CSS,
@@ -78,7 +82,18 @@ func WriteHTML(w io.Writer, d *Document) error {
 		External:   r.External,
 		Total:      len(r.Findings),
 		Namespaces: len(r.Namespaces),
+		Waived:     len(r.Waived),
+		Fixed:      len(r.Fixed),
 	}
+	for _, f := range r.Findings {
+		if f.Status != "" {
+			data.Baseline = true
+		}
+		if f.Status == audit.StatusNew {
+			data.New++
+		}
+	}
+	data.Baseline = data.Baseline || data.Fixed > 0
 	for _, sc := range severityCounts(r) {
 		data.Severities = append(data.Severities, sevCard{sc.Severity.String(), sc.Count})
 	}

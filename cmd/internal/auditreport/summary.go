@@ -49,6 +49,12 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 	p("| critical | high | medium | low | info |\n| ---: | ---: | ---: | ---: | ---: |\n")
 	c := r.Summary.BySeverity
 	p("| %d | %d | %d | %d | %d |\n\n", c.Critical, c.High, c.Medium, c.Low, c.Info)
+	if n := r.Summary.Waived; n > 0 {
+		p("%s waived (not counted above; listed in the JSON report).\n\n", countOf(n, "finding"))
+	}
+	if r.Summary.New > 0 || r.Summary.Fixed > 0 || len(r.Fixed) > 0 {
+		p("Against the baseline: %d new, %d fixed.\n\n", r.Summary.New, len(r.Fixed))
+	}
 	s := r.Summary
 	p("| | |\n| --- | ---: |\n")
 	p("| namespaces | %d |\n", s.Namespaces)

@@ -88,7 +88,7 @@
   var sevOn = D.sev.map(function () { return true; });
   var hay = D.findings.map(function (f) {
     var k = D.kinds[f.k];
-    return [k.id, k.kind, k.title, f.n >= 0 ? nsName(f.n) : "", (f.ns || []).map(nsName).join(" "), f.m, f.r, f.w || "", (f.o || []).map(function (k) { return D.objects[k]; }).join(" "), (f.e || []).join(" ")].join("\n").toLowerCase();
+    return [k.id, k.kind, k.title, f.st || "", f.n >= 0 ? nsName(f.n) : "", (f.ns || []).map(nsName).join(" "), f.m, f.r, f.w || "", (f.o || []).map(function (k) { return D.objects[k]; }).join(" "), (f.e || []).join(" ")].join("\n").toLowerCase();
   });
   var matched = [], shownRows = 0, printing = false, onlyList = null;
   var tbody = document.querySelector("#findings-table tbody");
@@ -143,7 +143,7 @@
     var body = more.length ? '<details class="more" data-f="' + i + '"' + (printing ? " open" : "") + "><summary>" + esc(more.join(", ")) + "</summary>" + (printing ? findingMore(i) : "") + "</details>" : "";
     return '<tr data-sev="' + s + '" data-kind="' + esc(k.kind) + '" data-ns="' + (f.n >= 0 ? esc(nsName(f.n)) : "") + '" id="finding-' + i + '">' +
       '<td><span class="badge sev-' + s + '">' + s + "</span></td>" +
-      '<td class="id">' + esc(k.id) + "</td>" +
+      '<td class="id">' + esc(k.id) + (f.st === "new" ? ' <span class="tag no">new</span>' : "") + "</td>" +
       '<td class="msg"><div class="kind">' + esc(k.title) + (f.n >= 0 ? " · " + nsLink(f.n) : "") + "</div>" + esc(f.m) + body + "</td>" +
       '<td class="where">' + (slash >= 0 ? '<span class="dir">' + esc(where.slice(0, slash + 1)) + "</span>" : "") + '<span class="file">' + esc(where.slice(slash + 1)) + "</span></td>" +
       '<td class="rem">' + esc(f.r) + "</td></tr>";
