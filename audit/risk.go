@@ -113,7 +113,11 @@ func (a *analysis) topRisks(fs []Finding) []Risk {
 				g.units[ns] = true
 			}
 		default:
-			g := get(fmt.Sprintf("%s\x00#%d", f.Kind, i), f.Kind, f.Severity, "cluster")
+			scope := "cluster"
+			if l := f.PrimaryLocation(); l.IsValid() {
+				scope = l.String()
+			}
+			g := get(fmt.Sprintf("%s\x00#%d", f.Kind, i), f.Kind, f.Severity, scope)
 			g.affected = f.Affected
 			g.findings = append(g.findings, i)
 		}

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"fmt"
 	"net/netip"
 	"sort"
 
@@ -143,6 +144,19 @@ const (
 
 // MarshalText returns "ingress" or "egress".
 func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+
+// UnmarshalText parses "ingress" or "egress", as MarshalText writes them.
+func (d *Direction) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "ingress":
+		*d = Ingress
+	case "egress":
+		*d = Egress
+	default:
+		return fmt.Errorf("direction %q: expected ingress or egress", b)
+	}
+	return nil
+}
 
 // String returns "ingress" or "egress".
 func (d Direction) String() string {
