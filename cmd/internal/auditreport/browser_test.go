@@ -414,7 +414,7 @@ func TestBrowserLargeReport(t *testing.T) {
 		{"severity card again: all", `document.querySelector('[data-sev-card="critical"]').click()`, shown, float64(len(rep.Findings))},
 		{"kind filter", `(() => { const s = document.getElementById("kind-filter"); s.value = "` + fmt.Sprint(kind) + `"; s.dispatchEvent(new Event("change")); })()`, shown, float64(byKind[kind])},
 		{"show more findings", `(() => { document.getElementById("kind-filter").value = ""; document.getElementById("findings-more").click(); })()`,
-			`document.querySelectorAll("#findings-table tbody tr").length`, float64(min(byKind[kind], 300))},
+			`document.querySelectorAll("#findings-table tbody tr").length`, float64(min(byKind[kind], 150))},
 		{"top risk: its findings", `document.querySelector("#risk-list [data-risk]").click()`, shown + ` > 0`, true},
 		{"tenant matrix: share", `document.querySelector('input[name="hm-mode"][value="share"]').click()`,
 			`document.querySelector("#hm-scale").textContent.includes("%")`, true},
