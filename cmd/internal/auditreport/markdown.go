@@ -31,20 +31,7 @@ func WriteMarkdownFull(w io.Writer, d *Document) error {
 
 	writeTopRisksMarkdown(p, r)
 
-	p("## Summary\n\n")
-	p("| critical | high | medium | low | info |\n| ---: | ---: | ---: | ---: | ---: |\n")
-	c := r.Summary.BySeverity
-	p("| %d | %d | %d | %d | %d |\n\n", c.Critical, c.High, c.Medium, c.Low, c.Info)
-	s := r.Summary
-	p("| | |\n| --- | ---: |\n")
-	p("| namespaces | %d |\n", s.Namespaces)
-	p("| endpoints | %d (%d on the pod network) |\n", s.Endpoints, s.PodNetwork)
-	p("| isolated for ingress | %d of %d (%s) |\n", s.IsolatedIngress, s.PodNetwork, percent(s.IsolatedIngress, s.PodNetwork))
-	p("| isolated for egress | %d of %d (%s) |\n", s.IsolatedEgress, s.PodNetwork, percent(s.IsolatedEgress, s.PodNetwork))
-	p("| policies | %d |\n", s.Policies)
-	p("| allowed pod pairs | %d of %d (%s) |\n", s.AllowedPairs, s.Pairs, percent(s.AllowedPairs, s.Pairs))
-	p("| external address ranges | %d |\n", s.ExternalAtoms)
-	p("| port ranges | %d |\n\n", s.PortAtoms)
+	writeSummaryMarkdown(p, r, true)
 
 	p("## Findings\n\n")
 	if len(r.Findings) == 0 {
@@ -239,4 +226,34 @@ func writeTopRisksMarkdown(p func(string, ...any), r *audit.Report) {
 			k.Affected, countOf(len(k.Findings), "finding"))
 	}
 	p("\n")
+}
+
+// writeSummaryMarkdown writes the counts of the report: findings per
+// severity (and waived, new and fixed ones), pods isolated, policies,
+// allowed pairs; full adds the address and port ranges.
+func writeSummaryMarkdown(p func(string, ...any), r *audit.Report, full bool) {
+	p("## Summary\n\n")
+	p("| critical | high | medium | low | info |\n| ---: | ---: | ---: | ---: | ---: |\n")
+	c := r.Summary.BySeverity
+	p("| %d | %d | %d | %d | %d |\n\n", c.Critical, c.High, c.Medium, c.Low, c.Info)
+	if n := r.Summary.Waived; n > 0 {
+		p("%s waived (not counted above; listed in the JSON report).\n\n", countOf(n, "finding"))
+	}
+	if r.Summary.New > 0 || len(r.Fixed) > 0 {
+		p("Against the baseline: %d new, %d fixed.\n\n", r.Summary.New, len(r.Fixed))
+	}
+	s := r.Summary
+	p("| | |\n| --- | ---: |\n")
+	p("| namespaces | %d |\n", s.Namespaces)
+	p("| endpoints | %d (%d on the pod network) |\n", s.Endpoints, s.PodNetwork)
+	p("| isolated for ingress | %d of %d (%s) |\n", s.IsolatedIngress, s.PodNetwork, percent(s.IsolatedIngress, s.PodNetwork))
+	p("| isolated for egress | %d of %d (%s) |\n", s.IsolatedEgress, s.PodNetwork, percent(s.IsolatedEgress, s.PodNetwork))
+	p("| policies | %d |\n", s.Policies)
+	if !full {
+		p("| allowed pod pairs | %d of %d (%s) |\n\n", s.AllowedPairs, s.Pairs, percent(s.AllowedPairs, s.Pairs))
+		return
+	}
+	p("| allowed pod pairs | %d of %d (%s) |\n", s.AllowedPairs, s.Pairs, percent(s.AllowedPairs, s.Pairs))
+	p("| external address ranges | %d |\n", s.ExternalAtoms)
+	p("| port ranges | %d |\n\n", s.PortAtoms)
 }

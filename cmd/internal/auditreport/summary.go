@@ -45,24 +45,7 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 
 	writeTopRisksMarkdown(p, r)
 
-	p("## Summary\n\n")
-	p("| critical | high | medium | low | info |\n| ---: | ---: | ---: | ---: | ---: |\n")
-	c := r.Summary.BySeverity
-	p("| %d | %d | %d | %d | %d |\n\n", c.Critical, c.High, c.Medium, c.Low, c.Info)
-	if n := r.Summary.Waived; n > 0 {
-		p("%s waived (not counted above; listed in the JSON report).\n\n", countOf(n, "finding"))
-	}
-	if r.Summary.New > 0 || r.Summary.Fixed > 0 || len(r.Fixed) > 0 {
-		p("Against the baseline: %d new, %d fixed.\n\n", r.Summary.New, len(r.Fixed))
-	}
-	s := r.Summary
-	p("| | |\n| --- | ---: |\n")
-	p("| namespaces | %d |\n", s.Namespaces)
-	p("| endpoints | %d (%d on the pod network) |\n", s.Endpoints, s.PodNetwork)
-	p("| isolated for ingress | %d of %d (%s) |\n", s.IsolatedIngress, s.PodNetwork, percent(s.IsolatedIngress, s.PodNetwork))
-	p("| isolated for egress | %d of %d (%s) |\n", s.IsolatedEgress, s.PodNetwork, percent(s.IsolatedEgress, s.PodNetwork))
-	p("| policies | %d |\n", s.Policies)
-	p("| allowed pod pairs | %d of %d (%s) |\n\n", s.AllowedPairs, s.Pairs, percent(s.AllowedPairs, s.Pairs))
+	writeSummaryMarkdown(p, r, false)
 
 	p("## Findings by kind\n\n")
 	if len(r.Findings) == 0 {
