@@ -446,6 +446,10 @@ func TestBrowserLargeReport(t *testing.T) {
 	t.Logf("slowest interaction: %.1f ms", worst)
 	first := b.Eval(t, session, `window.__netreachTimings.find(x => x.what === "first render").ms`)
 	t.Logf("first render (findings, matrix, graph, namespaces): %.1f ms", first)
+	if shotDir := os.Getenv("NETREACH_SCREENSHOT_DIR"); shotDir != "" {
+		b.Eval(t, session, `window.scrollTo(0, 0)`)
+		screenshot(t, b, session, filepath.Join(shotDir, "report-10k.png"))
+	}
 
 	for _, p := range b.Problems() {
 		t.Error(p)

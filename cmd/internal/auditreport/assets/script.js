@@ -547,8 +547,8 @@
     });
   };
   var nsNode = function (i) {
-    var ns = D.ns[i], worst = ns.sev[0] ? "critical" : (ns.sev[1] ? "high" : "");
-    return { label: ns.n + (worst ? " (" + worst + ")" : ""), color: groupColor(groupOf[i]), dash: ns.sh, i: i,
+    var ns = D.ns[i];
+    return { label: ns.n, color: groupColor(groupOf[i]), dash: ns.sh, i: i,
       detail: ns.n + ": " + groups[groupOf[i]].name + ", " + ns.pods + " pods, " + ns.sev[0] + " critical and " + ns.sev[1] + " high findings",
       go: function () { focusNs = i; nsInput.value = ns.n; view.value = "ns"; timed("graph focus", drawGraphView); } };
   };
@@ -619,11 +619,14 @@
     edgesRaw.forEach(function (e) {
       [e[0], e[1]].forEach(function (p) { if (!inCenter[p]) { peerW[p] = (peerW[p] || 0) + e[2]; } });
     });
-    // Peers: the 30 largest, and every peer with critical findings.
+    // Peers: the 30 largest are drawn; the others are listed below the
+    // graph, those with critical findings first, so none is dropped
+    // silently.
     var peers = Object.keys(peerW).map(Number).sort(function (a, b) { return peerW[b] - peerW[a] || a - b; });
-    var drawn = peers.filter(function (p, k) { return k < 30 || critical(p); });
-    var hidden = peers.filter(function (p, k) { return !(k < 30 || critical(p)); });
-    var shownCenter = center.length > 40 ? center.filter(function (i, k) { return k < 40 || critical(i); }) : center;
+    var drawn = peers.slice(0, 30);
+    var hidden = peers.slice(30).sort(function (a, b) { return (critical(b) ? 1 : 0) - (critical(a) ? 1 : 0) || peerW[b] - peerW[a] || a - b; });
+    var shownCenter = center.slice(0, 40);
+    var hiddenCenter = center.slice(40);
     var nodes2 = [], at = {};
     shownCenter.forEach(function (i) { at[i] = nodes2.length; nodes2.push(nsNode(i)); });
     var cNodes = nodes2.slice();
@@ -648,11 +651,14 @@
       n.html = nodeHtml(n, (ins2[n.i] || []).sort(by), (outs2[n.i] || []).sort(by));
     });
     var note = "";
-    var leftCenter = center.length - shownCenter.length;
-    if (hidden.length || leftCenter) {
-      note = '<p class="small">Not drawn, to keep the picture legible (every namespace with critical findings is drawn): ' +
-        (leftCenter ? leftCenter + " namespaces of the focus; " : "") + hidden.length + " smaller peers:</p><p class=\"small\">" +
-        hidden.slice(0, 200).map(function (i) { return nsLink(i) + " (" + num(peerW[i]) + ")"; }).join(", ") + (hidden.length > 200 ? " …" : "") + "</p>";
+    var listed = function (xs, w) {
+      return xs.slice(0, 300).map(function (i) { return nsLink(i) + (critical(i) ? " (critical)" : "") + (w ? " (" + num(w[i]) + ")" : ""); }).join(", ") + (xs.length > 300 ? ", … " + (xs.length - 300) + " more (search the namespaces below)" : "");
+    };
+    if (hiddenCenter.length) {
+      note += '<p class="small">' + hiddenCenter.length + " namespaces of the focus are not drawn: " + listed(hiddenCenter) + "</p>";
+    }
+    if (hidden.length) {
+      note += '<p class="small">The 30 peers with the most pod pairs are drawn; the other ' + hidden.length + " (pod pairs with the focus; those with critical findings first): " + listed(hidden, peerW) + "</p>";
     }
     if (!edges2.length) { note = '<p class="empty">No flow to or from other namespaces.</p>' + note; }
     drawGraph(nodes2, edges2, W, H, note);
