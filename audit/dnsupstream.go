@@ -74,21 +74,17 @@ func (a *analysis) dnsUpstreamFindings() []Finding {
 	return []Finding{f}
 }
 
-// dnsClasses returns the classes of the cluster DNS pods on the pod
-// network.
+// dnsClasses returns the classes of the cluster DNS pods
+// (Options.DNSLabels) on the pod network.
 func (a *analysis) dnsClasses() graph.Set {
-	dns := a.classSet("dns", func(c int) bool {
+	return a.classSet("dns", func(c int) bool {
 		for k, v := range a.opts.DNSLabels {
 			if a.rep[c].Labels[k] != v {
 				return false
 			}
 		}
-		return true
+		return a.podNet.Has(c)
 	})
-	out := graph.NewSet(a.nU)
-	out.CopyFrom(dns)
-	out.And(a.podNet)
-	return out
 }
 
 // upstreamDenier returns the rule that denies the egress of entry i to a

@@ -31,9 +31,16 @@ func (a *analysis) hasDenyAll(l *policy.Lowered, d policy.Direction) bool {
 }
 
 func (a *analysis) isDenyAll(r *policy.Rule, d policy.Direction) bool {
-	if r.Action != policy.ActionDeny || r.Conditional != "" || r.Protocol != policy.AnyProtocol ||
+	return a.matchesEverything(r, d, policy.ActionDeny)
+}
+
+// matchesEverything reports whether rule r of direction d has the given
+// action and matches every flow of every subject of its policy:
+// unconditional, any protocol and port, every remote entity.
+func (a *analysis) matchesEverything(r *policy.Rule, d policy.Direction, action policy.Action) bool {
+	if r.Action != action || r.Conditional != "" || r.Protocol != policy.AnyProtocol ||
 		r.NotProtocol != policy.AnyProtocol || r.IPVersion != 0 || r.SkipFamily != [2]bool{} ||
-		r.Dst.Ports != nil || r.Dst.NotPorts != nil {
+		r.Dst.Ports != nil || r.Dst.NotPorts != nil || r.Src.Ports != nil || r.Src.NotPorts != nil {
 		return false
 	}
 	local, remote := sides(r, d)

@@ -333,15 +333,7 @@ func (a *analysis) dnsFindings(iso [2]graph.Set) []Finding {
 		return nil
 	}
 	g53, _ := a.m.ClassGraph([]int{p}, false)
-	dns := a.classSet("dns", func(c int) bool {
-		for k, v := range a.opts.DNSLabels {
-			if a.rep[c].Labels[k] != v {
-				return false
-			}
-		}
-		return true
-	})
-	dns.And(a.podNet)
+	dns := a.dnsClasses()
 	targets := dns
 	target := "the cluster DNS pods (" + a.entryList(a.endpointsOf(dns), 3) + ")"
 	if dns.IsEmpty() {

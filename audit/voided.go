@@ -20,23 +20,6 @@ func init() {
 		"Narrow the allow-all rule to the peers and ports the pods need, or delete it."})
 }
 
-// allowAll reports whether rule r of direction d allows every remote
-// entity on every port and protocol, unconditionally, for every subject
-// of its policy.
-func (a *analysis) allowAll(r *policy.Rule, d policy.Direction) bool {
-	if r.Action != policy.ActionAllow || r.Conditional != "" || r.Protocol != policy.AnyProtocol ||
-		r.NotProtocol != policy.AnyProtocol || r.IPVersion != 0 || r.SkipFamily != [2]bool{} ||
-		r.Dst.Ports != nil || r.Dst.NotPorts != nil || r.Src.Ports != nil {
-		return false
-	}
-	local, remote := sides(r, d)
-	if local.Peers != nil {
-		return false
-	}
-	sets := a.entity(remote)
-	return sets[0].Equal(a.familyAll(0)) && sets[1].Equal(a.familyAll(1))
-}
-
 // voidedFindings reports, per allow-all rule, the pods that some policy
 // selects for a direction but that are not isolated in it because the
 // rule allows everything (NR027); it returns the classes it reported per
@@ -69,7 +52,7 @@ func (a *analysis) voidedFindings(iso [2]graph.Set) ([]Finding, [2]graph.Set) {
 				}
 				for ri := range l.Rules[d] {
 					r := &l.Rules[d][ri]
-					if !a.allowAll(r, d) {
+					if !a.matchesEverything(r, d, policy.ActionAllow) {
 						continue
 					}
 					hit := graph.NewSet(a.nU)
