@@ -146,7 +146,8 @@ func TestBrowserReport(t *testing.T) {
 	}
 	chrome := chromium.Path(t)
 	dir := t.TempDir()
-	page, html := renderAudit(t, dir, "-f", "testdata/scenarios/tenant-isolation", "--shared", "ingress,monitoring,kube-system")
+	page, html := renderAudit(t, dir, "-f", "testdata/scenarios/tenant-isolation", "--shared", "ingress,monitoring,kube-system",
+		"--fixes", filepath.Join(dir, "fixes"))
 	rep := pageBlobOf(t, html)
 	bySev := make([]int, 5)
 	for _, f := range rep.Findings {
@@ -162,6 +163,12 @@ func TestBrowserReport(t *testing.T) {
 		{"top risks listed", `document.querySelectorAll("#risk-list li [data-risk]").length > 0`, true},
 		{"findings rows", `document.querySelectorAll("#findings-table tbody tr").length`, float64(len(rep.Findings))},
 		{"matrix squares (groups × groups)", `document.querySelectorAll("#hm-box td.mc").length > 0`, true},
+		{"verified fixes listed", `document.getElementById("fixes").hidden === false && document.querySelectorAll("#fix-table [data-fix]").length > 0`, true},
+		{"a fix lists its findings, each with its patch", `(() => { document.querySelector("#fix-table [data-fix]").click();
+			const rows = [...document.querySelectorAll("#findings-table tbody tr")];
+			rows.forEach(r => { const d = r.querySelector("details"); if (d) { d.open = true; d.dispatchEvent(new Event("toggle")); } });
+			const ok = rows.length > 0 && rows.every(r => r.textContent.includes("kubectl apply -f") && r.textContent.includes("kind: NetworkPolicy"));
+			document.getElementById("clear-filters").click(); return ok; })()`, true},
 		{"graph shows every namespace", `document.querySelectorAll("#nsgraph .gnode").length`, float64(n)},
 		{"graph nodes are keyboard stops", `[...document.querySelectorAll("#nsgraph .gnode")].every(g => g.tabIndex === 0)`, true},
 		{"graph node details on focus", `(() => { document.querySelector("#nsgraph .gnode").focus(); return document.getElementById("graph-detail").textContent.length > 0; })()`, true},

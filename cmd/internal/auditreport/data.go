@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/audit/fix"
 	"github.com/netreach/netreach/internal/safetext"
 )
 
@@ -63,6 +64,11 @@ type pageBlob struct {
 	// Texts are the preformatted texts of the findings' sections, each
 	// once.
 	Texts []string `json:"texts"`
+	// Fixes are the verified fixes, when the audit generated them
+	// (--fixes); nil otherwise.
+	Fixes []blobFix `json:"fixes,omitempty"`
+	// FixesDir is where their files were written.
+	FixesDir string `json:"fixesDir,omitempty"`
 	// Inputs is the command line to reproduce drill-downs with.
 	Inputs string `json:"inputs"`
 }
@@ -171,7 +177,7 @@ func sevIndex(s audit.Severity) int { return int(audit.Critical - s) }
 // buildBlob gathers what the page's script renders.
 func buildBlob(d *Document) *pageBlob {
 	r := d.Report
-	b := &pageBlob{Inputs: strings.Join(d.Inputs, " ")}
+	b := &pageBlob{Inputs: strings.Join(d.Inputs, " "), FixesDir: d.FixesDir}
 	b.Sev = make([]string, len(audit.Severities()))
 	for _, s := range audit.Severities() {
 		b.Sev[sevIndex(s)] = s.String()
@@ -195,6 +201,7 @@ func buildBlob(d *Document) *pageBlob {
 			b.Kinds = append(b.Kinds, blobKind{k.ID, string(k.Kind), k.Title})
 		}
 	}
+	fixes, noFix := fixIndex(d, b)
 	nsSev := make([][5]int, len(r.Namespaces))
 	objIndex := map[string]int{}
 	b.Objects = []string{}
@@ -224,7 +231,7 @@ func buildBlob(d *Document) *pageBlob {
 			bf.O = append(bf.O, k)
 		}
 		bf.OM = max(0, len(f.Objects)-maxObjectsShown)
-		for _, x := range findingSections(d, fi) {
+		for _, x := range findingSections(d, fi, fixes, noFix) {
 			k, ok := textIndex[x.text]
 			if !ok {
 				k = len(b.Texts)
@@ -342,14 +349,89 @@ func topRisks(r *audit.Report) []blobRisk {
 type section struct{ title, text string }
 
 // findingSections returns the extra sections of finding i: the excerpt
-// of the input around its location.
-func findingSections(d *Document, i int) []section {
+// of the input around its location, and its verified fixes (or why it
+// has none) when the audit generated fixes.
+func findingSections(d *Document, i int, fixes map[int][]*fix.Fix, noFix map[int]string) []section {
 	f := &d.Report.Findings[i]
 	var out []section
 	if x := f.Excerpt; x != nil && len(x.Lines) > 0 {
 		out = append(out, section{"excerpt of " + filepathSlash(x.File) + ":" + itoa(x.Line), excerptText(x)})
 	}
+	for _, fx := range fixes[i] {
+		out = append(out, section{"fix " + fx.ID + ": " + fx.Title, fixText(fx)})
+	}
+	if why := noFix[i]; why != "" {
+		out = append(out, section{"no mechanical fix", why})
+	}
 	return out
+}
+
+// fixText describes a verified fix: its effect on the flows, then the
+// patch.
+func fixText(fx *fix.Fix) string {
+	var b strings.Builder
+	if e := fx.Effect; e != nil {
+		b.WriteString("verified: closes " + humanInt(e.Closed.Pairs) + " pod pairs, opens " + humanInt(e.Opened.Pairs) + "\n")
+		for _, g := range e.Closed.Groups[:min(len(e.Closed.Groups), 5)] {
+			b.WriteString("  closes " + safetext.Line(g.Src) + " → " + safetext.Line(g.Dst) + " on " + g.Ports + " (" + humanInt(g.Pairs) + " pairs)\n")
+		}
+		for _, g := range e.Opened.Groups[:min(len(e.Opened.Groups), 5)] {
+			b.WriteString("  opens " + safetext.Line(g.Src) + " → " + safetext.Line(g.Dst) + " on " + g.Ports + " (" + humanInt(g.Pairs) + " pairs)\n")
+		}
+		for _, br := range e.Breaks {
+			b.WriteString("BREAKS the expectation " + safetext.Line(br.Rule) + " (" + itoa(br.Violations) + " flows, e.g. " + safetext.Line(br.Example) + "): do not apply as is\n")
+		}
+	} else {
+		b.WriteString("not verified: " + fx.NotVerified + "\n")
+	}
+	if len(fx.Overlaps) > 0 {
+		b.WriteString("writes the same object as " + strings.Join(fx.Overlaps, ", ") + ": apply one, then audit again\n")
+	}
+	b.WriteString("\n# kubectl apply -f " + fx.ID + ".yaml\n" + fx.YAML)
+	return b.String()
+}
+
+type blobFix struct {
+	ID       string `json:"id"`
+	Title    string `json:"title"`
+	Closes   int64  `json:"closes"`
+	Opens    int64  `json:"opens"`
+	Verified bool   `json:"verified"`
+	Breaks   int    `json:"breaks,omitempty"`
+	Findings []int  `json:"f"`
+}
+
+// fixIndex returns the fixes of each finding and why the others have
+// none, and fills the page's list of fixes.
+func fixIndex(d *Document, b *pageBlob) (map[int][]*fix.Fix, map[int]string) {
+	if d.Fixes == nil {
+		return nil, nil
+	}
+	byID := map[string]*fix.Fix{}
+	b.Fixes = []blobFix{}
+	for _, fx := range d.Fixes.Fixes {
+		byID[fx.ID] = fx
+		bf := blobFix{ID: fx.ID, Title: fx.Title}
+		if e := fx.Effect; e != nil {
+			bf.Verified, bf.Closes, bf.Opens, bf.Breaks = true, e.Closed.Pairs, e.Opened.Pairs, len(e.Breaks)
+		}
+		for _, f := range fx.Findings {
+			bf.Findings = append(bf.Findings, f.Index)
+		}
+		b.Fixes = append(b.Fixes, bf)
+	}
+	fixes, noFix := map[int][]*fix.Fix{}, map[int]string{}
+	for _, e := range d.Fixes.Entries {
+		for _, id := range e.Fixes {
+			if fx := byID[id]; fx != nil {
+				fixes[e.Finding.Index] = append(fixes[e.Finding.Index], fx)
+			}
+		}
+		if e.NoFix != "" {
+			noFix[e.Finding.Index] = e.NoFix
+		}
+	}
+	return fixes, noFix
 }
 
 // excerptText numbers an excerpt's lines and marks the located one.

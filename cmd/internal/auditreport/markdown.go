@@ -47,6 +47,7 @@ func WriteMarkdownFull(w io.Writer, d *Document) error {
 		}
 		p("\n")
 	}
+	writeFixesMarkdown(b, d)
 
 	p("## Namespace flows\n\n")
 	p("Allowed pod pairs from each namespace (rows) to each namespace (columns), on any port.\n\n")

@@ -83,6 +83,8 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		p("\n")
 	}
 
+	writeFixesMarkdown(b, d)
+
 	if flows := largestFlows(r, maxSummaryFlows); len(flows) > 0 {
 		p("## Largest flows between namespaces\n\n")
 		p("Allowed pod pairs, cross-tenant flows first.\n\n| from | to | pod pairs | relation |\n| --- | --- | ---: | --- |\n")

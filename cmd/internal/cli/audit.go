@@ -16,6 +16,7 @@ func init() { registerCommand(newAuditCmd) }
 
 type auditFlags struct {
 	in          inputFlags
+	fixes       fixFlags
 	output      string
 	tenantLabel string
 	shared      []string
@@ -71,6 +72,7 @@ Exit codes: 0 ok, 1 an unwaived finding at or above --fail-on (with
 	}
 	f.in.register(c)
 	fl := c.Flags()
+	f.fixes.register(fl)
 	fl.StringVarP(&f.output, "output", "o", "md", "output format: html, md, json or sarif")
 	fl.StringVar(&f.tenantLabel, "tenant-label", "client", "namespace label whose value names a namespace's tenant")
 	fl.StringSliceVar(&f.shared, "shared", nil, "namespaces every tenant may use (ingress, monitoring, kube-system); flows to and from them are not cross-namespace findings (comma-separated, repeatable)")
@@ -118,6 +120,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	if f.tenantLabel == "" {
 		return usageError("--tenant-label: expected a label key")
 	}
+	if err := f.fixes.load(e); err != nil {
+		return err
+	}
 	if f.widePrefix < 1 || f.widePrefix > 32 {
 		return usageError("--wide-prefix %d: expected 1 to 32", f.widePrefix)
 	}
@@ -151,6 +156,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		return &exitError{code: ExitBadData, err: err}
 	}
 	doc := &auditreport.Document{Version: Version, Inputs: f.in.files, Report: r, Matrix: m}
+	if err := f.fixes.run(ctx, doc, snap, m, opts, aopts); err != nil {
+		return err
+	}
 	if wd, err := os.Getwd(); err == nil {
 		doc.BaseDir = wd
 	}

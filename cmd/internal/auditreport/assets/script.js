@@ -243,6 +243,28 @@
     if (b) { showFindings(risks[+b.getAttribute("data-risk")].f); }
   });
 
+  // ---- verified fixes ----
+  if (D.fixes) {
+    $("fixes").hidden = false;
+    $("fixes-link").hidden = false;
+    if (D.fixesDir) { $("fixes-dir").innerHTML = "Patches written to <code>" + esc(D.fixesDir) + "</code>, one file per fix."; }
+    var fixRows = function (all) {
+      var list = all ? D.fixes : D.fixes.slice(0, 20);
+      $("fix-table").querySelector("tbody").innerHTML = list.length ? list.map(function (fx, k) {
+        return "<tr><td class=\"mono\">" + esc(fx.id) + '</td><td><button type="button" class="linkish" data-fix="' + k + '">' + esc(fx.title) + "</button> (" + fx.f.length + (fx.f.length === 1 ? " finding" : " findings") + ")</td>" +
+          "<td>" + (fx.verified ? num(fx.closes) + " pod pairs" : "not verified") + "</td><td>" + (fx.verified ? num(fx.opens) + " pod pairs" : "") + "</td>" +
+          "<td>" + (fx.breaks ? '<span class="tag no">breaks ' + fx.breaks + "</span>" : (fx.verified ? "none broken" : "")) + "</td></tr>";
+      }).join("") : '<tr><td colspan="5" class="empty">No finding has a mechanical fix.</td></tr>';
+      $("fixes-more").hidden = all || D.fixes.length <= 20;
+    };
+    fixRows(false);
+    $("fixes-more").addEventListener("click", function () { timed("all fixes", function () { fixRows(true); }); });
+    $("fix-table").addEventListener("click", function (e) {
+      var b = e.target.closest("[data-fix]");
+      if (b) { showFindings(D.fixes[+b.getAttribute("data-fix")].f); }
+    });
+  }
+
   // ---- tenant matrix with drill-down ----
   var hmMode = "count", hmLevel = { level: 0 };
   var scaleColors = [1, 2, 3, 4, 5, 6].map(function (k) { return "var(--scale-" + k + ")"; });
