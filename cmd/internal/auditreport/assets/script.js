@@ -119,6 +119,7 @@
   // (and for print).
   var findingMore = function (i) {
     var f = D.findings[i], body = "";
+    if (f.m.length > CLIP) { body += "<p>" + esc(f.m) + "</p>"; }
     if (f.e && f.e.length) { body += "<ul>" + f.e.map(function (e) { return '<li class="mono">' + esc(e) + "</li>"; }).join("") + "</ul>"; }
     if (f.o && f.o.length) {
       body += "<ul>" + f.o.map(function (k) { return "<li>" + esc(D.objects[k]) + "</li>"; }).join("");
@@ -134,10 +135,14 @@
       d.insertAdjacentHTML("beforeend", findingMore(+d.getAttribute("data-f")));
     }
   }, true);
+  // A long message (a cross-tenant finding lists its namespace pairs) is
+  // cut in the row and given whole in the details: rows lay out faster.
+  var CLIP = 320;
   var findingRow = function (i) {
     var f = D.findings[i], k = D.kinds[f.k], s = D.sev[f.s];
     var where = f.w || "", slash = where.lastIndexOf("/");
     var more = [];
+    if (f.m.length > CLIP) { more.push("the whole message"); }
     if (f.e && f.e.length) { more.push(f.e.length + (f.e.length === 1 ? " sample flow" : " sample flows")); }
     var nObj = (f.o ? f.o.length : 0) + (f.om || 0);
     if (nObj) { more.push(nObj + (nObj === 1 ? " object" : " objects")); }
@@ -146,7 +151,7 @@
     return '<tr data-sev="' + s + '" data-kind="' + esc(k.kind) + '" data-ns="' + (f.n >= 0 ? esc(nsName(f.n)) : "") + '" id="finding-' + i + '">' +
       '<td><span class="badge sev-' + s + '">' + s + "</span></td>" +
       '<td class="id">' + esc(k.id) + (f.st === "new" ? ' <span class="tag no">new</span>' : "") + "</td>" +
-      '<td class="msg"><div class="kind">' + esc(k.title) + (f.n >= 0 ? " · " + nsLink(f.n) : "") + "</div>" + esc(f.m) + body + "</td>" +
+      '<td class="msg"><div class="kind">' + esc(k.title) + (f.n >= 0 ? " · " + nsLink(f.n) : "") + "</div>" + esc(f.m.length > CLIP ? f.m.slice(0, CLIP - 20) + "…" : f.m) + body + "</td>" +
       '<td class="where">' + (slash >= 0 ? '<span class="dir">' + esc(where.slice(0, slash + 1)) + "</span>" : "") + '<span class="file">' + esc(where.slice(slash + 1)) + "</span></td>" +
       '<td class="rem">' + esc(f.r) + "</td></tr>";
   };
