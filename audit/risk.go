@@ -66,8 +66,8 @@ type riskGroup struct {
 }
 
 // topRisks groups the (sorted) findings into ranked risks: cross-tenant
-// flows by ordered tenant pair, findings about a policy's rules by
-// policy and kind, the per-namespace kinds (isolation, default deny,
+// flows by ordered tenant pair, shadowed rules by the policy that shadows
+// them, other findings about a policy's rules by policy and kind, the per-namespace kinds (isolation, default deny,
 // egress to the internet, DNS, blast radius…) by kind with the namespaces
 // they concern, and anything else one finding per risk. Info findings are
 // context and are left out.
@@ -96,6 +96,13 @@ func (a *analysis) topRisks(fs []Finding) []Risk {
 			from, to := a.tenantPair(f)
 			g := get(string(f.Kind)+"\x00"+from+"\x00"+to, f.Kind, f.Severity, "tenant "+from+" → tenant "+to)
 			g.affected += f.Affected
+			g.findings = append(g.findings, i)
+		case f.Kind == RuleShadowed && len(f.Objects) > 1:
+			// The fix is usually at the rule that shadows: group the
+			// rules one policy shadows.
+			by := f.Objects[1]
+			g := get(string(f.Kind)+"\x00by\x00"+by.Key(), f.Kind, f.Severity, "rules shadowed by "+by.String())
+			g.affected = min(g.affected+f.Affected, int64(a.nE))
 			g.findings = append(g.findings, i)
 		case f.Rule != nil || isPolicyKind(f):
 			ref := f.Objects[0]
