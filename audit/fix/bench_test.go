@@ -2,6 +2,7 @@ package fix_test
 
 import (
 	"context"
+	"flag"
 	"testing"
 
 	"github.com/netreach/netreach/audit"
@@ -11,11 +12,13 @@ import (
 	"github.com/netreach/netreach/reachability"
 )
 
+var benchPods = flag.Int("fix.benchpods", 2000, "pods of the cluster BenchmarkGenerate generates")
+
 // BenchmarkGenerate generates and verifies the first 10 fixes of a
-// generated 2,000-pod cluster.
+// generated cluster of 2,000 pods (-fix.benchpods).
 func BenchmarkGenerate(b *testing.B) {
 	dir := b.TempDir()
-	if err := bench.Generate(bench.Config{Pods: 2000, Seed: 1}).WriteDir(dir); err != nil {
+	if err := bench.Generate(bench.Config{Pods: *benchPods, Seed: 1}).WriteDir(dir); err != nil {
 		b.Fatal(err)
 	}
 	snap, err := policy.Load(policy.LoadOptions{}, dir)
