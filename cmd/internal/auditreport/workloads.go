@@ -17,58 +17,36 @@ import (
 const maxWorkloadFlows = 25000
 
 // workloadFlows fills the workload drill-down of the page from the
-// document's matrix, when it has one.
+// document's matrix, when it has one. The namespace pairs are chosen
+// first, from the report's namespace flows and an upper bound of their
+// workload pairs (workloads × workloads), so that only the chosen
+// namespaces are grouped and at most maxWorkloadFlows pairs are kept,
+// whatever the cluster's size.
 func workloadFlows(d *Document, b *pageBlob, nsIndex map[string]int) {
+	b.WL, b.WLFlows = []blobWorkload{}, [][3]int{}
 	if d.Matrix == nil {
 		b.WLNote = "The workload drill-down needs the matrix, which this report was rendered without."
 		return
 	}
-	v, err := d.Matrix.Group(reachability.GroupOptions{By: reachability.ByWorkload, NoExternal: true})
-	if err != nil {
-		b.WLNote = "The workload drill-down could not be computed: " + err.Error()
-		return
-	}
-	type flow struct {
-		src, dst int32
-		pairs    int64
-	}
-	wlIndex := map[string]int32{}
-	var wls []blobWorkload
-	index := func(g reachability.GroupNode) (int32, bool) {
-		if k, ok := wlIndex[g.Name]; ok {
-			return k, true
-		}
-		ns, ok := nsIndex[g.Namespace]
-		if !ok {
-			return 0, false
-		}
-		k := int32(len(wls))
-		wlIndex[g.Name] = k
-		name := strings.TrimPrefix(g.Label(), g.Namespace+"/")
-		wls = append(wls, blobWorkload{NS: ns, Name: name, Pods: g.Endpoints})
-		return k, true
-	}
-	byPair := map[[2]int][]flow{}
-	err = v.Walk(context.Background(), func(p *reachability.GroupPair) error {
-		s, ok1 := index(p.Src)
-		t, ok2 := index(p.Dst)
-		if ok1 && ok2 && p.Pairs > 0 {
-			key := [2]int{wls[s].NS, wls[t].NS}
-			byPair[key] = append(byPair[key], flow{s, t, p.Pairs})
-		}
-		return nil
-	})
-	if err != nil {
-		b.WLNote = "The workload drill-down could not be computed: " + err.Error()
-		return
-	}
-	total := 0
-	keys := make([][2]int, 0, len(byPair))
-	for k, fs := range byPair {
-		keys = append(keys, k)
-		total += len(fs)
-	}
 	r := d.Report
+	workloads := make([]int, len(r.Namespaces))
+	for i, ns := range r.Namespaces {
+		seen := map[string]bool{}
+		for _, p := range ns.Pods {
+			if p.Workload == "" || !seen[p.Workload] {
+				workloads[i]++
+				seen[p.Workload] = true
+			}
+		}
+	}
+	var keys [][2]int
+	for i, row := range r.Flows {
+		for j, c := range row {
+			if c > 0 {
+				keys = append(keys, [2]int{i, j})
+			}
+		}
+	}
 	cross := func(k [2]int) bool { return relationOf(r, k[0], k[1]) == relTenant }
 	slices.SortFunc(keys, func(a, c [2]int) int {
 		if x, y := cross(a), cross(c); x != y {
@@ -85,38 +63,74 @@ func workloadFlows(d *Document, b *pageBlob, nsIndex map[string]int) {
 		}
 		return cmp.Compare(a[1], c[1])
 	})
-	b.WLComplete = total <= maxWorkloadFlows
-	used := map[int32]int{} // workload index in wls → index in b.WL
-	ref := func(k int32) int {
-		if i, ok := used[k]; ok {
-			return i
-		}
-		used[k] = len(b.WL)
-		b.WL = append(b.WL, wls[k])
-		return used[k]
-	}
-	n := 0
+	chosen := map[[2]int]bool{}
+	var names []string
+	inNames := map[int]bool{}
+	bound := 0
 	for _, k := range keys {
-		fs := byPair[k]
-		if n+len(fs) > maxWorkloadFlows {
+		n := workloads[k[0]] * workloads[k[1]]
+		if bound+n > maxWorkloadFlows {
 			continue
 		}
-		n += len(fs)
-		if !b.WLComplete {
-			b.WLPairs = append(b.WLPairs, k)
+		bound += n
+		chosen[k] = true
+		for _, i := range k {
+			if !inNames[i] {
+				inNames[i] = true
+				names = append(names, r.Namespaces[i].Name)
+			}
 		}
-		for _, f := range fs {
-			b.WLFlows = append(b.WLFlows, [3]int{ref(f.src), ref(f.dst), int(f.pairs)})
+	}
+	b.WLComplete = len(chosen) == len(keys)
+	if len(chosen) == 0 {
+		if len(keys) > 0 {
+			b.WLNote = "The page holds no workload flows: every namespace pair has too many workload pairs."
 		}
+		return
+	}
+	slices.Sort(names)
+	v, err := d.Matrix.Group(reachability.GroupOptions{By: reachability.ByWorkload, NoExternal: true, Namespaces: names})
+	if err != nil {
+		b.WLNote = "The workload drill-down could not be computed: " + err.Error()
+		return
+	}
+	wlIndex := map[string]int{}
+	index := func(g reachability.GroupNode) (int, bool) {
+		if k, ok := wlIndex[g.Name]; ok {
+			return k, true
+		}
+		ns, ok := nsIndex[g.Namespace]
+		if !ok {
+			return 0, false
+		}
+		k := len(b.WL)
+		wlIndex[g.Name] = k
+		b.WL = append(b.WL, blobWorkload{NS: ns, Name: strings.TrimPrefix(g.Label(), g.Namespace+"/"), Pods: g.Endpoints})
+		return k, true
+	}
+	err = v.Walk(context.Background(), func(p *reachability.GroupPair) error {
+		src, ok1 := nsIndex[p.Src.Namespace]
+		dst, ok2 := nsIndex[p.Dst.Namespace]
+		if !ok1 || !ok2 || p.Pairs == 0 || !chosen[[2]int{src, dst}] {
+			return nil
+		}
+		s, _ := index(p.Src)
+		t, _ := index(p.Dst)
+		b.WLFlows = append(b.WLFlows, [3]int{s, t, int(p.Pairs)})
+		return nil
+	})
+	if err != nil {
+		b.WL, b.WLFlows = []blobWorkload{}, [][3]int{}
+		b.WLNote = "The workload drill-down could not be computed: " + err.Error()
+		return
 	}
 	if !b.WLComplete {
-		b.WLNote = "The page holds the workload flows of " + itoa(len(b.WLPairs)) + " of " + itoa(len(keys)) +
-			" namespace pairs (" + itoa(n) + " of " + itoa(total) + " workload pairs: cross-tenant pairs first, then the largest)."
-	}
-	if b.WL == nil {
-		b.WL = []blobWorkload{}
-	}
-	if b.WLFlows == nil {
-		b.WLFlows = [][3]int{}
+		for _, k := range keys {
+			if chosen[k] {
+				b.WLPairs = append(b.WLPairs, k)
+			}
+		}
+		b.WLNote = "The page holds the workload flows of " + itoa(len(chosen)) + " of " + itoa(len(keys)) +
+			" namespace pairs (" + itoa(len(b.WLFlows)) + " workload pairs: cross-tenant pairs first, then the largest)."
 	}
 }
