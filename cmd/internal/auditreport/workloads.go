@@ -63,13 +63,18 @@ func workloadFlows(d *Document, b *pageBlob, nsIndex map[string]int) {
 		}
 		return cmp.Compare(a[1], c[1])
 	})
+	// Candidates: pairs whose upper bounds add up to ten times the
+	// budget (the bound is loose: a pair has far fewer workload pairs
+	// with flows than workloads × workloads); the walk counts their
+	// workload pairs exactly, and whole pairs are then kept in order
+	// while they fit the budget.
 	chosen := map[[2]int]bool{}
 	var names []string
 	inNames := map[int]bool{}
 	bound := 0
 	for _, k := range keys {
 		n := workloads[k[0]] * workloads[k[1]]
-		if bound+n > maxWorkloadFlows {
+		if bound+n > 10*maxWorkloadFlows {
 			continue
 		}
 		bound += n
@@ -81,7 +86,6 @@ func workloadFlows(d *Document, b *pageBlob, nsIndex map[string]int) {
 			}
 		}
 	}
-	b.WLComplete = len(chosen) == len(keys)
 	if len(chosen) == 0 {
 		if len(keys) > 0 {
 			b.WLNote = "The page holds no workload flows: every namespace pair has too many workload pairs."
@@ -108,29 +112,42 @@ func workloadFlows(d *Document, b *pageBlob, nsIndex map[string]int) {
 		b.WL = append(b.WL, blobWorkload{NS: ns, Name: strings.TrimPrefix(g.Label(), g.Namespace+"/"), Pods: g.Endpoints})
 		return k, true
 	}
+	type flow struct {
+		src, dst reachability.GroupNode
+		pairs    int
+	}
+	byPair := map[[2]int][]flow{}
 	err = v.Walk(context.Background(), func(p *reachability.GroupPair) error {
 		src, ok1 := nsIndex[p.Src.Namespace]
 		dst, ok2 := nsIndex[p.Dst.Namespace]
-		if !ok1 || !ok2 || p.Pairs == 0 || !chosen[[2]int{src, dst}] {
-			return nil
+		if k := [2]int{src, dst}; ok1 && ok2 && p.Pairs > 0 && chosen[k] {
+			byPair[k] = append(byPair[k], flow{p.Src, p.Dst, int(p.Pairs)})
 		}
-		s, _ := index(p.Src)
-		t, _ := index(p.Dst)
-		b.WLFlows = append(b.WLFlows, [3]int{s, t, int(p.Pairs)})
 		return nil
 	})
 	if err != nil {
-		b.WL, b.WLFlows = []blobWorkload{}, [][3]int{}
 		b.WLNote = "The workload drill-down could not be computed: " + err.Error()
 		return
 	}
-	if !b.WLComplete {
-		for _, k := range keys {
-			if chosen[k] {
-				b.WLPairs = append(b.WLPairs, k)
-			}
+	held := 0
+	for _, k := range keys {
+		fs := byPair[k]
+		if !chosen[k] || held+len(fs) > maxWorkloadFlows {
+			continue
 		}
-		b.WLNote = "The page holds the workload flows of " + itoa(len(chosen)) + " of " + itoa(len(keys)) +
+		held += len(fs)
+		b.WLPairs = append(b.WLPairs, k)
+		for _, f := range fs {
+			s, _ := index(f.src)
+			t, _ := index(f.dst)
+			b.WLFlows = append(b.WLFlows, [3]int{s, t, f.pairs})
+		}
+	}
+	b.WLComplete = len(b.WLPairs) == len(keys)
+	if b.WLComplete {
+		b.WLPairs = nil
+	} else {
+		b.WLNote = "The page holds the workload flows of " + itoa(len(b.WLPairs)) + " of " + itoa(len(keys)) +
 			" namespace pairs (" + itoa(len(b.WLFlows)) + " workload pairs: cross-tenant pairs first, then the largest)."
 	}
 }
