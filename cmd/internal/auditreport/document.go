@@ -7,6 +7,7 @@ import (
 	"github.com/netreach/netreach/audit"
 	"github.com/netreach/netreach/audit/fix"
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
 )
 
 // Document is what a report is rendered from.
@@ -19,6 +20,9 @@ type Document struct {
 	// made relative to (the working directory); relative paths are kept.
 	BaseDir string
 	Report  *audit.Report
+	// Matrix, when set, is the matrix the report was computed from; the
+	// HTML page takes its workload drill-down from it.
+	Matrix *reachability.Matrix
 	// Fixes are the verified fixes of the findings (audit --fixes), nil
 	// when none were generated; FixesDir is where their files were
 	// written.

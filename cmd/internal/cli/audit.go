@@ -23,6 +23,7 @@ type auditFlags struct {
 	widePrefix  int
 	widePrefix6 int
 	failOn      string
+	detail      string
 	failOnNew   bool
 	baseline    string
 	waivers     string
@@ -44,7 +45,8 @@ with no later tier, staged policies that would change reachability, and
 the lateral-movement blast radius of every endpoint.
 
 Output formats:
-  md     Markdown (default)
+  md     Markdown (default): a summary under 60,000 characters (top risks,
+         counts, the most serious findings); --detail full for everything
   html   one self-contained page (inline CSS and SVG, no network access):
          severity summary, namespace heatmap, namespace graph, findings
          table with filters, per-namespace details
@@ -80,6 +82,7 @@ Exit codes: 0 ok, 1 an unwaived finding at or above --fail-on (with
 	fl.BoolVar(&f.failOnNew, "fail-on-new", false, "with --fail-on and --baseline: count only the findings the baseline does not have")
 	fl.StringVar(&f.baseline, "baseline", "", "an earlier report (netreach audit -o json) to mark each finding new or unchanged and list the fixed ones")
 	fl.StringVar(&f.waivers, "waivers", "", "a waivers file (YAML): findings accepted until a date, by kind and objects")
+	fl.StringVar(&f.detail, "detail", "summary", "Markdown: summary (top risks, counts, the most serious findings; under 60,000 characters) or full (everything)")
 	return c
 }
 
@@ -88,6 +91,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	switch f.output {
 	case "md", "markdown":
 		write = auditreport.WriteMarkdown
+		if f.detail == "full" {
+			write = auditreport.WriteMarkdownFull
+		}
 	case "html":
 		write = auditreport.WriteHTML
 	case "json":
@@ -96,6 +102,9 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 		write = auditreport.WriteSARIF
 	default:
 		return usageError("-o %q: expected html, md, json or sarif", f.output)
+	}
+	if f.detail != "summary" && f.detail != "full" {
+		return usageError("--detail %q: expected summary or full", f.detail)
 	}
 	var failOn *audit.Severity
 	if f.failOn != "" {
@@ -146,7 +155,7 @@ func runAudit(ctx context.Context, e *env, f *auditFlags) error {
 	if err != nil {
 		return &exitError{code: ExitBadData, err: err}
 	}
-	doc := &auditreport.Document{Version: Version, Inputs: f.in.files, Report: r}
+	doc := &auditreport.Document{Version: Version, Inputs: f.in.files, Report: r, Matrix: m}
 	if err := f.fixes.run(ctx, doc, snap, m, opts, aopts); err != nil {
 		return err
 	}
