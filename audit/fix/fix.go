@@ -311,13 +311,8 @@ var generators = map[audit.Kind]func(*generator, *audit.Finding) ([]*patch, erro
 	audit.UnknownField:       (*generator).movePorts,
 	audit.DNSBlocked:         (*generator).dnsEgress,
 	audit.RuleRedundant:      (*generator).removeRule,
-	implicitIngress:          (*generator).egressOnly,
+	audit.ImplicitIngress:    (*generator).egressOnly,
 }
-
-// implicitIngress is the kind of NR026 (a NetworkPolicy that isolates
-// ingress through defaulted policyTypes), which package audit defines on
-// branch audit-core; once merged it is audit.ImplicitIngress.
-const implicitIngress audit.Kind = "implicit-ingress-isolation"
 
 // Kinds returns the finding kinds that can have a mechanical fix, sorted.
 func Kinds() []audit.Kind {
