@@ -163,7 +163,7 @@ func (r *reader) list(ctx context.Context, res Resource, ns string) error {
 		if token != "" {
 			req = req.Param("continue", token)
 		}
-		body, err := req.DoRaw(ctx)
+		body, err := do(ctx, req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -197,6 +197,8 @@ func (r *reader) list(ctx context.Context, res Resource, ns string) error {
 			total := 0
 			if n := page.Metadata.RemainingItemCount; n != nil {
 				total = done + int(*n)
+			} else if page.Metadata.Continue == "" {
+				total = done
 			}
 			p(res.String(), done, total)
 		}
@@ -235,8 +237,8 @@ func isNoted(err error) bool {
 
 // get reads one object by name (a Namespace of Options.Namespaces).
 func (r *reader) get(ctx context.Context, res Resource, name string) error {
-	body, err := r.c.rc.Get().AbsPath(res.path("") + "/" + url.PathEscape(name)).
-		SetHeader("Accept", "application/json").DoRaw(ctx)
+	body, err := do(ctx, r.c.rc.Get().AbsPath(res.path("")+"/"+url.PathEscape(name)).
+		SetHeader("Accept", "application/json"))
 	switch {
 	case err == nil:
 		return r.emit(res, body)
@@ -250,6 +252,16 @@ func (r *reader) get(ctx context.Context, res Resource, name string) error {
 		return nil
 	}
 	return fmt.Errorf("cluster %s: get %s %s: %w", r.c.name, res, name, err)
+}
+
+// do sends a request and returns the body of its response, or the error
+// with the Status the server answered (DoRaw would leave its message out).
+func do(ctx context.Context, req *rest.Request) ([]byte, error) {
+	res := req.Do(ctx)
+	if err := res.Error(); err != nil {
+		return nil, err
+	}
+	return res.Raw()
 }
 
 // emit turns one object of the API's JSON into its manifest and hands it

@@ -175,22 +175,22 @@ func (d *discovered) plan(source string) ([]Resource, policy.Diagnostics) {
 		groups = append(groups, g)
 	}
 	sort.Strings(groups)
+	var absent []string
 	for _, g := range groups {
 		kinds := strings.Join(missing[g], ", ")
-		name := g
-		if name == "" {
-			name = "core"
-		}
 		switch err := d.groupFailed(g); {
 		case err != nil:
-			note(policy.Warning, "discovery of API group %s failed (%v): %s not read, so the answer leaves them out", name, err, kinds)
+			note(policy.Warning, "discovery of API group %s failed (%v): %s not read, so the answer leaves them out", g, err, kinds)
 		case g == calicoCRDGroup && d.versions[policy.CalicoGroup] != nil:
 			// Served through projectcalico.org, noted above.
 		case d.versions[g] == nil:
-			note(policy.Info, "API group %s is not served (its CRDs are not installed): no %s", name, kinds)
+			absent = append(absent, g)
 		default:
-			note(policy.Info, "API group %s does not serve %s in a version netreach reads", name, kinds)
+			note(policy.Info, "API group %s does not serve %s in a version netreach reads", g, kinds)
 		}
+	}
+	if len(absent) > 0 {
+		note(policy.Info, "API groups not served (their CRDs are not installed), so none of their objects: %s", strings.Join(absent, ", "))
 	}
 
 	// Kinds the loader skips with a warning: read them so the skipped
