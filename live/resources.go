@@ -195,8 +195,12 @@ func (d *discovered) plan(source string) ([]Resource, policy.Diagnostics) {
 
 	// Kinds the loader skips with a warning: read them so the skipped
 	// list says they are there.
+	planned := map[schema.GroupKind]bool{}
+	for _, r := range out {
+		planned[schema.GroupKind{Group: r.Group, Kind: r.Kind}] = true
+	}
 	for _, gk := range policy.SkippedReachabilityKinds() {
-		if r, ok := d.pick(gk, nil); ok {
+		if r, ok := d.pick(gk, nil); ok && !planned[gk] {
 			out = append(out, r)
 		}
 	}

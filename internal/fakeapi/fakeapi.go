@@ -40,6 +40,10 @@ type Server struct {
 	// the snapshot of a paged list was compacted away.
 	ExpireAfter int
 
+	// Fail answers the request for a URL path with this status code
+	// (500: an internal error) instead of its recorded response.
+	Fail map[string]int
+
 	mu        sync.Mutex
 	requests  []string
 	continued int
@@ -94,6 +98,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p := r.URL.Path
+	if code := s.Fail[p]; code != 0 {
+		status(w, code, http.StatusText(code), "injected failure")
+		return
+	}
 	if body, ok := s.file(p); ok {
 		s.respond(w, r, body, "")
 		return
@@ -154,7 +162,8 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request, body map[string
 	from := 0
 	if tok := r.URL.Query().Get("continue"); tok != "" {
 		var err error
-		if from, err = strconv.Atoi(strings.TrimPrefix(tok, "page-from-")); err != nil || from > len(items) {
+		num := strings.TrimSuffix(strings.TrimPrefix(tok, "page-from-"), "-inconsistent")
+		if from, err = strconv.Atoi(num); err != nil || from > len(items) {
 			status(w, http.StatusBadRequest, "BadRequest", "invalid continue token")
 			return
 		}
