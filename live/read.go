@@ -7,13 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"runtime"
 	"strconv"
+	"sync"
 
+	yaml2 "go.yaml.in/yaml/v2"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"github.com/netreach/netreach/policy"
 )
@@ -187,8 +189,13 @@ func (r *reader) list(ctx context.Context, res Resource, ns string) error {
 		if err := json.Unmarshal(body, &page); err != nil {
 			return fmt.Errorf("cluster %s: list %s%s: the response is not a list: %w", r.c.name, res, where, err)
 		}
-		for _, item := range page.Items {
-			if err := r.emit(res, item); err != nil {
+		objs, err := manifests(res, page.Items)
+		if err != nil {
+			return fmt.Errorf("cluster %s: %s%s: %w", r.c.name, res, where, err)
+		}
+		for _, o := range objs {
+			r.objects++
+			if err := r.fn(o); err != nil {
 				return err
 			}
 		}
@@ -275,9 +282,37 @@ func (r *reader) emit(res Resource, item []byte) error {
 	return r.fn(o)
 }
 
+// manifests turns the items of a page into manifests, on every core when
+// there are many; the order is kept.
+func manifests(res Resource, items []json.RawMessage) ([]Object, error) {
+	out := make([]Object, len(items))
+	errs := make([]error, len(items))
+	convert := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			out[i], errs[i] = manifest(res, items[i])
+		}
+	}
+	workers := runtime.GOMAXPROCS(0)
+	if len(items) < 64 || workers < 2 {
+		convert(0, len(items))
+	} else {
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Go(func() { convert(w*len(items)/workers, (w+1)*len(items)/workers) })
+		}
+		wg.Wait()
+	}
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // manifest returns the object as `kubectl get -o yaml` prints it: the API
 // leaves apiVersion and kind out of the items of a list, kubectl puts
-// them back, and hides metadata.managedFields. Numbers keep their text.
+// them back, and hides metadata.managedFields.
 func manifest(res Resource, item []byte) (Object, error) {
 	dec := json.NewDecoder(bytes.NewReader(item))
 	dec.UseNumber()
@@ -297,10 +332,35 @@ func manifest(res Resource, item []byte) (Object, error) {
 		o.Name, _ = meta["name"].(string)
 		o.Namespace, _ = meta["namespace"].(string)
 	}
-	y, err := yaml.Marshal(m)
+	y, err := yaml2.Marshal(yamlValues(m))
 	if err != nil {
 		return Object{}, fmt.Errorf("%s/%s: %w", o.Namespace, o.Name, err)
 	}
 	o.Manifest = y
 	return o, nil
+}
+
+// yamlValues turns the numbers of decoded JSON into the values the YAML
+// encoder writes as numbers (an int when the number is one, else a
+// float64), as sigs.k8s.io/yaml's JSONToYAML does, in place.
+func yamlValues(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = yamlValues(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = yamlValues(e)
+		}
+	case json.Number:
+		if n, err := v.Int64(); err == nil {
+			return n
+		}
+		if f, err := v.Float64(); err == nil {
+			return f
+		}
+		return string(v)
+	}
+	return v
 }

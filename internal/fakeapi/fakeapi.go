@@ -47,6 +47,7 @@ type Server struct {
 	mu        sync.Mutex
 	requests  []string
 	continued int
+	files     map[string]map[string]any // parsed, by URL path
 }
 
 // Start serves dir until the test ends.
@@ -126,15 +127,25 @@ func (s *Server) file(p string) (map[string]any, bool) {
 	if strings.Contains(p, "..") {
 		return nil, false
 	}
+	s.mu.Lock()
+	v, cached := s.files[p]
+	s.mu.Unlock()
+	if cached {
+		return v, v != nil
+	}
 	data, err := os.ReadFile(filepath.Join(s.dir, filepath.FromSlash(strings.TrimPrefix(p, "/"))+".json"))
-	if err != nil {
-		return nil, false
+	if err == nil {
+		if err := json.Unmarshal(data, &v); err != nil {
+			panic(fmt.Sprintf("fakeapi: %s.json: %v", p, err))
+		}
 	}
-	var v map[string]any
-	if err := json.Unmarshal(data, &v); err != nil {
-		panic(fmt.Sprintf("fakeapi: %s.json: %v", p, err))
+	s.mu.Lock()
+	if s.files == nil {
+		s.files = map[string]map[string]any{}
 	}
-	return v, true
+	s.files[p] = v // nil: no such file
+	s.mu.Unlock()
+	return v, v != nil
 }
 
 // respond writes a recorded response: a Status with its code, a list in
