@@ -59,14 +59,22 @@ func put(b *testing.B, path string, data []byte) {
 	}
 }
 
-// BenchmarkLoad reads 10,000 pods from a fake API server (on loopback, in
-// pages of 500) into a loader and builds the snapshot.
-func BenchmarkLoad(b *testing.B) {
+// bigServer serves a cluster of 10,000 pods and returns a client of it
+// without client-side rate limits.
+func bigServer(b *testing.B) *live.Cluster {
+	b.Helper()
 	s := fakeapi.Start(b, bigCluster(b, 10000))
 	c, err := live.New(&rest.Config{Host: s.URL, QPS: -1}, "bench", live.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}
+	return c
+}
+
+// BenchmarkLoad reads 10,000 pods from a fake API server (on loopback, in
+// pages of 500) into a loader and builds the snapshot.
+func BenchmarkLoad(b *testing.B) {
+	c := bigServer(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		l := policy.NewLoader(policy.LoadOptions{})
@@ -83,11 +91,7 @@ func BenchmarkLoad(b *testing.B) {
 // BenchmarkRead is BenchmarkLoad without the loader: listing and turning
 // each object into its manifest.
 func BenchmarkRead(b *testing.B) {
-	s := fakeapi.Start(b, bigCluster(b, 10000))
-	c, err := live.New(&rest.Config{Host: s.URL, QPS: -1}, "bench", live.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
+	c := bigServer(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := c.Read(context.Background(), func(live.Object) error { return nil }); err != nil {

@@ -1,7 +1,8 @@
 package policy
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -17,15 +18,8 @@ func Kinds() []schema.GroupVersionKind {
 		apiVersion, kind, _ := strings.Cut(key, "|")
 		out = append(out, schema.FromAPIVersionAndKind(apiVersion, kind))
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Group != b.Group {
-			return a.Group < b.Group
-		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		return a.Version < b.Version
+	slices.SortFunc(out, func(a, b schema.GroupVersionKind) int {
+		return cmp.Or(strings.Compare(a.Group, b.Group), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Version, b.Version))
 	})
 	return out
 }
@@ -41,11 +35,8 @@ func SkippedReachabilityKinds() []schema.GroupKind {
 		group, kind, _ := strings.Cut(key, "|")
 		out = append(out, schema.GroupKind{Group: group, Kind: kind})
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Group != out[j].Group {
-			return out[i].Group < out[j].Group
-		}
-		return out[i].Kind < out[j].Kind
+	slices.SortFunc(out, func(a, b schema.GroupKind) int {
+		return cmp.Or(strings.Compare(a.Group, b.Group), strings.Compare(a.Kind, b.Kind))
 	})
 	return out
 }
