@@ -44,7 +44,8 @@ func (l *Loader) AddReader(name string, r io.Reader) {
 	if l.limit {
 		return // the document limit was reached: nothing more is read
 	}
-	br := bufio.NewReaderSize(r, readBufferBytes)
+	size := bufferSize(r)
+	br := bufio.NewReaderSize(r, size)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 		l.errorf(Location{File: name}, "read: %v", err)
@@ -55,12 +56,25 @@ func (l *Loader) AddReader(name string, r io.Reader) {
 		return
 	}
 	in := &inputReader{l: l, name: name, line: 1}
-	in.br = bufio.NewReaderSize(textReader(br, head), readBufferBytes)
+	in.br = bufio.NewReaderSize(textReader(br, head, size), size)
 	if in.isJSON() {
 		in.readJSON()
 	} else {
 		in.readYAML()
 	}
+}
+
+// bufferSize returns the size of the buffers an input is read with:
+// readBufferBytes, or less for a small input of known length (AddBytes of
+// one object, as a reader of a live cluster gives them), so that many small
+// inputs do not each allocate buffers of 64 KiB. The buffers still hold the
+// whole input, twice over for the growth of UTF-16 text turned into UTF-8,
+// so no line is cut into chunks that a full buffer would not cut.
+func bufferSize(r io.Reader) int {
+	if lr, ok := r.(interface{ Len() int }); ok {
+		return min(readBufferBytes, max(2*lr.Len()+64, 512))
+	}
+	return readBufferBytes
 }
 
 // sniffBinary returns an error diagnostic when the start of an input shows
@@ -443,7 +457,7 @@ func (in *inputReader) advance(p []byte) {
 // (old Mac line endings) becomes LF. (YAML 1.1 also breaks lines at NEL,
 // LS and PS, but keeps them in quoted strings, so they are left alone;
 // lines after them are then counted one short.)
-func textReader(r *bufio.Reader, head []byte) io.Reader {
+func textReader(r *bufio.Reader, head []byte, size int) io.Reader {
 	var src io.Reader = r
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		_, _ = r.Discard(3)
@@ -451,7 +465,7 @@ func textReader(r *bufio.Reader, head []byte) io.Reader {
 		_, _ = r.Discard(2)
 		src = &utf16Reader{r: r, bigEndian: *order}
 	}
-	return &crReader{r: src}
+	return &crReader{r: src, size: size}
 }
 
 // utf16Order returns whether text with a UTF-16 byte order mark is big
@@ -526,6 +540,7 @@ func (u *utf16Reader) Read(p []byte) (int, error) {
 // byte is known.
 type crReader struct {
 	r        io.Reader
+	size     int // of buf; 0 means readBufferBytes
 	buf      []byte
 	start, n int  // buf[start:n] is ready to be returned
 	cr       bool // a CR was held back
@@ -547,7 +562,10 @@ func (c *crReader) Read(p []byte) (int, error) {
 // fill reads the next bytes and converts their line breaks.
 func (c *crReader) fill() {
 	if c.buf == nil {
-		c.buf = make([]byte, readBufferBytes)
+		if c.size <= 0 {
+			c.size = readBufferBytes
+		}
+		c.buf = make([]byte, c.size)
 	}
 	c.start, c.n = 0, 0
 	if c.cr {

@@ -175,6 +175,8 @@ type inputFlags struct {
 	access accessFlags
 	// host are the Felix settings of host endpoints (hostflags.go).
 	host hostFlags
+	// live selects a cluster to read (live.go).
+	live clusterFlags
 }
 
 func (f *inputFlags) register(c *cobra.Command) {
@@ -197,20 +199,28 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
 	f.access.register(fl)
 	f.host.register(fl)
+	f.live.register(c)
 	f.registerKeepGoing(c)
 }
 
 // load reads the input, prints diagnostics on stderr, and fails with exit
 // code 2 on any error.
 func (f *inputFlags) load(e *env) (*policy.Snapshot, reachability.Options, error) {
-	if len(f.files) == 0 {
-		return nil, reachability.Options{}, usageError("no input: give manifests with -f FILE|DIR|- (repeatable)")
+	cluster := f.live.wanted(f.files)
+	if len(f.files) == 0 && !cluster {
+		return nil, reachability.Options{}, usageError("no input: give manifests with -f FILE|DIR|- (repeatable), or read a cluster with --kubeconfig, --context or --cluster")
 	}
-	return f.loadPaths(e, f.files)
+	return f.loadFrom(e, f.files, cluster)
 }
 
 // loadPaths reads the given paths with the flags' settings.
 func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reachability.Options, error) {
+	return f.loadFrom(e, paths, false)
+}
+
+// loadFrom reads the cluster the flags select (when cluster is true), then
+// the given paths, with the flags' settings.
+func (f *inputFlags) loadFrom(e *env, paths []string, cluster bool) (*policy.Snapshot, reachability.Options, error) {
 	var opts reachability.Options
 	mode, err := policy.ParseMode(f.mode)
 	if err != nil {
@@ -247,6 +257,11 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 	l := policy.NewLoader(policy.LoadOptions{
 		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin, Kyverno: kyv,
 	})
+	if cluster {
+		if err := f.readCluster(e, l); err != nil {
+			return nil, opts, err
+		}
+	}
 	for _, p := range paths {
 		l.AddPath(p)
 	}
