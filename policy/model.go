@@ -50,6 +50,9 @@ type Namespace struct {
 	// Synthesized is true for a namespace that objects refer to but the
 	// input did not declare; it carries only the name label.
 	Synthesized bool
+	// CalicoAnnotations keeps the namespace's annotations under
+	// cni.projectcalico.org/ and egress.projectcalico.org/.
+	CalicoAnnotations map[string]string
 }
 
 // ContainerPort is a port a container of an endpoint declares. Named
@@ -89,6 +92,17 @@ type Endpoint struct {
 	// IstioProxy is true when a container or init container is named
 	// istio-proxy: the Istio sidecar was injected already.
 	IstioProxy bool
+	// CalicoAnnotations keeps the pod's (or template's) annotations under
+	// cni.projectcalico.org/ and egress.projectcalico.org/.
+	CalicoAnnotations map[string]string
+	// PoolRanges, for a pod on the pod network without an address, are
+	// the ranges Calico IPAM would allocate its address from, and Pools
+	// the names of their IP pools; PoolSource says why those
+	// (docs/calico-ipam.md). Empty when the pod has addresses or the
+	// input has no IPPool.
+	PoolRanges []netip.Prefix
+	Pools      []string
+	PoolSource PoolSource
 }
 
 // ID returns "namespace/name".
@@ -209,6 +223,9 @@ type Snapshot struct {
 	Calico          CalicoObjects
 	Routing         RoutingObjects
 	Mesh            MeshObjects
+	// IPAM holds Calico's IP pools and egress gateway policies
+	// (docs/calico-ipam.md).
+	IPAM IPAMObjects
 	// Kyverno says how Kyverno policies took part (docs/kyverno.md).
 	Kyverno     KyvernoSummary
 	Skipped     []Skipped
@@ -247,6 +264,7 @@ func (s *Snapshot) index() {
 	s.Calico.sort()
 	s.Routing.sort()
 	s.Mesh.sort()
+	s.IPAM.sort()
 	sort.Slice(s.Skipped, func(i, j int) bool { return refLess(&s.Skipped[i].ObjectRef, &s.Skipped[j].ObjectRef) })
 	s.nsByName = make(map[string]*Namespace, len(s.Namespaces))
 	for _, ns := range s.Namespaces {
