@@ -31,6 +31,9 @@ type Config struct {
 	// Services declaring port protocols, PeerAuthentications and
 	// AuthorizationPolicies.
 	Mesh bool
+	// Pools adds Calico IP pools, pool annotations, Nodes, and takes the
+	// address of some pods away (they get their pool ranges).
+	Pools bool
 }
 
 func (c Config) withDefaults() Config {
@@ -99,6 +102,9 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 	}
 	if cfg.Mesh {
 		g.meshObjects(cfg.Policies)
+	}
+	if cfg.Pools {
+		g.poolObjects()
 	}
 	var b strings.Builder
 	for _, d := range g.docs {
