@@ -375,6 +375,9 @@ func (l *Loader) addNode(c *decodeCtx, j []byte) {
 			continue
 		}
 		n.Addresses = append(n.Addresses, ip.Unmap())
+		if a.Type == corev1.NodeInternalIP {
+			n.InternalIPs = append(n.InternalIPs, ip.Unmap())
+		}
 	}
 	l.store(&loaded{ref: c.ref(), obj: n, doc: c.doc, at: c.at}, c.ref().Key())
 }

@@ -144,6 +144,10 @@ type Node struct {
 	ObjectRef
 	Labels    map[string]string
 	Addresses []netip.Addr
+	// InternalIPs are the addresses of type InternalIP (also in
+	// Addresses): what Calico's outgoing NAT translates pod addresses to
+	// (docs/calico-ipam.md).
+	InternalIPs []netip.Addr
 }
 
 // Direction is ingress or egress.
