@@ -191,6 +191,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 		return nil, err
 	}
 	fs = append(fs, entire...)
+	fs = append(fs, a.sharedEgressFindings()...)
 	sortFindings(fs)
 
 	r := &Report{
