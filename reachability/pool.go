@@ -20,12 +20,10 @@ import (
 // destination's ingress) is folded over every combination of the two
 // ends' variants: allowed when allowed for every combination, denied when
 // denied for every one, conditional otherwise [docs/calico-ipam.md,
-// "Pods without an address"]. The reference evaluator does the same one
-// flow at a time (candidateAddrs).
-
-// maxVariants bounds the variants of one pod class: each one costs an
-// evaluation of the class's rows.
-const maxVariants = 256
+// §4]. The reference evaluator does the same one flow at a time
+// (candidates). Rows of a pool class cost one evaluation per variant of
+// the class (when a rule tests its own address) times the most variants of
+// any class (when a rule tests its peers' addresses).
 
 // poolRanges returns the pool ranges of the endpoints without an address,
 // so that the external atoms are cut at their boundaries.
@@ -80,9 +78,6 @@ func poolVariants(e *policy.Endpoint, atoms []ExternalAtom) ([][2]int, string) {
 	for _, a4 := range in[0] {
 		for _, a6 := range in[1] {
 			out = append(out, [2]int{a4, a6})
-			if len(out) > maxVariants {
-				return out[:maxVariants], key.String() + ":truncated"
-			}
 			key.WriteString(":" + strconv.Itoa(a4) + "," + strconv.Itoa(a6))
 		}
 	}
