@@ -250,3 +250,14 @@ func (e *engine) variantLoops(d policy.Direction, s int) (self, peer int) {
 	}
 	return self, peer
 }
+
+// addPoolJSON fills an endpoint entry's pool ranges.
+func addPoolJSON(ej *EntryJSON, e *policy.Endpoint) {
+	if len(e.IPs) > 0 || e.HostNetwork {
+		return
+	}
+	for _, p := range e.PoolRanges {
+		ej.AddressRanges = append(ej.AddressRanges, p.String())
+	}
+	ej.AddressRangesFrom = string(e.PoolSource)
+}
