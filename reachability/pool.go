@@ -143,26 +143,8 @@ func (e *engine) compileVariants(c *compiler) bool {
 						}
 						_, src := c.entity(&r.Src)
 						_, dst := c.entity(&r.Dst)
-						if cr.srcV != nil || !sameSets(src, cr.srcSet) {
-							if cr.srcV == nil {
-								cr.srcV = make([][2]graph.Set, nV)
-								for j := 0; j < v; j++ {
-									cr.srcV[j] = cr.srcSet
-								}
-							}
-							cr.srcV[v] = src
-							varies = true
-						}
-						if cr.dstV != nil || !sameSets(dst, cr.dstSet) {
-							if cr.dstV == nil {
-								cr.dstV = make([][2]graph.Set, nV)
-								for j := 0; j < v; j++ {
-									cr.dstV[j] = cr.dstSet
-								}
-							}
-							cr.dstV[v] = dst
-							varies = true
-						}
+						varies = setVariant(&cr.srcV, cr.srcSet, src, v, nV) || varies
+						varies = setVariant(&cr.dstV, cr.dstSet, dst, v, nV) || varies
 					}
 				}
 			}
@@ -172,6 +154,23 @@ func (e *engine) compileVariants(c *compiler) bool {
 	c.byAtom = [2][][]int{}
 	c.variant = 0
 	return varies
+}
+
+// setVariant records the sets of variant v in *vs when they differ from
+// base (variant 0's) or earlier variants already differed, and reports
+// whether *vs is in use.
+func setVariant(vs *[][2]graph.Set, base, sets [2]graph.Set, v, nV int) bool {
+	if *vs == nil {
+		if sameSets(sets, base) {
+			return false
+		}
+		*vs = make([][2]graph.Set, nV)
+		for j := 0; j < v; j++ {
+			(*vs)[j] = base
+		}
+	}
+	(*vs)[v] = sets
+	return true
 }
 
 // peersHaveNets reports whether some peer tests addresses.
