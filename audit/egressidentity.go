@@ -72,8 +72,12 @@ func (a *analysis) sharedEgressFindings() []Finding {
 	var out []Finding
 	for _, ns := range order {
 		x := byNS[ns]
-		f := newFinding(SharedEgressAddress, ns, fmt.Sprintf("%s of namespace %s reach destinations outside the cluster (%s) with node addresses that %s of other tenants use too: %s",
-			countOf(len(x.workloads), "workload"), ns, listSome(x.dsts, 3), countOf(len(x.others), "workload"), listSome(x.others, 3)),
+		verb := "reach"
+		if len(x.workloads) == 1 {
+			verb = "reaches"
+		}
+		f := newFinding(SharedEgressAddress, ns, fmt.Sprintf("%s of namespace %s %s destinations outside the cluster (%s) with node addresses that %s of other tenants use too: %s",
+			countOf(len(x.workloads), "workload"), ns, verb, listSome(x.dsts, 3), countOf(len(x.others), "workload"), listSome(x.others, 3)),
 			fmt.Sprintf("Give namespace %s its own IP pool without natOutgoing, or its own egress gateway, so that a firewall can tell its traffic apart.", ns))
 		for _, id := range x.endpoints {
 			nsName, name, _ := strings.Cut(id, "/")

@@ -218,6 +218,7 @@ const (
 // else the enabled workload pools whose nodeSelector matches its node (or
 // could match a node, when the node is not known) [docs/calico-ipam.md].
 func (s *Snapshot) assignPools(l *Loader) {
+	s.checkEgressAnnotations(l)
 	if len(s.IPAM.Pools) == 0 {
 		return
 	}
@@ -256,6 +257,31 @@ func (s *Snapshot) assignPools(l *Loader) {
 				e.PoolSource = src
 			}
 		}
+	}
+}
+
+// checkEgressAnnotations warns about egress gateway annotations of pods
+// and namespaces that name no EgressGatewayPolicy of the input or hold a
+// selector that does not parse: netreach egress then ignores them.
+func (s *Snapshot) checkEgressAnnotations(l *Loader) {
+	check := func(ref ObjectRef, ann map[string]string) {
+		if name, ok := ann[AnnotationEgressGatewayPolicy]; ok && s.IPAM.EgressGatewayPolicy(name) == nil {
+			l.add(annotationDiag(ref, "metadata.annotations."+AnnotationEgressGatewayPolicy,
+				fmt.Sprintf("%s names no EgressGatewayPolicy of the input; netreach egress ignores it", quote(name))))
+		}
+		for _, k := range []string{AnnotationEgressSelector, AnnotationEgressNamespaceSelector} {
+			if v, ok := ann[k]; ok {
+				if _, err := selector.Parse(v); err != nil {
+					l.add(annotationDiag(ref, "metadata.annotations."+k, fmt.Sprintf("%v; netreach egress ignores it", err)))
+				}
+			}
+		}
+	}
+	for _, ns := range s.Namespaces {
+		check(ns.ObjectRef, ns.CalicoAnnotations)
+	}
+	for _, e := range s.Endpoints {
+		check(e.ObjectRef, e.CalicoAnnotations)
 	}
 }
 
