@@ -91,7 +91,7 @@ func TestKinds(t *testing.T) {
 			remedy: "Escape the Kyverno variable", line: 43, wantCount: 1},
 		{kind: audit.MutatedLabelUnselected, has: "kyverno/contract-typo", lacks: "kyverno/multi-tenant", want: []string{"sets label contract=test01 on Namespace test01, contract=test02 on Namespace test02", "policies select client with the same values"},
 			remedy: "make it set client instead of contract", line: 10, wantCount: 1},
-		{kind: audit.SharedEgressAddress, has: "egress/nat-outgoing", lacks: "egress/egress-gateway", want: []string{"namespace shop", "node addresses", "ops/Deployment/backup"}, remedy: "own IP pool", wantCount: 2},
+		{kind: audit.SharedEgressAddress, has: "egress/nat-outgoing", lacks: "egress/egress-gateway", want: []string{"namespace shop", "node addresses", "1 namespace of other tenants use too: ops"}, remedy: "own IP pool", wantCount: 2},
 	}
 	covered := map[audit.Kind]bool{}
 	for _, tc := range tests {

@@ -41,12 +41,11 @@ func (a *analysis) sharedEgressFindings() []Finding {
 			continue
 		}
 		var others []string
-		for _, w := range f.SharedWith {
-			ns, _, _ := strings.Cut(w, "/")
+		for _, ns := range f.SharedNamespaces() {
 			if a.shared(ns) || a.sameTenant(f.Namespace, ns) {
 				continue
 			}
-			others = append(others, w)
+			others = append(others, ns)
 		}
 		if len(others) == 0 {
 			continue
@@ -76,8 +75,8 @@ func (a *analysis) sharedEgressFindings() []Finding {
 		if len(x.workloads) == 1 {
 			verb = "reaches"
 		}
-		f := newFinding(SharedEgressAddress, ns, fmt.Sprintf("%s of namespace %s %s destinations outside the cluster (%s) with node addresses that %s of other tenants use too: %s",
-			countOf(len(x.workloads), "workload"), ns, verb, listSome(x.dsts, 3), countOf(len(x.others), "workload"), listSome(x.others, 3)),
+		f := newFinding(SharedEgressAddress, ns, fmt.Sprintf("%s of namespace %s %s destinations outside the cluster (%s) with node addresses that workloads of %s of other tenants use too: %s",
+			countOf(len(x.workloads), "workload"), ns, verb, listSome(x.dsts, 3), countOf(len(x.others), "namespace"), listSome(x.others, 3)),
 			fmt.Sprintf("Give namespace %s its own IP pool without natOutgoing, or its own egress gateway, so that a firewall can tell its traffic apart.", ns))
 		for _, id := range x.endpoints {
 			nsName, name, _ := strings.Cut(id, "/")

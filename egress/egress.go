@@ -59,10 +59,34 @@ type Flow struct {
 	// Notes explain what the sources rest on ("the pod's node is not
 	// known: every node").
 	Notes []string `json:"notes,omitempty"`
-	// SharedWith lists the workloads of other namespaces that leave with
-	// some of the same node addresses (ViaNode only): a firewall cannot
-	// tell them apart.
-	SharedWith []string `json:"sharedWith,omitempty"`
+	// SharedWith names (at most maxShared of) the workloads of other
+	// namespaces that leave with some of the same node addresses (ViaNode
+	// only): a firewall cannot tell them apart. SharedCount counts them
+	// all.
+	SharedWith  []string `json:"sharedWith,omitempty"`
+	SharedCount int      `json:"sharedCount,omitempty"`
+
+	share *shareSet
+}
+
+// maxShared bounds Flow.SharedWith: every flow of a large cluster may
+// share node addresses with every other workload.
+const maxShared = 5
+
+// SharedNamespaces returns the other namespaces whose workloads leave with
+// some of the flow's node addresses, sorted.
+func (f *Flow) SharedNamespaces() []string {
+	if f.share == nil {
+		return nil
+	}
+	var out []string
+	for ns := range f.share.perNS {
+		if ns != f.Namespace {
+			out = append(out, ns)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // Report is the result of [Analyze].
@@ -86,41 +110,64 @@ type identity struct {
 // atoms × port atoms).
 func Analyze(m *reachability.Matrix, opts Options) *Report {
 	snap := m.Snapshot()
-	an := &analyzer{snap: snap, opts: opts}
+	an := &analyzer{snap: snap, opts: opts, gateways: map[string]identity{}}
 	pieces := an.destinationPieces(m.ExternalAtoms())
 	nE := m.NumEndpoints()
 	type key struct{ workload, allowed, cond, via, sources string }
 	rows := map[key]*rowAcc{}
 	var order []key
+	// Verdicts depend on the class only: query each class and atom once.
+	type conns struct{ allowed, cond reachability.Connections }
+	cache := map[[2]int]conns{}
 	for i := 0; i < nE; i++ {
 		e := m.Endpoint(i)
 		if e.HostNetwork {
 			continue
 		}
 		w := workloadName(e)
-		for _, pc := range pieces {
-			allowed, cond := m.Connections(i, nE+pc.atom)
+		ids := map[idKey][]identity{}
+		for k2, pc := range pieces {
+			ck := [2]int{m.ClassOf(i), pc.atom}
+			c, ok := cache[ck]
+			if !ok {
+				c.allowed, c.cond = m.Connections(i, nE+pc.atom)
+				cache[ck] = c
+			}
+			allowed, cond := c.allowed, c.cond
 			if allowed.IsEmpty() && cond.IsEmpty() {
 				continue
 			}
-			for _, id := range an.identities(e, pc.r) {
+			ik := an.identityKey(e, pc.r)
+			idl, ok := ids[ik]
+			if !ok {
+				idl = an.identities(e, pc.r)
+				ids[ik] = idl
+			}
+			for _, id := range idl {
 				k := key{w, allowed.String(), cond.String(), string(id.via), prefixesString(id.sources)}
 				acc := rows[k]
 				if acc == nil {
 					acc = &rowAcc{flow: Flow{Workload: w, Namespace: e.Namespace, Allowed: allowed, Conditional: cond,
-						Via: id.via, Sources: id.sources}}
+						Via: id.via, Sources: id.sources}, lastEndpoint: -1, endpoints: map[int]bool{}, pieces: map[int]bool{}}
 					rows[k] = acc
 					order = append(order, k)
 				}
-				if !slices.Contains(acc.flow.Endpoints, e.ID()) {
-					acc.flow.Endpoints = append(acc.flow.Endpoints, e.ID())
+				if acc.lastEndpoint != i {
+					acc.lastEndpoint = i
+					if !acc.endpoints[i] {
+						acc.endpoints[i] = true
+						acc.flow.Endpoints = append(acc.flow.Endpoints, e.ID())
+					}
 				}
 				for _, n := range id.notes {
 					if !slices.Contains(acc.flow.Notes, n) {
 						acc.flow.Notes = append(acc.flow.Notes, n)
 					}
 				}
-				acc.dst.AddRange(pc.r)
+				if !acc.pieces[k2] {
+					acc.pieces[k2] = true
+					acc.dst.AddRange(pc.r)
+				}
 			}
 		}
 	}
@@ -143,14 +190,27 @@ func Analyze(m *reachability.Matrix, opts Options) *Report {
 }
 
 type rowAcc struct {
-	flow Flow
-	dst  netipx.IPSetBuilder
+	flow         Flow
+	dst          netipx.IPSetBuilder
+	pieces       map[int]bool // destination pieces added to dst
+	endpoints    map[int]bool // entries listed in flow.Endpoints
+	lastEndpoint int
 }
 
-// markShared fills SharedWith: node addresses used by workloads of more
-// than one namespace.
+// shareSet is the union of the workloads that leave with a set of node
+// addresses: sorted "namespace\x00workload" keys and a count per
+// namespace.
+type shareSet struct {
+	keys  []string
+	perNS map[string]int
+}
+
+// markShared fills SharedWith and SharedCount: node addresses used by
+// workloads of more than one namespace. Flows with the same sources share
+// one union, so the cost is O(flows × sources + distinct source sets ×
+// workloads).
 func markShared(flows []Flow) {
-	users := map[netip.Prefix]map[string]bool{} // source → workloads
+	users := map[netip.Prefix]map[string]bool{} // source → "ns\x00workload"
 	for _, f := range flows {
 		if f.Via != ViaNode {
 			continue
@@ -162,22 +222,40 @@ func markShared(flows []Flow) {
 			users[s][f.Namespace+"\x00"+f.Workload] = true
 		}
 	}
+	sets := map[string]*shareSet{}
 	for i := range flows {
 		f := &flows[i]
-		if f.Via != ViaNode {
+		if f.Via != ViaNode || len(f.Sources) == 0 {
 			continue
 		}
-		seen := map[string]bool{}
-		for _, s := range f.Sources {
-			for u := range users[s] {
-				ns, w, _ := strings.Cut(u, "\x00")
-				if ns != f.Namespace && !seen[w] {
-					seen[w] = true
-					f.SharedWith = append(f.SharedWith, w)
+		sig := prefixesString(f.Sources)
+		set := sets[sig]
+		if set == nil {
+			set = &shareSet{perNS: map[string]int{}}
+			seen := map[string]bool{}
+			for _, src := range f.Sources {
+				for u := range users[src] {
+					if !seen[u] {
+						seen[u] = true
+						set.keys = append(set.keys, u)
+						ns, _, _ := strings.Cut(u, "\x00")
+						set.perNS[ns]++
+					}
 				}
 			}
+			sort.Strings(set.keys)
+			sets[sig] = set
 		}
-		sort.Strings(f.SharedWith)
+		f.share = set
+		f.SharedCount = len(set.keys) - set.perNS[f.Namespace]
+		for _, u := range set.keys {
+			if len(f.SharedWith) == maxShared {
+				break
+			}
+			if ns, w, _ := strings.Cut(u, "\x00"); ns != f.Namespace {
+				f.SharedWith = append(f.SharedWith, w)
+			}
+		}
 	}
 }
 
@@ -201,6 +279,9 @@ func prefixesString(ps []netip.Prefix) string {
 type analyzer struct {
 	snap *policy.Snapshot
 	opts Options
+	// gateways caches the identity of each set of gateways (gatewayKey
+	// and family): finding the gateway pods scans every endpoint.
+	gateways map[string]identity
 }
 
 // piece is a destination range inside one external atom, which the pools,

@@ -21,7 +21,13 @@ func (an *analyzer) identities(e *policy.Endpoint, dst netipx.IPRange) []identit
 	}
 	if gw, ok := an.gatewayChoice(e, dst.From()); ok {
 		if gw != nil {
-			return []identity{an.gatewayIdentity(e, gw, fam)}
+			k := gatewayKey(e, gw) + "\x00" + fmt.Sprint(fam)
+			id, ok := an.gateways[k]
+			if !ok {
+				id = an.gatewayIdentity(e, gw, fam)
+				an.gateways[k] = id
+			}
+			return []identity{id}
 		}
 	}
 	return an.natIdentities(e, fam)
@@ -240,4 +246,38 @@ func comparePrefix(a, b netip.Prefix) int {
 		return c
 	}
 	return a.Bits() - b.Bits()
+}
+
+// idKey says what a pod's identity towards a destination piece depends
+// on besides the pod: the family and the egress gateway rule that applies.
+type idKey struct {
+	fam  int
+	rule string
+}
+
+// identityKey returns the key under which a pod's identities towards dst
+// can be cached: pieces of the same family under the same gateway choice
+// give the same identities.
+func (an *analyzer) identityKey(e *policy.Endpoint, dst netipx.IPRange) idKey {
+	k := idKey{fam: 6}
+	if dst.From().Is4() {
+		k.fam = 4
+	}
+	if gw, ok := an.gatewayChoice(e, dst.From()); ok {
+		k.rule = "direct"
+		if gw != nil {
+			k.rule = gatewayKey(e, gw)
+		}
+	}
+	return k
+}
+
+// gatewayKey names the gateways gw selects for client: the selectors, and
+// the client's namespace when gw has no namespace selector.
+func gatewayKey(client *policy.Endpoint, gw *policy.GatewaySelector) string {
+	k := gw.Selector.String() + "\x00"
+	if gw.NamespaceSelector != nil {
+		return k + gw.NamespaceSelector.String()
+	}
+	return k + "\x00ns=" + client.Namespace
 }

@@ -134,8 +134,12 @@ func (r *Report) WriteTable(w io.Writer) error {
 
 func notes(f *Flow) string {
 	var n []string
-	if len(f.SharedWith) > 0 {
-		n = append(n, "node addresses shared with "+joinNames(f.SharedWith))
+	if f.SharedCount > 0 {
+		shared := strings.Join(f.SharedWith, ", ")
+		if more := f.SharedCount - len(f.SharedWith); more > 0 {
+			shared += fmt.Sprintf(" and %d more", more)
+		}
+		n = append(n, "node addresses shared with "+shared)
 	}
 	n = append(n, f.Notes...)
 	return strings.Join(n, "; ")

@@ -260,3 +260,14 @@ func addPoolJSON(ej *EntryJSON, e *policy.Endpoint) {
 	}
 	ej.AddressRangesFrom = string(e.PoolSource)
 }
+
+// ClassOf returns the equivalence class of entry i, an endpoint: entries
+// of one class have the same verdicts with every other entry. Analyses
+// that query many entries (package egress) compute once per class. It
+// returns -1 for other entries.
+func (m *Matrix) ClassOf(i int) int {
+	if i < 0 || i >= len(m.snap.Endpoints) {
+		return -1
+	}
+	return m.classOf[i]
+}
