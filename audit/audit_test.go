@@ -101,6 +101,7 @@ func TestKinds(t *testing.T) {
 			remedy: "before AdminNetworkPolicy egress-lockdown egress rule 1", line: 20, wantCount: 1},
 		{kind: audit.EmptyLabelValue, has: "empty-value", lacks: "mistakes", want: []string{`NetworkPolicy test01/allow-same-tenant ingress rule 0 peer: client: ""`, "template variable"},
 			remedy: "template variable", line: 10, wantCount: 1},
+		{kind: audit.SharedEgressAddress, has: "egress/nat-outgoing", lacks: "egress/egress-gateway", want: []string{"namespace shop", "node addresses", "1 namespace of other tenants use too: ops"}, remedy: "own IP pool", wantCount: 2},
 	}
 	covered := map[audit.Kind]bool{audit.WaiverExpired: true} // see TestWaivers
 	for _, tc := range tests {

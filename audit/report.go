@@ -213,6 +213,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 		return nil, err
 	}
 	fs = append(fs, entire...)
+	fs = append(fs, a.sharedEgressFindings()...)
 	a.fillAffected(fs)
 	a.fingerprints(fs)
 	fs, waived, expired := applyWaivers(fs, opts.Waivers, opts.Now)

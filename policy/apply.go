@@ -47,6 +47,8 @@ func (s *Snapshot) Apply(change *Snapshot, deletes []string) (*Snapshot, error) 
 	out.Routing = s.Routing.merge(&change.Routing, del)
 	out.Mesh.AuthorizationPolicies = mergeByKey(s.Mesh.AuthorizationPolicies, change.Mesh.AuthorizationPolicies, del)
 	out.Mesh.PeerAuthentications = mergeByKey(s.Mesh.PeerAuthentications, change.Mesh.PeerAuthentications, del)
+	out.IPAM.Pools = mergeByKey(s.IPAM.Pools, change.IPAM.Pools, del)
+	out.IPAM.EgressGatewayPolicies = mergeByKey(s.IPAM.EgressGatewayPolicies, change.IPAM.EgressGatewayPolicies, del)
 	out.Skipped = append(append([]Skipped(nil), s.Skipped...), change.Skipped...)
 	out.Diagnostics = append(append(Diagnostics(nil), s.Diagnostics...), change.Diagnostics...)
 	// Objects of the change may live in namespaces neither input declares.

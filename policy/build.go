@@ -47,7 +47,7 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 		case *KyvernoPolicy:
 			// listed in s.Kyverno by simulateKyverno
 		default:
-			if !s.Admin.add(v) && !s.Calico.add(v) && !s.Routing.add(v) && !s.Mesh.add(v) {
+			if !s.Admin.add(v) && !s.Calico.add(v) && !s.Routing.add(v) && !s.Mesh.add(v) && !s.IPAM.add(v) {
 				panic(fmt.Sprintf("Snapshot: unexpected object %T", v))
 			}
 		}
@@ -57,6 +57,7 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 	s.index()
 	l.checkEndpointIDs(s) // on the sorted endpoints
 	l.checkNamedPorts(s)
+	s.assignPools(l)
 	s.Diagnostics = append(Diagnostics(nil), l.diags...)
 	s.Diagnostics.Sort()
 	return s, s.Diagnostics.Err()

@@ -801,5 +801,5 @@ var clusterScoped = map[string]bool{
 	"Namespace": true, "Node": true,
 	"AdminNetworkPolicy": true, "BaselineAdminNetworkPolicy": true, "ClusterNetworkPolicy": true,
 	"GlobalNetworkPolicy": true, "StagedGlobalNetworkPolicy": true, "Tier": true,
-	"GlobalNetworkSet": true, "HostEndpoint": true,
+	"GlobalNetworkSet": true, "HostEndpoint": true, "IPPool": true, "EgressGatewayPolicy": true,
 }

@@ -51,6 +51,9 @@ type Namespace struct {
 	// Synthesized is true for a namespace that objects refer to but the
 	// input did not declare; it carries only the name label.
 	Synthesized bool
+	// CalicoAnnotations keeps the namespace's annotations under
+	// cni.projectcalico.org/ and egress.projectcalico.org/.
+	CalicoAnnotations map[string]string
 }
 
 // ContainerPort is a port a container of an endpoint declares. Named
@@ -95,6 +98,17 @@ type Endpoint struct {
 	// its Name the interface, its IPs the expected IPs, and it is not on
 	// the pod network.
 	Host *HostEndpoint
+	// CalicoAnnotations keeps the pod's (or template's) annotations under
+	// cni.projectcalico.org/ and egress.projectcalico.org/.
+	CalicoAnnotations map[string]string
+	// PoolRanges, for a pod on the pod network without an address, are
+	// the ranges Calico IPAM would allocate its address from, and Pools
+	// the names of their IP pools; PoolSource says why those
+	// (docs/calico-ipam.md). Empty when the pod has addresses or the
+	// input has no IPPool.
+	PoolRanges []netip.Prefix
+	Pools      []string
+	PoolSource PoolSource
 }
 
 // ID returns "namespace/name".
@@ -136,6 +150,10 @@ type Node struct {
 	ObjectRef
 	Labels    map[string]string
 	Addresses []netip.Addr
+	// InternalIPs are the addresses of type InternalIP (also in
+	// Addresses): what Calico's outgoing NAT translates pod addresses to
+	// (docs/calico-ipam.md).
+	InternalIPs []netip.Addr
 }
 
 // Direction is ingress or egress.
@@ -232,6 +250,9 @@ type Snapshot struct {
 	Calico          CalicoObjects
 	Routing         RoutingObjects
 	Mesh            MeshObjects
+	// IPAM holds Calico's IP pools and egress gateway policies
+	// (docs/calico-ipam.md).
+	IPAM IPAMObjects
 	// Kyverno says how Kyverno policies took part (docs/kyverno.md).
 	Kyverno     KyvernoSummary
 	Skipped     []Skipped
@@ -274,6 +295,7 @@ func (s *Snapshot) index() {
 	s.Calico.sort()
 	s.Routing.sort()
 	s.Mesh.sort()
+	s.IPAM.sort()
 	sort.Slice(s.Skipped, func(i, j int) bool { return refLess(&s.Skipped[i].ObjectRef, &s.Skipped[j].ObjectRef) })
 	s.nsByName = make(map[string]*Namespace, len(s.Namespaces))
 	for _, ns := range s.Namespaces {

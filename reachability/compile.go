@@ -48,6 +48,9 @@ type compiler struct {
 	// v6 is false when no flow can be IPv6 (no IPv6 atom, no IPv6-only
 	// pod): family sets of IPv6 are then left nil.
 	v6 bool
+	// variant places every class with pool variants at this one (see
+	// pool.go).
+	variant int
 }
 
 func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
@@ -343,9 +346,10 @@ func (c *compiler) classesByAtom() [2][][]int {
 		for f := range c.byAtom {
 			c.byAtom[f] = make([][]int, len(c.u.atoms))
 		}
-		for i, cl := range c.u.classes {
+		for i := range c.u.classes {
+			cl := &c.u.classes[i]
 			for f := range cl.atom {
-				if a := cl.atom[f]; a >= 0 {
+				if a := cl.atomAt(f, c.variant); a >= 0 {
 					c.byAtom[f][a] = append(c.byAtom[f][a], i)
 				}
 			}

@@ -29,7 +29,7 @@ func TestDifferentialKubernetes(t *testing.T) {
 	for i := 0; i < *diffClusters; i++ {
 		seed := *diffSeed + uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0x6b38))
-		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%2 == 1})
+		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%2 == 1, Pools: i%6 == 2})
 		l := policy.NewLoader(policy.LoadOptions{})
 		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
 		snap, err := l.Snapshot()
@@ -131,7 +131,7 @@ func TestDifferentialCalico(t *testing.T) {
 	for i := 0; i < *diffClusters; i++ {
 		seed := *diffSeed + uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0xca11c0))
-		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(7), Policies: r.IntN(6), Admin: i%3 == 0, Calico: true})
+		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(7), Policies: r.IntN(6), Admin: i%3 == 0, Calico: true, Pools: i%5 == 1})
 		l := policy.NewLoader(policy.LoadOptions{})
 		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
 		snap, err := l.Snapshot()

@@ -56,6 +56,10 @@ type compiledRule struct {
 	// own named ports.
 	egCode []uint32
 	inCode []uint8
+	// srcV and dstV, when set, hold the sets per variant index: the rule
+	// tests addresses that differ between the variants of pool classes
+	// (see pool.go).
+	srcV, dstV [][2]graph.Set
 }
 
 // Port codes of a rule for an atom.
@@ -96,7 +100,9 @@ type engine struct {
 	// previous matrix given to build (see [sameInventory]).
 	sameInventory bool
 	famCols       [2][2]graph.Set // [v4Capable][family]: columns whose flow with the row uses that family
-	cond          bool            // some rule is conditional
+	cond          bool            // some verdict can be conditional (a store of possible rows)
+	ruleCond      bool            // some rule is conditional
+	variants      bool            // some rule treats the variants of a pool class differently
 	v6            bool            // some flow can be IPv6
 	sig           classSig
 	// byLowered finds the compiled policy of a lowered one, for reuse.
@@ -286,7 +292,7 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reused *e
 						}
 					}
 					if r.Conditional != "" {
-						e.cond = true
+						e.cond, e.ruleCond = true, true
 					}
 				}
 			}
@@ -346,6 +352,9 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reused *e
 				}
 			}
 		}
+	}
+	if e.compileVariants(c) {
+		e.variants, e.cond = true, true
 	}
 	// The subject sets were only needed for the lists above, unless the
 	// engine is kept for updates.
@@ -527,16 +536,16 @@ type bundleSource interface {
 type worker struct {
 	e                 *engine
 	undecided, passed graph.Set
-	tmp, ports        graph.Set
+	tmp, ports, alt   graph.Set
 	codes             []uint32
 	hashes            []uint64
 	mesh              *meshScratch // allocated for the first class the mesh polices
-	fwdRows           [2]graph.Set // scratch of forward, allocated on first use
+	fwdRows           [3]graph.Set // scratch of forward, allocated on first use
 }
 
 func (e *engine) newWorker() *worker {
 	n := e.u.nU
-	return &worker{e: e, undecided: graph.NewSet(n), passed: graph.NewSet(n), tmp: graph.NewSet(n), ports: graph.NewSet(n),
+	return &worker{e: e, undecided: graph.NewSet(n), passed: graph.NewSet(n), tmp: graph.NewSet(n), ports: graph.NewSet(n), alt: graph.NewSet(n),
 		hashes: make([]uint64, len(e.ports))}
 }
 
@@ -714,16 +723,7 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 				pos = graph.NewSet(e.u.nU)
 			}
 		}
-		w.side(d, s, rep, false, def)
-		if e.cond {
-			w.side(d, s, rep, true, pos)
-			// Allowed for sure only when allowed either way; possibly
-			// allowed when allowed either way (the verdict is monotone in
-			// each condition because conditional rules are Allow rules).
-			w.tmp.CopyFrom(def)
-			def.And(pos)
-			pos.Or(w.tmp)
-		}
+		w.sides(d, s, rep, def, pos)
 		w.ownNodeBits(d, s, def)
 		if pos != nil {
 			w.ownNodeBits(d, s, pos)
@@ -793,16 +793,53 @@ func (w *worker) ownNodeBits(d policy.Direction, s int, row graph.Set) {
 	}
 }
 
+// sides evaluates direction d at subject class s for port atom a into
+// def (allowed for sure) and pos (possibly allowed; nil without
+// conditional verdicts): once per condition value when rules are
+// conditional, and once per variant of the subject and of its peers when
+// pool classes have several (see pool.go). Allowed for sure is allowed in
+// every evaluation; possibly allowed, in some. (Conditional rules are Allow
+// rules, so the verdict is monotone in each condition, and all conditions
+// false and all true bound it.)
+func (w *worker) sides(d policy.Direction, s, a int, def, pos graph.Set) {
+	e := w.e
+	nSelf, nPeer := e.variantLoops(d, s)
+	first := true
+	for vs := 0; vs < nSelf; vs++ {
+		for vp := 0; vp < nPeer; vp++ {
+			for c := 0; c < 2; c++ {
+				if c == 1 && !e.ruleCond {
+					break
+				}
+				if first {
+					w.side(d, s, a, c == 1, vs, vp, def)
+					if pos != nil {
+						pos.CopyFrom(def)
+					}
+					first = false
+					continue
+				}
+				w.side(d, s, a, c == 1, vs, vp, w.alt)
+				def.And(w.alt)
+				if pos != nil {
+					pos.Or(w.alt)
+				}
+			}
+		}
+	}
+}
+
 // side evaluates direction d at subject class s for port atom a: the tiers
 // in order with first-match rules, done for all peers at once on bit
-// rows. out receives the allowed peers.
-func (w *worker) side(d policy.Direction, s, a int, condTrue bool, out graph.Set) {
-	w.sideWith(d, s, w.e.applicable[d][s], a, condTrue, out)
+// rows. out receives the allowed peers. The subject is taken at its
+// variant vs and its peers at their variant vp (pool classes).
+func (w *worker) side(d policy.Direction, s, a int, condTrue bool, vs, vp int, out graph.Set) {
+	w.sideWith(d, s, w.e.applicable[d][s], a, condTrue, vs, vp, out)
 }
 
 // sideWith is side with the policies to walk given: those that apply to
 // s, or those of a host endpoint that s's forwarded traffic crosses.
-func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTrue bool, out graph.Set) {
+func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTrue bool, vs, vp int, out graph.Set) {
 	e := w.e
 	U := w.undecided
 	U.Fill(e.u.nU)
@@ -848,10 +885,10 @@ func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTr
 				}
 				var peers, ports graph.Set
 				if d == policy.Egress {
-					if !r.srcAny && !r.srcSet[f].Has(s) {
+					if !r.srcAny && !r.srcAt(f, vs).Has(s) {
 						continue
 					}
-					peers = r.dstSet[f]
+					peers = r.dstAt(f, vp)
 					if r.egCode[a] != codeAll {
 						var ok bool
 						if ports, ok = w.portMask(r, at); !ok {
@@ -859,13 +896,13 @@ func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTr
 						}
 					}
 				} else {
-					if !r.dstAny && !r.dstSet[f].Has(s) {
+					if !r.dstAny && !r.dstAt(f, vs).Has(s) {
 						continue
 					}
 					if r.inCode[a] == codeSubject && !e.portOK(r, s, at) {
 						continue
 					}
-					peers = r.srcSet[f]
+					peers = r.srcAt(f, vp)
 				}
 				// The families' columns are disjoint, so applying them one
 				// after the other equals applying their union.

@@ -15,7 +15,7 @@ import (
 
 // fixtureRoots are the directories whose fixtures both implementations
 // must reproduce.
-var fixtureRoots = []string{"../testdata/e2e", "../testdata/scenarios", "../testdata/calico", "../testdata/anp", "../testdata/mesh", "../testdata/kyverno"}
+var fixtureRoots = []string{"../testdata/e2e", "../testdata/scenarios", "../testdata/calico", "../testdata/anp", "../testdata/mesh", "../testdata/kyverno", "../testdata/pools"}
 
 // TestFixtures checks every fixture's expected truth tables against the
 // bitset engine and, independently, against the reference evaluator.

@@ -145,6 +145,14 @@ func family(src, dst Entity) int {
 // v4Capable reports whether an endpoint can take part in an IPv4 flow: it
 // has an IPv4 address, or no address at all.
 func v4Capable(e *policy.Endpoint) bool {
+	if e != nil && len(e.IPs) == 0 && len(e.PoolRanges) > 0 {
+		for _, p := range e.PoolRanges {
+			if p.Addr().Is4() {
+				return true
+			}
+		}
+		return false
+	}
 	if e == nil || len(e.IPs) == 0 {
 		return true
 	}

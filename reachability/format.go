@@ -18,6 +18,9 @@ func FormatTrace(t *Trace) string {
 		fmt.Fprintf(&b, " (%s)", t.Reason)
 	}
 	b.WriteByte('\n')
+	for _, p := range t.Pools {
+		fmt.Fprintf(&b, "  no address yet: %s\n", safetext.Line(p.String()))
+	}
 	for _, st := range []SideTrace{t.Egress, t.Ingress} {
 		fmt.Fprintf(&b, "  %s at %s: %s — %s", st.Direction, st.Subject, st.Verdict, st.Decision)
 		if st.Note != "" {

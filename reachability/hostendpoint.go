@@ -342,22 +342,37 @@ func (e *engine) ruleCode(d policy.Direction, r *compiledRule, s, a int) uint32 
 func (w *worker) forward(d policy.Direction, s int, pols []int32, a int, def, pos graph.Set) {
 	e := w.e
 	if w.fwdRows[0] == nil {
-		w.fwdRows = [2]graph.Set{graph.NewSet(e.u.nU), graph.NewSet(e.u.nU)}
+		w.fwdRows = [3]graph.Set{graph.NewSet(e.u.nU), graph.NewSet(e.u.nU), graph.NewSet(e.u.nU)}
 	}
 	local := e.fwd.local[e.u.classes[s].rep.Node]
-	f0, f1 := w.fwdRows[0], w.fwdRows[1]
-	w.sideWith(d, s, pols, a, false, f0)
-	if pos == nil {
-		f0.Or(local)
-		def.And(f0)
-		return
+	// Allowed for sure: allowed under every condition value and every
+	// variant of the subject and its peers (pool classes); possibly: under
+	// some (as in sides).
+	all, some, tmp := w.fwdRows[0], w.fwdRows[1], w.fwdRows[2]
+	nSelf, nPeer := e.variantLoops(d, s)
+	first := true
+	for vs := 0; vs < nSelf; vs++ {
+		for vp := 0; vp < nPeer; vp++ {
+			for c := 0; c < 2; c++ {
+				if c == 1 && pos == nil {
+					break
+				}
+				if first {
+					w.sideWith(d, s, pols, a, c == 1, vs, vp, all)
+					some.CopyFrom(all)
+					first = false
+					continue
+				}
+				w.sideWith(d, s, pols, a, c == 1, vs, vp, tmp)
+				all.And(tmp)
+				some.Or(tmp)
+			}
+		}
 	}
-	w.sideWith(d, s, pols, a, true, f1)
-	f0.Or(local)
-	f1.Or(local)
-	// Allowed for sure: both ways; possibly: either (as in bundle).
-	def.And(f0)
-	def.And(f1)
-	f0.Or(f1)
-	pos.And(f0)
+	all.Or(local)
+	def.And(all)
+	if pos != nil {
+		some.Or(local)
+		pos.And(some)
+	}
 }

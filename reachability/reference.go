@@ -3,6 +3,7 @@ package reachability
 import (
 	"fmt"
 	"net/netip"
+	"sync"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,6 +39,10 @@ type Evaluator struct {
 	diags policy.Diagnostics
 	// mesh is the service-mesh layer, nil when it is off.
 	mesh *mesh.Model
+	// cuts are the address boundaries of every policy CIDR, for the
+	// candidate addresses of pods without one (reference_pool.go).
+	cutsOnce sync.Once
+	cuts     []netip.Addr
 }
 
 // NewEvaluator prepares a reference evaluator for the snapshot.
@@ -136,6 +141,9 @@ func (ev *Evaluator) Evaluate(f Flow) (Verdict, *Trace) {
 		t.Egress = SideTrace{Direction: policy.Egress, Subject: f.Src.String(), Verdict: Allow, Decision: NotPoliced, Note: t.Reason}
 		t.Ingress = SideTrace{Direction: policy.Ingress, Subject: f.Dst.String(), Verdict: Allow, Decision: NotPoliced, Note: t.Reason}
 		return Allow, t
+	}
+	if hasPoolRanges(f.Src) || hasPoolRanges(f.Dst) {
+		return ev.evaluatePools(f)
 	}
 	fam := family(f.Src, f.Dst)
 	t.Egress = ev.side(policy.Egress, f.Src, f.Dst, f, fam, true)

@@ -84,6 +84,10 @@ type Trace struct {
 	// then combines both [docs/mesh.md §5.3].
 	Network *Verdict    `json:"network,omitempty"`
 	Mesh    *mesh.Trace `json:"mesh,omitempty"`
+	// Pools describes the ends of the flow that have no address yet: the
+	// verdict covers every address their IP pools can give them
+	// [docs/calico-ipam.md].
+	Pools []PoolTrace `json:"pools,omitempty"`
 }
 
 // SideTrace is the evaluation of one direction at one endpoint.

@@ -193,7 +193,7 @@ func collectRanges(p *policy.Program, s *policy.Snapshot) []netipx.IPRange {
 			}
 		}
 	}
-	return out
+	return append(out, poolRanges(s)...)
 }
 
 // portAtoms cuts each port protocol's 1–65535 range at every boundary a
@@ -298,6 +298,10 @@ type class struct {
 	atom    [2]int           // external atom of the IPv4 / IPv6 address, -1 if none
 	v4      bool             // can take part in IPv4 flows
 	host    bool             // host-network: not a policy subject, matched only by address
+	// variants lists, for a pod without an address whose pool ranges span
+	// several atoms, the (IPv4, IPv6) atoms its address may fall in; nil
+	// otherwise (see pool.go).
+	variants [][2]int
 }
 
 // classSig says which attributes of an endpoint the program can look at.
@@ -384,6 +388,10 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 		if ip, ok := e.IP(6); ok {
 			a6 = atomOf(atoms, ip)
 		}
+		variants, poolKey := poolVariants(e, atoms)
+		if len(variants) == 1 {
+			a4, a6, variants = variants[0][0], variants[0][1], nil
+		}
 		b.Reset()
 		b.WriteString(e.Namespace)
 		b.WriteByte(0)
@@ -407,6 +415,8 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 		b.WriteString(strconv.Itoa(a6))
 		b.WriteByte(',')
 		b.WriteString(strconv.FormatBool(v4Capable(e)))
+		b.WriteByte(0)
+		b.WriteString(poolKey)
 		b.WriteByte(0)
 		for _, k := range keys {
 			if v, ok := e.Labels[k]; ok {
@@ -437,7 +447,7 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 		if !ok {
 			c = len(classes)
 			index[key] = c
-			classes = append(classes, class{rep: e, atom: [2]int{a4, a6}, v4: v4Capable(e), host: e.HostNetwork})
+			classes = append(classes, class{rep: e, atom: [2]int{a4, a6}, v4: v4Capable(e), host: e.HostNetwork, variants: variants})
 		}
 		classes[c].members = append(classes[c].members, i)
 		classOf[i] = c

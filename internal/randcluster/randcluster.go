@@ -35,6 +35,9 @@ type Config struct {
 	// (preDNAT, doNotTrack, applyOnForward) and FelixConfigurations; it
 	// needs Calico.
 	HostEndpoints bool
+	// Pools adds Calico IP pools, pool annotations, Nodes, and takes the
+	// address of some pods away (they get their pool ranges).
+	Pools bool
 }
 
 func (c Config) withDefaults() Config {
@@ -106,6 +109,9 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 	}
 	if cfg.Mesh {
 		g.meshObjects(cfg.Policies)
+	}
+	if cfg.Pools {
+		g.poolObjects()
 	}
 	var b strings.Builder
 	for _, d := range g.docs {
