@@ -63,6 +63,7 @@ func TestPlan(t *testing.T) {
 			},
 			want: []string{
 				"crd.projectcalico.org/v1 globalnetworkpolicies.crd.projectcalico.org",
+				"crd.projectcalico.org/v1 ippools.crd.projectcalico.org",
 				"projectcalico.org/v3 networkpolicies.projectcalico.org",
 				"projectcalico.org/v3 tiers.projectcalico.org",
 			},
