@@ -677,8 +677,12 @@ func (l *Loader) store(o *loaded, key string) {
 		return
 	}
 	if prev, dup := l.objects[key]; dup {
+		where := "earlier"
+		if prev.ref.Source.IsValid() {
+			where = "at " + prev.ref.Source.String()
+		}
 		l.add(Diagnostic{Severity: Warning, Location: o.ref.Source, Kind: o.ref.Kind, Namespace: o.ref.Namespace, Name: o.ref.Name,
-			Msg: fmt.Sprintf("duplicate object (also defined at %s); the later definition is used", prev.ref.Source)})
+			Msg: fmt.Sprintf("duplicate object (also defined %s); the later definition is used", where)})
 	} else {
 		l.order = append(l.order, key)
 	}

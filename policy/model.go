@@ -218,6 +218,8 @@ type Snapshot struct {
 	saByName map[string]*ServiceAccount
 	nodes    map[string]*Node
 	services map[string]*Service // by namespace/name
+	// indexed is set once the lookup maps are built (see [Snapshot.Check]).
+	indexed bool
 }
 
 // Namespace returns the namespace with the given name, or nil.
@@ -264,6 +266,7 @@ func (s *Snapshot) index() {
 	for _, svc := range s.Services {
 		s.services[svc.Namespace+"/"+svc.Name] = svc
 	}
+	s.indexed = true
 }
 
 type refHaver interface{ ref() *ObjectRef }

@@ -23,6 +23,10 @@ type document struct {
 	text      []byte // the document's YAML (or JSON) text
 	json      []byte // the document converted to JSON
 	isJSON    bool   // text is JSON, read without the YAML parser
+	// object is set for a typed object given to [Loader.AddObject]: its
+	// positions mean nothing to the user, so every location is empty and
+	// diagnostics name the object instead.
+	object bool
 
 	parsed bool
 	root   *yaml.Node // YAML documents only, parsed on demand
@@ -43,7 +47,7 @@ type document struct {
 // location returns the document's own location: its first line that holds
 // content (not a comment), and the column where that content starts.
 func (d *document) location() Location {
-	if d == nil {
+	if d == nil || d.object {
 		return Location{}
 	}
 	loc := Location{File: d.file, Doc: d.index, Line: d.startLine}
@@ -67,6 +71,9 @@ func (d *document) location() Location {
 // previous position when it is earlier on the same line, so that the many
 // positions of a large JSON document (often a single line) cost little.
 func (d *document) position(off int) Location {
+	if d.object {
+		return Location{}
+	}
 	off = min(max(off, 0), len(d.text))
 	if !d.linesDone {
 		d.linesDone = true
@@ -97,6 +104,9 @@ func (d *document) position(off int) Location {
 // at returns the location of a line and column of d.text (1-based, as the
 // YAML parser reports them).
 func (d *document) at(line, col int) Location {
+	if d.object {
+		return Location{}
+	}
 	loc := Location{File: d.file, Doc: d.index, Line: d.startLine + line - 1, Col: col}
 	if line == 1 && col > 0 {
 		loc.Col += d.startCol
@@ -123,7 +133,7 @@ func (d *document) node() *yaml.Node {
 // field points at its name. Parsing for positions happens only when a
 // position is needed.
 func (d *document) locate(path string) Location {
-	if d == nil {
+	if d == nil || d.object {
 		return Location{}
 	}
 	if d.tree != nil {
