@@ -21,6 +21,7 @@ import (
 func (l *Loader) Snapshot() (*Snapshot, error) {
 	l.flush()
 	s := &Snapshot{}
+	src := &sources{opts: l.opts, objects: l.objects, order: slices.Clone(l.order), loose: slices.Clone(l.loose)}
 	l.simulateKyverno(s)
 	var pods []*podRecord
 	workloads := map[string]*workloadRecord{} // by Kind/ns/name
@@ -58,6 +59,9 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 	l.checkNamedPorts(s)
 	s.Diagnostics = append(Diagnostics(nil), l.diags...)
 	s.Diagnostics.Sort()
+	if len(s.Kyverno.Policies) == 0 {
+		s.src = src // With and Without start from the objects as read
+	}
 	return s, s.Diagnostics.Err()
 }
 

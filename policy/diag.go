@@ -197,6 +197,20 @@ func (ds Diagnostics) Sort() {
 		if a.Field != b.Field {
 			return a.Field < b.Field
 		}
-		return a.Msg < b.Msg
+		if a.Msg != b.Msg {
+			return a.Msg < b.Msg
+		}
+		// Ties (objects without a location) by object, so that the order
+		// does not depend on the order of the input.
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Severity < b.Severity
 	})
 }

@@ -78,6 +78,12 @@ type Loader struct {
 
 	objects map[string]*loaded // by ObjectRef.Key()
 	order   []string           // keys in first-seen order
+	// loose are the diagnostics of no single object (a file that cannot
+	// be read, a document that is not YAML); they are in diags too.
+	loose Diagnostics
+	// replacing holds the keys of the objects a [Snapshot.With] started
+	// from: an object of the same key replaces them without a warning.
+	replacing map[string]bool
 
 	// origin is set on the loaders that decode objects a Kyverno
 	// simulation created or changed; every object they decode carries it.
@@ -93,6 +99,10 @@ type loaded struct {
 	// portAt locates the named ports of a NetworkPolicy, by field path;
 	// doc is not kept once the object is stored.
 	portAt map[string]Location
+	// diags are the diagnostics decoding the object reported (they are in
+	// Loader.diags too); [Snapshot.With] and [Snapshot.Without] drop them
+	// with the object.
+	diags Diagnostics
 }
 
 // NewLoader returns a Loader with the given options.
@@ -231,7 +241,10 @@ func (l *Loader) decodeAll(docs []*document) {
 	workers := runtime.GOMAXPROCS(0)
 	if len(docs) < 32 || workers < 2 {
 		for _, d := range docs {
-			l.addDocument(d)
+			sh := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
+			sh.addDocument(d)
+			l.fastDocs += sh.fastDocs
+			l.absorb(sh)
 		}
 		return
 	}
@@ -257,10 +270,7 @@ func (l *Loader) decodeAll(docs []*document) {
 	wg.Wait()
 	for _, sh := range shadows {
 		l.fastDocs += sh.fastDocs
-		l.diags = append(l.diags, sh.diags...)
-		for _, p := range sh.pending {
-			l.store(p.o, p.key)
-		}
+		l.absorb(sh)
 	}
 }
 
@@ -385,10 +395,7 @@ func (l *Loader) addFast(d *document) bool {
 		d.tree = nil
 		return false
 	}
-	l.diags = append(l.diags, sh.diags...)
-	for _, p := range sh.pending {
-		l.store(p.o, p.key)
-	}
+	l.absorb(sh)
 	d.tree = nil
 	l.fastDocs++
 	return true
@@ -493,10 +500,7 @@ func (l *Loader) addListTree(d *document, at string, items int32, tm typeMeta) {
 	wg.Wait()
 	for _, sh := range shadows {
 		l.bailed = l.bailed || sh.bailed
-		l.diags = append(l.diags, sh.diags...)
-		for _, p := range sh.pending {
-			l.store(p.o, p.key)
-		}
+		l.absorb(sh)
 	}
 }
 
@@ -676,7 +680,10 @@ func (l *Loader) store(o *loaded, key string) {
 		l.pending = append(l.pending, pendingStore{o, key})
 		return
 	}
-	if prev, dup := l.objects[key]; dup {
+	if prev, dup := l.objects[key]; dup && l.replacing[key] {
+		delete(l.replacing, key) // a second object of the key in the same With is a duplicate
+	} else if dup {
+		l.loose = append(l.loose, prev.diags...) // still reported, as the input still holds it
 		where := "earlier"
 		if prev.ref.Source.IsValid() {
 			where = "at " + prev.ref.Source.String()
@@ -717,6 +724,46 @@ func namedPortLocations(d *document, at string, np *NetworkPolicy) map[string]Lo
 func (l *Loader) add(d Diagnostic) {
 	d.Msg = truncateMessage(d.Msg)
 	l.diags = append(l.diags, d)
+	if !l.shadow {
+		l.loose = append(l.loose, d)
+	}
+}
+
+// absorb takes in what a shadow loader decoded: its objects are stored
+// and its diagnostics reported. At the top, each diagnostic is also
+// recorded with the object of the document it names (the document's only
+// object, or the one of the same kind, namespace and name) or, when none,
+// as a loose one; a shadow leaves that to the loader that absorbs it.
+func (l *Loader) absorb(sh *Loader) {
+	l.diags = append(l.diags, sh.diags...)
+	if !l.shadow {
+		for _, d := range sh.diags {
+			if o := ownerOf(d, sh.pending); o != nil {
+				o.diags = append(o.diags, d)
+			} else {
+				l.loose = append(l.loose, d)
+			}
+		}
+	}
+	for _, p := range sh.pending {
+		l.store(p.o, p.key)
+	}
+}
+
+// ownerOf returns the object a diagnostic of a document belongs to.
+func ownerOf(d Diagnostic, pending []pendingStore) *loaded {
+	if len(pending) == 1 {
+		return pending[0].o
+	}
+	if d.Name == "" {
+		return nil
+	}
+	for _, p := range pending {
+		if r := p.o.ref; r.Kind == d.Kind && r.Namespace == d.Namespace && r.Name == d.Name {
+			return p.o
+		}
+	}
+	return nil
 }
 
 // maxMessageBytes bounds a diagnostic's message, which may quote input.

@@ -220,6 +220,9 @@ type Snapshot struct {
 	services map[string]*Service // by namespace/name
 	// indexed is set once the lookup maps are built (see [Snapshot.Check]).
 	indexed bool
+	// src is what the loader read, for [Snapshot.With] and
+	// [Snapshot.Without]; nil for snapshots made by Apply or a staged view.
+	src *sources
 }
 
 // Namespace returns the namespace with the given name, or nil.

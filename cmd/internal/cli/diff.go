@@ -112,7 +112,7 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 			}
 		}
 		if after, err = before.Apply(change, f.deletes); err != nil {
-			return usageError("%v", err)
+			return usageError("--%v", err) // "--delete x: ..."
 		}
 		if err := reportDeleted(e.stderr, before, f.deletes); err != nil {
 			return err
