@@ -21,7 +21,7 @@ import (
 func (l *Loader) Snapshot() (*Snapshot, error) {
 	l.flush()
 	s := &Snapshot{}
-	src := &sources{opts: l.opts, objects: l.objects, order: slices.Clone(l.order), loose: slices.Clone(l.loose)}
+	src := l.sources()
 	l.simulateKyverno(s)
 	var pods []*podRecord
 	workloads := map[string]*workloadRecord{} // by Kind/ns/name
@@ -63,6 +63,22 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 		s.src = src // With and Without start from the objects as read
 	}
 	return s, s.Diagnostics.Err()
+}
+
+// sources returns what the loader holds, for [Snapshot.With]: the
+// objects without their documents (kept only for a Kyverno simulation).
+func (l *Loader) sources() *sources {
+	src := &sources{opts: l.opts, objects: l.objects, order: slices.Clone(l.order), loose: slices.Clone(l.loose)}
+	src.opts.keepDocs = false
+	if l.opts.keepDocs {
+		src.objects = make(map[string]*loaded, len(l.objects))
+		for k, o := range l.objects {
+			c := *o
+			c.doc = nil
+			src.objects[k] = &c
+		}
+	}
+	return src
 }
 
 // resolveWorkloads returns the live pods plus one template endpoint for
