@@ -224,7 +224,7 @@ func (l *Loader) synthesizeNamespaces(s *Snapshot) {
 			Labels:      map[string]string{"kubernetes.io/metadata.name": ns},
 			Synthesized: true,
 		})
-		l.add(Diagnostic{Severity: Warning, Location: by.Source, Kind: by.Kind, Namespace: by.Namespace, Name: by.Name,
+		l.add(Diagnostic{Severity: Warning, Location: by.Source, Kind: by.Kind, Namespace: by.Namespace, Name: by.Name, Code: CodeUndeclaredNamespace, Value: ns,
 			Msg: fmt.Sprintf("namespace %q is not declared in the input; assuming it exists with only the label kubernetes.io/metadata.name=%s", ns, ns)})
 	}
 }
@@ -252,7 +252,7 @@ func (l *Loader) checkEndpointIDs(s *Snapshot) {
 		if a.ID() != b.ID() {
 			continue
 		}
-		l.add(Diagnostic{Severity: Warning, Location: b.Source, Kind: b.Kind, Namespace: b.Namespace, Name: b.Name,
+		l.add(Diagnostic{Severity: Warning, Location: b.Source, Kind: b.Kind, Namespace: b.Namespace, Name: b.Name, Code: CodeAmbiguousName, Value: b.ID(),
 			Msg: fmt.Sprintf("endpoint %s is also the name of %s (%s); reports cannot tell them apart", b.ID(), a.ObjectRef, a.Source)})
 	}
 }
@@ -302,7 +302,8 @@ func (l *Loader) checkNamedPorts(s *Snapshot) {
 				if !ok {
 					loc = np.Source
 				}
-				l.add(Diagnostic{Severity: Warning, Location: loc, Kind: np.Kind, Namespace: np.Namespace, Name: np.Name, Field: field, Msg: msg})
+				l.add(Diagnostic{Severity: Warning, Location: loc, Kind: np.Kind, Namespace: np.Namespace, Name: np.Name, Field: field,
+					Code: CodeUnresolvedNamedPort, Value: p.Port.StrVal, Msg: msg})
 			}
 		}
 		for i, r := range np.Spec.Ingress {

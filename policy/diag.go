@@ -83,6 +83,12 @@ type Diagnostic struct {
 	Field string
 	// Msg says what is wrong and, where it helps, what was expected.
 	Msg string
+	// Code names the kind of problem, for tools (see [Code]); never empty
+	// in the diagnostics of a [Loader].
+	Code Code `json:"code,omitempty"`
+	// Value is the offending value when there is one to show (the unknown
+	// field's name, the unsupported apiVersion); empty otherwise.
+	Value string `json:"value,omitempty"`
 }
 
 // String formats the diagnostic in the style of gcc, so editors can jump

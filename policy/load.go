@@ -149,7 +149,7 @@ func (l *Loader) AddPath(path string) {
 	}
 	info, err := os.Stat(path)
 	if err != nil {
-		l.errorf(Location{File: path}, "%v", unwrapPathError(err))
+		l.add(Diagnostic{Severity: Error, Location: Location{File: path}, Code: CodeRead, Msg: unwrapPathError(err).Error()})
 		return
 	}
 	if !info.IsDir() {
@@ -186,7 +186,7 @@ func unwrapPathError(err error) error {
 func (l *Loader) addFile(path string) {
 	f, err := os.Open(path)
 	if err != nil {
-		l.errorf(Location{File: path}, "%v", unwrapPathError(err))
+		l.add(Diagnostic{Severity: Error, Location: Location{File: path}, Code: CodeRead, Msg: unwrapPathError(err).Error()})
 		return
 	}
 	defer f.Close()
@@ -335,12 +335,13 @@ func (l *Loader) addDocument(d *document) {
 	}
 	if d.isJSON {
 		if dup, ok := jsonDuplicateKey(d.text); ok {
-			l.add(Diagnostic{Severity: Error, Location: d.position(dup.keyOff), Field: dup.path,
+			l.add(Diagnostic{Severity: Error, Location: d.position(dup.keyOff), Field: dup.path, Code: CodeSyntax, Value: dup.key,
 				Msg: fmt.Sprintf("invalid JSON: duplicate key %s (first given at %s); the document is not read", quote(dup.key), d.position(dup.prevOff))})
 			return
 		}
 	} else {
 		if bad := checkAliases(d); bad != nil {
+			bad.Code = CodeLimit // an alias bomb
 			l.add(*bad)
 			return
 		}
@@ -352,11 +353,13 @@ func (l *Loader) addDocument(d *document) {
 		}
 		if err != nil {
 			for _, bad := range yamlErrors(d, err) {
+				bad.Code = CodeSyntax
 				l.add(bad)
 			}
 			return
 		}
 		if bad := checkTrailingContent(d); bad != nil {
+			bad.Code = CodeSyntax
 			l.add(*bad)
 			return
 		}
@@ -367,7 +370,7 @@ func (l *Loader) addDocument(d *document) {
 		return // an empty document, such as "--- ~"
 	}
 	if j[0] != '{' {
-		l.add(Diagnostic{Severity: Error, Location: d.location(),
+		l.add(Diagnostic{Severity: Error, Location: d.location(), Code: CodeSyntax,
 			Msg: fmt.Sprintf("expected a Kubernetes object (a mapping with apiVersion and kind), got %s", describeJSONKind(j[0]))})
 		return
 	}
@@ -429,7 +432,7 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 			Kind string `json:"kind"`
 		}
 		_ = sjsonUnmarshalCaseSensitive(j, &kind)
-		l.add(Diagnostic{Severity: Error, Location: d.locate(at + path), Kind: kind.Kind, Field: at + path, Msg: msg + "; the object is not read"})
+		l.add(Diagnostic{Severity: Error, Location: d.locate(at + path), Kind: kind.Kind, Field: at + path, Code: CodeTypeInvalid, Msg: msg + "; the object is not read"})
 		return
 	}
 	l.dispatch(d, at, tm, def, objectSource{j: j})
@@ -545,13 +548,13 @@ func (l *Loader) dispatch(d *document, at string, tm typeMeta, def *typeMeta, sr
 	}
 	switch {
 	case tm.Kind == "" && tm.APIVersion == "":
-		l.add(Diagnostic{Severity: Error, Location: loc, Field: trimDot(at), Msg: "missing apiVersion and kind: not a Kubernetes object"})
+		l.add(Diagnostic{Severity: Error, Location: loc, Field: trimDot(at), Code: CodeRequired, Msg: "missing apiVersion and kind: not a Kubernetes object"})
 		return
 	case tm.Kind == "":
-		l.add(Diagnostic{Severity: Error, Location: loc, Name: tm.Metadata.Name, Field: at + "kind", Msg: "missing kind"})
+		l.add(Diagnostic{Severity: Error, Location: loc, Name: tm.Metadata.Name, Field: at + "kind", Code: CodeRequired, Msg: "missing kind"})
 		return
 	case tm.APIVersion == "":
-		l.add(Diagnostic{Severity: Error, Location: loc, Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Field: at + "apiVersion", Msg: "missing apiVersion"})
+		l.add(Diagnostic{Severity: Error, Location: loc, Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Field: at + "apiVersion", Code: CodeRequired, Msg: "missing apiVersion"})
 		return
 	}
 	if src.tree == nil {
@@ -610,13 +613,13 @@ func (l *Loader) addList(d *document, at string, raw json.RawMessage, tm typeMet
 		return
 	}
 	if raw[0] != '[' {
-		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "items"), Kind: tm.Kind, Field: at + "items",
+		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "items"), Kind: tm.Kind, Field: at + "items", Code: CodeTypeInvalid,
 			Msg: fmt.Sprintf("expected a list of objects, got %s", describeJSONKind(raw[0]))})
 		return
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "items"), Kind: tm.Kind, Field: at + "items", Msg: "expected a list of objects"})
+		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "items"), Kind: tm.Kind, Field: at + "items", Code: CodeTypeInvalid, Msg: "expected a list of objects"})
 		return
 	}
 	for i, item := range items {
@@ -627,7 +630,7 @@ func (l *Loader) addList(d *document, at string, raw json.RawMessage, tm typeMet
 			if len(item) > 0 {
 				kind = item[0]
 			}
-			l.add(Diagnostic{Severity: Error, Location: d.locate(trimDot(p)), Field: trimDot(p),
+			l.add(Diagnostic{Severity: Error, Location: d.locate(trimDot(p)), Field: trimDot(p), Code: CodeSyntax,
 				Msg: fmt.Sprintf("expected a Kubernetes object (a mapping with apiVersion and kind), got %s", describeJSONKind(kind))})
 			continue
 		}
@@ -646,18 +649,19 @@ func (l *Loader) unknownKind(d *document, at string, loc Location, tm typeMeta) 
 		reason := fmt.Sprintf("unsupported apiVersion %s for %s: expected %s", quote(tm.APIVersion), tm.Kind, want)
 		l.skip(ref, tm.APIVersion, reason, d, at)
 		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "apiVersion"), Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: at + "apiVersion",
-			Msg: reason + "; the policy is not read"})
+			Code: CodeUnsupportedVersion, Value: tm.APIVersion, Msg: reason + "; the policy is not read"})
 		return
 	}
-	reason, sev, field := "kind not evaluated by netreach", Info, ""
+	reason, sev, field, code, value := "kind not evaluated by netreach", Info, "", CodeSkippedKind, tm.Kind
 	if want, ok := inventoryKinds[tm.Kind]; ok {
 		reason = fmt.Sprintf("unsupported apiVersion %s for %s: expected %s", quote(tm.APIVersion), tm.Kind, want)
 		sev, field, loc = Warning, at+"apiVersion", d.locate(at+"apiVersion")
+		code, value = CodeUnsupportedVersion, tm.APIVersion
 	} else if why := reachabilityKind(tm.APIVersion, tm.Kind); why != "" {
 		reason, sev = why, Warning
 	}
 	l.skip(ref, tm.APIVersion, reason, d, at)
-	l.add(Diagnostic{Severity: sev, Location: loc, Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: field, Msg: "skipped: " + reason})
+	l.add(Diagnostic{Severity: sev, Location: loc, Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: field, Code: code, Value: value, Msg: "skipped: " + reason})
 }
 
 func (l *Loader) skip(ref ObjectRef, apiVersion, reason string, doc *document, at string) {
@@ -688,7 +692,7 @@ func (l *Loader) store(o *loaded, key string) {
 		if prev.ref.Source.IsValid() {
 			where = "at " + prev.ref.Source.String()
 		}
-		l.add(Diagnostic{Severity: Warning, Location: o.ref.Source, Kind: o.ref.Kind, Namespace: o.ref.Namespace, Name: o.ref.Name,
+		l.add(Diagnostic{Severity: Warning, Location: o.ref.Source, Kind: o.ref.Kind, Namespace: o.ref.Namespace, Name: o.ref.Name, Code: CodeDuplicateObject,
 			Msg: fmt.Sprintf("duplicate object (also defined %s); the later definition is used", where)})
 	} else {
 		l.order = append(l.order, key)
@@ -723,6 +727,9 @@ func namedPortLocations(d *document, at string, np *NetworkPolicy) map[string]Lo
 
 func (l *Loader) add(d Diagnostic) {
 	d.Msg = truncateMessage(d.Msg)
+	if d.Code == "" {
+		d.Code = defaultCode(d.Severity)
+	}
 	l.diags = append(l.diags, d)
 	if !l.shadow {
 		l.loose = append(l.loose, d)

@@ -34,3 +34,6 @@ func withoutSources(s *Snapshot) string {
 	}
 	return string(j)
 }
+
+// Update is the -update flag, for the golden tests of package policy_test.
+var Update = update

@@ -103,7 +103,7 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 		var change *policy.Snapshot
 		if len(f.apply) > 0 {
 			f.in.hide = func(d policy.Diagnostic) bool {
-				return strings.Contains(d.Msg, "is not declared in the input") && before.Namespace(d.Namespace) != nil
+				return d.Code == policy.CodeUndeclaredNamespace && before.Namespace(d.Value) != nil
 			}
 			change, _, err = f.in.loadPaths(e, f.apply)
 			f.in.hide = nil
