@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -88,7 +89,15 @@ type Loader struct {
 	// origin is set on the loaders that decode objects a Kyverno
 	// simulation created or changed; every object they decode carries it.
 	origin *Origin
+
+	// ctx cancels reading and decoding ([LoadContext]); nil for none.
+	ctx context.Context
 }
+
+// cancelled reports whether the loader's context is done: reading stops,
+// documents already read are not decoded, and [LoadContext] returns the
+// context's error.
+func (l *Loader) cancelled() bool { return l.ctx != nil && l.ctx.Err() != nil }
 
 // loaded is one decoded object waiting for Snapshot to assemble it.
 type loaded struct {
@@ -123,11 +132,29 @@ func NewLoader(opts LoadOptions) *Loader {
 // offending rules and objects left out, and all diagnostics are in
 // Snapshot.Diagnostics.
 func Load(opts LoadOptions, paths ...string) (*Snapshot, error) {
+	return LoadContext(context.Background(), opts, paths...)
+}
+
+// LoadContext is [Load] with a context: when ctx is cancelled, reading
+// and decoding stop within a document or a file, and LoadContext returns
+// a nil snapshot and ctx's error.
+func LoadContext(ctx context.Context, opts LoadOptions, paths ...string) (*Snapshot, error) {
 	l := NewLoader(opts)
+	l.ctx = ctx
 	for _, p := range paths {
+		if l.cancelled() {
+			break
+		}
 		l.AddPath(p)
 	}
-	return l.Snapshot()
+	if l.cancelled() {
+		return nil, ctx.Err()
+	}
+	s, err := l.Snapshot()
+	if l.cancelled() {
+		return nil, ctx.Err()
+	}
+	return s, err
 }
 
 // AddPath reads a file, a directory (recursively, files ending in .yaml,
@@ -163,6 +190,9 @@ func (l *Loader) AddPath(path string) {
 	}
 	sort.Strings(w.files)
 	for _, f := range w.files {
+		if l.cancelled() {
+			return
+		}
 		l.addFile(f)
 	}
 }
@@ -238,6 +268,9 @@ type pendingStore struct {
 // and the records are then applied in document order, so the result does
 // not depend on the scheduling.
 func (l *Loader) decodeAll(docs []*document) {
+	if l.cancelled() {
+		return
+	}
 	workers := runtime.GOMAXPROCS(0)
 	if len(docs) < 32 || workers < 2 {
 		for _, d := range docs {
@@ -257,7 +290,7 @@ func (l *Loader) decodeAll(docs []*document) {
 			defer wg.Done()
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(docs) {
+				if i >= len(docs) || l.cancelled() {
 					return
 				}
 				sh := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
@@ -269,6 +302,9 @@ func (l *Loader) decodeAll(docs []*document) {
 	}
 	wg.Wait()
 	for _, sh := range shadows {
+		if sh == nil {
+			continue // cancelled before its document was decoded
+		}
 		l.fastDocs += sh.fastDocs
 		l.absorb(sh)
 	}

@@ -120,6 +120,10 @@ func (in *inputReader) isJSON() bool {
 // emit hands a document to the loader, counting it against the document
 // limit. It reports false when no more documents are to be read.
 func (in *inputReader) emit(d *document) bool {
+	if in.l.cancelled() {
+		in.stop = true
+		return false
+	}
 	in.l.ndocs++
 	if in.l.ndocs > in.l.opts.MaxDocuments {
 		in.l.limit = true
