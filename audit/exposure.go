@@ -109,18 +109,10 @@ func (a *analysis) addNewPodEvidence(f *Finding, an *exposure.Analysis, i int) {
 	_, tr := reachability.NewEvaluator(snap, a.m.Options()).Evaluate(flow)
 	line := fmt.Sprintf("new %s → %s on %s", w.Pod, dst.ID(), w.Allowed)
 	if tr != nil {
-		var parts []string
-		for _, side := range []*reachability.SideTrace{&tr.Egress, &tr.Ingress} {
-			txt, ref := sideText(side)
-			parts = append(parts, side.Direction.String()+" "+txt)
-			if ref != nil && !hasRef(f.Objects, *ref) {
-				f.Objects = append(f.Objects, *ref)
-			}
-			if side.Direction == policy.Ingress && side.Decider != nil && side.Decider.Source.IsValid() {
-				f.Location = side.Decider.Source
-			}
+		line += " (" + strings.Join(traceParts(f, tr), "; ") + ")"
+		if d := tr.Ingress.Decider; d != nil && d.Source.IsValid() {
+			f.Location = d.Source
 		}
-		line += " (" + strings.Join(parts, "; ") + ")"
 	}
 	f.Evidence = append(f.Evidence, line)
 }

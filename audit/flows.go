@@ -223,17 +223,23 @@ func (a *analysis) addEvidence(f *Finding, i, j int) {
 	}
 	_, tr := a.ev.Evaluate(reachability.Flow{Src: src, Dst: dst, Protocol: at.Protocol, Port: port})
 	if tr != nil && tr.Reason == "" {
-		var parts []string
-		for _, side := range []*reachability.SideTrace{&tr.Egress, &tr.Ingress} {
-			txt, ref := sideText(side)
-			parts = append(parts, side.Direction.String()+" "+txt)
-			if ref != nil && !hasRef(f.Objects, *ref) {
-				f.Objects = append(f.Objects, *ref)
-			}
-		}
-		line += fmt.Sprintf(" (%s: %s)", at, strings.Join(parts, "; "))
+		line += fmt.Sprintf(" (%s: %s)", at, strings.Join(traceParts(f, tr), "; "))
 	}
 	f.Evidence = append(f.Evidence, line)
+}
+
+// traceParts says how each side of a traced flow decided, egress then
+// ingress, and adds the deciding policies to the finding's objects.
+func traceParts(f *Finding, tr *reachability.Trace) []string {
+	var parts []string
+	for _, side := range []*reachability.SideTrace{&tr.Egress, &tr.Ingress} {
+		txt, ref := sideText(side)
+		parts = append(parts, side.Direction.String()+" "+txt)
+		if ref != nil && !hasRef(f.Objects, *ref) {
+			f.Objects = append(f.Objects, *ref)
+		}
+	}
+	return parts
 }
 
 // portsText describes a set of port atoms compactly: "any port" for all

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -49,6 +50,24 @@ func (c *Cluster) WriteYAML(w io.Writer) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// WriteJSONList writes the cluster as one List, as `kubectl get -o json`
+// prints several kinds at once: indented by four spaces, the objects in
+// the order of WriteYAML.
+func (c *Cluster) WriteJSONList(w io.Writer) error {
+	list := struct {
+		APIVersion string            `json:"apiVersion"`
+		Items      []any             `json:"items"`
+		Kind       string            `json:"kind"`
+		Metadata   map[string]string `json:"metadata"`
+	}{"v1", c.objects(), "List", map[string]string{"resourceVersion": ""}}
+	data, err := json.MarshalIndent(list, "", "    ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
 }
 
 // WriteDir writes the cluster into dir (created if needed) as

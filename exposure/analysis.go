@@ -39,8 +39,8 @@ type Options struct {
 // Analysis is the exposure of a snapshot's endpoints to hypothetical pods:
 // for every endpoint, direction and port, the exact set of pods that could
 // be created (in any namespace, with any labels) that would be allowed to
-// connect. It is immutable after [Analyze] and safe for concurrent use by
-// [Analysis.Predict] only through its own locking (see Predict).
+// connect. Its methods build decision-diagram nodes on demand, so an
+// Analysis is not safe for concurrent use.
 type Analysis struct {
 	// meshIgnored is true when the input has a service-mesh layer, which
 	// the analysis leaves out.
@@ -74,8 +74,14 @@ type analyzer struct {
 	identities map[*policy.Identity]bdd.Node
 	netsets    map[*policy.Identity]*netipx.IPSet
 	addrSets   map[setKey]bdd.Node
-	hypPeers   map[peerKey]bdd.Node
-	applied    [][2]bdd.Node // per tier and direction, the hypothetical pods it applies to
+	hypPeers   map[int]bdd.Node // by 2 × peer index + family index
+	// polIndex numbers the policies; peerIndex numbers the distinct peers
+	// (equal peers of different rules share a number), peerKeys has one
+	// key per number.
+	polIndex  map[*policy.Lowered]int
+	peerIndex map[*policy.Peer]int
+	peerKeys  []string
+	applied   [][2]bdd.Node // per tier and direction, the hypothetical pods it applies to
 }
 
 // class is a set of endpoints that no policy tells apart.
@@ -114,7 +120,7 @@ func Analyze(ctx context.Context, snap *policy.Snapshot, opts Options) (an *Anal
 	prog, _ := policy.Lower(s, policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.Reach.IPBlockIgnoresPodIPs, CalicoVersion: opts.Reach.CalicoVersion})
 	a := &analyzer{snap: s, opts: opts, prog: prog, m: bdd.New(opts.MaxNodes),
 		subjects: map[*policy.Lowered]bdd.Node{}, identities: map[*policy.Identity]bdd.Node{},
-		netsets: map[*policy.Identity]*netipx.IPSet{}, addrSets: map[setKey]bdd.Node{}, hypPeers: map[peerKey]bdd.Node{}}
+		netsets: map[*policy.Identity]*netipx.IPSet{}, addrSets: map[setKey]bdd.Node{}, hypPeers: map[int]bdd.Node{}}
 	var runErr error
 	guard := bdd.Guard(func() { runErr = a.run(ctx) })
 	if guard != nil {
@@ -163,21 +169,13 @@ func (an *Analysis) Describe() string {
 }
 
 func (a *analyzer) run(ctx context.Context) error {
-	v6 := false
-	for _, e := range a.snap.Endpoints {
-		if _, ok := e.IP(6); ok {
-			v6 = true
-		}
+	// The address atoms are the engine's: cut at every CIDR a rule or
+	// network set mentions and at node addresses; IPv6 when the input uses
+	// it anywhere.
+	for _, at := range reachability.CutExternalAtoms(a.prog, a.snap) {
+		a.ext = append(a.ext, at.Range)
 	}
-	sets := programSets(a.prog)
-	for _, set := range sets {
-		for _, r := range set.Ranges() {
-			if r.From().Is6() {
-				v6 = true
-			}
-		}
-	}
-	sp, err := newSpace(a.m, a.snap, a.prog, v6, a.opts.Queries)
+	sp, err := newSpace(a.m, a.snap, a.prog, a.ext, a.opts.Queries)
 	if err != nil {
 		return fmt.Errorf("exposure: %w", err)
 	}
@@ -194,17 +192,13 @@ func (a *analyzer) run(ctx context.Context) error {
 			}
 		}
 	}
-	a.groups = portGroups(a.prog, a.snap.Endpoints)
-	a.others = othersConnections(a.groups, a.scope())
-	setConnections(a.groups, a.scope())
-	nodeAddrs := make([]netip.Addr, 0, len(sp.nodeAddrs))
-	for ip := range sp.nodeAddrs {
-		nodeAddrs = append(nodeAddrs, ip)
+	a.index()
+	a.groups = portGroups(a.prog, a.snap.Endpoints, a.scope())
+	var atoms []reachability.PortAtom
+	for _, g := range a.groups {
+		atoms = append(atoms, g.atoms...)
 	}
-	a.ext = cutAtoms(4, sets, nodeAddrs)
-	if v6 {
-		a.ext = append(a.ext, cutAtoms(6, sets, nodeAddrs)...)
-	}
+	a.others = othersConnections(atoms, a.scope())
 	a.buildClasses()
 	hyp := &entity{hyp: true}
 	for i, c := range a.classes {
@@ -228,10 +222,40 @@ func (a *analyzer) run(ctx context.Context) error {
 	return nil
 }
 
+// index numbers the program's policies and distinct peers, for the
+// caches of concrete entities.
+func (a *analyzer) index() {
+	a.polIndex, a.peerIndex = map[*policy.Lowered]int{}, map[*policy.Peer]int{}
+	byKey := map[string]int{}
+	for _, t := range a.prog.Tiers {
+		for _, pol := range t.Policies {
+			a.polIndex[pol] = len(a.polIndex)
+			for d := range pol.Rules {
+				for i := range pol.Rules[d] {
+					r := &pol.Rules[d][i]
+					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
+						for k := range e.Peers {
+							p := &e.Peers[k]
+							key := p.Key()
+							id, ok := byKey[key]
+							if !ok {
+								id = len(a.peerKeys)
+								byKey[key] = id
+								a.peerKeys = append(a.peerKeys, key)
+							}
+							a.peerIndex[p] = id
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
 // addressEntity returns the entity of an address outside the cluster's
 // endpoints.
 func (a *analyzer) addressEntity(ip netip.Addr) *entity {
-	return &entity{ip: ip, peers: map[peerKey]bool{}}
+	return &entity{ip: ip, peers: make([]int8, 2*len(a.peerKeys))}
 }
 
 func famOfAddr(ip netip.Addr) int {
@@ -239,72 +263,6 @@ func famOfAddr(ip netip.Addr) int {
 		return 4
 	}
 	return 6
-}
-
-// programSets returns every address set the program tests: rule nets and
-// notNets, and network sets.
-func programSets(p *policy.Program) []*netipx.IPSet {
-	var out []*netipx.IPSet
-	for _, t := range p.Tiers {
-		for _, pol := range t.Policies {
-			for d := range pol.Rules {
-				for _, r := range pol.Rules[d] {
-					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
-						for _, peer := range e.Peers {
-							if peer.Nets != nil {
-								out = append(out, peer.Nets)
-							}
-							if peer.NotNets != nil {
-								out = append(out, peer.NotNets)
-							}
-						}
-					}
-				}
-			}
-		}
-	}
-	for _, ns := range p.NetworkSets {
-		out = append(out, ns.Nets)
-	}
-	return out
-}
-
-// cutAtoms cuts a family's address space at every boundary of the sets
-// and at every node address.
-func cutAtoms(family int, sets []*netipx.IPSet, nodeAddrs []netip.Addr) []netipx.IPRange {
-	first, last := netip.IPv4Unspecified(), netip.MustParseAddr("255.255.255.255")
-	if family == 6 {
-		first, last = netip.IPv6Unspecified(), netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
-	}
-	cuts := []netip.Addr{first}
-	addCut := func(r netipx.IPRange) {
-		if r.From().Is4() != (family == 4) {
-			return
-		}
-		cuts = append(cuts, r.From())
-		if n := r.To().Next(); n.IsValid() {
-			cuts = append(cuts, n)
-		}
-	}
-	for _, set := range sets {
-		for _, r := range set.Ranges() {
-			addCut(r)
-		}
-	}
-	for _, a := range nodeAddrs {
-		addCut(netipx.IPRangeFrom(a, a))
-	}
-	slices.SortFunc(cuts, netip.Addr.Compare)
-	cuts = slices.Compact(cuts)
-	out := make([]netipx.IPRange, len(cuts))
-	for i, c := range cuts {
-		end := last
-		if i+1 < len(cuts) {
-			end = cuts[i+1].Prev()
-		}
-		out[i] = netipx.IPRangeFrom(c, end)
-	}
-	return out
 }
 
 // atomIndex returns the index of the external atom holding ip, or -1.
@@ -422,50 +380,46 @@ func (a *analyzer) endpointSides(hyp, w *entity) sides {
 		}
 		famCond[4], famCond[6] = four, m.Not(four)
 	}
-	var res sides
-	for _, g := range a.groups {
-		var in, out [2]bdd.Node
-		for ci, cond := range a.condModes() {
-			in[ci], out[ci] = bdd.False, bdd.False
-			for _, fam := range fams {
-				if famCond[fam] == bdd.False {
-					continue
-				}
-				f := flowCtx{g: g, fam: fam, cond: cond}
-				var i, o bdd.Node
-				if a.opts.OwnSideOnly {
-					i = a.side(policy.Ingress, w, hyp, f)
-					o = a.side(policy.Egress, w, hyp, f)
-				} else {
-					i = m.And(a.side(policy.Egress, hyp, w, f), a.side(policy.Ingress, w, hyp, f))
-					o = m.And(a.side(policy.Egress, w, hyp, f), a.side(policy.Ingress, hyp, w, f))
-				}
-				in[ci] = m.Or(in[ci], m.And(famCond[fam], i))
-				out[ci] = m.Or(out[ci], m.And(famCond[fam], o))
+	return a.perGroup(func(g *portGroup, cond bool) (in, out bdd.Node) {
+		in, out = bdd.False, bdd.False
+		for _, fam := range fams {
+			if famCond[fam] == bdd.False {
+				continue
 			}
+			f := flowCtx{g: g, fam: fam, cond: cond}
+			var i, o bdd.Node
+			if a.opts.OwnSideOnly {
+				i = a.side(policy.Ingress, w, hyp, f)
+				o = a.side(policy.Egress, w, hyp, f)
+			} else {
+				i = m.And(a.side(policy.Egress, hyp, w, f), a.side(policy.Ingress, w, hyp, f))
+				o = m.And(a.side(policy.Egress, w, hyp, f), a.side(policy.Ingress, hyp, w, f))
+			}
+			in = m.Or(in, m.And(famCond[fam], i))
+			out = m.Or(out, m.And(famCond[fam], o))
 		}
-		if !a.conditional {
-			in[1], out[1] = in[0], out[0]
-		}
-		res.in.cert = append(res.in.cert, in[0])
-		res.in.pos = append(res.in.pos, in[1])
-		res.out.cert = append(res.out.cert, out[0])
-		res.out.pos = append(res.out.pos, out[1])
-	}
-	return res
+		return in, out
+	})
 }
 
 // addressSides evaluates both directions between the hypothetical pod and
 // an address outside the cluster's endpoints; only the pod's side is
 // policed. in is address → pod, out pod → address.
 func (a *analyzer) addressSides(hyp, x *entity, fam int) sides {
+	return a.perGroup(func(g *portGroup, cond bool) (in, out bdd.Node) {
+		f := flowCtx{g: g, fam: fam, cond: cond}
+		return a.side(policy.Ingress, hyp, x, f), a.side(policy.Egress, hyp, x, f)
+	})
+}
+
+// perGroup collects eval's two directions per port group, for sure and
+// with every conditional rule matching.
+func (a *analyzer) perGroup(eval func(g *portGroup, cond bool) (in, out bdd.Node)) sides {
 	var res sides
 	for _, g := range a.groups {
 		var in, out [2]bdd.Node
 		for ci, cond := range a.condModes() {
-			f := flowCtx{g: g, fam: fam, cond: cond}
-			in[ci] = a.side(policy.Ingress, hyp, x, f)
-			out[ci] = a.side(policy.Egress, hyp, x, f)
+			in[ci], out[ci] = eval(g, cond)
 		}
 		if !a.conditional {
 			in[1], out[1] = in[0], out[0]

@@ -8,6 +8,7 @@ import (
 
 	"github.com/netreach/netreach/internal/bdd"
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
 )
 
 // This file evaluates the lowered policy program (policy.Program) for one
@@ -33,16 +34,14 @@ type entity struct {
 	ip  netip.Addr // for an address
 	// The label sets selectors see on an endpoint.
 	labels, nsl, sal map[string]string
-	// Caches of what the policies decide about a concrete entity.
-	subjects   map[*policy.Lowered]bool
-	peers      map[peerKey]bool
+	// Caches of what the policies decide about a concrete entity: per
+	// policy (analyzer.polIndex) whether it selects it, per distinct peer
+	// and family (analyzer.peerIndex) whether it matches; 0 unknown, 1
+	// no, 2 yes.
+	subjects   []int8
+	peers      []int8
 	selecting  [2][][]relPolicy
 	candidates [2][][]relPolicy
-}
-
-type peerKey struct {
-	p   *policy.Peer
-	fam int
 }
 
 func (e *entity) podNetwork() bool { return e.hyp || e.ep != nil && !e.ep.HostNetwork }
@@ -61,12 +60,21 @@ func (e *entity) addr(fam int) (netip.Addr, bool) {
 // dropCaches forgets what was cached about a concrete entity; the caches
 // are rebuilt on demand.
 func (e *entity) dropCaches() {
-	e.subjects, e.peers = map[*policy.Lowered]bool{}, map[peerKey]bool{}
+	clear(e.subjects)
+	clear(e.peers)
 	e.selecting, e.candidates = [2][][]relPolicy{}, [2][][]relPolicy{}
 }
 
+// tri caches a bool: 0 unknown, 1 false, 2 true.
+func tri(b bool) int8 {
+	if b {
+		return 2
+	}
+	return 1
+}
+
 func (a *analyzer) endpointEntity(ep *policy.Endpoint) *entity {
-	e := &entity{ep: ep, subjects: map[*policy.Lowered]bool{}, peers: map[peerKey]bool{}}
+	e := &entity{ep: ep, subjects: make([]int8, len(a.polIndex)), peers: make([]int8, 2*len(a.peerKeys))}
 	if a.space.calico {
 		e.labels = ep.CalicoLabels()
 		e.sal = a.snap.CalicoServiceAccountLabels(ep.Namespace, ep.ServiceAccount)
@@ -289,8 +297,9 @@ func (a *analyzer) subject(pol *policy.Lowered, e *entity) bdd.Node {
 		a.subjects[pol] = n
 		return n
 	}
-	if ok, seen := e.subjects[pol]; seen {
-		return boolNode(ok)
+	pi, indexed := a.polIndex[pol]
+	if v := e.subjects[pi]; indexed && v != 0 {
+		return boolNode(v == 2)
 	}
 	ep := e.ep
 	ok := !ep.HostNetwork &&
@@ -298,7 +307,9 @@ func (a *analyzer) subject(pol *policy.Lowered, e *entity) bdd.Node {
 		(sub.NamespaceSelector == nil || policy.MatchNamespaceSelector(*sub.NamespaceSelector, true, e.nsl)) &&
 		sub.Selector.Matches(e.labels) &&
 		(sub.ServiceAccountSelector == nil || sub.ServiceAccountSelector.Matches(e.sal))
-	e.subjects[pol] = ok
+	if indexed {
+		e.subjects[pi] = tri(ok)
+	}
 	return boolNode(ok)
 }
 
@@ -354,8 +365,12 @@ func (a *analyzer) peer(p *policy.Peer, x *entity, fam int) bdd.Node {
 	if p.Nothing {
 		return bdd.False
 	}
+	id, indexed := a.peerIndex[p]
+	if !indexed {
+		return a.peerMatch(p, x, fam) // not a peer of the program: no cache
+	}
+	k := 2*id + famIndex(fam)
 	if x.hyp {
-		k := peerKey{p, fam}
 		if n, seen := a.hypPeers[k]; seen {
 			return n
 		}
@@ -363,16 +378,12 @@ func (a *analyzer) peer(p *policy.Peer, x *entity, fam int) bdd.Node {
 		a.hypPeers[k] = n
 		return n
 	}
-	if x.peers != nil {
-		k := peerKey{p, fam}
-		if ok, seen := x.peers[k]; seen {
-			return boolNode(ok)
-		}
-		r := a.peerMatch(p, x, fam)
-		x.peers[k] = r == bdd.True
-		return r
+	if v := x.peers[k]; v != 0 {
+		return boolNode(v == 2)
 	}
-	return a.peerMatch(p, x, fam)
+	r := a.peerMatch(p, x, fam)
+	x.peers[k] = tri(r == bdd.True)
+	return r
 }
 
 func (a *analyzer) peerMatch(p *policy.Peer, x *entity, fam int) bdd.Node {
@@ -466,8 +477,7 @@ func (a *analyzer) identity(id *policy.Identity, x *entity, fam int) bdd.Node {
 }
 
 // networkSets returns the addresses of the network sets that satisfy id
-// (nil when none do). Network sets inherit their namespace's labels but no
-// service-account labels [docs/semantics.md §3.5].
+// (nil when none do), as the engine decides it [docs/semantics.md §3.5].
 func (a *analyzer) networkSets(id *policy.Identity) *netipx.IPSet {
 	if set, ok := a.netsets[id]; ok {
 		return set
@@ -475,32 +485,10 @@ func (a *analyzer) networkSets(id *policy.Identity) *netipx.IPSet {
 	var b netipx.IPSetBuilder
 	any := false
 	for _, ns := range a.prog.NetworkSets {
-		namespaced := ns.Namespace != ""
-		switch {
-		case namespaced && id.Kinds&policy.KindNetworkSet == 0, !namespaced && id.Kinds&policy.KindGlobalNetworkSet == 0:
-			continue
-		case id.Namespace != "" && ns.Namespace != id.Namespace:
-			continue
-		case len(id.ServiceAccountNames) > 0:
-			continue
+		if reachability.NetworkSetMatches(a.snap, ns, id, a.space.calico) {
+			b.AddSet(ns.Nets)
+			any = true
 		}
-		if id.NamespaceSelector != nil {
-			var nsl map[string]string
-			if namespaced {
-				nsl = a.space.nsLabelsOf(ns.Namespace)
-			}
-			if !policy.MatchNamespaceSelector(*id.NamespaceSelector, namespaced, nsl) {
-				continue
-			}
-		}
-		if id.Selector != nil && !id.Selector.Matches(ns.Labels) {
-			continue
-		}
-		if id.ServiceAccountSelector != nil && !id.ServiceAccountSelector.Matches(nil) {
-			continue
-		}
-		b.AddSet(ns.Nets)
-		any = true
 	}
 	var set *netipx.IPSet
 	if any {

@@ -1,7 +1,6 @@
 package exposure
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 
@@ -9,62 +8,33 @@ import (
 	"github.com/netreach/netreach/reachability"
 )
 
-// portAtom is a protocol with an inclusive range of destination ports
-// that every rule treats alike (Lo = Hi = 0 for protocols without ports);
-// others marks the atom standing for every protocol without ports that no
-// rule names (calico mode).
-type portAtom struct {
-	proto  policy.Protocol
-	lo, hi uint16
-	others bool
-}
-
 // portGroup is a set of port atoms that every rule, and every input
 // endpoint's named ports, treat alike: one evaluation covers them.
 type portGroup struct {
 	proto policy.Protocol
 	port  uint16 // a port of the first atom, the one evaluated
-	atoms []portAtom
+	atoms []reachability.PortAtom
 	conn  reachability.Connections // the union of the atoms
 }
 
-// portGroups cuts each protocol's ports at every boundary a rule mentions
-// and at every named container port of the input whose name a rule uses
-// (as the engine does), then groups atoms with the same signature: the
-// numeric port matches that contain them and the input's named ports
-// inside them.
-func portGroups(p *policy.Program, eps []*policy.Endpoint) []*portGroup {
-	cuts := map[policy.Protocol][]int{policy.TCP: {1, 65536}, policy.UDP: {1, 65536}, policy.SCTP: {1, 65536}}
+// portGroups takes the port atoms the engine cuts (every boundary a rule
+// mentions, every named container port of the input a rule's name
+// resolves to) and groups those with the same signature: the numeric port
+// matches that contain them and the input's named ports inside them.
+func portGroups(p *policy.Program, eps []*policy.Endpoint, scope reachability.Scope) []*portGroup {
 	names := map[string]bool{}
-	other := map[policy.Protocol]bool{}
 	var numeric []policy.PortMatch
-	addMatch := func(m policy.PortMatch) {
-		if m.Name != "" {
-			names[m.Name] = true
-			return
-		}
-		numeric = append(numeric, m)
-		for _, proto := range []policy.Protocol{policy.TCP, policy.UDP, policy.SCTP} {
-			if m.Protocol == policy.AnyProtocol || m.Protocol == proto {
-				cuts[proto] = append(cuts[proto], int(m.Lo), int(m.Hi)+1)
-			}
-		}
-	}
 	for _, t := range p.Tiers {
 		for _, pol := range t.Policies {
 			for d := range pol.Rules {
 				for _, r := range pol.Rules[d] {
-					for _, pr := range []policy.Protocol{r.Protocol, r.NotProtocol} {
-						if pr != policy.AnyProtocol && !pr.HasPorts() {
-							other[pr] = true
-						}
-					}
-					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
-						for _, m := range e.Ports {
-							addMatch(m)
-						}
-						for _, m := range e.NotPorts {
-							addMatch(m)
+					for _, ms := range [][]policy.PortMatch{r.Src.Ports, r.Src.NotPorts, r.Dst.Ports, r.Dst.NotPorts} {
+						for _, m := range ms {
+							if m.Name != "" {
+								names[m.Name] = true
+							} else {
+								numeric = append(numeric, m)
+							}
 						}
 					}
 				}
@@ -80,56 +50,29 @@ func portGroups(p *policy.Program, eps []*policy.Endpoint) []*portGroup {
 	for _, e := range eps {
 		for _, cp := range e.Ports {
 			if names[cp.Name] && cp.Protocol.HasPorts() {
-				cuts[cp.Protocol] = append(cuts[cp.Protocol], int(cp.Port), int(cp.Port)+1)
 				declared = append(declared, named{cp.Name, cp.Protocol, cp.Port})
 			}
 		}
 	}
-	var atoms []portAtom
-	for _, proto := range []policy.Protocol{policy.TCP, policy.UDP, policy.SCTP} {
-		c := cuts[proto]
-		slices.Sort(c)
-		c = slices.Compact(c)
-		for i := 0; i+1 < len(c); i++ {
-			lo, hi := max(c[i], 1), min(c[i+1]-1, 65535)
-			if lo <= hi {
-				atoms = append(atoms, portAtom{proto: proto, lo: uint16(lo), hi: uint16(hi)})
-			}
-		}
-	}
-	var others []policy.Protocol
-	for pr := range other {
-		others = append(others, pr)
-	}
-	slices.Sort(others)
-	for _, pr := range others {
-		atoms = append(atoms, portAtom{proto: pr})
-	}
-	if p.Mode == policy.ModeCalico {
-		for n := 1; n <= 255; n++ {
-			if pr := policy.Protocol(n); !pr.HasPorts() && !other[pr] {
-				atoms = append(atoms, portAtom{proto: pr, others: true})
-				break
-			}
-		}
-	}
+	atoms := reachability.CutPortAtoms(p, eps)
+	others := othersConnections(atoms, scope)
 	index := map[string]*portGroup{}
 	var groups []*portGroup
 	for _, at := range atoms {
 		var b strings.Builder
-		b.WriteString(at.proto.String())
-		if at.others {
+		b.WriteString(at.Protocol.String())
+		if at.Others {
 			b.WriteString("/others")
 		}
-		if at.proto.HasPorts() {
+		if at.Protocol.HasPorts() {
 			for i, m := range numeric {
-				if (m.Protocol == policy.AnyProtocol || m.Protocol == at.proto) && at.lo >= m.Lo && at.lo <= m.Hi {
+				if (m.Protocol == policy.AnyProtocol || m.Protocol == at.Protocol) && at.Lo >= m.Lo && at.Lo <= m.Hi {
 					b.WriteString("," + strconv.Itoa(i))
 				}
 			}
 			b.WriteByte(';')
 			for _, d := range declared {
-				if d.proto == at.proto && d.port >= at.lo && d.port <= at.hi {
+				if d.proto == at.Protocol && d.port >= at.Lo && d.port <= at.Hi {
 					b.WriteString(d.name + "/" + strconv.Itoa(int(d.port)) + ",")
 				}
 			}
@@ -137,35 +80,23 @@ func portGroups(p *policy.Program, eps []*policy.Endpoint) []*portGroup {
 		k := b.String()
 		g, ok := index[k]
 		if !ok {
-			g = &portGroup{proto: at.proto, port: at.lo}
+			g = &portGroup{proto: at.Protocol, port: at.Lo, conn: reachability.NoConnections(scope)}
 			index[k] = g
 			groups = append(groups, g)
 		}
 		g.atoms = append(g.atoms, at)
+		g.conn = g.conn.Union(atomConnections(at, others, scope))
 	}
 	return groups
 }
 
-// setConnections fills each group's connections.
-func setConnections(groups []*portGroup, scope reachability.Scope) {
-	others := othersConnections(groups, scope)
-	for _, g := range groups {
-		g.conn = reachability.NoConnections(scope)
-		for _, at := range g.atoms {
-			g.conn = g.conn.Union(atomConnections(at, others, scope))
-		}
-	}
-}
-
-// othersConnections returns the connections of the atom of "other" protocols:
-// every protocol without ports that no other atom names.
-func othersConnections(groups []*portGroup, scope reachability.Scope) reachability.Connections {
+// othersConnections returns the connections of the atom of "other"
+// protocols: every protocol without ports that no other atom names.
+func othersConnections(atoms []reachability.PortAtom, scope reachability.Scope) reachability.Connections {
 	named := map[policy.Protocol]bool{}
-	for _, g := range groups {
-		for _, at := range g.atoms {
-			if !at.others && !at.proto.HasPorts() {
-				named[at.proto] = true
-			}
+	for _, at := range atoms {
+		if !at.Others && !at.Protocol.HasPorts() {
+			named[at.Protocol] = true
 		}
 	}
 	c := reachability.NoConnections(scope)
@@ -178,12 +109,12 @@ func othersConnections(groups []*portGroup, scope reachability.Scope) reachabili
 }
 
 // atomConnections returns the connections of one atom.
-func atomConnections(at portAtom, others reachability.Connections, scope reachability.Scope) reachability.Connections {
+func atomConnections(at reachability.PortAtom, others reachability.Connections, scope reachability.Scope) reachability.Connections {
 	switch {
-	case at.others:
+	case at.Others:
 		return others
-	case at.proto.HasPorts():
-		return reachability.NoConnections(scope).WithPorts(at.proto, at.lo, at.hi)
+	case at.Protocol.HasPorts():
+		return reachability.NoConnections(scope).WithPorts(at.Protocol, at.Lo, at.Hi)
 	}
-	return reachability.NoConnections(scope).WithProtocol(at.proto)
+	return reachability.NoConnections(scope).WithProtocol(at.Protocol)
 }

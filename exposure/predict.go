@@ -82,7 +82,7 @@ func (as *assignment) value(v int) bool { return as.vals[v] }
 // the pod's row and column in reachability.Compute on the snapshot with
 // the pod added, for any pod the space holds (docs/exposure.md); a pod
 // outside it is an error. Predict is O(endpoint classes × port groups ×
-// number of variables) and safe for concurrent use.
+// number of variables).
 func (an *Analysis) Predict(p Pod) (*Prediction, error) {
 	as, err := an.a.assign(p)
 	if err != nil {
@@ -130,14 +130,14 @@ func (an *Analysis) connections(v verdicts, as *assignment, podIsDst bool, other
 			conn := atomConnections(at, others, an.scope)
 			var special []uint16
 			for port := range decl {
-				if at.proto.HasPorts() && port >= at.lo && port <= at.hi {
+				if at.Protocol.HasPorts() && port >= at.Lo && port <= at.Hi {
 					special = append(special, port)
 				}
 			}
 			slices.Sort(special)
 			generic := conn
 			for _, port := range special {
-				generic = generic.Subtract(reachability.NoConnections(an.scope).WithPorts(at.proto, port, port))
+				generic = generic.Subtract(reachability.NoConnections(an.scope).WithPorts(at.Protocol, port, port))
 			}
 			eval := func(n bdd.Node, names []string) bool {
 				for _, name := range names {
@@ -158,7 +158,7 @@ func (an *Analysis) connections(v verdicts, as *assignment, podIsDst bool, other
 				}
 			}
 			for _, port := range special {
-				one := reachability.NoConnections(an.scope).WithPorts(at.proto, port, port)
+				one := reachability.NoConnections(an.scope).WithPorts(at.Protocol, port, port)
 				switch {
 				case eval(cert, decl[port]):
 					add(&out.Allowed, one)

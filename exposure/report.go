@@ -34,11 +34,12 @@ type Entry struct {
 	// uses.
 	Allowed     reachability.Connections `json:"-"`
 	Conditional reachability.Connections `json:"-"`
-	// Named gives the connections on ports a hypothetical peer declares
-	// under port names that rules use (egress entries: named ports
-	// resolve on the destination), when they differ from Allowed and
-	// Conditional.
-	Named []NamedConn `json:"named,omitempty"`
+	// NamedPorts are the port names the connections depend on (egress
+	// entries: named ports resolve on the destination); Named gives, for
+	// each set of them that a port can be declared under, the connections
+	// on such ports when they differ from Allowed and Conditional.
+	NamedPorts []string    `json:"namedPorts,omitempty"`
+	Named      []NamedConn `json:"named,omitempty"`
 }
 
 // NamedConn is the connections on the ports a peer declares under exactly
@@ -170,9 +171,6 @@ func portsOf(c reachability.Connections) string {
 type Report struct {
 	// Options describes the mode and switches of the analysis.
 	Options string
-	// PortNames are the container port names rules use (see
-	// Entry.Named).
-	PortNames []string
 	// Entries are sorted by endpoint, direction, then peers.
 	Entries []Entry
 }
@@ -192,7 +190,7 @@ type ReportOptions struct {
 // connections are their union), and the address ranges with theirs.
 func (an *Analysis) Report(ctx context.Context, opts ReportOptions) (*Report, error) {
 	a := an.a
-	rep := &Report{Options: an.Describe(), PortNames: slices.Clone(a.space.declNames)}
+	rep := &Report{Options: an.Describe()}
 	var m *reachability.Matrix
 	var err error
 	if !opts.NoAddresses {
@@ -263,26 +261,35 @@ func (an *Analysis) Report(ctx context.Context, opts ReportOptions) (*Report, er
 	return rep, nil
 }
 
-// patterns returns the sets of port names whose variables occur in the
-// verdicts of a group: every subset of them.
-func (a *analyzer) patterns(v verdicts, gi int, podIsDst bool) [][]string {
-	if !podIsDst || len(a.space.declNames) == 0 {
-		return [][]string{nil}
-	}
-	var names []string
-	for _, name := range a.space.declNames {
-		x := a.space.decl[name]
-		if a.tests(v.cert[gi], x) || a.tests(v.pos[gi], x) {
-			names = append(names, name)
+// maxNamedPorts bounds the port names one entry's connections can depend
+// on: every set of them is described.
+const maxNamedPorts = 8
+
+// patterns returns the port names some group's verdicts depend on (only
+// where the pod is the destination: named ports resolve there), and every
+// set of them.
+func (a *analyzer) patterns(v verdicts, podIsDst bool) (names []string, sets [][]string, err error) {
+	if podIsDst {
+		for _, name := range a.space.declNames {
+			x := a.space.decl[name]
+			for gi := range a.groups {
+				if a.tests(v.cert[gi], x) || a.tests(v.pos[gi], x) {
+					names = append(names, name)
+					break
+				}
+			}
 		}
 	}
-	out := [][]string{nil}
+	if len(names) > maxNamedPorts {
+		return nil, nil, fmt.Errorf("the connections depend on %d port names (%s); at most %d are described", len(names), strings.Join(names, ", "), maxNamedPorts)
+	}
+	sets = [][]string{nil}
 	for _, n := range names {
-		for _, p := range out {
-			out = append(out, append(slices.Clone(p), n))
+		for _, p := range sets {
+			sets = append(sets, append(slices.Clone(p), n))
 		}
 	}
-	return out
+	return names, sets, nil
 }
 
 // tests reports whether n depends on variable x.
@@ -319,8 +326,12 @@ func (an *Analysis) hypotheticalEntries(d *describer, v verdicts, podIsDst bool)
 	var fns []patternFn
 	var sets []bdd.Node
 	seen := map[bdd.Node]bool{bdd.False: true}
+	portNames, patterns, err := a.patterns(v, podIsDst)
+	if err != nil {
+		return nil, err
+	}
 	for gi := range a.groups {
-		for _, p := range a.patterns(v, gi, podIsDst) {
+		for _, p := range patterns {
 			f := patternFn{gi: gi, pattern: strings.Join(p, ","), names: p,
 				cert: m.And(a.restrictDecl(v.cert[gi], p), a.space.valid),
 				pos:  m.And(a.restrictDecl(v.pos[gi], p), a.space.valid)}
@@ -381,12 +392,9 @@ func (an *Analysis) hypotheticalEntries(d *describer, v verdicts, podIsDst bool)
 			}
 			*dst = dst.Union(a.groups[f.gi].conn)
 		}
-		// A named pattern only speaks of the ports of its groups; elsewhere
-		// a declared port behaves as any other.
+		e.NamedPorts = portNames
 		for _, p := range patternOrder {
-			nc := named[p]
-			nc.Allowed, nc.Conditional = an.completeNamed(nc, e, fns, p)
-			if !nc.Allowed.Equal(e.Allowed) || !nc.Conditional.Equal(e.Conditional) {
+			if nc := named[p]; !nc.Allowed.Equal(e.Allowed) || !nc.Conditional.Equal(e.Conditional) {
 				e.Named = append(e.Named, *nc)
 			}
 		}
@@ -407,26 +415,6 @@ func (an *Analysis) hypotheticalEntries(d *describer, v verdicts, podIsDst bool)
 		out = append(out, e)
 	}
 	return out, nil
-}
-
-// completeNamed returns the connections of a named pattern over every
-// port: the pattern's own verdicts on the groups where its names matter,
-// the plain verdicts elsewhere.
-func (an *Analysis) completeNamed(nc *NamedConn, e Entry, fns []patternFn, p string) (allowed, cond reachability.Connections) {
-	has := map[int]bool{}
-	for _, f := range fns {
-		if f.pattern == p {
-			has[f.gi] = true
-		}
-	}
-	allowed, cond = nc.Allowed, nc.Conditional
-	rest := reachability.NoConnections(an.scope)
-	for gi, g := range an.a.groups {
-		if !has[gi] {
-			rest = rest.Union(g.conn)
-		}
-	}
-	return allowed.Union(e.Allowed.Intersect(rest)), cond.Union(e.Conditional.Intersect(rest))
 }
 
 // addressEntries returns the address ranges outside the cluster's
@@ -527,13 +515,13 @@ func (an *Analysis) Covers(t *Term, p Pod) bool {
 }
 
 // ConnectionsFor returns the entry's connections for a peer that declares
-// the given container ports: a port declared under names that rules use
-// gets the connections of that set of names.
-func (e *Entry) ConnectionsFor(ports []policy.ContainerPort, portNames []string) Conn {
+// the given container ports: a port declared under some of the entry's
+// NamedPorts gets the connections of that set of names.
+func (e *Entry) ConnectionsFor(ports []policy.ContainerPort) Conn {
 	c := Conn{Allowed: e.Allowed, Conditional: e.Conditional}
 	decl := map[reachability.PortRange][]string{}
 	for _, cp := range ports {
-		if !slices.Contains(portNames, cp.Name) || !cp.Protocol.HasPorts() || cp.Port == 0 {
+		if !slices.Contains(e.NamedPorts, cp.Name) || !cp.Protocol.HasPorts() || cp.Port == 0 {
 			continue
 		}
 		k := reachability.PortRange{Protocol: cp.Protocol, Lo: cp.Port, Hi: cp.Port}

@@ -280,7 +280,7 @@ func (s *space) registerIdentity(id *policy.Identity) {
 
 // newSpace collects every predicate the program applies to a pod, then
 // allocates the variables and builds Valid.
-func newSpace(m *bdd.Manager, snap *policy.Snapshot, prog *policy.Program, v6 bool, queries []Query) (*space, error) {
+func newSpace(m *bdd.Manager, snap *policy.Snapshot, prog *policy.Program, atoms []netipx.IPRange, queries []Query) (*space, error) {
 	s := &space{m: m, calico: prog.Mode == policy.ModeCalico, snap: snap, prog: prog,
 		nsIndex: map[string]int{}, nsLabel: map[string]*strVar{}, pod: map[string]*strVar{}, decl: map[string]int{}}
 	for _, ns := range snap.Namespaces {
@@ -289,7 +289,6 @@ func newSpace(m *bdd.Manager, snap *policy.Snapshot, prog *policy.Program, v6 bo
 	}
 	s.nsName = newStrVar(dimNsName, "", syntaxDNSLabel, false)
 	names := map[string]bool{}
-	var sets []*netipx.IPSet
 	for _, t := range prog.Tiers {
 		for _, pol := range t.Policies {
 			sub := &pol.Subject
@@ -309,12 +308,6 @@ func newSpace(m *bdd.Manager, snap *policy.Snapshot, prog *policy.Program, v6 bo
 							p := &e.Peers[i]
 							s.registerIdentity(p.Identity)
 							s.registerIdentity(p.NotIdentity)
-							if p.Nets != nil {
-								sets = append(sets, p.Nets)
-							}
-							if p.NotNets != nil {
-								sets = append(sets, p.NotNets)
-							}
 						}
 						for _, pm := range append(slices.Clone(e.Ports), e.NotPorts...) {
 							if pm.Name != "" {
@@ -325,9 +318,6 @@ func newSpace(m *bdd.Manager, snap *policy.Snapshot, prog *policy.Program, v6 bo
 				}
 			}
 		}
-	}
-	for _, ns := range prog.NetworkSets {
-		sets = append(sets, ns.Nets)
 	}
 	for _, q := range queries {
 		s.registerQuery(q)
@@ -364,7 +354,7 @@ func newSpace(m *bdd.Manager, snap *policy.Snapshot, prog *policy.Program, v6 bo
 		s.declNames = append(s.declNames, n)
 	}
 	slices.Sort(s.declNames)
-	if err := s.allocate(sets, v6); err != nil {
+	if err := s.allocate(atoms); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -436,7 +426,7 @@ func sortedVars(m map[string]*strVar) []*strVar {
 
 // allocate numbers the variables (namespace first, then service account,
 // node, addresses, pod labels, named ports) and builds Valid.
-func (s *space) allocate(sets []*netipx.IPSet, v6 bool) error {
+func (s *space) allocate(atoms []netipx.IPRange) error {
 	s.ns = s.allocIndex(len(s.nsNames))
 	s.allocVar(s.nsName)
 	for _, v := range sortedVars(s.nsLabel) {
@@ -447,9 +437,9 @@ func (s *space) allocate(sets []*netipx.IPSet, v6 bool) error {
 		s.allocVar(v)
 	}
 	s.allocVar(s.node)
-	s.addr[0] = s.addressDim(4, sets)
-	if v6 {
-		s.addr[1] = s.addressDim(6, sets)
+	s.addr[0] = s.addressDim(4, atoms)
+	if n := len(atoms); n > 0 && atoms[n-1].From().Is6() {
+		s.addr[1] = s.addressDim(6, atoms)
 	}
 	for _, v := range sortedVars(s.pod) {
 		s.allocVar(v)
@@ -460,33 +450,12 @@ func (s *space) allocate(sets []*netipx.IPSet, v6 bool) error {
 	return s.buildValid()
 }
 
-// addressDim cuts the family's address space at every boundary of the
-// sets and of node addresses, keeps the atoms that hold an address no
-// endpoint or node has (a new pod gets a free address), and numbers them.
-func (s *space) addressDim(family int, sets []*netipx.IPSet) *addrDim {
-	var cuts []netip.Addr
-	first, last := netip.IPv4Unspecified(), netip.MustParseAddr("255.255.255.255")
-	if family == 6 {
-		first, last = netip.IPv6Unspecified(), netip.MustParseAddr("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff")
-	}
-	cuts = append(cuts, first)
-	addCut := func(r netipx.IPRange) {
-		if r.From().Is4() != (family == 4) {
-			return
-		}
-		cuts = append(cuts, r.From())
-		if n := r.To().Next(); n.IsValid() {
-			cuts = append(cuts, n)
-		}
-	}
-	for _, set := range sets {
-		for _, r := range set.Ranges() {
-			addCut(r)
-		}
-	}
+// addressDim keeps the address atoms of the family that hold an address
+// no endpoint or node has (a new pod gets a free address), and numbers
+// them.
+func (s *space) addressDim(family int, atoms []netipx.IPRange) *addrDim {
 	var taken netipx.IPSetBuilder
 	for a := range s.nodeAddrs {
-		addCut(netipx.IPRangeFrom(a, a))
 		taken.Add(a)
 	}
 	for _, e := range s.snap.Endpoints {
@@ -495,15 +464,11 @@ func (s *space) addressDim(family int, sets []*netipx.IPSet) *addrDim {
 		}
 	}
 	takenSet, _ := taken.IPSet()
-	slices.SortFunc(cuts, netip.Addr.Compare)
-	cuts = slices.Compact(cuts)
 	d := &addrDim{family: family}
-	for i, c := range cuts {
-		end := last
-		if i+1 < len(cuts) {
-			end = cuts[i+1].Prev()
+	for _, r := range atoms {
+		if r.From().Is4() != (family == 4) {
+			continue
 		}
-		r := netipx.IPRangeFrom(c, end)
 		if free, ok := firstFree(r, takenSet); ok {
 			d.atoms = append(d.atoms, r)
 			d.free = append(d.free, free)

@@ -148,6 +148,7 @@ type errStringSpace struct {
 	states int
 }
 
+// Error says which attribute's predicates are too many.
 func (e *errStringSpace) Error() string {
 	return fmt.Sprintf("the string predicates on %s combine into more than %d automaton states; exposure cannot decide them exactly", e.what, e.states)
 }

@@ -20,6 +20,7 @@ import (
 // snapshot is complete apart from the rejected objects and rules.
 func (l *Loader) Snapshot() (*Snapshot, error) {
 	l.flush()
+	l.finish()
 	s := &Snapshot{}
 	src := l.sources()
 	l.simulateKyverno(s)

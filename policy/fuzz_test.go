@@ -3,9 +3,11 @@ package policy
 import (
 	"bytes"
 	"io/fs"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -36,9 +38,22 @@ var loadSeeds = []string{
 // (which is not raw input) and files over 64 KiB (they slow the fuzzer
 // down without adding structure).
 func fuzzSeedFiles(f *testing.F, root string) [][]byte {
+	files := readTree(f, root, func(_ string, size int64) bool { return size <= 64<<10 })
 	var out [][]byte
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		out = append(out, files[p])
+	}
+	return out
+}
+
+// readTree reads the files under root that keep accepts (by path and
+// size), leaving out fuzz corpora (which are not raw input), in
+// a map by path. A missing root gives nothing.
+func readTree(tb testing.TB, root string, keep func(path string, size int64) bool) map[string][]byte {
+	tb.Helper()
+	out := map[string][]byte{}
 	if _, err := os.Stat(root); os.IsNotExist(err) {
-		return nil
+		return out
 	}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -51,15 +66,15 @@ func fuzzSeedFiles(f *testing.F, root string) [][]byte {
 			return nil
 		}
 		info, err := d.Info()
-		if err != nil || info.Size() > 64<<10 {
+		if err != nil || !keep(p, info.Size()) {
 			return err
 		}
 		data, err := os.ReadFile(p)
-		out = append(out, data)
+		out[p] = data
 		return err
 	})
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
 	return out
 }

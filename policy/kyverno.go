@@ -179,6 +179,7 @@ func (l *Loader) rereadDocuments(objs []*loaded, keys []string) {
 		again.AddPath(f)
 	}
 	again.flush()
+	again.finish()
 	missing := map[string]bool{}
 	for i, o := range objs {
 		if o.doc != nil {

@@ -61,9 +61,11 @@ type Loader struct {
 	ndocs int
 	limit bool // the document limit was reported
 
-	// Documents read but not decoded yet; see [Loader.queue].
+	// Documents read but not decoded yet, and the batch being decoded;
+	// see [Loader.queue].
 	batch      []*document
 	batchBytes int
+	decoding   func()
 
 	// A shadow loader decodes one document on a worker: it records what it
 	// would store in pending instead of storing it.
@@ -148,6 +150,7 @@ func LoadContext(ctx context.Context, opts LoadOptions, paths ...string) (*Snaps
 		l.AddPath(p)
 	}
 	if l.cancelled() {
+		l.finish() // the workers stop within a document
 		return nil, ctx.Err()
 	}
 	s, err := l.Snapshot()
@@ -244,17 +247,28 @@ func (l *Loader) queue(d *document) {
 }
 
 // Documents are decoded in batches of at least this many bytes or this
-// many documents, whichever comes first.
+// many documents, whichever comes first; one batch is decoded while the
+// next is read.
 const (
-	batchBytes     = 8 << 20
-	batchDocuments = 16384
+	batchBytes     = 4 << 20
+	batchDocuments = 8192
 )
 
-// flush decodes the documents queued so far.
+// flush starts decoding the documents queued so far, after applying what
+// the previous batch decoded; reading goes on while a batch is decoded.
 func (l *Loader) flush() {
+	l.finish()
 	batch := l.batch
 	l.batch, l.batchBytes = nil, 0
-	l.decodeAll(batch)
+	l.decoding = l.decodeAll(batch)
+}
+
+// finish waits for the batch being decoded and applies its results.
+func (l *Loader) finish() {
+	if l.decoding != nil {
+		l.decoding()
+		l.decoding = nil
+	}
 }
 
 // pendingStore is an object a document decoded, waiting to be stored.
@@ -264,49 +278,44 @@ type pendingStore struct {
 }
 
 // decodeAll decodes documents on every core: each document is decoded
-// into a shadow loader that only records what it would store and report,
-// and the records are then applied in document order, so the result does
-// not depend on the scheduling.
-func (l *Loader) decodeAll(docs []*document) {
-	if l.cancelled() {
-		return
+// into a shadow loader that only records what it would store and report.
+// The returned function waits for the decoding and applies the records in
+// document order, so the result does not depend on the scheduling; until
+// it is called, the input can go on being read.
+func (l *Loader) decodeAll(docs []*document) (apply func()) {
+	if len(docs) == 0 || l.cancelled() {
+		return func() {}
 	}
-	workers := runtime.GOMAXPROCS(0)
-	if len(docs) < 32 || workers < 2 {
-		for _, d := range docs {
-			sh := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
-			sh.addDocument(d)
-			l.fastDocs += sh.fastDocs
-			l.absorb(sh)
-		}
-		return
-	}
+	// The options are taken now: reading goes on while the batch is
+	// decoded, and may change them (a Kyverno policy turns on keepDocs
+	// for the documents after it, not before).
+	opts := l.opts
 	shadows := make([]*Loader, len(docs))
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for range min(runtime.GOMAXPROCS(0), (len(docs)+7)/8) {
+		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(docs) || l.cancelled() {
 					return
 				}
-				sh := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
+				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast}
 				sh.addDocument(docs[i])
 				docs[i] = nil // its text and trees can go
 				shadows[i] = sh
 			}
-		}()
+		})
 	}
-	wg.Wait()
-	for _, sh := range shadows {
-		if sh == nil {
-			continue // cancelled before its document was decoded
+	return func() {
+		wg.Wait()
+		for _, sh := range shadows {
+			if sh == nil {
+				continue // cancelled before its document was decoded
+			}
+			l.fastDocs += sh.fastDocs
+			l.absorb(sh)
 		}
-		l.fastDocs += sh.fastDocs
-		l.absorb(sh)
 	}
 }
 
@@ -366,7 +375,9 @@ type typeMeta struct {
 }
 
 func (l *Loader) addDocument(d *document) {
-	if !l.noFast && l.addFast(d) {
+	if l.noFast {
+		d.tree = nil
+	} else if l.addFast(d) {
 		return
 	}
 	if d.isJSON {
@@ -418,11 +429,9 @@ func (l *Loader) addDocument(d *document) {
 // and with values it decodes. Otherwise nothing is recorded, and the full
 // decoder reads the document.
 func (l *Loader) addFast(d *document) bool {
-	var t *ytree
-	if d.isJSON {
-		t = parseFastJSON(string(d.text))
-	} else {
-		t = parseFastYAML(string(d.text))
+	t := d.tree // a JSON document is parsed as it is read
+	if t == nil && !d.isJSON {
+		t = parseFastYAML(d.textString())
 	}
 	if t == nil {
 		return false

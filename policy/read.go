@@ -256,6 +256,13 @@ func (in *inputReader) readJSON() {
 			continue
 		}
 		d.text = buf.text[:len(buf.text):len(buf.text)]
+		// The fast path's parser accepts only valid JSON: when it reads the
+		// document, the document needs no other check.
+		if d.tree = parseFastJSON(d.textString()); d.tree != nil {
+			d.json = d.text
+			in.emit(d)
+			continue
+		}
 		if bad := jsonSyntaxError(d); bad != nil {
 			// Report the error only when the documents before it were
 			// all read.
@@ -349,6 +356,10 @@ func (in *inputReader) jsonValue(buf *docBuffer) bool {
 	}
 }
 
+// jsonStructural marks the bytes that open or close strings, objects and
+// lists.
+var jsonStructural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
 // jsonScan finds where a JSON value ends, chunk by chunk.
 type jsonScan struct {
 	started, scalar, inString, escaped bool
@@ -400,6 +411,12 @@ func (s *jsonScan) scan(chunk []byte) (int, bool) {
 			}
 			n++
 		default:
+			for n < len(chunk) && !jsonStructural[chunk[n]] {
+				n++
+			}
+			if n == len(chunk) {
+				return n, false
+			}
 			c := chunk[n]
 			n++
 			switch c {

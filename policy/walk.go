@@ -1,25 +1,17 @@
 package policy
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-	"syscall"
 )
 
 // fileID identifies a directory on its device, to notice a directory
 // reached a second time through symbolic links.
 type fileID struct{ dev, ino uint64 }
-
-func idOf(info fs.FileInfo) (fileID, bool) {
-	st, ok := info.Sys().(*syscall.Stat_t)
-	if !ok {
-		return fileID{}, false
-	}
-	return fileID{uint64(st.Dev), uint64(st.Ino)}, true //nolint:unconvert // the field types differ between platforms
-}
 
 // dirWalker lists the manifest files under a directory given to
 // [Loader.AddPath].
@@ -27,13 +19,25 @@ type dirWalker struct {
 	l     *Loader
 	seen  map[fileID]string // directories read, with the path they were read as
 	files []string
+	depth int
 }
+
+// maxWalkDepth bounds the nesting of directories read, where a link loop
+// cannot be recognised by the identity of the directories.
+const maxWalkDepth = 256
 
 // walk lists the directory at path, whose (followed) FileInfo is info:
 // hidden entries below the top are skipped, symbolic links are followed,
 // and entries that are neither directories nor regular files are skipped
 // with a warning.
 func (w *dirWalker) walk(path string, info fs.FileInfo) {
+	w.depth++
+	defer func() { w.depth-- }()
+	if w.depth > maxWalkDepth {
+		w.l.add(Diagnostic{Severity: Warning, Location: Location{File: path},
+			Msg: fmt.Sprintf("skipped: directories nested more than %d deep (a loop of symbolic links?)", maxWalkDepth)})
+		return
+	}
 	if id, ok := idOf(info); ok {
 		if first, dup := w.seen[id]; dup {
 			w.l.add(Diagnostic{Severity: Warning, Location: Location{File: path},

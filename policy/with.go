@@ -46,7 +46,7 @@ func (s *Snapshot) With(objs ...any) (*Snapshot, error) {
 			return nil, err
 		}
 	}
-	return l.finish()
+	return l.assemble()
 }
 
 // Without returns the snapshot of s's objects less the ones refs name.
@@ -72,7 +72,7 @@ func (s *Snapshot) Without(refs ...ObjectRef) (*Snapshot, error) {
 		delete(l.objects, key)
 	}
 	l.order = slices.DeleteFunc(l.order, func(k string) bool { _, ok := l.objects[k]; return !ok })
-	return l.finish()
+	return l.assemble()
 }
 
 // keyOf returns the key of the object r names, "" when there is none.
@@ -120,10 +120,11 @@ func (s *Snapshot) reload(op string) (*Loader, error) {
 	return l, nil
 }
 
-// finish assembles the snapshot with the diagnostics of the objects it
+// assemble assembles the snapshot with the diagnostics of the objects it
 // holds now: the loose ones, then each object's.
-func (l *Loader) finish() (*Snapshot, error) {
+func (l *Loader) assemble() (*Snapshot, error) {
 	l.flush()
+	l.finish()
 	l.diags = slices.Clone(l.loose)
 	for _, k := range l.order {
 		l.diags = append(l.diags, l.objects[k].diags...)
@@ -142,6 +143,7 @@ func RefOf(obj any) (ObjectRef, error) {
 		return ObjectRef{}, err
 	}
 	l.flush()
+	l.finish()
 	if len(l.order) == 1 {
 		r := l.objects[l.order[0]].ref
 		r.Source, r.Origin = Location{}, nil

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	yaml "go.yaml.in/yaml/v3"
 
@@ -42,6 +43,14 @@ type document struct {
 	lineStarts []int
 	linesDone  bool
 	last       struct{ off, line, col int }
+}
+
+// textString returns the document's text as a string without copying it:
+// the text is never modified once the document is cut. Whatever keeps a
+// part of it past the document's decoding must copy it (the fast path's
+// decoder clones every string it stores).
+func (d *document) textString() string {
+	return unsafe.String(unsafe.SliceData(d.text), len(d.text))
 }
 
 // location returns the document's own location: its first line that holds

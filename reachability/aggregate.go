@@ -174,57 +174,85 @@ func (e diffEntry) set() bool { return e&1 != 0 }
 // countColDiffs adds to perRow, per source row, the number of bits where
 // a stored column of some rep differs from the base (rows stored along
 // the rep's chain excepted: their differences are read from the rows).
-func (sa *storeAgg) countColDiffs(perRow []int32) {
-	for r, cols := range sa.cols {
-		rm := sa.rmask[r]
-		for _, c := range cols {
-			bt := sa.bt.Row(int(c.j))
-			for k, w := range c.set {
-				x := (w ^ bt[k]) &^ rm[k]
-				for x != 0 {
-					perRow[k<<6+bits.TrailingZeros64(x)]++
-					x &= x - 1
+// Workers split the rows, so each writes its own counters.
+func (sa *storeAgg) countColDiffs(perRow []int32, workers int) {
+	nw := graph.Words(len(perRow))
+	inParallel(workers, nw, func(k0, k1 int) {
+		for r, cols := range sa.cols {
+			rm := sa.rmask[r]
+			for _, c := range cols {
+				bt := sa.bt.Row(int(c.j))
+				for k := k0; k < k1; k++ {
+					x := (c.set[k] ^ bt[k]) &^ rm[k]
+					for x != 0 {
+						perRow[k<<6+bits.TrailingZeros64(x)]++
+						x &= x - 1
+					}
 				}
 			}
 		}
-	}
+	})
 }
 
 // fillColDiffs writes the column differences of the source rows in mask
 // (whose words are listed) into ent, at cursor[row] (advanced), tagged
-// with the store index si.
-func (sa *storeAgg) fillColDiffs(si int, mask graph.Set, words []int32, cursor []int32, ent []diffEntry) {
+// with the store index si. Workers split the words, so the rows (and
+// their cursors) of two workers never meet.
+func (sa *storeAgg) fillColDiffs(si int, mask graph.Set, words []int32, cursor []int32, ent []diffEntry, workers int) {
 	tag := diffEntry(si) << 62
-	for r, cols := range sa.cols {
-		rm := sa.rmask[r]
-		for _, c := range cols {
-			bt := sa.bt.Row(int(c.j))
-			head := tag | packDiff(r, int(c.j), false)
-			for _, k := range words {
-				w := c.set[k]
-				x := (w ^ bt[k]) &^ rm[k] & mask[k]
-				for x != 0 {
-					b := bits.TrailingZeros64(x)
-					x &= x - 1
-					i := int(k)<<6 + b
-					ent[cursor[i]] = head | diffEntry(w>>b&1)
-					cursor[i]++
+	inParallel(workers, len(words), func(w0, w1 int) {
+		for r, cols := range sa.cols {
+			rm := sa.rmask[r]
+			for _, c := range cols {
+				bt := sa.bt.Row(int(c.j))
+				head := tag | packDiff(r, int(c.j), false)
+				for _, k := range words[w0:w1] {
+					w := c.set[k]
+					x := (w ^ bt[k]) &^ rm[k] & mask[k]
+					for x != 0 {
+						b := bits.TrailingZeros64(x)
+						x &= x - 1
+						i := int(k)<<6 + b
+						ent[cursor[i]] = head | diffEntry(w>>b&1)
+						cursor[i]++
+					}
 				}
 			}
 		}
+	})
+}
+
+// inParallel splits 0..n into one range per worker and runs fn on each
+// in its own goroutine.
+func inParallel(workers, n int, fn func(lo, hi int)) {
+	workers = max(1, min(workers, n))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		lo, hi := n*w/workers, n*(w+1)/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(lo, hi)
+		}()
 	}
+	wg.Wait()
 }
 
 // maxBatchEntries bounds the column differences held at once (8 bytes
 // each).
 var maxBatchEntries = 1 << 23
 
+// windowPerWorker is how many source groups each worker computes ahead of
+// the reported ones.
+var windowPerWorker = 16
+
 // aggregator holds what every worker of a walk reads: the stores and the
 // column differences of the current batch.
 type aggregator struct {
-	v      *GroupedView
-	stores []*storeAgg // def, then pos when conditional verdicts exist
-	nU     int
+	v       *GroupedView
+	stores  []*storeAgg // def, then pos when conditional verdicts exist
+	nU      int
+	workers int
 
 	// Column differences of the current batch, bucketed by source row
 	// (bEnt[bStart[u]:bEnd[u]]), and the batch's rows as a mask.
@@ -243,8 +271,10 @@ type aggWorker struct {
 	touched []int32
 	mark    []int32 // source group + 1 that last touched a destination
 	dmark   []int32 // the same, for destinations with corrections
-	row     graph.Set
-	diff    graph.Set
+	// corrected lists the destinations with corrections.
+	corrected []int32
+	row       graph.Set
+	diff      graph.Set
 
 	// Base rows already turned into group weights, and the scratch that
 	// builds them.
@@ -260,6 +290,9 @@ type aggWorker struct {
 	buckets []countBucket
 	masks   []uint64
 	pair    GroupPair
+	// allowN and condN are the allowed and conditional pairs per atom of
+	// the pair of groups being classified.
+	allowN, condN []int64
 }
 
 // maxVecEntries bounds the cached row weights of a worker.
@@ -295,6 +328,8 @@ func (ag *aggregator) newWorker() *aggWorker {
 	w.diff = graph.NewSet(ag.nU)
 	w.conns = connCache{m: v.m, atoms: v.atoms, filter: v.filter, cache: map[string]Connections{}}
 	w.full = make([]uint64, graph.Words(len(v.atoms)))
+	w.allowN = make([]int64, len(v.atoms))
+	w.condN = make([]int64, len(v.atoms))
 	for k := range v.atoms {
 		w.full[k>>6] |= 1 << (k & 63)
 	}
@@ -321,7 +356,10 @@ func (v *GroupedView) walkRaw(ctx context.Context, fn func(*GroupPair) error) er
 // parallel, a window at a time. fn must not keep pairs.
 func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []GroupPair) error) error {
 	m := v.m
-	ag := &aggregator{v: v, nU: m.u.nU}
+	ag := &aggregator{v: v, nU: m.u.nU, workers: m.opts.Workers}
+	if ag.workers <= 0 {
+		ag.workers = runtime.GOMAXPROCS(0)
+	}
 	ag.stores = append(ag.stores, newStoreAgg(m.def, v.atoms))
 	if m.pos != nil {
 		ag.stores = append(ag.stores, newStoreAgg(m.pos, v.atoms))
@@ -340,7 +378,7 @@ func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []G
 		perRow = make([]int32, ag.nU)
 		for _, sa := range ag.stores {
 			if sa.bt != nil {
-				sa.countColDiffs(perRow)
+				sa.countColDiffs(perRow, ag.workers)
 			}
 		}
 		ag.bStart = make([]int32, ag.nU)
@@ -348,19 +386,52 @@ func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []G
 		ag.mask = graph.NewSet(ag.nU)
 	}
 
-	workers := m.opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	workers = max(1, min(workers, nG))
+	workers := max(1, min(ag.workers, nG))
 	ws := make([]*aggWorker, workers)
 	for i := range ws {
 		ws[i] = ag.newWorker()
 	}
-	window := 16 * workers
-	results := make([][]GroupPair, window)
+	window := windowPerWorker * workers
+	// Two buffers: the workers fill one window while the pairs of the
+	// previous one are reported.
+	var bufs [2][][]GroupPair
+	for i := range bufs {
+		bufs[i] = make([][]GroupPair, window)
+	}
+	compute := func(w0, w1 int, res [][]GroupPair) chan struct{} {
+		done := make(chan struct{})
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for _, w := range ws {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for {
+					g := w0 + int(next.Add(1)-1)
+					if g >= w1 {
+						return
+					}
+					res[g-w0] = w.group(g, res[g-w0][:0])
+				}
+			}()
+		}
+		go func() { wg.Wait(); close(done) }()
+		return done
+	}
+	reported := 0
+	report := func(w0, w1 int, res [][]GroupPair) error {
+		for g := w0; g < w1; g++ {
+			if err := fn(g, res[g-w0]); err != nil {
+				return err
+			}
+			reported++
+			if v.opts.Progress != nil {
+				v.opts.Progress(reported, nG)
+			}
+		}
+		return nil
+	}
 
-	done := 0
 	stamp := make([]int32, ag.nU)
 	for g0 := 0; g0 < nG; {
 		// A batch: source groups whose rows hold at most maxBatchEntries
@@ -393,35 +464,25 @@ func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []G
 		if needCols {
 			ag.extract(rows, entries, perRow)
 		}
-		for w0 := g0; w0 < g1; w0 += window {
-			w1 := min(g1, w0+window)
+		var pending func() error // reports the previous window
+		for i, w0 := 0, g0; w0 < g1; i, w0 = i+1, w0+window {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
-			var next atomic.Int64
-			var wg sync.WaitGroup
-			for _, w := range ws {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					for {
-						g := w0 + int(next.Add(1)-1)
-						if g >= w1 {
-							return
-						}
-						results[g-w0] = w.group(g, results[g-w0][:0])
-					}
-				}()
-			}
-			wg.Wait()
-			for g := w0; g < w1; g++ {
-				if err := fn(g, results[g-w0]); err != nil {
+			w1, res := min(g1, w0+window), bufs[i%2]
+			done := compute(w0, w1, res)
+			if pending != nil {
+				if err := pending(); err != nil {
+					<-done
 					return err
 				}
-				done++
-				if v.opts.Progress != nil {
-					v.opts.Progress(done, nG)
-				}
+			}
+			<-done
+			pending = func() error { return report(w0, w1, res) }
+		}
+		if pending != nil {
+			if err := pending(); err != nil {
+				return err
 			}
 		}
 		g0 = g1
@@ -453,7 +514,7 @@ func (ag *aggregator) extract(rows []int32, entries int, perRow []int32) {
 	ag.bEnt = ag.bEnt[:entries]
 	for si, sa := range ag.stores {
 		if sa.bt != nil {
-			sa.fillColDiffs(si, ag.mask, words, ag.bEnd, ag.bEnt)
+			sa.fillColDiffs(si, ag.mask, words, ag.bEnd, ag.bEnt, ag.workers)
 		}
 	}
 }
@@ -470,8 +531,35 @@ func (w *aggWorker) touch(src, g int32) {
 // appends them to out.
 func (w *aggWorker) group(a int, out []GroupPair) []GroupPair {
 	v := w.ag.v
+	if v.groups[a].derived {
+		// A derived source: its pairs with every other group.
+		for b := range v.groups {
+			if !v.groups[b].IsExternal() && w.derivedPair(a, b, &w.pair) {
+				out = append(out, clonePair(&w.pair))
+			}
+		}
+		return out
+	}
+	out = w.classGroup(a, out)
+	// Pairs with the derived destinations come last, in order.
+	if !v.groups[a].IsExternal() {
+		for b := v.firstDerived; b < len(v.groups); b++ {
+			if w.derivedPair(a, b, &w.pair) {
+				out = append(out, clonePair(&w.pair))
+			}
+		}
+	}
+	return out
+}
+
+// classGroup computes the pairs of source group a with the endpoint and
+// external groups, on classes, and appends those with some connection to
+// out.
+func (w *aggWorker) classGroup(a int, out []GroupPair) []GroupPair {
+	v := w.ag.v
 	src := int32(a)
 	w.touched = w.touched[:0]
+	w.corrected = w.corrected[:0]
 	var sums [4]int64 // source weights by mode (all, focus) and external
 	var self int64
 	for k := v.groupCells[a][0]; k < v.groupCells[a][1]; k++ {
@@ -513,6 +601,8 @@ func (w *aggWorker) group(a int, out []GroupPair) []GroupPair {
 	for si := range w.ag.stores {
 		for _, b := range w.touched {
 			w.base[si][b] = 0
+		}
+		for _, b := range w.corrected {
 			for _, d := range w.delta[si] {
 				d[b] = 0
 			}
@@ -606,7 +696,10 @@ func (w *aggWorker) addDiffs(si int, sa *storeAgg, src int32, k int, c gcell, mo
 			}
 			d[b.group] += n
 			w.touch(src, b.group)
-			w.dmark[b.group] = src + 1
+			if w.dmark[b.group] != src+1 {
+				w.dmark[b.group] = src + 1
+				w.corrected = append(w.corrected, b.group)
+			}
 		}
 	}
 	base := sa.st.base.Row(i)
@@ -658,7 +751,54 @@ func (w *aggWorker) classify(a, b int, total int64, p *GroupPair) bool {
 		}
 		return !p.IsEmpty()
 	}
-	words := graph.Words(len(v.atoms))
+	for k := range v.atoms {
+		var counts [2]int64
+		for si, sa := range w.ag.stores {
+			n := w.base[si][b]
+			if r := sa.repOf[k]; r >= 0 {
+				n += w.delta[si][r][b]
+			}
+			counts[si] = n
+		}
+		w.allowN[k], w.condN[k] = counts[0], 0
+		if len(w.ag.stores) > 1 {
+			w.condN[k] = counts[1] - counts[0]
+		}
+	}
+	return w.fromCounts(total, p)
+}
+
+// derivedPair computes the pair of groups a and b, one of them derived,
+// from the verdicts of the matrix on every pair of their entries; it
+// reports false when no pair can open any connection.
+func (w *aggWorker) derivedPair(a, b int, p *GroupPair) bool {
+	v, m := w.ag.v, w.ag.v.m
+	clear(w.allowN)
+	clear(w.condN)
+	var total int64
+	v.derivedPairs(a, b, func(i, j int) {
+		total++
+		for k, at := range v.atoms {
+			switch m.At(i, j, at) {
+			case Allow:
+				w.allowN[k]++
+			case Conditional:
+				w.condN[k]++
+			}
+		}
+	})
+	*p = GroupPair{Src: v.groups[a], Dst: v.groups[b], Pairs: total, Partial: p.Partial[:0], Conditional: p.Conditional[:0]}
+	if total == 0 {
+		return false
+	}
+	return w.fromCounts(total, p)
+}
+
+// fromCounts fills p's connections from the allowed and conditional pairs
+// of each atom (allowN, condN); it reports false when no pair can open
+// any connection.
+func (w *aggWorker) fromCounts(total int64, p *GroupPair) bool {
+	words := graph.Words(len(w.ag.v.atoms))
 	clear(w.full)
 	w.buckets = w.buckets[:0]
 	add := func(n int64, cond bool, k int) {
@@ -677,24 +817,15 @@ func (w *aggWorker) classify(a, b int, total int64, p *GroupPair) bool {
 		mask[k>>6] |= 1 << (k & 63)
 		w.buckets = append(w.buckets, countBucket{n, cond, mask})
 	}
-	for k := range v.atoms {
-		var counts [2]int64
-		for si, sa := range w.ag.stores {
-			n := w.base[si][b]
-			if r := sa.repOf[k]; r >= 0 {
-				n += w.delta[si][r][b]
-			}
-			counts[si] = n
-		}
-		allow := counts[0]
-		switch {
+	for k := range w.ag.v.atoms {
+		switch allow := w.allowN[k]; {
 		case allow == total:
 			w.full[k>>6] |= 1 << (k & 63)
 		case allow > 0:
 			add(allow, false, k)
 		}
-		if len(w.ag.stores) > 1 && counts[1] > allow {
-			add(counts[1]-allow, true, k)
+		if c := w.condN[k]; c > 0 {
+			add(c, true, k)
 		}
 	}
 	p.Full = w.conns.get(w.full)
@@ -747,4 +878,88 @@ func (cc *connCache) get(mask []uint64) Connections {
 	c.text = c.String()
 	cc.cache[string(cc.key)] = c
 	return c
+}
+
+// MinLines returns lower bounds of the pairs of groups [GroupedView.Walk]
+// reports and of the bytes of their names (source, destination and a
+// short separator each), found without computing them: every pair of
+// groups that the base port atom connects is reported (external
+// destinations count once per source, as Walk may merge them). It stops
+// once past maxLines or maxBytes (when positive): a refusal needs no more.
+// It returns zeros when the view leaves the base port atom out. It costs
+// one read of each distinct base row and O(cells × groups reached).
+func (v *GroupedView) MinLines(ctx context.Context, maxLines, maxBytes int64) (lines, bytes int64, err error) {
+	return v.minLines(ctx, 1, maxLines, maxBytes)
+}
+
+// EstimateLines estimates [GroupedView.MinLines] from at most samples
+// source groups spread evenly over the view (every step-th one), scaled
+// up; exact is true when every source group was read (then the results
+// are MinLines'). It costs about samples/groups of MinLines.
+func (v *GroupedView) EstimateLines(ctx context.Context, samples int) (lines, bytes int64, exact bool, err error) {
+	step := max(1, (v.nEG+samples-1)/max(1, samples))
+	lines, bytes, err = v.minLines(ctx, step, 0, 0)
+	return lines * int64(step), bytes * int64(step), step == 1, err
+}
+
+// minLines is MinLines over every step-th source group.
+func (v *GroupedView) minLines(ctx context.Context, step int, maxLines, maxBytes int64) (lines, bytes int64, err error) {
+	baseLike := false
+	for _, p := range v.atoms {
+		if v.m.def.atoms[p].same {
+			baseLike = true
+		}
+	}
+	if !baseLike {
+		return 0, 0, nil
+	}
+	ag := &aggregator{v: v, nU: v.m.u.nU}
+	w := ag.newWorker()
+	mark := make([]int32, len(v.groups))
+	const sep = int64(len(" => ") + len(" : ") + len("TCP 1\n"))
+	for a := 0; a < v.nEG; a += step {
+		if a%256 == 0 {
+			if err := ctx.Err(); err != nil {
+				return lines, bytes, err
+			}
+		}
+		var self int64
+		ext := false
+		for k := v.groupCells[a][0]; k < v.groupCells[a][1]; k++ {
+			c := v.cells[k]
+			mode := v.mode(c)
+			if mode == modeNone {
+				continue
+			}
+			row := v.m.def.base.Row(int(c.u))
+			vec := w.rowVec(row, mode, c.ext)
+			for x, g := range vec.gs {
+				switch {
+				case int(g) == a:
+					self += c.weight * vec.ws[x]
+				case v.groups[g].IsExternal():
+					ext = true
+				case mark[g] != int32(a+1):
+					mark[g] = int32(a + 1)
+					lines++
+					bytes += int64(len(v.groups[a].label)+len(v.groups[g].label)) + sep
+				}
+			}
+			if (mode == modeAll || c.focus) && row.Has(int(c.u)) {
+				self -= c.weight
+			}
+		}
+		if self > 0 {
+			lines++
+			bytes += 2*int64(len(v.groups[a].label)) + sep
+		}
+		if ext {
+			lines++
+			bytes += int64(len(v.groups[a].label)+len("::/0")) + sep
+		}
+		if maxLines > 0 && lines > maxLines || maxBytes > 0 && bytes > maxBytes {
+			break
+		}
+	}
+	return lines, bytes, nil
 }

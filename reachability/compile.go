@@ -429,45 +429,4 @@ func (c *compiler) entity(e *policy.EntityMatch) (any bool, sets [2]graph.Set) {
 }
 
 // peerKey is a canonical text for a peer, the compile cache's key.
-func peerKey(p *policy.Peer) string {
-	var b strings.Builder
-	if p.Nothing {
-		return "nothing"
-	}
-	writeSet := func(tag string, s *netipx.IPSet) {
-		if s == nil {
-			return
-		}
-		b.WriteString(tag)
-		for _, r := range s.Ranges() {
-			b.WriteString(r.String())
-			b.WriteByte(',')
-		}
-	}
-	writeSet("nets:", p.Nets)
-	writeSet("notnets:", p.NotNets)
-	if p.NetsSkipPods {
-		b.WriteString("skippods;")
-	}
-	writeID := func(tag string, id *policy.Identity) {
-		if id == nil {
-			return
-		}
-		b.WriteString(tag)
-		b.WriteByte(byte('0' + id.Kinds))
-		b.WriteString("|" + id.Namespace + "|")
-		for _, s := range []*selector.Selector{id.NamespaceSelector, id.Selector, id.ServiceAccountSelector} {
-			if s != nil {
-				b.WriteString(s.String())
-			} else {
-				b.WriteString("<nil>")
-			}
-			b.WriteByte('|')
-		}
-		b.WriteString(strings.Join(id.ServiceAccountNames, ","))
-		b.WriteByte(';')
-	}
-	writeID("id:", p.Identity)
-	writeID("notid:", p.NotIdentity)
-	return b.String()
-}
+func peerKey(p *policy.Peer) string { return p.Key() }

@@ -139,6 +139,24 @@ func (s Selection) MatchesEndpoint(e *policy.Endpoint) bool {
 	return false
 }
 
+// matchesDerived reports whether the selection picks a derived entry: by
+// its name ("{internet}", or "namespace/name" of "namespace/name[Service]"),
+// or by its namespace ("namespace/*").
+func (s Selection) matchesDerived(d DerivedEntry) bool {
+	name, _, _ := strings.Cut(d.Name, "[")
+	switch s.kind {
+	case selName:
+		full := s.name
+		if s.ns != "" {
+			full = s.ns + "/" + s.name
+		}
+		return (name == full || s.ns == "" && strings.HasSuffix(name, "/"+s.name)) && (s.wlKind == "" || s.wlKind == d.Kind)
+	case selNamespace:
+		return d.Namespace == s.ns
+	}
+	return false
+}
+
 // Prefix returns the CIDR of an address selection; ok is false for other
 // selections.
 func (s Selection) Prefix() (p netip.Prefix, ok bool) { return s.prefix, s.kind == selPrefix }

@@ -150,12 +150,21 @@ type GroupNode struct {
 	// Range is the address range of an external group.
 	Range netipx.IPRange
 	// labelled says whether outputs with room print the kind after the
-	// name.
+	// name; label caches Label for the groups of a view.
 	labelled bool
+	label    string
 	// focused marks external ranges inside the focus, which never merge
 	// with ranges outside it.
 	focused bool
+	// derived marks the entries a DerivedLayer adds ("{internet}",
+	// Services): each is a group of its own.
+	derived bool
 }
+
+// IsDerived reports whether the group is an entry that a derived layer
+// adds to the matrix (see [DerivedEntry]): the internet, an ingress
+// controller, a Service.
+func (g GroupNode) IsDerived() bool { return g.derived }
 
 // Kinds of groups that are not endpoint kinds.
 const (
@@ -172,6 +181,9 @@ func (g GroupNode) IsExternal() bool { return g.Kind == KindExternal }
 // ("shop/web[Deployment]") and for endpoints of kinds netreach does not
 // group, the name alone otherwise.
 func (g GroupNode) Label() string {
+	if g.label != "" {
+		return g.label
+	}
 	if g.labelled {
 		return g.Name + "[" + g.Kind + "]"
 	}
@@ -243,15 +255,25 @@ func groupOrder(a, b GroupNode) int {
 }
 
 // nodeOrder sorts the nodes of views: endpoint groups (see groupOrder),
-// then external ranges by address.
+// then external ranges by address, then derived entries by name.
 func nodeOrder(a, b GroupNode) int {
-	switch ea, eb := a.IsExternal(), b.IsExternal(); {
-	case ea && eb:
+	rank := func(n GroupNode) int {
+		switch {
+		case n.derived:
+			return 2
+		case n.IsExternal():
+			return 1
+		}
+		return 0
+	}
+	if ra, rb := rank(a), rank(b); ra != rb {
+		return ra - rb
+	}
+	switch {
+	case a.derived:
+		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Kind, b.Kind))
+	case a.IsExternal():
 		return rangeOrder(a.Range, b.Range)
-	case ea:
-		return 1
-	case eb:
-		return -1
 	}
 	return groupOrder(a, b)
 }

@@ -7,8 +7,6 @@ import (
 	"iter"
 	"net/netip"
 	"slices"
-
-	"go4.org/netipx"
 )
 
 // GroupDiff compares the grouped views of two matrices (before and after
@@ -136,41 +134,11 @@ func (d *GroupDiff) walk(ctx context.Context, merge bool, fn func(*GroupChange) 
 	defer stopB()
 	ga, pa, okA := nextA()
 	gb, pb, okB := nextB()
-	var ext []GroupChange // changes from external sources, merged at the end
-	var run *GroupChange
-	flush := func() error {
-		if run == nil {
-			return nil
-		}
-		c := run
-		run = nil
-		c.Dst = externalGroup(c.Dst.Range)
-		return fn(c)
-	}
-	emit := func(c *GroupChange) error {
-		if !merge {
-			return fn(c)
-		}
-		if c.Src.IsExternal() {
-			ext = append(ext, cloneChange(c))
-			return nil
-		}
-		if !c.Dst.IsExternal() {
-			if err := flush(); err != nil {
-				return err
-			}
-			return fn(c)
-		}
-		if run != nil && run.Src.Name == c.Src.Name && adjacent(run.Dst.Range, c.Dst.Range) && sameChange(run, c) {
-			run.Dst.Range = netipx.IPRangeFrom(run.Dst.Range.From(), c.Dst.Range.To())
-			return nil
-		}
-		if err := flush(); err != nil {
-			return err
-		}
-		x := cloneChange(c)
-		run = &x
-		return nil
+	emit := fn
+	var lm *lineMerger[GroupChange]
+	if merge {
+		lm = newLineMerger(fn, func(c *GroupChange) (*GroupNode, *GroupNode) { return &c.Src, &c.Dst }, sameChange, cloneChange)
+		emit = lm.add
 	}
 	for okA || okB {
 		// The source group of this round, from one side or both; its
@@ -209,10 +177,10 @@ func (d *GroupDiff) walk(ctx context.Context, merge bool, fn func(*GroupChange) 
 	if errB != nil {
 		return errB
 	}
-	if err := flush(); err != nil {
-		return err
+	if lm != nil {
+		return lm.finish()
 	}
-	return walkExternalChanges(ext, fn)
+	return nil
 }
 
 // mergeSource compares the pairs of one source group on both sides (both
@@ -274,45 +242,6 @@ func cloneChange(c *GroupChange) GroupChange {
 		x.After = &p
 	}
 	return x
-}
-
-// walkExternalChanges merges, per destination, adjacent external source
-// ranges with the same change, and reports them by source range then
-// destination.
-func walkExternalChanges(ext []GroupChange, fn func(*GroupChange) error) error {
-	slices.SortStableFunc(ext, func(a, b GroupChange) int {
-		if c := nodeOrder(a.Dst, b.Dst); c != 0 {
-			return c
-		}
-		return rangeOrder(a.Src.Range, b.Src.Range)
-	})
-	var merged []GroupChange
-	for i := range ext {
-		c := &ext[i]
-		if n := len(merged); n > 0 {
-			q := &merged[n-1]
-			if nodeOrder(q.Dst, c.Dst) == 0 && adjacent(q.Src.Range, c.Src.Range) && sameChange(q, c) {
-				q.Src.Range = netipx.IPRangeFrom(q.Src.Range.From(), c.Src.Range.To())
-				continue
-			}
-		}
-		merged = append(merged, *c)
-	}
-	for i := range merged {
-		merged[i].Src = externalGroup(merged[i].Src.Range)
-	}
-	slices.SortStableFunc(merged, func(a, b GroupChange) int {
-		if c := rangeOrder(a.Src.Range, b.Src.Range); c != 0 {
-			return c
-		}
-		return nodeOrder(a.Dst, b.Dst)
-	})
-	for i := range merged {
-		if err := fn(&merged[i]); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // ChangeGraph is a grouped diff held in memory, for graphs: the nodes

@@ -41,7 +41,8 @@ func (v *GroupedView) ExplainCost() int64 {
 
 // Explain explains every ordered pair of groups of the view that counts
 // some pair of members (allowed or not), by source then destination
-// group, with the reference evaluator ev (built on the matrix's snapshot
+// group (derived entries, which the reference evaluator does not know,
+// left out), with the reference evaluator ev (built on the matrix's snapshot
 // and options): for every pair of endpoint classes between the two groups
 // and every port atom, one flow between two members is evaluated, and the
 // flows decided the same way (verdict, and the policy rule or default that
@@ -61,6 +62,9 @@ func (v *GroupedView) Explain(ctx context.Context, ev *Evaluator, fn func(*Group
 		for b := range v.groups {
 			if err := ctx.Err(); err != nil {
 				return err
+			}
+			if v.groups[a].derived || v.groups[b].derived {
+				continue // the reference evaluator knows endpoints and addresses only
 			}
 			total := v.pairsBetween(a, b)
 			if total == 0 {

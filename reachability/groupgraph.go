@@ -152,6 +152,10 @@ func resultKey(p *GroupPair) string {
 // group b.
 func (v *GroupedView) pairsBetween(a, b int) int64 {
 	var n int64
+	if v.groups[a].derived || v.groups[b].derived {
+		v.derivedPairs(a, b, func(int, int) { n++ })
+		return n
+	}
 	for x := v.groupCells[a][0]; x < v.groupCells[a][1]; x++ {
 		c := v.cells[x]
 		mode := v.mode(c)

@@ -43,6 +43,14 @@ type GroupedView struct {
 	// wAll and wFocus are the weights of every cell, and of the focused
 	// cells, of each group.
 	wAll, wFocus []int64
+	// members lists the entries of each group (memberStart[g] to
+	// memberStart[g+1]) and whether each is focused: the pairs with
+	// derived entries are counted on them.
+	memberStart []int32
+	members     []int32
+	memberFocus []bool
+	// firstDerived is the first derived group (the last groups).
+	firstDerived int
 	atoms        []int // port atoms in the view
 	filter       *Connections
 	focus        bool
@@ -158,6 +166,11 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 	}
 	index := map[string]int32{}
 	cellIndex := map[cellKey]int32{}
+	type member struct {
+		group, entry int32
+		focus        bool
+	}
+	var members []member
 	for i, e := range m.snap.Endpoints {
 		if len(opts.Namespaces) > 0 && !slices.Contains(opts.Namespaces, e.Namespace) {
 			continue
@@ -184,6 +197,7 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 			v.cells[c].rep2 = int32(i)
 		}
 		v.cells[c].weight++
+		members = append(members, member{gi, int32(i), f})
 	}
 	// Sort the endpoint groups and renumber the cells.
 	order := make([]int32, len(v.groups))
@@ -200,6 +214,9 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 	v.groups = sorted
 	for k := range v.cells {
 		v.cells[k].group = rank[v.cells[k].group]
+	}
+	for k := range members {
+		members[k].group = rank[members[k].group]
 	}
 	v.nEG = len(v.groups)
 
@@ -226,14 +243,34 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 				node := externalGroup(r)
 				node.focused = in[x] && v.focus
 				v.groups = append(v.groups, node)
-				v.cells = append(v.cells, gcell{group: g, u: int32(m.u.nC + k), weight: 1, focus: in[x], ext: true, rep: int32(len(m.snap.Endpoints) + k), rep2: -1})
+				entry := int32(len(m.snap.Endpoints) + k)
+				v.cells = append(v.cells, gcell{group: g, u: int32(m.u.nC + k), weight: 1, focus: in[x], ext: true, rep: entry, rep2: -1})
+				members = append(members, member{g, entry, in[x]})
 			}
 		}
+	}
+	// Derived entries (the internet, ingress controllers, Services that a
+	// derived layer adds): one group each, with no cell; their pairs are
+	// counted on the entries.
+	v.firstDerived = len(v.groups)
+	for k := 0; k < m.NumDerived(); k++ {
+		entry := m.numBase() + k
+		d, _ := m.Derived(entry)
+		if len(opts.Namespaces) > 0 && d.Namespace != "" && !slices.Contains(opts.Namespaces, d.Namespace) {
+			continue
+		}
+		g := int32(len(v.groups))
+		v.groups = append(v.groups, GroupNode{Name: d.Name, Kind: d.Kind, Namespace: d.Namespace, derived: true})
+		f := picks(func(s Selection) bool { return s.matchesDerived(d) })
+		members = append(members, member{g, int32(entry), f})
 	}
 	for k, ok := range matched {
 		if !ok {
 			v.unmatched = append(v.unmatched, opts.Focus[k])
 		}
+	}
+	for g := range v.groups {
+		v.groups[g].label = v.groups[g].Label()
 	}
 
 	// Index the cells by group and by universe index.
@@ -251,6 +288,20 @@ func (m *Matrix) Group(opts GroupOptions) (*GroupedView, error) {
 		if c.focus {
 			v.wFocus[c.group] += c.weight
 		}
+	}
+	v.memberStart = make([]int32, len(v.groups)+1)
+	for _, x := range members {
+		v.memberStart[x.group+1]++
+	}
+	for g := range v.groups {
+		v.memberStart[g+1] += v.memberStart[g]
+	}
+	v.members = make([]int32, len(members))
+	v.memberFocus = make([]bool, len(members))
+	at := slices.Clone(v.memberStart[:len(v.groups)])
+	for _, x := range members {
+		v.members[at[x.group]], v.memberFocus[at[x.group]] = x.entry, x.focus
+		at[x.group]++
 	}
 	v.uStart = make([]int32, m.u.nU+1)
 	for _, c := range v.cells {
@@ -333,6 +384,15 @@ func (v *GroupedView) totalPairs() int64 {
 			}
 		}
 	}
+	// Pairs with derived entries, from and to them.
+	for d := v.firstDerived; d < len(v.groups); d++ {
+		for b := range v.groups {
+			v.derivedPairs(d, b, func(int, int) { n++ })
+			if b < v.firstDerived {
+				v.derivedPairs(b, d, func(int, int) { n++ })
+			}
+		}
+	}
 	return n
 }
 
@@ -342,6 +402,34 @@ const (
 	modeAll          // every destination
 	modeFocus        // the focused destinations only
 )
+
+// counted reports whether the view counts a pair whose source and
+// destination are focused or not.
+func (v *GroupedView) counted(srcFocus, dstFocus bool) bool {
+	if !v.focus {
+		return true
+	}
+	switch v.opts.Direction {
+	case FocusEgress:
+		return srcFocus
+	case FocusIngress:
+		return dstFocus
+	}
+	return srcFocus || dstFocus
+}
+
+// derivedPairs calls fn for every pair of entries between groups a and b
+// that the view counts, one of them derived.
+func (v *GroupedView) derivedPairs(a, b int, fn func(i, j int)) {
+	for x := v.memberStart[a]; x < v.memberStart[a+1]; x++ {
+		for y := v.memberStart[b]; y < v.memberStart[b+1]; y++ {
+			i, j := int(v.members[x]), int(v.members[y])
+			if v.m.IsPair(i, j) && v.counted(v.memberFocus[x], v.memberFocus[y]) {
+				fn(i, j)
+			}
+		}
+	}
+}
 
 // mode returns the destinations a source cell pairs with.
 func (v *GroupedView) mode(c gcell) int {
@@ -371,85 +459,128 @@ func (v *GroupedView) mode(c gcell) int {
 // the first error fn returns, and returns it, or ctx's error when ctx is
 // cancelled.
 func (v *GroupedView) Walk(ctx context.Context, fn func(*GroupPair) error) error {
-	var ext []GroupPair // pairs from external sources, merged at the end
-	var run *GroupPair  // pending external destination range
-	flush := func() error {
-		if run == nil {
-			return nil
-		}
-		p := run
-		run = nil
-		p.Dst = externalGroup(p.Dst.Range)
-		return fn(p)
-	}
-	err := v.walkRaw(ctx, func(p *GroupPair) error {
-		if p.Src.IsExternal() {
-			ext = append(ext, clonePair(p))
-			return nil
-		}
-		if !p.Dst.IsExternal() {
-			if err := flush(); err != nil {
-				return err
-			}
-			return fn(p)
-		}
-		if run != nil && run.Src.Name == p.Src.Name && adjacent(run.Dst.Range, p.Dst.Range) && run.sameResult(p) {
-			run.Dst.Range = netipx.IPRangeFrom(run.Dst.Range.From(), p.Dst.Range.To())
-			return nil
-		}
-		if err := flush(); err != nil {
-			return err
-		}
-		c := clonePair(p)
-		run = &c
-		return nil
-	})
-	if err != nil {
+	lm := newLineMerger(fn, func(p *GroupPair) (*GroupNode, *GroupNode) { return &p.Src, &p.Dst },
+		(*GroupPair).sameResult, clonePair)
+	if err := v.walkRaw(ctx, lm.add); err != nil {
 		return err
 	}
-	if err := flush(); err != nil {
-		return err
-	}
-	return walkExternalSources(v, ext, fn)
+	return lm.finish()
 }
 
-// walkExternalSources merges, per destination, adjacent external source
-// ranges with the same result, and reports the pairs by source range then
-// destination.
-func walkExternalSources(v *GroupedView, ext []GroupPair, fn func(*GroupPair) error) error {
-	dstRank := make(map[string]int, v.nEG)
-	for g := 0; g < v.nEG; g++ {
-		dstRank[v.groups[g].Name+"\x00"+v.groups[g].Kind] = g
+// lineMerger merges the external ranges of a stream of lines (pairs of
+// groups, or changes) in source then destination order: adjacent
+// destination ranges with the same result for one source become one line
+// as they come; lines from external sources are held to the end, where
+// adjacent source ranges with the same result for one destination merge,
+// and are reported by source range then destination; lines from derived
+// sources (which the view walks between the two) follow them.
+type lineMerger[T any] struct {
+	fn    func(*T) error
+	ends  func(*T) (src, dst *GroupNode)
+	same  func(a, b *T) bool
+	clone func(*T) T
+	run   *T // pending external destination range
+	ext   []T
+	late  []T // lines from derived sources, which come after the external ones
+}
+
+func newLineMerger[T any](fn func(*T) error, ends func(*T) (src, dst *GroupNode), same func(a, b *T) bool, clone func(*T) T) *lineMerger[T] {
+	return &lineMerger[T]{fn: fn, ends: ends, same: same, clone: clone}
+}
+
+// flush reports the pending destination range.
+func (lm *lineMerger[T]) flush() error {
+	if lm.run == nil {
+		return nil
 	}
-	// By destination, then source range.
-	slices.SortStableFunc(ext, func(a, b GroupPair) int {
-		if x, y := dstRank[a.Dst.Name+"\x00"+a.Dst.Kind], dstRank[b.Dst.Name+"\x00"+b.Dst.Kind]; x != y {
-			return x - y
+	x := lm.run
+	lm.run = nil
+	_, dst := lm.ends(x)
+	*dst = externalGroup(dst.Range)
+	return lm.fn(x)
+}
+
+// add takes the next line; it may keep a copy, never x.
+func (lm *lineMerger[T]) add(x *T) error {
+	src, dst := lm.ends(x)
+	if src.IsExternal() {
+		lm.ext = append(lm.ext, lm.clone(x))
+		return nil
+	}
+	if src.derived {
+		if err := lm.flush(); err != nil {
+			return err
 		}
-		return rangeOrder(a.Src.Range, b.Src.Range)
+		lm.late = append(lm.late, lm.clone(x))
+		return nil
+	}
+	if !dst.IsExternal() {
+		if err := lm.flush(); err != nil {
+			return err
+		}
+		return lm.fn(x)
+	}
+	if lm.run != nil {
+		rs, rd := lm.ends(lm.run)
+		if rs.Name == src.Name && rs.Kind == src.Kind && adjacent(rd.Range, dst.Range) && lm.same(lm.run, x) {
+			rd.Range = netipx.IPRangeFrom(rd.Range.From(), dst.Range.To())
+			return nil
+		}
+	}
+	if err := lm.flush(); err != nil {
+		return err
+	}
+	c := lm.clone(x)
+	lm.run = &c
+	return nil
+}
+
+// finish reports the pending range and the lines from external sources.
+func (lm *lineMerger[T]) finish() error {
+	if err := lm.flush(); err != nil {
+		return err
+	}
+	ext := lm.ext
+	// By destination, then source range; merge; then by source range.
+	slices.SortStableFunc(ext, func(a, b T) int {
+		as, ad := lm.ends(&a)
+		bs, bd := lm.ends(&b)
+		if c := nodeOrder(*ad, *bd); c != 0 {
+			return c
+		}
+		return rangeOrder(as.Range, bs.Range)
 	})
-	var merged []GroupPair
-	for _, p := range ext {
+	var merged []T
+	for i := range ext {
 		if n := len(merged); n > 0 {
-			q := &merged[n-1]
-			if q.Dst.Name == p.Dst.Name && q.Dst.Kind == p.Dst.Kind && adjacent(q.Src.Range, p.Src.Range) && q.sameResult(&p) {
-				q.Src.Range = netipx.IPRangeFrom(q.Src.Range.From(), p.Src.Range.To())
+			qs, qd := lm.ends(&merged[n-1])
+			ps, pd := lm.ends(&ext[i])
+			if nodeOrder(*qd, *pd) == 0 && adjacent(qs.Range, ps.Range) && lm.same(&merged[n-1], &ext[i]) {
+				qs.Range = netipx.IPRangeFrom(qs.Range.From(), ps.Range.To())
 				continue
 			}
 		}
-		merged = append(merged, p)
+		merged = append(merged, ext[i])
 	}
 	for i := range merged {
-		merged[i].Src = externalGroup(merged[i].Src.Range)
+		src, _ := lm.ends(&merged[i])
+		*src = externalGroup(src.Range)
 	}
-	slices.SortStableFunc(merged, func(a, b GroupPair) int {
-		if c := rangeOrder(a.Src.Range, b.Src.Range); c != 0 {
+	slices.SortStableFunc(merged, func(a, b T) int {
+		as, ad := lm.ends(&a)
+		bs, bd := lm.ends(&b)
+		if c := rangeOrder(as.Range, bs.Range); c != 0 {
 			return c
 		}
-		return dstRank[a.Dst.Name+"\x00"+a.Dst.Kind] - dstRank[b.Dst.Name+"\x00"+b.Dst.Kind]
+		return nodeOrder(*ad, *bd)
 	})
 	for i := range merged {
-		if err := fn(&merged[i]); err != nil {
+		if err := lm.fn(&merged[i]); err != nil {
+			return err
+		}
+	}
+	for i := range lm.late {
+		if err := lm.fn(&lm.late[i]); err != nil {
 			return err
 		}
 	}

@@ -27,34 +27,22 @@ var groupClusters = flag.Int("group.clusters", 150, "random clusters per grouped
 // split the column differences: full and partial connections, counts of
 // pairs, conditional verdicts, external ranges merged per pair.
 func TestGroupedViewMatchesNaive(t *testing.T) {
-	defer func(n int) { maxBatchEntries = n }(maxBatchEntries)
+	defer func(n, w int) { maxBatchEntries, windowPerWorker = n, w }(maxBatchEntries, windowPerWorker)
 	for i := 0; i < *groupClusters; i++ {
 		seed := uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0x6e0))
 		cfg := randcluster.Config{Namespaces: 1 + r.IntN(4), Pods: 2 + r.IntN(24), Policies: r.IntN(8)}
-		opts := Options{}
 		switch i % 3 {
 		case 1:
 			cfg.Admin = true
 		case 2:
 			cfg.Calico, cfg.Admin = true, r.IntN(2) == 0
-			opts.Mode = policy.ModeCalico
 		}
-		data := randcluster.Generate(r, cfg)
-		l := policy.NewLoader(policy.LoadOptions{})
-		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
-		snap, err := l.Snapshot()
-		if err != nil {
-			t.Fatalf("seed %d: load: %v", seed, err)
-		}
-		randomWorkloads(r, snap)
-		m, err := Compute(context.Background(), snap, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, data := randomMatrix(t, r, cfg)
 		for trial := 0; trial < 4; trial++ {
 			gopts := randomGroupOptions(r, m)
 			maxBatchEntries = []int{1 << 23, 1, 7}[r.IntN(3)]
+			windowPerWorker = []int{16, 1, 2}[r.IntN(3)]
 			v, err := m.Group(gopts)
 			if err != nil {
 				t.Fatalf("seed %d: Group: %v", seed, err)
@@ -71,6 +59,23 @@ func TestGroupedViewMatchesNaive(t *testing.T) {
 			if d := diffLines(want, got); d != "" {
 				t.Fatalf("seed %d trial %d, %s: grouped view differs from the naive aggregation (-want +got):\n%s\n--- cluster ---\n%s",
 					seed, trial, describeGroupOptions(gopts), d, data)
+			}
+			// MinLines is a lower bound of the lines and of their names.
+			minLines, minBytes, err := v.MinLines(context.Background(), 0, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l, b, exact, err := v.EstimateLines(context.Background(), 1<<20); err != nil || !exact || l != minLines || b != minBytes {
+				t.Fatalf("EstimateLines over every group = %d, %d, exact %v, %v; MinLines = %d, %d", l, b, exact, err, minLines, minBytes)
+			}
+			var nameBytes int64
+			for _, line := range got {
+				src, rest, _ := strings.Cut(line, " => ")
+				dst, _, _ := strings.Cut(rest, " (")
+				nameBytes += int64(len(src) + len(dst) + len(" => ") + len(" : ") + len("TCP 1\n"))
+			}
+			if minLines > int64(len(got)) || minBytes > nameBytes {
+				t.Fatalf("seed %d trial %d, %s: MinLines = %d lines, %d bytes; Walk reports %d lines, %d bytes", seed, trial, describeGroupOptions(gopts), minLines, minBytes, len(got), nameBytes)
 			}
 			if v.IsEmpty() != (naiveTotal(m, gopts) == 0) {
 				t.Fatalf("seed %d trial %d: IsEmpty = %v, naive total %d", seed, trial, v.IsEmpty(), naiveTotal(m, gopts))
@@ -138,8 +143,8 @@ func describeGroupOptions(o GroupOptions) string {
 	if o.Connections != nil {
 		c = o.Connections.String()
 	}
-	return fmt.Sprintf("by=%s tenantLabel=%s namespaces=%v noExternal=%v focus=%v direction=%s connections=%s batch=%d",
-		o.By, o.TenantLabel, o.Namespaces, o.NoExternal, f, o.Direction, c, maxBatchEntries)
+	return fmt.Sprintf("by=%s tenantLabel=%s namespaces=%v noExternal=%v focus=%v direction=%s connections=%s batch=%d window=%d",
+		o.By, o.TenantLabel, o.Namespaces, o.NoExternal, f, o.Direction, c, maxBatchEntries, windowPerWorker)
 }
 
 // naiveEntry is one member of the naive view: an endpoint, or a piece of
@@ -207,6 +212,13 @@ func naiveEntriesCut(m *Matrix, o GroupOptions, extra []netip.Addr) []naiveEntry
 		}
 		out = append(out, naiveEntry{entry: i, group: naiveGroupKey(m, e, o), focus: focused(func(s Selection) bool { return s.MatchesEndpoint(e) })})
 	}
+	for i := m.NumEndpoints(); i < m.Len(); i++ {
+		d, ok := m.Derived(i)
+		if !ok || len(o.Namespaces) > 0 && d.Namespace != "" && !slices.Contains(o.Namespaces, d.Namespace) {
+			continue
+		}
+		out = append(out, naiveEntry{entry: i, group: d.Name, focus: focused(func(s Selection) bool { return s.matchesDerived(d) })})
+	}
 	if o.NoExternal {
 		return out
 	}
@@ -248,8 +260,8 @@ func naiveEntriesCut(m *Matrix, o GroupOptions, extra []netip.Addr) []naiveEntry
 }
 
 // counted reports whether the naive view counts the pair.
-func naiveCounted(o GroupOptions, a, b naiveEntry) bool {
-	if a.ext && b.ext || !a.ext && !b.ext && a.entry == b.entry {
+func naiveCounted(m *Matrix, o GroupOptions, a, b naiveEntry) bool {
+	if a.entry == b.entry || !m.IsPair(a.entry, b.entry) {
 		return false
 	}
 	if len(o.Focus) == 0 {
@@ -269,7 +281,7 @@ func naiveTotal(m *Matrix, o GroupOptions) int {
 	n := 0
 	for _, a := range es {
 		for _, b := range es {
-			if naiveCounted(o, a, b) {
+			if naiveCounted(m, o, a, b) {
 				n++
 			}
 		}
@@ -288,160 +300,45 @@ type naiveLine struct {
 }
 
 func naiveGroupPairs(m *Matrix, o GroupOptions) []string {
-	scope := m.ConnectionScope()
-	var atoms []int
-	for p := range m.PortAtoms() {
-		c := connectionsOf(m.ports, scope, func(q int) bool { return q == p })
-		if o.Connections == nil || !c.Intersect(*o.Connections).IsEmpty() {
-			atoms = append(atoms, p)
-		}
-	}
-	es := naiveEntries(m, o)
-	lines := map[string]*naiveLine{}
-	var keys []string
-	for _, a := range es {
-		for _, b := range es {
-			if !naiveCounted(o, a, b) {
-				continue
-			}
-			key := a.group + " => " + b.group
-			l := lines[key]
-			if l == nil {
-				l = &naiveLine{src: a.group, dst: b.group, srcR: a.rng, dstR: b.rng, srcExt: a.ext, dExt: b.ext,
-					allow: make([]int64, len(atoms)), cond: make([]int64, len(atoms))}
-				lines[key] = l
-				keys = append(keys, key)
-			}
-			l.total++
-			for k, p := range atoms {
-				switch m.At(a.entry, b.entry, p) {
-				case Allow:
-					l.allow[k]++
-				case Conditional:
-					l.cond[k]++
-				}
-			}
-		}
-	}
-	text := func(l *naiveLine) string {
-		conns := func(in func(k int) bool) string {
-			set := map[int]bool{}
-			for k, p := range atoms {
-				if in(k) {
-					set[p] = true
-				}
-			}
-			c := connectionsOf(m.ports, scope, func(p int) bool { return set[p] })
-			if o.Connections != nil {
-				c = c.Intersect(*o.Connections)
-			}
-			return c.String()
-		}
-		var parts []string
-		parts = append(parts, "full "+conns(func(k int) bool { return l.allow[k] == l.total }))
-		for _, kind := range []string{"partial", "conditional"} {
-			var counts []int64
-			seen := map[int64]bool{}
-			for k := range atoms {
-				n := l.allow[k]
-				if kind == "conditional" {
-					n = l.cond[k]
-				} else if n == l.total {
-					continue
-				}
-				if n > 0 && !seen[n] {
-					seen[n] = true
-					counts = append(counts, n)
-				}
-			}
-			for _, n := range counts {
-				parts = append(parts, fmt.Sprintf("%s %d: %s", kind, n, conns(func(k int) bool {
-					if kind == "conditional" {
-						return l.cond[k] == n
-					}
-					return l.allow[k] == n
-				})))
-			}
-		}
-		return strings.Join(parts, " | ")
-	}
+	raw := naiveRawResults(m, o, nil)
 	// Merge external pieces per line: for each source, adjacent
 	// destination pieces with the same result; for each destination,
 	// adjacent source pieces with the same result.
-	type result struct {
-		src, dst string
-		total    int64
-		what     string
-	}
-	var rs []result
-	bySrc := map[string][]*naiveLine{}
-	var srcOrder []string
-	for _, k := range keys {
-		l := lines[k]
-		if l.srcExt {
-			continue
-		}
-		if bySrc[l.src] == nil {
-			srcOrder = append(srcOrder, l.src)
-		}
-		bySrc[l.src] = append(bySrc[l.src], l)
-	}
-	mergeRuns := func(ls []*naiveLine, rng func(*naiveLine) netipx.IPRange, emit func(l *naiveLine, r netipx.IPRange)) {
-		sort.SliceStable(ls, func(i, j int) bool { return rangeOrder(rng(ls[i]), rng(ls[j])) < 0 })
-		var cur *naiveLine
-		var curR netipx.IPRange
-		var curText string
-		for _, l := range ls {
-			t := text(l)
-			if t == "full No Connections" {
-				if cur != nil {
-					emit(cur, curR)
-					cur = nil
-				}
-				continue
-			}
-			if cur != nil && t == curText && cur.total == l.total && adjacent(curR, rng(l)) {
-				curR = netipx.IPRangeFrom(curR.From(), rng(l).To())
-				continue
-			}
-			if cur != nil {
-				emit(cur, curR)
-			}
-			cur, curR, curText = l, rng(l), t
-		}
-		if cur != nil {
-			emit(cur, curR)
-		}
-	}
-	for _, s := range srcOrder {
-		var ext []*naiveLine
-		for _, l := range bySrc[s] {
-			if l.dExt {
-				ext = append(ext, l)
-				continue
-			}
-			if t := text(l); t != "full No Connections" {
-				rs = append(rs, result{l.src, l.dst, l.total, t})
-			}
-		}
-		mergeRuns(ext, func(l *naiveLine) netipx.IPRange { return l.dstR }, func(l *naiveLine, r netipx.IPRange) {
-			rs = append(rs, result{l.src, ExternalAtom{Range: r}.String(), l.total, text(l)})
-		})
-	}
-	byDst := map[string][]*naiveLine{}
-	for _, k := range keys {
-		if l := lines[k]; l.srcExt {
+	var out []string
+	emit := func(src, dst, text string) { out = append(out, src+" => "+dst+" "+text) }
+	bySrc := map[string][]naiveLine{}
+	byDst := map[string][]naiveLine{}
+	for _, l := range raw {
+		switch {
+		case l.srcExt:
 			byDst[l.dst] = append(byDst[l.dst], l)
+		case l.dExt:
+			bySrc[l.src] = append(bySrc[l.src], l)
+		default:
+			emit(l.src, l.dst, l.text)
 		}
+	}
+	mergeRuns := func(ls []naiveLine, rng func(naiveLine) netipx.IPRange, emitRun func(l naiveLine, r netipx.IPRange)) {
+		sort.Slice(ls, func(i, j int) bool { return rangeOrder(rng(ls[i]), rng(ls[j])) < 0 })
+		for i := 0; i < len(ls); {
+			r := rng(ls[i])
+			j := i + 1
+			for ; j < len(ls) && ls[j].text == ls[i].text && adjacent(r, rng(ls[j])); j++ {
+				r = netipx.IPRangeFrom(r.From(), rng(ls[j]).To())
+			}
+			emitRun(ls[i], r)
+			i = j
+		}
+	}
+	for _, ls := range bySrc {
+		mergeRuns(ls, func(l naiveLine) netipx.IPRange { return l.dstR }, func(l naiveLine, r netipx.IPRange) {
+			emit(l.src, ExternalAtom{Range: r}.String(), l.text)
+		})
 	}
 	for _, ls := range byDst {
-		mergeRuns(ls, func(l *naiveLine) netipx.IPRange { return l.srcR }, func(l *naiveLine, r netipx.IPRange) {
-			rs = append(rs, result{ExternalAtom{Range: r}.String(), l.dst, l.total, text(l)})
+		mergeRuns(ls, func(l naiveLine) netipx.IPRange { return l.srcR }, func(l naiveLine, r netipx.IPRange) {
+			emit(ExternalAtom{Range: r}.String(), l.dst, l.text)
 		})
-	}
-	var out []string
-	for _, r := range rs {
-		out = append(out, fmt.Sprintf("%s => %s (%d pairs): %s", r.src, r.dst, r.total, r.what))
 	}
 	sort.Strings(out)
 	return out
@@ -501,7 +398,7 @@ func naiveRawResults(m *Matrix, o GroupOptions, extra []netip.Addr) map[string]n
 	lines := map[string]*naiveLine{}
 	for _, a := range es {
 		for _, b := range es {
-			if !naiveCounted(o, a, b) {
+			if !naiveCounted(m, o, a, b) {
 				continue
 			}
 			key := a.group + " => " + b.group
@@ -603,7 +500,11 @@ func TestGroupDiffMatchesNaive(t *testing.T) {
 			}
 			wr := rand.New(rand.NewPCG(seed, 7))
 			randomWorkloads(wr, snap)
-			m, err := Compute(context.Background(), snap, opts)
+			var layer DerivedLayer
+			if seed%3 == 0 {
+				layer = fakeLayer{}
+			}
+			m, err := ComputeWith(context.Background(), snap, opts, layer)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -754,22 +655,7 @@ func TestGroupGraphMatchesNaive(t *testing.T) {
 		seed := uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0x9a9))
 		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(14), Policies: r.IntN(7), Admin: i%2 == 1, Calico: i%3 == 2}
-		opts := Options{}
-		if cfg.Calico {
-			opts.Mode = policy.ModeCalico
-		}
-		data := randcluster.Generate(r, cfg)
-		l := policy.NewLoader(policy.LoadOptions{})
-		l.AddBytes("c.yaml", data)
-		snap, err := l.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		randomWorkloads(r, snap)
-		m, err := Compute(context.Background(), snap, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, data := randomMatrix(t, r, cfg)
 		gopts := randomGroupOptions(r, m)
 		v, err := m.Group(gopts)
 		if err != nil {
@@ -848,22 +734,8 @@ func TestGroupExplainAgreesWithView(t *testing.T) {
 		seed := uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0xe1))
 		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%2 == 1, Calico: i%3 == 2}
-		opts := Options{}
-		if cfg.Calico {
-			opts.Mode = policy.ModeCalico
-		}
-		data := randcluster.Generate(r, cfg)
-		l := policy.NewLoader(policy.LoadOptions{})
-		l.AddBytes("c.yaml", data)
-		snap, err := l.Snapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		randomWorkloads(r, snap)
-		m, err := Compute(context.Background(), snap, opts)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m, data := randomMatrix(t, r, cfg)
+		snap, opts := m.Snapshot(), m.Options()
 		gopts := randomGroupOptions(r, m)
 		v, err := m.Group(gopts)
 		if err != nil {
@@ -910,8 +782,84 @@ func TestGroupExplainAgreesWithView(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if explained < len(raw) {
+		withDerived := 0
+		for _, l := range raw {
+			for _, side := range []string{l.src, l.dst} {
+				if strings.HasPrefix(side, "{") || strings.HasSuffix(side, "[Service]") {
+					withDerived++
+					break
+				}
+			}
+		}
+		if explained < len(raw)-withDerived {
 			t.Fatalf("seed %d: %d pairs of groups explained, %d have connections", seed, explained, len(raw))
 		}
 	}
+}
+
+// randomMatrix generates a random cluster (in calico mode when it has
+// Calico objects), puts its pods in random workloads, and computes its
+// matrix.
+func randomMatrix(t *testing.T, r *rand.Rand, cfg randcluster.Config) (*Matrix, []byte) {
+	t.Helper()
+	opts := Options{}
+	if cfg.Calico {
+		opts.Mode = policy.ModeCalico
+	}
+	data := randcluster.Generate(r, cfg)
+	l := policy.NewLoader(policy.LoadOptions{})
+	l.AddBytes("c.yaml", data)
+	snap, err := l.Snapshot()
+	if err != nil {
+		t.Fatalf("load: %v\n%s", err, data)
+	}
+	randomWorkloads(r, snap)
+	var layer DerivedLayer
+	if r.IntN(3) == 0 {
+		layer = fakeLayer{}
+	}
+	m, err := ComputeWith(context.Background(), snap, opts, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m, data
+}
+
+// fakeLayer derives three entries from the matrix, for the grouped views'
+// tests: "{internet}" (a source: what the first external atom can open),
+// a Service in ns0 (a destination: what can reach the first endpoint, and
+// from the internet every connection), and "{both}" (either side:
+// conditional on TCP, with every endpoint).
+type fakeLayer struct{}
+
+func (fakeLayer) PortCuts(*policy.Snapshot) []PortRange {
+	return []PortRange{{Protocol: policy.TCP, Lo: 81, Hi: 81}}
+}
+
+func (fakeLayer) Derive(_ context.Context, m *Matrix) (Derived, error) {
+	base := m.numBase()
+	internet, svc, both := base, base+1, base+2
+	return Derived{
+		Entries: []DerivedEntry{
+			{Name: "{internet}", Kind: "Internet", Source: true},
+			{Name: "ns0/svc[Service]", Kind: "Service", Namespace: "ns0", Destination: true},
+			{Name: "{both}", Kind: "Both", Source: true, Destination: true},
+		},
+		At: func(src, dst, p int) Verdict {
+			switch {
+			case src == both || dst == both:
+				if m.ports[p].Protocol == policy.TCP {
+					return Conditional
+				}
+				return Deny
+			case src == internet && dst == svc:
+				return Allow
+			case src == internet:
+				return m.At(m.NumEndpoints(), dst, p)
+			case dst == svc && m.NumEndpoints() > 0:
+				return m.At(src, 0, p)
+			}
+			return Deny
+		},
+	}, nil
 }

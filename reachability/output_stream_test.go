@@ -56,3 +56,22 @@ func TestWriteJSONStreamsTheDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestParseExternalAtom reads back what ExternalAtom.String writes, and
+// refuses what is not a range.
+func TestParseExternalAtom(t *testing.T) {
+	for _, s := range []string{"10.0.0.0/8", "0.0.0.0-9.255.255.255", "10.1.0.11/32", "fd00::/8", "::-fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"} {
+		a, err := reachability.ParseExternalAtom(s)
+		if err != nil {
+			t.Fatalf("ParseExternalAtom(%q): %v", s, err)
+		}
+		if got := a.String(); got != s {
+			t.Errorf("ParseExternalAtom(%q).String() = %q", s, got)
+		}
+	}
+	for _, s := range []string{"", "10.0.0.1/8", "10.0.0.9-10.0.0.1", "x-y", "10.0.0.0"} {
+		if _, err := reachability.ParseExternalAtom(s); err == nil {
+			t.Errorf("ParseExternalAtom(%q): no error", s)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package reachability
 
 import (
+	"fmt"
 	"maps"
 	"net/netip"
 	"slices"
@@ -28,6 +29,23 @@ func (a ExternalAtom) String() string {
 		return p.String()
 	}
 	return a.Range.From().String() + "-" + a.Range.To().String()
+}
+
+// ParseExternalAtom reads an address range as [ExternalAtom.String]
+// writes it: a CIDR ("10.0.0.0/8") or "first-last".
+func ParseExternalAtom(s string) (ExternalAtom, error) {
+	if p, err := netip.ParsePrefix(s); err == nil && p.Masked() == p {
+		return ExternalAtom{Range: netipx.RangeOfPrefix(p)}, nil
+	}
+	a, b, ok := strings.Cut(s, "-")
+	if ok {
+		x, err1 := netip.ParseAddr(a)
+		y, err2 := netip.ParseAddr(b)
+		if r := netipx.IPRangeFrom(x, y); err1 == nil && err2 == nil && r.IsValid() {
+			return ExternalAtom{Range: r}, nil
+		}
+	}
+	return ExternalAtom{}, fmt.Errorf("ParseExternalAtom(%q): expected a CIDR or first-last addresses", s)
 }
 
 // Family returns 4 or 6.

@@ -477,8 +477,8 @@ func parseLines(text string, npguard bool) ([]connLine, error) {
 		if !ok {
 			return nil, fmt.Errorf("line %q: no =>", line)
 		}
-		if strings.HasPrefix(src, "{") || strings.HasPrefix(dst, "{") {
-			continue // {ingress-controller}: Ingress and Route are not modelled
+		if strings.HasPrefix(src, "{") || strings.HasPrefix(dst, "{") || strings.HasSuffix(dst, "[Service]") {
+			continue // the access model's entries ({ingress-controller}, Services): not compared here
 		}
 		l := connLine{src: src, dst: dst}
 		src = strings.Replace(src, "[Workload]", "[Pod]", 1) // np-guard names the pods of a kind-less owner Pods
@@ -511,19 +511,8 @@ func parseLines(text string, npguard bool) ([]connLine, error) {
 }
 
 func parseRange(s string) (netipx.IPRange, bool) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return netipx.RangeOfPrefix(p), true
-	}
-	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		return netipx.IPRange{}, false
-	}
-	x, err1 := netip.ParseAddr(a)
-	y, err2 := netip.ParseAddr(b)
-	if err1 != nil || err2 != nil {
-		return netipx.IPRange{}, false
-	}
-	return netipx.IPRangeFrom(x, y), true
+	a, err := reachability.ParseExternalAtom(s)
+	return a.Range, err == nil
 }
 
 // parseNPGuardConns reads "All Connections", "No Connections" or

@@ -129,6 +129,9 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 	if grouped {
 		return runGroupedDiff(ctx, e, f, a, b)
 	}
+	if err := checkFlowDiffSize(a, b, f.view.force); err != nil {
+		return err
+	}
 	d := reachability.Diff(a, b)
 	if d, err = filterDelta(d, a, b, &f.view); err != nil {
 		return err

@@ -4,10 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
-
-	"go4.org/netipx"
 
 	"github.com/netreach/netreach/cmd/internal/viewreport"
 	"github.com/netreach/netreach/reachability"
@@ -45,6 +42,7 @@ func runGroupedDiff(ctx context.Context, e *env, f *diffFlags, a, b *reachabilit
 	if err != nil {
 		return err
 	}
+	collectBeforeViews(a)
 	d, err := reachability.NewGroupDiff(a, b, opts)
 	if err != nil {
 		return usageError("%v", err)
@@ -57,7 +55,7 @@ func runGroupedDiff(ctx context.Context, e *env, f *diffFlags, a, b *reachabilit
 	switch f.output {
 	case "dot", "mermaid", "svg":
 		title := fmt.Sprintf("# diff %s; before: %s; after: %s", meta.View, meta.Before, meta.After)
-		g, n, err := viewreport.NewDiffGraph(ctx, d, opts.By, title, viewreport.MaxRows)
+		g, n, err := viewreport.NewDiffGraph(ctx, d, opts.By, title, viewreport.MaxGraphEdges)
 		if err != nil {
 			return &exitError{code: ExitBadData, err: fmt.Errorf("%v; %s", err, sizeHint)}
 		}
@@ -97,6 +95,21 @@ func runGroupedDiff(ctx context.Context, e *env, f *diffFlags, a, b *reachabilit
 	return nil
 }
 
+// checkFlowDiffSize refuses a flow diff that would compare more flows
+// than an output may hold rows: it keeps every changed flow in memory. The
+// grouped diff (--by) streams instead.
+func checkFlowDiffSize(a, b *reachability.Matrix, force bool) error {
+	if force {
+		return nil
+	}
+	entries := int64(a.NumEndpoints() + b.NumEndpoints() + len(a.ExternalAtoms()) + len(b.ExternalAtoms()))
+	ports := int64(len(reachability.RefinePorts(a.PortAtoms(), b.PortAtoms())))
+	if flows := entries * entries * ports; flows > viewreport.MaxRows {
+		return &exitError{code: ExitBadData, err: fmt.Errorf("the flow diff would compare up to %d flows and hold every changed one, above the limit of %d rows; compare groups instead with --by workload (or namespace, tenant), which streams, or run it anyway with --force", flows, viewreport.MaxRows)}
+	}
+	return nil
+}
+
 // filterDelta keeps the flows of a flow diff that the focus and the
 // connections select: a flow is kept when its source (egress), its
 // destination (ingress) or either (both) is focused, and its ports are
@@ -125,10 +138,11 @@ func filterDelta(d reachability.Delta, a, b *reachability.Matrix, vf *viewFlags)
 				}
 			}
 		}
-		r, ok := parseRangeName(name)
-		if !ok {
+		atom, err := reachability.ParseExternalAtom(name)
+		if err != nil {
 			return false
 		}
+		r := atom.Range
 		for _, s := range opts.Focus {
 			if p, ok := s.Prefix(); ok && (p.Contains(r.From()) || p.Contains(r.To()) || r.Contains(p.Addr())) {
 				return true
@@ -202,22 +216,4 @@ func cutPorts(ch reachability.Change, c *reachability.Connections) []reachabilit
 		out = append(out, x)
 	}
 	return out
-}
-
-// parseRangeName reads an external range as outputs name it: a CIDR or
-// "first-last".
-func parseRangeName(s string) (netipx.IPRange, bool) {
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return netipx.RangeOfPrefix(p), true
-	}
-	a, b, ok := strings.Cut(s, "-")
-	if !ok {
-		return netipx.IPRange{}, false
-	}
-	x, err1 := netip.ParseAddr(a)
-	y, err2 := netip.ParseAddr(b)
-	if err1 != nil || err2 != nil {
-		return netipx.IPRange{}, false
-	}
-	return netipx.IPRangeFrom(x, y), true
 }

@@ -77,15 +77,22 @@ func init() {
 	registerExposureKind(exposureKind{name: "outside", help: "what the internet and the ingress controllers reach through Services, Ingress, Gateway API routes and Routes (docs/exposure-outside.md)", rows: outsideRows})
 }
 
+// accessMatrix computes the matrix with the access entries ({internet},
+// {ingress-controller}, Services) and returns it with the access options.
+func (f *inputFlags) accessMatrix(ctx context.Context, e *env, snap *policy.Snapshot, opts reachability.Options) (*reachability.Matrix, access.Options, error) {
+	m, err := f.compute(ctx, e, snap, opts)
+	if err != nil {
+		return nil, access.Options{}, err
+	}
+	aopts, err := f.access.options()
+	return m, aopts, err
+}
+
 // outsideRows lists what reaches workloads from outside the cluster
 // (package access) as rows: "app/web[Pod] <= {internet} : TCP 8080",
 // with the ways in as detail.
 func outsideRows(ctx context.Context, e *env, in *exposureInput) ([]ExposureRow, error) {
-	m, err := in.in.compute(ctx, e, in.snap, in.opts)
-	if err != nil {
-		return nil, err
-	}
-	aopts, err := in.in.access.options()
+	m, aopts, err := in.in.accessMatrix(ctx, e, in.snap, in.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -194,11 +201,7 @@ func runExposure(ctx context.Context, e *env, f *exposureFlags) error {
 	}
 	if len(selected) == 1 && selected[0].name == "outside" && len(f.namespaces) == 0 {
 		// Alone, the outside kind keeps its own report (docs/exposure-outside.md).
-		m, err := f.in.compute(ctx, e, snap, opts)
-		if err != nil {
-			return err
-		}
-		aopts, err := f.in.access.options()
+		m, aopts, err := f.in.accessMatrix(ctx, e, snap, opts)
 		if err != nil {
 			return err
 		}

@@ -139,6 +139,7 @@ func runMatrix(ctx context.Context, e *env, f *matrixFlags) error {
 	}
 	gopts.NoExternal = output == "table"
 	gopts.Progress = prog.phase("writing", 0)
+	collectBeforeViews(m)
 	v, err := m.Group(gopts)
 	if err != nil {
 		return usageError("%v", err)

@@ -94,18 +94,20 @@ func (p *progress) draw() {
 			return
 		}
 		total := p.total.Load()
-		if total <= 0 {
-			total = -1
-		}
-		p.bar = progressbar.NewOptions64(total,
+		opts := []progressbar.Option{
 			progressbar.OptionSetWriter(p.w),
 			progressbar.OptionSetDescription(p.name),
 			progressbar.OptionSetWidth(30),
-			progressbar.OptionShowCount(),
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionClearOnFinish(),
-			progressbar.OptionThrottle(100*time.Millisecond),
-		)
+			progressbar.OptionThrottle(100 * time.Millisecond),
+		}
+		if total <= 0 {
+			total = -1 // a spinner
+		} else {
+			opts = append(opts, progressbar.OptionShowCount())
+		}
+		p.bar = progressbar.NewOptions64(total, opts...)
 	}
 	if t := p.total.Load(); t > 0 {
 		p.bar.ChangeMax64(t)

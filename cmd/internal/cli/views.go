@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 
@@ -214,6 +215,23 @@ func unmatchedFocus(sels []reachability.Selection) error {
 // wide, dot, mermaid or svg.
 func groupedOutput(ctx context.Context, e *env, vf *viewFlags, v *reachability.GroupedView, format string, meta viewreport.Meta) error {
 	opts := v.Options()
+	if !vf.force && format != "table" && format != "wide" && !surelySmall(v) {
+		// Refuse at once what is sure to be too large: a lower bound of
+		// the lines found on the base port atom's rows alone, estimated
+		// from a sample of the source groups (twice over the limits, to
+		// be sure); what passes is still measured exactly below.
+		lines, bytes, exact, err := v.EstimateLines(ctx, 1000)
+		if err != nil {
+			return err
+		}
+		factor := int64(2)
+		if exact {
+			factor = 1
+		}
+		if lines > factor*viewreport.MaxRows || bytes > factor*viewreport.MaxBytes {
+			return &exitError{code: ExitBadData, err: &viewreport.TooLargeError{Rows: lines, Bytes: bytes, AtLeast: exact, Hint: sizeHint}}
+		}
+	}
 	switch format {
 	case "list":
 		return writeGuarded(e, vf.force, func(w io.Writer) error { return viewreport.WriteList(ctx, w, v, meta) })
@@ -239,7 +257,7 @@ func groupedOutput(ctx context.Context, e *env, vf *viewFlags, v *reachability.G
 		if format == "svg" && v.NumEndpointGroups() > viewreport.MaxSVGNodes {
 			return &exitError{code: ExitBadData, err: fmt.Errorf("the drawing would have %d nodes, more than %d: narrow it with --by namespace or tenant, --focus or -n", v.NumEndpointGroups(), viewreport.MaxSVGNodes)}
 		}
-		g, err := v.Graph(ctx, viewreport.MaxRows)
+		g, err := v.Graph(ctx, viewreport.MaxGraphEdges)
 		if err != nil {
 			return &exitError{code: ExitBadData, err: fmt.Errorf("%v; %s", err, sizeHint)}
 		}
@@ -255,6 +273,30 @@ func groupedOutput(ctx context.Context, e *env, vf *viewFlags, v *reachability.G
 		})
 	}
 	return usageError("-o %q: not an output of a grouped view", format)
+}
+
+// collectBeforeViews runs the garbage collector between a large
+// computation and its grouped view: the view's working set (a transposed
+// copy of the base verdicts, the column differences) then reuses what the
+// computation left, so the process's peak memory stays the computation's.
+// Small matrices skip it: there a collection costs more than it saves.
+func collectBeforeViews(m *reachability.Matrix) {
+	if m.NumClasses() > 10_000 {
+		runtime.GC()
+	}
+}
+
+// surelySmall reports whether a grouped view cannot exceed the limits:
+// few enough pairs of groups even if every pair had a line of the
+// longest names and a long list of connections.
+func surelySmall(v *reachability.GroupedView) bool {
+	n := int64(v.NumGroups())
+	longest := 0
+	for _, g := range v.Groups() {
+		longest = max(longest, len(g.Label()))
+	}
+	rows := n * n
+	return rows <= viewreport.MaxRows && rows*int64(2*longest+200) <= viewreport.MaxBytes
 }
 
 // writeListInstead writes the list when a table cannot fit, after a note

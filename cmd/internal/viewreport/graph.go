@@ -25,6 +25,11 @@ const (
 	EdgeChanged              // a diff's pair whose connections hold for more or fewer pairs: orange
 )
 
+// MaxGraphEdges bounds the edges of a drawing (dot, Mermaid, SVG): the
+// graph is held in memory to lay it out, and beyond this nobody can read
+// it.
+const MaxGraphEdges = 200_000
+
 // Graph is what the graph writers draw: nodes (the groups of a view) and
 // labelled edges.
 type Graph struct {
@@ -135,6 +140,32 @@ func (g *Graph) clusters() (tops []*cluster, loose []int) {
 	return order, loose
 }
 
+// walkClusters writes the boxes depth first: open before a box's
+// content, node for each node (inside its box, one step deeper), close
+// after; then the nodes outside every box. Boxes are numbered in order.
+func (g *Graph) walkClusters(indent, step string, open func(c *cluster, id int, indent string), node func(i int, indent string), close func(indent string)) {
+	tops, loose := g.clusters()
+	id := 0
+	var walk func(c *cluster, indent string)
+	walk = func(c *cluster, indent string) {
+		open(c, id, indent)
+		id++
+		for _, ch := range c.children {
+			walk(ch, indent+step)
+		}
+		for _, n := range c.nodes {
+			node(n, indent+step)
+		}
+		close(indent)
+	}
+	for _, c := range tops {
+		walk(c, indent)
+	}
+	for _, n := range loose {
+		node(n, indent)
+	}
+}
+
 // nodeLabel is a node's name inside its box: without the namespace when a
 // namespace box holds it.
 func (g *Graph) nodeLabel(i int) string {
@@ -157,6 +188,8 @@ const (
 	colourExtBg  = "#fff4d6"
 	colourTenant = "#888888"
 	colourOrange = "#e67e00"
+	colourDer    = "#2e7d32" // derived entries: the internet, ingress controllers, Services
+	colourDerBg  = "#e8f5e9"
 )
 
 func (k EdgeKind) colour() string {
@@ -233,31 +266,15 @@ func WriteDot(w io.Writer, g *Graph) error {
 	fmt.Fprintf(bw, "\tgraph [rankdir=LR fontname=\"Helvetica\" fontsize=12 labelloc=t label=%s];\n", dotQuote(strings.TrimPrefix(g.Title, "# ")))
 	fmt.Fprintf(bw, "\tnode [shape=box style=\"rounded,filled\" color=%q fillcolor=%q fontname=\"Helvetica\" fontsize=11];\n", colourNode, colourFill)
 	fmt.Fprintf(bw, "\tedge [fontname=\"Helvetica\" fontsize=9 color=%q fontcolor=%q];\n", colourEdge, colourEdge)
-	tops, loose := g.clusters()
-	id := 0
-	var writeCluster func(c *cluster, indent string)
-	writeCluster = func(c *cluster, indent string) {
+	g.walkClusters("\t", "\t", func(c *cluster, id int, indent string) {
 		fmt.Fprintf(bw, "%ssubgraph cluster_%d {\n", indent, id)
-		id++
 		style, colour := "rounded", colourNode
 		if c.tenant {
 			style, colour = "rounded,dashed", colourTenant
 		}
 		fmt.Fprintf(bw, "%s\tlabel=%s; style=%q; color=%q; fontcolor=%q;\n", indent, dotQuote(c.label), style, colour, colour)
-		for _, ch := range c.children {
-			writeCluster(ch, indent+"\t")
-		}
-		for _, n := range c.nodes {
-			writeDotNode(bw, g, n, indent+"\t")
-		}
-		fmt.Fprintf(bw, "%s}\n", indent)
-	}
-	for _, c := range tops {
-		writeCluster(c, "\t")
-	}
-	for _, n := range loose {
-		writeDotNode(bw, g, n, "\t")
-	}
+	}, func(n int, indent string) { writeDotNode(bw, g, n, indent) },
+		func(indent string) { fmt.Fprintf(bw, "%s}\n", indent) })
 	for _, e := range g.Edges {
 		attrs := fmt.Sprintf("label=%s", dotQuote(e.Label))
 		if c := e.Kind.colour(); c != colourEdge {
@@ -279,8 +296,11 @@ func writeDotNode(bw *bufio.Writer, g *Graph, i int, indent string) {
 		tip = fmt.Sprintf("%s (%d endpoint%s)", tip, n.Endpoints, plural(n.Endpoints))
 	}
 	attrs := fmt.Sprintf("label=%s tooltip=%s", dotQuote(g.nodeLabel(i)), dotQuote(tip))
-	if n.IsExternal() {
+	switch {
+	case n.IsExternal():
 		attrs += fmt.Sprintf(" shape=hexagon style=filled color=%q fillcolor=%q", colourExt, colourExtBg)
+	case n.IsDerived():
+		attrs += fmt.Sprintf(" shape=oval style=filled color=%q fillcolor=%q", colourDer, colourDerBg)
 	}
 	fmt.Fprintf(bw, "%sn%d [%s];\n", indent, i, attrs)
 }
@@ -307,26 +327,11 @@ func WriteMermaid(w io.Writer, g *Graph) error {
 	fmt.Fprintf(bw, "%%%% %s\n", mermaidText(strings.TrimPrefix(g.Title, "# ")))
 	bw.WriteString("flowchart LR\n")
 	fmt.Fprintf(bw, "  classDef external fill:%s,stroke:%s\n", colourExtBg, colourExt)
-	tops, loose := g.clusters()
-	id := 0
-	var writeCluster func(c *cluster, indent string)
-	writeCluster = func(c *cluster, indent string) {
+	fmt.Fprintf(bw, "  classDef derived fill:%s,stroke:%s\n", colourDerBg, colourDer)
+	g.walkClusters("  ", "  ", func(c *cluster, id int, indent string) {
 		fmt.Fprintf(bw, "%ssubgraph c%d[\"%s\"]\n", indent, id, mermaidText(c.label))
-		id++
-		for _, ch := range c.children {
-			writeCluster(ch, indent+"  ")
-		}
-		for _, n := range c.nodes {
-			writeMermaidNode(bw, g, n, indent+"  ")
-		}
-		fmt.Fprintf(bw, "%send\n", indent)
-	}
-	for _, c := range tops {
-		writeCluster(c, "  ")
-	}
-	for _, n := range loose {
-		writeMermaidNode(bw, g, n, "  ")
-	}
+	}, func(n int, indent string) { writeMermaidNode(bw, g, n, indent) },
+		func(indent string) { fmt.Fprintf(bw, "%send\n", indent) })
 	for i, e := range g.Edges {
 		arrow := "-->"
 		if e.Kind.dashed() {
@@ -341,8 +346,12 @@ func WriteMermaid(w io.Writer, g *Graph) error {
 }
 
 func writeMermaidNode(bw *bufio.Writer, g *Graph, i int, indent string) {
-	if g.Nodes[i].IsExternal() {
+	switch {
+	case g.Nodes[i].IsExternal():
 		fmt.Fprintf(bw, "%sn%d{{\"%s\"}}:::external\n", indent, i, mermaidText(g.nodeLabel(i)))
+		return
+	case g.Nodes[i].IsDerived():
+		fmt.Fprintf(bw, "%sn%d([\"%s\"]):::derived\n", indent, i, mermaidText(g.nodeLabel(i)))
 		return
 	}
 	fmt.Fprintf(bw, "%sn%d[\"%s\"]\n", indent, i, mermaidText(g.nodeLabel(i)))

@@ -63,6 +63,9 @@ func DescribeView(o reachability.GroupOptions) string {
 // those that depend on what netreach cannot know offline. A pair with only
 // partial connections starts with "partial:".
 func ConnectionsText(p *reachability.GroupPair) string {
+	if len(p.Partial) == 0 && len(p.Conditional) == 0 {
+		return p.Full.String()
+	}
 	var parts []string
 	if !p.Full.IsEmpty() {
 		parts = append(parts, p.Full.String())
@@ -171,8 +174,9 @@ type pairJSON struct {
 
 // WriteJSON writes the connection list as a JSON document (apiVersion
 // netreach.io/v1alpha1, kind ConnectionList): the options, the view, the
-// endpoint groups, and one object per pair of groups that can open some
-// connection, one per line. It streams: nothing is built in memory.
+// groups other than external ranges, and one object per pair of groups
+// that can open some connection, one per line. It streams: nothing is
+// built in memory.
 func WriteJSON(ctx context.Context, w io.Writer, v *reachability.GroupedView, meta Meta) error {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	enc := func(x any) []byte {
@@ -181,15 +185,20 @@ func WriteJSON(ctx context.Context, w io.Writer, v *reachability.GroupedView, me
 	}
 	fmt.Fprintf(bw, "{\n  \"apiVersion\": %s,\n  \"kind\": %s,\n  \"options\": %s,\n  \"view\": %s,\n  \"groups\": [",
 		enc(reachability.JSONAPIVersion), enc(JSONKind), enc(meta.Options), enc(meta.View))
-	for i, g := range v.Groups()[:v.NumEndpointGroups()] {
-		if i > 0 {
+	first := true
+	for _, g := range v.Groups() {
+		if g.IsExternal() {
+			continue // ranges are cut per line: they are named in the connections
+		}
+		if !first {
 			bw.WriteByte(',')
 		}
+		first = false
 		bw.WriteString("\n    ")
 		bw.Write(enc(groupJSON{Name: g.Label(), Kind: g.Kind, Namespace: g.Namespace, Tenant: g.Tenant, Endpoints: g.Endpoints}))
 	}
 	bw.WriteString("\n  ],\n  \"connections\": [")
-	first := true
+	first = true
 	err := v.Walk(ctx, func(p *reachability.GroupPair) error {
 		j := pairJSON{Source: p.Src.Label(), Destination: p.Dst.Label(), Pairs: p.Pairs, Connections: p.Full.String()}
 		for _, x := range p.Partial {

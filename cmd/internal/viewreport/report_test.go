@@ -74,6 +74,11 @@ var goldenCases = []goldenCase{
 	{name: "tenants.namespace.svg", args: []string{"matrix", "-f", tenants, "--by", "namespace", "-o", "svg"}},
 	{name: "egress-db.workload.list", args: []string{"matrix", "-f", egressDB, "--by", "workload"}},
 	{name: "named-ports.pod.list", args: []string{"matrix", "-f", namedPort, "--by", "pod", "-o", "list", "-q"}},
+	// Entries a derived layer adds (the internet, Services) are groups of
+	// their own.
+	{name: "access.namespace.list", args: []string{"matrix", "-f", "testdata/access/service-types", "--by", "namespace", "-q"}},
+	{name: "access.workload.dot", args: []string{"matrix", "-f", "testdata/access/gateway-routes", "--by", "workload", "-o", "dot", "-q"}},
+	{name: "access.workload.svg", args: []string{"matrix", "-f", "testdata/access/gateway-routes", "--by", "workload", "-o", "svg", "-q"}},
 }
 
 // run runs the CLI from the repository root.

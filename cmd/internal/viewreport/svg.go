@@ -55,14 +55,22 @@ func layoutCluster(label string, tenant, ext bool, kids []*box, vertical bool) *
 	b := &box{label: label, tenant: tenant, ext: ext, kids: kids, node: -1}
 	minW := float64(utf8.RuneCountInString(label)*svgCharW + 2*svgPad)
 	if vertical {
-		y := float64(svgTitleH + svgPad)
-		w := minW
+		// Nodes in a grid of about √n columns, with room between them for
+		// the edges that join them.
+		cols := max(1, int(math.Ceil(math.Sqrt(float64(len(kids))))))
+		colW := 0.0
 		for _, k := range kids {
-			k.x, k.y = svgPad, y
-			y += k.h + svgNodeGap
-			w = max(w, k.w+2*svgPad)
+			colW = max(colW, k.w)
 		}
-		b.w, b.h = w, y-svgNodeGap+svgPad
+		w, h := minW, 0.0
+		for i, k := range kids {
+			r, c := i/cols, i%cols
+			k.x = svgPad + float64(c)*(colW+2*svgNodeGap)
+			k.y = svgTitleH + svgPad + float64(r)*(svgNodeH+2*svgNodeGap)
+			w = max(w, k.x+k.w+svgPad)
+			h = max(h, k.y+k.h+svgPad)
+		}
+		b.w, b.h = w, h
 		return b
 	}
 	w, h := shelve(kids, shelfWidth(kids), svgPad, svgTitleH+svgPad)
@@ -238,6 +246,8 @@ func WriteSVG(w io.Writer, g *Graph) error {
 			x, y, w, h := b.x, b.y, b.w, b.h
 			fmt.Fprintf(bw, "<polygon points=\"%.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f %.1f,%.1f\" fill=\"%s\" stroke=\"%s\"/>",
 				x+8, y, x+w-8, y, x+w, y+h/2, x+w-8, y+h, x+8, y+h, x, y+h/2, colourExtBg, colourExt)
+		} else if n.IsDerived() {
+			fmt.Fprintf(bw, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"%.1f\" fill=\"%s\" stroke=\"%s\"/>", b.x, b.y, b.w, b.h, b.h/2, colourDerBg, colourDer)
 		} else {
 			fmt.Fprintf(bw, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" rx=\"5\" fill=\"%s\" stroke=\"%s\"/>", b.x, b.y, b.w, b.h, colourFill, colourNode)
 		}

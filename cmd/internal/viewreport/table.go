@@ -108,16 +108,23 @@ func WriteTable(w io.Writer, g *reachability.GroupGraph, by reachability.GroupBy
 		}
 		return nd.Namespace
 	}
-	// Header: block names over their columns, then the column numbers.
-	pad := strings.Repeat(" ", label)
-	var top, nums strings.Builder
-	top.WriteString(pad + " |")
-	nums.WriteString(pad + " |")
+	// Runs of consecutive nodes of one block: [start, end) of each.
+	var blocks [][2]int
 	for i := 0; i < n; {
 		j := i
 		for j < n && blockOf(g.Nodes[j]) == blockOf(g.Nodes[i]) {
 			j++
 		}
+		blocks = append(blocks, [2]int{i, j})
+		i = j
+	}
+	// Header: block names over their columns, then the column numbers.
+	pad := strings.Repeat(" ", label)
+	var top, nums strings.Builder
+	top.WriteString(pad + " |")
+	nums.WriteString(pad + " |")
+	for _, bl := range blocks {
+		i, j := bl[0], bl[1]
 		span := (j-i)*(cw+1) - 1
 		name := safetext.Line(blockOf(g.Nodes[i]))
 		if utf8.RuneCountInString(name) > span && span < 4 {
@@ -131,7 +138,6 @@ func WriteTable(w io.Writer, g *reachability.GroupGraph, by reachability.GroupBy
 			nums.WriteString(fmt.Sprintf("%*d", cw, k+1))
 		}
 		nums.WriteByte('|')
-		i = j
 	}
 	bw.WriteString(strings.TrimRight(top.String(), " ") + "\n")
 	bw.WriteString(nums.String() + "\n")
@@ -151,11 +157,8 @@ func WriteTable(w io.Writer, g *reachability.GroupGraph, by reachability.GroupBy
 			rowName = fmt.Sprintf("%d %s", r+1, strings.TrimPrefix(names[r], safetext.Line(g.Nodes[r].Namespace)+"/"))
 		}
 		line.WriteString(fit(rowName, label) + " |")
-		for i := 0; i < n; {
-			j := i
-			for j < n && blockOf(g.Nodes[j]) == blockOf(g.Nodes[i]) {
-				j++
-			}
+		for _, bl := range blocks {
+			i, j := bl[0], bl[1]
 			for c := i; c < j; c++ {
 				if c > i {
 					line.WriteByte(' ')
@@ -170,7 +173,6 @@ func WriteTable(w io.Writer, g *reachability.GroupGraph, by reachability.GroupBy
 				line.WriteString(fmt.Sprintf("%*s", cw, sym))
 			}
 			line.WriteByte('|')
-			i = j
 		}
 		bw.WriteString(line.String() + "\n")
 	}
@@ -188,12 +190,9 @@ func WriteTable(w io.Writer, g *reachability.GroupGraph, by reachability.GroupBy
 		}
 	}
 	bw.WriteString("legend:\n")
-	var blocks []string
-	for i := 0; i < n; {
-		j := i
-		for j < n && blockOf(g.Nodes[j]) == blockOf(g.Nodes[i]) {
-			j++
-		}
+	var legend []string
+	for _, bl := range blocks {
+		i, j := bl[0], bl[1]
 		var items []string
 		block := safetext.Line(blockOf(g.Nodes[i]))
 		for k := i; k < j; k++ {
@@ -207,10 +206,9 @@ func WriteTable(w io.Writer, g *reachability.GroupGraph, by reachability.GroupBy
 		if block != "" {
 			text = block + ": " + text
 		}
-		blocks = append(blocks, text)
-		i = j
+		legend = append(legend, text)
 	}
-	for _, b := range blocks {
+	for _, b := range legend {
 		for k, l := range wrap(b, width-4, "") {
 			if k == 0 {
 				bw.WriteString("  " + l + "\n")
