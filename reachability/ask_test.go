@@ -12,8 +12,8 @@ import (
 	"github.com/netreach/netreach/policy"
 )
 
-// randomMatrix loads and computes a random cluster.
-func randomMatrix(t *testing.T, seed uint64, calico bool) (*Matrix, []byte) {
+// askMatrix loads and computes a random cluster.
+func askMatrix(t *testing.T, seed uint64, calico bool) (*Matrix, []byte) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 0xa5c))
 	data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: seed%2 == 1, Calico: calico})
@@ -35,7 +35,7 @@ func randomMatrix(t *testing.T, seed uint64, calico bool) (*Matrix, []byte) {
 func TestQueryAgreesWithCells(t *testing.T) {
 	t.Parallel()
 	for seed := uint64(0); seed < 40; seed++ {
-		m, data := randomMatrix(t, seed, seed%3 == 0)
+		m, data := askMatrix(t, seed, seed%3 == 0)
 		for i := range m.Len() {
 			from := m.Name(i)
 			if e := m.Endpoint(i); e == nil {
@@ -78,7 +78,7 @@ func TestReachersAgreeWithCells(t *testing.T) {
 	t.Parallel()
 	sels := []string{"ns0/*", "ns1/*", "app=a", "tier in (a,b)", "ns0/pod0", "10.0.0.0/8", "0.0.0.0/0", "team!=c"}
 	for seed := uint64(0); seed < 60; seed++ {
-		m, data := randomMatrix(t, seed, seed%3 == 1)
+		m, data := askMatrix(t, seed, seed%3 == 1)
 		scope := m.ConnectionScope()
 		portSets := []Connections{AllConnections(scope), NoConnections(scope).WithPorts(policy.TCP, 80, 90).WithPorts(policy.UDP, 53, 53)}
 		for _, text := range sels {
@@ -138,7 +138,7 @@ func TestReachersAgreeWithCells(t *testing.T) {
 // input names its counterpart.
 func TestQueriesRefuseWhatTheyCannotResolve(t *testing.T) {
 	t.Parallel()
-	m, data := randomMatrix(t, 7, false)
+	m, data := askMatrix(t, 7, false)
 	if _, err := m.Verdict(Flow{}); !errors.As(err, new(*policy.InvalidInputError)) {
 		t.Errorf("Verdict(Flow{}) error = %v, want *policy.InvalidInputError", err)
 	}
