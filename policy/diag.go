@@ -1,8 +1,9 @@
 package policy
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -186,37 +187,12 @@ func (ds Diagnostics) Err() error {
 // Sort orders diagnostics by file, document, line, column, then message,
 // so output does not depend on the order of discovery.
 func (ds Diagnostics) Sort() {
-	sort.SliceStable(ds, func(i, j int) bool {
-		a, b := ds[i], ds[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Doc != b.Doc {
-			return a.Doc < b.Doc
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Col != b.Col {
-			return a.Col < b.Col
-		}
-		if a.Field != b.Field {
-			return a.Field < b.Field
-		}
-		if a.Msg != b.Msg {
-			return a.Msg < b.Msg
-		}
-		// Ties (objects without a location) by object, so that the order
-		// does not depend on the order of the input.
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		if a.Namespace != b.Namespace {
-			return a.Namespace < b.Namespace
-		}
-		if a.Name != b.Name {
-			return a.Name < b.Name
-		}
-		return a.Severity < b.Severity
+	slices.SortStableFunc(ds, func(a, b Diagnostic) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Doc, b.Doc), cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Col, b.Col), strings.Compare(a.Field, b.Field), strings.Compare(a.Msg, b.Msg),
+			// Ties (objects without a location) by object, so that the
+			// order does not depend on the order of the input.
+			strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name),
+			cmp.Compare(a.Severity, b.Severity))
 	})
 }
