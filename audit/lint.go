@@ -295,7 +295,7 @@ func (a *analysis) unknownFieldFindings() []Finding {
 	}
 	var out []Finding
 	for _, d := range a.orig.Diagnostics {
-		if d.Severity < policy.Warning || !strings.HasPrefix(d.Msg, "unknown field") || !strings.HasPrefix(d.Field, "spec") ||
+		if d.Severity < policy.Warning || d.Code != policy.CodeUnknownField || !strings.HasPrefix(d.Field, "spec") ||
 			!(strings.HasSuffix(d.Kind, "NetworkPolicy") || d.Kind == "Tier") {
 			continue
 		}

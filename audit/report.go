@@ -159,11 +159,18 @@ type ExternalNode struct {
 // before any staged view; nil means m's own) and returns the findings,
 // sorted. It is [New] without the report around the findings.
 func Findings(snap *policy.Snapshot, m *reachability.Matrix, opts Options) []Finding {
-	r, _ := New(context.Background(), snap, m, opts)
-	if r == nil {
-		return nil
+	fs, _ := FindingsContext(context.Background(), snap, m, opts)
+	return fs
+}
+
+// FindingsContext is [Findings] with a context, and with [New]'s error:
+// ctx's when it is cancelled, or an invalid input.
+func FindingsContext(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opts Options) ([]Finding, error) {
+	r, err := New(ctx, snap, m, opts)
+	if err != nil {
+		return nil, err
 	}
-	return r.Findings
+	return r.Findings, nil
 }
 
 // New audits the matrix m of snapshot snap (the snapshot as loaded, before
@@ -171,6 +178,9 @@ func Findings(snap *policy.Snapshot, m *reachability.Matrix, opts Options) []Fin
 // ctx's when it is cancelled while comparing staged policies, which
 // needs further reachability computations.
 func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opts Options) (*Report, error) {
+	if m == nil {
+		return nil, &policy.InvalidInputError{Op: "audit: New", Reason: "nil matrix"}
+	}
 	if snap == nil {
 		snap = m.Snapshot()
 	}
@@ -179,6 +189,9 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	iso := a.isolation()
 	counts := a.namespaceCounts()
 	lat := a.lateralMovement()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 
 	var fs []Finding
 	voidedFs, voided := a.voidedFindings(iso)

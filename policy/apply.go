@@ -88,7 +88,7 @@ func (s *Snapshot) deletion(deletes []string) (deletion, error) {
 			return d, err
 		}
 		if !s.has(key) {
-			return d, fmt.Errorf("--delete %s: no such object in the input", ref)
+			return d, fmt.Errorf("delete %s: no such object in the snapshot", ref)
 		}
 		d.keys[key] = true
 		if ns, ok := strings.CutPrefix(key, "Namespace//"); ok {
@@ -248,13 +248,13 @@ var gatewayKinds = map[string]bool{"GatewayClass": true, "Gateway": true, "HTTPR
 func parseDeleteRef(s string) (string, error) {
 	parts := strings.Split(s, "/")
 	if len(parts) < 2 || len(parts) > 3 {
-		return "", fmt.Errorf("--delete %q: expected kind/namespace/name or kind/name", s)
+		return "", fmt.Errorf("delete %q: expected kind/namespace/name or kind/name", s)
 	}
 	kindGroup := strings.ToLower(parts[0])
 	kindPart, group, _ := strings.Cut(kindGroup, ".")
 	kind, ok := kindNames[kindPart]
 	if !ok {
-		return "", fmt.Errorf("--delete %q: unknown kind %q", s, parts[0])
+		return "", fmt.Errorf("delete %q: unknown kind %q", s, parts[0])
 	}
 	switch {
 	case calicoOnly[kind] || strings.HasPrefix(group, "projectcalico") || strings.HasPrefix(group, "crd.projectcalico"):

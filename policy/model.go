@@ -266,6 +266,11 @@ type Snapshot struct {
 	saByName map[string]*ServiceAccount
 	nodes    map[string]*Node
 	services map[string]*Service // by namespace/name
+	// indexed is set once the lookup maps are built (see [Snapshot.Check]).
+	indexed bool
+	// src is what the loader read, for [Snapshot.With] and
+	// [Snapshot.Without]; nil for snapshots made by Apply or a staged view.
+	src *sources
 }
 
 // Namespace returns the namespace with the given name, or nil.
@@ -313,6 +318,7 @@ func (s *Snapshot) index() {
 	for _, svc := range s.Services {
 		s.services[svc.Namespace+"/"+svc.Name] = svc
 	}
+	s.indexed = true
 }
 
 type refHaver interface{ ref() *ObjectRef }

@@ -126,6 +126,7 @@ func (s *Snapshot) WithStagedView(v StagedView) (*Snapshot, Diagnostics) {
 		return s, nil
 	}
 	out := *s
+	out.src = nil // With and Without rebuild from the loaded objects, not from this view
 	out.Calico.Policies = nil
 	out.Calico.StagedKubernetes = nil
 	out.NetworkPolicies = append([]*NetworkPolicy(nil), s.NetworkPolicies...)

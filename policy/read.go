@@ -48,10 +48,11 @@ func (l *Loader) AddReader(name string, r io.Reader) {
 	br := bufio.NewReaderSize(r, size)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		l.errorf(Location{File: name}, "read: %v", err)
+		l.add(Diagnostic{Severity: Error, Location: Location{File: name}, Code: CodeRead, Msg: "read: " + err.Error()})
 		return
 	}
 	if d := sniffBinary(name, head); d != nil {
+		d.Code = CodeRead
 		l.add(*d)
 		return
 	}
@@ -133,10 +134,15 @@ func (in *inputReader) isJSON() bool {
 // emit hands a document to the loader, counting it against the document
 // limit. It reports false when no more documents are to be read.
 func (in *inputReader) emit(d *document) bool {
+	if in.l.cancelled() {
+		in.stop = true
+		return false
+	}
 	in.l.ndocs++
 	if in.l.ndocs > in.l.opts.MaxDocuments {
 		in.l.limit = true
-		in.l.errorf(d.location(), "more than %d documents in the input; the rest are not read (raise the limit with --max-documents)", in.l.opts.MaxDocuments)
+		in.l.add(Diagnostic{Severity: Error, Location: d.location(), Code: CodeLimit,
+			Msg: fmt.Sprintf("more than %d documents in the input; the rest are not read (raise the limit with --max-documents)", in.l.opts.MaxDocuments)})
 		in.stop = true
 		return false
 	}
@@ -150,10 +156,12 @@ func (in *inputReader) emit(d *document) bool {
 func (in *inputReader) tooLarge(d *document, size int, ended bool) {
 	max := in.l.opts.MaxDocumentBytes
 	if ended {
-		in.l.errorf(d.location(), "document is %d bytes, more than the limit of %d; it is not read (raise the limit with --max-document-bytes)", size, max)
+		in.l.add(Diagnostic{Severity: Error, Location: d.location(), Code: CodeLimit,
+			Msg: fmt.Sprintf("document is %d bytes, more than the limit of %d; it is not read (raise the limit with --max-document-bytes)", size, max)})
 		return
 	}
-	in.l.errorf(d.location(), "document is more than %d bytes, the limit, and no document separator follows within another %d bytes; it and the rest of the input are not read (raise the limit with --max-document-bytes)", max, max)
+	in.l.add(Diagnostic{Severity: Error, Location: d.location(), Code: CodeLimit,
+		Msg: fmt.Sprintf("document is more than %d bytes, the limit, and no document separator follows within another %d bytes; it and the rest of the input are not read (raise the limit with --max-document-bytes)", max, max)})
 	in.stop = true
 }
 
@@ -206,7 +214,7 @@ func (in *inputReader) readYAML() {
 		chunk, err := in.br.ReadSlice('\n')
 		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 			flush(true)
-			in.l.errorf(Location{File: in.name, Line: in.line}, "read: %v", err)
+			in.l.add(Diagnostic{Severity: Error, Location: Location{File: in.name, Line: in.line}, Code: CodeRead, Msg: "read: " + err.Error()})
 			return
 		}
 		complete := len(chunk) > 0 && chunk[len(chunk)-1] == '\n'
@@ -273,6 +281,7 @@ func (in *inputReader) readJSON() {
 			// Report the error only when the documents before it were
 			// all read.
 			if in.l.ndocs < in.l.opts.MaxDocuments {
+				bad.Code = CodeSyntax
 				in.l.add(*bad)
 			}
 			return
@@ -315,7 +324,7 @@ func (in *inputReader) skipBlanks() bool {
 		b, err := in.br.ReadByte()
 		if err != nil {
 			if err != io.EOF {
-				in.l.errorf(Location{File: in.name, Line: in.line}, "read: %v", err)
+				in.l.add(Diagnostic{Severity: Error, Location: Location{File: in.name, Line: in.line}, Code: CodeRead, Msg: "read: " + err.Error()})
 			}
 			return false
 		}
@@ -344,7 +353,7 @@ func (in *inputReader) jsonValue(buf *docBuffer) bool {
 		chunk, err := in.br.Peek(max(1, in.br.Buffered()))
 		if len(chunk) == 0 {
 			if err != nil && err != io.EOF {
-				in.l.errorf(Location{File: in.name, Line: in.line}, "read: %v", err)
+				in.l.add(Diagnostic{Severity: Error, Location: Location{File: in.name, Line: in.line}, Code: CodeRead, Msg: "read: " + err.Error()})
 			}
 			return true // the decoder reports the value as unfinished
 		}

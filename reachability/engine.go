@@ -144,8 +144,12 @@ type Stats struct {
 // of endpoints (and external address ranges) and every port atom, whether
 // a connection can be opened. The work is done on equivalence classes of
 // endpoints with bitset rows (see the README, "What is computed"). ctx cancels a long
-// computation.
+// computation. A snapshot not built by a policy.Loader (nil, zero, or
+// assembled by hand) fails with a *policy.InvalidInputError.
 func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
 	e, m := build(s, opts, nil)
 	if err := e.run(ctx, m, nil); err != nil {
 		return nil, err

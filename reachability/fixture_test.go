@@ -63,7 +63,11 @@ func checkFixture(t *testing.T, dir string) {
 				t.Fatal(err)
 			}
 			engine := tableFrom(t, want, m, func(i, j int, src, dst reachability.Entity) reachability.Verdict {
-				return m.Verdict(reachability.Flow{Src: src, Dst: dst, Protocol: proto, Port: uint16(port.Number)})
+				v, err := m.Verdict(reachability.Flow{Src: src, Dst: dst, Protocol: proto, Port: uint16(port.Number)})
+				if err != nil {
+					t.Fatalf("%s: Verdict: %v", dir, err)
+				}
+				return v
 			})
 			if !engine.Equal(want) {
 				t.Errorf("%s, engine, port %s (-want +got):\n%s", dir, port, fixture.FormatDiff(want, engine))

@@ -59,6 +59,17 @@ type Options struct {
 	Progress func(done, total int)
 }
 
+// IPBlockMatchesPodIPs reports whether ipBlock peers match pod addresses,
+// the switch the CLI and [Options.Describe] call ipBlockMatchesPodIPs
+// (the negation of the field IPBlockIgnoresPodIPs, whose zero value is
+// the default).
+func (o Options) IPBlockMatchesPodIPs() bool { return !o.IPBlockIgnoresPodIPs }
+
+// OwnNodeEgressPoliced reports whether a pod's egress policy applies to
+// its own node, the switch the CLI and [Options.Describe] call
+// ownNodeEgressPoliced (the negation of the field OwnNodeEgressUnpoliced).
+func (o Options) OwnNodeEgressPoliced() bool { return !o.OwnNodeEgressUnpoliced }
+
 // Describe returns the options as "key=value" pairs, for echoing with
 // every result. mode is the resolved mode. The mesh layer is described
 // when Mesh is MeshIstio or MeshOff (a matrix describes its resolved
@@ -69,8 +80,8 @@ func (o Options) Describe(mode policy.Mode) string {
 		parts = append(parts, "calicoVersion="+o.CalicoVersion.String())
 	}
 	parts = append(parts, "staged="+o.Staged.String(),
-		fmt.Sprintf("ipBlockMatchesPodIPs=%t", !o.IPBlockIgnoresPodIPs),
-		fmt.Sprintf("ownNodeEgressPoliced=%t", !o.OwnNodeEgressUnpoliced),
+		fmt.Sprintf("ipBlockMatchesPodIPs=%t", o.IPBlockMatchesPodIPs()),
+		fmt.Sprintf("ownNodeEgressPoliced=%t", o.OwnNodeEgressPoliced()),
 		"ownNodeIngress=allowed",
 		"hostNetworkPods=node",
 		"self=allowed",
