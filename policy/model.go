@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"fmt"
 	"net/netip"
 	"sort"
 
@@ -167,19 +166,6 @@ const (
 
 // MarshalText returns "ingress" or "egress".
 func (d Direction) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
-
-// UnmarshalText parses "ingress" or "egress", as MarshalText writes them.
-func (d *Direction) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "ingress":
-		*d = Ingress
-	case "egress":
-		*d = Egress
-	default:
-		return fmt.Errorf("direction %q: expected ingress or egress", b)
-	}
-	return nil
-}
 
 // String returns "ingress" or "egress".
 func (d Direction) String() string {
