@@ -15,5 +15,5 @@ func (l *Layer) UnmarshalText(b []byte) error {
 
 // UnmarshalText reads what MarshalText writes.
 func (d *Decision) UnmarshalText(b []byte) error {
-	return enumtext.Unmarshal(d, b, NotPoliced, ByRule, NotSelected, Isolated, EndOfTier, Profile, OwnNode, DefaultAllow)
+	return enumtext.Unmarshal(d, b, NotPoliced, ByRule, NotSelected, Isolated, EndOfTier, Profile, OwnNode, DefaultAllow, Failsafe, EndpointToHost, NoProfile)
 }
