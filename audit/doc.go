@@ -24,6 +24,13 @@
 //
 // Every result is deterministic: findings are sorted by severity (most
 // serious first), then ID, then the namespace and objects they concern.
+// The per-namespace kinds are merged into one finding each, listing the
+// namespaces; [Report.TopRisks] ranks the findings by [RiskScore], grouped
+// by tenant pair, policy and remedy. Each finding has a fingerprint that
+// a [Baseline] (an earlier report) is compared by, and [Waiver]s (see
+// [ParseWaivers]) move accepted findings to [Report.Waived] until they
+// expire. [Kind.Controls] maps each kind to the NSA/CISA and CIS
+// Kubernetes controls it relates to (docs/audit-standards.md).
 //
 // The lateral-movement analysis works on the matrix's endpoint classes
 // (see [reachability.Matrix.ClassGraph]): the transitive closure of the

@@ -27,13 +27,11 @@ func Example() {
 	// NR013 high     unknown-field
 	// NR001 medium   ingress-not-isolated
 	// NR006 medium   egress-to-internet
-	// NR006 medium   egress-to-internet
 	// NR007 medium   wide-cidr
 	// NR008 medium   ingress-from-outside
 	// NR010 medium   peer-matches-nothing
 	// NR014 medium   dns-blocked
 	// NR002 low      egress-not-isolated
-	// NR003 low      no-default-deny
 	// NR009 low      policy-selects-nothing
 	// NR017 low      blast-radius
 	// NR012 info     rule-redundant

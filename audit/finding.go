@@ -17,6 +17,14 @@ type Finding struct {
 	// Namespace is the namespace the finding is about; empty for
 	// findings about cluster-wide objects.
 	Namespace string `json:"namespace,omitempty"`
+	// Namespaces lists the namespaces a finding about several of them
+	// concerns (one finding per kind for the per-namespace kinds): those
+	// that need the remedy.
+	Namespaces []string `json:"namespaces,omitempty"`
+	// Affected counts what the finding reaches: allowed pod pairs for
+	// flow findings, endpoints for the others (the pods a policy applies
+	// to, for findings about a policy's rules).
+	Affected int64 `json:"affected,omitempty"`
 	// Message says what is wrong, in one line.
 	Message string `json:"message"`
 	// Remedy says what to do about it, in one line.
@@ -24,12 +32,23 @@ type Finding struct {
 	// Location is where to look, when it is more precise than the
 	// objects' own locations (the line of a rule or of a field).
 	Location policy.Location `json:"location,omitzero"`
+	// Excerpt holds the lines of the input around the primary location
+	// (three before and three after), when the file can be read.
+	Excerpt *Excerpt `json:"excerpt,omitempty"`
 	// Rule names the rule of the first object the finding is about, for
 	// findings about one rule.
 	Rule *RuleRef `json:"rule,omitempty"`
 	// Objects are the objects involved: pods, policies, namespaces. Their
 	// Source locates them in the input.
 	Objects []policy.ObjectRef `json:"objects,omitempty"`
+	// Fingerprint identifies the finding across runs: the kind's ID and
+	// a hash of what it is about (see [Baseline]); "NR003:1a2b3c4d5e6f".
+	Fingerprint string `json:"fingerprint"`
+	// Status compares the finding with the baseline, when one is given.
+	Status Status `json:"status,omitempty"`
+	// Waiver is the waiver that covers the finding, for the report's
+	// Waived findings.
+	Waiver *Waiver `json:"waiver,omitempty"`
 	// Evidence holds sample flows and the rules that decided them, one
 	// line each.
 	Evidence []string `json:"evidence,omitempty"`

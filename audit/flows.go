@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"go4.org/netipx"
@@ -100,34 +101,55 @@ func (a *analysis) flowFindings(counts [][]int) []Finding {
 				nsDsts = append(nsDsts, h)
 			}
 		}
-		if len(tenantDsts) > 0 {
-			f := newFinding(CrossTenant, src, fmt.Sprintf("pods of namespace %s (tenant %s) can connect to %s of other tenants: %s",
-				src, tg, countOf(len(tenantDsts), "namespace"), a.destinations(g, tenantDsts, counts, true)),
-				fmt.Sprintf("Allow egress from %s only to namespaces with %s=%s, and ingress to the other tenants' namespaces only from their own tenant.",
-					src, a.opts.TenantLabel, tg))
-			a.flowObjects(&f, g, tenantDsts)
+		// One finding per destination tenant, in order of first
+		// appearance, so that findings merge per ordered tenant pair.
+		var tenants []string
+		for _, h := range tenantDsts {
+			if th := a.tenant(a.namespaces[h]); !slices.Contains(tenants, th) {
+				tenants = append(tenants, th)
+			}
+		}
+		for _, th := range tenants {
+			var dsts []int
+			for _, h := range tenantDsts {
+				if a.tenant(a.namespaces[h]) == th {
+					dsts = append(dsts, h)
+				}
+			}
+			f := newFinding(CrossTenant, src, fmt.Sprintf("pods of namespace %s (tenant %s) can connect to %s of tenant %s: %s",
+				src, tg, countOf(len(dsts), "namespace"), th, a.destinations(g, dsts, counts)),
+				fmt.Sprintf("Allow egress from %s only to namespaces with %s=%s, and ingress to tenant %s's namespaces only from their own tenant.",
+					src, a.opts.TenantLabel, tg, th))
+			a.flowObjects(&f, g, dsts)
+			f.Affected = pairSum(counts[g], dsts)
 			out = append(out, f)
 		}
 		if len(nsDsts) > 0 {
 			f := newFinding(CrossNamespace, src, fmt.Sprintf("pods of namespace %s can connect to %s: %s",
-				src, countOf(len(nsDsts), "other namespace"), a.destinations(g, nsDsts, counts, false)),
+				src, countOf(len(nsDsts), "other namespace"), a.destinations(g, nsDsts, counts)),
 				"Confirm these flows are intended; otherwise narrow the rules that allow them, or list shared namespaces with --shared.")
 			a.flowObjects(&f, g, nsDsts)
+			f.Affected = pairSum(counts[g], nsDsts)
 			out = append(out, f)
 		}
 	}
 	return out
 }
 
+// pairSum adds the pod pairs of a row of counts to the given namespaces.
+func pairSum(row []int, dsts []int) int64 {
+	var n int64
+	for _, h := range dsts {
+		n += int64(row[h])
+	}
+	return n
+}
+
 // destinations lists destination namespaces with their pod-pair counts.
-func (a *analysis) destinations(g int, dsts []int, counts [][]int, tenant bool) string {
+func (a *analysis) destinations(g int, dsts []int, counts [][]int) string {
 	items := make([]string, 0, min(len(dsts), 5))
 	for _, h := range dsts[:min(len(dsts), 5)] {
-		what := countOf(counts[g][h], "pod pair")
-		if tenant {
-			what = "tenant " + a.tenant(a.namespaces[h]) + ", " + what
-		}
-		items = append(items, fmt.Sprintf("%s (%s)", a.namespaces[h], what))
+		items = append(items, fmt.Sprintf("%s (%s)", a.namespaces[h], countOf(counts[g][h], "pod pair")))
 	}
 	return joinMore(items, len(dsts))
 }
@@ -136,6 +158,7 @@ func (a *analysis) destinations(g int, dsts []int, counts [][]int, tenant bool) 
 // first destinations.
 func (a *analysis) flowObjects(f *Finding, g int, dsts []int) {
 	for _, h := range append([]int{g}, dsts...) {
+		f.Namespaces = append(f.Namespaces, a.namespaces[h])
 		if n := a.snap.Namespace(a.namespaces[h]); n != nil {
 			f.Objects = append(f.Objects, n.ObjectRef)
 		}
@@ -192,38 +215,33 @@ func (a *analysis) flowEntity(i int) reachability.Entity {
 	return reachability.IPEntity(at.Range.From())
 }
 
-// allowedPorts returns the port atoms on which entry i can reach entry j.
-func (a *analysis) allowedPorts(i, j int) []int {
-	var ps []int
-	for p := range a.ports {
-		if a.m.At(i, j, p) == reachability.Allow {
-			ps = append(ps, p)
-		}
-	}
-	return ps
-}
-
-// addEvidence records a sample flow from entry i to entry j: the ports it
-// is allowed on, and how the reference evaluator decided each side on the
-// first of them. The deciding policies join the finding's objects.
+// addEvidence records a sample flow from entry i to entry j: the
+// connections it is allowed on (as [reachability.Connections] prints
+// them), and how the reference evaluator decided each side on the first
+// of them. The deciding policies join the finding's objects.
 func (a *analysis) addEvidence(f *Finding, i, j int) {
-	ps := a.allowedPorts(i, j)
-	if len(ps) == 0 {
+	conns, _ := a.m.Connections(i, j)
+	if conns.IsEmpty() {
 		return
 	}
 	src, dst := a.flowEntity(i), a.flowEntity(j)
-	line := fmt.Sprintf("%s → %s on %s", src, dst, a.portsText(ps))
+	line := fmt.Sprintf("%s → %s: %s", src, dst, conns)
 	if a.ev == nil {
 		a.ev = reachability.NewEvaluator(a.orig, a.m.Options())
 	}
-	at := a.ports[ps[0]]
-	port := at.Lo
-	if !at.Protocol.HasPorts() {
-		port = 0
+	var proto policy.Protocol
+	var port uint16
+	sample := ""
+	if rs := conns.Ranges(); len(rs) > 0 {
+		proto, port = rs[0].Protocol, rs[0].Lo
+		sample = fmt.Sprintf("%d/%s", port, proto)
+	} else if ps := conns.Protocols(); len(ps) > 0 {
+		proto = ps[0]
+		sample = proto.String()
 	}
-	_, tr := a.ev.Evaluate(reachability.Flow{Src: src, Dst: dst, Protocol: at.Protocol, Port: port})
+	_, tr := a.ev.Evaluate(reachability.Flow{Src: src, Dst: dst, Protocol: proto, Port: port})
 	if tr != nil && tr.Reason == "" {
-		line += fmt.Sprintf(" (%s: %s)", at, strings.Join(traceParts(f, tr), "; "))
+		line += fmt.Sprintf(" (on %s: %s)", sample, strings.Join(traceParts(f, tr), "; "))
 	}
 	f.Evidence = append(f.Evidence, line)
 }
@@ -339,6 +357,7 @@ func (a *analysis) externalFindings() []Finding {
 				countOf(len(egress), "pod"), ns, a.entryList(egress, 5)),
 				fmt.Sprintf("Restrict egress of %s to the addresses it needs (or an egress gateway) instead of any address.", ns))
 			f.Objects = a.endpointRefs(egress)
+			a.locateAtNamespace(&f, ns)
 			tmp.CopyFrom(a.cg.Row(egressClass))
 			tmp.And(public)
 			u, _ := tmp.Next(0)
@@ -354,6 +373,7 @@ func (a *analysis) externalFindings() []Finding {
 				countOf(len(ingress), "pod"), ns, verbS(len(ingress), "accept"), from, a.entryList(ingress, 5)),
 				fmt.Sprintf("Allow ingress to %s only from the namespaces and load-balancer ranges that need it.", ns))
 			f.Objects = a.endpointRefs(ingress)
+			a.locateAtNamespace(&f, ns)
 			src := -1
 			for u := range atoms.All() {
 				if a.cg.Has(u, ingressClass) && (src < 0 || (public.Has(u) && !public.Has(src))) {

@@ -31,9 +31,16 @@ func (a *analysis) hasDenyAll(l *policy.Lowered, d policy.Direction) bool {
 }
 
 func (a *analysis) isDenyAll(r *policy.Rule, d policy.Direction) bool {
-	if r.Action != policy.ActionDeny || r.Conditional != "" || r.Protocol != policy.AnyProtocol ||
+	return a.matchesEverything(r, d, policy.ActionDeny)
+}
+
+// matchesEverything reports whether rule r of direction d has the given
+// action and matches every flow of every subject of its policy:
+// unconditional, any protocol and port, every remote entity.
+func (a *analysis) matchesEverything(r *policy.Rule, d policy.Direction, action policy.Action) bool {
+	if r.Action != action || r.Conditional != "" || r.Protocol != policy.AnyProtocol ||
 		r.NotProtocol != policy.AnyProtocol || r.IPVersion != 0 || r.SkipFamily != [2]bool{} ||
-		r.Dst.Ports != nil || r.Dst.NotPorts != nil {
+		r.Dst.Ports != nil || r.Dst.NotPorts != nil || r.Src.Ports != nil || r.Src.NotPorts != nil {
 		return false
 	}
 	local, remote := sides(r, d)
@@ -103,12 +110,13 @@ func (a *analysis) defaultDeny(ns string) (dd [2]bool) {
 }
 
 // isolationFindings reports, per namespace and direction, the pods that
-// are not isolated (NR001, NR002) and the namespaces without a default
-// deny (NR003).
-func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
+// are not isolated (NR001, NR002; those an allow-all rule voids are
+// NR027's) and the namespaces without a default deny (NR003).
+func (a *analysis) isolationFindings(iso, voided [2]graph.Set) []Finding {
 	var out []Finding
 	for _, ns := range a.namespaces {
 		var pods, open [2][]int
+		var anyOpen [2]bool // voided pods included
 		for c := range a.nC {
 			if a.rep[c] == nil || a.rep[c].Namespace != ns || !a.podNet.Has(c) {
 				continue
@@ -116,7 +124,10 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 			for d := range 2 {
 				pods[d] = append(pods[d], a.members[c]...)
 				if !iso[d].Has(c) {
-					open[d] = append(open[d], a.members[c]...)
+					anyOpen[d] = true
+					if !voided[d].Has(c) {
+						open[d] = append(open[d], a.members[c]...)
+					}
 				}
 			}
 		}
@@ -134,12 +145,17 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 			f := newFinding(kind, ns, fmt.Sprintf("%s of %d in namespace %s %s not isolated for %s: %s",
 				countOf(len(open[d]), "pod"), len(pods[d]), ns, isAre(len(open[d])), d, a.entryList(open[d], 5)), remedy)
 			f.Objects = a.endpointRefs(open[d])
+			a.locateAtNamespace(&f, ns)
 			out = append(out, f)
 		}
+		// A namespace whose pods are not (all) isolated in a direction is
+		// NR001's or NR002's, with the same remedy: NR003 is for the
+		// namespaces whose pods are isolated today, while a pod deployed
+		// there tomorrow would not be.
 		dd := a.defaultDeny(ns)
 		var missing []string
 		for d := policy.Ingress; d <= policy.Egress; d++ {
-			if !dd[d] {
+			if !dd[d] && !anyOpen[d] {
 				missing = append(missing, d.String())
 			}
 		}
@@ -150,11 +166,13 @@ func (a *analysis) isolationFindings(iso [2]graph.Set) []Finding {
 				types = capitalize(missing[0])
 				what = missing[0]
 			}
-			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s", ns, what),
+			f := newFinding(NoDefaultDeny, ns, fmt.Sprintf("namespace %s has no default-deny policy for %s: its pods are isolated today, but a new pod that the current policies do not select would start unprotected", ns, what),
 				fmt.Sprintf("Add a NetworkPolicy to %s with podSelector: {}, policyTypes: [%s] and no rules.", ns, types))
 			if n := a.snap.Namespace(ns); n != nil {
 				f.Objects = []policy.ObjectRef{n.ObjectRef}
+				f.Location = n.Source
 			}
+			f.Affected = int64(len(pods[0]))
 			out = append(out, f)
 		}
 	}
@@ -166,4 +184,13 @@ func capitalize(s string) string {
 		return s
 	}
 	return string(s[0]-'a'+'A') + s[1:]
+}
+
+// locateAtNamespace locates a finding whose remedy adds something to
+// namespace ns at the namespace, when the input declares it: that is
+// where the missing policy goes.
+func (a *analysis) locateAtNamespace(f *Finding, ns string) {
+	if n := a.snap.Namespace(ns); n != nil && n.Source.IsValid() {
+		f.Location = n.Source
+	}
 }

@@ -215,7 +215,9 @@ func (a *analysis) peerFindings() []Finding {
 
 // deadPeer builds the finding for a peer identity that matches nothing.
 func (a *analysis) deadPeer(l *policy.Lowered, r *policy.Rule, id *policy.Identity) (Finding, bool) {
-	if !a.identityClasses(id).IsEmpty() || len(a.identityNetworkSets(id)) > 0 {
+	if !a.identityClasses(id).IsEmpty() || len(a.identityNetworkSets(id)) > 0 || hasEmptyValue(id) {
+		// A selector on an empty value is NR029's, with the remedy that
+		// fits it (a lost template variable).
 		return Finding{}, false
 	}
 	var why, remedy string
@@ -293,7 +295,7 @@ func (a *analysis) unknownFieldFindings() []Finding {
 	}
 	var out []Finding
 	for _, d := range a.orig.Diagnostics {
-		if d.Severity < policy.Warning || !strings.HasPrefix(d.Msg, "unknown field") || !strings.HasPrefix(d.Field, "spec") ||
+		if d.Severity < policy.Warning || d.Code != policy.CodeUnknownField || !strings.HasPrefix(d.Field, "spec") ||
 			!(strings.HasSuffix(d.Kind, "NetworkPolicy") || d.Kind == "Tier") {
 			continue
 		}
@@ -331,15 +333,7 @@ func (a *analysis) dnsFindings(iso [2]graph.Set) []Finding {
 		return nil
 	}
 	g53, _ := a.m.ClassGraph([]int{p}, false)
-	dns := a.classSet("dns", func(c int) bool {
-		for k, v := range a.opts.DNSLabels {
-			if a.rep[c].Labels[k] != v {
-				return false
-			}
-		}
-		return true
-	})
-	dns.And(a.podNet)
+	dns := a.dnsClasses()
 	targets := dns
 	target := "the cluster DNS pods (" + a.entryList(a.endpointsOf(dns), 3) + ")"
 	if dns.IsEmpty() {
@@ -375,6 +369,9 @@ func (a *analysis) dnsFindings(iso [2]graph.Set) []Finding {
 		f := newFinding(DNSBlocked, ns, fmt.Sprintf("%s in namespace %s cannot reach %s on 53/UDP, so they cannot resolve names (%s): %s",
 			countOf(len(blocked), "pod"), ns, target, why, a.entryList(blocked, 5)), remedy)
 		f.Objects = a.endpointRefs(blocked)
+		if egressIsolated {
+			a.locateAtNamespace(&f, ns)
+		}
 		out = append(out, f)
 	}
 	return out

@@ -5,6 +5,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/netreach/netreach/access"
 )
@@ -44,6 +45,17 @@ type Options struct {
 	// every pod that could be created can reach), whose cost grows with
 	// the number of endpoint classes and policies.
 	SkipExposure bool
+	// SkipExcerpts leaves out the excerpts of the input files around
+	// each finding's location (see [Finding.Excerpt]), which are read
+	// from the files the locations name.
+	SkipExcerpts bool
+	// Waivers suppress findings until they expire (see [ParseWaivers]).
+	Waivers []Waiver
+	// Baseline, when set, is an earlier report's findings: each finding
+	// is marked new or unchanged, and the gone ones are listed as fixed.
+	Baseline *Baseline
+	// Now is the day waivers expire against; zero means today.
+	Now time.Time
 	// Access are the options the matrix's access layer was computed with
 	// (package access); they only change how the ways in are described.
 	Access access.Options
@@ -68,6 +80,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.BlastRadiusShare <= 0 {
 		o.BlastRadiusShare = 0.25
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
 	}
 	if o.MaxStagedCompare <= 0 {
 		o.MaxStagedCompare = 16

@@ -22,9 +22,20 @@ type Report struct {
 	Settings string `json:"settings"`
 	// AuditOptions are the audit's options with defaults filled in, as
 	// [Options.String] prints them.
-	AuditOptions string    `json:"auditOptions"`
-	Summary      Summary   `json:"summary"`
-	Findings     []Finding `json:"findings"`
+	AuditOptions string  `json:"auditOptions"`
+	Summary      Summary `json:"summary"`
+	// TopRisks ranks the findings, grouped by tenant pair, by policy and
+	// by remedy, by [RiskScore]; its entries index Findings.
+	TopRisks []Risk `json:"topRisks"`
+	// Findings are the findings that count: no waiver in force covers
+	// them.
+	Findings []Finding `json:"findings"`
+	// Waived are the findings a waiver in force covers, each with its
+	// waiver.
+	Waived []Finding `json:"waived,omitempty"`
+	// Fixed are the baseline's findings that are gone, when a baseline
+	// is given.
+	Fixed []Finding `json:"fixed,omitempty"`
 	// Namespaces are every namespace of the inventory, by name.
 	Namespaces []NamespaceReport `json:"namespaces"`
 	// Flows[i][j] is the number of ordered pairs of distinct pods, one in
@@ -62,6 +73,11 @@ type Summary struct {
 	Pairs        int `json:"pairs"`
 	// BySeverity counts the findings per severity.
 	BySeverity SeverityCounts `json:"bySeverity"`
+	// Waived counts the waived findings; New and Fixed the findings new
+	// since the baseline and gone from it, when one is given.
+	Waived int `json:"waived,omitempty"`
+	New    int `json:"new,omitempty"`
+	Fixed  int `json:"fixed,omitempty"`
 }
 
 // SeverityCounts counts findings per severity.
@@ -102,7 +118,8 @@ type NamespaceReport struct {
 	// pods of the namespace and that its pods can reach, counted in pods.
 	ExternalIn  []PeerCount `json:"externalIn"`
 	ExternalOut []PeerCount `json:"externalOut"`
-	// Findings counts the findings about the namespace.
+	// Findings counts the findings about the namespace (those whose
+	// Namespace or Namespaces name it).
 	Findings int `json:"findings"`
 }
 
@@ -142,11 +159,18 @@ type ExternalNode struct {
 // before any staged view; nil means m's own) and returns the findings,
 // sorted. It is [New] without the report around the findings.
 func Findings(snap *policy.Snapshot, m *reachability.Matrix, opts Options) []Finding {
-	r, _ := New(context.Background(), snap, m, opts)
-	if r == nil {
-		return nil
+	fs, _ := FindingsContext(context.Background(), snap, m, opts)
+	return fs
+}
+
+// FindingsContext is [Findings] with a context, and with [New]'s error:
+// ctx's when it is cancelled, or an invalid input.
+func FindingsContext(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opts Options) ([]Finding, error) {
+	r, err := New(ctx, snap, m, opts)
+	if err != nil {
+		return nil, err
 	}
-	return r.Findings
+	return r.Findings, nil
 }
 
 // New audits the matrix m of snapshot snap (the snapshot as loaded, before
@@ -154,6 +178,9 @@ func Findings(snap *policy.Snapshot, m *reachability.Matrix, opts Options) []Fin
 // ctx's when it is cancelled while comparing staged policies, which
 // needs further reachability computations.
 func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opts Options) (*Report, error) {
+	if m == nil {
+		return nil, &policy.InvalidInputError{Op: "audit: New", Reason: "nil matrix"}
+	}
 	if snap == nil {
 		snap = m.Snapshot()
 	}
@@ -162,9 +189,15 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	iso := a.isolation()
 	counts := a.namespaceCounts()
 	lat := a.lateralMovement()
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 
 	var fs []Finding
-	fs = append(fs, a.isolationFindings(iso)...)
+	voidedFs, voided := a.voidedFindings(iso)
+	fs = append(fs, voidedFs...)
+	fs = append(fs, a.isolationFindings(iso, voided)...)
+	fs = append(fs, a.implicitIngressFindings()...)
 	fs = append(fs, a.flowFindings(counts)...)
 	fs = append(fs, a.externalFindings()...)
 	fs = append(fs, a.internetFindings()...)
@@ -174,6 +207,8 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	fs = append(fs, a.shadowFindings()...)
 	fs = append(fs, a.unknownFieldFindings()...)
 	fs = append(fs, a.dnsFindings(iso)...)
+	fs = append(fs, a.dnsUpstreamFindings()...)
+	fs = append(fs, a.emptyValueSelectorFindings()...)
 	fs = append(fs, a.kyvernoFindings()...)
 	staged, err := a.stagedFindings(ctx)
 	if err != nil {
@@ -191,12 +226,30 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 		return nil, err
 	}
 	fs = append(fs, entire...)
+	fs = append(fs, a.sharedEgressFindings()...)
+	a.fillAffected(fs)
+	a.fingerprints(fs)
+	fs, waived, expired := applyWaivers(fs, opts.Waivers, opts.Now)
+	a.fingerprints(expired)
+	fs = a.merge(append(fs, expired...))
+	waived = a.merge(waived)
 	sortFindings(fs)
+	sortFindings(waived)
+	var fixed []Finding
+	if opts.Baseline != nil {
+		fixed = opts.Baseline.compare(fs, waived)
+	}
+	if !opts.SkipExcerpts {
+		excerpts(fs)
+		excerpts(waived)
+	}
 
 	r := &Report{
 		Settings:      m.Describe(),
 		AuditOptions:  opts.String(),
 		Findings:      fs,
+		Waived:        waived,
+		Fixed:         fixed,
 		Flows:         counts,
 		LateralGroups: lat.groups,
 		BlastRadius:   a.radii(lat),
@@ -204,6 +257,7 @@ func New(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix, opt
 	if r.Findings == nil {
 		r.Findings = []Finding{}
 	}
+	r.TopRisks = a.topRisks(r.Findings)
 	r.External = a.externalNodes()
 	a.fillNamespaces(r, iso, lat)
 	a.fillSummary(r, iso)
@@ -242,6 +296,12 @@ func (a *analysis) fillSummary(r *Report, iso [2]graph.Set) {
 	s.Pairs = a.nE * (a.nE - 1)
 	n := CountBySeverity(r.Findings)
 	s.BySeverity = SeverityCounts{Critical: n[Critical], High: n[High], Medium: n[Medium], Low: n[Low], Info: n[Info]}
+	s.Waived, s.Fixed = len(r.Waived), len(r.Fixed)
+	for _, f := range r.Findings {
+		if f.Status == StatusNew {
+			s.New++
+		}
+	}
 }
 
 // fillNamespaces builds the per-namespace details.
@@ -264,7 +324,12 @@ func (a *analysis) fillNamespaces(r *Report, iso [2]graph.Set, lat lateral) {
 	}
 	findings := map[string]int{}
 	for _, f := range r.Findings {
-		findings[f.Namespace]++
+		if f.Namespace != "" && !slices.Contains(f.Namespaces, f.Namespace) {
+			findings[f.Namespace]++
+		}
+		for _, ns := range f.Namespaces {
+			findings[ns]++
+		}
 	}
 	for g, name := range a.namespaces {
 		nr := NamespaceReport{Name: name, Tenant: a.tenant(name), Shared: a.shared(name), Findings: findings[name],

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/netreach/netreach/graph"
@@ -309,6 +310,10 @@ type walkState struct {
 	target    *crule
 	excluded  map[*crule]bool
 	attribute bool
+	// redundant checks whether the flows the target decides in its
+	// ordered tier would be decided the same way by the tier's later
+	// rules if it were removed (covered), collecting those rules.
+	redundant bool
 
 	covered    bool
 	restricted bool // detect: the walk denied something
@@ -370,8 +375,12 @@ func (s *shadowing) orderedTier(c, ti int, ct *ctier, applying []*crule, w *walk
 			s.pass[f][p].Clear()
 		}
 	}
-	for _, cr := range applying {
+	for k, cr := range applying {
 		if w.attribute && cr == w.target {
+			return true
+		}
+		if w.redundant && cr == w.target {
+			s.coveredByLater(c, applying[k+1:], w)
 			return true
 		}
 		for f := range 2 {
@@ -442,6 +451,44 @@ func (s *shadowing) orderedTier(c, ti int, ct *ctier, applying []*crule, w *walk
 		}
 	}
 	return false
+}
+
+// coveredByLater decides, for class c, whether every flow the target
+// decides (its region among the undecided flows) is matched first, among
+// the later rules of its ordered tier, by a rule of the same action: then
+// removing the target changes no verdict. A flow that reaches a rule of
+// another action, or no later rule (the tier's end), is not covered: an
+// explicit deny before the implicit one at the end of a tier is a matter
+// of style, not a redundant rule.
+func (s *shadowing) coveredByLater(c int, later []*crule, w *walkState) {
+	a := s.a
+	eff, reg := graph.NewSet(a.nU), graph.NewSet(a.nU)
+	for f := range 2 {
+		for p := range a.ports {
+			if !s.region(w.target, c, f, p, eff) {
+				continue
+			}
+			eff.And(s.und[f][p])
+			for _, cr := range later {
+				if eff.IsEmpty() {
+					break
+				}
+				if !cr.decisive || !s.region(cr, c, f, p, reg) || !reg.Intersects(eff) {
+					continue
+				}
+				if cr.r.Action != w.target.r.Action {
+					w.covered = false
+					return
+				}
+				w.addShadower(shadower{rule: cr})
+				eff.AndNot(reg)
+			}
+			if !eff.IsEmpty() {
+				w.covered = false
+				return
+			}
+		}
+	}
 }
 
 // unionTier walks a tier whose rules all allow: each rule is checked
@@ -677,6 +724,47 @@ func (s *shadowing) findings(restricted graph.Set) []Finding {
 			confirmed[cr] = true
 		}
 	}
+	// Confirm ordered-tier candidates the same way: live Allow and Deny
+	// rules whose flows the later rules of their tier decide alike,
+	// without the dead rules and those already confirmed.
+	laterBy := map[*crule][]shadower{}
+	gone := map[*crule]bool{}
+	for cr := range confirmed {
+		gone[cr] = true
+	}
+	for _, cr := range s.rules {
+		if cr.nonEmpty && !cr.live {
+			gone[cr] = true
+		}
+	}
+	for i := len(s.rules) - 1; i >= 0; i-- {
+		cr := s.rules[i]
+		if !cr.live || !cr.decisive || s.tiers[cr.tier].union || (cr.r.Action != policy.ActionAllow && cr.r.Action != policy.ActionDeny) {
+			continue
+		}
+		var by []shadower
+		ok := true
+		for _, c := range reps {
+			if !cr.appliesTo(c) {
+				continue
+			}
+			w := &walkState{target: cr, excluded: gone, redundant: true}
+			s.walk(c, w)
+			if !w.covered {
+				ok = false
+				break
+			}
+			for _, sh := range w.shadowers {
+				if !slices.Contains(by, sh) {
+					by = append(by, sh)
+				}
+			}
+		}
+		if ok && len(by) > 0 {
+			laterBy[cr] = by
+			gone[cr] = true
+		}
+	}
 	// A rule of the original object may have been lowered into several;
 	// it is dead only when every piece is.
 	type origKey struct {
@@ -686,7 +774,7 @@ func (s *shadowing) findings(restricted graph.Set) []Finding {
 	alive := map[origKey]bool{}
 	for _, cr := range s.rules {
 		k := origKey{cr.pol.Ref.Key(), cr.r.Ref.Index}
-		dead := cr.nonEmpty && !cr.live && (!s.tiers[cr.tier].union || confirmed[cr])
+		dead := cr.nonEmpty && (!cr.live && (!s.tiers[cr.tier].union || confirmed[cr]) || laterBy[cr] != nil)
 		if !dead && cr.nonEmpty {
 			alive[k] = true
 		}
@@ -703,6 +791,10 @@ func (s *shadowing) findings(restricted graph.Set) []Finding {
 			continue
 		}
 		reported[k] = true
+		if by := laterBy[cr]; by != nil {
+			out = append(out, s.laterRedundantFinding(cr, by))
+			continue
+		}
 		excl := map[*crule]bool{}
 		for x := range confirmed {
 			if x != cr {
@@ -750,6 +842,29 @@ func (s *shadowing) deadRuleFinding(cr *crule, shs []shadower) Finding {
 		f = newFinding(kind, cr.pol.Ref.Namespace, fmt.Sprintf("%s is redundant: every flow it matches is decided the same way by %s", name, byText),
 			fmt.Sprintf("Delete %s, or merge it with the rules that cover it.", ruleName(cr.r.Ref)))
 	}
+	f.Location = cr.r.Ref.Source
+	f.Rule = ruleRef(cr.r.Ref)
+	f.Objects = objs
+	return f
+}
+
+// laterRedundantFinding reports a rule of an ordered tier whose flows the
+// later rules by decide the same way (NR012).
+func (s *shadowing) laterRedundantFinding(cr *crule, by []shadower) Finding {
+	names := make([]string, 0, min(len(by), 4))
+	objs := []policy.ObjectRef{cr.pol.Ref}
+	for _, sh := range by {
+		if len(names) < 4 {
+			names = append(names, withLoc(fmt.Sprintf("%s (%s)", ruleName(sh.rule.r.Ref), sh.rule.r.Action), sh.rule.r.Ref.Source))
+		}
+		if !hasRef(objs, sh.rule.pol.Ref) {
+			objs = append(objs, sh.rule.pol.Ref)
+		}
+	}
+	f := newFinding(RuleRedundant, cr.pol.Ref.Namespace,
+		fmt.Sprintf("%s (%s) is redundant: without it, every flow it decides would be decided the same way by the later %s",
+			ruleName(cr.r.Ref), cr.r.Action, joinMore(names, len(by))),
+		fmt.Sprintf("Delete %s: the later rules already %s its flows.", ruleName(cr.r.Ref), strings.ToLower(cr.r.Action.String())))
 	f.Location = cr.r.Ref.Source
 	f.Rule = ruleRef(cr.r.Ref)
 	f.Objects = objs

@@ -143,7 +143,18 @@ type Cause struct {
 // (computed once, see [reachability.Matrix.ComputeLayers]); naming the mesh
 // layer when the mesh is off is an error.
 func (x *Expectations) Evaluate(m *reachability.Matrix, opts Options) []Result {
+	res, _ := x.EvaluateContext(context.Background(), m, opts)
+	return res
+}
+
+// EvaluateContext is [Expectations.Evaluate] with a context: when ctx is
+// cancelled it stops within a source of a rule and returns ctx's error.
+func (x *Expectations) EvaluateContext(ctx context.Context, m *reachability.Matrix, opts Options) ([]Result, error) {
+	if m == nil {
+		return nil, &policy.InvalidInputError{Op: "expect: Evaluate", Reason: "nil matrix"}
+	}
 	worlds := map[reachability.Layer]*world{reachability.LayerCombined: newWorld(m)}
+	worlds[reachability.LayerCombined].ctx = ctx
 	var layers *reachability.Layers
 	var layersErr error
 	ev := reachability.NewEvaluator(m.Snapshot(), m.Options())
@@ -152,7 +163,7 @@ func (x *Expectations) Evaluate(m *reachability.Matrix, opts Options) []Result {
 		w := worlds[r.Layer]
 		if w == nil {
 			if layers == nil && layersErr == nil {
-				layers, layersErr = m.ComputeLayers(context.Background())
+				layers, layersErr = m.ComputeLayers(ctx)
 			}
 			var lm *reachability.Matrix
 			if layersErr == nil {
@@ -167,15 +178,19 @@ func (x *Expectations) Evaluate(m *reachability.Matrix, opts Options) []Result {
 				continue
 			}
 			w = newWorld(lm)
+			w.ctx = ctx
 			worlds[r.Layer] = w
 		}
 		res := w.evaluate(r, ev, opts.maxExamples())
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		if res.Status == Pass && r.usesNewPods() {
 			res = w.evaluateNewPods(x, r, res, opts.maxExamples())
 		}
 		out = append(out, res)
 	}
-	return out
+	return out, nil
 }
 
 // selectsWhat names what a selection picks, for messages.
@@ -347,6 +362,9 @@ func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 		}
 	}
 	for _, s := range srcs {
+		if w.ctx != nil && w.ctx.Err() != nil {
+			return &errSelect{r.Source, w.ctx.Err()}
+		}
 		for k, d := range dsts {
 			// Skip a pod and itself, two addresses, and destinations
 			// that do not declare a named port of the rule.

@@ -2,6 +2,7 @@ package expect
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -395,6 +396,13 @@ func (g *Golden) derivedGroups(m *reachability.Matrix) []*group {
 // It costs O(entries² × refined port atoms), times the product of the
 // workloads' sizes at workload level.
 func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
+	d, _ := g.CompareContext(context.Background(), m, level)
+	return d
+}
+
+// CompareContext is [Golden.Compare] with a context: when ctx is
+// cancelled it stops within a row of groups and returns ctx's error.
+func (g *Golden) CompareContext(ctx context.Context, m *reachability.Matrix, level Level) (*Drift, error) {
 	if level == LevelAuto {
 		level = LevelEndpoint
 		if g.hasWorkloads() {
@@ -474,6 +482,9 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 	}
 	var delta reachability.Delta
 	for x, a := range groups {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
 		for y, b := range groups {
 			// Two addresses, or an address and a derived entry, are
 			// not a pair; two derived entries can be ({internet} to a
@@ -535,7 +546,7 @@ func (g *Golden) Compare(m *reachability.Matrix, level Level) *Drift {
 		_, d.Trace = ev.Evaluate(reachability.Flow{Src: src, Dst: dst, Protocol: c.Protocol, Port: c.Lo})
 		d.Cause = causeOf(d.Trace, f.allowed)
 	}
-	return d
+	return d, nil
 }
 
 // witness finds a current pair of groups a and b whose verdict on port

@@ -1,6 +1,7 @@
 package expect
 
 import (
+	"context"
 	"net/netip"
 	"path"
 	"strings"
@@ -46,6 +47,8 @@ type world struct {
 	// The exposure analysis, for rules about new pods (newpods.go).
 	analysis    *exposure.Analysis
 	analysisErr error
+	// ctx cancels the evaluation (EvaluateContext); nil for none.
+	ctx context.Context
 }
 
 func newWorld(m *reachability.Matrix) *world {

@@ -42,10 +42,13 @@ func (s *Snapshot) Apply(change *Snapshot, deletes []string) (*Snapshot, error) 
 	out.Calico.Policies = mergeByKey(s.Calico.Policies, change.Calico.Policies, del)
 	out.Calico.StagedKubernetes = mergeByKey(s.Calico.StagedKubernetes, change.Calico.StagedKubernetes, del)
 	out.Calico.NetworkSets = mergeByKey(s.Calico.NetworkSets, change.Calico.NetworkSets, del)
-	out.Calico.HostEndpoints = append(append([]ObjectRef(nil), s.Calico.HostEndpoints...), change.Calico.HostEndpoints...)
+	out.Calico.HostEndpoints = mergeByKey(s.Calico.HostEndpoints, change.Calico.HostEndpoints, del)
+	out.Calico.Felix = mergeByKey(s.Calico.Felix, change.Calico.Felix, del)
 	out.Routing = s.Routing.merge(&change.Routing, del)
 	out.Mesh.AuthorizationPolicies = mergeByKey(s.Mesh.AuthorizationPolicies, change.Mesh.AuthorizationPolicies, del)
 	out.Mesh.PeerAuthentications = mergeByKey(s.Mesh.PeerAuthentications, change.Mesh.PeerAuthentications, del)
+	out.IPAM.Pools = mergeByKey(s.IPAM.Pools, change.IPAM.Pools, del)
+	out.IPAM.EgressGatewayPolicies = mergeByKey(s.IPAM.EgressGatewayPolicies, change.IPAM.EgressGatewayPolicies, del)
 	out.Skipped = append(append([]Skipped(nil), s.Skipped...), change.Skipped...)
 	out.Diagnostics = append(append(Diagnostics(nil), s.Diagnostics...), change.Diagnostics...)
 	// Objects of the change may live in namespaces neither input declares.
@@ -85,7 +88,7 @@ func (s *Snapshot) deletion(deletes []string) (deletion, error) {
 			return d, err
 		}
 		if !s.has(key) {
-			return d, fmt.Errorf("--delete %s: no such object in the input", ref)
+			return d, fmt.Errorf("delete %s: no such object in the snapshot", ref)
 		}
 		d.keys[key] = true
 		if ns, ok := strings.CutPrefix(key, "Namespace//"); ok {
@@ -245,13 +248,13 @@ var gatewayKinds = map[string]bool{"GatewayClass": true, "Gateway": true, "HTTPR
 func parseDeleteRef(s string) (string, error) {
 	parts := strings.Split(s, "/")
 	if len(parts) < 2 || len(parts) > 3 {
-		return "", fmt.Errorf("--delete %q: expected kind/namespace/name or kind/name", s)
+		return "", fmt.Errorf("delete %q: expected kind/namespace/name or kind/name", s)
 	}
 	kindGroup := strings.ToLower(parts[0])
 	kindPart, group, _ := strings.Cut(kindGroup, ".")
 	kind, ok := kindNames[kindPart]
 	if !ok {
-		return "", fmt.Errorf("--delete %q: unknown kind %q", s, parts[0])
+		return "", fmt.Errorf("delete %q: unknown kind %q", s, parts[0])
 	}
 	switch {
 	case calicoOnly[kind] || strings.HasPrefix(group, "projectcalico") || strings.HasPrefix(group, "crd.projectcalico"):

@@ -22,6 +22,7 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 	l.flush()
 	l.finish()
 	s := &Snapshot{}
+	src := l.sources()
 	l.simulateKyverno(s)
 	var pods []*podRecord
 	workloads := map[string]*workloadRecord{} // by Kind/ns/name
@@ -47,7 +48,7 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 		case *KyvernoPolicy:
 			// listed in s.Kyverno by simulateKyverno
 		default:
-			if !s.Admin.add(v) && !s.Calico.add(v) && !s.Routing.add(v) && !s.Mesh.add(v) {
+			if !s.Admin.add(v) && !s.Calico.add(v) && !s.Routing.add(v) && !s.Mesh.add(v) && !s.IPAM.add(v) {
 				panic(fmt.Sprintf("Snapshot: unexpected object %T", v))
 			}
 		}
@@ -57,9 +58,29 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 	s.index()
 	l.checkEndpointIDs(s) // on the sorted endpoints
 	l.checkNamedPorts(s)
+	s.assignPools(l)
 	s.Diagnostics = append(Diagnostics(nil), l.diags...)
 	s.Diagnostics.Sort()
+	if len(s.Kyverno.Policies) == 0 {
+		s.src = src // With and Without start from the objects as read
+	}
 	return s, s.Diagnostics.Err()
+}
+
+// sources returns what the loader holds, for [Snapshot.With]: the
+// objects without their documents (kept only for a Kyverno simulation).
+func (l *Loader) sources() *sources {
+	src := &sources{opts: l.opts, objects: l.objects, order: slices.Clone(l.order), loose: slices.Clone(l.loose)}
+	src.opts.keepDocs = false
+	if l.opts.keepDocs {
+		src.objects = make(map[string]*loaded, len(l.objects))
+		for k, o := range l.objects {
+			c := *o
+			c.doc = nil
+			src.objects[k] = &c
+		}
+	}
+	return src
 }
 
 // resolveWorkloads returns the live pods plus one template endpoint for
@@ -205,7 +226,7 @@ func (l *Loader) synthesizeNamespaces(s *Snapshot) {
 			Labels:      map[string]string{"kubernetes.io/metadata.name": ns},
 			Synthesized: true,
 		})
-		l.add(Diagnostic{Severity: Warning, Location: by.Source, Kind: by.Kind, Namespace: by.Namespace, Name: by.Name,
+		l.add(Diagnostic{Severity: Warning, Location: by.Source, Kind: by.Kind, Namespace: by.Namespace, Name: by.Name, Code: CodeUndeclaredNamespace, Value: ns,
 			Msg: fmt.Sprintf("namespace %q is not declared in the input; assuming it exists with only the label kubernetes.io/metadata.name=%s", ns, ns)})
 	}
 }
@@ -233,7 +254,7 @@ func (l *Loader) checkEndpointIDs(s *Snapshot) {
 		if a.ID() != b.ID() {
 			continue
 		}
-		l.add(Diagnostic{Severity: Warning, Location: b.Source, Kind: b.Kind, Namespace: b.Namespace, Name: b.Name,
+		l.add(Diagnostic{Severity: Warning, Location: b.Source, Kind: b.Kind, Namespace: b.Namespace, Name: b.Name, Code: CodeAmbiguousName, Value: b.ID(),
 			Msg: fmt.Sprintf("endpoint %s is also the name of %s (%s); reports cannot tell them apart", b.ID(), a.ObjectRef, a.Source)})
 	}
 }
@@ -283,7 +304,8 @@ func (l *Loader) checkNamedPorts(s *Snapshot) {
 				if !ok {
 					loc = np.Source
 				}
-				l.add(Diagnostic{Severity: Warning, Location: loc, Kind: np.Kind, Namespace: np.Namespace, Name: np.Name, Field: field, Msg: msg})
+				l.add(Diagnostic{Severity: Warning, Location: loc, Kind: np.Kind, Namespace: np.Namespace, Name: np.Name, Field: field,
+					Code: CodeUnresolvedNamedPort, Value: p.Port.StrVal, Msg: msg})
 			}
 		}
 		for i, r := range np.Spec.Ingress {

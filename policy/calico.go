@@ -42,8 +42,11 @@ type CalicoObjects struct {
 	// NetworkSets are the NetworkSets (with a namespace) and
 	// GlobalNetworkSets (without).
 	NetworkSets []*NetworkSet
-	// HostEndpoints are recognised but not modelled.
-	HostEndpoints []ObjectRef
+	// HostEndpoints are the HostEndpoints, sorted by name
+	// (docs/calico-host-endpoints.md).
+	HostEndpoints []*HostEndpoint
+	// Felix are the FelixConfigurations, sorted by name.
+	Felix []*FelixConfig
 }
 
 // CalicoTier is a Calico Tier.
@@ -81,6 +84,9 @@ type CalicoPolicy struct {
 	// HostOnly marks doNotTrack and preDNAT policies, which act only on
 	// host endpoints and never on pod traffic [docs/semantics.md §3.3].
 	HostOnly bool
+	// DoNotTrack, PreDNAT and ApplyOnForward are the GlobalNetworkPolicy
+	// flags of the same names [docs/calico-host-endpoints.md §3].
+	DoNotTrack, PreDNAT, ApplyOnForward bool
 	// Object is the decoded calicov3 object.
 	Object any
 }
@@ -166,7 +172,7 @@ type NetworkSet struct {
 
 // Present reports whether any projectcalico.org/v3 object was loaded.
 func (c *CalicoObjects) Present() bool {
-	return len(c.Tiers)+len(c.Policies)+len(c.StagedKubernetes)+len(c.NetworkSets)+len(c.HostEndpoints) > 0
+	return len(c.Tiers)+len(c.Policies)+len(c.StagedKubernetes)+len(c.NetworkSets)+len(c.HostEndpoints)+len(c.Felix) > 0
 }
 
 func (c *CalicoObjects) add(o any) bool {
@@ -179,15 +185,15 @@ func (c *CalicoObjects) add(o any) bool {
 		c.StagedKubernetes = append(c.StagedKubernetes, v)
 	case *NetworkSet:
 		c.NetworkSets = append(c.NetworkSets, v)
-	case *hostEndpoint:
-		c.HostEndpoints = append(c.HostEndpoints, v.ref)
+	case *HostEndpoint:
+		c.HostEndpoints = append(c.HostEndpoints, v)
+	case *FelixConfig:
+		c.Felix = append(c.Felix, v)
 	default:
 		return false
 	}
 	return true
 }
-
-type hostEndpoint struct{ ref ObjectRef }
 
 func (c *CalicoObjects) sort() {
 	sort.Slice(c.Tiers, func(i, j int) bool { return c.Tiers[i].Name < c.Tiers[j].Name })
@@ -196,7 +202,8 @@ func (c *CalicoObjects) sort() {
 		return refLess(&c.StagedKubernetes[i].ObjectRef, &c.StagedKubernetes[j].ObjectRef)
 	})
 	sortRefs(c.NetworkSets)
-	sort.Slice(c.HostEndpoints, func(i, j int) bool { return refLess(&c.HostEndpoints[i], &c.HostEndpoints[j]) })
+	sortRefs(c.HostEndpoints)
+	sortRefs(c.Felix)
 }
 
 func (c *CalicoObjects) eachNamespaced(fn func(ObjectRef)) {
@@ -267,6 +274,7 @@ type calicoSpec struct {
 	types                   []calicov3.PolicyType
 	ingress, egress         []calicov3.Rule
 	doNotTrack, preDNAT     bool
+	applyOnForward          bool
 }
 
 // addCalicoPolicy validates, defaults and stores one Calico policy.
@@ -307,9 +315,9 @@ func (l *Loader) addCalicoPolicy(c *decodeCtx, p *CalicoPolicy, s calicoSpec, er
 			p.Types[Egress] = true
 		}
 	}
+	p.DoNotTrack, p.PreDNAT, p.ApplyOnForward = s.doNotTrack, s.preDNAT, s.applyOnForward
 	if s.doNotTrack || s.preDNAT {
 		p.HostOnly = true
-		c.warnf("spec", "doNotTrack and preDNAT policies act only on host endpoints, which are not modelled: the policy has no effect on pod traffic")
 	}
 	for i := range s.ingress {
 		p.Ingress = append(p.Ingress, calicoRule(c, p, Ingress, i, &s.ingress[i], bad[RuleKey{Ingress, i}]))
@@ -463,6 +471,7 @@ func (l *Loader) addCalicoGlobalNetworkPolicy(c *decodeCtx, j []byte) {
 	l.addCalicoPolicy(c, &CalicoPolicy{ObjectRef: c.calicoRef(), Global: true, Object: &obj}, calicoSpec{
 		tier: s.Tier, sel: s.Selector, saSel: s.ServiceAccountSelector, nsSel: s.NamespaceSelector, order: s.Order,
 		types: s.Types, ingress: s.Ingress, egress: s.Egress, doNotTrack: s.DoNotTrack, preDNAT: s.PreDNAT,
+		applyOnForward: s.ApplyOnForward,
 	}, obj.Validate())
 }
 
@@ -487,6 +496,7 @@ func (l *Loader) addCalicoStagedGlobalNetworkPolicy(c *decodeCtx, j []byte) {
 	l.addCalicoPolicy(c, &CalicoPolicy{ObjectRef: c.calicoRef(), Global: true, Staged: true, StagedAction: stagedAction(s.StagedAction), Object: &obj}, calicoSpec{
 		tier: s.Tier, sel: s.Selector, saSel: s.ServiceAccountSelector, nsSel: s.NamespaceSelector, order: s.Order,
 		types: s.Types, ingress: s.Ingress, egress: s.Egress, doNotTrack: s.DoNotTrack, preDNAT: s.PreDNAT,
+		applyOnForward: s.ApplyOnForward,
 	}, obj.Validate())
 }
 
@@ -557,14 +567,4 @@ func (l *Loader) addCalicoGlobalNetworkSet(c *decodeCtx, j []byte) {
 		return
 	}
 	l.addNetworkSet(c, obj.Labels, obj.Spec.Nets, obj.Validate())
-}
-
-func (l *Loader) addCalicoHostEndpoint(c *decodeCtx, j []byte) {
-	var obj calicov3.HostEndpoint
-	if !c.decode(j, &obj) || !c.meta(&obj.ObjectMeta, false) {
-		return
-	}
-	ref := c.calicoRef()
-	c.warnf("", "host endpoints are not modelled: policies that select it are evaluated for pods only, and its addresses are external")
-	l.store(&loaded{ref: ref, obj: &hostEndpoint{ref: ref}, doc: c.doc, at: c.at}, ref.Key())
 }

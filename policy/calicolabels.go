@@ -19,6 +19,9 @@ func (e *Endpoint) CalicoLabels() map[string]string {
 	if l == nil {
 		l = map[string]string{}
 	}
+	if e.Host != nil {
+		return l // a host endpoint has only its own labels
+	}
 	l[CalicoNamespaceLabel] = e.Namespace
 	l[CalicoOrchestratorLabel] = "k8s"
 	if e.ServiceAccount != "" && len(e.ServiceAccount) < 63 {

@@ -58,7 +58,12 @@ func (c *decodeCtx) field(path string) Location {
 }
 
 func (c *decodeCtx) diag(sev Severity, path, msg string) {
-	c.l.add(Diagnostic{Severity: sev, Location: c.field(path), Kind: c.kind, Namespace: c.namespace, Name: c.name, Field: path, Msg: msg})
+	c.diagCode(sev, "", "", path, msg)
+}
+
+// diagCode reports a diagnostic with its code and offending value.
+func (c *decodeCtx) diagCode(sev Severity, code Code, value, path, msg string) {
+	c.l.add(Diagnostic{Severity: sev, Location: c.field(path), Kind: c.kind, Namespace: c.namespace, Name: c.name, Field: path, Code: code, Value: value, Msg: msg})
 }
 
 func (c *decodeCtx) errorf(path, format string, args ...any) {
@@ -90,7 +95,11 @@ func (c *decodeCtx) decode(j []byte, v any) bool {
 			return false
 		}
 		path, msg := describeDecodeError(j, err, v)
-		c.errorf(path, "%s", msg)
+		code := CodeTypeInvalid
+		if strings.HasPrefix(msg, "invalid JSON") {
+			code = CodeSyntax
+		}
+		c.diagCode(Error, code, "", path, msg)
 		return false
 	}
 	sev := Warning
@@ -98,13 +107,22 @@ func (c *decodeCtx) decode(j []byte, v any) bool {
 		sev = Error
 	}
 	for _, e := range strict {
-		path, msg := "", e.Error()
+		path, msg, code := "", e.Error(), Code("")
 		var fe sjson.FieldError
 		if errors.As(e, &fe) {
 			path = fe.FieldPath()
 			msg = strictMessage(e.Error(), path, v)
 		}
-		c.diag(sev, path, msg)
+		value := path[strings.LastIndexByte(path, '.')+1:]
+		switch {
+		case strings.HasPrefix(e.Error(), "unknown field"):
+			code = CodeUnknownField
+		case strings.HasPrefix(e.Error(), "duplicate field"):
+			code = CodeDuplicateField
+		default:
+			value = ""
+		}
+		c.diagCode(sev, code, value, path, msg)
 	}
 	return true
 }

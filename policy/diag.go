@@ -1,8 +1,9 @@
 package policy
 
 import (
+	"cmp"
 	"fmt"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -83,6 +84,12 @@ type Diagnostic struct {
 	Field string
 	// Msg says what is wrong and, where it helps, what was expected.
 	Msg string
+	// Code names the kind of problem, for tools (see [Code]); never empty
+	// in the diagnostics of a [Loader].
+	Code Code `json:"code,omitempty"`
+	// Value is the offending value when there is one to show (the unknown
+	// field's name, the unsupported apiVersion); empty otherwise.
+	Value string `json:"value,omitempty"`
 }
 
 // String formats the diagnostic in the style of gcc, so editors can jump
@@ -180,23 +187,12 @@ func (ds Diagnostics) Err() error {
 // Sort orders diagnostics by file, document, line, column, then message,
 // so output does not depend on the order of discovery.
 func (ds Diagnostics) Sort() {
-	sort.SliceStable(ds, func(i, j int) bool {
-		a, b := ds[i], ds[j]
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Doc != b.Doc {
-			return a.Doc < b.Doc
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		if a.Col != b.Col {
-			return a.Col < b.Col
-		}
-		if a.Field != b.Field {
-			return a.Field < b.Field
-		}
-		return a.Msg < b.Msg
+	slices.SortStableFunc(ds, func(a, b Diagnostic) int {
+		return cmp.Or(strings.Compare(a.File, b.File), cmp.Compare(a.Doc, b.Doc), cmp.Compare(a.Line, b.Line),
+			cmp.Compare(a.Col, b.Col), strings.Compare(a.Field, b.Field), strings.Compare(a.Msg, b.Msg),
+			// Ties (objects without a location) by object, so that the
+			// order does not depend on the order of the input.
+			strings.Compare(a.Kind, b.Kind), strings.Compare(a.Namespace, b.Namespace), strings.Compare(a.Name, b.Name),
+			cmp.Compare(a.Severity, b.Severity))
 	})
 }

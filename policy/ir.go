@@ -109,6 +109,44 @@ type Subject struct {
 	// ServiceAccountSelector, when set, must match the labels of the
 	// endpoint's service account (Calico).
 	ServiceAccountSelector *selector.Selector
+	// Hosts says whether Calico host endpoints can be subjects too
+	// (docs/calico-host-endpoints.md); the zero value keeps to pods.
+	Hosts HostScope
+	// HostIDs, when not nil, makes the subject exactly the host endpoints
+	// with these IDs ("host:<node>/<interface>"), whatever the other
+	// fields say.
+	HostIDs []string
+}
+
+// HostScope says which kinds of endpoint a policy's subject takes in.
+type HostScope uint8
+
+// Host scopes.
+const (
+	// PodsOnly: pods on the pod network (every API but Calico
+	// GlobalNetworkPolicy).
+	PodsOnly HostScope = iota
+	// PodsAndHosts: pods and host endpoints (a GlobalNetworkPolicy).
+	PodsAndHosts
+	// HostsOnly: host endpoints only (preDNAT policies, failsafe rules).
+	HostsOnly
+	// NamedHostsOnly: host endpoints of one named interface, not
+	// interfaceName "*" (doNotTrack policies).
+	NamedHostsOnly
+)
+
+// TakesPods reports whether the scope includes pods.
+func (h HostScope) TakesPods() bool { return h == PodsOnly || h == PodsAndHosts }
+
+// Takes reports whether the scope includes the host endpoint he.
+func (h HostScope) Takes(he *HostEndpoint) bool {
+	switch h {
+	case PodsAndHosts, HostsOnly:
+		return true
+	case NamedHostsOnly:
+		return !he.AllInterfaces()
+	}
+	return false
 }
 
 // RuleRef locates a rule in its policy.
@@ -183,7 +221,9 @@ const (
 	KindPod EntityKind = 1 << iota
 	KindNetworkSet
 	KindGlobalNetworkSet
-	KindAllKnown = KindPod | KindNetworkSet | KindGlobalNetworkSet
+	// KindHostEndpoint: the expected IPs of Calico host endpoints.
+	KindHostEndpoint
+	KindAllKnown = KindPod | KindNetworkSet | KindGlobalNetworkSet | KindHostEndpoint
 )
 
 // Identity matches known entities by their labels and namespace.

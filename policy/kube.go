@@ -123,7 +123,7 @@ func (l *Loader) addNamespace(c *decodeCtx, j []byte) {
 		c.warnf("metadata.labels."+nameLabel, "label %s=%q differs from the namespace name; the API server overwrites it with %q", nameLabel, v, ns.Name)
 	}
 	labels[nameLabel] = ns.Name
-	l.store(&loaded{ref: c.ref(), obj: &Namespace{ObjectRef: c.ref(), Labels: labels}, doc: c.doc, at: c.at}, c.ref().Key())
+	l.store(&loaded{ref: c.ref(), obj: &Namespace{ObjectRef: c.ref(), Labels: labels, CalicoAnnotations: calicoAnnotations(ns.Annotations)}, doc: c.doc, at: c.at}, c.ref().Key())
 }
 
 // podRecord is a live pod before workload resolution.
@@ -146,6 +146,7 @@ func (l *Loader) addPod(c *decodeCtx, j []byte) {
 	ep := &Endpoint{ObjectRef: ref}
 	fillFromPodSpec(c, ep, "spec", &pod.Spec, validLabels(c, "metadata.labels", pod.Labels))
 	ep.MeshAnnotations = meshAnnotations(pod.Annotations)
+	ep.CalicoAnnotations = calicoAnnotations(pod.Annotations)
 	ep.Node = pod.Spec.NodeName
 	var ok bool
 	if ep.IPs, ok = podIPs(c, &pod); !ok {
@@ -274,6 +275,7 @@ func workloadHandler(newObj func() workloadObject) kindHandler {
 		}
 		fillFromPodSpec(c, ep, path+".spec", &tmpl.Spec, validLabels(c, path+".metadata.labels", tmpl.Labels))
 		ep.MeshAnnotations = meshAnnotations(tmpl.Annotations)
+		ep.CalicoAnnotations = calicoAnnotations(tmpl.Annotations)
 		ep.Node = tmpl.Spec.NodeName
 		l.store(&loaded{ref: ref, obj: &workloadRecord{ep: ep, owners: m.OwnerReferences}, doc: c.doc, at: c.at}, ref.Key())
 	}
@@ -373,6 +375,9 @@ func (l *Loader) addNode(c *decodeCtx, j []byte) {
 			continue
 		}
 		n.Addresses = append(n.Addresses, ip.Unmap())
+		if a.Type == corev1.NodeInternalIP {
+			n.InternalIPs = append(n.InternalIPs, ip.Unmap())
+		}
 	}
 	l.store(&loaded{ref: c.ref(), obj: n, doc: c.doc, at: c.at}, c.ref().Key())
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -80,11 +81,25 @@ type Loader struct {
 
 	objects map[string]*loaded // by ObjectRef.Key()
 	order   []string           // keys in first-seen order
+	// loose are the diagnostics of no single object (a file that cannot
+	// be read, a document that is not YAML); they are in diags too.
+	loose Diagnostics
+	// replacing holds the keys of the objects a [Snapshot.With] started
+	// from: an object of the same key replaces them without a warning.
+	replacing map[string]bool
 
 	// origin is set on the loaders that decode objects a Kyverno
 	// simulation created or changed; every object they decode carries it.
 	origin *Origin
+
+	// ctx cancels reading and decoding ([LoadContext]); nil for none.
+	ctx context.Context
 }
+
+// cancelled reports whether the loader's context is done: reading stops,
+// documents already read are not decoded, and [LoadContext] returns the
+// context's error.
+func (l *Loader) cancelled() bool { return l.ctx != nil && l.ctx.Err() != nil }
 
 // loaded is one decoded object waiting for Snapshot to assemble it.
 type loaded struct {
@@ -95,6 +110,10 @@ type loaded struct {
 	// portAt locates the named ports of a NetworkPolicy, by field path;
 	// doc is not kept once the object is stored.
 	portAt map[string]Location
+	// diags are the diagnostics decoding the object reported (they are in
+	// Loader.diags too); [Snapshot.With] and [Snapshot.Without] drop them
+	// with the object.
+	diags Diagnostics
 }
 
 // NewLoader returns a Loader with the given options.
@@ -115,11 +134,30 @@ func NewLoader(opts LoadOptions) *Loader {
 // offending rules and objects left out, and all diagnostics are in
 // Snapshot.Diagnostics.
 func Load(opts LoadOptions, paths ...string) (*Snapshot, error) {
+	return LoadContext(context.Background(), opts, paths...)
+}
+
+// LoadContext is [Load] with a context: when ctx is cancelled, reading
+// and decoding stop within a document or a file, and LoadContext returns
+// a nil snapshot and ctx's error.
+func LoadContext(ctx context.Context, opts LoadOptions, paths ...string) (*Snapshot, error) {
 	l := NewLoader(opts)
+	l.ctx = ctx
 	for _, p := range paths {
+		if l.cancelled() {
+			break
+		}
 		l.AddPath(p)
 	}
-	return l.Snapshot()
+	if l.cancelled() {
+		l.finish() // the workers stop within a document
+		return nil, ctx.Err()
+	}
+	s, err := l.Snapshot()
+	if l.cancelled() {
+		return nil, ctx.Err()
+	}
+	return s, err
 }
 
 // AddPath reads a file, a directory (recursively, files ending in .yaml,
@@ -141,7 +179,7 @@ func (l *Loader) AddPath(path string) {
 	}
 	info, err := os.Stat(path)
 	if err != nil {
-		l.errorf(Location{File: path}, "%v", unwrapPathError(err))
+		l.add(Diagnostic{Severity: Error, Location: Location{File: path}, Code: CodeRead, Msg: unwrapPathError(err).Error()})
 		return
 	}
 	if !info.IsDir() {
@@ -155,6 +193,9 @@ func (l *Loader) AddPath(path string) {
 	}
 	sort.Strings(w.files)
 	for _, f := range w.files {
+		if l.cancelled() {
+			return
+		}
 		l.addFile(f)
 	}
 }
@@ -178,7 +219,7 @@ func unwrapPathError(err error) error {
 func (l *Loader) addFile(path string) {
 	f, err := os.Open(path)
 	if err != nil {
-		l.errorf(Location{File: path}, "%v", unwrapPathError(err))
+		l.add(Diagnostic{Severity: Error, Location: Location{File: path}, Code: CodeRead, Msg: unwrapPathError(err).Error()})
 		return
 	}
 	defer f.Close()
@@ -242,7 +283,7 @@ type pendingStore struct {
 // document order, so the result does not depend on the scheduling; until
 // it is called, the input can go on being read.
 func (l *Loader) decodeAll(docs []*document) (apply func()) {
-	if len(docs) == 0 {
+	if len(docs) == 0 || l.cancelled() {
 		return func() {}
 	}
 	// The options are taken now: reading goes on while the batch is
@@ -256,7 +297,7 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 		wg.Go(func() {
 			for {
 				i := int(next.Add(1) - 1)
-				if i >= len(docs) {
+				if i >= len(docs) || l.cancelled() {
 					return
 				}
 				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast}
@@ -269,11 +310,11 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 	return func() {
 		wg.Wait()
 		for _, sh := range shadows {
-			l.fastDocs += sh.fastDocs
-			l.diags = append(l.diags, sh.diags...)
-			for _, p := range sh.pending {
-				l.store(p.o, p.key)
+			if sh == nil {
+				continue // cancelled before its document was decoded
 			}
+			l.fastDocs += sh.fastDocs
+			l.absorb(sh)
 		}
 	}
 }
@@ -341,12 +382,13 @@ func (l *Loader) addDocument(d *document) {
 	}
 	if d.isJSON {
 		if dup, ok := jsonDuplicateKey(d.text); ok {
-			l.add(Diagnostic{Severity: Error, Location: d.position(dup.keyOff), Field: dup.path,
+			l.add(Diagnostic{Severity: Error, Location: d.position(dup.keyOff), Field: dup.path, Code: CodeSyntax, Value: dup.key,
 				Msg: fmt.Sprintf("invalid JSON: duplicate key %s (first given at %s); the document is not read", quote(dup.key), d.position(dup.prevOff))})
 			return
 		}
 	} else {
 		if bad := checkAliases(d); bad != nil {
+			bad.Code = CodeLimit // an alias bomb
 			l.add(*bad)
 			return
 		}
@@ -358,11 +400,13 @@ func (l *Loader) addDocument(d *document) {
 		}
 		if err != nil {
 			for _, bad := range yamlErrors(d, err) {
+				bad.Code = CodeSyntax
 				l.add(bad)
 			}
 			return
 		}
 		if bad := checkTrailingContent(d); bad != nil {
+			bad.Code = CodeSyntax
 			l.add(*bad)
 			return
 		}
@@ -373,7 +417,7 @@ func (l *Loader) addDocument(d *document) {
 		return // an empty document, such as "--- ~"
 	}
 	if j[0] != '{' {
-		l.add(Diagnostic{Severity: Error, Location: d.location(),
+		l.add(Diagnostic{Severity: Error, Location: d.location(), Code: CodeSyntax,
 			Msg: fmt.Sprintf("expected a Kubernetes object (a mapping with apiVersion and kind), got %s", describeJSONKind(j[0]))})
 		return
 	}
@@ -399,10 +443,7 @@ func (l *Loader) addFast(d *document) bool {
 		d.tree = nil
 		return false
 	}
-	l.diags = append(l.diags, sh.diags...)
-	for _, p := range sh.pending {
-		l.store(p.o, p.key)
-	}
+	l.absorb(sh)
 	d.tree = nil
 	l.fastDocs++
 	return true
@@ -436,7 +477,7 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 			Kind string `json:"kind"`
 		}
 		_ = sjsonUnmarshalCaseSensitive(j, &kind)
-		l.add(Diagnostic{Severity: Error, Location: d.locate(at + path), Kind: kind.Kind, Field: at + path, Msg: msg + "; the object is not read"})
+		l.add(Diagnostic{Severity: Error, Location: d.locate(at + path), Kind: kind.Kind, Field: at + path, Code: CodeTypeInvalid, Msg: msg + "; the object is not read"})
 		return
 	}
 	l.dispatch(d, at, tm, def, objectSource{j: j})
@@ -507,10 +548,7 @@ func (l *Loader) addListTree(d *document, at string, items int32, tm typeMeta) {
 	wg.Wait()
 	for _, sh := range shadows {
 		l.bailed = l.bailed || sh.bailed
-		l.diags = append(l.diags, sh.diags...)
-		for _, p := range sh.pending {
-			l.store(p.o, p.key)
-		}
+		l.absorb(sh)
 	}
 }
 
@@ -555,13 +593,13 @@ func (l *Loader) dispatch(d *document, at string, tm typeMeta, def *typeMeta, sr
 	}
 	switch {
 	case tm.Kind == "" && tm.APIVersion == "":
-		l.add(Diagnostic{Severity: Error, Location: loc, Field: trimDot(at), Msg: "missing apiVersion and kind: not a Kubernetes object"})
+		l.add(Diagnostic{Severity: Error, Location: loc, Field: trimDot(at), Code: CodeRequired, Msg: "missing apiVersion and kind: not a Kubernetes object"})
 		return
 	case tm.Kind == "":
-		l.add(Diagnostic{Severity: Error, Location: loc, Name: tm.Metadata.Name, Field: at + "kind", Msg: "missing kind"})
+		l.add(Diagnostic{Severity: Error, Location: loc, Name: tm.Metadata.Name, Field: at + "kind", Code: CodeRequired, Msg: "missing kind"})
 		return
 	case tm.APIVersion == "":
-		l.add(Diagnostic{Severity: Error, Location: loc, Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Field: at + "apiVersion", Msg: "missing apiVersion"})
+		l.add(Diagnostic{Severity: Error, Location: loc, Kind: tm.Kind, Namespace: tm.Metadata.Namespace, Name: tm.Metadata.Name, Field: at + "apiVersion", Code: CodeRequired, Msg: "missing apiVersion"})
 		return
 	}
 	if src.tree == nil {
@@ -620,13 +658,13 @@ func (l *Loader) addList(d *document, at string, raw json.RawMessage, tm typeMet
 		return
 	}
 	if raw[0] != '[' {
-		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "items"), Kind: tm.Kind, Field: at + "items",
+		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "items"), Kind: tm.Kind, Field: at + "items", Code: CodeTypeInvalid,
 			Msg: fmt.Sprintf("expected a list of objects, got %s", describeJSONKind(raw[0]))})
 		return
 	}
 	var items []json.RawMessage
 	if err := json.Unmarshal(raw, &items); err != nil {
-		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "items"), Kind: tm.Kind, Field: at + "items", Msg: "expected a list of objects"})
+		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "items"), Kind: tm.Kind, Field: at + "items", Code: CodeTypeInvalid, Msg: "expected a list of objects"})
 		return
 	}
 	for i, item := range items {
@@ -637,7 +675,7 @@ func (l *Loader) addList(d *document, at string, raw json.RawMessage, tm typeMet
 			if len(item) > 0 {
 				kind = item[0]
 			}
-			l.add(Diagnostic{Severity: Error, Location: d.locate(trimDot(p)), Field: trimDot(p),
+			l.add(Diagnostic{Severity: Error, Location: d.locate(trimDot(p)), Field: trimDot(p), Code: CodeSyntax,
 				Msg: fmt.Sprintf("expected a Kubernetes object (a mapping with apiVersion and kind), got %s", describeJSONKind(kind))})
 			continue
 		}
@@ -656,18 +694,19 @@ func (l *Loader) unknownKind(d *document, at string, loc Location, tm typeMeta) 
 		reason := fmt.Sprintf("unsupported apiVersion %s for %s: expected %s", quote(tm.APIVersion), tm.Kind, want)
 		l.skip(ref, tm.APIVersion, reason, d, at)
 		l.add(Diagnostic{Severity: Error, Location: d.locate(at + "apiVersion"), Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: at + "apiVersion",
-			Msg: reason + "; the policy is not read"})
+			Code: CodeUnsupportedVersion, Value: tm.APIVersion, Msg: reason + "; the policy is not read"})
 		return
 	}
-	reason, sev, field := "kind not evaluated by netreach", Info, ""
+	reason, sev, field, code, value := "kind not evaluated by netreach", Info, "", CodeSkippedKind, tm.Kind
 	if want, ok := inventoryKinds[tm.Kind]; ok {
 		reason = fmt.Sprintf("unsupported apiVersion %s for %s: expected %s", quote(tm.APIVersion), tm.Kind, want)
 		sev, field, loc = Warning, at+"apiVersion", d.locate(at+"apiVersion")
+		code, value = CodeUnsupportedVersion, tm.APIVersion
 	} else if why := reachabilityKind(tm.APIVersion, tm.Kind); why != "" {
 		reason, sev = why, Warning
 	}
 	l.skip(ref, tm.APIVersion, reason, d, at)
-	l.add(Diagnostic{Severity: sev, Location: loc, Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: field, Msg: "skipped: " + reason})
+	l.add(Diagnostic{Severity: sev, Location: loc, Kind: tm.Kind, Namespace: ref.Namespace, Name: ref.Name, Field: field, Code: code, Value: value, Msg: "skipped: " + reason})
 }
 
 func (l *Loader) skip(ref ObjectRef, apiVersion, reason string, doc *document, at string) {
@@ -690,9 +729,16 @@ func (l *Loader) store(o *loaded, key string) {
 		l.pending = append(l.pending, pendingStore{o, key})
 		return
 	}
-	if prev, dup := l.objects[key]; dup {
-		l.add(Diagnostic{Severity: Warning, Location: o.ref.Source, Kind: o.ref.Kind, Namespace: o.ref.Namespace, Name: o.ref.Name,
-			Msg: fmt.Sprintf("duplicate object (also defined at %s); the later definition is used", prev.ref.Source)})
+	if prev, dup := l.objects[key]; dup && l.replacing[key] {
+		delete(l.replacing, key) // a second object of the key in the same With is a duplicate
+	} else if dup {
+		l.loose = append(l.loose, prev.diags...) // still reported, as the input still holds it
+		where := "earlier"
+		if prev.ref.Source.IsValid() {
+			where = "at " + prev.ref.Source.String()
+		}
+		l.add(Diagnostic{Severity: Warning, Location: o.ref.Source, Kind: o.ref.Kind, Namespace: o.ref.Namespace, Name: o.ref.Name, Code: CodeDuplicateObject,
+			Msg: fmt.Sprintf("duplicate object (also defined %s); the later definition is used", where)})
 	} else {
 		l.order = append(l.order, key)
 	}
@@ -726,7 +772,50 @@ func namedPortLocations(d *document, at string, np *NetworkPolicy) map[string]Lo
 
 func (l *Loader) add(d Diagnostic) {
 	d.Msg = truncateMessage(d.Msg)
+	if d.Code == "" {
+		d.Code = defaultCode(d.Severity)
+	}
 	l.diags = append(l.diags, d)
+	if !l.shadow {
+		l.loose = append(l.loose, d)
+	}
+}
+
+// absorb takes in what a shadow loader decoded: its objects are stored
+// and its diagnostics reported. At the top, each diagnostic is also
+// recorded with the object of the document it names (the document's only
+// object, or the one of the same kind, namespace and name) or, when none,
+// as a loose one; a shadow leaves that to the loader that absorbs it.
+func (l *Loader) absorb(sh *Loader) {
+	l.diags = append(l.diags, sh.diags...)
+	if !l.shadow {
+		for _, d := range sh.diags {
+			if o := ownerOf(d, sh.pending); o != nil {
+				o.diags = append(o.diags, d)
+			} else {
+				l.loose = append(l.loose, d)
+			}
+		}
+	}
+	for _, p := range sh.pending {
+		l.store(p.o, p.key)
+	}
+}
+
+// ownerOf returns the object a diagnostic of a document belongs to.
+func ownerOf(d Diagnostic, pending []pendingStore) *loaded {
+	if len(pending) == 1 {
+		return pending[0].o
+	}
+	if d.Name == "" {
+		return nil
+	}
+	for _, p := range pending {
+		if r := p.o.ref; r.Kind == d.Kind && r.Namespace == d.Namespace && r.Name == d.Name {
+			return p.o
+		}
+	}
+	return nil
 }
 
 // maxMessageBytes bounds a diagnostic's message, which may quote input.
@@ -801,5 +890,5 @@ var clusterScoped = map[string]bool{
 	"Namespace": true, "Node": true,
 	"AdminNetworkPolicy": true, "BaselineAdminNetworkPolicy": true, "ClusterNetworkPolicy": true,
 	"GlobalNetworkPolicy": true, "StagedGlobalNetworkPolicy": true, "Tier": true,
-	"GlobalNetworkSet": true, "HostEndpoint": true,
+	"GlobalNetworkSet": true, "HostEndpoint": true, "IPPool": true, "EgressGatewayPolicy": true,
 }

@@ -34,6 +34,9 @@ func lowerCalico(s *Snapshot, opts LowerOptions, p *Program, reuse reuser) Diagn
 		}
 		p.Tiers = append(p.Tiers, t)
 	}
+	if hostTiers := lowerHostTiers(s, opts); hostTiers != nil {
+		p.Tiers = append(append(hostTiers.front, p.Tiers...), hostTiers.back...)
+	}
 	for _, ns := range s.Calico.NetworkSets {
 		p.NetworkSets = append(p.NetworkSets, &NetworkSetIR{Ref: ns.ObjectRef, Namespace: ns.Namespace, Labels: ns.CalicoLabels(), Nets: prefixSet(ns.Nets)})
 	}
@@ -62,6 +65,7 @@ func lowerCalicoPolicy(cp *CalicoPolicy, s *Snapshot) (*Lowered, Diagnostics) {
 	l.Subject = Subject{Selector: cp.Selector, ServiceAccountSelector: cp.ServiceAccountSelector}
 	if cp.Global {
 		l.Subject.NamespaceSelector = cp.NamespaceSelector
+		l.Subject.Hosts = PodsAndHosts // docs/calico-host-endpoints.md §2
 	} else {
 		l.Subject.Namespace = cp.Namespace
 	}

@@ -50,6 +50,9 @@ type Namespace struct {
 	// Synthesized is true for a namespace that objects refer to but the
 	// input did not declare; it carries only the name label.
 	Synthesized bool
+	// CalicoAnnotations keeps the namespace's annotations under
+	// cni.projectcalico.org/ and egress.projectcalico.org/.
+	CalicoAnnotations map[string]string
 }
 
 // ContainerPort is a port a container of an endpoint declares. Named
@@ -89,6 +92,22 @@ type Endpoint struct {
 	// IstioProxy is true when a container or init container is named
 	// istio-proxy: the Istio sidecar was injected already.
 	IstioProxy bool
+	// Host is set for an endpoint that stands for a Calico HostEndpoint
+	// (see [Snapshot.WithHostEndpoints]): its Namespace is "host:<node>",
+	// its Name the interface, its IPs the expected IPs, and it is not on
+	// the pod network.
+	Host *HostEndpoint
+	// CalicoAnnotations keeps the pod's (or template's) annotations under
+	// cni.projectcalico.org/ and egress.projectcalico.org/.
+	CalicoAnnotations map[string]string
+	// PoolRanges, for a pod on the pod network without an address, are
+	// the ranges Calico IPAM would allocate its address from, and Pools
+	// the names of their IP pools; PoolSource says why those
+	// (docs/calico-ipam.md). Empty when the pod has addresses or the
+	// input has no IPPool.
+	PoolRanges []netip.Prefix
+	Pools      []string
+	PoolSource PoolSource
 }
 
 // ID returns "namespace/name".
@@ -130,6 +149,10 @@ type Node struct {
 	ObjectRef
 	Labels    map[string]string
 	Addresses []netip.Addr
+	// InternalIPs are the addresses of type InternalIP (also in
+	// Addresses): what Calico's outgoing NAT translates pod addresses to
+	// (docs/calico-ipam.md).
+	InternalIPs []netip.Addr
 }
 
 // Direction is ingress or egress.
@@ -163,6 +186,10 @@ type NetworkPolicy struct {
 	Invalid map[RuleKey]bool
 	// RuleSource locates each rule in the input, for reports.
 	RuleSource map[RuleKey]Location
+	// DefaultedTypes is true when the input gives no (valid) policyTypes,
+	// so that Spec.PolicyTypes holds the defaults: Ingress, plus Egress
+	// when the policy has egress rules [docs/semantics.md §2.2].
+	DefaultedTypes bool
 }
 
 // RuleKey names one rule of a policy by direction and index.
@@ -209,15 +236,27 @@ type Snapshot struct {
 	Calico          CalicoObjects
 	Routing         RoutingObjects
 	Mesh            MeshObjects
+	// IPAM holds Calico's IP pools and egress gateway policies
+	// (docs/calico-ipam.md).
+	IPAM IPAMObjects
 	// Kyverno says how Kyverno policies took part (docs/kyverno.md).
 	Kyverno     KyvernoSummary
 	Skipped     []Skipped
 	Diagnostics Diagnostics
 
+	// hostSettings are the Felix settings per node, set by
+	// WithHostEndpoints.
+	hostSettings map[string]*HostSettings
+
 	nsByName map[string]*Namespace
 	saByName map[string]*ServiceAccount
 	nodes    map[string]*Node
 	services map[string]*Service // by namespace/name
+	// indexed is set once the lookup maps are built (see [Snapshot.Check]).
+	indexed bool
+	// src is what the loader read, for [Snapshot.With] and
+	// [Snapshot.Without]; nil for snapshots made by Apply or a staged view.
+	src *sources
 }
 
 // Namespace returns the namespace with the given name, or nil.
@@ -247,6 +286,7 @@ func (s *Snapshot) index() {
 	s.Calico.sort()
 	s.Routing.sort()
 	s.Mesh.sort()
+	s.IPAM.sort()
 	sort.Slice(s.Skipped, func(i, j int) bool { return refLess(&s.Skipped[i].ObjectRef, &s.Skipped[j].ObjectRef) })
 	s.nsByName = make(map[string]*Namespace, len(s.Namespaces))
 	for _, ns := range s.Namespaces {
@@ -264,6 +304,7 @@ func (s *Snapshot) index() {
 	for _, svc := range s.Services {
 		s.services[svc.Namespace+"/"+svc.Name] = svc
 	}
+	s.indexed = true
 }
 
 type refHaver interface{ ref() *ObjectRef }

@@ -51,6 +51,7 @@ func validateKubeNetworkPolicy(c *decodeCtx, np *NetworkPolicy, spec string) {
 	// every given type is invalid, the default is used too: ignoring the
 	// policy would fail open.
 	if len(types) == 0 {
+		np.DefaultedTypes = true
 		types = []networkingv1.PolicyType{networkingv1.PolicyTypeIngress}
 		if len(s.Egress) > 0 {
 			types = append(types, networkingv1.PolicyTypeEgress)

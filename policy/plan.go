@@ -126,6 +126,7 @@ func (s *Snapshot) WithStagedView(v StagedView) (*Snapshot, Diagnostics) {
 		return s, nil
 	}
 	out := *s
+	out.src = nil // With and Without rebuild from the loaded objects, not from this view
 	out.Calico.Policies = nil
 	out.Calico.StagedKubernetes = nil
 	out.NetworkPolicies = append([]*NetworkPolicy(nil), s.NetworkPolicies...)
@@ -251,6 +252,38 @@ func (m PlanMember) Ref() ObjectRef {
 // and ClusterNetworkPolicies in their built-in tiers as the version does.
 // Diagnostics report ignored objects and order ties.
 func (s *Snapshot) CalicoPlan(v CalicoVersion) ([]*PlanTier, Diagnostics) {
+	return s.calicoPlan(v, planNormal)
+}
+
+// CalicoHostPlan returns the tiers of the policies that act only on host
+// endpoints, in the order of [Snapshot.CalicoPlan]: the doNotTrack
+// (untracked) ones and the preDNAT ones [docs/calico-host-endpoints.md §3].
+// Tiers without such a policy are left out.
+func (s *Snapshot) CalicoHostPlan(v CalicoVersion) (untracked, preDNAT []*PlanTier) {
+	keep := func(ts []*PlanTier) []*PlanTier {
+		var out []*PlanTier
+		for _, t := range ts {
+			if len(t.Members) > 0 {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	u, _ := s.calicoPlan(v, planUntracked)
+	p, _ := s.calicoPlan(v, planPreDNAT)
+	return keep(u), keep(p)
+}
+
+// planKind says which policies a plan holds.
+type planKind uint8
+
+const (
+	planNormal    planKind = iota // every policy but doNotTrack and preDNAT ones
+	planUntracked                 // doNotTrack GlobalNetworkPolicies
+	planPreDNAT                   // preDNAT GlobalNetworkPolicies
+)
+
+func (s *Snapshot) calicoPlan(v CalicoVersion, kind planKind) ([]*PlanTier, Diagnostics) {
 	var diags Diagnostics
 	warn := func(ref ObjectRef, format string, args ...any) {
 		diags = append(diags, Diagnostic{Severity: Warning, Location: ref.Source, Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name, Msg: fmt.Sprintf(format, args...)})
@@ -306,8 +339,19 @@ func (s *Snapshot) CalicoPlan(v CalicoVersion) ([]*PlanTier, Diagnostics) {
 		if p.Staged {
 			continue // views turn staged policies into enforced ones first
 		}
-		if p.HostOnly {
-			continue
+		switch kind {
+		case planNormal:
+			if p.HostOnly {
+				continue
+			}
+		case planUntracked:
+			if !p.DoNotTrack {
+				continue
+			}
+		case planPreDNAT:
+			if !p.PreDNAT || p.DoNotTrack {
+				continue
+			}
 		}
 		name := p.Tier
 		if v == CalicoPre329 && name != calicov3.DefaultTierName {
@@ -319,6 +363,9 @@ func (s *Snapshot) CalicoPlan(v CalicoVersion) ([]*PlanTier, Diagnostics) {
 			warn(p.ObjectRef, "tier %q is not declared: it is evaluated after every declared tier, with default action Deny", name)
 		}
 		t.Members = append(t.Members, PlanMember{Calico: p, Order: p.Order, SortName: calicoSortName(v, p.ObjectRef, p.Global, "")})
+	}
+	if kind != planNormal {
+		return sortPlan(tiers, nil), nil
 	}
 	for _, np := range s.NetworkPolicies {
 		def.Members = append(def.Members, PlanMember{Kube: np, Order: f(1000), SortName: calicoSortName(v, np.ObjectRef, false, "knp.default.")})
@@ -344,10 +391,16 @@ func (s *Snapshot) CalicoPlan(v CalicoVersion) ([]*PlanTier, Diagnostics) {
 		tier(name).Members = append(tier(name).Members, PlanMember{Admin: ap, Order: &order, SortName: calicoSortName(v, ap.ObjectRef, true, prefix)})
 	}
 
+	return sortPlan(tiers, warn), diags
+}
+
+// sortPlan sorts the members of each tier and the tiers; warn, when set,
+// reports ties on order that change verdicts.
+func sortPlan(tiers map[string]*PlanTier, warn func(ObjectRef, string, ...any)) []*PlanTier {
 	var out []*PlanTier
 	for _, t := range tiers {
 		sort.SliceStable(t.Members, func(i, j int) bool { return memberLess(t.Members[i], t.Members[j]) })
-		for i := 1; i < len(t.Members); i++ {
+		for i := 1; warn != nil && i < len(t.Members); i++ {
 			a, b := t.Members[i-1], t.Members[i]
 			if orderOf(a.Order) == orderOf(b.Order) && (hasNonAllow(a) || hasNonAllow(b)) {
 				warn(b.Ref(), "same order as %s in tier %s: Calico breaks the tie by name (%q before %q), and the naming scheme changed in v3.32", a.Ref(), t.Name, a.SortName, b.SortName)
@@ -356,7 +409,7 @@ func (s *Snapshot) CalicoPlan(v CalicoVersion) ([]*PlanTier, Diagnostics) {
 		out = append(out, t)
 	}
 	sort.Slice(out, func(i, j int) bool { return tierLess(out[i], out[j]) })
-	return out, diags
+	return out
 }
 
 // calicoSortName is the name Calico compares when orders are equal: from

@@ -44,23 +44,38 @@ func (l *Loader) AddReader(name string, r io.Reader) {
 	if l.limit {
 		return // the document limit was reached: nothing more is read
 	}
-	br := bufio.NewReaderSize(r, readBufferBytes)
+	size := bufferSize(r)
+	br := bufio.NewReaderSize(r, size)
 	head, err := br.Peek(sniffBytes)
 	if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
-		l.errorf(Location{File: name}, "read: %v", err)
+		l.add(Diagnostic{Severity: Error, Location: Location{File: name}, Code: CodeRead, Msg: "read: " + err.Error()})
 		return
 	}
 	if d := sniffBinary(name, head); d != nil {
+		d.Code = CodeRead
 		l.add(*d)
 		return
 	}
 	in := &inputReader{l: l, name: name, line: 1}
-	in.br = bufio.NewReaderSize(textReader(br, head), readBufferBytes)
+	in.br = bufio.NewReaderSize(textReader(br, head, size), size)
 	if in.isJSON() {
 		in.readJSON()
 	} else {
 		in.readYAML()
 	}
+}
+
+// bufferSize returns the size of the buffers an input is read with:
+// readBufferBytes, or less for a small input of known length (AddBytes of
+// one object, as a reader of a live cluster gives them), so that many small
+// inputs do not each allocate buffers of 64 KiB. The buffers still hold the
+// whole input, twice over for the growth of UTF-16 text turned into UTF-8,
+// so no line is cut into chunks that a full buffer would not cut.
+func bufferSize(r io.Reader) int {
+	if lr, ok := r.(interface{ Len() int }); ok {
+		return min(readBufferBytes, max(2*lr.Len()+64, 512))
+	}
+	return readBufferBytes
 }
 
 // sniffBinary returns an error diagnostic when the start of an input shows
@@ -119,10 +134,15 @@ func (in *inputReader) isJSON() bool {
 // emit hands a document to the loader, counting it against the document
 // limit. It reports false when no more documents are to be read.
 func (in *inputReader) emit(d *document) bool {
+	if in.l.cancelled() {
+		in.stop = true
+		return false
+	}
 	in.l.ndocs++
 	if in.l.ndocs > in.l.opts.MaxDocuments {
 		in.l.limit = true
-		in.l.errorf(d.location(), "more than %d documents in the input; the rest are not read (raise the limit with --max-documents)", in.l.opts.MaxDocuments)
+		in.l.add(Diagnostic{Severity: Error, Location: d.location(), Code: CodeLimit,
+			Msg: fmt.Sprintf("more than %d documents in the input; the rest are not read (raise the limit with --max-documents)", in.l.opts.MaxDocuments)})
 		in.stop = true
 		return false
 	}
@@ -136,10 +156,12 @@ func (in *inputReader) emit(d *document) bool {
 func (in *inputReader) tooLarge(d *document, size int, ended bool) {
 	max := in.l.opts.MaxDocumentBytes
 	if ended {
-		in.l.errorf(d.location(), "document is %d bytes, more than the limit of %d; it is not read (raise the limit with --max-document-bytes)", size, max)
+		in.l.add(Diagnostic{Severity: Error, Location: d.location(), Code: CodeLimit,
+			Msg: fmt.Sprintf("document is %d bytes, more than the limit of %d; it is not read (raise the limit with --max-document-bytes)", size, max)})
 		return
 	}
-	in.l.errorf(d.location(), "document is more than %d bytes, the limit, and no document separator follows within another %d bytes; it and the rest of the input are not read (raise the limit with --max-document-bytes)", max, max)
+	in.l.add(Diagnostic{Severity: Error, Location: d.location(), Code: CodeLimit,
+		Msg: fmt.Sprintf("document is more than %d bytes, the limit, and no document separator follows within another %d bytes; it and the rest of the input are not read (raise the limit with --max-document-bytes)", max, max)})
 	in.stop = true
 }
 
@@ -192,7 +214,7 @@ func (in *inputReader) readYAML() {
 		chunk, err := in.br.ReadSlice('\n')
 		if err != nil && err != io.EOF && err != bufio.ErrBufferFull {
 			flush(true)
-			in.l.errorf(Location{File: in.name, Line: in.line}, "read: %v", err)
+			in.l.add(Diagnostic{Severity: Error, Location: Location{File: in.name, Line: in.line}, Code: CodeRead, Msg: "read: " + err.Error()})
 			return
 		}
 		complete := len(chunk) > 0 && chunk[len(chunk)-1] == '\n'
@@ -259,6 +281,7 @@ func (in *inputReader) readJSON() {
 			// Report the error only when the documents before it were
 			// all read.
 			if in.l.ndocs < in.l.opts.MaxDocuments {
+				bad.Code = CodeSyntax
 				in.l.add(*bad)
 			}
 			return
@@ -301,7 +324,7 @@ func (in *inputReader) skipBlanks() bool {
 		b, err := in.br.ReadByte()
 		if err != nil {
 			if err != io.EOF {
-				in.l.errorf(Location{File: in.name, Line: in.line}, "read: %v", err)
+				in.l.add(Diagnostic{Severity: Error, Location: Location{File: in.name, Line: in.line}, Code: CodeRead, Msg: "read: " + err.Error()})
 			}
 			return false
 		}
@@ -330,7 +353,7 @@ func (in *inputReader) jsonValue(buf *docBuffer) bool {
 		chunk, err := in.br.Peek(max(1, in.br.Buffered()))
 		if len(chunk) == 0 {
 			if err != nil && err != io.EOF {
-				in.l.errorf(Location{File: in.name, Line: in.line}, "read: %v", err)
+				in.l.add(Diagnostic{Severity: Error, Location: Location{File: in.name, Line: in.line}, Code: CodeRead, Msg: "read: " + err.Error()})
 			}
 			return true // the decoder reports the value as unfinished
 		}
@@ -443,7 +466,7 @@ func (in *inputReader) advance(p []byte) {
 // (old Mac line endings) becomes LF. (YAML 1.1 also breaks lines at NEL,
 // LS and PS, but keeps them in quoted strings, so they are left alone;
 // lines after them are then counted one short.)
-func textReader(r *bufio.Reader, head []byte) io.Reader {
+func textReader(r *bufio.Reader, head []byte, size int) io.Reader {
 	var src io.Reader = r
 	if bytes.HasPrefix(head, []byte("\xef\xbb\xbf")) {
 		_, _ = r.Discard(3)
@@ -451,7 +474,7 @@ func textReader(r *bufio.Reader, head []byte) io.Reader {
 		_, _ = r.Discard(2)
 		src = &utf16Reader{r: r, bigEndian: *order}
 	}
-	return &crReader{r: src}
+	return &crReader{r: src, size: size}
 }
 
 // utf16Order returns whether text with a UTF-16 byte order mark is big
@@ -526,6 +549,7 @@ func (u *utf16Reader) Read(p []byte) (int, error) {
 // byte is known.
 type crReader struct {
 	r        io.Reader
+	size     int // of buf; 0 means readBufferBytes
 	buf      []byte
 	start, n int  // buf[start:n] is ready to be returned
 	cr       bool // a CR was held back
@@ -547,7 +571,10 @@ func (c *crReader) Read(p []byte) (int, error) {
 // fill reads the next bytes and converts their line breaks.
 func (c *crReader) fill() {
 	if c.buf == nil {
-		c.buf = make([]byte, readBufferBytes)
+		if c.size <= 0 {
+			c.size = readBufferBytes
+		}
+		c.buf = make([]byte, c.size)
 	}
 	c.start, c.n = 0, 0
 	if c.cr {

@@ -24,6 +24,10 @@ type document struct {
 	text      []byte // the document's YAML (or JSON) text
 	json      []byte // the document converted to JSON
 	isJSON    bool   // text is JSON, read without the YAML parser
+	// object is set for a typed object given to [Loader.AddObject]: its
+	// positions mean nothing to the user, so every location is empty and
+	// diagnostics name the object instead.
+	object bool
 
 	parsed bool
 	root   *yaml.Node // YAML documents only, parsed on demand
@@ -52,7 +56,7 @@ func (d *document) textString() string {
 // location returns the document's own location: its first line that holds
 // content (not a comment), and the column where that content starts.
 func (d *document) location() Location {
-	if d == nil {
+	if d == nil || d.object {
 		return Location{}
 	}
 	loc := Location{File: d.file, Doc: d.index, Line: d.startLine}
@@ -76,6 +80,9 @@ func (d *document) location() Location {
 // previous position when it is earlier on the same line, so that the many
 // positions of a large JSON document (often a single line) cost little.
 func (d *document) position(off int) Location {
+	if d.object {
+		return Location{}
+	}
 	off = min(max(off, 0), len(d.text))
 	if !d.linesDone {
 		d.linesDone = true
@@ -106,6 +113,9 @@ func (d *document) position(off int) Location {
 // at returns the location of a line and column of d.text (1-based, as the
 // YAML parser reports them).
 func (d *document) at(line, col int) Location {
+	if d.object {
+		return Location{}
+	}
 	loc := Location{File: d.file, Doc: d.index, Line: d.startLine + line - 1, Col: col}
 	if line == 1 && col > 0 {
 		loc.Col += d.startCol
@@ -132,7 +142,7 @@ func (d *document) node() *yaml.Node {
 // field points at its name. Parsing for positions happens only when a
 // position is needed.
 func (d *document) locate(path string) Location {
-	if d == nil {
+	if d == nil || d.object {
 		return Location{}
 	}
 	if d.tree != nil {

@@ -49,6 +49,9 @@ type compiler struct {
 	// v6 is false when no flow can be IPv6 (no IPv6 atom, no IPv6-only
 	// pod): family sets of IPv6 are then left nil.
 	v6 bool
+	// variant places every class with pool variants at this one (see
+	// pool.go).
+	variant int
 }
 
 func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
@@ -69,6 +72,12 @@ func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
 		e := cl.rep
 		if !cl.v4 {
 			c.v6 = true
+		}
+		if e.Host != nil {
+			// A host endpoint: its own labels, in no namespace, no
+			// service account, not on the pod network.
+			c.labels[i] = e.CalicoLabels()
+			continue
 		}
 		if _, ok := c.nsClasses[e.Namespace]; !ok {
 			c.nsNames = append(c.nsNames, e.Namespace)
@@ -121,6 +130,9 @@ func (c *compiler) relabel(classes graph.Set) {
 // and service account.
 func (c *compiler) setLabels(i int) {
 	e := c.u.classes[i].rep
+	if e.Host != nil {
+		return // no namespace, no service account
+	}
 	nsl, ok := c.nsLabelsOf[e.Namespace]
 	if !ok {
 		ns := c.snap.Namespace(e.Namespace)
@@ -162,12 +174,17 @@ func (c *compiler) classSet(key string, pred func(i int) bool) graph.Set {
 // subject returns the classes a policy applies to: pods on the pod
 // network satisfying every condition of the subject.
 func (c *compiler) subject(sub *policy.Subject) graph.Set {
-	scope, key := c.scope(sub.Namespace, sub.NamespaceSelector)
 	s := graph.NewSet(c.u.nU)
-	s.CopyFrom(c.selectorWithin(scope, key, &sub.Selector, c.labels, "sel"))
-	s.And(c.podNet)
-	if sub.ServiceAccountSelector != nil {
-		s.And(c.selectorWithin(scope, key, sub.ServiceAccountSelector, c.saLabels, "sasel"))
+	if sub.Hosts.TakesPods() && sub.HostIDs == nil {
+		scope, key := c.scope(sub.Namespace, sub.NamespaceSelector)
+		s.CopyFrom(c.selectorWithin(scope, key, &sub.Selector, c.labels, "sel"))
+		s.And(c.podNet)
+		if sub.ServiceAccountSelector != nil {
+			s.And(c.selectorWithin(scope, key, sub.ServiceAccountSelector, c.saLabels, "sasel"))
+		}
+	}
+	if sub.Hosts != policy.PodsOnly {
+		s.Or(c.hostClasses(sub))
 	}
 	return s
 }
@@ -326,6 +343,7 @@ func (c *compiler) identity(id *policy.Identity) [2]graph.Set {
 	if len(c.prog.NetworkSets) > 0 {
 		nets = c.identityNetworkSets(id)
 	}
+	hosts := hostIdentityAddrs(c.snap.Endpoints, id)
 	for f := 0; f < 2; f++ {
 		if f == 1 && !c.v6 {
 			break
@@ -334,6 +352,9 @@ func (c *compiler) identity(id *policy.Identity) [2]graph.Set {
 		s.CopyFrom(pods)
 		if nets != nil {
 			c.addAddressesIn(s, nets, famOf(f))
+		}
+		if hosts != nil {
+			c.addAddressesIn(s, hosts, famOf(f))
 		}
 		out[f] = s
 	}
@@ -375,9 +396,10 @@ func (c *compiler) classesByAtom() [2][][]int {
 		for f := range c.byAtom {
 			c.byAtom[f] = make([][]int, len(c.u.atoms))
 		}
-		for i, cl := range c.u.classes {
+		for i := range c.u.classes {
+			cl := &c.u.classes[i]
 			for f := range cl.atom {
-				if a := cl.atom[f]; a >= 0 {
+				if a := cl.atomAt(f, c.variant); a >= 0 {
 					c.byAtom[f][a] = append(c.byAtom[f][a], i)
 				}
 			}

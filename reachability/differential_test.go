@@ -10,6 +10,7 @@ import (
 
 	"github.com/netreach/netreach/internal/randcluster"
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/policy/calicov3"
 	"github.com/netreach/netreach/reachability"
 )
 
@@ -28,7 +29,7 @@ func TestDifferentialKubernetes(t *testing.T) {
 	for i := 0; i < *diffClusters; i++ {
 		seed := *diffSeed + uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0x6b38))
-		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%2 == 1})
+		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: i%2 == 1, Pools: i%6 == 2})
 		l := policy.NewLoader(policy.LoadOptions{})
 		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
 		snap, err := l.Snapshot()
@@ -130,7 +131,7 @@ func TestDifferentialCalico(t *testing.T) {
 	for i := 0; i < *diffClusters; i++ {
 		seed := *diffSeed + uint64(i)
 		r := rand.New(rand.NewPCG(seed, 0xca11c0))
-		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(7), Policies: r.IntN(6), Admin: i%3 == 0, Calico: true})
+		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(7), Policies: r.IntN(6), Admin: i%3 == 0, Calico: true, Pools: i%5 == 1})
 		l := policy.NewLoader(policy.LoadOptions{})
 		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
 		snap, err := l.Snapshot()
@@ -140,6 +141,35 @@ func TestDifferentialCalico(t *testing.T) {
 		opts := reachability.Options{Mode: policy.ModeCalico, CalicoVersion: versions[r.IntN(len(versions))], Staged: views[r.IntN(len(views))]}
 		if msg := disagreement(snap, opts, r); msg != "" {
 			t.Fatalf("seed %d (rerun with -run Calico -diff.seed=%d -diff.clusters=1), %s: %s\n--- cluster ---\n%s", seed, seed, opts.Describe(policy.ModeCalico), msg, data)
+		}
+	}
+}
+
+// TestDifferentialHostEndpoints does the same on random Calico clusters
+// with host endpoints (named, "*", by expected IP; default-allow profile or
+// none), host endpoint policies (preDNAT, doNotTrack, applyOnForward) and
+// FelixConfigurations (failsafe ports, endpoint-to-host action), with
+// failsafe overrides from the options in some of them.
+func TestDifferentialHostEndpoints(t *testing.T) {
+	versions := []policy.CalicoVersion{policy.Calico332, policy.CalicoPre329}
+	for i := 0; i < *diffClusters/10; i++ {
+		seed := *diffSeed + uint64(i)
+		r := rand.New(rand.NewPCG(seed, 0x4e9))
+		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(2), Pods: 2 + r.IntN(6), Policies: r.IntN(4), Admin: i%4 == 0, Calico: true, HostEndpoints: true})
+		l := policy.NewLoader(policy.LoadOptions{})
+		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
+		snap, err := l.Snapshot()
+		if err != nil {
+			t.Fatalf("seed %d: load: %v\n%s", seed, err, data)
+		}
+		opts := reachability.Options{Mode: policy.ModeCalico, CalicoVersion: versions[r.IntN(len(versions))], OwnNodeEgressUnpoliced: r.IntN(4) == 0}
+		if r.IntN(4) == 0 {
+			in, _ := calicov3.ParseProtoPorts("tcp:22,tcp:10.1.0.0/16:8080")
+			act := policy.EndpointToHostAccept
+			opts.HostEndpoints = policy.HostOptions{FailsafeInbound: &in, EndpointToHost: &act}
+		}
+		if msg := disagreement(snap, opts, r); msg != "" {
+			t.Fatalf("seed %d (rerun with -run HostEndpoints -diff.seed=%d -diff.clusters=2), %s: %s\n--- cluster ---\n%s", seed, seed, opts.Describe(policy.ModeCalico), msg, data)
 		}
 	}
 }

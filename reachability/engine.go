@@ -59,6 +59,10 @@ type compiledRule struct {
 	// own named ports.
 	egCode []uint32
 	inCode []uint8
+	// srcV and dstV, when set, hold the sets per variant index: the rule
+	// tests addresses that differ between the variants of pool classes
+	// (see pool.go).
+	srcV, dstV [][2]graph.Set
 }
 
 // Port codes of a rule for an atom.
@@ -103,9 +107,12 @@ type engine struct {
 	// keys are the classes' keys, kept for updates.
 	keys    *classKeys
 	famCols [2][2]graph.Set // [v4Capable][family]: columns whose flow with the row uses that family
-	cond    bool            // some rule is conditional
-	v6      bool            // some flow can be IPv6
-	sig     classSig
+	cond    bool            // some verdict can be conditional (a store of possible rows)
+	// ruleCond is true when some rule is conditional; variants when some
+	// rule treats the variants of a pool class differently (see pool.go).
+	ruleCond, variants bool
+	v6                 bool // some flow can be IPv6
+	sig                classSig
 	// lowered[i] is the lowered policy policies[i] was compiled from.
 	lowered []*policy.Lowered
 	opts    Options
@@ -114,6 +121,11 @@ type engine struct {
 	ownNode [][]int
 	// mesh is the service-mesh layer, nil when it is off.
 	mesh *meshLayer
+	// hostOwn lists, per host endpoint class (nil for others), the
+	// entries on the same node (see buildHostOwnNode).
+	hostOwn []*hostOwnNode
+	// fwd holds the forwarded-traffic checks, nil when there are none.
+	fwd *forwarding
 }
 
 type namedKey struct {
@@ -144,8 +156,12 @@ type Stats struct {
 // of endpoints (and external address ranges) and every port atom, whether
 // a connection can be opened. The work is done on equivalence classes of
 // endpoints with bitset rows (see the README, "What is computed"). ctx cancels a long
-// computation.
+// computation. A snapshot not built by a policy.Loader (nil, zero, or
+// assembled by hand) fails with a *policy.InvalidInputError.
 func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, error) {
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
 	e, m := build(s, opts)
 	if err := e.run(ctx, m); err != nil {
 		return nil, err
@@ -161,6 +177,7 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	mode := opts.Mode.Resolve(s)
 	input := s
 	s, diags := s.WithStagedView(opts.Staged)
+	s, diags = withHostEndpoints(s, mode, opts, diags)
 	prog, lowerDiags := policy.Lower(s, lowerOptions(opts, mode, nil))
 	diags = append(diags, lowerDiags...)
 	st.Lower = time.Since(t0)
@@ -227,6 +244,7 @@ func (e *engine) finish(s *policy.Snapshot) {
 	e.comp.reset()
 	e.buildFamilyColumns()
 	e.buildOwnNode(s)
+	e.buildHostOwnNode(s)
 }
 
 // lowerOptions are the options of lowering a snapshot for opts in the
@@ -254,7 +272,7 @@ func signature(t *tally, s *policy.Snapshot) classSig {
 			sig.node = true
 		}
 	}
-	if len(s.Nodes) > 0 {
+	if len(s.Nodes) > 0 || hasHostEndpoints(s) {
 		sig.node = true
 	}
 	return sig
@@ -277,6 +295,7 @@ func baseAtom(ports []PortAtom) int {
 // adapted to this engine's universe, instead.
 func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse func(p *policy.Lowered) (compiledPolicy, bool)) {
 	e.cond = e.tally.cond > 0
+	e.ruleCond = e.cond
 	names := map[string]bool{}
 	for n := range e.tally.dstNames {
 		names[n] = true
@@ -320,6 +339,9 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 	// (An update derives them from the previous engine's.)
 	if reuse == nil {
 		e.buildApplicable()
+	}
+	if e.compileVariants(c) {
+		e.variants, e.cond = true, true
 	}
 	// The subject sets were only needed for the lists above, unless the
 	// engine is kept for updates.
@@ -506,8 +528,13 @@ func (e *engine) buildOwnNode(s *policy.Snapshot) {
 			byNode[h.rep.Node] = append(byNode[h.rep.Node], j)
 		}
 	}
+	for j, h := range e.u.classes {
+		if h.rep.Host != nil {
+			byNode[h.rep.Node] = append(byNode[h.rep.Node], j) // docs/calico-host-endpoints.md §6
+		}
+	}
 	for i, cl := range e.u.classes {
-		if cl.host || cl.rep.Node == "" {
+		if cl.host || cl.rep.Node == "" || cl.rep.Host != nil {
 			continue
 		}
 		e.ownNode[i] = append(e.ownNode[i], byNode[cl.rep.Node]...)
@@ -525,18 +552,19 @@ func (e *engine) buildOwnNode(s *policy.Snapshot) {
 type worker struct {
 	e                 *engine
 	undecided, passed graph.Set
-	tmp, ports        graph.Set
+	tmp, ports, alt   graph.Set
 	codes             []uint32
 	hashes            []uint64
 	// def and pos hold the rows of the groups of the bundle being
 	// evaluated, the base group's first.
 	def, pos []graph.Set
 	mesh     *meshScratch // allocated for the first class the mesh polices
+	fwdRows  [3]graph.Set // scratch of forward, allocated on first use
 }
 
 func (e *engine) newWorker() *worker {
 	n := e.u.nU
-	return &worker{e: e, undecided: graph.NewSet(n), passed: graph.NewSet(n), tmp: graph.NewSet(n), ports: graph.NewSet(n),
+	return &worker{e: e, undecided: graph.NewSet(n), passed: graph.NewSet(n), tmp: graph.NewSet(n), ports: graph.NewSet(n), alt: graph.NewSet(n),
 		hashes: make([]uint64, len(e.ports))}
 }
 
@@ -682,7 +710,8 @@ func (w *worker) bundle(d policy.Direction, s int) (atomGroups, int) {
 	e := w.e
 	pols := e.applicable[d][s]
 	meshed := d == policy.Ingress && e.mesh.applies(s)
-	if len(pols) == 0 && !meshed {
+	fwd := e.forwardPolicies(d, s)
+	if len(pols) == 0 && !meshed && fwd == nil {
 		// Not selected in this direction: every atom allows everything.
 		w.groupRow(0, false).Fill(e.u.nU)
 		if e.cond {
@@ -702,19 +731,13 @@ func (w *worker) bundle(d policy.Direction, s int) (atomGroups, int) {
 		if e.cond {
 			pos = w.groupRow(kept, true)
 		}
-		w.side(d, s, rep, false, def, nil)
-		if e.cond {
-			w.side(d, s, rep, true, pos, nil)
-			// Allowed for sure only when allowed either way; possibly
-			// allowed when allowed either way (the verdict is monotone in
-			// each condition because conditional rules are Allow rules).
-			w.tmp.CopyFrom(def)
-			def.And(pos)
-			pos.Or(w.tmp)
-		}
+		w.sides(d, s, rep, def, pos)
 		w.ownNodeBits(d, s, def)
 		if pos != nil {
 			w.ownNodeBits(d, s, pos)
+		}
+		if fwd != nil {
+			w.forward(d, s, fwd, rep, def, pos)
 		}
 		if meshed {
 			if w.mesh == nil {
@@ -762,11 +785,15 @@ func (w *worker) codeGroups(d policy.Direction, s int) (reps []int, group []uint
 	e := w.e
 	pols := e.applicable[d][s]
 	meshed := d == policy.Ingress && e.mesh.applies(s)
+	fwd := e.forwardPolicies(d, s)
 	// The signature of each atom: how every applicable rule treats it
 	// (and the mesh).
 	nA := len(e.ports)
 	nR := 0
 	for _, pi := range pols {
+		nR += len(e.policies[pi].rules[d])
+	}
+	for _, pi := range fwd {
 		nR += len(e.policies[pi].rules[d])
 	}
 	if meshed {
@@ -778,24 +805,13 @@ func (w *worker) codeGroups(d policy.Direction, s int) (reps []int, group []uint
 	codes := w.codes[:nA*nR]
 	for a := 0; a < nA; a++ {
 		k := a * nR
-		for _, pi := range pols {
-			p := &e.policies[pi]
-			for ri := range p.rules[d] {
-				r := &p.rules[d][ri]
-				var c uint32
-				if d == policy.Egress {
-					c = r.egCode[a]
-				} else {
-					c = uint32(r.inCode[a])
-					if c == codeSubject {
-						c = codeNone
-						if e.portOK(r, s, e.ports[a]) {
-							c = codeAll
-						}
-					}
+		for _, list := range [2][]int32{pols, fwd} {
+			for _, pi := range list {
+				p := &e.policies[pi]
+				for ri := range p.rules[d] {
+					codes[k] = e.ruleCode(d, &p.rules[d][ri], s, a)
+					k++
 				}
-				codes[k] = c
-				k++
 			}
 		}
 		if meshed {
@@ -838,9 +854,14 @@ func hashCodes(xs []uint32) uint64 {
 }
 
 // ownNodeBits allows traffic from (and, with OwnNodeEgressUnpoliced, to)
-// the class's own node.
+// the class's own node. A host endpoint's own node is handled by
+// hostOwnNodeBits.
 func (w *worker) ownNodeBits(d policy.Direction, s int, row graph.Set) {
 	e := w.e
+	if e.hostOwn != nil && e.hostOwn[s] != nil {
+		e.hostOwnNodeBits(d, s, row)
+		return
+	}
 	if d == policy.Egress && !e.opts.OwnNodeEgressUnpoliced {
 		return
 	}
@@ -849,11 +870,54 @@ func (w *worker) ownNodeBits(d policy.Direction, s int, row graph.Set) {
 	}
 }
 
+// sides evaluates direction d at subject class s for port atom a into
+// def (allowed for sure) and pos (possibly allowed; nil without
+// conditional verdicts): once per condition value when rules are
+// conditional, and once per variant of the subject and of its peers when
+// pool classes have several (see pool.go). Allowed for sure is allowed in
+// every evaluation; possibly allowed, in some. (Conditional rules are Allow
+// rules, so the verdict is monotone in each condition, and all conditions
+// false and all true bound it.)
+func (w *worker) sides(d policy.Direction, s, a int, def, pos graph.Set) {
+	e := w.e
+	nSelf, nPeer := e.variantLoops(d, s)
+	first := true
+	for vs := 0; vs < nSelf; vs++ {
+		for vp := 0; vp < nPeer; vp++ {
+			for c := 0; c < 2; c++ {
+				if c == 1 && !e.ruleCond {
+					break
+				}
+				if first {
+					w.side(d, s, a, c == 1, vs, vp, def, nil)
+					if pos != nil {
+						pos.CopyFrom(def)
+					}
+					first = false
+					continue
+				}
+				w.side(d, s, a, c == 1, vs, vp, w.alt, nil)
+				def.And(w.alt)
+				if pos != nil {
+					pos.Or(w.alt)
+				}
+			}
+		}
+	}
+}
+
 // side evaluates direction d at subject class s for port atom a: the tiers
 // in order with first-match rules, done for all peers at once on bit
-// rows. out receives the allowed peers. With a window, only its words are
-// evaluated (and written).
-func (w *worker) side(d policy.Direction, s, a int, condTrue bool, out graph.Set, win window) {
+// rows. out receives the allowed peers. The subject is taken at its
+// variant vs and its peers at their variant vp (pool classes). With a
+// window, only its words are evaluated (and written).
+func (w *worker) side(d policy.Direction, s, a int, condTrue bool, vs, vp int, out graph.Set, win window) {
+	w.sideWith(d, s, w.e.applicable[d][s], a, condTrue, vs, vp, out, win)
+}
+
+// sideWith is side with the policies to walk given: those that apply to
+// s, or those of a host endpoint that s's forwarded traffic crosses.
+func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTrue bool, vs, vp int, out graph.Set, win window) {
 	e := w.e
 	U := w.undecided
 	win.fill(U, e.u.nU)
@@ -875,7 +939,7 @@ func (w *worker) side(d policy.Direction, s, a int, condTrue bool, out graph.Set
 		capable = 1
 	}
 	at := e.ports[a]
-	for _, pi := range e.applicable[d][s] {
+	for _, pi := range pols {
 		p := &e.policies[pi]
 		if p.tier != tier {
 			endTier()
@@ -899,10 +963,10 @@ func (w *worker) side(d policy.Direction, s, a int, condTrue bool, out graph.Set
 				}
 				var peers, ports graph.Set
 				if d == policy.Egress {
-					if !r.srcAny && !r.srcSet[f].Has(s) {
+					if !r.srcAny && !r.srcAt(f, vs).Has(s) {
 						continue
 					}
-					peers = r.dstSet[f]
+					peers = r.dstAt(f, vp)
 					if r.egCode[a] != codeAll {
 						var ok bool
 						if ports, ok = w.portMask(r, at, win); !ok {
@@ -910,13 +974,13 @@ func (w *worker) side(d policy.Direction, s, a int, condTrue bool, out graph.Set
 						}
 					}
 				} else {
-					if !r.dstAny && !r.dstSet[f].Has(s) {
+					if !r.dstAny && !r.dstAt(f, vs).Has(s) {
 						continue
 					}
 					if r.inCode[a] == codeSubject && !e.portOK(r, s, at) {
 						continue
 					}
-					peers = r.srcSet[f]
+					peers = r.srcAt(f, vp)
 				}
 				// The families' columns are disjoint, so applying them one
 				// after the other equals applying their union.

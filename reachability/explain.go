@@ -17,7 +17,13 @@ import (
 // stands for, e.g. the pods of Deployment web); or an IP address (the
 // endpoint that has it, an error when several share it, or the address
 // itself).
+//
+// In calico mode host endpoints are endpoints too ("host:<node>/<interface>",
+// or one of their expected IPs).
 func Resolve(s *policy.Snapshot, name string) ([]Entity, error) {
+	if policy.ModeAuto.Resolve(s) == policy.ModeCalico {
+		s, _ = s.WithHostEndpoints(policy.HostOptions{})
+	}
 	if ip, err := netip.ParseAddr(name); err == nil {
 		ip = ip.Unmap()
 		var owners []string

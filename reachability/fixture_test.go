@@ -15,7 +15,7 @@ import (
 
 // fixtureRoots are the directories whose fixtures both implementations
 // must reproduce.
-var fixtureRoots = []string{"../testdata/e2e", "../testdata/scenarios", "../testdata/calico", "../testdata/anp", "../testdata/mesh", "../testdata/kyverno"}
+var fixtureRoots = []string{"../testdata/e2e", "../testdata/scenarios", "../testdata/calico", "../testdata/anp", "../testdata/mesh", "../testdata/kyverno", "../testdata/pools"}
 
 // TestFixtures checks every fixture's expected truth tables against the
 // bitset engine and, independently, against the reference evaluator.
@@ -63,7 +63,11 @@ func checkFixture(t *testing.T, dir string) {
 				t.Fatal(err)
 			}
 			engine := tableFrom(t, want, m, func(i, j int, src, dst reachability.Entity) reachability.Verdict {
-				return m.Verdict(reachability.Flow{Src: src, Dst: dst, Protocol: proto, Port: uint16(port.Number)})
+				v, err := m.Verdict(reachability.Flow{Src: src, Dst: dst, Protocol: proto, Port: uint16(port.Number)})
+				if err != nil {
+					t.Fatalf("%s: Verdict: %v", dir, err)
+				}
+				return v
 			})
 			if !engine.Equal(want) {
 				t.Errorf("%s, engine, port %s (-want +got):\n%s", dir, port, fixture.FormatDiff(want, engine))

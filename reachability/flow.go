@@ -78,7 +78,9 @@ func (e Entity) String() string {
 // isPodNetwork reports whether the entity is a pod on the pod network: the
 // only kind of entity that pod and namespace selectors can match and that
 // network policies apply to [docs/semantics.md §1.4, 2.9].
-func (e Entity) isPodNetwork() bool { return e.Endpoint != nil && !e.Endpoint.HostNetwork }
+func (e Entity) isPodNetwork() bool {
+	return e.Endpoint != nil && !e.Endpoint.HostNetwork && e.Endpoint.Host == nil
+}
 
 // addr returns the entity's address of the given family, if it has one.
 func (e Entity) addr(family int) (netip.Addr, bool) {
@@ -143,6 +145,14 @@ func family(src, dst Entity) int {
 // v4Capable reports whether an endpoint can take part in an IPv4 flow: it
 // has an IPv4 address, or no address at all.
 func v4Capable(e *policy.Endpoint) bool {
+	if e != nil && len(e.IPs) == 0 && len(e.PoolRanges) > 0 {
+		for _, p := range e.PoolRanges {
+			if p.Addr().Is4() {
+				return true
+			}
+		}
+		return false
+	}
 	if e == nil || len(e.IPs) == 0 {
 		return true
 	}

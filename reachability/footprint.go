@@ -209,7 +209,8 @@ func (t *tally) signature() classSig {
 }
 
 // atoms cuts the address space at the tallied cuts, at the addresses of
-// network sets and nodes, and at the extra ranges (see externalAtoms).
+// network sets, nodes and host endpoints, at pool boundaries, and at the
+// extra ranges (see externalAtoms).
 func (t *tally) atoms(p *policy.Program, s *policy.Snapshot, extra []netipx.IPRange) []ExternalAtom {
 	cuts := slices.Collect(maps.Keys(t.cuts))
 	for _, r := range extra {
@@ -228,12 +229,30 @@ func (t *tally) atoms(p *policy.Program, s *policy.Snapshot, extra []netipx.IPRa
 			}
 		}
 	}
+	addAddr := func(a netip.Addr) {
+		cuts = append(cuts, a)
+		if next := a.Next(); next.IsValid() {
+			cuts = append(cuts, next)
+		}
+	}
 	for _, n := range s.Nodes {
 		for _, a := range n.Addresses {
-			cuts = append(cuts, a)
-			if next := a.Next(); next.IsValid() {
-				cuts = append(cuts, next)
+			addAddr(a)
+		}
+	}
+	// Host endpoints' addresses (docs/calico-host-endpoints.md) and the
+	// pool ranges of pods without an address (see pool.go).
+	for _, e := range s.Endpoints {
+		if e.Host != nil {
+			for _, a := range e.IPs {
+				addAddr(a)
 			}
+		}
+	}
+	for _, r := range poolRanges(s) {
+		cuts = append(cuts, r.From())
+		if next := r.To().Next(); next.IsValid() {
+			cuts = append(cuts, next)
 		}
 	}
 	return externalAtoms(cuts, hasIPv6(s))

@@ -18,6 +18,9 @@ func FormatTrace(t *Trace) string {
 		fmt.Fprintf(&b, " (%s)", t.Reason)
 	}
 	b.WriteByte('\n')
+	for _, p := range t.Pools {
+		fmt.Fprintf(&b, "  no address yet: %s\n", safetext.Line(p.String()))
+	}
 	for _, st := range []SideTrace{t.Egress, t.Ingress} {
 		fmt.Fprintf(&b, "  %s at %s: %s — %s", st.Direction, st.Subject, st.Verdict, st.Decision)
 		if st.Note != "" {
@@ -35,7 +38,11 @@ func FormatTrace(t *Trace) string {
 					fmt.Fprintf(&b, "      %s: not selected (%s)\n", p.Policy, p.NotSelectedBecause)
 					continue
 				}
-				fmt.Fprintf(&b, "      %s: selected\n", p.Policy)
+				if p.Note != "" {
+					fmt.Fprintf(&b, "      %s: selected (%s)\n", p.Policy, p.Note)
+				} else {
+					fmt.Fprintf(&b, "      %s: selected\n", p.Policy)
+				}
 				writeOrigin(&b, "        ", p.Policy.Origin)
 				for _, r := range p.Rules {
 					if r.Matched {

@@ -47,7 +47,8 @@ import (
 // Some changes are computed from scratch: when prev was computed without
 // Options.KeepSides, when the resolved mode changes, and for changes to
 // Calico tiers, network sets, nodes' addresses, or the address families
-// in use. The result's Stats().Update says whether the update was
+// in use, and whenever Calico host endpoints or pods placed in IP pools
+// (without an address) are in use, before or after. The result's Stats().Update says whether the update was
 // incremental, and if not, why (a stable [FullReason]).
 //
 // prev is only read: it stays valid, and several updates of the same
@@ -58,6 +59,9 @@ func Update(ctx context.Context, prev *Matrix, next *policy.Snapshot) (*Matrix, 
 		return nil, errors.New("reachability.Update: no previous matrix")
 	case next == nil:
 		return nil, errors.New("reachability.Update: no snapshot")
+	}
+	if err := next.Check(); err != nil {
+		return nil, err
 	}
 	t0 := time.Now()
 	opts := prev.opts
@@ -153,6 +157,13 @@ const (
 	// ReasonMesh: the service-mesh objects (AuthorizationPolicy,
 	// PeerAuthentication) or the mesh mode changed.
 	ReasonMesh FullReason = "mesh"
+	// ReasonHostEndpoints: Calico host endpoints are in use (calico mode),
+	// before or after: Felix settings and forwarded traffic reach rows that
+	// no changed policy selects.
+	ReasonHostEndpoints FullReason = "host-endpoints"
+	// ReasonPools: pods without an address are placed in IP pools, before
+	// or after, and evaluated per pool variant.
+	ReasonPools FullReason = "pools"
 )
 
 // updater carries one Update from plan to the new matrix.
@@ -218,6 +229,16 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	u.mode = u.opts.Mode.Resolve(next)
 	if u.mode != prev.mode {
 		return ReasonMode, fmt.Sprintf("mode %s, was %s", u.mode, prev.mode)
+	}
+	if u.mode == policy.ModeCalico && (next.HasHostEndpoints() || hasHostEndpoints(prev.snap)) {
+		// Host endpoints: Felix settings and forwarded traffic reach rows
+		// no changed subject names (docs/calico-host-endpoints.md §5, §7).
+		return ReasonHostEndpoints, "Calico host endpoints are in use"
+	}
+	if snapshotHasPoolRanges(next) || snapshotHasPoolRanges(prev.snap) {
+		// Pods without an address are evaluated per pool variant (see
+		// pool.go), which the incremental path does not do.
+		return ReasonPools, "pods without an address are placed in IP pools"
 	}
 	if meshOn := u.opts.Mesh.Resolve(next) == MeshIstio; meshOn || prev.meshMode == MeshIstio {
 		if !meshOn || prev.meshMode != MeshIstio || !reflect.DeepEqual(prev.snap.Mesh, next.Mesh) {
@@ -422,7 +443,7 @@ func (u *updater) classify() {
 			tags[i] = oldClassOf[o]
 			continue
 		}
-		key, _, _ := kr.key(ep)
+		key, _, _, _ := kr.key(ep)
 		if sameKeys {
 			if c, ok := oldIndex[string(key)]; ok {
 				tags[i] = c
@@ -465,7 +486,7 @@ func (u *updater) classify() {
 				classes = append(classes, class{rep: ep, atom: cl.atom, v4: cl.v4, host: cl.host})
 				keys = append(keys, pe.keys.list[tg])
 			} else {
-				_, a4, a6 := kr.key(ep)
+				_, a4, a6, _ := kr.key(ep)
 				classes = append(classes, class{rep: ep, atom: [2]int{a4, a6}, v4: v4Capable(ep), host: ep.HostNetwork})
 				keys = append(keys, newKeyList[-1-tg])
 			}
@@ -1118,4 +1139,12 @@ func sameNamedKeys(a, b map[namedKey]graph.Set) bool {
 		}
 	}
 	return true
+}
+
+// snapshotHasPoolRanges reports whether some pod without an address has pool
+// ranges (see pool.go).
+func snapshotHasPoolRanges(s *policy.Snapshot) bool {
+	return slices.ContainsFunc(s.Endpoints, func(e *policy.Endpoint) bool {
+		return len(e.IPs) == 0 && len(e.PoolRanges) > 0 && !e.HostNetwork
+	})
 }

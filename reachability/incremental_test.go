@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -545,4 +546,103 @@ func updateAndCompute(t *testing.T, before, after *policy.Snapshot, opts reachab
 		t.Fatal(err)
 	}
 	return prev, got, want
+}
+
+// TestUpdateHostEndpointsAndPools checks that Update computes from scratch,
+// and says why, when Calico host endpoints or pods placed in IP pools are
+// in use before or after the change: the incremental path does not follow
+// forwarded traffic, Felix settings or pool variants. The result equals
+// Compute's either way.
+func TestUpdateHostEndpointsAndPools(t *testing.T) {
+	ctx := context.Background()
+	calico := load(t, 11, []byte(`
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: node-1}
+status: {addresses: [{type: InternalIP, address: 192.168.0.11}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a, labels: {app: web}}
+spec: {nodeName: node-1, containers: [{name: c, image: x}]}
+status: {podIP: 10.0.0.1}
+---
+apiVersion: projectcalico.org/v3
+kind: GlobalNetworkPolicy
+metadata: {name: web}
+spec:
+  selector: app == 'web' || role == 'worker'
+  types: [Ingress, Egress]
+  ingress: [{action: Allow, source: {nets: [10.0.0.0/8]}}]
+  egress: [{action: Allow, destination: {nets: [10.0.0.0/16]}}]
+`))
+	hep := load(t, 12, []byte(`
+apiVersion: projectcalico.org/v3
+kind: HostEndpoint
+metadata: {name: node-1-eth0, labels: {role: worker}}
+spec: {node: node-1, interfaceName: eth0, expectedIPs: [192.168.0.11]}
+`))
+	pooled := load(t, 13, []byte(`
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: one}
+spec: {cidr: 10.0.0.0/16}
+---
+apiVersion: projectcalico.org/v3
+kind: IPPool
+metadata: {name: two}
+spec: {cidr: 10.1.0.0/16}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: q, namespace: a, labels: {app: web}}
+spec: {nodeName: node-1, containers: [{name: c, image: x}]}
+`))
+	withHEP, err := calico.Apply(hep, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withPools, err := calico.Apply(pooled, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(withPools.Endpoints, func(e *policy.Endpoint) bool { return len(e.IPs) == 0 && len(e.PoolRanges) > 1 }) {
+		t.Fatal("the pod without an address has no pool ranges; the test would prove nothing")
+	}
+	for _, tc := range []struct {
+		name     string
+		from, to *policy.Snapshot
+		reason   reachability.FullReason
+	}{
+		{"host endpoint added", calico, withHEP, reachability.ReasonHostEndpoints},
+		{"host endpoint removed", withHEP, calico, reachability.ReasonHostEndpoints},
+		{"pooled pod added", calico, withPools, reachability.ReasonPools},
+		{"pooled pod removed", withPools, calico, reachability.ReasonPools},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := reachability.Options{KeepSides: true}
+			m, err := reachability.Compute(ctx, tc.from, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := reachability.Update(ctx, m, tc.to)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st := got.Stats().Update; !st.Full || st.Reason != tc.reason {
+				t.Fatalf("Update: Full %v, Reason %q (%s), want Full, Reason %q", st.Full, st.Reason, st.Detail, tc.reason)
+			}
+			want, err := reachability.Compute(ctx, tc.to, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := sameMatrix(got, want); msg != "" {
+				t.Fatal(msg)
+			}
+		})
+	}
 }

@@ -181,8 +181,14 @@ func (m *Matrix) universeIndex(i int) int {
 
 // At returns the verdict for entry src to entry dst on port atom p. An
 // endpoint can always reach itself; flows between two external atoms are
-// not policed and reported as Allow. At is O(1).
+// not policed and reported as Allow. At is O(1). At does not report
+// misuse: an entry or port atom out of range is Deny (never Allow, never a
+// panic); [Matrix.Query] and [Matrix.Verdict] check their input and
+// return an error instead.
 func (m *Matrix) At(src, dst, p int) Verdict {
+	if !m.validCell(src, dst, p) {
+		return Deny
+	}
 	n := len(m.snap.Endpoints)
 	if src == dst && src < n {
 		return Allow
@@ -204,31 +210,51 @@ func (m *Matrix) At(src, dst, p int) Verdict {
 }
 
 // Verdict returns the verdict for a flow. An address that belongs to an
-// endpoint is taken as that endpoint. Protocols outside every port atom are
-// reported as Allow when no policy could restrict them (see
+// endpoint is taken as that endpoint; an endpoint is found by kind,
+// namespace and name, so an endpoint of another snapshot of the same
+// objects names its counterpart here. Protocols outside every port atom
+// are reported as Allow when no policy could restrict them (see
 // PortAtomIndex): in Kubernetes mode only TCP, UDP and SCTP are policed.
-func (m *Matrix) Verdict(f Flow) Verdict {
+// A side that names nothing (a zero [Entity]) is an [*policy.InvalidInputError];
+// an endpoint this matrix does not have is an [*UnknownEndpointError].
+func (m *Matrix) Verdict(f Flow) (Verdict, error) {
+	src, err := m.entryOf(f.Src)
+	if err != nil {
+		return Deny, err
+	}
+	dst, err := m.entryOf(f.Dst)
+	if err != nil {
+		return Deny, err
+	}
 	p := m.PortAtomIndex(f.Protocol, f.Port)
 	if p < 0 {
-		return Allow
+		return Allow, nil
 	}
-	return m.At(m.EntryOf(f.Src), m.EntryOf(f.Dst), p)
+	return m.At(src, dst, p), nil
 }
 
-// Allowed reports whether the flow is allowed for sure.
-func (m *Matrix) Allowed(f Flow) bool { return m.Verdict(f) == Allow }
+// Allowed reports whether the flow is allowed for sure; it fails as
+// [Matrix.Verdict] does.
+func (m *Matrix) Allowed(f Flow) (bool, error) {
+	v, err := m.Verdict(f)
+	return v == Allow, err
+}
 
-// EntryOf returns the entry of an entity: its endpoint, the endpoint that
-// owns its address, or the external atom holding its address. It returns
-// -1 for an endpoint of another snapshot or an invalid address.
+// EntryOf returns the entry of an entity: its endpoint (found by kind,
+// namespace and name), the endpoint that owns its address, or the external
+// atom holding its address. It returns -1 for an endpoint this matrix does
+// not have, and for an entity with neither endpoint nor valid address.
 func (m *Matrix) EntryOf(e Entity) int {
 	if e.Endpoint != nil {
 		i := m.firstNamed(e.Endpoint.Namespace, e.Endpoint.Name)
 		for ; i < len(m.snap.Endpoints) && m.snap.Endpoints[i].ID() == e.Endpoint.ID(); i++ {
-			if m.snap.Endpoints[i] == e.Endpoint {
+			if x := m.snap.Endpoints[i]; x == e.Endpoint || x.Kind == e.Endpoint.Kind {
 				return i
 			}
 		}
+		return -1
+	}
+	if !e.IP.IsValid() {
 		return -1
 	}
 	if i, ok := m.endpointByIP(e.IP); ok {
@@ -277,7 +303,7 @@ func (m *Matrix) Lookup(name string) (int, bool) {
 			return m.numBase() + k, true
 		}
 	}
-	if strings.Contains(name, "/") && !strings.Contains(name, ":") {
+	if strings.Contains(name, "/") && (!strings.Contains(name, ":") || strings.HasPrefix(name, policy.HostEndpointPrefix)) {
 		if ns, n, ok := strings.Cut(name, "/"); ok {
 			if i := m.firstNamed(ns, n); i < len(m.snap.Endpoints) && m.snap.Endpoints[i].Namespace == ns && m.snap.Endpoints[i].Name == n {
 				return i, true

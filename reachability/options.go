@@ -46,6 +46,10 @@ type Options struct {
 	// MeshOptions configures the mesh layer (root namespace, trust
 	// domain).
 	MeshOptions mesh.Options
+	// HostEndpoints overrides the Felix settings of Calico host endpoints
+	// (failsafe ports, defaultEndpointToHostAction) that FelixConfiguration
+	// objects or Felix's defaults give (docs/calico-host-endpoints.md §5).
+	HostEndpoints policy.HostOptions
 
 	// portCuts are the port ranges a DerivedLayer needs as atoms of their own
 	// (see ComputeWith).
@@ -58,6 +62,17 @@ type Options struct {
 	Progress func(done, total int)
 }
 
+// IPBlockMatchesPodIPs reports whether ipBlock peers match pod addresses,
+// the switch the CLI and [Options.Describe] call ipBlockMatchesPodIPs
+// (the negation of the field IPBlockIgnoresPodIPs, whose zero value is
+// the default).
+func (o Options) IPBlockMatchesPodIPs() bool { return !o.IPBlockIgnoresPodIPs }
+
+// OwnNodeEgressPoliced reports whether a pod's egress policy applies to
+// its own node, the switch the CLI and [Options.Describe] call
+// ownNodeEgressPoliced (the negation of the field OwnNodeEgressUnpoliced).
+func (o Options) OwnNodeEgressPoliced() bool { return !o.OwnNodeEgressUnpoliced }
+
 // Describe returns the options as "key=value" pairs, for echoing with
 // every result. mode is the resolved mode. The mesh layer is described
 // when Mesh is MeshIstio or MeshOff (a matrix describes its resolved
@@ -68,12 +83,15 @@ func (o Options) Describe(mode policy.Mode) string {
 		parts = append(parts, "calicoVersion="+o.CalicoVersion.String())
 	}
 	parts = append(parts, "staged="+o.Staged.String(),
-		fmt.Sprintf("ipBlockMatchesPodIPs=%t", !o.IPBlockIgnoresPodIPs),
-		fmt.Sprintf("ownNodeEgressPoliced=%t", !o.OwnNodeEgressUnpoliced),
+		fmt.Sprintf("ipBlockMatchesPodIPs=%t", o.IPBlockMatchesPodIPs()),
+		fmt.Sprintf("ownNodeEgressPoliced=%t", o.OwnNodeEgressPoliced()),
 		"ownNodeIngress=allowed",
 		"hostNetworkPods=node",
 		"self=allowed",
 	)
+	if h := o.HostEndpoints; h.FailsafeInbound != nil || h.FailsafeOutbound != nil || h.EndpointToHost != nil {
+		parts = append(parts, describeHostOptions(h))
+	}
 	switch o.Mesh {
 	case MeshIstio:
 		parts = append(parts, "mesh=istio", o.MeshOptions.Describe())

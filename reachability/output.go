@@ -383,6 +383,12 @@ type EntryJSON struct {
 	// Origin is set for endpoints an admission policy (Kyverno) changed
 	// or created.
 	Origin *policy.Origin `json:"origin,omitempty"`
+	// AddressRanges, for a pod without an address, are the IP pool
+	// ranges its address will come from, and AddressRangesFrom why
+	// (docs/calico-ipam.md); address rules that straddle them make
+	// verdicts conditional.
+	AddressRanges     []string `json:"addressRanges,omitempty"`
+	AddressRangesFrom string   `json:"addressRangesFrom,omitempty"`
 }
 
 // PortVerdicts are the verdicts of one port atom.
@@ -444,6 +450,7 @@ func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 			for _, ip := range e.IPs {
 				ej.IPs = append(ej.IPs, ip.String())
 			}
+			addPoolJSON(&ej, e)
 		}
 		out.Entries = append(out.Entries, ej)
 	}
@@ -505,6 +512,7 @@ func (m *Matrix) WriteJSON(w io.Writer, v View) error {
 				for _, ip := range e.IPs {
 					ej.IPs = append(ej.IPs, ip.String())
 				}
+				addPoolJSON(&ej, e)
 			}
 			names[x] = ej.Name
 			b, err := json.MarshalIndent(ej, "    ", "  ")

@@ -266,10 +266,10 @@ func (w *worker) patch(t *tensor, d policy.Direction, s int, inh inherited, cols
 	for g, rep := range reps {
 		def := w.groupRow(g, false)
 		var pos graph.Set
-		w.side(d, s, rep, false, def, win)
+		w.side(d, s, rep, false, 0, 0, def, win)
 		if e.cond {
 			pos = w.groupRow(g, true)
-			w.side(d, s, rep, true, pos, win)
+			w.side(d, s, rep, true, 0, 0, pos, win)
 			for _, k := range win {
 				x := def[k]
 				def[k] &= pos[k]

@@ -53,9 +53,13 @@ spec:
 		f := reachability.Flow{Src: src, Dst: dst, Protocol: proto}
 		want, _ := ev.Evaluate(f)
 		require.Equal(t, reachability.Deny, want, "protocol %d", proto)
-		require.Equal(t, want, m.Verdict(f), "protocol %d", proto)
+		got, err := m.Verdict(f)
+		require.NoError(t, err)
+		require.Equal(t, want, got, "protocol %d", proto)
 		back := reachability.Flow{Src: dst, Dst: src, Protocol: proto}
-		require.Equal(t, reachability.Allow, m.Verdict(back), "a/p is not selected: protocol %d", proto)
+		got, err = m.Verdict(back)
+		require.NoError(t, err)
+		require.Equal(t, reachability.Allow, got, "a/p is not selected: protocol %d", proto)
 	}
 
 	k8s, err := reachability.Compute(ctx, snap, reachability.Options{Mode: policy.ModeK8s})

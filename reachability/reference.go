@@ -3,6 +3,7 @@ package reachability
 import (
 	"fmt"
 	"net/netip"
+	"sync"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -22,8 +23,11 @@ type Evaluator struct {
 	snap *policy.Snapshot
 	opts Options
 	mode policy.Mode
-	plan []*policy.PlanTier                 // calico mode
-	nps  map[string][]*policy.NetworkPolicy // by namespace
+	plan []*policy.PlanTier // calico mode
+	// untracked and preDNAT are the tiers of host endpoint policies
+	// (calico mode, with host endpoints).
+	untracked, preDNAT []*policy.PlanTier
+	nps                map[string][]*policy.NetworkPolicy // by namespace
 	// conditional is true when some rule can match only under a condition
 	// that cannot be checked offline.
 	conditional bool
@@ -35,12 +39,17 @@ type Evaluator struct {
 	diags policy.Diagnostics
 	// mesh is the service-mesh layer, nil when it is off.
 	mesh *mesh.Model
+	// cuts are the address boundaries of every policy CIDR, for the
+	// candidate addresses of pods without one (reference_pool.go).
+	cutsOnce sync.Once
+	cuts     []netip.Addr
 }
 
 // NewEvaluator prepares a reference evaluator for the snapshot.
 func NewEvaluator(s *policy.Snapshot, opts Options) *Evaluator {
 	mode := opts.Mode.Resolve(s)
 	s, diags := s.WithStagedView(opts.Staged)
+	s, diags = withHostEndpoints(s, mode, opts, diags)
 	ev := &Evaluator{snap: s, opts: opts, mode: mode, nps: map[string][]*policy.NetworkPolicy{},
 		sels: map[*metav1.LabelSelector]selector.Selector{}, diags: diags}
 	if opts.Mesh.Resolve(s) == MeshIstio {
@@ -49,6 +58,7 @@ func NewEvaluator(s *policy.Snapshot, opts Options) *Evaluator {
 	if mode == policy.ModeCalico {
 		var planDiags policy.Diagnostics
 		ev.plan, planDiags = s.CalicoPlan(opts.CalicoVersion)
+		ev.untracked, ev.preDNAT = s.CalicoHostPlan(opts.CalicoVersion)
 		ev.diags = append(ev.diags, planDiags...)
 	}
 	for _, p := range s.Calico.Policies {
@@ -132,6 +142,9 @@ func (ev *Evaluator) Evaluate(f Flow) (Verdict, *Trace) {
 		t.Ingress = SideTrace{Direction: policy.Ingress, Subject: f.Dst.String(), Verdict: Allow, Decision: NotPoliced, Note: t.Reason}
 		return Allow, t
 	}
+	if hasPoolRanges(f.Src) || hasPoolRanges(f.Dst) {
+		return ev.evaluatePools(f)
+	}
 	fam := family(f.Src, f.Dst)
 	t.Egress = ev.side(policy.Egress, f.Src, f.Dst, f, fam, true)
 	t.Ingress = ev.side(policy.Ingress, f.Dst, f.Src, f, fam, true)
@@ -168,6 +181,13 @@ func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam i
 	case subj.Endpoint.HostNetwork:
 		st.Note = "a host-network pod is treated as its node, which pod policies do not cover"
 		return st
+	case subj.Endpoint.Host != nil && ev.mode != policy.ModeCalico:
+		st.Note = "a Calico host endpoint, evaluated in calico mode only"
+		return st
+	case subj.Endpoint.Host != nil:
+		st.Note = hostEndpointNote(subj.Endpoint)
+		ev.hostSide(&st, d, subj, remote, f, fam, cond)
+		return st
 	}
 	if d == policy.Ingress && ev.onOwnNode(remote, subj.Endpoint) {
 		st.Decision = OwnNode
@@ -180,6 +200,7 @@ func (ev *Evaluator) side(d policy.Direction, subj, remote Entity, f Flow, fam i
 	}
 	if ev.mode == policy.ModeCalico {
 		ev.calicoSide(&st, d, subj, remote, f, fam, cond)
+		ev.forwardSide(&st, d, subj, remote, f, fam, cond)
 	} else {
 		ev.kubeSide(&st, d, subj, remote, f, fam, cond)
 	}
@@ -193,7 +214,7 @@ func (ev *Evaluator) onOwnNode(from Entity, pod *policy.Endpoint) bool {
 		return false
 	}
 	if from.Endpoint != nil {
-		return from.Endpoint.HostNetwork && from.Endpoint.Node == pod.Node
+		return (from.Endpoint.HostNetwork || from.Endpoint.Host != nil) && from.Endpoint.Node == pod.Node
 	}
 	if n := ev.snap.Node(pod.Node); n != nil {
 		for _, a := range n.Addresses {
@@ -277,6 +298,9 @@ func (ev *Evaluator) kubeStage(d policy.Direction, subj, remote Entity, f Flow, 
 		default:
 			pt.Selected = true
 			res.Applied = true
+			if d == policy.Ingress && np.DefaultedTypes && len(np.Spec.Egress) > 0 {
+				pt.Note = ImplicitIngressNote
+			}
 			n := len(np.Spec.Ingress)
 			if d == policy.Egress {
 				n = len(np.Spec.Egress)
@@ -302,6 +326,11 @@ func (ev *Evaluator) kubeStage(d policy.Direction, subj, remote Entity, f Flow, 
 	}
 	return res
 }
+
+// ImplicitIngressNote is the note of a NetworkPolicy that has egress
+// rules and no policyTypes, and so also applies to ingress
+// [docs/semantics.md §2.2].
+const ImplicitIngressNote = "policyTypes is not set, so it defaults to [Ingress, Egress]: the policy has egress rules and also isolates the pod for ingress (docs/semantics.md §2.2)"
 
 func directionType(d policy.Direction) networkingv1.PolicyType {
 	if d == policy.Egress {
@@ -478,7 +507,9 @@ func kubePortMatches(p networkingv1.NetworkPolicyPort, dst Entity, f Flow) bool 
 // a container port of that name, protocol and number. Named ports never
 // match addresses, nodes or host-network pods [docs/semantics.md §6(h)].
 func hasNamedPort(e Entity, name string, proto policy.Protocol, port uint16) bool {
-	if !e.isPodNetwork() {
+	// Pods, and Calico host endpoints through their ports field
+	// (docs/calico-host-endpoints.md §2).
+	if !e.isPodNetwork() && (e.Endpoint == nil || e.Endpoint.Host == nil) {
 		return false
 	}
 	for _, cp := range e.Endpoint.Ports {

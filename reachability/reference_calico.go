@@ -16,21 +16,35 @@ import (
 // tier); a tier that applies but decides nothing ends with its default
 // action (Deny, or Pass). After the last tier the pod's profile allows.
 func (ev *Evaluator) calicoSide(st *SideTrace, d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) {
-	for _, t := range ev.plan {
-		stage := StageTrace{Name: "tier " + t.Name}
+	applies := func(m policy.PlanMember) string { return ev.memberApplies(m, d, subj.Endpoint) }
+	if ev.walkTiers(st, ev.plan, "", false, applies, d, subj, remote, f, fam, cond) {
+		return
+	}
+	st.Verdict, st.Decision = Allow, Profile
+}
+
+// walkTiers walks tiers in order for the flow subj–remote, with applies
+// saying whether (or why not) a member applies; it reports whether a final
+// verdict was reached (set in st). A tier none of whose members applies is
+// skipped; in a tier that applies, the first matching rule that is not Log
+// decides (Allow, Deny, or Pass to the next tier); a tier that decides
+// nothing ends with its default action, or passes on when noDrop is set
+// (untracked and pre-DNAT tiers). prefix starts the stage names.
+func (ev *Evaluator) walkTiers(st *SideTrace, tiers []*policy.PlanTier, prefix string, noDrop bool, applies func(policy.PlanMember) string, d policy.Direction, subj, remote Entity, f Flow, fam int, cond bool) bool {
+	for _, t := range tiers {
+		stage := StageTrace{Name: "tier " + prefix + t.Name}
 		decided := policy.ActionNone
 		var decider *RuleTrace
 		for _, m := range t.Members {
 			pt := PolicyTrace{Policy: m.Ref()}
-			if why := ev.memberApplies(m, d, subj.Endpoint); why != "" {
+			if why := applies(m); why != "" {
 				pt.NotSelectedBecause = why
 				stage.Policies = append(stage.Policies, pt)
 				continue
 			}
 			pt.Selected = true
 			stage.Applied = true
-			for i, rt := range ev.memberRules(m, d, subj, remote, f, fam, cond) {
-				_ = i
+			for _, rt := range ev.memberRules(m, d, subj, remote, f, fam, cond) {
 				pt.Rules = append(pt.Rules, rt)
 				if !rt.Matched || rt.Action == "Log" {
 					continue
@@ -60,11 +74,16 @@ func (ev *Evaluator) calicoSide(st *SideTrace, d policy.Direction, subj, remote 
 			if decided == policy.ActionDeny {
 				st.Verdict = Deny
 			}
-			return
+			return true
 		case policy.ActionPass:
 			stage.Outcome = "pass: next tier"
 			st.Stages = append(st.Stages, stage)
 			st.Decider = decider
+			continue
+		}
+		if noDrop {
+			stage.Outcome = "no rule decided: on to the next tier (no end-of-tier drop here)"
+			st.Stages = append(st.Stages, stage)
 			continue
 		}
 		if t.DefaultAction == policy.ActionPass {
@@ -75,9 +94,9 @@ func (ev *Evaluator) calicoSide(st *SideTrace, d policy.Direction, subj, remote 
 		stage.Outcome = "no rule decided: end of tier, deny"
 		st.Stages = append(st.Stages, stage)
 		st.Verdict, st.Decision, st.Decider = Deny, EndOfTier, nil
-		return
+		return true
 	}
-	st.Verdict, st.Decision = Allow, Profile
+	return false
 }
 
 func actionOf(s string) policy.Action {
@@ -337,6 +356,9 @@ func (ev *Evaluator) knownEntityMatches(x Entity, fam int, id *policy.Identity) 
 		if ok {
 			return true
 		}
+	}
+	if ev.hostAddressMatches(id, x, fam) {
+		return true
 	}
 	ip, ok := x.addr(fam)
 	if !ok {

@@ -33,17 +33,30 @@ const (
 	// DefaultAllow: the Kubernetes-mode pipeline ended without a verdict
 	// (an ANP Pass with no NetworkPolicy and no matching baseline).
 	DefaultAllow
+	// Failsafe: a Calico failsafe port of a host endpoint allowed the
+	// flow before any policy (docs/calico-host-endpoints.md §5).
+	Failsafe
+	// EndpointToHost: a pod connects to its own host; Felix's
+	// defaultEndpointToHostAction decides, not the host endpoint's
+	// policy.
+	EndpointToHost
+	// NoProfile: no tier decided for a host endpoint and it has no
+	// profile that allows: denied.
+	NoProfile
 )
 
 var decisionText = [...]string{
-	NotPoliced:   "not subject to policy",
-	ByRule:       "decided by a rule",
-	NotSelected:  "no policy selects it for this direction: allowed",
-	Isolated:     "isolated by NetworkPolicy and no rule matched: denied",
-	EndOfTier:    "end of tier: denied",
-	Profile:      "no tier decided: the profile allows",
-	OwnNode:      "from its own node: allowed",
-	DefaultAllow: "no policy decided: allowed by default",
+	NotPoliced:     "not subject to policy",
+	ByRule:         "decided by a rule",
+	NotSelected:    "no policy selects it for this direction: allowed",
+	Isolated:       "isolated by NetworkPolicy and no rule matched: denied",
+	EndOfTier:      "end of tier: denied",
+	Profile:        "no tier decided: the profile allows",
+	OwnNode:        "from its own node: allowed",
+	DefaultAllow:   "no policy decided: allowed by default",
+	Failsafe:       "a failsafe port: allowed",
+	EndpointToHost: "from a pod on the host's own node: defaultEndpointToHostAction decides",
+	NoProfile:      "no tier decided and no profile allows: denied",
 }
 
 // String describes the decision in words.
@@ -71,6 +84,10 @@ type Trace struct {
 	// then combines both [docs/mesh.md §5.3].
 	Network *Verdict    `json:"network,omitempty"`
 	Mesh    *mesh.Trace `json:"mesh,omitempty"`
+	// Pools describes the ends of the flow that have no address yet: the
+	// verdict covers every address their IP pools can give them
+	// [docs/calico-ipam.md].
+	Pools []PoolTrace `json:"pools,omitempty"`
 }
 
 // SideTrace is the evaluation of one direction at one endpoint.
@@ -108,8 +125,12 @@ type PolicyTrace struct {
 	// direction; only then are its rules evaluated.
 	Selected bool `json:"selected"`
 	// NotSelectedBecause explains why a policy did not apply.
-	NotSelectedBecause string      `json:"notSelectedBecause,omitempty"`
-	Rules              []RuleTrace `json:"rules,omitempty"`
+	NotSelectedBecause string `json:"notSelectedBecause,omitempty"`
+	// Note explains a selection that is easy to miss: a NetworkPolicy
+	// without policyTypes that applies to ingress only because
+	// policyTypes defaults to include Ingress.
+	Note  string      `json:"note,omitempty"`
+	Rules []RuleTrace `json:"rules,omitempty"`
 }
 
 // RuleTrace is one rule of a policy and whether it matched the flow.

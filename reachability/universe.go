@@ -156,6 +156,10 @@ type class struct {
 	atom [2]int           // external atom of the IPv4 / IPv6 address, -1 if none
 	v4   bool             // can take part in IPv4 flows
 	host bool             // host-network: not a policy subject, matched only by address
+	// variants lists, for a pod without an address whose pool ranges span
+	// several atoms, the (IPv4, IPv6) atoms its address may fall in; nil
+	// otherwise (see pool.go).
+	variants [][2]int
 }
 
 // classSig says which attributes of an endpoint the program can look at.
@@ -178,14 +182,14 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 	classOf = make([]int, len(eps))
 	kr := newClassKeyer(atoms, sig)
 	for i, e := range eps {
-		key, a4, a6 := kr.key(e)
+		key, a4, a6, variants := kr.key(e)
 		c, ok := index[string(key)]
 		if !ok {
 			c = len(classes)
 			k := string(key)
 			index[k] = c
 			keys = append(keys, k)
-			classes = append(classes, class{rep: e, atom: [2]int{a4, a6}, v4: v4Capable(e), host: e.HostNetwork})
+			classes = append(classes, class{rep: e, atom: [2]int{a4, a6}, v4: v4Capable(e), host: e.HostNetwork, variants: variants})
 		}
 		classOf[i] = c
 	}
@@ -216,10 +220,13 @@ func newClassKeyer(atoms []ExternalAtom, sig classSig) *classKeyer {
 	return kr
 }
 
-// key returns e's key (valid until the next call) and the external atoms
-// of its IPv4 and IPv6 addresses (-1 for none).
-func (kr *classKeyer) key(e *policy.Endpoint) (key []byte, a4, a6 int) {
+// key returns e's key (valid until the next call), the external atoms
+// of its IPv4 and IPv6 addresses (-1 for none) and, for a pod without an
+// address whose pool ranges span several atoms, its variants (see
+// pool.go); a pod with one variant gets that variant's atoms.
+func (kr *classKeyer) key(e *policy.Endpoint) (key []byte, a4, a6 int, variants [][2]int) {
 	a4, a6 = -1, -1
+	variants, _ = poolVariants(e, kr.atoms)
 	b := kr.buf[:0]
 	b = append(b, e.Namespace...)
 	b = append(b, 0)
@@ -233,6 +240,30 @@ func (kr *classKeyer) key(e *policy.Endpoint) (key []byte, a4, a6 int) {
 	b = append(b, 0)
 	if kr.sig.node {
 		b = append(b, e.Node...)
+	}
+	if e.Host != nil {
+		b = append(b, "\x00hep\x00"...) // one class per host endpoint
+		b = append(b, e.Name...)
+	}
+	b = append(b, 0)
+	// A pod's pool variants, by their atoms' first addresses (as its
+	// addresses below).
+	appendAtom := func(a int) {
+		if a >= 0 {
+			b = kr.atoms[a].Range.From().AppendTo(b)
+		}
+		b = append(b, ',')
+	}
+	if len(variants) > 0 {
+		b = append(b, "pool"...)
+		for _, v := range variants {
+			b = append(b, ':')
+			appendAtom(v[0])
+			appendAtom(v[1])
+		}
+		if len(variants) == 1 {
+			a4, a6, variants = variants[0][0], variants[0][1], nil
+		}
 	}
 	b = append(b, 0)
 	for f, fam := range []int{4, 6} {
@@ -309,7 +340,7 @@ func (kr *classKeyer) key(e *policy.Endpoint) (key []byte, a4, a6 int) {
 		b = append(b, 0)
 	}
 	kr.buf = b
-	return b, a4, a6
+	return b, a4, a6, variants
 }
 
 // netipRange is an inclusive address range.

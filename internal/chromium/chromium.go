@@ -82,6 +82,24 @@ func (b *Browser) Eval(t testing.TB, session, expr string) any {
 	return res.Result.Value
 }
 
+// Await evaluates a JavaScript expression whose value is a promise, waits
+// for the promise and returns what it resolves to; an exception or a
+// rejection fails the test.
+func (b *Browser) Await(t testing.TB, session, expr string) any {
+	t.Helper()
+	var res struct {
+		Result struct {
+			Value any `json:"value"`
+		} `json:"result"`
+		ExceptionDetails any `json:"exceptionDetails"`
+	}
+	b.Call(t, session, "Runtime.evaluate", map[string]any{"expression": expr, "returnByValue": true, "awaitPromise": true}, &res)
+	if res.ExceptionDetails != nil {
+		t.Fatalf("evaluating %s: %v", expr, res.ExceptionDetails)
+	}
+	return res.Result.Value
+}
+
 // Problems returns what went wrong in the pages so far: uncaught
 // exceptions, console errors and warnings, and requests to anything but
 // files and data URLs.

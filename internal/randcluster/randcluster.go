@@ -31,6 +31,13 @@ type Config struct {
 	// Services declaring port protocols, PeerAuthentications and
 	// AuthorizationPolicies.
 	Mesh bool
+	// HostEndpoints adds Calico HostEndpoints, host endpoint policies
+	// (preDNAT, doNotTrack, applyOnForward) and FelixConfigurations; it
+	// needs Calico.
+	HostEndpoints bool
+	// Pools adds Calico IP pools, pool annotations, Nodes, and takes the
+	// address of some pods away (they get their pool ranges).
+	Pools bool
 }
 
 func (c Config) withDefaults() Config {
@@ -93,12 +100,18 @@ func Generate(r *rand.Rand, cfg Config) []byte {
 	}
 	if cfg.Calico {
 		g.calicoObjects(cfg.Policies)
+		if cfg.HostEndpoints {
+			g.hostEndpoints()
+		}
 	}
 	if cfg.Exposure {
 		g.exposureObjects(cfg.Pods)
 	}
 	if cfg.Mesh {
 		g.meshObjects(cfg.Policies)
+	}
+	if cfg.Pools {
+		g.poolObjects()
 	}
 	var b strings.Builder
 	for _, d := range g.docs {

@@ -5,7 +5,9 @@ import (
 	"strconv"
 
 	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/audit/fix"
 	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
 )
 
 // Document is what a report is rendered from.
@@ -18,6 +20,14 @@ type Document struct {
 	// made relative to (the working directory); relative paths are kept.
 	BaseDir string
 	Report  *audit.Report
+	// Matrix, when set, is the matrix the report was computed from; the
+	// HTML page takes its workload drill-down from it.
+	Matrix *reachability.Matrix
+	// Fixes are the verified fixes of the findings (audit --fixes), nil
+	// when none were generated; FixesDir is where their files were
+	// written.
+	Fixes    *fix.Result
+	FixesDir string
 }
 
 // JSONAPIVersion and JSONKind identify the JSON form of a report.

@@ -35,30 +35,6 @@ type sevCard struct {
 	Count int
 }
 
-type findingRow struct {
-	audit.Finding
-	Sev       int
-	WhereDir  string
-	WhereFile string
-	Objects   []string
-	Title     string
-	KindName  string
-	MoreLabel string
-}
-
-type kindOption struct {
-	ID, Kind, Title string
-	Count           int
-}
-
-type nsView struct {
-	audit.NamespaceReport
-	Policies      []string
-	PodsLabel     string
-	FindingsLabel string
-	Isolated      string
-}
-
 type htmlData struct {
 	Version    string
 	Inputs     string
@@ -66,40 +42,58 @@ type htmlData struct {
 	Audit      string
 	CSS        template.CSS
 	JS         template.JS
+	Data       template.JS
 	Severities []sevCard
 	Stats      []statCard
-	Heatmap    heatmap
-	Graph      nsGraph
-	Findings   []findingRow
-	Kinds      []kindOption
-	Namespaces []nsView
 	Blast      barChart
 	Lateral    []string
 	External   []audit.ExternalNode
 	Total      int
+	Namespaces int
+	// Waived, New and Fixed count the findings a waiver covers and, with
+	// a baseline, those that are new and those that are gone.
+	Waived, New, Fixed int
+	Baseline           bool
 }
 
 // WriteHTML writes the report as one self-contained HTML page: inline CSS,
-// inline SVG pictures (a namespace-to-namespace heatmap of allowed flows,
-// a graph of namespaces and external address ranges, a blast-radius
-// chart) and a little inline JavaScript to filter the findings table;
-// nothing is loaded from the network. The page is rendered with
-// html/template, so every name from the input is escaped for its context.
+// inline JavaScript and the report's data as one JSON blob that the
+// script renders on demand (top risks, a findings list rendered a page at
+// a time with filters and search, a tenant × tenant matrix that drills
+// down to namespaces and workloads, a graph focused on one namespace or
+// tenant, namespace panels sorted by risk); nothing is loaded from the
+// network. The page is rendered with html/template and the data escaped
+// as JSON, so every name from the input is escaped for its context.
 func WriteHTML(w io.Writer, d *Document) error {
 	r := d.Report
-	data := htmlData{
-		Version:  d.Version,
-		Inputs:   strings.Join(d.Inputs, ", "),
-		Settings: r.Settings,
-		Audit:    r.AuditOptions,
-		CSS:      template.CSS(htmlCSS),
-		JS:       template.JS(htmlJS),
-		Heatmap:  layoutHeatmap(r),
-		Graph:    layoutGraph(r),
-		Blast:    layoutBlast(r),
-		External: r.External,
-		Total:    len(r.Findings),
+	blob, err := marshalBlob(buildBlob(d))
+	if err != nil {
+		return err
 	}
+	data := htmlData{
+		Version:    d.Version,
+		Inputs:     strings.Join(d.Inputs, ", "),
+		Settings:   r.Settings,
+		Audit:      r.AuditOptions,
+		CSS:        template.CSS(htmlCSS),
+		JS:         template.JS(htmlJS),
+		Data:       template.JS(blob),
+		Blast:      layoutBlast(r),
+		External:   r.External,
+		Total:      len(r.Findings),
+		Namespaces: len(r.Namespaces),
+		Waived:     len(r.Waived),
+		Fixed:      len(r.Fixed),
+	}
+	for _, f := range r.Findings {
+		if f.Status != "" {
+			data.Baseline = true
+		}
+		if f.Status == audit.StatusNew {
+			data.New++
+		}
+	}
+	data.Baseline = data.Baseline || data.Fixed > 0
 	for _, sc := range severityCounts(r) {
 		data.Severities = append(data.Severities, sevCard{sc.Severity.String(), sc.Count})
 	}
@@ -111,49 +105,6 @@ func WriteHTML(w io.Writer, d *Document) error {
 		{Label: "Namespaces", Value: itoa(s.Namespaces), Detail: itoa(s.Endpoints) + " endpoints", Bar: -1},
 		{Label: "Policies", Value: itoa(s.Policies), Detail: "evaluated in " + s.Mode + " mode", Bar: -1},
 		{Label: "External ranges", Value: itoa(len(r.External)), Detail: "with allowed flows, of " + itoa(s.ExternalAtoms) + " cut by the policies", Bar: -1},
-	}
-	counts := map[audit.Kind]int{}
-	for _, f := range r.Findings {
-		counts[f.Kind]++
-		row := findingRow{Finding: f, Sev: int(f.Severity), Title: f.Kind.Info().Title, KindName: string(f.Kind)}
-		if where := locText(f.PrimaryLocation()); where != "" {
-			if i := strings.LastIndexByte(where, '/'); i >= 0 {
-				row.WhereDir, row.WhereFile = where[:i+1], where[i+1:]
-			} else {
-				row.WhereFile = where
-			}
-		}
-		more := []string{countOf(len(f.Objects), "object")}
-		if len(f.Evidence) > 0 {
-			more = append(more, countOf(len(f.Evidence), "sample flow"))
-		}
-		row.MoreLabel = strings.Join(more, ", ")
-		for _, o := range f.Objects[:min(len(f.Objects), 8)] {
-			row.Objects = append(row.Objects, objectText(o))
-		}
-		if n := len(f.Objects) - 8; n > 0 {
-			row.Objects = append(row.Objects, "… and "+itoa(n)+" more")
-		}
-		data.Findings = append(data.Findings, row)
-	}
-	for _, k := range audit.Kinds() {
-		if counts[k.Kind] > 0 {
-			data.Kinds = append(data.Kinds, kindOption{k.ID, string(k.Kind), k.Title, counts[k.Kind]})
-		}
-	}
-	for _, ns := range r.Namespaces {
-		v := nsView{NamespaceReport: ns, PodsLabel: countOf(len(ns.Pods), "pod"), FindingsLabel: countOf(ns.Findings, "finding")}
-		for _, o := range ns.Policies {
-			v.Policies = append(v.Policies, objectText(o))
-		}
-		iso := 0
-		for _, p := range ns.Pods {
-			if p.IsolatedIngress && p.IsolatedEgress {
-				iso++
-			}
-		}
-		v.Isolated = itoa(iso) + "/" + itoa(len(ns.Pods))
-		data.Namespaces = append(data.Namespaces, v)
 	}
 	for _, g := range r.LateralGroups {
 		data.Lateral = append(data.Lateral, strings.Join(g, ", "))

@@ -5,6 +5,7 @@ import (
 	"io"
 
 	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/audit/fix"
 )
 
 type toolJSON struct {
@@ -21,6 +22,9 @@ type documentJSON struct {
 	// Kinds describes every finding kind, so that a reader of the file
 	// needs nothing else.
 	Kinds []audit.KindInfo `json:"kinds"`
+	// Fixes are the verified fixes (audit --fixes): the patches, their
+	// effect on the flows, and per finding its fix or why it has none.
+	Fixes *fix.Result `json:"fixes,omitempty"`
 }
 
 // WriteJSON writes the report as an indented JSON document (apiVersion
@@ -32,7 +36,7 @@ func WriteJSON(w io.Writer, d *Document) error {
 		inputs = []string{}
 	}
 	doc := documentJSON{APIVersion: JSONAPIVersion, Kind: JSONKind, Tool: toolJSON{"netreach", d.Version},
-		Inputs: inputs, Report: d.Report, Kinds: audit.Kinds()}
+		Inputs: inputs, Report: d.Report, Kinds: audit.Kinds(), Fixes: d.Fixes}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)

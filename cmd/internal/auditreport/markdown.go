@@ -14,11 +14,13 @@ import (
 // written as a matrix; above it they are listed.
 const maxMarkdownMatrix = 20
 
-// WriteMarkdown writes the report as GitHub-flavoured Markdown: the
-// summary, the findings, the namespace flows (a table for up to 20
-// namespaces, a list otherwise), the external ranges, lateral movement and
-// the per-namespace details. It mirrors the HTML report without pictures.
-func WriteMarkdown(w io.Writer, d *Document) error {
+// WriteMarkdownFull writes the whole report as GitHub-flavoured
+// Markdown (`--detail full`): the top risks, the summary, every finding,
+// the namespace flows (a table for up to 20 namespaces, a list
+// otherwise), the external ranges, lateral movement and the per-namespace
+// details. It mirrors the HTML report without pictures, and grows with
+// the cluster.
+func WriteMarkdownFull(w io.Writer, d *Document) error {
 	b := bufio.NewWriter(w)
 	r := d.Report
 	p := func(format string, args ...any) { fmt.Fprintf(b, format, args...) }
@@ -27,20 +29,9 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 	p("netreach %s · inputs: %s · `%s`\n\n", d.Version, codeList(d.Inputs), r.Settings)
 	p("Audit options: `%s`\n\n", r.AuditOptions)
 
-	p("## Summary\n\n")
-	p("| critical | high | medium | low | info |\n| ---: | ---: | ---: | ---: | ---: |\n")
-	c := r.Summary.BySeverity
-	p("| %d | %d | %d | %d | %d |\n\n", c.Critical, c.High, c.Medium, c.Low, c.Info)
-	s := r.Summary
-	p("| | |\n| --- | ---: |\n")
-	p("| namespaces | %d |\n", s.Namespaces)
-	p("| endpoints | %d (%d on the pod network) |\n", s.Endpoints, s.PodNetwork)
-	p("| isolated for ingress | %d of %d (%s) |\n", s.IsolatedIngress, s.PodNetwork, percent(s.IsolatedIngress, s.PodNetwork))
-	p("| isolated for egress | %d of %d (%s) |\n", s.IsolatedEgress, s.PodNetwork, percent(s.IsolatedEgress, s.PodNetwork))
-	p("| policies | %d |\n", s.Policies)
-	p("| allowed pod pairs | %d of %d (%s) |\n", s.AllowedPairs, s.Pairs, percent(s.AllowedPairs, s.Pairs))
-	p("| external address ranges | %d |\n", s.ExternalAtoms)
-	p("| port ranges | %d |\n\n", s.PortAtoms)
+	writeTopRisksMarkdown(p, r)
+
+	writeSummaryMarkdown(p, r, true)
 
 	p("## Findings\n\n")
 	if len(r.Findings) == 0 {
@@ -56,6 +47,7 @@ func WriteMarkdown(w io.Writer, d *Document) error {
 		}
 		p("\n")
 	}
+	writeFixesMarkdown(b, d)
 
 	p("## Namespace flows\n\n")
 	p("Allowed pod pairs from each namespace (rows) to each namespace (columns), on any port.\n\n")
@@ -222,4 +214,47 @@ func cell(s string) string {
 	s = strings.ReplaceAll(s, "\n", " ")
 	s = strings.ReplaceAll(s, "<", "&lt;")
 	return s
+}
+
+// writeTopRisksMarkdown writes the ranked top risks as a numbered list.
+func writeTopRisksMarkdown(p func(string, ...any), r *audit.Report) {
+	if len(r.TopRisks) == 0 {
+		return
+	}
+	p("## Top risks\n\n")
+	for _, k := range r.TopRisks {
+		p("%d. **%s** %s — %s: %s (%d affected, %s)\n", k.Rank, k.Severity, k.Kind, cell(k.Title), clip(cell(k.Scope), 300),
+			k.Affected, countOf(len(k.Findings), "finding"))
+	}
+	p("\n")
+}
+
+// writeSummaryMarkdown writes the counts of the report: findings per
+// severity (and waived, new and fixed ones), pods isolated, policies,
+// allowed pairs; full adds the address and port ranges.
+func writeSummaryMarkdown(p func(string, ...any), r *audit.Report, full bool) {
+	p("## Summary\n\n")
+	p("| critical | high | medium | low | info |\n| ---: | ---: | ---: | ---: | ---: |\n")
+	c := r.Summary.BySeverity
+	p("| %d | %d | %d | %d | %d |\n\n", c.Critical, c.High, c.Medium, c.Low, c.Info)
+	if n := r.Summary.Waived; n > 0 {
+		p("%s waived (not counted above; listed in the JSON report).\n\n", countOf(n, "finding"))
+	}
+	if r.Summary.New > 0 || len(r.Fixed) > 0 {
+		p("Against the baseline: %d new, %d fixed.\n\n", r.Summary.New, len(r.Fixed))
+	}
+	s := r.Summary
+	p("| | |\n| --- | ---: |\n")
+	p("| namespaces | %d |\n", s.Namespaces)
+	p("| endpoints | %d (%d on the pod network) |\n", s.Endpoints, s.PodNetwork)
+	p("| isolated for ingress | %d of %d (%s) |\n", s.IsolatedIngress, s.PodNetwork, percent(s.IsolatedIngress, s.PodNetwork))
+	p("| isolated for egress | %d of %d (%s) |\n", s.IsolatedEgress, s.PodNetwork, percent(s.IsolatedEgress, s.PodNetwork))
+	p("| policies | %d |\n", s.Policies)
+	if !full {
+		p("| allowed pod pairs | %d of %d (%s) |\n\n", s.AllowedPairs, s.Pairs, percent(s.AllowedPairs, s.Pairs))
+		return
+	}
+	p("| allowed pod pairs | %d of %d (%s) |\n", s.AllowedPairs, s.Pairs, percent(s.AllowedPairs, s.Pairs))
+	p("| external address ranges | %d |\n", s.ExternalAtoms)
+	p("| port ranges | %d |\n\n", s.PortAtoms)
 }

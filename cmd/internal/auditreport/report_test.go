@@ -9,10 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	auditkinds "github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/cmd/internal/auditreport"
 	"github.com/netreach/netreach/cmd/internal/cli"
 )
 
@@ -71,13 +73,15 @@ func TestGolden(t *testing.T) {
 		fixture, format, golden string
 		args                    []string
 	}{
-		{"testdata/audit/mistakes", "md", "mistakes.md.golden", nil},
+		{"testdata/audit/mistakes", "md", "mistakes.md.golden", []string{"--detail", "full"}},
+		{"testdata/audit/mistakes", "md", "mistakes.summary.md.golden", nil},
 		{"testdata/audit/mistakes", "json", "mistakes.json.golden", nil},
 		{"testdata/audit/mistakes", "sarif", "mistakes.sarif.golden", nil},
-		{"testdata/audit/calico", "md", "calico.md.golden", nil},
+		{"testdata/audit/calico", "md", "calico.md.golden", []string{"--detail", "full"}},
 		{"testdata/audit/calico", "json", "calico.json.golden", nil},
-		{"testdata/audit/open", "md", "open.md.golden", []string{"--tenant-label", "client"}},
-		{"testdata/scenarios/tenant-isolation", "md", "tenant-isolation.md.golden", []string{"--shared", "ingress,monitoring,kube-system"}},
+		{"testdata/audit/open", "md", "open.md.golden", []string{"--tenant-label", "client", "--detail", "full"}},
+		{"testdata/scenarios/tenant-isolation", "md", "tenant-isolation.md.golden", []string{"--shared", "ingress,monitoring,kube-system", "--detail", "full"}},
+		{"testdata/scenarios/tenant-isolation", "md", "tenant-isolation.summary.md.golden", []string{"--shared", "ingress,monitoring,kube-system"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.golden, func(t *testing.T) {
@@ -177,7 +181,7 @@ func TestHTMLSelfContained(t *testing.T) {
 			t.Errorf("the page contains %q", bad)
 		}
 	}
-	for _, want := range []string{`<svg id="heatmap"`, `<svg id="nsgraph"`, `<table id="findings-table"`, `id="ns-test01-web"`, "<style>", "<script>"} {
+	for _, want := range []string{`<script type="application/json" id="report-data">`, `id="hm-box"`, `id="graph-box"`, `<table id="findings-table"`, `"n":"test01-web"`, "<style>", "<script>"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q", want)
 		}
@@ -186,5 +190,61 @@ func TestHTMLSelfContained(t *testing.T) {
 	_, out, _ = audit(t, "-f", "testdata/audit/open", "-o", "html")
 	if strings.Contains(string(out), "<script>alert") {
 		t.Error("unescaped input")
+	}
+}
+
+// TestMarkdownSummaryFits renders the Markdown summary of a generated
+// 1,000-pod cluster, whose full Markdown is over 250 KB: the summary
+// stays under the limit (it is bounded by construction, so the size does
+// not grow with the cluster: 23 KB at 10,000 pods), lists the most
+// serious findings first and names the command for everything.
+func TestMarkdownSummaryFits(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(repoRoot)
+	if code := cli.Run([]string{"generate", "--pods", "1000", "--seed", "1", "-o", dir}, strings.NewReader(""), &bytes.Buffer{}, &bytes.Buffer{}); code != cli.ExitOK {
+		t.Fatalf("netreach generate: exit %d", code)
+	}
+	code, summary, errs := audit(t, "-f", dir, "-o", "md", "-q")
+	if code != cli.ExitOK {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	_, full, _ := audit(t, "-f", dir, "-o", "md", "-q", "--detail", "full")
+	_, js, _ := audit(t, "-f", dir, "-o", "json", "-q")
+	var rep struct {
+		Findings []struct{ ID, Severity string }
+	}
+	if err := json.Unmarshal(js, &rep); err != nil {
+		t.Fatal(err)
+	}
+	n := utf8.RuneCount(summary)
+	t.Logf("summary %d characters, full %d", n, utf8.RuneCount(full))
+	if n >= auditreport.MaxSummaryChars {
+		t.Errorf("the summary has %d characters, want under %d", n, auditreport.MaxSummaryChars)
+	}
+	if len(full) <= 2*len(summary) {
+		t.Errorf("the full Markdown (%d bytes) is not much larger than the summary (%d): the test's cluster is too small to show the bound", len(full), len(summary))
+	}
+	if !bytes.Contains(summary, []byte("--detail full")) {
+		t.Error("the summary does not say how to get the full report")
+	}
+	// The rows of "Most serious findings" are the report's first findings.
+	_, section, _ := strings.Cut(string(summary), "## Most serious findings")
+	section, _, _ = strings.Cut(section, "\n## ")
+	var rows []string
+	for _, line := range strings.Split(section, "\n") {
+		if strings.HasPrefix(line, "| ") && !strings.HasPrefix(line, "| severity") && !strings.HasPrefix(line, "| ---") {
+			rows = append(rows, line)
+		}
+	}
+	if want := min(25, len(rep.Findings)); len(rows) != want {
+		t.Fatalf("%d rows of most serious findings, want %d", len(rows), want)
+	}
+	for i, row := range rows {
+		if f := rep.Findings[i]; !strings.HasPrefix(row, "| "+f.Severity+" | "+f.ID+" | ") {
+			t.Errorf("row %d = %.60s…, want finding %d (%s %s)", i, row, i, f.Severity, f.ID)
+		}
+	}
+	if !strings.Contains(section, "more findings: see the full report") && len(rep.Findings) > 25 {
+		t.Error("the summary does not say how many findings it leaves out")
 	}
 }

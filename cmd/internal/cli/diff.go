@@ -103,7 +103,7 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 		var change *policy.Snapshot
 		if len(f.apply) > 0 {
 			f.in.hide = func(d policy.Diagnostic) bool {
-				return strings.Contains(d.Msg, "is not declared in the input") && before.Namespace(d.Namespace) != nil
+				return d.Code == policy.CodeUndeclaredNamespace && before.Namespace(d.Value) != nil
 			}
 			change, _, err = f.in.loadPaths(e, f.apply)
 			f.in.hide = nil
@@ -112,7 +112,7 @@ func runDiff(ctx context.Context, e *env, f *diffFlags) error {
 			}
 		}
 		if after, err = before.Apply(change, f.deletes); err != nil {
-			return usageError("%v", err)
+			return usageError("--%v", err) // "--delete x: ..."
 		}
 		if err := reportDeleted(e.stderr, before, f.deletes); err != nil {
 			return err

@@ -112,7 +112,7 @@ func reportDeleted(w io.Writer, before *policy.Snapshot, deletes []string) error
 	}
 	gone, err := before.DeletedBy(deletes)
 	if err != nil {
-		return usageError("%v", err)
+		return usageError("--%v", err) // "--delete x: ..."
 	}
 	names := make([]string, len(gone))
 	for i, r := range gone {

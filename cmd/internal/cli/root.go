@@ -173,6 +173,10 @@ type inputFlags struct {
 	printed map[string]bool
 	// access are the switches of Services, Ingress and routes (access.go).
 	access accessFlags
+	// host are the Felix settings of host endpoints (hostflags.go).
+	host hostFlags
+	// live selects a cluster to read (live.go).
+	live clusterFlags
 }
 
 func (f *inputFlags) register(c *cobra.Command) {
@@ -194,20 +198,29 @@ func (f *inputFlags) register(c *cobra.Command) {
 	fl.StringVar(&f.kyverno, "kyverno", "simulate", "Kyverno ClusterPolicies and Policies: simulate (apply their mutate and generate rules as on admission) or off (skip them, with a warning)")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "do not print warnings")
 	f.access.register(fl)
+	f.host.register(fl)
+	f.live.register(c)
 	f.registerKeepGoing(c)
 }
 
 // load reads the input, prints diagnostics on stderr, and fails with exit
 // code 2 on any error.
 func (f *inputFlags) load(e *env) (*policy.Snapshot, reachability.Options, error) {
-	if len(f.files) == 0 {
-		return nil, reachability.Options{}, usageError("no input: give manifests with -f FILE|DIR|- (repeatable)")
+	cluster := f.live.wanted(f.files)
+	if len(f.files) == 0 && !cluster {
+		return nil, reachability.Options{}, usageError("no input: give manifests with -f FILE|DIR|- (repeatable), or read a cluster with --kubeconfig, --context or --cluster")
 	}
-	return f.loadPaths(e, f.files)
+	return f.loadFrom(e, f.files, cluster)
 }
 
 // loadPaths reads the given paths with the flags' settings.
 func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reachability.Options, error) {
+	return f.loadFrom(e, paths, false)
+}
+
+// loadFrom reads the cluster the flags select (when cluster is true), then
+// the given paths, with the flags' settings.
+func (f *inputFlags) loadFrom(e *env, paths []string, cluster bool) (*policy.Snapshot, reachability.Options, error) {
 	var opts reachability.Options
 	mode, err := policy.ParseMode(f.mode)
 	if err != nil {
@@ -238,9 +251,17 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 		Mesh:                   meshMode,
 		MeshOptions:            mesh.Options{RootNamespace: f.meshRoot, TrustDomain: f.meshTrustDomain},
 	}
+	if err := f.host.apply(&opts); err != nil {
+		return nil, opts, err
+	}
 	l := policy.NewLoader(policy.LoadOptions{
 		Strict: f.strict, MaxDocumentBytes: f.maxDocBytes, MaxDocuments: f.maxDocs, Stdin: e.stdin, Kyverno: kyv,
 	})
+	if cluster {
+		if err := f.readCluster(e, l); err != nil {
+			return nil, opts, err
+		}
+	}
 	for _, p := range paths {
 		l.AddPath(p)
 	}

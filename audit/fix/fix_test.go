@@ -1,0 +1,115 @@
+package fix_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/audit/fix"
+	"github.com/netreach/netreach/expect"
+	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/reachability"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of the fixture tests")
+
+// run loads paths, audits them and generates every fix, verifying all of
+// them and listing every group.
+func run(t *testing.T, exp *expect.Expectations, paths ...string) (*policy.Snapshot, *reachability.Matrix, []audit.Finding, *fix.Result) {
+	t.Helper()
+	snap, err := policy.Load(policy.LoadOptions{}, paths...)
+	if err != nil {
+		t.Fatalf("Load(%v): %v", paths, err)
+	}
+	m, err := reachability.Compute(context.Background(), snap, reachability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aopts := audit.Options{Shared: []string{"kube-system"}}
+	fs := audit.Findings(snap, m, aopts)
+	res, err := fix.Generate(context.Background(), snap, m, fs, fix.Options{Audit: aopts, Expect: exp, MaxVerified: -1, MaxGroups: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return snap, m, fs, res
+}
+
+// dump renders a result as the golden files hold it: every fix with its
+// YAML and effect, then every finding without a fix and the reason.
+func dump(fs []audit.Finding, r *fix.Result) string {
+	var b strings.Builder
+	for _, fx := range r.Fixes {
+		fmt.Fprintf(&b, "== fix %s (%s)\n%s\n", fx.ID, fx.Kind, fx.Title)
+		for _, f := range fx.Findings {
+			fmt.Fprintf(&b, "for %s: %s\n", f.ID, fs[f.Index].Message)
+		}
+		if len(fx.Overlaps) > 0 {
+			fmt.Fprintf(&b, "overlaps %s\n", strings.Join(fx.Overlaps, ", "))
+		}
+		b.WriteString(fx.YAML)
+		if fx.Effect == nil {
+			fmt.Fprintf(&b, "%s\n", fx.NotVerified)
+			continue
+		}
+		for _, side := range []struct {
+			name string
+			fl   fix.Flows
+		}{{"closes", fx.Effect.Closed}, {"opens", fx.Effect.Opened}} {
+			fmt.Fprintf(&b, "%s %d pairs\n", side.name, side.fl.Pairs)
+			for _, g := range side.fl.Groups {
+				fmt.Fprintf(&b, "  %s -> %s on %s: %d\n", g.Src, g.Dst, g.Ports, g.Pairs)
+			}
+		}
+		for _, br := range fx.Effect.Breaks {
+			fmt.Fprintf(&b, "breaks %s: %d violations, e.g. %s\n", br.Rule, br.Violations, br.Example)
+		}
+	}
+	for _, e := range r.Entries {
+		if e.NoFix != "" {
+			fmt.Fprintf(&b, "== no fix for %s: %s\n  because %s\n", e.Finding.ID, fs[e.Finding.Index].Message, e.NoFix)
+		}
+	}
+	return b.String()
+}
+
+// TestFixtures generates the fixes of each case of testdata/fixes and
+// compares them with the hand-checked golden file want.txt: the patches
+// and the flows each closes and opens.
+func TestFixtures(t *testing.T) {
+	dirs, err := filepath.Glob("../../testdata/fixes/*")
+	if err != nil || len(dirs) == 0 {
+		t.Fatalf("no fixtures: %v", err)
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			var exp *expect.Expectations
+			if _, err := os.Stat(filepath.Join(dir, "expect.yaml")); err == nil {
+				if exp, err = expect.Load(filepath.Join(dir, "expect.yaml")); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, _, fs, res := run(t, exp, filepath.Join(dir, "input"))
+			got := dump(fs, res)
+			golden := filepath.Join(dir, "want.txt")
+			if *update {
+				if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := cmp.Diff(string(want), got); d != "" {
+				t.Errorf("fixes of %s (-want +got):\n%s", dir, d)
+			}
+		})
+	}
+}
