@@ -162,7 +162,10 @@ func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, er
 	if err := s.Check(); err != nil {
 		return nil, err
 	}
-	e, m := build(s, opts)
+	e, m, err := build(ctx, s, opts)
+	if err != nil {
+		return nil, err
+	}
 	if err := e.run(ctx, m); err != nil {
 		return nil, err
 	}
@@ -170,8 +173,10 @@ func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, er
 }
 
 // build lowers the snapshot and prepares the engine and an empty matrix:
-// universe, classes, port atoms, compiled rules.
-func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
+// universe, classes, port atoms, compiled rules. It returns ctx's error
+// when ctx is cancelled, checking it between phases and every few
+// endpoints or policies within them.
+func build(ctx context.Context, s *policy.Snapshot, opts Options) (*engine, *Matrix, error) {
 	var st Stats
 	t0 := time.Now()
 	mode := opts.Mode.Resolve(s)
@@ -181,6 +186,9 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	prog, lowerDiags := policy.Lower(s, lowerOptions(opts, mode, nil))
 	diags = append(diags, lowerDiags...)
 	st.Lower = time.Since(t0)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 
 	t0 = time.Now()
 	e := &engine{opts: opts, prog: prog, mesh: newMeshLayer(s, opts)}
@@ -199,7 +207,10 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	}
 	var classOf []int
 	var keys []string
-	e.u.classes, classOf, keys = buildClasses(s.Endpoints, e.u.atoms, e.sig)
+	var err error
+	if e.u.classes, classOf, keys, err = buildClasses(ctx, s.Endpoints, e.u.atoms, e.sig); err != nil {
+		return nil, nil, err
+	}
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
 	e.ports = e.tally.portAtoms(mode, e.u.classes, opts.portCuts)
@@ -208,18 +219,29 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	}
 	e.base = baseAtom(e.ports)
 	st.Classify = time.Since(t0)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 
 	t0 = time.Now()
 	e.comp = newCompiler(&e.u, s, prog)
-	e.compile(e.comp, prog, &st, nil)
+	if err := e.compile(ctx, e.comp, prog, &st, nil); err != nil {
+		return nil, nil, err
+	}
 	e.footprints = nil // each compiled policy has its own
 	e.finish(s)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	if e.mesh != nil {
 		e.mesh.compile(e)
 		e.cond = e.cond || e.mesh.cond
 		diags = append(diags, e.mesh.model.Diagnostics()...)
 	}
 	st.Compile = time.Since(t0)
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
 	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(s.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
 
 	m := &Matrix{
@@ -235,7 +257,21 @@ func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	} else {
 		e.keys = nil
 	}
-	return e, m
+	return e, m, nil
+}
+
+// checkEvery is how many endpoints, classes or policies a setup loop
+// handles between two looks at its context: a look costs a lock, the
+// work between two a few microseconds at most.
+const checkEvery = 64
+
+// cancelledAt returns ctx's error when i is a multiple of checkEvery and
+// ctx is cancelled.
+func cancelledAt(ctx context.Context, i int) error {
+	if i%checkEvery != 0 {
+		return nil
+	}
+	return ctx.Err()
 }
 
 // finish derives what the rows read besides the compiled policies.
@@ -292,8 +328,9 @@ func baseAtom(ports []PortAtom) int {
 
 // compile compiles every policy of the program. reuse (when not nil)
 // hands over the compiled form of a policy an earlier engine compiled,
-// adapted to this engine's universe, instead.
-func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse func(p *policy.Lowered) (compiledPolicy, bool)) {
+// adapted to this engine's universe, instead. It returns ctx's error when
+// ctx is cancelled.
+func (e *engine) compile(ctx context.Context, c *compiler, prog *policy.Program, st *Stats, reuse func(p *policy.Lowered) (compiledPolicy, bool)) error {
 	e.cond = e.tally.cond > 0
 	e.ruleCond = e.cond
 	names := map[string]bool{}
@@ -306,6 +343,9 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 	for ti, t := range prog.Tiers {
 		e.tiers = append(e.tiers, compiledTier{passByDefault: t.DefaultAction == policy.ActionPass})
 		for _, p := range t.Policies {
+			if err := cancelledAt(ctx, st.Policies); err != nil {
+				return err
+			}
 			st.Policies++
 			for d := range p.Rules {
 				st.Rules += len(p.Rules[d])
@@ -340,6 +380,9 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 	if reuse == nil {
 		e.buildApplicable()
 	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	if e.compileVariants(c) {
 		e.variants, e.cond = true, true
 	}
@@ -350,7 +393,7 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse fun
 			e.policies[pi].subject = nil
 		}
 	}
-	e.portCodes()
+	return e.portCodes(ctx)
 }
 
 // buildApplicable lists the policies that apply to each class.
@@ -419,11 +462,15 @@ func namedSets(u *universe, names map[string]bool) map[namedKey]graph.Set {
 }
 
 // portCodes computes, for every rule and port atom, how the rule's
-// protocol and destination ports treat the atom (see compiledRule).
-func (e *engine) portCodes() {
+// protocol and destination ports treat the atom (see compiledRule). It
+// returns ctx's error when ctx is cancelled.
+func (e *engine) portCodes(ctx context.Context) error {
 	combos := map[string]uint32{}
 	var b strings.Builder
 	for pi := range e.policies {
+		if err := cancelledAt(ctx, pi); err != nil {
+			return err
+		}
 		if !e.policies[pi].fresh {
 			continue // reused with its codes (the atoms are the same)
 		}
@@ -479,6 +526,7 @@ func (e *engine) portCodes() {
 			}
 		}
 	}
+	return nil
 }
 
 // buildFamilyColumns computes, for a row that can (or cannot) do IPv4, the
@@ -631,6 +679,9 @@ func (e *engine) run(ctx context.Context, m *Matrix) error {
 	}
 	t0 = time.Now()
 	for _, f := range []*factors{t.def, t.pos} {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if f != nil {
 			t.transposeIngress(f, f == t.pos, workers)
 			if !e.opts.KeepSides {

@@ -75,7 +75,11 @@ func Update(ctx context.Context, prev *Matrix, next *policy.Snapshot) (*Matrix, 
 		opts.portCuts = prev.layer.PortCuts(next)
 	}
 	u := &updater{prev: prev, pe: prev.engine, opts: opts}
-	if reason, detail := u.plan(next); reason != "" {
+	reason, detail, err := u.plan(ctx, next)
+	if err != nil {
+		return nil, err
+	}
+	if reason != "" {
 		return full(ctx, prev, next, opts, reason, detail, t0)
 	}
 	m, err := u.apply(ctx)
@@ -222,27 +226,28 @@ type updater struct {
 type policyChange struct{ old, new *policy.Lowered }
 
 // plan works out what changed and prepares the new engine; it returns a
-// reason when the matrix must be computed from scratch.
-func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
+// reason when the matrix must be computed from scratch, and ctx's error
+// when ctx is cancelled.
+func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, string, error) {
 	t0 := time.Now()
 	pe, prev := u.pe, u.prev
 	u.mode = u.opts.Mode.Resolve(next)
 	if u.mode != prev.mode {
-		return ReasonMode, fmt.Sprintf("mode %s, was %s", u.mode, prev.mode)
+		return ReasonMode, fmt.Sprintf("mode %s, was %s", u.mode, prev.mode), nil
 	}
 	if u.mode == policy.ModeCalico && (next.HasHostEndpoints() || hasHostEndpoints(prev.snap)) {
 		// Host endpoints: Felix settings and forwarded traffic reach rows
 		// no changed subject names (docs/calico-host-endpoints.md §5, §7).
-		return ReasonHostEndpoints, "Calico host endpoints are in use"
+		return ReasonHostEndpoints, "Calico host endpoints are in use", nil
 	}
 	if snapshotHasPoolRanges(next) || snapshotHasPoolRanges(prev.snap) {
 		// Pods without an address are evaluated per pool variant (see
 		// pool.go), which the incremental path does not do.
-		return ReasonPools, "pods without an address are placed in IP pools"
+		return ReasonPools, "pods without an address are placed in IP pools", nil
 	}
 	if meshOn := u.opts.Mesh.Resolve(next) == MeshIstio; meshOn || prev.meshMode == MeshIstio {
 		if !meshOn || prev.meshMode != MeshIstio || !reflect.DeepEqual(prev.snap.Mesh, next.Mesh) {
-			return ReasonMesh, "the service-mesh objects (AuthorizationPolicy, PeerAuthentication) or the mesh mode changed"
+			return ReasonMesh, "the service-mesh objects (AuthorizationPolicy, PeerAuthentication) or the mesh mode changed", nil
 		}
 		u.meshOn = true
 	}
@@ -253,17 +258,20 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	u.diags = append(u.diags, lowerDiags...)
 	var ok bool
 	if u.changed, u.relowered, ok = changedPolicies(prev.prog, u.prog); !ok {
-		return ReasonTiers, "the tiers or the order of unchanged policies differ"
+		return ReasonTiers, "the tiers or the order of unchanged policies differ", nil
 	}
 	if !reflect.DeepEqual(prev.prog.NetworkSets, u.prog.NetworkSets) {
-		return ReasonNetworkSets, "network sets differ"
+		return ReasonNetworkSets, "network sets differ", nil
 	}
 	u.st.Lower = time.Since(t0)
+	if err := ctx.Err(); err != nil {
+		return "", "", err
+	}
 
 	t0 = time.Now()
 	u.inv = diffInventory(prev.snap, u.snap)
 	if nodesDiffer(prev.snap, u.snap) {
-		return ReasonNodes, "nodes were added or removed, or their addresses changed"
+		return ReasonNodes, "nodes were added or removed, or their addresses changed", nil
 	}
 	cutsMoved := !slices.Equal(u.opts.portCuts, prev.opts.portCuts)
 	if len(u.changed) == 0 && u.inv.endpoints == 0 && len(u.inv.namespaces) == 0 && (len(u.inv.serviceAccounts) == 0 || !pe.sig.sa) && !cutsMoved {
@@ -280,7 +288,7 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 		u.st.Update.Services, u.st.Update.Nodes = u.inv.services, u.inv.nodes
 		u.st.Update.ServiceAccounts = len(u.inv.serviceAccounts)
 		u.st.Classify = time.Since(t0)
-		return "", ""
+		return "", "", nil
 	}
 	e := &engine{opts: u.opts, prog: u.prog}
 	u.e = e
@@ -292,16 +300,19 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	}
 	e.u.atoms = e.tally.atoms(u.prog, u.snap, extra)
 	if hasIPv6Atoms(e.u.atoms) != hasIPv6Atoms(pe.u.atoms) {
-		return ReasonAddressFamily, "IPv6 came into use or went out of use"
+		return ReasonAddressFamily, "IPv6 came into use or went out of use", nil
 	}
 	e.sig = signature(e.tally, u.snap)
 	if e.mesh != nil {
 		e.mesh.extendSignature(&e.sig)
 	}
 	if e.sig.node != pe.sig.node {
-		return ReasonNodes, "host-network endpoints or nodes appeared or went"
+		return ReasonNodes, "host-network endpoints or nodes appeared or went", nil
 	}
 	u.classify()
+	if err := ctx.Err(); err != nil {
+		return "", "", err
+	}
 	if u.identity && e.tally.samePorts(pe.tally) && !cutsMoved {
 		e.ports = pe.ports
 	} else {
@@ -326,7 +337,7 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 		}
 		u.e, u.unchanged = &ne, true
 		u.st.Classify = time.Since(t0)
-		return "", ""
+		return "", "", nil
 	}
 	if u.identity {
 		// The same classes: only the namespace and service-account labels
@@ -339,10 +350,12 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 	} else {
 		e.comp = newCompiler(&e.u, u.snap, u.prog)
 		if e.comp.v6 != pe.v6 {
-			return ReasonAddressFamily, "IPv6 flows became possible or impossible"
+			return ReasonAddressFamily, "IPv6 flows became possible or impossible", nil
 		}
 	}
-	u.compile()
+	if err := u.compile(ctx); err != nil {
+		return "", "", err
+	}
 	e.footprints = nil
 	if u.identity {
 		e.v6, e.famCols, e.ownNode = pe.v6, pe.famCols, pe.ownNode
@@ -355,7 +368,7 @@ func (u *updater) plan(next *policy.Snapshot) (FullReason, string) {
 		e.cond = e.cond || e.mesh.cond
 	}
 	u.st.Compile = time.Since(t0)
-	return "", ""
+	return "", "", nil
 }
 
 // tally returns the previous engine's tally with the footprints of the
@@ -758,8 +771,9 @@ func changedPolicies(a, b *policy.Program) (out []policyChange, relowered map[*p
 // compile compiles the new program: the policies that did not change are
 // taken over from the previous engine, their bit sets renumbered to the
 // new universe and the columns of cols evaluated again; the others are
-// compiled afresh. Their subjects' rows become dirty.
-func (u *updater) compile() {
+// compiled afresh. Their subjects' rows become dirty. It returns ctx's
+// error when ctx is cancelled.
+func (u *updater) compile(ctx context.Context) error {
 	e, pe := u.e, u.pe
 	var mini *compiler // the classes of cols alone, for their bits
 	var colList, miniOf []int
@@ -854,7 +868,9 @@ func (u *updater) compile() {
 		}
 		return cp, true
 	}
-	e.compile(e.comp, u.prog, &u.st, reuse)
+	if err := e.compile(ctx, e.comp, u.prog, &u.st, reuse); err != nil {
+		return err
+	}
 	var fresh []int32 // the changed policies, as compiled
 	for _, ch := range u.changed {
 		if ch.new == nil {
@@ -888,6 +904,7 @@ func (u *updater) compile() {
 			}
 		}
 	}
+	return nil
 }
 
 // columnsMoved reports whether the re-evaluated columns can read

@@ -154,6 +154,9 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 			visited = todo
 		}
 		u.updateTransposed(nt, ot, f, old, was, visited, pos, workers)
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 	}
 	u.st.Transpose = time.Since(t0)
 

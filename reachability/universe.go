@@ -1,6 +1,7 @@
 package reachability
 
 import (
+	"context"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -176,12 +177,16 @@ type classSig struct {
 
 // buildClasses groups endpoints by everything a policy can look at (see
 // [classKeyer]); classes are numbered in the order of their first member.
-// It returns the key of each class too.
-func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (classes []class, classOf []int, keys []string) {
+// It returns the key of each class too, or ctx's error when ctx is
+// cancelled.
+func buildClasses(ctx context.Context, eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (classes []class, classOf []int, keys []string, err error) {
 	index := map[string]int{}
 	classOf = make([]int, len(eps))
 	kr := newClassKeyer(atoms, sig)
 	for i, e := range eps {
+		if err := cancelledAt(ctx, i); err != nil {
+			return nil, nil, nil, err
+		}
 		key, a4, a6, variants := kr.key(e)
 		c, ok := index[string(key)]
 		if !ok {
@@ -193,7 +198,7 @@ func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (c
 		}
 		classOf[i] = c
 	}
-	return classes, classOf, keys
+	return classes, classOf, keys, nil
 }
 
 // classKeyer computes the class key of endpoints: their namespace, the
