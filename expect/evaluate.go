@@ -148,7 +148,8 @@ func (x *Expectations) Evaluate(m *reachability.Matrix, opts Options) []Result {
 }
 
 // EvaluateContext is [Expectations.Evaluate] with a context: when ctx is
-// cancelled it stops within a source of a rule and returns ctx's error.
+// cancelled it stops within a few thousand pairs of a rule and returns
+// ctx's error.
 func (x *Expectations) EvaluateContext(ctx context.Context, m *reachability.Matrix, opts Options) ([]Result, error) {
 	if m == nil {
 		return nil, &policy.InvalidInputError{Op: "expect: Evaluate", Reason: "nil matrix"}
@@ -187,6 +188,9 @@ func (x *Expectations) EvaluateContext(ctx context.Context, m *reachability.Matr
 		}
 		if res.Status == Pass && r.usesNewPods() {
 			res = w.evaluateNewPods(x, r, res, opts.maxExamples())
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
 		}
 		out = append(out, res)
 	}
@@ -333,6 +337,19 @@ func (c *collector) pair(w *world, src, dst item, pieces []piece, bad func(reach
 	}
 }
 
+// checkEvery is how many destinations (or endpoints) a loop of the
+// evaluation handles between two looks at its context.
+const checkEvery = 1024
+
+// cancelled returns the error of the evaluation's context when it is
+// cancelled.
+func (w *world) cancelled() error {
+	if w.ctx == nil {
+		return nil
+	}
+	return w.ctx.Err()
+}
+
 // checkFlows evaluates an allow or deny rule.
 func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 	// A selection with newPods may select no existing endpoint: it stands
@@ -362,10 +379,15 @@ func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 		}
 	}
 	for _, s := range srcs {
-		if w.ctx != nil && w.ctx.Err() != nil {
-			return &errSelect{r.Source, w.ctx.Err()}
+		if err := w.cancelled(); err != nil {
+			return &errSelect{r.Source, err}
 		}
 		for k, d := range dsts {
+			if k%checkEvery == checkEvery-1 {
+				if err := w.cancelled(); err != nil {
+					return &errSelect{r.Source, err}
+				}
+			}
 			// Skip a pod and itself, two addresses, and destinations
 			// that do not declare a named port of the rule.
 			if s.entry == d.entry || s.ep == nil && d.ep == nil && !s.derived && !d.derived || len(dstPieces[k]) == 0 {
@@ -432,6 +454,11 @@ func (w *world) checkIsolation(iso *Isolation, at policy.Location, c *collector)
 			match := make([]bool, n)
 			set, any := sel.addressSet(), false
 			for i := 0; i < n; i++ {
+				if i%checkEvery == 0 {
+					if err := w.cancelled(); err != nil {
+						return &errSelect{at, err}
+					}
+				}
 				match[i] = w.matches(sel, set, w.m.Endpoint(i))
 				any = any || match[i]
 			}
@@ -454,6 +481,11 @@ func (w *world) checkIsolation(iso *Isolation, at policy.Location, c *collector)
 	for i := 0; i < n; i++ {
 		src := w.endpointItem(i)
 		for j := 0; j < n; j++ {
+			if j%checkEvery == 0 {
+				if err := w.cancelled(); err != nil {
+					return &errSelect{at, err}
+				}
+			}
 			dst := w.endpointItem(j)
 			if i == j || group[src.ep.Namespace] == group[dst.ep.Namespace] {
 				continue
