@@ -75,6 +75,12 @@ func dump(fs []audit.Finding, r *fix.Result) string {
 		if e.NoFix != "" {
 			fmt.Fprintf(&b, "== no fix for %s: %s\n  because %s\n", e.Finding.ID, fs[e.Finding.Index].Message, e.NoFix)
 		}
+		if len(e.NoFixIn) > 0 {
+			fmt.Fprintf(&b, "== %s: %s\n  fixed by %s\n", e.Finding.ID, fs[e.Finding.Index].Message, strings.Join(e.Fixes, ", "))
+			for _, n := range e.NoFixIn {
+				fmt.Fprintf(&b, "  no fix in %s because %s\n", n.Namespace, n.Reason)
+			}
+		}
 	}
 	return b.String()
 }
