@@ -463,3 +463,30 @@ func TestNotIsolatedByAllowAll(t *testing.T) {
 		require.Contains(t, fs[0].Remedy, "In the other namespaces: add a NetworkPolicy with podSelector: {}")
 	}
 }
+
+// TestStructuredFields checks the fields a fix reads instead of the
+// message: the unknown field's path (NR013) and the side that blocks DNS
+// (NR014).
+func TestStructuredFields(t *testing.T) {
+	t.Parallel()
+	r := report(t, "mistakes")
+	uf := ofKind(r, audit.UnknownField)
+	require.NotEmpty(t, uf)
+	misplaced := 0
+	for _, f := range uf {
+		require.NotEmpty(t, f.Field, f.Message)
+		require.Contains(t, f.Message, f.Field)
+		if audit.MisplacedPorts(f.Field) {
+			misplaced++
+		}
+	}
+	require.Equal(t, 1, misplaced)
+	require.False(t, audit.MisplacedPorts("spec.ingress[0].ports"))
+	require.False(t, audit.MisplacedPorts("spec.ingress[0].from[0].port"))
+	dns := ofKind(r, audit.DNSBlocked)
+	require.NotEmpty(t, dns)
+	for _, f := range dns {
+		require.NotNil(t, f.BlockedAt, f.Message)
+		require.Equal(t, policy.Egress, *f.BlockedAt, f.Message)
+	}
+}

@@ -240,7 +240,7 @@ func (g *generator) matchesSomeNamespace(raw map[string]any) bool {
 // when that is unambiguous: every peer of the rule carries the same list
 // and the rule has no ports of its own.
 func (g *generator) movePorts(f *audit.Finding) ([]*patch, error) {
-	if !strings.Contains(f.Message, "].ports: ") || !(strings.Contains(f.Message, "].from[") || strings.Contains(f.Message, "].to[")) {
+	if !audit.MisplacedPorts(f.Field) {
 		return nil, noFix("only a ports: list misplaced under a peer has a mechanical fix; rename or move this field by hand")
 	}
 	np, obj, err := g.source(f, false)
@@ -306,7 +306,7 @@ func (g *generator) movePorts(f *audit.Finding) ([]*patch, error) {
 // 53/TCP. It applies only when the pods' own egress blocks DNS; when the
 // DNS pods' ingress does, the fix belongs to their policy.
 func (g *generator) dnsEgress(f *audit.Finding, ns string) (*patch, error) {
-	if !strings.Contains(f.Message, "their egress is restricted") {
+	if f.BlockedAt == nil || *f.BlockedAt != policy.Egress {
 		return nil, noFix("the DNS pods' own ingress policy does not admit these pods; allow them in that policy by hand")
 	}
 	dnsNS := map[string]bool{}
