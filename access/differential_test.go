@@ -29,12 +29,7 @@ func TestDifferential(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 0xacce55))
 		data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(6), Policies: r.IntN(6),
 			Admin: i%3 == 1, Calico: i%5 == 4, Exposure: true})
-		l := policy.NewLoader(policy.LoadOptions{})
-		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
-		snap, err := l.Snapshot()
-		if err != nil {
-			t.Fatalf("seed %d: load: %v\n%s", seed, err, data)
-		}
+		snap := loadCluster(t, seed, data)
 		opts := access.Options{SNAT: access.SNAT(r.IntN(2))}
 		if r.IntN(3) == 0 {
 			c, err := access.ParseController(fmt.Sprintf("%s/app=%s", snap.Namespaces[0].Name, []string{"a", "b"}[r.IntN(2)]))

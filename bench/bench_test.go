@@ -51,6 +51,7 @@ var distinctSizes = []size{
 	{5000, 150, 1000, false},
 	{10000, 300, 2000, true},
 	{50000, 1000, 8000, true},
+	{150000, 3000, 20000, true},
 }
 
 // config returns the Config of the size: realistic, or the worst case
@@ -73,6 +74,9 @@ func BenchmarkCompute(b *testing.B) {
 func BenchmarkComputeDistinct(b *testing.B) {
 	for _, s := range distinctSizes {
 		b.Run(fmt.Sprintf("pods=%d", s.pods), func(b *testing.B) {
+			if s.large && !*large {
+				b.Skip("skipped without -bench.large")
+			}
 			benchCompute(b, s.config(true))
 		})
 	}

@@ -45,18 +45,19 @@
 // The benchmarks in bench_test.go time one stage each, on clusters
 // generated and loaded once before the timed loop:
 //
-//	BenchmarkCompute/pods=1000 … /pods=150000  reachability.Compute, realistic clusters
-//	BenchmarkComputeDistinct/pods=1000, 5000   reachability.Compute, one class per pod
-//	BenchmarkComputeCalico/pods=…              reachability.Compute, Calico mode
-//	BenchmarkLoad/pods=10000                   policy.Loader: YAML to snapshot
-//	BenchmarkLoadJSON/pods=10000               policy.Loader on one JSON List, against encoding/json into any
-//	BenchmarkPipeline/pods=10000 … 150000      load + Compute + summary, against a yaml.v3 decode of the same files
-//	BenchmarkGenerate/pods=10000               Generate and WriteYAML
+//	BenchmarkCompute/pods=1000 … /pods=150000           reachability.Compute, realistic clusters
+//	BenchmarkComputeDistinct/pods=1000 … /pods=150000   reachability.Compute, one class per pod
+//	BenchmarkComputeCalico/pods=…                       reachability.Compute, Calico mode
+//	BenchmarkUpdate/pods=10000, 150000/CHANGE/…         reachability.Update after one change, and Compute
+//	BenchmarkLoad/pods=10000                            policy.Loader: YAML to snapshot
+//	BenchmarkLoadJSON/pods=10000                        policy.Loader on one JSON List, against encoding/json into any
+//	BenchmarkPipeline/pods=10000 … 150000               load + Compute + summary, against a yaml.v3 decode of the same files
+//	BenchmarkGenerate/pods=10000                        Generate and WriteYAML
 //
 // The Compute benchmarks also report the classes, port atoms and external
 // atoms of the matrix and its memory: heap-MB, peak-MB, sys-MB and
-// result-MB (see benchCompute). The 50,000- and 150,000-pod sizes run only
-// with -bench.large; a Compute whose heap passes -bench.maxheap MB
+// result-MB (see benchCompute). The sizes from 50,000 pods (10,000 for
+// the worst case) run only with -bench.large; a Compute whose heap passes -bench.maxheap MB
 // (default three quarters of the available memory) is cancelled and
 // reported as skipped rather than exhausting the machine.
 //

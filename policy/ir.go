@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"sync"
 
 	"go4.org/netipx"
 
@@ -60,6 +61,12 @@ type Program struct {
 	// NetworkSets are the Calico (Global)NetworkSets whose addresses rule
 	// selectors can match.
 	NetworkSets []*NetworkSetIR
+
+	// byFrom indexes the policies by the object they were lowered from,
+	// for a later lowering to reuse (see LowerOptions.Previous); built
+	// once, on first use.
+	byFrom     reuser
+	byFromOnce sync.Once
 }
 
 // Tier is an ordered group of policies with a default action.

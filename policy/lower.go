@@ -33,15 +33,17 @@ func newReuser(prev *Program) reuser {
 	if prev == nil {
 		return nil
 	}
-	r := reuser{}
-	for _, t := range prev.Tiers {
-		for _, p := range t.Policies {
-			if p.From != nil {
-				r[p.From] = p
+	prev.byFromOnce.Do(func() {
+		prev.byFrom = reuser{}
+		for _, t := range prev.Tiers {
+			for _, p := range t.Policies {
+				if p.From != nil {
+					prev.byFrom[p.From] = p
+				}
 			}
 		}
-	}
-	return r
+	})
+	return prev.byFrom
 }
 
 // lower returns the previous lowering of obj, or lowers it with fn.

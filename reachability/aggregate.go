@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 
 	"github.com/netreach/netreach/graph"
+	"github.com/netreach/netreach/policy"
 )
 
 // The aggregation counts, for every ordered pair of groups (A, B) and
@@ -24,134 +25,99 @@ import (
 //   - the base atom's class rows are read once per distinct row: a row
 //     becomes a short list of (group, Σ w) once, however many classes
 //     share it;
-//   - every other atom is stored as differences from the base (full rows
-//     for some sources, full columns for some destinations, see
-//     atomStore), so its counts are the base counts plus corrections
-//     from the bits that differ: rows are compared with the base row,
-//     columns with the base matrix's transpose.
+//   - every other atom reads as the base but for the sources whose own
+//     egress group differs (their rows are read whole and compared with
+//     the base row) and the destinations whose ingress group differs at
+//     a source (the tensor's flips, read one bit at a time), so its
+//     counts are the base counts plus corrections from those bits.
 //
 // Sources are walked group by group in output order; the column
 // differences of a batch of source groups are extracted first, bucketed
 // by source class, so memory stays bounded by the batch.
 
-// storeAgg holds what the aggregation reads from one verdict store.
+// storeAgg holds what the aggregation reads from one kind of verdicts
+// (definite or possible) of the tensor: the base rows are E(i) ∧ Iᵀ(i);
+// a port atom's row differs from its class's base row where the class's
+// own egress group differs (rmask: the row is read whole) and at the
+// destinations whose ingress group differs at that source (the flips:
+// column differences, read one bit at a time).
 type storeAgg struct {
-	st     *store
-	reps   []int   // representative non-base atoms
-	repOf  []int   // per view atom position: index into reps, -1 for base-like atoms
-	chains [][]int // per rep: the atoms from it along the references, up to the base
-	rmask  []graph.Set
-	cols   [][]colRef       // per rep: nearest stored column of each patched destination
-	ownCol map[int][]colRef // per atom: its own stored columns
-	bt     *graph.Matrix    // the base transposed, when some atom stores columns
+	t     *tensor
+	pos   bool
+	reps  []int       // representative non-base atoms
+	repOf []int       // per view atom position: index into reps, -1 for base-like atoms
+	rmask []graph.Set // per rep: the sources whose egress group differs
+	cols  bool        // some ingress group differs somewhere: column differences exist
 }
 
-// colRef is one stored column: destination j and its bits over sources.
-type colRef struct {
-	j   int32
-	set graph.Set
-}
-
-// newStoreAgg prepares the aggregation of a store over the view's atoms.
-func newStoreAgg(st *store, atoms []int) *storeAgg {
-	sa := &storeAgg{st: st, repOf: make([]int, len(atoms)), ownCol: map[int][]colRef{}}
-	type ident struct {
-		ref      int
-		rows, cs *int32
+// newStoreAgg prepares the aggregation of one kind of verdicts over the
+// view's atoms. Atoms whose egress and ingress groups agree for every
+// class read alike and share a rep.
+func newStoreAgg(t *tensor, pos bool, atoms []int) *storeAgg {
+	sa := &storeAgg{t: t, pos: pos, repOf: make([]int, len(atoms))}
+	nC := t.nC
+	eg, in := t.groups[policy.Egress], t.groups[policy.Ingress]
+	// group returns the class's group of atom a when its row differs
+	// from the base, else 0.
+	group := func(g *atomGroups, a int) uint16 {
+		if g.diff(a, pos) == nil {
+			return 0
+		}
+		return g.group[a]
 	}
-	seen := map[ident]int{}
+	seen := map[string]int{}
+	key := make([]byte, 0, 4*nC)
 	for k, p := range atoms {
-		a := &st.atoms[p]
-		if a.same {
+		key = key[:0]
+		base := true
+		for c := 0; c < nC; c++ {
+			ge, gi := group(&eg[c], p), group(&in[c], p)
+			if ge != 0 || gi != 0 {
+				base = false
+			}
+			key = binary.LittleEndian.AppendUint16(key, ge)
+			key = binary.LittleEndian.AppendUint16(key, gi)
+		}
+		if base {
 			sa.repOf[k] = -1
 			continue
 		}
-		id := ident{ref: a.ref}
-		if len(a.rowIdx) > 0 {
-			id.rows = &a.rowIdx[0]
-		}
-		if len(a.colIdx) > 0 {
-			id.cs = &a.colIdx[0]
-		}
-		if r, ok := seen[id]; ok {
+		if r, ok := seen[string(key)]; ok {
 			sa.repOf[k] = r
 			continue
 		}
 		r := len(sa.reps)
-		seen[id] = r
+		seen[string(key)] = r
 		sa.repOf[k] = r
 		sa.reps = append(sa.reps, p)
-	}
-	nU := st.base.Rows()
-	needT := false
-	for _, p := range sa.reps {
-		var chain []int
-		for q := p; q >= 0; q = st.atoms[q].ref {
-			if st.atoms[q].same {
-				break
+		rm := graph.NewSet(t.nU)
+		for c := 0; c < nC; c++ {
+			if group(&eg[c], p) != 0 {
+				rm.Add(c)
 			}
-			chain = append(chain, q)
-		}
-		rm := graph.NewSet(nU)
-		near := make([]int32, nU) // chain position + 1 of the nearest column
-		var cols []colRef
-		for t, q := range chain {
-			a := &st.atoms[q]
-			for i, k := range a.rowIdx {
-				if k >= 0 {
-					rm.Add(i)
-				}
-			}
-			for j, k := range a.colIdx {
-				if k >= 0 && near[j] == 0 {
-					near[j] = int32(t + 1)
-					cols = append(cols, colRef{int32(j), a.cols[k]})
-				}
-			}
-			if _, ok := sa.ownCol[q]; !ok {
-				var own []colRef
-				for j, k := range a.colIdx {
-					if k >= 0 {
-						own = append(own, colRef{int32(j), a.cols[k]})
-					}
-				}
-				sa.ownCol[q] = own
+			if group(&in[c], p) != 0 {
+				sa.cols = true
 			}
 		}
-		if len(cols) > 0 {
-			needT = true
-		}
-		sa.chains = append(sa.chains, chain)
 		sa.rmask = append(sa.rmask, rm)
-		sa.cols = append(sa.cols, cols)
-	}
-	if needT {
-		sa.bt = st.base.Transpose()
 	}
 	return sa
 }
 
-// finalRow writes row i of rep r (a row stored along its chain) into dst.
-func (sa *storeAgg) finalRow(r, i int, dst graph.Set) {
-	chain := sa.chains[r]
-	t := 0
-	for ; t < len(chain); t++ {
-		a := &sa.st.atoms[chain[t]]
-		if a.rowIdx != nil && a.rowIdx[i] >= 0 {
-			dst.CopyFrom(a.rows[a.rowIdx[i]])
-			break
-		}
-	}
-	// Columns stored nearer than the row override it, the nearest last.
-	for t--; t >= 0; t-- {
-		for _, c := range sa.ownCol[chain[t]] {
-			if c.set.Has(i) {
-				dst.Add(int(c.j))
-			} else {
-				dst.Remove(int(c.j))
-			}
-		}
-	}
+// baseRow writes the base row of source i into dst (tmp is scratch) and
+// returns it.
+func (sa *storeAgg) baseRow(i int, dst, tmp graph.Set) graph.Set {
+	f := sa.t.kind(sa.pos)
+	sa.t.codec.Decode(f.eg[i], dst)
+	sa.t.codec.Decode(f.inT[i], tmp)
+	dst.And(tmp)
+	return dst
+}
+
+// finalRow writes row i of rep r (a source whose egress group differs)
+// into dst.
+func (sa *storeAgg) finalRow(r, i int, dst, tmp graph.Set) {
+	sa.t.row(sa.reps[r], i, dst, tmp, sa.pos)
 }
 
 // diffEntry packs a difference from the base row: the rep (bits 40 and
@@ -171,25 +137,32 @@ func (e diffEntry) rep() int  { return int(e >> 40) }
 func (e diffEntry) dst() int  { return int(e>>1) & (1<<39 - 1) }
 func (e diffEntry) set() bool { return e&1 != 0 }
 
-// countColDiffs adds to perRow, per source row, the number of bits where
-// a stored column of some rep differs from the base (rows stored along
-// the rep's chain excepted: their differences are read from the rows).
+// colDiffs calls fn for every column difference of source i (rows read
+// whole excepted): for each rep, the destinations j whose ingress group
+// at the rep's atom flips Iᵀ(i)[j] where E(i)[j] lets it show.
+func (sa *storeAgg) colDiffs(i int, fn func(r, j int, set bool)) {
+	t := sa.t
+	f := t.kind(sa.pos)
+	in := t.groups[policy.Ingress]
+	for _, x := range f.flips[i] {
+		j, g := int(x>>16), uint16(x)
+		if !f.eg[i].Has(j) {
+			continue
+		}
+		for r, p := range sa.reps {
+			if in[j].group[p] == g && !sa.rmask[r].Has(i) {
+				fn(r, j, !f.inT[i].Has(j))
+			}
+		}
+	}
+}
+
+// countColDiffs adds to perRow, per source row, its column differences.
 // Workers split the rows, so each writes its own counters.
 func (sa *storeAgg) countColDiffs(perRow []int32, workers int) {
-	nw := graph.Words(len(perRow))
-	inParallel(workers, nw, func(k0, k1 int) {
-		for r, cols := range sa.cols {
-			rm := sa.rmask[r]
-			for _, c := range cols {
-				bt := sa.bt.Row(int(c.j))
-				for k := k0; k < k1; k++ {
-					x := (c.set[k] ^ bt[k]) &^ rm[k]
-					for x != 0 {
-						perRow[k<<6+bits.TrailingZeros64(x)]++
-						x &= x - 1
-					}
-				}
-			}
+	inParallel(workers, len(perRow), func(i0, i1 int) {
+		for i := i0; i < i1; i++ {
+			sa.colDiffs(i, func(int, int, bool) { perRow[i]++ })
 		}
 	})
 }
@@ -201,22 +174,13 @@ func (sa *storeAgg) countColDiffs(perRow []int32, workers int) {
 func (sa *storeAgg) fillColDiffs(si int, mask graph.Set, words []int32, cursor []int32, ent []diffEntry, workers int) {
 	tag := diffEntry(si) << 62
 	inParallel(workers, len(words), func(w0, w1 int) {
-		for r, cols := range sa.cols {
-			rm := sa.rmask[r]
-			for _, c := range cols {
-				bt := sa.bt.Row(int(c.j))
-				head := tag | packDiff(r, int(c.j), false)
-				for _, k := range words[w0:w1] {
-					w := c.set[k]
-					x := (w ^ bt[k]) &^ rm[k] & mask[k]
-					for x != 0 {
-						b := bits.TrailingZeros64(x)
-						x &= x - 1
-						i := int(k)<<6 + b
-						ent[cursor[i]] = head | diffEntry(w>>b&1)
-						cursor[i]++
-					}
-				}
+		for _, k := range words[w0:w1] {
+			for x := mask[k]; x != 0; x &= x - 1 {
+				i := int(k)<<6 + bits.TrailingZeros64(x)
+				sa.colDiffs(i, func(r, j int, set bool) {
+					ent[cursor[i]] = tag | packDiff(r, j, set)
+					cursor[i]++
+				})
 			}
 		}
 	})
@@ -275,6 +239,8 @@ type aggWorker struct {
 	corrected []int32
 	row       graph.Set
 	diff      graph.Set
+	brow      graph.Set // a base row
+	tmp       graph.Set
 
 	// Base rows already turned into group weights, and the scratch that
 	// builds them.
@@ -326,6 +292,8 @@ func (ag *aggregator) newWorker() *aggWorker {
 	w.vmark = make([]int32, nG)
 	w.row = graph.NewSet(ag.nU)
 	w.diff = graph.NewSet(ag.nU)
+	w.brow = graph.NewSet(ag.nU)
+	w.tmp = graph.NewSet(ag.nU)
 	w.conns = connCache{m: v.m, atoms: v.atoms, filter: v.filter, cache: map[string]Connections{}}
 	w.full = make([]uint64, graph.Words(len(v.atoms)))
 	w.allowN = make([]int64, len(v.atoms))
@@ -360,16 +328,16 @@ func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []G
 	if ag.workers <= 0 {
 		ag.workers = runtime.GOMAXPROCS(0)
 	}
-	ag.stores = append(ag.stores, newStoreAgg(m.def, v.atoms))
-	if m.pos != nil {
-		ag.stores = append(ag.stores, newStoreAgg(m.pos, v.atoms))
+	ag.stores = append(ag.stores, newStoreAgg(m.t, false, v.atoms))
+	if m.t.pos != nil {
+		ag.stores = append(ag.stores, newStoreAgg(m.t, true, v.atoms))
 	}
 	nG := len(v.groups)
 
 	// Column differences per source row, to plan batches.
 	needCols := false
 	for _, sa := range ag.stores {
-		if sa.bt != nil {
+		if sa.cols {
 			needCols = true
 		}
 	}
@@ -377,7 +345,7 @@ func (v *GroupedView) walkGroups(ctx context.Context, fn func(src int, pairs []G
 	if needCols {
 		perRow = make([]int32, ag.nU)
 		for _, sa := range ag.stores {
-			if sa.bt != nil {
+			if sa.cols {
 				sa.countColDiffs(perRow, ag.workers)
 			}
 		}
@@ -513,7 +481,7 @@ func (ag *aggregator) extract(rows []int32, entries int, perRow []int32) {
 	}
 	ag.bEnt = ag.bEnt[:entries]
 	for si, sa := range ag.stores {
-		if sa.bt != nil {
+		if sa.cols {
 			sa.fillColDiffs(si, ag.mask, words, ag.bEnd, ag.bEnt, ag.workers)
 		}
 	}
@@ -613,7 +581,7 @@ func (w *aggWorker) classGroup(a int, out []GroupPair) []GroupPair {
 
 // addBase adds the base atom's pairs of one source cell.
 func (w *aggWorker) addBase(si int, sa *storeAgg, src int32, c gcell, mode int) {
-	row := sa.st.base.Row(int(c.u))
+	row := sa.baseRow(int(c.u), w.brow, w.tmp)
 	vec := w.rowVec(row, mode, c.ext)
 	base := w.base[si]
 	for x, g := range vec.gs {
@@ -655,7 +623,7 @@ func (w *aggWorker) rowVec(row graph.Set, mode int, ext bool) rowVec {
 			w.vsum[d.group] += d.weight
 		}
 	}
-	rv := rowVec{row: row, mode: mode, ext: ext, gs: order, ws: make([]int64, len(order))}
+	rv := rowVec{row: slices.Clone(row), mode: mode, ext: ext, gs: order, ws: make([]int64, len(order))}
 	for x, g := range order {
 		rv.ws[x] = w.vsum[g]
 	}
@@ -702,12 +670,12 @@ func (w *aggWorker) addDiffs(si int, sa *storeAgg, src int32, k int, c gcell, mo
 			}
 		}
 	}
-	base := sa.st.base.Row(i)
+	base := sa.baseRow(i, w.brow, w.tmp)
 	for r := range sa.reps {
 		if !sa.rmask[r].Has(i) {
 			continue
 		}
-		sa.finalRow(r, i, w.row)
+		sa.finalRow(r, i, w.row, w.tmp)
 		for x := range w.row {
 			w.diff[x] = w.row[x] ^ base[x]
 		}
@@ -715,7 +683,7 @@ func (w *aggWorker) addDiffs(si int, sa *storeAgg, src int32, k int, c gcell, mo
 			apply(r, j, w.row.Has(j))
 		}
 	}
-	if sa.bt != nil {
+	if sa.cols {
 		ag := w.ag
 		for _, e := range ag.bEnt[ag.bStart[c.u]:ag.bEnd[c.u]] {
 			if int(e>>62) == si {
@@ -904,13 +872,9 @@ func (v *GroupedView) EstimateLines(ctx context.Context, samples int) (lines, by
 
 // minLines is MinLines over every step-th source group.
 func (v *GroupedView) minLines(ctx context.Context, step int, maxLines, maxBytes int64) (lines, bytes int64, err error) {
-	baseLike := false
-	for _, p := range v.atoms {
-		if v.m.def.atoms[p].same {
-			baseLike = true
-		}
-	}
-	if !baseLike {
+	// Atoms that read as the base for every class (no rep of their own).
+	sa := newStoreAgg(v.m.t, false, v.atoms)
+	if !slices.Contains(sa.repOf, -1) {
 		return 0, 0, nil
 	}
 	ag := &aggregator{v: v, nU: v.m.u.nU}
@@ -931,7 +895,7 @@ func (v *GroupedView) minLines(ctx context.Context, step int, maxLines, maxBytes
 			if mode == modeNone {
 				continue
 			}
-			row := v.m.def.base.Row(int(c.u))
+			row := sa.baseRow(int(c.u), w.brow, w.tmp)
 			vec := w.rowVec(row, mode, c.ext)
 			for x, g := range vec.gs {
 				switch {

@@ -1,6 +1,7 @@
 package reachability
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -78,26 +79,75 @@ func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
 			c.labels[i] = e.CalicoLabels()
 			continue
 		}
-		ns := s.Namespace(e.Namespace)
 		if _, ok := c.nsClasses[e.Namespace]; !ok {
 			c.nsNames = append(c.nsNames, e.Namespace)
 		}
 		c.nsClasses[e.Namespace] = append(c.nsClasses[e.Namespace], i)
 		if c.calico {
 			c.labels[i] = e.CalicoLabels()
-			c.nsLabels[i] = ns.CalicoLabels()
-			c.saLabels[i] = s.CalicoServiceAccountLabels(e.Namespace, e.ServiceAccount)
 		} else {
 			c.labels[i] = e.Labels
-			c.nsLabels[i] = ns.Labels
-			c.saLabels[i] = s.ServiceAccountLabels(e.Namespace, e.ServiceAccount)
 		}
-		c.nsLabelsOf[e.Namespace] = c.nsLabels[i]
+		c.setLabels(i)
 		if !cl.host {
 			c.podNet.Add(i)
 		}
 	}
 	return c
+}
+
+// fork returns a compiler over a universe whose classes read exactly as
+// c's (same classes, same labels), for another program: it shares c's
+// per-class data and starts with empty caches.
+func (c *compiler) fork(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
+	f := *c
+	f.u, f.snap, f.prog = u, s, p
+	f.sets, f.peers = map[string]graph.Set{}, map[string][2]graph.Set{}
+	return &f
+}
+
+// relabel reads again the namespace and service-account labels of the
+// given classes (on copies: the per-class data is shared with the compiler
+// c was forked from).
+func (c *compiler) relabel(classes graph.Set) {
+	if classes.IsEmpty() {
+		return
+	}
+	c.nsLabels, c.saLabels, c.nsLabelsOf = slices.Clone(c.nsLabels), slices.Clone(c.saLabels), maps.Clone(c.nsLabelsOf)
+	for i := range classes.All() {
+		if i < c.u.nC {
+			delete(c.nsLabelsOf, c.u.classes[i].rep.Namespace)
+		}
+	}
+	for i := range classes.All() {
+		if i < c.u.nC {
+			c.setLabels(i)
+		}
+	}
+}
+
+// setLabels reads the labels of class i's namespace (once per namespace)
+// and service account.
+func (c *compiler) setLabels(i int) {
+	e := c.u.classes[i].rep
+	if e.Host != nil {
+		return // no namespace, no service account
+	}
+	nsl, ok := c.nsLabelsOf[e.Namespace]
+	if !ok {
+		ns := c.snap.Namespace(e.Namespace)
+		nsl = ns.Labels
+		if c.calico {
+			nsl = ns.CalicoLabels()
+		}
+		c.nsLabelsOf[e.Namespace] = nsl
+	}
+	c.nsLabels[i] = nsl
+	if c.calico {
+		c.saLabels[i] = c.snap.CalicoServiceAccountLabels(e.Namespace, e.ServiceAccount)
+	} else {
+		c.saLabels[i] = c.snap.ServiceAccountLabels(e.Namespace, e.ServiceAccount)
+	}
 }
 
 // reset drops the caches (the compiled rules keep what they use).

@@ -9,7 +9,11 @@ import "github.com/netreach/netreach/policy"
 // protocols none names. Analyses that must agree with the matrix
 // (package exposure) cut the same way.
 func CutPortAtoms(p *policy.Program, eps []*policy.Endpoint) []PortAtom {
-	return portAtoms(p, eps, nil)
+	classes := make([]class, len(eps))
+	for i, ep := range eps {
+		classes[i].rep = ep
+	}
+	return tallyOf(p, nil).portAtoms(p.Mode, classes, nil)
 }
 
 // CutExternalAtoms returns the external atoms Compute cuts for the
@@ -17,13 +21,7 @@ func CutPortAtoms(p *policy.Program, eps []*policy.Endpoint) []PortAtom {
 // network set mentions and at every node address; IPv6 atoms only when a
 // range or an endpoint is IPv6.
 func CutExternalAtoms(p *policy.Program, s *policy.Snapshot) []ExternalAtom {
-	v6 := false
-	for _, ep := range s.Endpoints {
-		if _, ok := ep.IP(6); ok {
-			v6 = true
-		}
-	}
-	return externalAtoms(collectRanges(p, s), v6)
+	return tallyOf(p, nil).atoms(p, s, nil)
 }
 
 // NetworkSetMatches reports whether the network set is a known entity that

@@ -68,15 +68,27 @@ func ComputeWith(ctx context.Context, s *policy.Snapshot, opts Options, layer De
 	if err != nil {
 		return nil, err
 	}
-	d, err := layer.Derive(ctx, m)
-	if err != nil {
+	if err := derive(ctx, m, layer); err != nil {
 		return nil, err
 	}
+	return m, nil
+}
+
+// derive adds the entries of layer (if any) to m, whose endpoint and atom
+// verdicts are complete.
+func derive(ctx context.Context, m *Matrix, layer DerivedLayer) error {
+	if layer == nil {
+		return nil
+	}
+	d, err := layer.Derive(ctx, m)
+	if err != nil {
+		return err
+	}
 	if d.At == nil && len(d.Entries) > 0 {
-		return nil, fmt.Errorf("reachability: layer %T derived entries without verdicts", layer)
+		return fmt.Errorf("reachability: layer %T derived entries without verdicts", layer)
 	}
 	m.derived, m.layer = d, layer
-	return m, nil
+	return nil
 }
 
 // numBase returns the number of entries that are endpoints or external

@@ -10,7 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go4.org/netipx"
+
 	"github.com/netreach/netreach/graph"
+	"github.com/netreach/netreach/internal/bitrow"
 	"github.com/netreach/netreach/policy"
 )
 
@@ -72,10 +75,11 @@ const (
 
 type compiledPolicy struct {
 	tier    int
-	subject graph.Set
+	subject classList
 	applies [2]bool
 	rules   [2][]compiledRule
-	fresh   bool // compiled here (port codes to compute), not reused
+	fresh   bool       // compiled here (port codes to compute), not reused
+	fp      *footprint // kept for updates
 }
 
 type compiledTier struct {
@@ -96,18 +100,22 @@ type engine struct {
 	// to subject class s in direction d.
 	applicable [2][][]int32
 	named      map[namedKey]graph.Set // pod classes with a named container port
-	// sameInventory is true when the snapshot has the inventory of the
-	// previous matrix given to build (see [sameInventory]).
-	sameInventory bool
-	famCols       [2][2]graph.Set // [v4Capable][family]: columns whose flow with the row uses that family
-	cond          bool            // some verdict can be conditional (a store of possible rows)
-	ruleCond      bool            // some rule is conditional
-	variants      bool            // some rule treats the variants of a pool class differently
-	v6            bool            // some flow can be IPv6
-	sig           classSig
-	// byLowered finds the compiled policy of a lowered one, for reuse.
-	byLowered map[*policy.Lowered]int
-	opts      Options
+	// tally counts the footprints of the program's policies; footprints
+	// has each policy's, while compiling (then in compiledPolicy.fp).
+	tally      *tally
+	footprints map[*policy.Lowered]*footprint
+	// keys are the classes' keys, kept for updates.
+	keys    *classKeys
+	famCols [2][2]graph.Set // [v4Capable][family]: columns whose flow with the row uses that family
+	cond    bool            // some verdict can be conditional (a store of possible rows)
+	// ruleCond is true when some rule is conditional; variants when some
+	// rule treats the variants of a pool class differently (see pool.go).
+	ruleCond, variants bool
+	v6                 bool // some flow can be IPv6
+	sig                classSig
+	// lowered[i] is the lowered policy policies[i] was compiled from.
+	lowered []*policy.Lowered
+	opts    Options
 	// ownNode lists, per class, the universe entries that are its own node
 	// (host-network classes on the same node, node addresses).
 	ownNode [][]int
@@ -136,8 +144,12 @@ type Stats struct {
 	// classes × 2 × atoms.
 	RowGroups int64
 	// RowsEvaluated and RowsCopied count the (class, direction) bundles of
-	// rows evaluated, and copied from a previous matrix by an update.
+	// rows evaluated, and taken over from the previous matrix by an update
+	// (with the columns it evaluated again patched in).
 	RowsEvaluated, RowsCopied int64
+	// Update says how [Update] made the matrix: incrementally, or from
+	// scratch and why. It is the zero value for [Compute].
+	Update UpdateStats
 }
 
 // Compute builds the reachability matrix of the snapshot: for every pair
@@ -150,71 +162,47 @@ func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, er
 	if err := s.Check(); err != nil {
 		return nil, err
 	}
-	e, m := build(s, opts, nil)
-	if err := e.run(ctx, m, nil); err != nil {
+	e, m := build(s, opts)
+	if err := e.run(ctx, m); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
 // build lowers the snapshot and prepares the engine and an empty matrix:
-// universe, classes, port atoms, compiled rules. With prev (a matrix of an
-// earlier version of the snapshot, computed with KeepSides), what did not
-// change is reused: lowered policies of the same objects, the classes when
-// the inventory and every cut are the same, and compiled policies.
-func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
+// universe, classes, port atoms, compiled rules.
+func build(s *policy.Snapshot, opts Options) (*engine, *Matrix) {
 	var st Stats
 	t0 := time.Now()
 	mode := opts.Mode.Resolve(s)
 	input := s
 	s, diags := s.WithStagedView(opts.Staged)
 	s, diags = withHostEndpoints(s, mode, opts, diags)
-	lo := policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion}
-	if prev != nil && prev.mode == mode {
-		lo.Previous = prev.prog
-	}
-	prog, lowerDiags := policy.Lower(s, lo)
+	prog, lowerDiags := policy.Lower(s, lowerOptions(opts, mode, nil))
 	diags = append(diags, lowerDiags...)
 	st.Lower = time.Since(t0)
 
 	t0 = time.Now()
 	e := &engine{opts: opts, prog: prog, mesh: newMeshLayer(s, opts)}
-	v6 := false
-	for _, ep := range s.Endpoints {
-		if _, ok := ep.IP(6); ok {
-			v6 = true
-		}
+	if opts.KeepSides {
+		e.footprints = map[*policy.Lowered]*footprint{}
 	}
-	ranges := collectRanges(prog, s)
+	e.tally = tallyOf(prog, e.footprints)
+	var extra []netipx.IPRange
 	if e.mesh != nil {
-		ranges = append(ranges, e.mesh.ranges()...)
+		extra = e.mesh.ranges()
 	}
-	e.u.atoms = externalAtoms(ranges, v6)
-	sig := classSignature(prog)
+	e.u.atoms = e.tally.atoms(prog, s, extra)
+	e.sig = signature(e.tally, s)
 	if e.mesh != nil {
-		e.mesh.extendSignature(&sig)
-	}
-	for _, ep := range s.Endpoints {
-		if ep.HostNetwork {
-			sig.node = true
-		}
-	}
-	if len(s.Nodes) > 0 || hasHostEndpoints(s) {
-		sig.node = true
+		e.mesh.extendSignature(&e.sig)
 	}
 	var classOf []int
-	var reused *engine
-	e.sameInventory = prev != nil && sameInventory(prev.snap, s)
-	if prev != nil && prev.engine != nil && prev.mode == mode && e.sameInventory && sameClassing(prev, e.u.atoms, sig) {
-		reused = prev.engine
-		e.u.classes, classOf = reused.u.classes, prev.classOf
-	} else {
-		e.u.classes, classOf = buildClasses(s.Endpoints, e.u.atoms, sig)
-	}
-	e.sig = sig
+	var keys []string
+	e.u.classes, classOf, keys = buildClasses(s.Endpoints, e.u.atoms, e.sig)
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
-	e.ports = portAtoms(prog, s.Endpoints, opts.portCuts)
+	e.ports = e.tally.portAtoms(mode, e.u.classes, opts.portCuts)
 	if e.mesh != nil {
 		e.ports = cutPorts(e.ports, e.mesh.model.CutPorts())
 	}
@@ -222,16 +210,10 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 	st.Classify = time.Since(t0)
 
 	t0 = time.Now()
-	if reused != nil && !slices.Equal(reused.ports, e.ports) {
-		reused = nil // compiled port codes depend on the port atoms
-	}
 	e.comp = newCompiler(&e.u, s, prog)
-	e.compile(e.comp, prog, &st, reused)
-	e.v6 = e.comp.v6
-	e.comp.reset()
-	e.buildFamilyColumns()
-	e.buildOwnNode(s)
-	e.buildHostOwnNode(s)
+	e.compile(e.comp, prog, &st, nil)
+	e.footprints = nil // each compiled policy has its own
+	e.finish(s)
 	if e.mesh != nil {
 		e.mesh.compile(e)
 		e.cond = e.cond || e.mesh.cond
@@ -248,15 +230,52 @@ func build(s *policy.Snapshot, opts Options, prev *Matrix) (*engine, *Matrix) {
 		m.meshMode, m.meshModel = MeshIstio, e.mesh.model
 	}
 	if opts.KeepSides {
+		e.keys = &classKeys{list: keys}
 		m.engine = e
+	} else {
+		e.keys = nil
 	}
 	return e, m
 }
 
-// sameClassing reports whether the classes of prev hold for a snapshot of
-// the same inventory: the same external atoms and class signature.
-func sameClassing(prev *Matrix, atoms []ExternalAtom, sig classSig) bool {
-	return slices.Equal(prev.u.atoms, atoms) && prev.engine.sig.equal(sig)
+// finish derives what the rows read besides the compiled policies.
+func (e *engine) finish(s *policy.Snapshot) {
+	e.v6 = e.comp.v6
+	e.comp.reset()
+	e.buildFamilyColumns()
+	e.buildOwnNode(s)
+	e.buildHostOwnNode(s)
+}
+
+// lowerOptions are the options of lowering a snapshot for opts in the
+// resolved mode, reusing the lowering of prev when given.
+func lowerOptions(opts Options, mode policy.Mode, prev *policy.Program) policy.LowerOptions {
+	return policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion, Previous: prev}
+}
+
+// hasIPv6 reports whether some endpoint has an IPv6 address.
+func hasIPv6(s *policy.Snapshot) bool {
+	for _, ep := range s.Endpoints {
+		if _, ok := ep.IP(6); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// signature is the class signature of a tallied program over a
+// snapshot's inventory: what its rules read, and whether the node matters.
+func signature(t *tally, s *policy.Snapshot) classSig {
+	sig := t.signature()
+	for _, ep := range s.Endpoints {
+		if ep.HostNetwork {
+			sig.node = true
+		}
+	}
+	if len(s.Nodes) > 0 || hasHostEndpoints(s) {
+		sig.node = true
+	}
+	return sig
 }
 
 // baseAtom picks the port atom the others are stored against: the TCP
@@ -271,45 +290,35 @@ func baseAtom(ports []PortAtom) int {
 	return best
 }
 
-// compile compiles every policy of the program. With reused (the engine of
-// an earlier matrix over the very same universe), policies lowered to the
-// same object are taken over as they are.
-func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reused *engine) {
-	e.named = map[namedKey]graph.Set{}
-	e.byLowered = map[*policy.Lowered]int{}
+// compile compiles every policy of the program. reuse (when not nil)
+// hands over the compiled form of a policy an earlier engine compiled,
+// adapted to this engine's universe, instead.
+func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reuse func(p *policy.Lowered) (compiledPolicy, bool)) {
+	e.cond = e.tally.cond > 0
+	e.ruleCond = e.cond
 	names := map[string]bool{}
+	for n := range e.tally.dstNames {
+		names[n] = true
+	}
+	if e.named == nil {
+		e.named = namedSets(&e.u, names)
+	}
 	for ti, t := range prog.Tiers {
 		e.tiers = append(e.tiers, compiledTier{passByDefault: t.DefaultAction == policy.ActionPass})
 		for _, p := range t.Policies {
 			st.Policies++
 			for d := range p.Rules {
 				st.Rules += len(p.Rules[d])
-				for _, r := range p.Rules[d] {
-					for _, m := range r.Dst.Ports {
-						if m.Name != "" {
-							names[m.Name] = true
-						}
-					}
-					for _, m := range r.Dst.NotPorts {
-						if m.Name != "" {
-							names[m.Name] = true
-						}
-					}
-					if r.Conditional != "" {
-						e.cond, e.ruleCond = true, true
-					}
-				}
 			}
-			if reused != nil {
-				if k, ok := reused.byLowered[p]; ok {
-					cp := reused.policies[k]
+			if reuse != nil {
+				if cp, ok := reuse(p); ok {
 					cp.tier = ti
-					e.byLowered[p] = len(e.policies)
+					e.lowered = append(e.lowered, p)
 					e.policies = append(e.policies, cp)
 					continue
 				}
 			}
-			cp := compiledPolicy{tier: ti, subject: c.subject(&p.Subject), applies: p.Applies, fresh: true}
+			cp := compiledPolicy{tier: ti, subject: listOf(c.subject(&p.Subject)), applies: p.Applies, fresh: true, fp: e.footprints[p]}
 			for d := range p.Rules {
 				for i := range p.Rules[d] {
 					r := &p.Rules[d][i]
@@ -321,41 +330,15 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reused *e
 					cp.rules[d] = append(cp.rules[d], cr)
 				}
 			}
-			e.byLowered[p] = len(e.policies)
+			e.lowered = append(e.lowered, p)
 			e.policies = append(e.policies, cp)
-		}
-	}
-	for i, cl := range e.u.classes {
-		if cl.host {
-			continue
-		}
-		for _, cp := range cl.rep.Ports {
-			if !names[cp.Name] {
-				continue
-			}
-			k := namedKey{cp.Name, cp.Protocol, cp.Port}
-			s := e.named[k]
-			if s == nil {
-				s = graph.NewSet(e.u.nU)
-				e.named[k] = s
-			}
-			s.Add(i)
 		}
 	}
 	// Which policies apply to which class, in evaluation order: built from
 	// the subject sets once, so rows never scan policies that do not apply.
-	for d := range e.applicable {
-		e.applicable[d] = make([][]int32, e.u.nC)
-	}
-	for pi := range e.policies {
-		p := &e.policies[pi]
-		for s := range p.subject.All() {
-			for d := range e.applicable {
-				if p.applies[d] {
-					e.applicable[d][s] = append(e.applicable[d][s], int32(pi))
-				}
-			}
-		}
+	// (An update derives them from the previous engine's.)
+	if reuse == nil {
+		e.buildApplicable()
 	}
 	if e.compileVariants(c) {
 		e.variants, e.cond = true, true
@@ -368,6 +351,71 @@ func (e *engine) compile(c *compiler, prog *policy.Program, st *Stats, reused *e
 		}
 	}
 	e.portCodes()
+}
+
+// buildApplicable lists the policies that apply to each class.
+func (e *engine) buildApplicable() {
+	for d := range e.applicable {
+		e.applicable[d] = make([][]int32, e.u.nC)
+	}
+	for pi := range e.policies {
+		p := &e.policies[pi]
+		for _, s := range p.subject {
+			for d := range e.applicable {
+				if p.applies[d] {
+					e.applicable[d][s] = append(e.applicable[d][s], int32(pi))
+				}
+			}
+		}
+	}
+}
+
+// classList is a sorted list of classes: a sparse set.
+type classList []int32
+
+// listOf returns the classes of a set.
+func listOf(s graph.Set) classList {
+	var l classList
+	for c := range s.All() {
+		l = append(l, int32(c))
+	}
+	return l
+}
+
+// Has reports whether c is in the list. It is O(log n).
+func (l classList) Has(c int) bool {
+	_, ok := slices.BinarySearch(l, int32(c))
+	return ok
+}
+
+// indexOf returns the index of the compiled policy of a lowered one, or
+// -1. It is O(policies).
+func (e *engine) indexOf(l *policy.Lowered) int {
+	return slices.Index(e.lowered, l)
+}
+
+// namedSets returns, per container port name that rules use (with its
+// protocol and number), the pod classes that declare it.
+func namedSets(u *universe, names map[string]bool) map[namedKey]graph.Set {
+	named := map[namedKey]graph.Set{}
+	for i, cl := range u.classes {
+		if cl.host {
+			continue
+		}
+		for _, cp := range cl.rep.Ports {
+			if !names[cp.Name] {
+				continue
+			}
+			k := namedKey{cp.Name, cp.Protocol, cp.Port}
+			s := named[k]
+			if s == nil {
+				s = graph.NewSet(u.nU)
+				named[k] = s
+			}
+			s.Add(i)
+		}
+	}
+	return named
 }
 
 // portCodes computes, for every rule and port atom, how the rule's
@@ -500,42 +548,6 @@ func (e *engine) buildOwnNode(s *policy.Snapshot) {
 	}
 }
 
-// sideRows are the rows of one (class, direction) for every port atom:
-// group[a] is the atom's group; group 0 (the base atom's) lives in the
-// side matrix, the others here. group is nil when every atom is in group
-// 0.
-type sideRows struct {
-	group   []uint16
-	def     []graph.Set // groups 1..n
-	pos     []graph.Set // likewise, when some rule is conditional
-	present bool        // the bundle was computed (subject classes only)
-}
-
-// row returns the definite (or possible) row of port atom a.
-func (sr *sideRows) row(a int, base *graph.Matrix, r int, pos bool) graph.Set {
-	if sr.group == nil || sr.group[a] == 0 {
-		return base.Row(r)
-	}
-	if pos {
-		return sr.pos[sr.group[a]-1]
-	}
-	return sr.def[sr.group[a]-1]
-}
-
-// sideSet holds both sides of every class, before assembly.
-type sideSet struct {
-	eg, in       *graph.Matrix // rows of the base atom's group
-	egPos, inPos *graph.Matrix
-	rows         [2][]sideRows // [direction][class]
-}
-
-// bundleSource supplies, for an incremental update, the bundles that need
-// no evaluation: copy returns false when (class s, direction d) must be
-// evaluated, and otherwise fills the base rows and returns the bundle.
-type bundleSource interface {
-	copy(d policy.Direction, s int, sides *sideSet) (sideRows, bool)
-}
-
 // worker holds the scratch rows of one goroutine.
 type worker struct {
 	e                 *engine
@@ -543,8 +555,11 @@ type worker struct {
 	tmp, ports, alt   graph.Set
 	codes             []uint32
 	hashes            []uint64
-	mesh              *meshScratch // allocated for the first class the mesh polices
-	fwdRows           [3]graph.Set // scratch of forward, allocated on first use
+	// def and pos hold the rows of the groups of the bundle being
+	// evaluated, the base group's first.
+	def, pos []graph.Set
+	mesh     *meshScratch // allocated for the first class the mesh polices
+	fwdRows  [3]graph.Set // scratch of forward, allocated on first use
 }
 
 func (e *engine) newWorker() *worker {
@@ -553,21 +568,23 @@ func (e *engine) newWorker() *worker {
 		hashes: make([]uint64, len(e.ports))}
 }
 
-// run evaluates the rows of every class, then assembles the matrix.
-func (e *engine) run(ctx context.Context, m *Matrix, src bundleSource) error {
-	workers := e.opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+// groupRow returns the k-th scratch row of kind pos, growing the pool.
+func (w *worker) groupRow(k int, pos bool) graph.Set {
+	rows := &w.def
+	if pos {
+		rows = &w.pos
 	}
-	nU := e.u.nU
+	for len(*rows) <= k {
+		*rows = append(*rows, graph.NewSet(w.e.u.nU))
+	}
+	return (*rows)[k]
+}
+
+// run evaluates the rows of every class and builds the matrix's tensor.
+func (e *engine) run(ctx context.Context, m *Matrix) error {
+	workers := e.workers()
 	t0 := time.Now()
-	sides := &sideSet{eg: graph.NewMatrix(nU, nU), in: graph.NewMatrix(nU, nU)}
-	if e.cond {
-		sides.egPos, sides.inPos = graph.NewMatrix(nU, nU), graph.NewMatrix(nU, nU)
-	}
-	for d := range sides.rows {
-		sides.rows[d] = make([]sideRows, nU)
-	}
+	t := e.newTensor()
 	var next atomic.Int64
 	var cancelled atomic.Bool
 	var wg sync.WaitGroup
@@ -576,10 +593,10 @@ func (e *engine) run(ctx context.Context, m *Matrix, src bundleSource) error {
 		go func() {
 			defer wg.Done()
 			wk := e.newWorker()
-			var copied, evaluated, groups int64
+			var evaluated, groups int64
 			for {
 				r := int(next.Add(1) - 1)
-				if r >= nU {
+				if r >= e.u.nU {
 					break
 				}
 				if r%256 == 0 {
@@ -588,32 +605,18 @@ func (e *engine) run(ctx context.Context, m *Matrix, src bundleSource) error {
 						break
 					}
 					if e.opts.Progress != nil {
-						e.opts.Progress(r, nU)
+						e.opts.Progress(r, e.u.nU)
 					}
 				}
-				if r >= e.u.nC || e.u.classes[r].host { // not policy subjects
-					sides.eg.Row(r).Fill(nU)
-					sides.in.Row(r).Fill(nU)
-					if e.cond {
-						sides.egPos.Row(r).Fill(nU)
-						sides.inPos.Row(r).Fill(nU)
-					}
+				if r >= e.u.nC || e.u.classes[r].host {
+					t.setUnpoliced(r)
 					continue
 				}
 				for d := policy.Ingress; d <= policy.Egress; d++ {
-					if src != nil {
-						if sr, ok := src.copy(d, r, sides); ok {
-							sides.rows[d][r] = sr
-							copied++
-							continue
-						}
-					}
-					sides.rows[d][r] = wk.bundle(d, r, sides)
-					groups += int64(len(sides.rows[d][r].def)) + 1
+					groups += int64(wk.evaluate(t, d, r))
 					evaluated++
 				}
 			}
-			atomic.AddInt64(&m.stats.RowsCopied, copied)
 			atomic.AddInt64(&m.stats.RowsEvaluated, evaluated)
 			atomic.AddInt64(&m.stats.RowGroups, groups)
 		}()
@@ -624,38 +627,167 @@ func (e *engine) run(ctx context.Context, m *Matrix, src bundleSource) error {
 	}
 	m.stats.Rows = time.Since(t0)
 	if e.opts.Progress != nil {
-		e.opts.Progress(nU, nU)
+		e.opts.Progress(e.u.nU, e.u.nU)
 	}
 	t0 = time.Now()
-	e.assemble(m, sides, workers)
-	m.stats.Transpose = time.Since(t0)
-	if e.opts.KeepSides {
-		m.sides = sides
+	for _, f := range []*factors{t.def, t.pos} {
+		if f != nil {
+			t.transposeIngress(f, f == t.pos, workers)
+			if !e.opts.KeepSides {
+				f.in = nil
+			}
+		}
 	}
+	m.stats.Transpose = time.Since(t0)
+	m.t = t
 	return nil
 }
 
-// bundle evaluates direction d at subject class s for every port atom,
-// once per group of atoms that the applicable rules treat alike.
-func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
-	e := w.e
-	base, basePos := sides.in, sides.inPos
-	if d == policy.Egress {
-		base, basePos = sides.eg, sides.egPos
+func (e *engine) workers() int {
+	if e.opts.Workers > 0 {
+		return e.opts.Workers
 	}
-	sr := sideRows{present: true}
+	return runtime.GOMAXPROCS(0)
+}
+
+// newTensor allocates an empty tensor over the engine's universe.
+func (e *engine) newTensor() *tensor {
+	t := &tensor{nC: e.u.nC, nU: e.u.nU, codec: bitrow.NewCodec(e.u.nU)}
+	all := make([]uint64, t.codec.Words())
+	addRange(all, 0, t.nU)
+	t.all = t.codec.Encode(all)
+	newFactors := func() *factors {
+		return &factors{eg: make([]bitrow.Row, e.u.nU), in: make([]bitrow.Row, e.u.nC)}
+	}
+	t.def = newFactors()
+	if e.cond {
+		t.pos = newFactors()
+	}
+	for d := range t.groups {
+		t.groups[d] = make([]atomGroups, e.u.nC)
+	}
+	return t
+}
+
+// setUnpoliced gives entry r the rows of an endpoint no policy applies
+// to: external atoms and host-network classes allow everything both ways.
+func (t *tensor) setUnpoliced(r int) {
+	for _, f := range []*factors{t.def, t.pos} {
+		if f == nil {
+			continue
+		}
+		f.eg[r] = t.all
+		if r < t.nC {
+			f.in[r] = t.all
+		}
+	}
+}
+
+// evaluate evaluates the bundle of (direction d, class s) and stores it in
+// t; it returns the number of distinct rows kept.
+func (w *worker) evaluate(t *tensor, d policy.Direction, s int) int {
+	g, kept := w.bundle(d, s)
+	t.groups[d][s] = g
+	base := func(f *factors) *bitrow.Row {
+		if d == policy.Egress {
+			return &f.eg[s]
+		}
+		return &f.in[s]
+	}
+	*base(t.def) = t.codec.Encode(w.def[0])
+	if t.pos != nil {
+		*base(t.pos) = t.codec.Encode(w.pos[0])
+	}
+	return kept
+}
+
+// bundle evaluates direction d at subject class s for every port atom,
+// once per group of atoms that the applicable rules treat alike; groups
+// whose rows come out equal merge. The base group's rows are left in
+// w.def[0] (and w.pos[0]); the other groups are returned as differences
+// from them, with the number of distinct rows.
+func (w *worker) bundle(d policy.Direction, s int) (atomGroups, int) {
+	e := w.e
 	pols := e.applicable[d][s]
 	meshed := d == policy.Ingress && e.mesh.applies(s)
 	fwd := e.forwardPolicies(d, s)
 	if len(pols) == 0 && !meshed && fwd == nil {
 		// Not selected in this direction: every atom allows everything.
-		base.Row(s).Fill(e.u.nU)
-		if basePos != nil {
-			basePos.Row(s).Fill(e.u.nU)
+		w.groupRow(0, false).Fill(e.u.nU)
+		if e.cond {
+			w.groupRow(0, true).Fill(e.u.nU)
 		}
-		return sr
+		return atomGroups{}, 1
 	}
-	// The signature of each atom: how every applicable rule treats it.
+	reps, group := w.codeGroups(d, s)
+	// Evaluate each group; a group whose rows come out equal to an earlier
+	// group's joins it (other codes, same rows: DNS over TCP and UDP, say),
+	// so that atoms differing only in such codes share their rows.
+	merged := make([]uint16, len(reps)) // group → kept group
+	kept := 0
+	for g, rep := range reps {
+		def := w.groupRow(kept, false)
+		var pos graph.Set
+		if e.cond {
+			pos = w.groupRow(kept, true)
+		}
+		w.sides(d, s, rep, def, pos)
+		w.ownNodeBits(d, s, def)
+		if pos != nil {
+			w.ownNodeBits(d, s, pos)
+		}
+		if fwd != nil {
+			w.forward(d, s, fwd, rep, def, pos)
+		}
+		if meshed {
+			if w.mesh == nil {
+				w.mesh = newMeshScratch(e.u.nU)
+			}
+			e.mesh.and(w.mesh, s, rep, def, pos)
+		}
+		k := -1
+		for i := 0; i < kept; i++ {
+			if w.def[i].Equal(def) && (pos == nil || w.pos[i].Equal(pos)) {
+				k = i
+				break
+			}
+		}
+		if k < 0 {
+			k = kept
+			kept++
+		}
+		merged[g] = uint16(k)
+	}
+	if kept == 1 {
+		return atomGroups{}, 1
+	}
+	for a := range group {
+		group[a] = merged[group[a]]
+	}
+	out := atomGroups{group: group, def: make([]bitrow.Diff, kept-1)}
+	if e.cond {
+		out.pos = make([]bitrow.Diff, kept-1)
+	}
+	for k := 1; k < kept; k++ {
+		out.def[k-1] = bitrow.DiffOf(w.def[k], w.def[0])
+		if e.cond {
+			out.pos[k-1] = bitrow.DiffOf(w.pos[k], w.pos[0])
+		}
+	}
+	return out, kept
+}
+
+// codeGroups groups the port atoms by how every rule that applies to
+// class s in direction d treats them (the atoms' signatures): group[a] is
+// the group of atom a, and reps[g] the first atom of group g; the base
+// atom's group is 0.
+func (w *worker) codeGroups(d policy.Direction, s int) (reps []int, group []uint16) {
+	e := w.e
+	pols := e.applicable[d][s]
+	meshed := d == policy.Ingress && e.mesh.applies(s)
+	fwd := e.forwardPolicies(d, s)
+	// The signature of each atom: how every applicable rule treats it
+	// (and the mesh).
 	nA := len(e.ports)
 	nR := 0
 	for _, pi := range pols {
@@ -688,8 +820,7 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 		w.hashes[a] = hashCodes(codes[a*nR : (a+1)*nR])
 	}
 	// Group atoms by signature, the base atom's group first.
-	var reps []int // representative atom of each group
-	group := make([]uint16, nA)
+	group = make([]uint16, nA)
 	same := func(a, b int) bool {
 		return w.hashes[a] == w.hashes[b] && slices.Equal(codes[a*nR:(a+1)*nR], codes[b*nR:(b+1)*nR])
 	}
@@ -708,65 +839,7 @@ func (w *worker) bundle(d policy.Direction, s int, sides *sideSet) sideRows {
 		}
 		group[a] = uint16(g)
 	}
-	sr.group = group
-	// Evaluate each group; a group whose rows come out equal to an earlier
-	// group's joins it (other codes, same rows: DNS over TCP and UDP, say),
-	// so that atoms differing only in such codes share their stores.
-	merged := make([]uint16, len(reps)) // group → kept group
-	var keptDef, keptPos []graph.Set    // rows of the kept groups
-	for g, rep := range reps {
-		var def, pos graph.Set
-		if g == 0 {
-			def = base.Row(s)
-			if basePos != nil {
-				pos = basePos.Row(s)
-			}
-		} else {
-			def = graph.NewSet(e.u.nU)
-			if e.cond {
-				pos = graph.NewSet(e.u.nU)
-			}
-		}
-		w.sides(d, s, rep, def, pos)
-		w.ownNodeBits(d, s, def)
-		if pos != nil {
-			w.ownNodeBits(d, s, pos)
-		}
-		if fwd != nil {
-			w.forward(d, s, fwd, rep, def, pos)
-		}
-		if meshed {
-			if w.mesh == nil {
-				w.mesh = newMeshScratch(e.u.nU)
-			}
-			e.mesh.and(w.mesh, s, rep, def, pos)
-		}
-		k := -1
-		for i, kd := range keptDef {
-			if kd.Equal(def) && (pos == nil || keptPos[i].Equal(pos)) {
-				k = i
-				break
-			}
-		}
-		if k < 0 {
-			k = len(keptDef)
-			keptDef = append(keptDef, def)
-			keptPos = append(keptPos, pos)
-		}
-		merged[g] = uint16(k)
-	}
-	if len(keptDef) == 1 {
-		sr.group, sr.def, sr.pos = nil, nil, nil
-		return sr
-	}
-	for a := range group {
-		group[a] = merged[group[a]]
-	}
-	sr.def = keptDef[1:]
-	if e.cond {
-		sr.pos = keptPos[1:]
-	}
-	return sr
+	return reps, group
 }
 
 // hashCodes hashes a signature (FNV-1a over the codes); equal hashes are
@@ -816,14 +889,14 @@ func (w *worker) sides(d policy.Direction, s, a int, def, pos graph.Set) {
 					break
 				}
 				if first {
-					w.side(d, s, a, c == 1, vs, vp, def)
+					w.side(d, s, a, c == 1, vs, vp, def, nil)
 					if pos != nil {
 						pos.CopyFrom(def)
 					}
 					first = false
 					continue
 				}
-				w.side(d, s, a, c == 1, vs, vp, w.alt)
+				w.side(d, s, a, c == 1, vs, vp, w.alt, nil)
 				def.And(w.alt)
 				if pos != nil {
 					pos.Or(w.alt)
@@ -836,18 +909,19 @@ func (w *worker) sides(d policy.Direction, s, a int, def, pos graph.Set) {
 // side evaluates direction d at subject class s for port atom a: the tiers
 // in order with first-match rules, done for all peers at once on bit
 // rows. out receives the allowed peers. The subject is taken at its
-// variant vs and its peers at their variant vp (pool classes).
-func (w *worker) side(d policy.Direction, s, a int, condTrue bool, vs, vp int, out graph.Set) {
-	w.sideWith(d, s, w.e.applicable[d][s], a, condTrue, vs, vp, out)
+// variant vs and its peers at their variant vp (pool classes). With a
+// window, only its words are evaluated (and written).
+func (w *worker) side(d policy.Direction, s, a int, condTrue bool, vs, vp int, out graph.Set, win window) {
+	w.sideWith(d, s, w.e.applicable[d][s], a, condTrue, vs, vp, out, win)
 }
 
 // sideWith is side with the policies to walk given: those that apply to
 // s, or those of a host endpoint that s's forwarded traffic crosses.
-func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTrue bool, vs, vp int, out graph.Set) {
+func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTrue bool, vs, vp int, out graph.Set, win window) {
 	e := w.e
 	U := w.undecided
-	U.Fill(e.u.nU)
-	out.Clear()
+	win.fill(U, e.u.nU)
+	win.clear(out)
 	P := w.passed
 	tier := -1
 	endTier := func() {
@@ -855,9 +929,9 @@ func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTr
 			return
 		}
 		if e.tiers[tier].passByDefault {
-			U.Or(P)
+			win.or(U, P)
 		} else {
-			U.CopyFrom(P)
+			win.copy(U, P)
 		}
 	}
 	capable := 0
@@ -870,7 +944,7 @@ func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTr
 		if p.tier != tier {
 			endTier()
 			tier = p.tier
-			P.Clear()
+			win.clear(P)
 		}
 		for ri := range p.rules[d] {
 			r := &p.rules[d][ri]
@@ -895,7 +969,7 @@ func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTr
 					peers = r.dstAt(f, vp)
 					if r.egCode[a] != codeAll {
 						var ok bool
-						if ports, ok = w.portMask(r, at); !ok {
+						if ports, ok = w.portMask(r, at, win); !ok {
 							continue
 						}
 					}
@@ -910,12 +984,16 @@ func (w *worker) sideWith(d policy.Direction, s int, pols []int32, a int, condTr
 				}
 				// The families' columns are disjoint, so applying them one
 				// after the other equals applying their union.
-				apply(r.action, U, out, P, e.famCols[capable][f], peers, ports)
+				if win == nil {
+					apply(r.action, U, out, P, e.famCols[capable][f], peers, ports)
+				} else {
+					win.apply(r.action, U, out, P, e.famCols[capable][f], peers, ports)
+				}
 			}
 		}
 	}
 	endTier()
-	out.Or(U) // profile / default: allow
+	win.or(out, U) // profile / default: allow
 }
 
 // apply runs one rule on the undecided peers in a single pass over the
@@ -961,25 +1039,25 @@ func apply(action policy.Action, U, out, P, cols, peers, ports graph.Set) {
 
 // portMask returns the destinations on which r's destination ports match
 // port atom at (named ports resolve per class), or ok false when none can.
-func (w *worker) portMask(r *compiledRule, at PortAtom) (mask graph.Set, ok bool) {
+func (w *worker) portMask(r *compiledRule, at PortAtom, win window) (mask graph.Set, ok bool) {
 	e := w.e
 	m := w.ports
 	if r.dstPorts == nil {
-		m.Fill(e.u.nU)
+		win.fill(m, e.u.nU)
 	} else {
 		all := false
-		m.Clear()
+		win.clear(m)
 		for _, pm := range r.dstPorts {
 			if numericCovers(pm, at) {
 				all = true
 				break
 			}
 			if s := e.namedSet(pm, at); s != nil {
-				m.Or(s)
+				win.or(m, s)
 			}
 		}
 		if all {
-			m.Fill(e.u.nU)
+			win.fill(m, e.u.nU)
 		}
 	}
 	for _, pm := range r.dstNot {
@@ -987,7 +1065,7 @@ func (w *worker) portMask(r *compiledRule, at PortAtom) (mask graph.Set, ok bool
 			return nil, false
 		}
 		if s := e.namedSet(pm, at); s != nil {
-			m.AndNot(s)
+			win.andNot(m, s)
 		}
 	}
 	return m, true
@@ -1045,335 +1123,4 @@ func (e *engine) namedSet(pm policy.PortMatch, at PortAtom) graph.Set {
 		return nil
 	}
 	return e.named[namedKey{pm.Name, at.Protocol, at.Lo}]
-}
-
-// atomStore is the verdict matrix of one port atom as differences from a
-// reference: the base atom (ref -1) or another atom stored earlier. It
-// keeps full rows for the sources in rowIdx and full columns (bits over
-// sources) for the destinations in colIdx; every other bit reads as in the
-// reference. same is true when the atom reads exactly like the base.
-type atomStore struct {
-	same   bool
-	ref    int     // reference atom, -1 for the base
-	rowIdx []int32 // per universe entry: index into rows, -1 when none
-	rows   []graph.Set
-	colIdx []int32
-	cols   []graph.Set
-}
-
-// store is a whole verdict tensor (definite or possible verdicts).
-type store struct {
-	base  *graph.Matrix
-	atoms []atomStore
-}
-
-// has reports the bit (i, j) of port atom p, following references.
-func (st *store) has(p, i, j int) bool {
-	for p >= 0 {
-		a := &st.atoms[p]
-		if a.same {
-			break
-		}
-		if a.rowIdx != nil {
-			if k := a.rowIdx[i]; k >= 0 {
-				return a.rows[k].Has(j)
-			}
-		}
-		if a.colIdx != nil {
-			if k := a.colIdx[j]; k >= 0 {
-				return a.cols[k].Has(i)
-			}
-		}
-		p = a.ref
-	}
-	return st.base.Has(i, j)
-}
-
-// row writes row i of port atom p into dst: the nearest stored row along
-// the chain of references (or the base row), then the column differences
-// of the atoms in front of it.
-func (st *store) row(p, i int, dst graph.Set) {
-	var chain []*atomStore
-	found := false
-	for p >= 0 {
-		a := &st.atoms[p]
-		if a.same {
-			break
-		}
-		if a.rowIdx != nil {
-			if k := a.rowIdx[i]; k >= 0 {
-				dst.CopyFrom(a.rows[k])
-				found = true
-				break
-			}
-		}
-		chain = append(chain, a)
-		p = a.ref
-	}
-	if !found {
-		dst.CopyFrom(st.base.Row(i))
-	}
-	for t := len(chain) - 1; t >= 0; t-- {
-		a := chain[t]
-		if a.colIdx == nil {
-			continue
-		}
-		for j, k := range a.colIdx {
-			if k < 0 {
-				continue
-			}
-			if a.cols[k].Has(i) {
-				dst.Add(j)
-			} else {
-				dst.Remove(j)
-			}
-		}
-	}
-}
-
-// assemble combines the sides into the verdict stores of m.
-func (e *engine) assemble(m *Matrix, sides *sideSet, workers int) {
-	m.def = e.assembleStore(sides, sides.eg, sides.in, false, workers)
-	if e.cond {
-		m.pos = e.assembleStore(sides, sides.egPos, sides.inPos, true, workers)
-	}
-}
-
-// assembleStore builds one store from the egress and ingress sides. The
-// base atom is eg AND inᵀ. Every other atom is stored against the atom
-// (stored before it, or the base) whose groups differ from its own for the
-// fewest classes: full rows for the sources whose egress group differs,
-// full columns for the destinations whose ingress group differs.
-func (e *engine) assembleStore(sides *sideSet, eg, in *graph.Matrix, pos bool, workers int) *store {
-	nU, nC := e.u.nU, e.u.nC
-	nA := len(e.ports)
-	st := &store{atoms: make([]atomStore, nA)}
-	egGroup := func(r, a int) uint16 {
-		if g := sides.rows[policy.Egress][r].group; g != nil {
-			return g[a]
-		}
-		return 0
-	}
-	inGroup := func(c, a int) uint16 {
-		if g := sides.rows[policy.Ingress][c].group; g != nil {
-			return g[a]
-		}
-		return 0
-	}
-	// Distinct atoms: those whose groups differ from every atom before.
-	sameAs := make([]int, nA)
-	var distinct []int
-	for a := 0; a < nA; a++ {
-		sameAs[a] = a
-		for _, b := range distinct {
-			if e.sameGroups(sides, a, b) {
-				sameAs[a] = b
-				break
-			}
-		}
-		if sameAs[a] == a {
-			distinct = append(distinct, a)
-		}
-	}
-	// Distance to the base and between distinct atoms: classes whose
-	// egress or ingress group differs.
-	toBase := make(map[int]int, len(distinct))
-	for _, a := range distinct {
-		n := 0
-		for r := 0; r < nC; r++ {
-			if egGroup(r, a) != 0 {
-				n++
-			}
-			if inGroup(r, a) != 0 {
-				n++
-			}
-		}
-		toBase[a] = n
-	}
-	order := append([]int(nil), distinct...)
-	slices.SortStableFunc(order, func(x, y int) int { return toBase[x] - toBase[y] })
-	ref := make(map[int]int, len(order))
-	var placed []int
-	for _, a := range order {
-		best, cost := -1, toBase[a]
-		for _, b := range placed {
-			if c := e.groupDistance(sides, a, b, cost); c < cost {
-				best, cost = b, c
-			}
-		}
-		ref[a] = best
-		placed = append(placed, a)
-	}
-
-	inT := in.Transpose()
-	var egT *graph.Matrix
-	needEgT := false
-	// Rows and columns to store per atom, against its reference; and the
-	// classes whose groups differ from the base (for completing rows and
-	// columns from the base matrices).
-	type plan struct{ R, C, Rb, Cb []int }
-	plans := make(map[int]*plan, len(distinct))
-	for _, a := range distinct {
-		pl := &plan{}
-		b := ref[a]
-		for r := 0; r < nC; r++ {
-			ea, ia := egGroup(r, a), inGroup(r, a)
-			if ea != 0 {
-				pl.Rb = append(pl.Rb, r)
-			}
-			if ia != 0 {
-				pl.Cb = append(pl.Cb, r)
-			}
-			var eb, ib uint16
-			if b >= 0 {
-				eb, ib = egGroup(r, b), inGroup(r, b)
-			}
-			if ea != eb {
-				pl.R = append(pl.R, r)
-			}
-			if ia != ib {
-				pl.C = append(pl.C, r)
-			}
-		}
-		if len(pl.C) > 0 {
-			needEgT = true
-		}
-		plans[a] = pl
-	}
-	if needEgT {
-		egT = eg.Transpose()
-	}
-	egRow := func(a, r int) graph.Set { return sides.rows[policy.Egress][r].row(a, eg, r, pos) }
-	inRow := func(a, c int) graph.Set { return sides.rows[policy.Ingress][c].row(a, in, c, pos) }
-	var intern setInterner
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				k := int(next.Add(1) - 1)
-				if k >= len(distinct) {
-					return
-				}
-				a := distinct[k]
-				pl := plans[a]
-				as := &st.atoms[a]
-				as.ref = ref[a]
-				if len(pl.Rb) == 0 && len(pl.Cb) == 0 {
-					as.same = true
-					continue
-				}
-				if len(pl.R) > 0 {
-					as.rowIdx = newIndex(nU)
-					for _, r := range pl.R {
-						// Row r of this atom: egress row AND the ingress
-						// column of r, from the base's transpose with the
-						// destinations whose ingress group differs fixed.
-						row := patchedLine(nU, inT.Row(r), pl.Cb, func(c int) bool { return inRow(a, c).Has(r) }, egRow(a, r))
-						as.rowIdx[r] = int32(len(as.rows))
-						as.rows = append(as.rows, intern.intern(row))
-					}
-				}
-				if len(pl.C) > 0 {
-					as.colIdx = newIndex(nU)
-					for _, c := range pl.C {
-						// Column c, the same way from the egress side.
-						col := patchedLine(nU, egT.Row(c), pl.Rb, func(r int) bool { return egRow(a, r).Has(c) }, inRow(a, c))
-						as.colIdx[c] = int32(len(as.cols))
-						as.cols = append(as.cols, intern.intern(col))
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	for a := range st.atoms {
-		if b := sameAs[a]; b != a {
-			st.atoms[a] = st.atoms[b]
-		}
-	}
-	if e.opts.KeepSides {
-		st.base = eg.Clone()
-	} else {
-		st.base = eg // eg is not read again
-	}
-	st.base.And(inT)
-	return st
-}
-
-// patchedLine builds one row (or column) of a port atom's matrix: the
-// base atom's line of the other side, with the entries listed in fix
-// re-read from this atom (has), ANDed with this atom's own side.
-func patchedLine(n int, base graph.Set, fix []int, has func(int) bool, own graph.Set) graph.Set {
-	line := graph.NewSet(n)
-	line.CopyFrom(base)
-	for _, k := range fix {
-		if has(k) {
-			line.Add(k)
-		} else {
-			line.Remove(k)
-		}
-	}
-	line.And(own)
-	return line
-}
-
-// sameGroups reports whether port atoms a and b put every class in the
-// same egress and ingress groups.
-func (e *engine) sameGroups(sides *sideSet, a, b int) bool {
-	return e.groupDistance(sides, a, b, 1) == 0
-}
-
-// groupDistance counts the classes whose egress or ingress group differs
-// between port atoms a and b, stopping at limit.
-func (e *engine) groupDistance(sides *sideSet, a, b, limit int) int {
-	n := 0
-	for d := range sides.rows {
-		for r := 0; r < e.u.nC; r++ {
-			if g := sides.rows[d][r].group; g != nil && g[a] != g[b] {
-				n++
-				if n >= limit {
-					return n
-				}
-			}
-		}
-	}
-	return n
-}
-
-// setInterner stores each distinct bit set once; it is safe for
-// concurrent use.
-type setInterner struct {
-	mu   sync.Mutex
-	sets map[uint64][]graph.Set
-}
-
-// intern returns a stored set equal to s, storing s when there is none.
-func (in *setInterner) intern(s graph.Set) graph.Set {
-	h := uint64(14695981039346656037)
-	for _, w := range s {
-		h = (h ^ w) * 1099511628211
-	}
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	if in.sets == nil {
-		in.sets = map[uint64][]graph.Set{}
-	}
-	for _, x := range in.sets[h] {
-		if x.Equal(s) {
-			return x
-		}
-	}
-	in.sets[h] = append(in.sets[h], s)
-	return s
-}
-
-func newIndex(n int) []int32 {
-	idx := make([]int32, n)
-	for i := range idx {
-		idx[i] = -1
-	}
-	return idx
 }

@@ -81,6 +81,46 @@ func ExampleEvaluate() {
 	// deny - isolated by NetworkPolicy and no rule matched: denied
 }
 
+func ExampleUpdate() {
+	ctx := context.Background()
+	snap := exampleSnapshot()
+	// KeepSides keeps what Update needs; without it the first Update
+	// computes from scratch (and says so).
+	m, err := reachability.Compute(ctx, snap, reachability.Options{KeepSides: true})
+	if err != nil {
+		panic(err)
+	}
+	// A new pod, labelled like web: it joins web's class.
+	l := policy.NewLoader(policy.LoadOptions{})
+	l.AddBytes("change.yaml", []byte(`
+apiVersion: v1
+kind: Pod
+metadata: {name: web-2, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: c, image: x, ports: [{name: http, containerPort: 8080}]}]}
+status: {podIP: 10.0.0.3}
+`))
+	change, err := l.Snapshot()
+	if err != nil {
+		panic(err)
+	}
+	next, err := snap.Apply(change, nil)
+	if err != nil {
+		panic(err)
+	}
+	m2, err := reachability.Update(ctx, m, next)
+	if err != nil {
+		panic(err)
+	}
+	web2, _ := m2.Lookup("shop/web-2")
+	db, _ := m2.Lookup("shop/db")
+	st := m2.Stats()
+	fmt.Printf("web-2 -> db on 5432/TCP: %s\n", m2.At(web2, db, m2.PortAtomIndex(policy.TCP, 5432)))
+	fmt.Printf("full: %v, rows evaluated: %d, classes added: %d\n", st.Update.Full, st.RowsEvaluated, st.Update.ClassesAdded)
+	// Output:
+	// web-2 -> db on 5432/TCP: allow
+	// full: false, rows evaluated: 0, classes added: 0
+}
+
 func ExampleMatrix_Connections() {
 	m, err := reachability.Compute(context.Background(), exampleSnapshot(), reachability.Options{})
 	if err != nil {

@@ -74,16 +74,10 @@ func (m *Matrix) ClassGraph(ports []int, withConditional bool) (g *graph.Matrix,
 	}
 	nU := m.u.nU
 	g = graph.NewMatrix(nU, nU)
-	st := m.def
-	if withConditional && m.pos != nil {
-		st = m.pos
-	}
-	row := graph.NewSet(nU)
-	for _, p := range ports {
-		for i := 0; i < nU; i++ {
-			st.row(p, i, row)
-			g.Row(i).Or(row)
-		}
+	pos := withConditional && m.t.pos != nil
+	tmp, base := graph.NewSet(nU), graph.NewSet(nU)
+	for i := 0; i < nU; i++ {
+		m.t.rowsOr(i, ports, g.Row(i), tmp, base, pos)
 	}
 	classOf = make([]int, m.numBase())
 	for i := range classOf {

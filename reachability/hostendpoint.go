@@ -358,12 +358,12 @@ func (w *worker) forward(d policy.Direction, s int, pols []int32, a int, def, po
 					break
 				}
 				if first {
-					w.sideWith(d, s, pols, a, c == 1, vs, vp, all)
+					w.sideWith(d, s, pols, a, c == 1, vs, vp, all, nil)
 					some.CopyFrom(all)
 					first = false
 					continue
 				}
-				w.sideWith(d, s, pols, a, c == 1, vs, vp, tmp)
+				w.sideWith(d, s, pols, a, c == 1, vs, vp, tmp, nil)
 				all.And(tmp)
 				some.Or(tmp)
 			}

@@ -52,6 +52,9 @@ func TestUpdateEqualsComputeMesh(t *testing.T) {
 			if msg := sameMatrix(got, want); msg != "" {
 				t.Fatalf("seed %d step %d (rerun with -run UpdateEqualsComputeMesh -diff.seed=%d): %s", seed, step, seed, msg)
 			}
+			if got.MeshMode() != want.MeshMode() || (got.Mesh() == nil) != (want.Mesh() == nil) {
+				t.Fatalf("seed %d step %d: the update's mesh mode is %s, the computation's %s", seed, step, got.MeshMode(), want.MeshMode())
+			}
 			said := false
 			for _, d := range got.Diagnostics() {
 				said = said || strings.Contains(d.Msg, "service-mesh objects")

@@ -24,13 +24,11 @@ type Matrix struct {
 	u       universe
 	classOf []int
 	ports   []PortAtom
-	def     *store // allowed for sure
-	pos     *store // possibly allowed; nil without conditional rules
+	t       *tensor // the verdicts
 	diags   policy.Diagnostics
 	stats   Stats
 	prog    *policy.Program
-	sides   *sideSet // with Options.KeepSides
-	engine  *engine  // with Options.KeepSides, for Update
+	engine  *engine // with Options.KeepSides, for Update
 	pairs   pairCounter
 	derived Derived      // entries a DerivedLayer added (ComputeWith)
 	layer   DerivedLayer // the layer that added them, for ComputeLayers
@@ -202,10 +200,10 @@ func (m *Matrix) At(src, dst, p int) Verdict {
 		return m.derived.At(src, dst, p)
 	}
 	i, j := m.universeIndex(src), m.universeIndex(dst)
-	if m.def.has(p, i, j) {
+	if m.t.has(p, i, j, false) {
 		return Allow
 	}
-	if m.pos != nil && m.pos.has(p, i, j) {
+	if m.t.pos != nil && m.t.has(p, i, j, true) {
 		return Conditional
 	}
 	return Deny

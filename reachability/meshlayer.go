@@ -3,7 +3,6 @@ package reachability
 import (
 	"fmt"
 	"net/netip"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -811,21 +810,4 @@ func (ml *meshLayer) condRows(sc *meshScratch, cc *compiledMeshCond, s int, http
 			}
 		}
 	}
-}
-
-// sameMeshLayer reports whether an update can reuse the rows of prev as
-// far as the mesh is concerned: the mesh is off in both, or on in both with
-// the same options and Istio objects. Otherwise the update computes every
-// row and says why in a diagnostic of next.
-func sameMeshLayer(prev, next *Matrix) bool {
-	if prev.meshMode != MeshIstio && next.meshMode != MeshIstio {
-		return true
-	}
-	if prev.meshMode == next.meshMode && prev.opts.MeshOptions == next.opts.MeshOptions &&
-		reflect.DeepEqual(prev.snap.Mesh, next.snap.Mesh) {
-		return true
-	}
-	next.diags = append(next.diags, policy.Diagnostic{Severity: policy.Info,
-		Msg: "update: the service-mesh objects (AuthorizationPolicy, PeerAuthentication) or the mesh mode changed, so every row was computed again"})
-	return false
 }

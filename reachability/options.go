@@ -32,9 +32,12 @@ type Options struct {
 	Staged policy.StagedView
 	// Workers bounds the parallelism of Compute; 0 means GOMAXPROCS.
 	Workers int
-	// KeepSides keeps the egress and ingress sides of the matrix, so that
-	// [Update] can recompute only what a policy change affects. It costs
-	// twice the memory of the matrix.
+	// KeepSides keeps what [Update] needs to recompute only what a change
+	// reaches: the ingress rows besides their transpose, the compiled
+	// policies and the classes' keys. The matrix then takes about 1.6
+	// times the memory (11.5 MB instead of 7.1 at 10,000 pods). Update on
+	// a matrix computed without it computes from scratch (and says so in
+	// Stats().Update); its result keeps them.
 	KeepSides bool
 	// Mesh says whether the Istio service-mesh layer takes part; the zero
 	// value turns it on when the snapshot holds Istio security objects

@@ -551,7 +551,7 @@ func (m *Matrix) WriteJSON(w io.Writer, v View) error {
 			}
 			bw.WriteString(",\n      \"allowed\": ")
 			m.writeVerdictMap(bw, v, p, Allow, order, names, str)
-			if m.pos != nil && m.hasVerdict(v, p, Conditional) {
+			if m.t.pos != nil && m.hasVerdict(v, p, Conditional) {
 				bw.WriteString(",\n      \"conditional\": ")
 				m.writeVerdictMap(bw, v, p, Conditional, order, names, str)
 			}

@@ -5,18 +5,20 @@ import (
 	"sync"
 
 	"github.com/netreach/netreach/graph"
+	"github.com/netreach/netreach/policy"
 )
 
-// pairCounter counts allowed endpoint pairs from class matrices, weighting
+// pairCounter counts allowed endpoint pairs from class rows, weighting
 // each class by its number of endpoints, without expanding to endpoints.
 type pairCounter struct {
 	once    sync.Once
 	mu      sync.Mutex
 	size    []int64  // endpoints per class
 	buckets []bucket // classes grouped by size, for weighted popcounts
-	// colW[a] holds, per class c, Σ_i size_i over the classes i allowed to
-	// reach c on atom a (index -1 is the base); sum[a] is Σ_c size_c·colW.
-	colW map[int][]int64
+	// base[i] is Σ_j size_j over the classes j that class i reaches on
+	// its base rows; sum[a] is Σ size_i·size_j over the class pairs
+	// allowed on port atom a.
+	base []int64
 	sum  map[int]int64
 }
 
@@ -59,81 +61,55 @@ func (m *Matrix) preparePairs() {
 	for _, s := range order {
 		pc.buckets = append(pc.buckets, bucket{s, bySize[s]})
 	}
-	bt := m.def.base.Transpose()
-	w := make([]int64, nC)
-	for c := 0; c < nC; c++ {
-		w[c] = pc.weight(bt.Row(c))
+	t := m.t
+	row, tmp := graph.NewSet(nU), graph.NewSet(nU)
+	pc.base = make([]int64, nC)
+	for i := 0; i < nC; i++ {
+		t.codec.Decode(t.def.eg[i], row)
+		t.codec.Decode(t.def.inT[i], tmp)
+		row.And(tmp)
+		pc.base[i] = pc.weight(row)
 	}
-	pc.colW = map[int][]int64{-1: w}
-	pc.sum = map[int]int64{-1: pc.total(w)}
-}
-
-func (pc *pairCounter) total(w []int64) int64 {
-	var s int64
-	for c, x := range w {
-		s += pc.size[c] * x
-	}
-	return s
+	pc.sum = map[int]int64{}
 }
 
 // atomSum returns Σ size_i·size_j over the allowed class pairs (i, j) of
-// port atom p, derived from its reference's column weights.
+// port atom p: each class's base weight, corrected by the ingress groups
+// of p that differ at it, or recounted when its own egress group differs.
 func (m *Matrix) atomSum(p int) int64 {
 	pc := &m.pairs
-	st := m.def
-	a := &st.atoms[p]
-	if a.same {
-		return pc.sum[-1]
-	}
 	if s, ok := pc.sum[p]; ok {
 		return s
 	}
-	ref := a.ref
-	if ref >= 0 {
-		m.atomSum(ref)
-	}
-	nC := m.u.nC
-	w := append([]int64(nil), pc.colW[ref]...)
-	old := graph.NewSet(m.u.nU)
-	if a.rowIdx != nil {
-		for r := 0; r < nC; r++ {
-			k := a.rowIdx[r]
-			if k < 0 {
-				continue
-			}
-			if ref >= 0 {
-				st.row(ref, r, old)
-			} else {
-				old.CopyFrom(st.base.Row(r))
-			}
-			row := a.rows[k]
-			for i := range row {
-				x := row[i] ^ old[i]
-				for x != 0 {
-					j := i<<6 + bits.TrailingZeros64(x)
-					x &= x - 1
-					if j >= nC {
-						break
-					}
-					if row.Has(j) {
-						w[j] += pc.size[r]
-					} else {
-						w[j] -= pc.size[r]
-					}
+	t, f := m.t, m.t.def
+	in := t.groups[policy.Ingress]
+	row, tmp := graph.NewSet(m.u.nU), graph.NewSet(m.u.nU)
+	var sum int64
+	for i := 0; i < m.u.nC; i++ {
+		if pc.size[i] == 0 {
+			continue
+		}
+		w := pc.base[i]
+		if t.groups[policy.Egress][i].diff(p, false) != nil {
+			t.row(p, i, row, tmp, false)
+			w = pc.weight(row)
+		} else {
+			for _, x := range f.flips[i] {
+				j := int(x >> 16)
+				if in[j].group[p] != uint16(x) || !f.eg[i].Has(j) {
+					continue
+				}
+				if f.inT[i].Has(j) {
+					w -= pc.size[j]
+				} else {
+					w += pc.size[j]
 				}
 			}
 		}
+		sum += pc.size[i] * w
 	}
-	if a.colIdx != nil {
-		for c := 0; c < nC; c++ {
-			if k := a.colIdx[c]; k >= 0 {
-				w[c] = pc.weight(a.cols[k])
-			}
-		}
-	}
-	pc.colW[p] = w
-	pc.sum[p] = pc.total(w)
-	return pc.sum[p]
+	pc.sum[p] = sum
+	return sum
 }
 
 // AllowedPairs returns the number of ordered pairs of endpoints (a pod
@@ -150,7 +126,7 @@ func (m *Matrix) AllowedPairs(p int) int64 {
 	// A pod always reaches itself; the class bit (i, i) counts the pairs
 	// inside a class, self included, only when set.
 	for i := 0; i < m.u.nC; i++ {
-		if !m.def.has(p, i, i) {
+		if !m.t.has(p, i, i, false) {
 			count += pc.size[i]
 		}
 	}

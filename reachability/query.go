@@ -30,9 +30,9 @@ func (m *Matrix) Row(src, p int) graph.Set {
 		return out
 	}
 	defer m.derivedLine(out, p, false, line)
-	row := graph.NewSet(m.u.nU)
+	row, tmp := graph.NewSet(m.u.nU), graph.NewSet(m.u.nU)
 	i := m.universeIndex(src)
-	m.def.row(p, i, row)
+	m.t.row(p, i, row, tmp, false)
 	m.expand(row, out, src >= m.NumEndpoints())
 	if src < m.NumEndpoints() {
 		out.Add(src)
@@ -54,7 +54,7 @@ func (m *Matrix) Column(dst, p int) graph.Set {
 	col := graph.NewSet(m.u.nU)
 	j := m.universeIndex(dst)
 	for i := 0; i < m.u.nU; i++ {
-		if m.def.has(p, i, j) {
+		if m.t.has(p, i, j, false) {
 			col.Add(i)
 		}
 	}

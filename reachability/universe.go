@@ -12,7 +12,6 @@ import (
 	"go4.org/netipx"
 
 	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/selector"
 )
 
 // ExternalAtom is a range of addresses outside the cluster's endpoints that
@@ -100,21 +99,18 @@ func (a PortAtom) Contains(proto policy.Protocol, port uint16) bool {
 	return !proto.HasPorts() || (port >= a.Lo && port <= a.Hi)
 }
 
-// externalAtoms cuts the address space of each family in use at every
-// boundary of the given ranges. IPv4 is always present; IPv6 only when a
-// range or an endpoint address is IPv6.
-func externalAtoms(ranges []netipx.IPRange, v6 bool) []ExternalAtom {
+// externalAtoms cuts the address space of each family in use at the
+// given cuts (each the first address of an atom). IPv4 is always present;
+// IPv6 only when a cut or an endpoint address is IPv6.
+func externalAtoms(cuts []netip.Addr, v6 bool) []ExternalAtom {
 	var cuts4, cuts6 []netip.Addr
 	cuts4 = append(cuts4, netip.IPv4Unspecified())
-	for _, r := range ranges {
-		cuts := &cuts4
-		if r.From().Is6() {
-			cuts = &cuts6
+	for _, c := range cuts {
+		if c.Is6() {
+			cuts6 = append(cuts6, c)
 			v6 = true
-		}
-		*cuts = append(*cuts, r.From())
-		if next := r.To().Next(); next.IsValid() {
-			*cuts = append(*cuts, next)
+		} else {
+			cuts4 = append(cuts4, c)
 		}
 	}
 	var atoms []ExternalAtom
@@ -154,150 +150,12 @@ func atomOf(atoms []ExternalAtom, ip netip.Addr) int {
 	return -1
 }
 
-// collectRanges returns every address range the program can test
-// addresses against, plus node addresses (so that "from the pod's own
-// node" can be told apart).
-func collectRanges(p *policy.Program, s *policy.Snapshot) []netipx.IPRange {
-	var out []netipx.IPRange
-	addSet := func(set *netipx.IPSet) {
-		if set != nil {
-			out = append(out, set.Ranges()...)
-		}
-	}
-	for _, t := range p.Tiers {
-		for _, pol := range t.Policies {
-			for d := range pol.Rules {
-				for _, r := range pol.Rules[d] {
-					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
-						for _, peer := range e.Peers {
-							addSet(peer.Nets)
-							addSet(peer.NotNets)
-						}
-					}
-				}
-			}
-		}
-	}
-	for _, ns := range p.NetworkSets {
-		addSet(ns.Nets)
-	}
-	for _, n := range s.Nodes {
-		for _, a := range n.Addresses {
-			out = append(out, netipx.IPRangeFrom(a, a))
-		}
-	}
-	for _, e := range s.Endpoints {
-		if e.Host != nil {
-			for _, a := range e.IPs {
-				out = append(out, netipx.IPRangeFrom(a, a))
-			}
-		}
-	}
-	return append(out, poolRanges(s)...)
-}
-
-// portAtoms cuts each port protocol's 1–65535 range at every boundary a
-// port match mentions, and at every container port whose name a rule
-// uses, so that every named-port resolution is a single-port atom, and at
-// the ends of every extra range (a DerivedLayer's PortCuts). In
-// Calico mode, other protocols a rule names get one atom each.
-func portAtoms(p *policy.Program, eps []*policy.Endpoint, extra []PortRange) []PortAtom {
-	cuts := map[policy.Protocol][]int{policy.TCP: {1, 65536}, policy.UDP: {1, 65536}, policy.SCTP: {1, 65536}}
-	for _, r := range extra {
-		if r.Protocol.HasPorts() {
-			cuts[r.Protocol] = append(cuts[r.Protocol], int(r.Lo), int(r.Hi)+1)
-		}
-	}
-	names := map[string]bool{}
-	other := map[policy.Protocol]bool{}
-	addMatch := func(m policy.PortMatch) {
-		if m.Name != "" {
-			names[m.Name] = true
-			return
-		}
-		for _, proto := range []policy.Protocol{policy.TCP, policy.UDP, policy.SCTP} {
-			if m.Protocol == policy.AnyProtocol || m.Protocol == proto {
-				cuts[proto] = append(cuts[proto], int(m.Lo), int(m.Hi)+1)
-			}
-		}
-	}
-	for _, t := range p.Tiers {
-		for _, pol := range t.Policies {
-			for d := range pol.Rules {
-				for _, r := range pol.Rules[d] {
-					for _, pr := range []policy.Protocol{r.Protocol, r.NotProtocol} {
-						if pr != policy.AnyProtocol && !pr.HasPorts() {
-							other[pr] = true
-						}
-					}
-					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
-						for _, m := range e.Ports {
-							addMatch(m)
-						}
-						for _, m := range e.NotPorts {
-							addMatch(m)
-						}
-					}
-				}
-			}
-		}
-	}
-	for _, e := range eps {
-		for _, cp := range e.Ports {
-			if names[cp.Name] && cp.Protocol.HasPorts() {
-				cuts[cp.Protocol] = append(cuts[cp.Protocol], int(cp.Port), int(cp.Port)+1)
-			}
-		}
-	}
-	var atoms []PortAtom
-	for _, proto := range []policy.Protocol{policy.TCP, policy.UDP, policy.SCTP} {
-		c := cuts[proto]
-		slices.Sort(c)
-		c = slices.Compact(c)
-		for i := 0; i+1 < len(c); i++ {
-			lo, hi := c[i], c[i+1]-1
-			if lo < 1 {
-				lo = 1
-			}
-			if lo > hi || lo > 65535 {
-				continue
-			}
-			if hi > 65535 {
-				hi = 65535
-			}
-			atoms = append(atoms, PortAtom{Protocol: proto, Lo: uint16(lo), Hi: uint16(hi)})
-		}
-	}
-	var others []policy.Protocol
-	for pr := range other {
-		others = append(others, pr)
-	}
-	slices.Sort(others)
-	for _, pr := range others {
-		atoms = append(atoms, PortAtom{Protocol: pr})
-	}
-	if p.Mode == policy.ModeCalico {
-		// Calico policies restrict every protocol (a selected endpoint
-		// meets the end-of-tier drop whatever the protocol), so the
-		// protocols no rule names need an atom too; any of them stands
-		// for all.
-		for n := 1; n <= 255; n++ {
-			if pr := policy.Protocol(n); !pr.HasPorts() && !other[pr] {
-				atoms = append(atoms, PortAtom{Protocol: pr, Others: true}) // last, out of protocol order
-				break
-			}
-		}
-	}
-	return atoms
-}
-
 // class is a set of endpoints that no policy can tell apart.
 type class struct {
-	rep     *policy.Endpoint // the first member, by name
-	members []int            // indexes into Snapshot.Endpoints
-	atom    [2]int           // external atom of the IPv4 / IPv6 address, -1 if none
-	v4      bool             // can take part in IPv4 flows
-	host    bool             // host-network: not a policy subject, matched only by address
+	rep  *policy.Endpoint // the first member, by name
+	atom [2]int           // external atom of the IPv4 / IPv6 address, -1 if none
+	v4   bool             // can take part in IPv4 flows
+	host bool             // host-network: not a policy subject, matched only by address
 	// variants lists, for a pod without an address whose pool ranges span
 	// several atoms, the (IPv4, IPv6) atoms its address may fall in; nil
 	// otherwise (see pool.go).
@@ -316,143 +174,173 @@ type classSig struct {
 	mesh func(*policy.Endpoint) string
 }
 
-// classSignature collects what the program's selectors and rules read of
-// an endpoint: label keys, port names, whether service accounts matter.
-func classSignature(p *policy.Program) classSig {
-	sig := classSig{keys: map[string]bool{}, names: map[string]bool{}}
-	addSel := func(s *selector.Selector) {
-		if s == nil {
-			return
-		}
-		for _, k := range s.Keys() {
-			sig.keys[k] = true
-			if k == policy.CalicoServiceAccountLabel {
-				sig.sa = true
-			}
-		}
-	}
-	addID := func(id *policy.Identity) {
-		if id == nil {
-			return
-		}
-		addSel(id.Selector)
-		if len(id.ServiceAccountNames) > 0 || id.ServiceAccountSelector != nil {
-			sig.sa = true
-		}
-	}
-	for _, t := range p.Tiers {
-		for _, pol := range t.Policies {
-			addSel(&pol.Subject.Selector)
-			if pol.Subject.ServiceAccountSelector != nil {
-				sig.sa = true
-			}
-			for d := range pol.Rules {
-				for _, r := range pol.Rules[d] {
-					for _, e := range []*policy.EntityMatch{&r.Src, &r.Dst} {
-						for i := range e.Peers {
-							addID(e.Peers[i].Identity)
-							addID(e.Peers[i].NotIdentity)
-						}
-						for _, m := range e.Ports {
-							sig.names[m.Name] = true
-						}
-						for _, m := range e.NotPorts {
-							sig.names[m.Name] = true
-						}
-					}
-				}
-			}
-		}
-	}
-	return sig
-}
-
-// buildClasses groups endpoints by everything a policy can look at:
-// namespace, the label keys selectors read, the service account when it
-// matters, host networking, the named ports rules use, the external atom
-// of each address and, when host endpoints exist, the node.
-func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (classes []class, classOf []int) {
+// buildClasses groups endpoints by everything a policy can look at (see
+// [classKeyer]); classes are numbered in the order of their first member.
+// It returns the key of each class too.
+func buildClasses(eps []*policy.Endpoint, atoms []ExternalAtom, sig classSig) (classes []class, classOf []int, keys []string) {
 	index := map[string]int{}
 	classOf = make([]int, len(eps))
-	var b strings.Builder
-	keys := make([]string, 0, len(sig.keys))
-	for k := range sig.keys {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	kr := newClassKeyer(atoms, sig)
 	for i, e := range eps {
-		a4, a6 := -1, -1
-		if ip, ok := e.IP(4); ok {
-			a4 = atomOf(atoms, ip)
+		key, a4, a6, variants := kr.key(e)
+		c, ok := index[string(key)]
+		if !ok {
+			c = len(classes)
+			k := string(key)
+			index[k] = c
+			keys = append(keys, k)
+			classes = append(classes, class{rep: e, atom: [2]int{a4, a6}, v4: v4Capable(e), host: e.HostNetwork, variants: variants})
 		}
-		if ip, ok := e.IP(6); ok {
-			a6 = atomOf(atoms, ip)
+		classOf[i] = c
+	}
+	return classes, classOf, keys
+}
+
+// classKeyer computes the class key of endpoints: their namespace, the
+// label keys selectors read, the service account when it matters, host
+// networking, the named ports rules use, the external atom of each address
+// (by its first address, so that cutting other atoms leaves the key alone)
+// and, when host endpoints exist, the node. Endpoints of equal keys are
+// equivalent. A classKeyer reuses its buffers: not safe for concurrent use.
+type classKeyer struct {
+	sig    classSig
+	keys   []string // sig.keys, sorted
+	atoms  []ExternalAtom
+	buf    []byte
+	ports  []policy.ContainerPort
+	picked []string
+}
+
+func newClassKeyer(atoms []ExternalAtom, sig classSig) *classKeyer {
+	kr := &classKeyer{sig: sig, atoms: atoms}
+	for k := range sig.keys {
+		kr.keys = append(kr.keys, k)
+	}
+	sort.Strings(kr.keys)
+	return kr
+}
+
+// key returns e's key (valid until the next call), the external atoms
+// of its IPv4 and IPv6 addresses (-1 for none) and, for a pod without an
+// address whose pool ranges span several atoms, its variants (see
+// pool.go); a pod with one variant gets that variant's atoms.
+func (kr *classKeyer) key(e *policy.Endpoint) (key []byte, a4, a6 int, variants [][2]int) {
+	a4, a6 = -1, -1
+	variants, _ = poolVariants(e, kr.atoms)
+	b := kr.buf[:0]
+	b = append(b, e.Namespace...)
+	b = append(b, 0)
+	if kr.sig.sa {
+		b = append(b, e.ServiceAccount...)
+	}
+	b = append(b, 0)
+	if e.HostNetwork {
+		b = append(b, 'h')
+	}
+	b = append(b, 0)
+	if kr.sig.node {
+		b = append(b, e.Node...)
+	}
+	if e.Host != nil {
+		b = append(b, "\x00hep\x00"...) // one class per host endpoint
+		b = append(b, e.Name...)
+	}
+	b = append(b, 0)
+	// A pod's pool variants, by their atoms' first addresses (as its
+	// addresses below).
+	appendAtom := func(a int) {
+		if a >= 0 {
+			b = kr.atoms[a].Range.From().AppendTo(b)
 		}
-		variants, poolKey := poolVariants(e, atoms)
+		b = append(b, ',')
+	}
+	if len(variants) > 0 {
+		b = append(b, "pool"...)
+		for _, v := range variants {
+			b = append(b, ':')
+			appendAtom(v[0])
+			appendAtom(v[1])
+		}
 		if len(variants) == 1 {
 			a4, a6, variants = variants[0][0], variants[0][1], nil
 		}
-		b.Reset()
-		b.WriteString(e.Namespace)
-		b.WriteByte(0)
-		if sig.sa {
-			b.WriteString(e.ServiceAccount)
-		}
-		b.WriteByte(0)
-		if e.HostNetwork {
-			b.WriteString("host")
-		}
-		b.WriteByte(0)
-		if sig.node {
-			b.WriteString(e.Node)
-		}
-		if e.Host != nil {
-			b.WriteString("\x00hep\x00" + e.Name) // one class per host endpoint
-		}
-		b.WriteByte(0)
-		b.WriteString(strconv.Itoa(a4))
-		b.WriteByte(',')
-		b.WriteString(strconv.Itoa(a6))
-		b.WriteByte(',')
-		b.WriteString(strconv.FormatBool(v4Capable(e)))
-		b.WriteByte(0)
-		b.WriteString(poolKey)
-		b.WriteByte(0)
-		for _, k := range keys {
-			if v, ok := e.Labels[k]; ok {
-				b.WriteString(k)
-				b.WriteByte('=')
-				b.WriteString(v)
-				b.WriteByte(0)
-			}
-		}
-		b.WriteByte(1)
-		if sig.mesh != nil {
-			b.WriteString(sig.mesh(e))
-			b.WriteByte(1)
-		}
-		var ports []string
-		for _, cp := range e.Ports {
-			if cp.Name != "" && sig.names[cp.Name] {
-				ports = append(ports, cp.Name+"/"+cp.Protocol.String()+"/"+strconv.Itoa(int(cp.Port)))
-			}
-		}
-		sort.Strings(ports)
-		for _, p := range ports {
-			b.WriteString(p)
-			b.WriteByte(0)
-		}
-		key := b.String()
-		c, ok := index[key]
-		if !ok {
-			c = len(classes)
-			index[key] = c
-			classes = append(classes, class{rep: e, atom: [2]int{a4, a6}, v4: v4Capable(e), host: e.HostNetwork, variants: variants})
-		}
-		classes[c].members = append(classes[c].members, i)
-		classOf[i] = c
 	}
-	return classes, classOf
+	b = append(b, 0)
+	for f, fam := range []int{4, 6} {
+		if ip, ok := e.IP(fam); ok {
+			a := atomOf(kr.atoms, ip)
+			if f == 0 {
+				a4 = a
+			} else {
+				a6 = a
+			}
+			if a >= 0 {
+				b = kr.atoms[a].Range.From().AppendTo(b)
+			}
+		}
+		b = append(b, ',')
+	}
+	if v4Capable(e) {
+		b = append(b, '4')
+	}
+	b = append(b, 0)
+	// The labels selectors read, in key order: picked from the endpoint's
+	// labels when it has fewer than selectors read keys.
+	picked := kr.picked[:0]
+	if len(e.Labels) < len(kr.keys) {
+		for k := range e.Labels {
+			if kr.sig.keys[k] {
+				picked = append(picked, k)
+			}
+		}
+		slices.Sort(picked)
+	} else {
+		for _, k := range kr.keys {
+			if _, ok := e.Labels[k]; ok {
+				picked = append(picked, k)
+			}
+		}
+	}
+	kr.picked = picked
+	for _, k := range picked {
+		b = append(b, k...)
+		b = append(b, '=')
+		b = append(b, e.Labels[k]...)
+		b = append(b, 0)
+	}
+	b = append(b, 1)
+	if kr.sig.mesh != nil {
+		b = append(b, kr.sig.mesh(e)...)
+		b = append(b, 1)
+	}
+	kr.ports = kr.ports[:0]
+	for _, cp := range e.Ports {
+		if cp.Name != "" && kr.sig.names[cp.Name] {
+			kr.ports = append(kr.ports, policy.ContainerPort{Name: cp.Name, Protocol: cp.Protocol, Port: cp.Port})
+		}
+	}
+	slices.SortFunc(kr.ports, func(x, y policy.ContainerPort) int {
+		if c := strings.Compare(x.Name, y.Name); c != 0 {
+			return c
+		}
+		if x.Protocol != y.Protocol {
+			return int(x.Protocol) - int(y.Protocol)
+		}
+		return int(x.Port) - int(y.Port)
+	})
+	for i, p := range kr.ports {
+		if i > 0 && p == kr.ports[i-1] {
+			continue // the same name, protocol and port twice
+		}
+		b = append(b, p.Name...)
+		b = append(b, '/')
+		b = strconv.AppendInt(b, int64(p.Protocol), 10)
+		b = append(b, '/')
+		b = strconv.AppendInt(b, int64(p.Port), 10)
+		b = append(b, 0)
+	}
+	kr.buf = b
+	return b, a4, a6, variants
 }
 
 // netipRange is an inclusive address range.

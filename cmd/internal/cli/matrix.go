@@ -251,7 +251,7 @@ func writeSummary(w io.Writer, m *reachability.Matrix, load time.Duration) error
 	fmt.Fprintf(tw, "time classes\t%s\n", st.Classify.Round(time.Microsecond))
 	fmt.Fprintf(tw, "time compile\t%s\n", st.Compile.Round(time.Microsecond))
 	fmt.Fprintf(tw, "time rows\t%s\n", st.Rows.Round(time.Microsecond))
-	fmt.Fprintf(tw, "time transpose\t%s (assembly of egress AND ingress)\n", st.Transpose.Round(time.Microsecond))
+	fmt.Fprintf(tw, "time transpose\t%s (the ingress side turned source-major)\n", st.Transpose.Round(time.Microsecond))
 	if err := tw.Flush(); err != nil {
 		return err
 	}
