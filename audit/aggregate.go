@@ -31,11 +31,11 @@ type merger struct {
 var mergers = map[Kind]merger{
 	IngressNotIsolated: {item: podsItem, text: func(a *analysis, fs []Finding, _ string) (string, string) {
 		return fmt.Sprintf("%s in %s %s not isolated for ingress", countOf(int(sumAffected(fs)), "pod"), countOf(len(fs), "namespace"), isAre(int(sumAffected(fs)))),
-			"Add a NetworkPolicy with podSelector: {} and policyTypes: [Ingress] to each of these namespaces, then allow the ingress the pods need."
+			a.notIsolatedRemedy(fs, "Add a NetworkPolicy with podSelector: {} and policyTypes: [Ingress] to each of these namespaces, then allow the ingress the pods need.")
 	}},
 	EgressNotIsolated: {item: podsItem, text: func(a *analysis, fs []Finding, _ string) (string, string) {
 		return fmt.Sprintf("%s in %s %s not isolated for egress", countOf(int(sumAffected(fs)), "pod"), countOf(len(fs), "namespace"), isAre(int(sumAffected(fs)))),
-			"Add a NetworkPolicy with podSelector: {} and policyTypes: [Egress] to each of these namespaces, then allow DNS and the egress the pods need."
+			a.notIsolatedRemedy(fs, "Add a NetworkPolicy with podSelector: {} and policyTypes: [Egress] to each of these namespaces, then allow DNS and the egress the pods need.")
 	}},
 	NoDefaultDeny: {item: func(a *analysis, f *Finding) string {
 		_, what, _ := strings.Cut(f.Message, "no default-deny policy for ")
@@ -224,4 +224,30 @@ func (a *analysis) merged(fs []Finding, group string) Finding {
 		}
 	}
 	return f
+}
+
+// notIsolatedRemedy is the remedy of a merged NR001 or NR002: add a
+// default deny, except where an allow-all rule leaves the pods open,
+// which a default deny would not close (see isolationFindings).
+func (a *analysis) notIsolatedRemedy(fs []Finding, deny string) string {
+	var nss, rules []string
+	for _, f := range fs {
+		if r := a.openByAllowAll[allowAllKey(f.Kind, f.Namespace)]; len(r) > 0 {
+			nss = append(nss, f.Namespace)
+			for _, x := range r {
+				if !slices.Contains(rules, x) {
+					rules = append(rules, x)
+				}
+			}
+		}
+	}
+	if len(nss) == 0 {
+		return deny
+	}
+	narrow := fmt.Sprintf("In %s, pods are open because %s allows everything: narrow it to the peers and ports the pods need, or delete it; a default deny would not help there, since NetworkPolicies add up.",
+		joinMore(nss[:min(len(nss), maxItems)], len(nss)), joinMore(rules[:min(len(rules), 3)], len(rules)))
+	if len(nss) == len(fs) {
+		return narrow
+	}
+	return narrow + " In the other namespaces: " + lowerFirst(strings.Replace(deny, "each of these namespaces", "each of them", 1))
 }

@@ -432,3 +432,61 @@ func TestNewKindsAreActionable(t *testing.T) {
 	}
 	require.Equal(t, reachability.ImplicitIngressNote, notes)
 }
+
+// TestNotIsolatedByAllowAll checks NR001's remedy for pods whose only
+// policy allows every peer: a default deny would not isolate them, so the
+// remedy, as NR027's, is to narrow the allow-all rule.
+func TestNotIsolatedByAllowAll(t *testing.T) {
+	t.Parallel()
+	r := report(t, "allow-all-only")
+	require.Empty(t, ofKind(r, audit.IsolationVoided))
+	fs := ofKind(r, audit.IngressNotIsolated)
+	require.Len(t, fs, 1)
+	// web has no policy (a default deny helps), cart only the allow-all.
+	require.Equal(t, "For the pods no policy selects: add a NetworkPolicy to shop with podSelector: {} and policyTypes: [Ingress], then allow the ingress the pods need. "+
+		"For the others: narrow NetworkPolicy shop/cart-from-anywhere ingress rule 0 to the peers and ports the pods need, or delete it: a default deny would not help, since NetworkPolicies add up and an allow-all rule allows everything whatever else denies.",
+		fs[0].Remedy)
+	require.Equal(t, "NetworkPolicy shop/cart-from-anywhere", fs[0].Objects[0].String())
+	// Egress: no policy at all, the default deny is the remedy.
+	eg := ofKind(r, audit.EgressNotIsolated)
+	require.Len(t, eg, 1)
+	require.Contains(t, eg[0].Remedy, "Add a NetworkPolicy to shop with podSelector: {} and policyTypes: [Egress]")
+
+	// Merged over lab (no policy) and shop (only an allow-all, for
+	// every pod): the remedy says which namespace needs which.
+	r = report(t, "fixes/merged/input")
+	for _, k := range []audit.Kind{audit.IngressNotIsolated, audit.EgressNotIsolated} {
+		fs := ofKind(r, k)
+		require.Len(t, fs, 1)
+		require.Equal(t, []string{"lab", "shop"}, fs[0].Namespaces)
+		require.True(t, strings.HasPrefix(fs[0].Remedy, "In shop, pods are open because NetworkPolicy shop/allow-everything "), fs[0].Remedy)
+		require.Contains(t, fs[0].Remedy, "In the other namespaces: add a NetworkPolicy with podSelector: {}")
+	}
+}
+
+// TestStructuredFields checks the fields a fix reads instead of the
+// message: the unknown field's path (NR013) and the side that blocks DNS
+// (NR014).
+func TestStructuredFields(t *testing.T) {
+	t.Parallel()
+	r := report(t, "mistakes")
+	uf := ofKind(r, audit.UnknownField)
+	require.NotEmpty(t, uf)
+	misplaced := 0
+	for _, f := range uf {
+		require.NotEmpty(t, f.Field, f.Message)
+		require.Contains(t, f.Message, f.Field)
+		if audit.MisplacedPorts(f.Field) {
+			misplaced++
+		}
+	}
+	require.Equal(t, 1, misplaced)
+	require.False(t, audit.MisplacedPorts("spec.ingress[0].ports"))
+	require.False(t, audit.MisplacedPorts("spec.ingress[0].from[0].port"))
+	dns := ofKind(r, audit.DNSBlocked)
+	require.NotEmpty(t, dns)
+	for _, f := range dns {
+		require.NotNil(t, f.BlockedAt, f.Message)
+		require.Equal(t, policy.Egress, *f.BlockedAt, f.Message)
+	}
+}

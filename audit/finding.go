@@ -38,6 +38,13 @@ type Finding struct {
 	// Rule names the rule of the first object the finding is about, for
 	// findings about one rule.
 	Rule *RuleRef `json:"rule,omitempty"`
+	// Field is the path of the field a finding about one field names
+	// (NR013): "spec.ingress[0].from[0].ports".
+	Field string `json:"field,omitempty"`
+	// BlockedAt says, for a finding about flows that policies block
+	// (NR014), which side blocks them: Egress for the pods' own egress
+	// policies, Ingress for the destinations' ingress policies.
+	BlockedAt *policy.Direction `json:"blockedAt,omitempty"`
 	// Objects are the objects involved: pods, policies, namespaces. Their
 	// Source locates them in the input.
 	Objects []policy.ObjectRef `json:"objects,omitempty"`

@@ -114,6 +114,8 @@ func (a *analysis) defaultDeny(ns string) (dd [2]bool) {
 // NR027's) and the namespaces without a default deny (NR003).
 func (a *analysis) isolationFindings(iso, voided [2]graph.Set) []Finding {
 	var out []Finding
+	allowAll := [2][]allowAllRule{a.allowAllRules(policy.Ingress), a.allowAllRules(policy.Egress)}
+	a.openByAllowAll = map[string][]string{}
 	for _, ns := range a.namespaces {
 		var pods, open [2][]int
 		var anyOpen [2]bool // voided pods included
@@ -142,10 +144,32 @@ func (a *analysis) isolationFindings(iso, voided [2]graph.Set) []Finding {
 			if d == policy.Egress {
 				kind, remedy = EgressNotIsolated, fmt.Sprintf("Add a NetworkPolicy to %s with podSelector: {} and policyTypes: [Egress], then allow DNS and the egress the pods need.", ns)
 			}
+			rules, all := a.openedBy(allowAll[d], open[d])
+			if len(rules) > 0 {
+				// A default deny adds nothing to an allow-all rule
+				// (policies add up): the rule is what to change, as
+				// for NR027.
+				a.openByAllowAll[allowAllKey(kind, ns)] = ruleNames(rules)
+				narrow := narrowRemedy(rules)
+				if all {
+					remedy = narrow
+				} else {
+					remedy = "For the pods no policy selects: " + lowerFirst(remedy) + " For the others: " + lowerFirst(narrow)
+				}
+			}
 			f := newFinding(kind, ns, fmt.Sprintf("%s of %d in namespace %s %s not isolated for %s: %s",
 				countOf(len(open[d]), "pod"), len(pods[d]), ns, isAre(len(open[d])), d, a.entryList(open[d], 5)), remedy)
-			f.Objects = a.endpointRefs(open[d])
+			for _, r := range rules {
+				if !hasRef(f.Objects, r.policy) {
+					f.Objects = append(f.Objects, r.policy)
+				}
+			}
+			f.Objects = append(f.Objects, a.endpointRefs(open[d])...)
 			a.locateAtNamespace(&f, ns)
+			if all && len(rules) == 1 {
+				f.Location = rules[0].ref.Source
+				f.Rule = ruleRef(rules[0].ref)
+			}
 			out = append(out, f)
 		}
 		// A namespace whose pods are not (all) isolated in a direction is
@@ -193,4 +217,89 @@ func (a *analysis) locateAtNamespace(f *Finding, ns string) {
 	if n := a.snap.Namespace(ns); n != nil && n.Source.IsValid() {
 		f.Location = n.Source
 	}
+}
+
+// allowAllRule is a rule that allows every peer on every port, with the
+// classes of the policy it belongs to.
+type allowAllRule struct {
+	ref     policy.RuleRef
+	policy  policy.ObjectRef
+	subject graph.Set
+}
+
+// allowAllRules returns the allow-all rules of direction d, in the order
+// of the tiers.
+func (a *analysis) allowAllRules(d policy.Direction) []allowAllRule {
+	var out []allowAllRule
+	for _, t := range a.prog.Tiers {
+		for _, l := range t.Policies {
+			if !l.Applies[d] {
+				continue
+			}
+			for ri := range l.Rules[d] {
+				if r := &l.Rules[d][ri]; a.matchesEverything(r, d, policy.ActionAllow) {
+					out = append(out, allowAllRule{ref: r.Ref, policy: l.Ref, subject: a.subject(l)})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// openedBy returns the allow-all rules that apply to some of the entries
+// (pods not isolated in their direction), and whether every entry has
+// one: the pods a policy selects that are still open because one of its
+// rules allows everything.
+func (a *analysis) openedBy(rules []allowAllRule, entries []int) (hit []allowAllRule, all bool) {
+	if len(rules) == 0 {
+		return nil, false
+	}
+	used := make([]bool, len(rules))
+	all = true
+	for _, e := range entries {
+		c := a.classOf[e]
+		found := false
+		for i, r := range rules {
+			if r.subject.Has(c) {
+				used[i], found = true, true
+			}
+		}
+		all = all && found
+	}
+	for i, r := range rules {
+		if used[i] {
+			hit = append(hit, r)
+		}
+	}
+	return hit, all && len(hit) > 0
+}
+
+// narrowRemedy is the remedy for pods an allow-all rule leaves open, the
+// same as NR027's.
+func narrowRemedy(rules []allowAllRule) string {
+	names := ruleNames(rules)
+	it := "it"
+	if len(names) > 1 {
+		it = "them"
+	}
+	return fmt.Sprintf("Narrow %s to the peers and ports the pods need, or delete %s: a default deny would not help, since NetworkPolicies add up and an allow-all rule allows everything whatever else denies.",
+		joinMore(names[:min(len(names), 3)], len(names)), it)
+}
+
+func ruleNames(rules []allowAllRule) []string {
+	out := make([]string, len(rules))
+	for i, r := range rules {
+		out[i] = ruleName(r.ref)
+	}
+	return out
+}
+
+// allowAllKey keys analysis.openByAllowAll.
+func allowAllKey(k Kind, ns string) string { return string(k) + "\x00" + ns }
+
+func lowerFirst(s string) string {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return s
+	}
+	return string(s[0]-'A'+'a') + s[1:]
 }

@@ -86,10 +86,10 @@ type KindInfo struct {
 var kinds = []KindInfo{
 	{"NR001", IngressNotIsolated, Medium, "Pods not isolated for ingress",
 		"Nothing restricts ingress to these pods: every pod and every address can open connections to them on every port. Usually no policy selects them; in Calico, every tier may also pass their traffic on to the profile.",
-		"Add a default-deny ingress policy to the namespace and allow only the flows the pods need."},
+		"Add a default-deny ingress policy to the namespace and allow only the flows the pods need. Where the pods' only policy has a rule that allows every source on every port, narrow or delete that rule instead (as for NR027): policies add up, so a default deny would not isolate them."},
 	{"NR002", EgressNotIsolated, Low, "Pods not isolated for egress",
 		"Nothing restricts egress of these pods: they can open connections to every pod and every address on every port, so a compromised pod can reach anything: other pods, the cloud metadata service, the internet.",
-		"Add a default-deny egress policy to the namespace and allow DNS plus the destinations the pods need."},
+		"Add a default-deny egress policy to the namespace and allow DNS plus the destinations the pods need. Where the pods' only policy has a rule that allows every destination on every port, narrow or delete that rule instead (as for NR027): policies add up, so a default deny would not isolate them."},
 	{"NR003", NoDefaultDeny, Low, "Namespace without a default deny",
 		"No policy selects every pod of the namespace (podSelector: {}) and isolates it in this direction (a tier that passes traffic on does not count), so a new workload deployed there starts unprotected.",
 		"Add a NetworkPolicy with podSelector: {} and the missing policyTypes (and no rules) to the namespace."},

@@ -270,6 +270,12 @@ func (a *analysis) anyNamespaceMatches(sel selector.Selector) bool {
 }
 
 var misplacedPortsRE = regexp.MustCompile(`^spec\.(ingress|egress)\[\d+\]\.(from|to)\[\d+\]\.ports$`)
+
+// MisplacedPorts reports whether field, the path of an unknown field of a
+// NetworkPolicy (Finding.Field), is a ports: list written under a peer
+// ("spec.ingress[0].from[1].ports"), which the API server drops.
+func MisplacedPorts(field string) bool { return misplacedPortsRE.MatchString(field) }
+
 var didYouMeanRE = regexp.MustCompile(`did you mean ([A-Za-z]+)\?`)
 
 // unknownFieldFindings reports unknown fields in the spec of a policy
@@ -318,6 +324,7 @@ func (a *analysis) unknownFieldFindings() []Finding {
 		}
 		f := newFinding(UnknownField, d.Namespace, fmt.Sprintf("%s: %s: %s", ref, d.Field, d.Msg), remedy)
 		f.Location = d.Location
+		f.Field = d.Field
 		f.Objects = []policy.ObjectRef{ref}
 		out = append(out, f)
 	}
@@ -362,13 +369,16 @@ func (a *analysis) dnsFindings(iso [2]graph.Set) []Finding {
 		}
 		why := "the DNS pods' ingress policy does not admit them"
 		remedy := fmt.Sprintf("Allow ingress to the DNS pods on 53/UDP and 53/TCP from namespace %s.", ns)
+		at := policy.Ingress
 		if egressIsolated {
+			at = policy.Egress
 			why = "their egress is restricted and no rule allows it"
 			remedy = fmt.Sprintf("Add an egress rule in %s allowing 53/UDP and 53/TCP to the kube-dns pods (namespaceSelector kubernetes.io/metadata.name: kube-system, podSelector k8s-app: kube-dns).", ns)
 		}
 		f := newFinding(DNSBlocked, ns, fmt.Sprintf("%s in namespace %s cannot reach %s on 53/UDP, so they cannot resolve names (%s): %s",
 			countOf(len(blocked), "pod"), ns, target, why, a.entryList(blocked, 5)), remedy)
 		f.Objects = a.endpointRefs(blocked)
+		f.BlockedAt = &at
 		if egressIsolated {
 			a.locateAtNamespace(&f, ns)
 		}

@@ -45,6 +45,11 @@ type analysis struct {
 	walked     bool
 	restricted [2]graph.Set // per direction: classes whose side denies something
 	shadowed   []Finding
+
+	// openByAllowAll names, per not-isolated finding (kind and
+	// namespace, see allowAllKey), the allow-all rules that leave its
+	// pods open: for the merged finding's remedy.
+	openByAllowAll map[string][]string
 }
 
 func newAnalysis(orig *policy.Snapshot, m *reachability.Matrix, opts Options) *analysis {

@@ -144,8 +144,32 @@ type Entry struct {
 	// namespace for a finding about several); empty when there is none.
 	Fixes []string `json:"fixes,omitempty"`
 	// NoFix says why there is no mechanical fix, for findings of a kind
-	// that sometimes has one.
+	// that sometimes has one; set only when Fixes is empty.
 	NoFix string `json:"noFix,omitempty"`
+	// NoFixIn says, for a finding about several namespaces, why each
+	// namespace that no fix of Fixes covers has none (omitted when no
+	// namespace has a fix and they share NoFix's reason).
+	NoFixIn []NamespaceNoFix `json:"noFixIn,omitempty"`
+}
+
+// NamespaceNoFix is why one namespace of a finding has no mechanical fix.
+type NamespaceNoFix struct {
+	Namespace string `json:"namespace"`
+	Reason    string `json:"reason"`
+}
+
+// Reasons returns why the finding, or some of its namespaces, have no
+// mechanical fix, one line per reason ("ns: reason" for a namespace);
+// empty when every part of it has a fix.
+func (e *Entry) Reasons() []string {
+	var out []string
+	if e.NoFix != "" {
+		out = append(out, e.NoFix)
+	}
+	for _, n := range e.NoFixIn {
+		out = append(out, n.Namespace+": "+n.Reason)
+	}
+	return out
 }
 
 // Result is the fixes of a report.
@@ -208,17 +232,18 @@ func Generate(ctx context.Context, snap *policy.Snapshot, m *reachability.Matrix
 	names := map[string]int{}
 	for i := range findings {
 		f := &findings[i]
-		build, ok := generators[f.Kind]
+		b, ok := generators[f.Kind]
 		if !ok {
 			continue
 		}
 		ref := FindingRef{ID: f.ID, Index: i}
-		ps, err := build(g, f)
+		e := Entry{Finding: ref}
+		ps, err := g.build(b, f, &e)
 		if err != nil {
-			res.Entries = append(res.Entries, Entry{Finding: ref, NoFix: err.Error()})
+			e.NoFix = err.Error()
+			res.Entries = append(res.Entries, e)
 			continue
 		}
-		e := Entry{Finding: ref}
 		for _, p := range ps {
 			fx := byYAML[p.yaml]
 			if fx == nil {
@@ -301,17 +326,63 @@ func (e noFix) Error() string { return string(e) }
 
 func noFixf(format string, args ...any) error { return noFix(fmt.Sprintf(format, args...)) }
 
+// builder builds the patches of one kind of finding: either for the
+// finding as a whole, or, for the kinds whose remedy goes into each
+// namespace of the finding (a merged finding names several, see
+// audit.Finding.Namespaces), for one namespace at a time.
+type builder struct {
+	whole func(*generator, *audit.Finding) ([]*patch, error)
+	inNS  func(g *generator, f *audit.Finding, ns string) (*patch, error)
+}
+
 // generators maps each finding kind that can have a mechanical fix to its
 // builder.
-var generators = map[audit.Kind]func(*generator, *audit.Finding) ([]*patch, error){
-	audit.IngressNotIsolated: (*generator).defaultDeny,
-	audit.EgressNotIsolated:  (*generator).defaultDeny,
-	audit.NoDefaultDeny:      (*generator).defaultDeny,
-	audit.PeerMatchesNothing: (*generator).namespaceSelector,
-	audit.UnknownField:       (*generator).movePorts,
-	audit.DNSBlocked:         (*generator).dnsEgress,
-	audit.RuleRedundant:      (*generator).removeRule,
-	audit.ImplicitIngress:    (*generator).egressOnly,
+var generators = map[audit.Kind]builder{
+	audit.IngressNotIsolated: {inNS: (*generator).defaultDeny},
+	audit.EgressNotIsolated:  {inNS: (*generator).defaultDeny},
+	audit.NoDefaultDeny:      {inNS: (*generator).defaultDeny},
+	audit.PeerMatchesNothing: {whole: (*generator).namespaceSelector},
+	audit.UnknownField:       {whole: (*generator).movePorts},
+	audit.DNSBlocked:         {inNS: (*generator).dnsEgress},
+	audit.RuleRedundant:      {whole: (*generator).removeRule},
+	audit.ImplicitIngress:    {whole: (*generator).egressOnly},
+}
+
+// build returns the patches of finding f. A per-namespace builder runs
+// once for each namespace of the finding: the namespaces without a patch
+// get their reason in e.NoFixIn, unless none has a patch and all share
+// one reason, which is then the error.
+func (g *generator) build(b builder, f *audit.Finding, e *Entry) ([]*patch, error) {
+	if b.whole != nil {
+		return b.whole(g, f)
+	}
+	nss := findingNamespaces(f)
+	if len(nss) == 0 {
+		return nil, noFix("the finding names no namespace")
+	}
+	var out []*patch
+	var why []NamespaceNoFix
+	for _, ns := range nss {
+		p, err := b.inNS(g, f, ns)
+		if err != nil {
+			why = append(why, NamespaceNoFix{Namespace: ns, Reason: err.Error()})
+			continue
+		}
+		out = append(out, p)
+	}
+	if len(out) == 0 {
+		same := true
+		for _, w := range why {
+			same = same && w.Reason == why[0].Reason
+		}
+		if same {
+			return nil, noFix(why[0].Reason)
+		}
+		e.NoFixIn = why
+		return nil, noFix("none of the finding's namespaces has a mechanical fix (see each one's reason)")
+	}
+	e.NoFixIn = why
+	return out, nil
 }
 
 // Kinds returns the finding kinds that can have a mechanical fix, sorted.

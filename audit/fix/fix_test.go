@@ -75,6 +75,12 @@ func dump(fs []audit.Finding, r *fix.Result) string {
 		if e.NoFix != "" {
 			fmt.Fprintf(&b, "== no fix for %s: %s\n  because %s\n", e.Finding.ID, fs[e.Finding.Index].Message, e.NoFix)
 		}
+		if len(e.NoFixIn) > 0 {
+			fmt.Fprintf(&b, "== %s: %s\n  fixed by %s\n", e.Finding.ID, fs[e.Finding.Index].Message, strings.Join(e.Fixes, ", "))
+			for _, n := range e.NoFixIn {
+				fmt.Fprintf(&b, "  no fix in %s because %s\n", n.Namespace, n.Reason)
+			}
+		}
 	}
 	return b.String()
 }
@@ -111,5 +117,50 @@ func TestFixtures(t *testing.T) {
 				t.Errorf("fixes of %s (-want +got):\n%s", dir, d)
 			}
 		})
+	}
+}
+
+// TestIndependentOfWording generates the fixes of the mistakes fixture
+// twice, the second time with every finding's message and remedy
+// replaced: the builders read the findings' structured fields (Field,
+// BlockedAt, Rule, Namespaces), so the fixes are the same.
+func TestIndependentOfWording(t *testing.T) {
+	snap, m, fs, want := run(t, nil, "../../testdata/fixes/mistakes/input")
+	kinds := map[fix.Kind]bool{}
+	for _, fx := range want.Fixes {
+		kinds[fx.Kind] = true
+	}
+	for _, k := range []fix.Kind{fix.MovePorts, fix.AddDNSEgress} {
+		if !kinds[k] {
+			t.Fatalf("the fixture has no %s fix: the test no longer covers it", k)
+		}
+	}
+	reworded := make([]audit.Finding, len(fs))
+	for i, f := range fs {
+		f.Message, f.Remedy = "reworded", "reworded"
+		reworded[i] = f
+	}
+	got, err := fix.Generate(context.Background(), snap, m, reworded, fix.Options{Audit: audit.Options{Shared: []string{"kube-system"}}, MaxVerified: -1, MaxGroups: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("fixes after rewording the findings (-want +got):\n%s", d)
+	}
+
+	// DNS blocked by the DNS pods' ingress: no fix in the pods' namespace.
+	for i, f := range fs {
+		if f.Kind != audit.DNSBlocked {
+			continue
+		}
+		in := policy.Ingress
+		f.BlockedAt = &in
+		res, err := fix.Generate(context.Background(), snap, m, []audit.Finding{f}, fix.Options{Audit: audit.Options{Shared: []string{"kube-system"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Fixes) != 0 || !strings.Contains(res.Entries[0].NoFix, "ingress policy does not admit") {
+			t.Errorf("finding %d blocked at the DNS pods' ingress: fixes %v, entry %+v; want none and the reason", i, res.Fixes, res.Entries[0])
+		}
 	}
 }

@@ -103,48 +103,40 @@ func (g *generator) hasPolicy(ns, name string) bool {
 	return false
 }
 
-// defaultDeny adds, to every namespace the finding is about, a
-// default-deny NetworkPolicy for the directions in which the namespace has
-// none (audit.MissingDefaultDeny): one patch per namespace, shared by its
-// NR001, NR002 and NR003 findings.
-func (g *generator) defaultDeny(f *audit.Finding) ([]*patch, error) {
+// defaultDeny adds to namespace ns a default-deny NetworkPolicy for the
+// directions in which the namespace has none (audit.MissingDefaultDeny):
+// one patch per namespace, shared by its NR001, NR002 and NR003 findings.
+func (g *generator) defaultDeny(_ *audit.Finding, ns string) (*patch, error) {
 	if g.missing == nil {
 		g.missing = audit.MissingDefaultDeny(g.m, g.opts.Audit)
 	}
-	var out []*patch
-	for _, ns := range findingNamespaces(f) {
-		miss := g.missing[ns]
-		var types []string
-		if miss[policy.Ingress] {
-			types = append(types, "Ingress")
-		}
-		if miss[policy.Egress] {
-			types = append(types, "Egress")
-		}
-		if len(types) == 0 {
-			continue
-		}
-		name := "default-deny-" + strings.ToLower(strings.Join(types, "-"))
-		spec := map[string]any{"podSelector": map[string]any{}, "policyTypes": types}
-		p, err := g.created(AddDefaultDeny, ns, name, spec,
-			fmt.Sprintf("Add NetworkPolicy %s/%s: every pod of %s isolated for %s, nothing allowed", ns, name, ns, strings.ToLower(strings.Join(types, " and "))))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
+	miss := g.missing[ns]
+	var types []string
+	if miss[policy.Ingress] {
+		types = append(types, "Ingress")
 	}
-	if len(out) == 0 {
-		return nil, noFix("every namespace the finding names has a policy that isolates all its pods already; they are open because a policy allows everything or passes their traffic on: narrow that policy by hand")
+	if miss[policy.Egress] {
+		types = append(types, "Egress")
 	}
-	return out, nil
+	if len(types) == 0 {
+		return nil, noFix("a policy isolates every pod of the namespace already; its pods are open because a policy allows everything or passes their traffic on, which a default deny would not change: narrow that policy by hand")
+	}
+	name := "default-deny-" + strings.ToLower(strings.Join(types, "-"))
+	spec := map[string]any{"podSelector": map[string]any{}, "policyTypes": types}
+	return g.created(AddDefaultDeny, ns, name, spec,
+		fmt.Sprintf("Add NetworkPolicy %s/%s: every pod of %s isolated for %s, nothing allowed", ns, name, ns, strings.ToLower(strings.Join(types, " and "))))
 }
 
-// findingNamespaces returns the namespaces a finding is about: its own
-// and those of its objects (a Namespace object names itself), sorted.
+// findingNamespaces returns the namespaces a finding is about: its own,
+// those it lists (a merged finding) and those of its objects (a Namespace
+// object names itself), sorted.
 func findingNamespaces(f *audit.Finding) []string {
 	seen := map[string]bool{}
 	if f.Namespace != "" {
 		seen[f.Namespace] = true
+	}
+	for _, ns := range f.Namespaces {
+		seen[ns] = true
 	}
 	for _, o := range f.Objects {
 		switch {
@@ -248,7 +240,7 @@ func (g *generator) matchesSomeNamespace(raw map[string]any) bool {
 // when that is unambiguous: every peer of the rule carries the same list
 // and the rule has no ports of its own.
 func (g *generator) movePorts(f *audit.Finding) ([]*patch, error) {
-	if !strings.Contains(f.Message, "].ports: ") || !(strings.Contains(f.Message, "].from[") || strings.Contains(f.Message, "].to[")) {
+	if !audit.MisplacedPorts(f.Field) {
 		return nil, noFix("only a ports: list misplaced under a peer has a mechanical fix; rename or move this field by hand")
 	}
 	np, obj, err := g.source(f, false)
@@ -309,13 +301,12 @@ func (g *generator) movePorts(f *audit.Finding) ([]*patch, error) {
 	return g.edited(MovePorts, np, obj, fmt.Sprintf("Move the misplaced ports: of %s up to the rule (%s)", np.ObjectRef, strings.Join(moved, ", ")))
 }
 
-// dnsEgress adds, to every namespace the finding is about, a
-// NetworkPolicy that lets every pod of the namespace reach the cluster
+// dnsEgress adds to namespace ns a NetworkPolicy that lets every pod of the namespace reach the cluster
 // DNS pods (or, when the inventory has none, any address) on 53/UDP and
 // 53/TCP. It applies only when the pods' own egress blocks DNS; when the
 // DNS pods' ingress does, the fix belongs to their policy.
-func (g *generator) dnsEgress(f *audit.Finding) ([]*patch, error) {
-	if !strings.Contains(f.Message, "their egress is restricted") {
+func (g *generator) dnsEgress(f *audit.Finding, ns string) (*patch, error) {
+	if f.BlockedAt == nil || *f.BlockedAt != policy.Egress {
 		return nil, noFix("the DNS pods' own ingress policy does not admit these pods; allow them in that policy by hand")
 	}
 	dnsNS := map[string]bool{}
@@ -356,22 +347,11 @@ func (g *generator) dnsEgress(f *audit.Finding) ([]*patch, error) {
 		"policyTypes": []string{"Egress"},
 		"egress":      []any{rule},
 	}
-	var out []*patch
-	for _, ns := range findingNamespaces(f) {
-		if g.snap.Namespace(ns) == nil {
-			continue
-		}
-		p, err := g.created(AddDNSEgress, ns, "allow-dns-egress", spec,
-			fmt.Sprintf("Add NetworkPolicy %s/allow-dns-egress: every pod of %s may reach %s on 53/UDP and 53/TCP", ns, ns, target))
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
+	if g.snap.Namespace(ns) == nil {
+		return nil, noFix("the namespace is not in the inventory")
 	}
-	if len(out) == 0 {
-		return nil, noFix("the finding names no namespace of the inventory")
-	}
-	return out, nil
+	return g.created(AddDNSEgress, ns, "allow-dns-egress", spec,
+		fmt.Sprintf("Add NetworkPolicy %s/allow-dns-egress: every pod of %s may reach %s on 53/UDP and 53/TCP", ns, ns, target))
 }
 
 // removeRule deletes a redundant rule of a Kubernetes NetworkPolicy,

@@ -18,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/netreach/netreach/audit"
 	"github.com/netreach/netreach/audit/fix"
 	"github.com/netreach/netreach/bench"
 	"github.com/netreach/netreach/policy"
@@ -63,6 +64,7 @@ func TestRandomFixes(t *testing.T) {
 				if len(e.Fixes) == 0 && e.NoFix == "" {
 					t.Errorf("entry for %s has neither a fix nor a reason", fs[e.Finding.Index].Message)
 				}
+				checkNamespacesCovered(t, fs[e.Finding.Index], e, res)
 			}
 		})
 	}
@@ -276,5 +278,39 @@ func plantMisplacedPorts(t *testing.T, r *rand.Rand, file string) {
 	}
 	if err := os.WriteFile(file, bytes.Join(docs, []byte("\n---\n")), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// checkNamespacesCovered checks that a finding whose remedy goes into each
+// of its namespaces has, for every one of them, a fix in that namespace or
+// the reason it has none.
+func checkNamespacesCovered(t *testing.T, f audit.Finding, e fix.Entry, res *fix.Result) {
+	t.Helper()
+	switch f.Kind {
+	case audit.IngressNotIsolated, audit.EgressNotIsolated, audit.NoDefaultDeny, audit.DNSBlocked:
+	default:
+		return
+	}
+	if len(e.Fixes) == 0 && len(e.NoFixIn) == 0 {
+		return // one reason for all of them
+	}
+	covered := map[string]bool{}
+	for _, id := range e.Fixes {
+		for _, fx := range res.Fixes {
+			if fx.ID == id {
+				covered[fx.Object.Namespace] = true
+			}
+		}
+	}
+	for _, n := range e.NoFixIn {
+		if covered[n.Namespace] {
+			t.Errorf("%s: namespace %s has both a fix and a reason for none", f.Message, n.Namespace)
+		}
+		covered[n.Namespace] = true
+	}
+	for _, ns := range f.Namespaces {
+		if !covered[ns] {
+			t.Errorf("%s: namespace %s has neither a fix nor a reason", f.Message, ns)
+		}
 	}
 }

@@ -119,7 +119,13 @@ func renderAudit(t *testing.T, dir string, args ...string) (string, []byte) {
 // it (a large report's data is unpacked asynchronously).
 func openReport(t *testing.T, b *chromium.Browser, page string) string {
 	t.Helper()
-	session := b.Open(t, page, 1440, 900)
+	return openReportAt(t, b, page, 1440, 900)
+}
+
+// openReportAt is openReport with a viewport of width × height.
+func openReportAt(t *testing.T, b *chromium.Browser, page string, width, height int) string {
+	t.Helper()
+	session := b.Open(t, page, width, height)
 	b.Await(t, session, `new Promise((done, fail) => { const t0 = Date.now();
 		const f = () => document.documentElement.getAttribute("data-ready") ? done(1) : Date.now() - t0 > 60000 ? fail("not ready in 60 s") : setTimeout(f, 10); f(); })`)
 	return session

@@ -427,8 +427,8 @@ func fixIndex(d *Document, b *pageBlob) (map[int][]*fix.Fix, map[int]string) {
 				fixes[e.Finding.Index] = append(fixes[e.Finding.Index], fx)
 			}
 		}
-		if e.NoFix != "" {
-			noFix[e.Finding.Index] = e.NoFix
+		if why := e.Reasons(); len(why) > 0 {
+			noFix[e.Finding.Index] = strings.Join(why, "\n")
 		}
 	}
 	return fixes, noFix

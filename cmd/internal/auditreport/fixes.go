@@ -62,15 +62,15 @@ func writeFixesMarkdown(b *bufio.Writer, d *Document) {
 	}
 	n := 0
 	for _, e := range r.Entries {
-		if e.NoFix != "" {
+		if len(e.Reasons()) > 0 {
 			n++
 		}
 	}
 	switch {
 	case n == 1:
-		p("1 finding of a kind that can have a fix has none; the JSON report says why.\n\n")
+		p("1 finding of a kind that can have a fix has none (or not in every namespace); the JSON report says why.\n\n")
 	case n > 1:
-		p("%d findings of kinds that can have a fix have none; the JSON report says why for each.\n\n", n)
+		p("%d findings of kinds that can have a fix have none (or not in every namespace); the JSON report says why for each.\n\n", n)
 	}
 }
 
