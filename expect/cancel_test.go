@@ -64,8 +64,8 @@ func TestEvaluateCancelled(t *testing.T) {
 		looks      int // the look that cancels
 	}{
 		{"pre-cancelled", "from: {namespace: a, pod: p0}\nto: {namespace: \"*\"}\nexpect: allow", 0},
-		// One source: a look per source and one per rule pass, the look
-		// among its destinations cancels.
+		// One source: a look per source and one per rule alone would let
+		// the rule finish.
 		{"one source, many destinations", "from: {namespace: a, pod: p0}\nto: {namespace: \"*\"}\nexpect: allow", 2},
 		{"isolation", "isolate: {namespacesBy: tenant}", 1},
 	} {

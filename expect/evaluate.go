@@ -355,10 +355,16 @@ func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 	// A selection with newPods may select no existing endpoint: it stands
 	// for the pods that could be created (newpods.go).
 	srcs := w.selectItems(r.From)
+	if err := w.cancelled(); err != nil {
+		return &errSelect{r.Source, err}
+	}
 	if len(srcs) == 0 && !r.From.NewPods {
 		return &errSelect{r.From.Source, fmt.Errorf("from %s selects no %s", r.From, selectsWhat(r.From))}
 	}
 	dsts := w.selectItems(r.To)
+	if err := w.cancelled(); err != nil {
+		return &errSelect{r.Source, err}
+	}
 	if len(dsts) == 0 && !r.To.NewPods {
 		return &errSelect{r.To.Source, fmt.Errorf("to %s selects no %s", r.To, selectsWhat(r.To))}
 	}
@@ -369,6 +375,11 @@ func (w *world) checkFlows(r *Rule, c *collector) *errSelect {
 	cache := map[interval][]piece{}
 	dstPieces := make([][]piece, len(dsts))
 	for k, d := range dsts {
+		if k%checkEvery == 0 {
+			if err := w.cancelled(); err != nil {
+				return &errSelect{r.Source, err}
+			}
+		}
 		for _, iv := range resolve(r.Ports, d.ep, w.atoms) {
 			ps, ok := cache[iv]
 			if !ok {

@@ -83,6 +83,9 @@ func (w *world) selectItems(s *Selection) []item {
 	var out []item
 	set := s.addressSet()
 	for i := 0; i < w.m.NumEndpoints(); i++ {
+		if i%checkEvery == 0 && w.cancelled() != nil {
+			return out // the caller looks at the context again
+		}
 		if w.matches(s, set, w.m.Endpoint(i)) {
 			out = append(out, w.endpointItem(i))
 		}

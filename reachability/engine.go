@@ -155,9 +155,11 @@ type Stats struct {
 // Compute builds the reachability matrix of the snapshot: for every pair
 // of endpoints (and external address ranges) and every port atom, whether
 // a connection can be opened. The work is done on equivalence classes of
-// endpoints with bitset rows (see the README, "What is computed"). ctx cancels a long
-// computation. A snapshot not built by a policy.Loader (nil, zero, or
-// assembled by hand) fails with a *policy.InvalidInputError.
+// endpoints with bitset rows (see the README, "What is computed"). Every
+// phase looks at ctx, every 64 endpoints or policies and every 256 rows:
+// once ctx is cancelled Compute returns ctx.Err() (not wrapped) and no
+// matrix. A snapshot not built by a policy.Loader (nil, zero, or assembled
+// by hand) fails with a *policy.InvalidInputError.
 func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, error) {
 	if err := s.Check(); err != nil {
 		return nil, err
