@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"context"
+
 	"go4.org/netipx"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
@@ -46,9 +48,27 @@ func newReuser(prev *Program) reuser {
 	return prev.byFrom
 }
 
-// lower returns the previous lowering of obj, or lowers it with fn.
-func (r reuser) lower(obj any, diags *Diagnostics, fn func() *Lowered) *Lowered {
-	l, ok := r[obj]
+// lowering is the state of one Lower: the previous lowerings it may
+// reuse and its context.
+type lowering struct {
+	prev reuser
+	ctx  context.Context
+	n    int   // policies lowered so far
+	err  error // ctx's error once it is cancelled
+}
+
+// lower returns the previous lowering of obj, or lowers it with fn. Once
+// the context is cancelled (it looks every 16 policies) it lowers nothing
+// more and returns an empty policy: the caller discards the program.
+func (r *lowering) lower(obj any, diags *Diagnostics, fn func() *Lowered) *Lowered {
+	if r.n%16 == 0 && r.err == nil {
+		r.err = r.ctx.Err()
+	}
+	r.n++
+	if r.err != nil {
+		return &Lowered{From: obj}
+	}
+	l, ok := r.prev[obj]
 	if !ok || readsInventory(obj) {
 		l = fn()
 		l.From = obj
@@ -88,10 +108,17 @@ func readsInventory(obj any) bool {
 // Lower turns the snapshot's policies into the [Program] of the mode.
 // Diagnostics report what the lowering had to approximate.
 func Lower(s *Snapshot, opts LowerOptions) (*Program, Diagnostics) {
+	p, diags, _ := LowerContext(context.Background(), s, opts)
+	return p, diags
+}
+
+// LowerContext is [Lower] with a context: once ctx is cancelled (it looks
+// every 16 policies) it returns ctx's error and no program.
+func LowerContext(ctx context.Context, s *Snapshot, opts LowerOptions) (*Program, Diagnostics, error) {
 	mode := opts.Mode.Resolve(s)
 	p := &Program{Mode: mode}
 	var diags Diagnostics
-	reuse := newReuser(opts.Previous)
+	reuse := &lowering{prev: newReuser(opts.Previous), ctx: ctx}
 	switch mode {
 	case ModeK8s:
 		// Admin → NetworkPolicy → Baseline → allow [docs/semantics.md §5.1].
@@ -115,7 +142,10 @@ func Lower(s *Snapshot, opts LowerOptions) (*Program, Diagnostics) {
 	case ModeCalico:
 		diags = append(diags, lowerCalico(s, opts, p, reuse)...)
 	}
-	return p, diags
+	if reuse.err != nil {
+		return nil, nil, reuse.err
+	}
+	return p, diags, nil
 }
 
 // lowerKubeNetworkPolicy lowers a Kubernetes NetworkPolicy: a policy of

@@ -12,7 +12,7 @@ import (
 )
 
 // lowerCalico fills p with the tiers of the Calico plan.
-func lowerCalico(s *Snapshot, opts LowerOptions, p *Program, reuse reuser) Diagnostics {
+func lowerCalico(s *Snapshot, opts LowerOptions, p *Program, reuse *lowering) Diagnostics {
 	plan, diags := s.CalicoPlan(opts.CalicoVersion)
 	for _, pt := range plan {
 		t := &Tier{Name: pt.Name, DefaultAction: pt.DefaultAction}

@@ -254,7 +254,10 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	u.next = next
 	u.snap, u.diags = next.WithStagedView(u.opts.Staged)
 	var lowerDiags policy.Diagnostics
-	u.prog, lowerDiags = policy.Lower(u.snap, lowerOptions(u.opts, u.mode, prev.prog))
+	var err error
+	if u.prog, lowerDiags, err = policy.LowerContext(ctx, u.snap, lowerOptions(u.opts, u.mode, prev.prog)); err != nil {
+		return "", "", err
+	}
 	u.diags = append(u.diags, lowerDiags...)
 	var ok bool
 	if u.changed, u.relowered, ok = changedPolicies(prev.prog, u.prog); !ok {
