@@ -5,35 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/netreach/netreach/expect"
+	"github.com/netreach/netreach/internal/countdown"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
-
-// countdownCtx is a context that reports itself cancelled from its n-th
-// look at Err on: it cancels a call at a given point, without timing.
-type countdownCtx struct {
-	context.Context
-	left atomic.Int64
-}
-
-func countdown(n int) *countdownCtx {
-	c := &countdownCtx{Context: context.Background()}
-	c.left.Store(int64(n))
-	return c
-}
-
-func (c *countdownCtx) Err() error {
-	if c.left.Add(-1) < 0 {
-		return context.Canceled
-	}
-	return nil
-}
 
 // TestEvaluateCancelled checks that EvaluateContext returns
 // context.Canceled when cancelled before it starts, and within one source
@@ -76,7 +56,7 @@ func TestEvaluateCancelled(t *testing.T) {
 			require.NoError(t, err)
 			require.Len(t, full, 1)
 			require.Nil(t, full[0].Err, "the rule evaluates")
-			res, err := x.EvaluateContext(countdown(tc.looks), m, expect.Options{})
+			res, err := x.EvaluateContext(countdown.New(tc.looks), m, expect.Options{})
 			if !errors.Is(err, context.Canceled) {
 				t.Fatalf("cancelled at look %d: err %v, want context.Canceled", tc.looks, err)
 			}

@@ -5,25 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync/atomic"
 	"testing"
 
+	"github.com/netreach/netreach/internal/countdown"
 	"github.com/netreach/netreach/policy"
 )
-
-// countdownCtx is a context that reports itself cancelled from its n-th
-// look at Err on: it cancels a call at a given point, without timing.
-type countdownCtx struct {
-	context.Context
-	left atomic.Int64
-}
-
-func (c *countdownCtx) Err() error {
-	if c.left.Add(-1) < 0 {
-		return context.Canceled
-	}
-	return nil
-}
 
 // TestLowerContextCancelled checks that LowerContext returns
 // context.Canceled and no program when cancelled before it starts and
@@ -52,8 +38,7 @@ func TestLowerContextCancelled(t *testing.T) {
 		t.Fatalf("lowered %d policies, want 40", n)
 	}
 	for _, looks := range []int{0, 1, 2} { // before the 1st, the 17th, the 33rd policy
-		ctx := &countdownCtx{Context: context.Background()}
-		ctx.left.Store(int64(looks))
+		ctx := countdown.New(looks)
 		p, diags, err := policy.LowerContext(ctx, snap, policy.LowerOptions{})
 		if !errors.Is(err, context.Canceled) || p != nil || diags != nil {
 			t.Errorf("cancelled at look %d: program %v, diagnostics %v, err %v; want none and context.Canceled", looks, p, diags, err)

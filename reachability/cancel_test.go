@@ -4,37 +4,13 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
-	"sync/atomic"
 	"testing"
 
+	"github.com/netreach/netreach/internal/countdown"
 	"github.com/netreach/netreach/internal/randcluster"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
-
-// countdownCtx is a context that reports itself cancelled from its n-th
-// look at Err on: it cancels a call at each of its checks in turn,
-// without timing.
-type countdownCtx struct {
-	context.Context
-	left atomic.Int64
-}
-
-func countdown(n int) *countdownCtx {
-	c := &countdownCtx{Context: context.Background()}
-	c.left.Store(int64(n))
-	return c
-}
-
-func (c *countdownCtx) Err() error {
-	if c.left.Add(-1) < 0 {
-		return context.Canceled
-	}
-	return nil
-}
-
-// looks returns how many times the call looked at its context.
-func (c *countdownCtx) looks(n int) int { return n - int(c.left.Load()) }
 
 // nopLayer derives nothing.
 type nopLayer struct{}
@@ -51,7 +27,7 @@ func (nopLayer) Derive(ctx context.Context, _ *reachability.Matrix) (reachabilit
 func cancelEverywhere(t *testing.T, name string, call func(ctx context.Context) (*reachability.Matrix, error)) int {
 	t.Helper()
 	for n := 0; n < 100000; n++ {
-		ctx := countdown(n)
+		ctx := countdown.New(n)
 		m, err := call(ctx)
 		if err == nil {
 			if n == 0 {
@@ -65,7 +41,7 @@ func cancelEverywhere(t *testing.T, name string, call func(ctx context.Context) 
 		if m != nil {
 			t.Fatalf("%s cancelled at look %d: returned a matrix with the error", name, n)
 		}
-		if got := ctx.looks(n); got > n+64 {
+		if got := ctx.Looks(); got > n+64 {
 			// Workers may look once each after the cancel; many more looks
 			// mean a phase ran on without returning.
 			t.Fatalf("%s cancelled at look %d: looked %d times more", name, n, got-n)
