@@ -34,8 +34,8 @@ import (
 	"go4.org/netipx"
 
 	"github.com/netreach/netreach/cmd/internal/cli"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // Documented differences of semantics (README, "Cross-check with

@@ -6,11 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netreach/netreach/expect"
-	"github.com/netreach/netreach/exposure"
-	"github.com/netreach/netreach/mesh"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/expect"
+	"github.com/netreach/netreach/internal/exposure"
+	"github.com/netreach/netreach/internal/mesh"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // enum is a pointer to an enumeration value that marshals and

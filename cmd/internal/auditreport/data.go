@@ -11,8 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/netreach/netreach/audit"
-	"github.com/netreach/netreach/audit/fix"
+	"github.com/netreach/netreach/internal/audit"
+	"github.com/netreach/netreach/internal/audit/fix"
 	"github.com/netreach/netreach/internal/safetext"
 )
 

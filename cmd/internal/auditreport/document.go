@@ -4,10 +4,10 @@ import (
 	"path/filepath"
 	"strconv"
 
-	"github.com/netreach/netreach/audit"
-	"github.com/netreach/netreach/audit/fix"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/audit"
+	"github.com/netreach/netreach/internal/audit/fix"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // Document is what a report is rendered from.

@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"fmt"
 
-	"github.com/netreach/netreach/audit/fix"
+	"github.com/netreach/netreach/internal/audit/fix"
 )
 
 // maxMarkdownFixes bounds the fixes the Markdown lists; the JSON report

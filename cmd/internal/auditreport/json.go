@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/netreach/netreach/audit"
-	"github.com/netreach/netreach/audit/fix"
+	"github.com/netreach/netreach/internal/audit"
+	"github.com/netreach/netreach/internal/audit/fix"
 )
 
 type toolJSON struct {

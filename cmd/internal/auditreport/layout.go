@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/internal/audit"
 )
 
 // The blast-radius chart is laid out here, deterministically, and drawn

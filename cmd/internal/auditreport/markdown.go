@@ -6,7 +6,7 @@ import (
 	"io"
 	"strings"
 
-	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/internal/audit"
 	"github.com/netreach/netreach/internal/safetext"
 )
 

@@ -13,9 +13,9 @@ import (
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
-	auditkinds "github.com/netreach/netreach/audit"
 	"github.com/netreach/netreach/cmd/internal/auditreport"
 	"github.com/netreach/netreach/cmd/internal/cli"
+	auditkinds "github.com/netreach/netreach/internal/audit"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

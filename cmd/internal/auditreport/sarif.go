@@ -7,9 +7,9 @@ import (
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
-	"github.com/netreach/netreach/audit"
 	"github.com/netreach/netreach/cmd/internal/sarifloc"
-	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/internal/audit"
+	"github.com/netreach/netreach/internal/policy"
 )
 
 // sarifLevel maps a severity to a SARIF level: critical and high are

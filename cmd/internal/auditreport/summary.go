@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/netreach/netreach/audit"
+	"github.com/netreach/netreach/internal/audit"
 )
 
 // The Markdown summary is bounded by construction, whatever the cluster's

@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // maxWorkloadFlows is the most workload pairs the page embeds for its

@@ -17,9 +17,9 @@ import (
 	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/netreach/netreach/cmd/internal/checkout"
-	"github.com/netreach/netreach/expect"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/expect"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"io"
 
-	"github.com/netreach/netreach/expect"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/expect"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // JSONKind is the kind of the JSON report (apiVersion netreach.io/v1alpha1).

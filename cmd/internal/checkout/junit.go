@@ -5,7 +5,7 @@ import (
 	"encoding/xml"
 	"io"
 
-	"github.com/netreach/netreach/expect"
+	"github.com/netreach/netreach/internal/expect"
 )
 
 // JUnit XML as Jenkins, GitLab and GitHub test reporters read it (the

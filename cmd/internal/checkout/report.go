@@ -6,9 +6,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/netreach/netreach/expect"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/expect"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // Report is everything `netreach check` found, ready to be written. Output

@@ -9,8 +9,8 @@ import (
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	"github.com/netreach/netreach/cmd/internal/sarifloc"
-	"github.com/netreach/netreach/expect"
-	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/internal/expect"
+	"github.com/netreach/netreach/internal/policy"
 )
 
 // InformationURI is the tool's home, written into SARIF.

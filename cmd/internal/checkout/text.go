@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/netreach/netreach/expect"
+	"github.com/netreach/netreach/internal/expect"
 )
 
 // WriteText writes the report for people: one line per passing check, and

@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/netreach/netreach/access"
+	"github.com/netreach/netreach/internal/access"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
 )
 
 // accessFlags are the switches of the access model (Services, Ingress,

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netreach/netreach/audit"
 	"github.com/netreach/netreach/cmd/internal/auditreport"
+	"github.com/netreach/netreach/internal/audit"
 )
 
 func init() { registerCommand(newAuditCmd) }

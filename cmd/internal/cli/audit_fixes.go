@@ -6,12 +6,12 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/netreach/netreach/access"
-	"github.com/netreach/netreach/audit/fix"
 	"github.com/netreach/netreach/cmd/internal/auditreport"
-	"github.com/netreach/netreach/expect"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/access"
+	"github.com/netreach/netreach/internal/audit/fix"
+	"github.com/netreach/netreach/internal/expect"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // fixFlags are the flags of audit's verified fixes (docs/fixes.md).

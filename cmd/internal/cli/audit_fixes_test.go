@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netreach/netreach/audit/fix"
 	"github.com/netreach/netreach/cmd/internal/cli"
+	"github.com/netreach/netreach/internal/audit/fix"
 )
 
 // TestAuditFixes runs `netreach audit --fixes DIR --expect FILE -o json`

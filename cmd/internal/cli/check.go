@@ -10,8 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netreach/netreach/cmd/internal/checkout"
-	"github.com/netreach/netreach/expect"
-	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/internal/expect"
+	"github.com/netreach/netreach/internal/policy"
 )
 
 func init() { registerCommand(newCheckCmd) }

@@ -5,8 +5,8 @@ import (
 	"io"
 	"strings"
 
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // endpointSummary says in words what an endpoint present on one side only

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/netreach/netreach/cmd/internal/viewreport"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // grouped resolves -o and says whether the diff compares grouped views

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netreach/netreach/egress"
+	"github.com/netreach/netreach/internal/egress"
 )
 
 func init() { registerCommand(newEgressCmd) }

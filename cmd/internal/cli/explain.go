@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 func init() { registerCommand(newExplainCmd) }

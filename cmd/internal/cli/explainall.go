@@ -8,8 +8,8 @@ import (
 	"io"
 
 	"github.com/netreach/netreach/cmd/internal/viewreport"
+	"github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/reachability"
 )
 
 // maxExplainFlows bounds the flows `explain --all` evaluates: each one is

@@ -7,9 +7,9 @@ import (
 	"io"
 	"strings"
 
-	"github.com/netreach/netreach/access"
+	"github.com/netreach/netreach/internal/access"
+	"github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/reachability"
 )
 
 // This file is the "outside the cluster" half of `netreach exposure`:

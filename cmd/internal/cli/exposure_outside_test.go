@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/netreach/netreach/access"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/access"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // TestWriteOutsideExposure writes the exposure of the gateway fixture

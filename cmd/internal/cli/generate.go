@@ -5,7 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netreach/netreach/bench"
+	"github.com/netreach/netreach/internal/bench"
 )
 
 func init() { registerCommand(newGenerateCmd) }

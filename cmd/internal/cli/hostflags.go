@@ -3,9 +3,9 @@ package cli
 import (
 	"github.com/spf13/pflag"
 
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/policy/calicov3"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/policy/calicov3"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 // hostFlags override the Felix settings of Calico host endpoints, as

@@ -10,9 +10,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/netreach/netreach/internal/live"
+	"github.com/netreach/netreach/internal/policy"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/live"
-	"github.com/netreach/netreach/policy"
 )
 
 // pluginName is the name kubectl runs netreach under as a plugin

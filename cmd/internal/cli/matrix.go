@@ -11,7 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netreach/netreach/cmd/internal/viewreport"
-	"github.com/netreach/netreach/reachability"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 type matrixFlags struct {

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/internal/policy"
 )
 
 // FuzzParsePortFlag: the --port parser never panics, and what it accepts

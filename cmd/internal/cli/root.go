@@ -11,11 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/netreach/netreach/access"
+	"github.com/netreach/netreach/internal/access"
+	"github.com/netreach/netreach/internal/mesh"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/mesh"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
 )
 
 // Exit codes, stable for scripts and CI.

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netreach/netreach/internal/live"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/live"
 )
 
 func init() { registerCommand(newSnapshotCmd) }

@@ -13,9 +13,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/netreach/netreach/cmd/internal/viewreport"
+	"github.com/netreach/netreach/internal/policy"
+	"github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/policy"
-	"github.com/netreach/netreach/reachability"
 )
 
 // viewFlags are the flags of the commands that show grouped views of a

@@ -8,7 +8,7 @@ import (
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
-	"github.com/netreach/netreach/policy"
+	"github.com/netreach/netreach/internal/policy"
 )
 
 // URI returns a file's SARIF URI: a relative path with forward slashes,

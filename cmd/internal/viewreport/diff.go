@@ -8,8 +8,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/reachability"
 )
 
 // DiffMeta is what a diff's outputs state about how it was made.

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/reachability"
 )
 
 // EdgeKind says how an edge is drawn.

@@ -9,8 +9,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/reachability"
 )
 
 // Meta is what every output states about how it was made.

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/internal/safetext"
-	"github.com/netreach/netreach/reachability"
 )
 
 // DefaultWidth is the table width when $COLUMNS is not set.
