@@ -1,0 +1,3 @@
+// Package reachability computes who can connect to whom in a Snapshot,
+// per protocol and port, and answers questions about the result.
+package reachability
