@@ -15,46 +15,46 @@ type Code string
 const (
 	// CodeUnknownField: a field the object's API does not define; Value
 	// is the field's name. The API server drops it.
-	CodeUnknownField Code = Code(ipolicy.CodeUnknownField)
+	CodeUnknownField Code = "UnknownField"
 	// CodeDuplicateField: a field given twice in one mapping; the last
 	// value is used.
-	CodeDuplicateField Code = Code(ipolicy.CodeDuplicateField)
+	CodeDuplicateField Code = "DuplicateField"
 	// CodeTypeInvalid: a value of the wrong type (a string where a list
 	// is expected); the object is not read.
-	CodeTypeInvalid Code = Code(ipolicy.CodeTypeInvalid)
+	CodeTypeInvalid Code = "TypeInvalid"
 	// CodeRequired: a required field is missing (apiVersion, kind).
-	CodeRequired Code = Code(ipolicy.CodeRequired)
+	CodeRequired Code = "Required"
 	// CodeInvalid: a value the API server would reject (an invalid CIDR,
 	// selector, port or name); the offending rule or object is left out.
-	CodeInvalid Code = Code(ipolicy.CodeInvalid)
+	CodeInvalid Code = "Invalid"
 	// CodeUnsupportedVersion: a known kind in an API version netreach
 	// does not read; Value is the apiVersion.
-	CodeUnsupportedVersion Code = Code(ipolicy.CodeUnsupportedVersion)
+	CodeUnsupportedVersion Code = "UnsupportedVersion"
 	// CodeSkippedKind: an object of a kind netreach does not evaluate,
 	// listed by [Snapshot.Skipped]; Value is the kind.
-	CodeSkippedKind Code = Code(ipolicy.CodeSkippedKind)
+	CodeSkippedKind Code = "SkippedKind"
 	// CodeDuplicateObject: a second object of the same kind, namespace
 	// and name; the later one is used.
-	CodeDuplicateObject Code = Code(ipolicy.CodeDuplicateObject)
+	CodeDuplicateObject Code = "DuplicateObject"
 	// CodeUndeclaredNamespace: objects live in a namespace the input does
 	// not declare; Value is the namespace.
-	CodeUndeclaredNamespace Code = Code(ipolicy.CodeUndeclaredNamespace)
+	CodeUndeclaredNamespace Code = "UndeclaredNamespace"
 	// CodeAmbiguousName: two endpoints share "namespace/name"; Value is
 	// that name.
-	CodeAmbiguousName Code = Code(ipolicy.CodeAmbiguousName)
+	CodeAmbiguousName Code = "AmbiguousName"
 	// CodeUnresolvedNamedPort: a named port of a rule that no endpoint
 	// declares; Value is the port's name.
-	CodeUnresolvedNamedPort Code = Code(ipolicy.CodeUnresolvedNamedPort)
+	CodeUnresolvedNamedPort Code = "UnresolvedNamedPort"
 	// CodeSyntax: a document that is not valid YAML or JSON, or not a
 	// Kubernetes object (a mapping with apiVersion and kind).
-	CodeSyntax Code = Code(ipolicy.CodeSyntax)
+	CodeSyntax Code = "Syntax"
 	// CodeRead: a file or stream that cannot be read, or is not text.
-	CodeRead Code = Code(ipolicy.CodeRead)
+	CodeRead Code = "Read"
 	// CodeLimit: input over a size limit of [LoadOptions].
-	CodeLimit Code = Code(ipolicy.CodeLimit)
+	CodeLimit Code = "Limit"
 	// CodeOther: a warning or note without a finer code yet (an
 	// approximated feature, a rule that can match nothing).
-	CodeOther Code = Code(ipolicy.CodeOther)
+	CodeOther Code = "Other"
 )
 
 // Codes returns every code, sorted.

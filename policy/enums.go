@@ -16,14 +16,14 @@ type Severity uint8
 const (
 	// Info marks a note that changes nothing, such as a completed pod
 	// left out of the endpoints.
-	Info Severity = Severity(ipolicy.Info)
+	Info Severity = iota
 	// Warning marks input that was accepted but may not mean what its
 	// author intended: an unknown field the API server would drop,
 	// a namespace referenced but not declared, an approximated feature.
-	Warning Severity = Severity(ipolicy.Warning)
+	Warning
 	// Error marks invalid input: the API server would reject the object.
 	// The offending rule or object is left out of the evaluation.
-	Error Severity = Severity(ipolicy.Error)
+	Error
 )
 
 // String returns "info", "warning" or "error".
@@ -42,8 +42,8 @@ type Direction uint8
 
 // The two directions.
 const (
-	Ingress Direction = Direction(ipolicy.Ingress)
-	Egress  Direction = Direction(ipolicy.Egress)
+	Ingress Direction = iota
+	Egress
 )
 
 // String returns "ingress" or "egress".
@@ -63,12 +63,12 @@ type Protocol uint8
 
 // The protocols netreach names; others are numbers (Protocol(47) is GRE).
 const (
-	ICMP    Protocol = Protocol(ipolicy.ICMP)
-	TCP     Protocol = Protocol(ipolicy.TCP)
-	UDP     Protocol = Protocol(ipolicy.UDP)
-	ICMPv6  Protocol = Protocol(ipolicy.ICMPv6)
-	SCTP    Protocol = Protocol(ipolicy.SCTP)
-	UDPLite Protocol = Protocol(ipolicy.UDPLite)
+	ICMP    Protocol = 1
+	TCP     Protocol = 6
+	UDP     Protocol = 17
+	ICMPv6  Protocol = 58
+	SCTP    Protocol = 132
+	UDPLite Protocol = 136
 )
 
 // ParseProtocol reads a protocol as the CLI and Calico write it: a name
@@ -110,9 +110,9 @@ const (
 	// KyvernoSimulate applies the policies' mutate and generate rules to
 	// the input as if every object were created with the policies
 	// installed.
-	KyvernoSimulate KyvernoMode = KyvernoMode(ipolicy.KyvernoSimulate)
+	KyvernoSimulate KyvernoMode = iota
 	// KyvernoOff leaves Kyverno policies out, with a warning.
-	KyvernoOff KyvernoMode = KyvernoMode(ipolicy.KyvernoOff)
+	KyvernoOff
 )
 
 // String returns "simulate" or "off", the values of the --kyverno flag.

@@ -72,7 +72,7 @@ func TestNilAndZeroNeverPanic(t *testing.T) {
 		t.Errorf("FromObjects(nil) = %v", err)
 	}
 	//lint:ignore SA1012 a nil context is the point
-	if _, err := policy.Load(nil, policy.LoadOptions{}); !isInvalid(err) { //nolint:staticcheck
+	if _, err := policy.Load(nil, policy.LoadOptions{}); !isInvalid(err) {
 		t.Errorf("Load(nil ctx) = %v", err)
 	}
 	if _, err := policy.RefOf(nil); !isInvalid(err) {
@@ -337,6 +337,28 @@ func TestCodes(t *testing.T) {
 		policy.CodeRead, policy.CodeLimit, policy.CodeOther} {
 		if !slices.Contains(codes, c) {
 			t.Errorf("constant %s is not in Codes()", c)
+		}
+	}
+}
+
+// TestValuesMatchInternal: the public enumerations have the internal
+// values they are converted to and from.
+func TestValuesMatchInternal(t *testing.T) {
+	pairs := [][2]int{
+		{int(policy.Info), int(ipolicy.Info)}, {int(policy.Warning), int(ipolicy.Warning)}, {int(policy.Error), int(ipolicy.Error)},
+		{int(policy.Ingress), int(ipolicy.Ingress)}, {int(policy.Egress), int(ipolicy.Egress)},
+		{int(policy.ICMP), int(ipolicy.ICMP)}, {int(policy.TCP), int(ipolicy.TCP)}, {int(policy.UDP), int(ipolicy.UDP)},
+		{int(policy.ICMPv6), int(ipolicy.ICMPv6)}, {int(policy.SCTP), int(ipolicy.SCTP)}, {int(policy.UDPLite), int(ipolicy.UDPLite)},
+		{int(policy.KyvernoSimulate), int(ipolicy.KyvernoSimulate)}, {int(policy.KyvernoOff), int(ipolicy.KyvernoOff)},
+	}
+	for i, p := range pairs {
+		if p[0] != p[1] {
+			t.Errorf("pair %d: public %d, internal %d", i, p[0], p[1])
+		}
+	}
+	for i, c := range policy.Codes() {
+		if string(c) != string(ipolicy.Codes()[i]) {
+			t.Errorf("code %d: public %s, internal %s", i, c, ipolicy.Codes()[i])
 		}
 	}
 }

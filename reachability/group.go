@@ -16,17 +16,17 @@ type GroupBy uint8
 // The groupings.
 const (
 	// ByPod keeps every endpoint a group of its own.
-	ByPod GroupBy = GroupBy(ireach.ByPod)
+	ByPod GroupBy = iota
 	// ByWorkload merges the pods of one workload, following
 	// ownerReferences to the outermost controller (Pod → ReplicaSet →
 	// Deployment); a bare pod stays a group of its own.
-	ByWorkload GroupBy = GroupBy(ireach.ByWorkload)
+	ByWorkload
 	// ByNamespace merges the endpoints of one namespace.
-	ByNamespace GroupBy = GroupBy(ireach.ByNamespace)
+	ByNamespace
 	// ByTenant merges the namespaces that share the value of the tenant
 	// label (GroupOptions.TenantLabel); a namespace without the label
 	// stays a group of its own.
-	ByTenant GroupBy = GroupBy(ireach.ByTenant)
+	ByTenant
 )
 
 // String returns "pod", "workload", "namespace" or "tenant", the values

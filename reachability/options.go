@@ -154,14 +154,14 @@ type Mode uint8
 const (
 	// ModeAuto is ModeCalico when the snapshot has any projectcalico.org
 	// object, ModeKubernetes otherwise.
-	ModeAuto Mode = Mode(ipolicy.ModeAuto)
+	ModeAuto Mode = iota
 	// ModeKubernetes evaluates the Kubernetes APIs (NetworkPolicy,
 	// AdminNetworkPolicy, BaselineAdminNetworkPolicy,
 	// ClusterNetworkPolicy) as kube-proxy-era plugins do; Calico objects
 	// are ignored.
-	ModeKubernetes Mode = Mode(ipolicy.ModeK8s)
+	ModeKubernetes
 	// ModeCalico flattens every API into Calico's tiers, as Calico does.
-	ModeCalico Mode = Mode(ipolicy.ModeCalico)
+	ModeCalico
 )
 
 // String returns "auto", "k8s" or "calico", the values of --mode.

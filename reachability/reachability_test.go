@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/netreach/netreach/internal/bridge"
+	ipolicy "github.com/netreach/netreach/internal/policy"
 	"github.com/netreach/netreach/internal/randcluster"
 	ireach "github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/policy"
@@ -353,5 +354,21 @@ func TestEnumText(t *testing.T) {
 	}
 	if want := []string{"80/TCP", "443/TCP", "8000-8100/TCP", "53/UDP"}; !slices.Equal(ranges, want) {
 		t.Errorf("Ranges() = %v, want %v", ranges, want)
+	}
+}
+
+// TestValuesMatchInternal: the public enumerations have the internal
+// values they are converted to and from.
+func TestValuesMatchInternal(t *testing.T) {
+	pairs := [][2]int{
+		{int(reachability.Deny), int(ireach.Deny)}, {int(reachability.Allow), int(ireach.Allow)}, {int(reachability.Conditional), int(ireach.Conditional)},
+		{int(reachability.ModeAuto), int(ipolicy.ModeAuto)}, {int(reachability.ModeKubernetes), int(ipolicy.ModeK8s)}, {int(reachability.ModeCalico), int(ipolicy.ModeCalico)},
+		{int(reachability.ByPod), int(ireach.ByPod)}, {int(reachability.ByWorkload), int(ireach.ByWorkload)},
+		{int(reachability.ByNamespace), int(ireach.ByNamespace)}, {int(reachability.ByTenant), int(ireach.ByTenant)},
+	}
+	for i, p := range pairs {
+		if p[0] != p[1] {
+			t.Errorf("pair %d: public %d, internal %d", i, p[0], p[1])
+		}
 	}
 }

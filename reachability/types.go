@@ -17,13 +17,13 @@ type Verdict uint8
 // Verdicts.
 const (
 	// Deny: the connection cannot be opened.
-	Deny Verdict = Verdict(ireach.Deny)
+	Deny Verdict = iota
 	// Allow: the connection can be opened.
-	Allow Verdict = Verdict(ireach.Allow)
+	Allow
 	// Conditional: the answer depends on something netreach cannot know
 	// offline (an HTTP match of the service mesh, a DNS name, a source
 	// port); [Matrix.Explain] names the condition.
-	Conditional Verdict = Verdict(ireach.Conditional)
+	Conditional
 )
 
 // String returns "allow", "deny" or "conditional".
