@@ -93,10 +93,11 @@ func (c Connections) Contains(p Port) bool {
 // IsEmpty reports whether the set holds no connection.
 func (c Connections) IsEmpty() bool { return c.c.IsEmpty() }
 
-// IsAll reports whether the set holds every connection. A set from a
-// matrix of Kubernetes mode (no Calico policy) speaks only of TCP, UDP
-// and SCTP, which no Kubernetes policy API restricts beyond: it is all
-// when it holds every port of those three.
+// IsAll reports whether the set holds every connection. The sets a
+// matrix in Kubernetes mode (without Calico objects) gives speak only of
+// TCP, UDP and SCTP, since no Kubernetes policy restricts other protocols
+// (a Query of them is Allow): such a set is all when it holds every port
+// of the three.
 func (c Connections) IsAll() bool { return c.c.IsAll() }
 
 // Equal reports whether c and d hold the same connections.
