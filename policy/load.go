@@ -104,13 +104,13 @@ func (l *Loader) AddReader(name string, r io.Reader) {
 	}
 }
 
-// AddObject adds one typed object: a pointer to (or a value of) a type of
-// k8s.io/api, sigs.k8s.io/network-policy-api, the Gateway API
-// (sigs.k8s.io/gateway-api) or Istio's security API, or anything that
-// marshals to a Kubernetes object in JSON, such as an
-// *unstructured.Unstructured or a map[string]any (the form to give Calico,
-// Kyverno and OpenShift objects). TypeMeta may be empty, as it is in an
-// informer's cache: the kind is then taken from the Go type.
+// AddObject adds one object: a pointer to (or a value of) a type of
+// k8s.io/api, sigs.k8s.io/network-policy-api or the Gateway API
+// (sigs.k8s.io/gateway-api), whose TypeMeta may be empty as it is in an
+// informer's cache (the kind is then taken from the Go type), or anything
+// else that marshals to a Kubernetes object in JSON with its apiVersion
+// and kind, such as an *unstructured.Unstructured or a map[string]any:
+// the form to give Istio, Calico, Kyverno and OpenShift objects.
 //
 // The object is never modified. It is read (through its JSON form) by
 // [Loader.Snapshot], and must not change before; it then gets the same
