@@ -46,6 +46,9 @@ func (m *Matrix) Explain(from, to string, port Port) (Explanation, error) {
 	if err != nil {
 		return Explanation{}, err
 	}
+	if err := port.check("Matrix.Explain"); err != nil {
+		return Explanation{}, err
+	}
 	var ends [2]ireach.Entity
 	for k, name := range []string{from, to} {
 		i, err := entry(im, name)

@@ -175,6 +175,9 @@ func (m *Matrix) Query(from, to string, port Port) (Verdict, error) {
 	if err != nil {
 		return Deny, err
 	}
+	if err := port.check("Matrix.Query"); err != nil {
+		return Deny, err
+	}
 	src, err := entry(im, from)
 	if err != nil {
 		return Deny, err

@@ -271,6 +271,15 @@ func TestNilAndZeroNeverPanic(t *testing.T) {
 	if _, err := m.Query("nowhere/nothing", m.Snapshot().Endpoints()[0], reachability.Port{Protocol: policy.TCP, Port: 1}); !errors.As(err, &unknown) || unknown.Name != "nowhere/nothing" {
 		t.Errorf("Query(unknown) = %v", err)
 	}
+	for _, p := range []reachability.Port{{}, {Protocol: policy.TCP}, {Protocol: policy.SCTP}} {
+		eps := m.Snapshot().Endpoints()
+		if _, err := m.Query(eps[0], eps[0], p); !isInvalid(err) {
+			t.Errorf("Query(%v) = %v", p, err)
+		}
+		if _, err := m.Explain(eps[0], eps[0], p); !isInvalid(err) {
+			t.Errorf("Explain(%v) = %v", p, err)
+		}
+	}
 	for _, o := range []reachability.Options{{Mode: 9}, {CalicoVersion: "2.0"}, {Staged: "x"}, {Mesh: "linkerd"}, {Incremental: 7}} {
 		if _, err := reachability.Compute(ctx, m.Snapshot(), o); !isInvalid(err) {
 			t.Errorf("Compute(%+v) = %v", o, err)

@@ -38,7 +38,9 @@ func (v *Verdict) UnmarshalText(b []byte) error {
 }
 
 // Port is one concrete destination: a protocol and, for TCP, UDP and
-// SCTP, a port number (0 for protocols without ports, such as ICMP).
+// SCTP, a port number (0 for protocols without ports, such as ICMP). The
+// zero Port is invalid: the questions refuse it, and TCP, UDP or SCTP
+// without a port number, with an *policy.InvalidInputError.
 type Port struct {
 	Protocol policy.Protocol `json:"protocol"`
 	Port     uint16          `json:"port,omitempty"`
@@ -47,6 +49,19 @@ type Port struct {
 // String returns "80/TCP", or the protocol alone ("ICMP") for protocols
 // without ports.
 func (p Port) String() string { return p.internal().String() }
+
+// check returns an *policy.InvalidInputError for a port no connection
+// has: the zero Port (no protocol), or TCP, UDP or SCTP without a port
+// number.
+func (p Port) check(op string) error {
+	switch {
+	case p.Protocol == 0:
+		return &policy.InvalidInputError{Op: "reachability: " + op, Reason: "a Port without a protocol"}
+	case p.Port == 0 && (p.Protocol == policy.TCP || p.Protocol == policy.UDP || p.Protocol == policy.SCTP):
+		return &policy.InvalidInputError{Op: "reachability: " + op, Reason: "port 0/" + p.Protocol.String() + ": " + p.Protocol.String() + " needs a port number 1-65535"}
+	}
+	return nil
+}
 
 func (p Port) internal() ireach.Port {
 	return ireach.Port{Protocol: ipolicy.Protocol(p.Protocol), Number: p.Port}
