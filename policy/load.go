@@ -137,7 +137,8 @@ func (l *Loader) AddObject(obj any) error {
 // snapshot. Errors are as for [Load]: a [Diagnostics] for invalid input
 // (with the snapshot), an [*InvalidInputError] for an object that is not
 // one (without), ctx's error once ctx is done (within a document or a
-// file). Snapshot may be called again; it reads the input again.
+// file). Snapshot may be called again: it reads the input again (a
+// reader, and standard input, then give what is left of them).
 func (l *Loader) Snapshot(ctx context.Context) (*Snapshot, error) {
 	const op = "policy: Loader.Snapshot"
 	if l == nil {
