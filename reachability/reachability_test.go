@@ -381,3 +381,34 @@ func TestValuesMatchInternal(t *testing.T) {
 		}
 	}
 }
+
+// TestUpdateWithoutSides: a matrix computed with Incremental Off is
+// updated from scratch, and Stats says why; the result keeps what the
+// next update needs.
+func TestUpdateWithoutSides(t *testing.T) {
+	ctx := context.Background()
+	objs, m := random(t, 5)
+	s, _ := policy.FromObjects(objs...)
+	lean, err := reachability.Compute(ctx, s, reachability.Options{Incremental: reachability.Off})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lean.Options().Incremental != reachability.Off || m.Options().Incremental != reachability.On {
+		t.Fatalf("Options().Incremental = %v and %v", lean.Options().Incremental, m.Options().Incremental)
+	}
+	next, err := s.With(map[string]any{"apiVersion": "v1", "kind": "Pod",
+		"metadata": map[string]any{"name": "extra", "namespace": s.Namespaces()[0]}, "status": map[string]any{"podIP": "10.77.0.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := lean.Update(ctx, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := u.Stats(); !st.Updated || !st.Full || st.Reason != "no-sides" {
+		t.Errorf("Stats() = %+v, want a full update for no-sides", st)
+	}
+	if u.Options().Incremental != reachability.On {
+		t.Errorf("the updated matrix does not keep its sides")
+	}
+}
