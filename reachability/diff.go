@@ -56,3 +56,8 @@ func Diff(a, b *Matrix) (Delta, error) {
 	}
 	return Delta{Gained: changes(d.Gained), Lost: changes(d.Lost), Added: names(d.Added), Removed: names(d.Removed)}, nil
 }
+
+// IsEmpty reports whether nothing changed.
+func (d Delta) IsEmpty() bool {
+	return len(d.Gained)+len(d.Lost)+len(d.Added)+len(d.Removed) == 0
+}

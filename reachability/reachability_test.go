@@ -204,7 +204,7 @@ func TestUpdateEqualsCompute(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if len(d.Gained)+len(d.Lost)+len(d.Added)+len(d.Removed) > 0 {
+			if !d.IsEmpty() {
 				t.Fatalf("seed %d step %d: Update differs from Compute: %+v", seed, step, d)
 			}
 			st := got.Stats()

@@ -195,7 +195,7 @@ func TestInformerLoadQueryUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d, err := reachability.Diff(m3, full); err != nil || len(d.Gained)+len(d.Lost)+len(d.Added)+len(d.Removed) > 0 {
+	if d, err := reachability.Diff(m3, full); err != nil || !d.IsEmpty() {
 		t.Fatalf("Update and Compute differ: %+v, %v", d, err)
 	}
 
