@@ -28,4 +28,9 @@ func init() {
 		return nil
 	}
 	bridge.WrapSnapshot = func(s *ipolicy.Snapshot) any { return wrap(s) }
+	bridge.PolicyError = publicError
+	bridge.ObjectRef = func(r ipolicy.ObjectRef) any { return refFrom(r) }
+	bridge.RuleRef = func(r ipolicy.RuleRef) any { return ruleFrom(r) }
+	bridge.Location = func(l ipolicy.Location) any { return locFrom(l) }
+	bridge.Diagnostics = func(ds ipolicy.Diagnostics) any { return diagsFrom(ds) }
 }
