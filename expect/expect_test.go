@@ -177,9 +177,9 @@ func TestCompareMatchesInternal(t *testing.T) {
 			t.Fatal(err)
 		}
 		var got []string
-		for _, cs := range [][]expect.Change{d.Gained, d.Lost} {
+		for _, cs := range [][]reachability.Change{d.Gained, d.Lost} {
 			for _, c := range cs {
-				got = append(got, c.String())
+				got = append(got, c.From+" -> "+c.To+" "+c.Ports.String()+": "+c.Before.String()+" -> "+c.After.String())
 			}
 		}
 		got = append(got, d.Added...)

@@ -66,11 +66,11 @@ func (g *Golden) Compare(ctx context.Context, m *reachability.Matrix, opts Optio
 		Explanation: explanation(d.Trace, d.Path),
 	}
 	for _, side := range []struct {
-		to   *[]Change
+		to   *[]reachability.Change
 		from []ireach.Change
 	}{{&out.Gained, d.Gained}, {&out.Lost, d.Lost}} {
 		for _, c := range side.from {
-			*side.to = append(*side.to, Change{From: c.Src, To: c.Dst, Ports: portRange(c.Protocol, c.Lo, c.Hi),
+			*side.to = append(*side.to, reachability.Change{From: c.Src, To: c.Dst, Ports: portRange(c.Protocol, c.Lo, c.Hi),
 				Before: reachability.Verdict(c.Before), After: reachability.Verdict(c.After)})
 		}
 	}
@@ -89,8 +89,10 @@ type Drift struct {
 	// Gained are the flows more open now than in the golden (deny →
 	// allow, deny → conditional, conditional → allow), Lost the flows
 	// less open. Adjacent ports with the same change are merged; changes
-	// are sorted by source, destination, protocol and port.
-	Gained, Lost []Change
+	// are sorted by source, destination, protocol and port. At
+	// [LevelWorkload] they name workloads ("shop/Deployment/web") instead
+	// of pods.
+	Gained, Lost []reachability.Change
 	// Notes tell what may explain a drift, such as different options.
 	Notes []string
 	// Cause is what decided the first gained flow (else the first lost
@@ -104,20 +106,6 @@ type Drift struct {
 // gained, lost, added or removed.
 func (d *Drift) IsEmpty() bool {
 	return d == nil || len(d.Gained) == 0 && len(d.Lost) == 0 && len(d.Added) == 0 && len(d.Removed) == 0
-}
-
-// Change is a flow whose verdict differs between the golden matrix and
-// the current one: from From to To on Ports. From and To are as in
-// [Violation], or "namespace/Kind/name" for workloads at [LevelWorkload].
-type Change struct {
-	From, To      string
-	Ports         reachability.PortRange
-	Before, After reachability.Verdict
-}
-
-// String returns "from -> to 80/TCP: deny -> allow".
-func (c Change) String() string {
-	return c.From + " -> " + c.To + " " + c.Ports.String() + ": " + c.Before.String() + " -> " + c.After.String()
 }
 
 // Level says how the endpoints of a golden matrix are matched with those
