@@ -24,7 +24,7 @@ const shop = "../testdata/live/shop"
 // with their codes.
 func diagnostics(s *policy.Snapshot) []string {
 	var out []string
-	for _, d := range bridge.Snapshot(s).Diagnostics {
+	for _, d := range s.Diagnostics() {
 		out = append(out, string(d.Code)+" "+d.String())
 	}
 	return out
@@ -89,8 +89,8 @@ func TestNotes(t *testing.T) {
 		t.Fatal(err)
 	}
 	codes := map[policy.Code][]string{}
-	for _, d := range bridge.Snapshot(snap).Diagnostics {
-		codes[policy.Code(d.Code)] = append(codes[policy.Code(d.Code)], d.Value)
+	for _, d := range snap.Diagnostics() {
+		codes[d.Code] = append(codes[d.Code], d.Value)
 		if d.Code == "" {
 			t.Errorf("diagnostic without a code: %v", d)
 		}
@@ -107,18 +107,21 @@ func TestNotes(t *testing.T) {
 	if len(codes[live.CodeUnavailable]) != 0 || len(codes[live.CodeListExpired]) != 0 {
 		t.Errorf("unexpected notes: %v", codes)
 	}
-	for _, ep := range bridge.Snapshot(snap).Endpoints {
-		if ep.Namespace != "shop" {
-			t.Errorf("endpoint %s/%s read outside the namespaces asked for", ep.Namespace, ep.Name)
+	if len(snap.Endpoints()) != 3 {
+		t.Errorf("Endpoints() = %v; want the 3 pods of shop", snap.Endpoints())
+	}
+	for _, ep := range snap.Endpoints() {
+		if !strings.HasPrefix(ep, "shop/") {
+			t.Errorf("endpoint %s read outside the namespaces asked for", ep)
 		}
 	}
-	less, err := bridge.Snapshot(snap).Without(ipolicy.ObjectRef{Kind: "NetworkPolicy", Namespace: "shop", Name: "default-deny"})
+	less, err := snap.Without(policy.ObjectRef{Kind: "NetworkPolicy", Namespace: "shop", Name: "default-deny"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := false
-	for _, d := range less.Diagnostics {
-		found = found || policy.Code(d.Code) == live.CodeForbidden
+	for _, d := range less.Diagnostics() {
+		found = found || d.Code == live.CodeForbidden
 	}
 	if !found {
 		t.Error("Snapshot.Without dropped the notes of the read")
