@@ -47,19 +47,19 @@ const (
 	// CodeNotServed: an API group or resource the server does not serve
 	// (its CRD is not installed, or was removed while reading), or
 	// serves in no version netreach reads; none of its objects are read.
-	CodeNotServed = policy.Code(ipolicy.CodeNotServed)
+	CodeNotServed policy.Code = policy.Code(ipolicy.CodeNotServed)
 	// CodeForbidden: the credentials may not list (or get) a resource;
 	// its objects are left out of the snapshot.
-	CodeForbidden = policy.Code(ipolicy.CodeForbidden)
+	CodeForbidden policy.Code = policy.Code(ipolicy.CodeForbidden)
 	// CodeUnavailable: the discovery of an API group failed (an
 	// aggregated API that is down); its objects are left out.
-	CodeUnavailable = policy.Code(ipolicy.CodeUnavailable)
+	CodeUnavailable policy.Code = policy.Code(ipolicy.CodeUnavailable)
 	// CodeListExpired: a paged list took longer than the server keeps
 	// its snapshot; the later pages come from a newer state, so objects
 	// changed meanwhile may be missing or seen twice.
-	CodeListExpired = policy.Code(ipolicy.CodeListExpired)
+	CodeListExpired policy.Code = policy.Code(ipolicy.CodeListExpired)
 	// CodeNotFound: a namespace of [Options.Namespaces] does not exist.
-	CodeNotFound = policy.Code(ipolicy.CodeNotFound)
+	CodeNotFound policy.Code = policy.Code(ipolicy.CodeNotFound)
 )
 
 // Options say which cluster to read and how. The zero value reads every
