@@ -48,9 +48,9 @@ func (m *Matrix) Explain(from, to string, port Port) (Explanation, error) {
 	}
 	var ends [2]ireach.Entity
 	for k, name := range []string{from, to} {
-		i, ok := im.Lookup(name)
-		if !ok || i < 0 {
-			return Explanation{}, &UnknownEndpointError{Name: name}
+		i, err := entry(im, name)
+		if err != nil {
+			return Explanation{}, err
 		}
 		if e := im.Endpoint(i); e != nil {
 			ends[k] = ireach.EndpointEntity(e)
@@ -60,7 +60,7 @@ func (m *Matrix) Explain(from, to string, port Port) (Explanation, error) {
 			return Explanation{}, &UnknownEndpointError{Name: name}
 		}
 	}
-	v, tr := ireach.Evaluate(im.Snapshot(), ireach.Flow{Src: ends[0], Dst: ends[1], Protocol: ipolicy.Protocol(port.Protocol), Port: port.Port}, im.Options())
+	v, tr := ireach.Evaluate(m.snapshot(), ireach.Flow{Src: ends[0], Dst: ends[1], Protocol: ipolicy.Protocol(port.Protocol), Port: port.Port}, im.Options())
 	return Explanation{Verdict: Verdict(v), Egress: sideFrom(tr.Egress), Ingress: sideFrom(tr.Ingress), text: ireach.FormatTrace(tr)}, nil
 }
 

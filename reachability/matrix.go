@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/netreach/netreach/internal/bridge"
+	ipolicy "github.com/netreach/netreach/internal/policy"
 	ireach "github.com/netreach/netreach/internal/reachability"
 	"github.com/netreach/netreach/policy"
 )
@@ -21,13 +22,28 @@ import (
 // (the endpoint that owns it, else the external range holding it).
 type Matrix struct {
 	m *ireach.Matrix
+	// s is the snapshot as given to Compute or Update: m's own is the
+	// view the computation used (staged policies applied, host endpoints
+	// added), which cannot be changed with With and Without. Nil for a
+	// matrix from another public package (see bridge.WrapMatrix).
+	s *ipolicy.Snapshot
 }
 
-func wrap(m *ireach.Matrix) *Matrix {
+func wrap(m *ireach.Matrix) *Matrix { return wrapWith(m, nil) }
+
+func wrapWith(m *ireach.Matrix, s *ipolicy.Snapshot) *Matrix {
 	if m == nil {
 		return nil
 	}
-	return &Matrix{m: m}
+	return &Matrix{m: m, s: s}
+}
+
+// snapshot returns the snapshot m was computed from, as given.
+func (m *Matrix) snapshot() *ipolicy.Snapshot {
+	if m.s != nil {
+		return m.s
+	}
+	return m.m.Snapshot()
 }
 
 func init() {
@@ -69,7 +85,7 @@ func Compute(ctx context.Context, s *policy.Snapshot, opts Options) (*Matrix, er
 		return nil, err
 	}
 	m, err := ireach.Compute(ctx, is, in)
-	return wrap(m), publicError(err)
+	return wrapWith(m, is), publicError(err)
 }
 
 // Update computes the matrix of next, a new version of m's snapshot (from
@@ -98,7 +114,7 @@ func (m *Matrix) Update(ctx context.Context, next *policy.Snapshot) (*Matrix, er
 		return nil, &policy.InvalidInputError{Op: "reachability: " + op, Reason: "nil or zero Snapshot"}
 	}
 	n, err := ireach.Update(ctx, im, is)
-	return wrap(n), publicError(err)
+	return wrapWith(n, is), publicError(err)
 }
 
 // Snapshot returns the snapshot the matrix was computed from; nil for a
@@ -107,7 +123,7 @@ func (m *Matrix) Snapshot() *policy.Snapshot {
 	if m == nil || m.m == nil {
 		return nil
 	}
-	s, _ := bridge.WrapSnapshot(m.m.Snapshot()).(*policy.Snapshot)
+	s, _ := bridge.WrapSnapshot(m.snapshot()).(*policy.Snapshot)
 	return s
 }
 
@@ -143,7 +159,9 @@ func (m *Matrix) Diagnostics() policy.Diagnostics {
 // Query returns the verdict of a connection from the endpoint named from
 // to the one named to, on port. A name is "namespace/name" of an endpoint
 // or an address (the endpoint that owns it, else the external range
-// holding it). An unknown name is an [*UnknownEndpointError]: Query never
+// holding it), or the name of an external range as [Matrix.Reachers] and
+// [Matrix.Group] give it ("203.0.113.0/24", "0.0.0.0-10.0.0.255"). An
+// unknown name is an [*UnknownEndpointError]: Query never
 // answers for an endpoint it cannot resolve. An endpoint always reaches
 // itself. In Kubernetes mode, a protocol other than TCP, UDP and SCTP is
 // Allow (no Kubernetes policy restricts it). Query costs O(log endpoints)
@@ -153,8 +171,35 @@ func (m *Matrix) Query(from, to string, port Port) (Verdict, error) {
 	if err != nil {
 		return Deny, err
 	}
-	v, err := im.Query(from, to, port.internal())
-	return Verdict(v), publicError(err)
+	src, err := entry(im, from)
+	if err != nil {
+		return Deny, err
+	}
+	dst, err := entry(im, to)
+	if err != nil {
+		return Deny, err
+	}
+	p := im.PortAtomIndex(ipolicy.Protocol(port.Protocol), port.Port)
+	if p < 0 {
+		return Allow, nil // a protocol no policy of the mode restricts
+	}
+	return Verdict(im.At(src, dst, p)), nil
+}
+
+// entry resolves a name: as the internal matrix's Lookup does ("namespace/name",
+// an address), and also the name of an external range ("10.0.0.0/8",
+// "10.0.0.0-10.0.0.9"), as Reachers and Group give it, even when an
+// endpoint owns the range's first address.
+func entry(im *ireach.Matrix, name string) (int, error) {
+	if i, ok := im.Lookup(name); ok && i >= 0 {
+		return i, nil
+	}
+	if a, err := ireach.ParseExternalAtom(name); err == nil {
+		if i := im.ExternalEntry(a.Range.From()); i >= 0 && im.Name(i) == name {
+			return i, nil
+		}
+	}
+	return -1, &UnknownEndpointError{Name: name}
 }
 
 // Reachers iterates over the endpoints and external ranges that can open
