@@ -73,12 +73,12 @@ func (r *Report) HasRisk(min Risk) bool {
 // Run audits the matrix m, with the snapshot m was computed from. The
 // error is ctx's when ctx is cancelled (comparing staged policies and the
 // exposure analysis compute further matrices), or an
-// [*policy.InvalidInputError] for a nil m. Its cost is a few times that
+// [*policy.InvalidInputError] for a nil m or ctx. Its cost is a few times that
 // of computing m.
 func Run(ctx context.Context, m *reachability.Matrix, opts Options) (*Report, error) {
 	im := bridge.Matrix(m)
-	if im == nil {
-		return nil, &policy.InvalidInputError{Op: "audit: Run", Reason: "nil matrix"}
+	if im == nil || ctx == nil {
+		return nil, &policy.InvalidInputError{Op: "audit: Run", Reason: "nil matrix or context"}
 	}
 	io := iaudit.Options{
 		TenantLabel:  opts.TenantLabel,

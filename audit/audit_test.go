@@ -321,6 +321,10 @@ func TestBadInput(t *testing.T) {
 	if _, err := audit.Run(ctx, m, audit.Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Run(cancelled) = %v; want context.Canceled", err)
 	}
+	var noCtx context.Context
+	if _, err := audit.Run(noCtx, m, audit.Options{}); !errors.As(err, &inv) {
+		t.Errorf("Run(nil context) = %v; want an *InvalidInputError", err)
+	}
 	var r *audit.Report
 	if r.HasRisk(audit.Info) {
 		t.Error("nil Report has findings")

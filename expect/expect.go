@@ -60,11 +60,11 @@ type Options struct {
 // each failing rule is explained with the snapshot and options m was
 // computed with. It costs O(pairs × port ranges) per rule. When ctx is
 // cancelled it stops within a few thousand pairs and returns ctx's error;
-// a nil m is an [*policy.InvalidInputError].
+// a nil m or ctx is an [*policy.InvalidInputError].
 func (x *Expectations) Evaluate(ctx context.Context, m *reachability.Matrix, opts Options) (*Report, error) {
 	im := bridge.Matrix(m)
-	if im == nil {
-		return nil, &policy.InvalidInputError{Op: "expect: Expectations.Evaluate", Reason: "nil matrix"}
+	if im == nil || ctx == nil {
+		return nil, &policy.InvalidInputError{Op: "expect: Expectations.Evaluate", Reason: "nil matrix or context"}
 	}
 	if x == nil || x.x == nil {
 		return &Report{}, nil

@@ -255,6 +255,10 @@ func TestBadInput(t *testing.T) {
 	if _, err := x.Evaluate(ctx, m, expect.Options{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Evaluate(cancelled) = %v; want context.Canceled", err)
 	}
+	var noCtx context.Context
+	if _, err := x.Evaluate(noCtx, m, expect.Options{}); !errors.As(err, &inv) {
+		t.Errorf("Evaluate(nil context) = %v; want an *InvalidInputError", err)
+	}
 	var none *expect.Expectations
 	if rep, err := none.Evaluate(context.Background(), m, expect.Options{}); err != nil || rep.HasFailures() {
 		t.Errorf("nil Expectations.Evaluate = %v, %v; want an empty report", rep, err)

@@ -46,12 +46,12 @@ func LoadGolden(path string) (*Golden, error) {
 // (written with --port) and addresses of a family only one side has are
 // not compared; [Drift.Notes] say so. It costs O(entries² × ports), times
 // the product of the workloads' sizes at workload level. When ctx is
-// cancelled it stops within a row and returns ctx's error; a nil g or m
-// is an [*policy.InvalidInputError].
+// cancelled it stops within a row and returns ctx's error; a nil g, m or
+// ctx is an [*policy.InvalidInputError].
 func (g *Golden) Compare(ctx context.Context, m *reachability.Matrix, opts Options) (*Drift, error) {
 	im := bridge.Matrix(m)
-	if im == nil || g == nil || g.g == nil {
-		return nil, &policy.InvalidInputError{Op: "expect: Golden.Compare", Reason: "nil golden or matrix"}
+	if im == nil || g == nil || g.g == nil || ctx == nil {
+		return nil, &policy.InvalidInputError{Op: "expect: Golden.Compare", Reason: "nil golden, matrix or context"}
 	}
 	d, err := g.g.CompareContext(ctx, im, iexpect.Level(opts.Level))
 	if err != nil {

@@ -102,8 +102,12 @@ type Options struct {
 // [policy.Diagnostics] of them. The error is otherwise, with a nil
 // snapshot, the failure to find the cluster (a kubeconfig error), to
 // discover its resources or to list one (other than a 403 or 404),
-// ctx's error when ctx ends, or the failure to write opts.Manifests.
+// ctx's error when ctx ends, or the failure to write opts.Manifests; a nil
+// ctx is an [*policy.InvalidInputError].
 func Read(ctx context.Context, opts Options) (*policy.Snapshot, error) {
+	if ctx == nil {
+		return nil, &policy.InvalidInputError{Op: "live: Read", Reason: "nil context"}
+	}
 	c, err := ilive.Connect(ilive.KubeconfigOptions{Path: opts.Kubeconfig, Context: opts.Context},
 		ilive.Options{Namespaces: opts.Namespaces, PageSize: opts.PageSize, Progress: opts.Progress})
 	if err != nil {

@@ -146,6 +146,7 @@ func TestReadFails(t *testing.T) {
 		{"unknown context", context.Background(), live.Options{Kubeconfig: kubeconfig, Context: "nope"}},
 		{"list fails", context.Background(), live.Options{Kubeconfig: failing.Kubeconfig(t, "x")}},
 		{"cancelled", ctx, live.Options{Kubeconfig: kubeconfig}},
+		{"nil context", nil, live.Options{Kubeconfig: kubeconfig}},
 	} {
 		snap, err := live.Read(tc.ctx, tc.opts)
 		if err == nil || snap != nil {
