@@ -93,6 +93,10 @@ type Options struct {
 	// (policy.Load of that file gives the same snapshot, less the
 	// diagnostics of the read itself).
 	Manifests io.Writer
+	// Load are the options of loading what was read, as for
+	// [policy.Load]: Strict, Kyverno and the size limits (Stdin is not
+	// used).
+	Load policy.LoadOptions
 }
 
 // Read reads the cluster opts select and returns its snapshot. The
@@ -113,7 +117,9 @@ func Read(ctx context.Context, opts Options) (*policy.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := ipolicy.NewLoader(ipolicy.LoadOptions{})
+	lo := opts.Load
+	l := ipolicy.NewLoader(ipolicy.LoadOptions{Strict: lo.Strict, MaxDocumentBytes: lo.MaxDocumentBytes,
+		MaxDocuments: lo.MaxDocuments, Kyverno: ipolicy.KyvernoMode(lo.Kyverno)})
 	var w *ilive.Writer
 	if opts.Manifests != nil {
 		w = ilive.NewStreamWriter(opts.Manifests)

@@ -128,6 +128,39 @@ func TestNotes(t *testing.T) {
 	}
 }
 
+// TestNotesOfFailures: a group whose discovery fails and a paged list
+// whose snapshot expires are notes with their codes, not errors.
+func TestNotesOfFailures(t *testing.T) {
+	s := fakeapi.Start(t, shop)
+	s.Fail = map[string]int{"/apis/networking.k8s.io/v1": 503}
+	s.ExpireAfter = 1
+	snap, err := live.Read(context.Background(), live.Options{Kubeconfig: s.Kubeconfig(t, "kind-shop"), PageSize: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := map[policy.Code]string{}
+	for _, d := range snap.Diagnostics() {
+		codes[d.Code] += d.Value + " "
+	}
+	if !strings.Contains(codes[live.CodeUnavailable], "networking.k8s.io") || codes[live.CodeListExpired] == "" {
+		t.Errorf("notes by code = %q; want networking.k8s.io unavailable and an expired list", codes)
+	}
+}
+
+// TestLoadOptions: Options.Load applies to what was read: over the
+// document limit, the snapshot has a Limit error.
+func TestLoadOptions(t *testing.T) {
+	s := fakeapi.Start(t, shop)
+	snap, err := live.Read(context.Background(), live.Options{Kubeconfig: s.Kubeconfig(t, "kind-shop"), Load: policy.LoadOptions{MaxDocuments: 3}})
+	var ds policy.Diagnostics
+	if !errors.As(err, &ds) || snap == nil {
+		t.Fatalf("Read(MaxDocuments 3) = %v, %v; want the snapshot and its Diagnostics", snap, err)
+	}
+	if errs := ds.Errors(); len(errs) != 1 || errs[0].Code != policy.CodeLimit || len(snap.Namespaces()) > 3 {
+		t.Errorf("errors %v, namespaces %v; want one Limit error and at most 3 objects", errs, snap.Namespaces())
+	}
+}
+
 // TestReadFails: a cluster that cannot be found or read is an error,
 // without a snapshot.
 func TestReadFails(t *testing.T) {
