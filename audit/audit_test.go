@@ -330,3 +330,19 @@ func TestBadInput(t *testing.T) {
 		t.Error("nil Report has findings")
 	}
 }
+
+// TestSameValues: the public enumerations have the values of the
+// internal ones they are converted from.
+func TestSameValues(t *testing.T) {
+	t.Parallel()
+	for _, s := range iaudit.Severities() {
+		if got := audit.Risk(s).String(); got != s.String() {
+			t.Errorf("Risk(%d) = %s, want %s", s, got, s)
+		}
+	}
+	for _, s := range []iaudit.Status{iaudit.StatusNew, iaudit.StatusUnchanged, iaudit.StatusFixed} {
+		if audit.Status(s) != audit.StatusNew && audit.Status(s) != audit.StatusUnchanged && audit.Status(s) != audit.StatusFixed {
+			t.Errorf("internal status %q has no public constant", s)
+		}
+	}
+}

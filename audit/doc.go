@@ -7,8 +7,9 @@
 // reachability, service-mesh gaps, and the lateral-movement blast radius
 // of endpoints. It is what `netreach audit` reports.
 //
-// [Run] audits a matrix and returns a [Report]: the [Finding]s that count,
-// the ones a [Waiver] covers, and the fixed ones of a baseline. Each
+// [Run] audits a matrix and returns a [Report]: the findings ([Finding])
+// that count, the ones a [Waiver] covers, and the fixed ones of a
+// baseline. Each
 // finding has a stable ID ("NR003") and [Kind] ("no-default-deny"), a
 // [Risk] level ([Critical], [High], [Medium], [Low], [Info]), the objects
 // involved ([policy.ObjectRef]), where to look ([policy.Location], the

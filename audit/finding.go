@@ -94,15 +94,15 @@ type Risk uint8
 // The risk levels, least serious first.
 const (
 	// Info is context a reviewer should know but need not act on.
-	Info Risk = Risk(iaudit.Info)
+	Info Risk = iota
 	// Low is a weakness worth fixing when convenient.
-	Low Risk = Risk(iaudit.Low)
+	Low
 	// Medium is exposure or a policy mistake that should be fixed.
-	Medium Risk = Risk(iaudit.Medium)
+	Medium
 	// High is a likely misconfiguration or broad exposure.
-	High Risk = Risk(iaudit.High)
+	High
 	// Critical breaks an isolation boundary (between tenants).
-	Critical Risk = Risk(iaudit.Critical)
+	Critical
 )
 
 // String returns "info", "low", "medium", "high" or "critical".
@@ -122,12 +122,12 @@ type Status string
 // The statuses of findings against a baseline.
 const (
 	// StatusNew: the baseline has no finding with this fingerprint.
-	StatusNew Status = Status(iaudit.StatusNew)
+	StatusNew Status = "new"
 	// StatusUnchanged: the baseline has a finding with this fingerprint.
-	StatusUnchanged Status = Status(iaudit.StatusUnchanged)
+	StatusUnchanged Status = "unchanged"
 	// StatusFixed: a finding of the baseline that this run no longer has
 	// (see [Report.Fixed]).
-	StatusFixed Status = Status(iaudit.StatusFixed)
+	StatusFixed Status = "fixed"
 )
 
 func findingsFrom(in []iaudit.Finding) []Finding {

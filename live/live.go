@@ -38,7 +38,7 @@ import (
 
 // DefaultPageSize is the number of objects asked for in one list request
 // when [Options.PageSize] is zero, as kubectl asks.
-const DefaultPageSize = ilive.DefaultPageSize
+const DefaultPageSize = 500
 
 // The codes of the diagnostics a read adds to the snapshot, besides the
 // loader's own ([policy.Codes] lists them all). Their Value is the
@@ -47,19 +47,19 @@ const (
 	// CodeNotServed: an API group or resource the server does not serve
 	// (its CRD is not installed, or was removed while reading), or
 	// serves in no version netreach reads; none of its objects are read.
-	CodeNotServed policy.Code = policy.Code(ipolicy.CodeNotServed)
+	CodeNotServed policy.Code = "NotServed"
 	// CodeForbidden: the credentials may not list (or get) a resource;
 	// its objects are left out of the snapshot.
-	CodeForbidden policy.Code = policy.Code(ipolicy.CodeForbidden)
+	CodeForbidden policy.Code = "Forbidden"
 	// CodeUnavailable: the discovery of an API group failed (an
 	// aggregated API that is down); its objects are left out.
-	CodeUnavailable policy.Code = policy.Code(ipolicy.CodeUnavailable)
+	CodeUnavailable policy.Code = "Unavailable"
 	// CodeListExpired: a paged list took longer than the server keeps
 	// its snapshot; the later pages come from a newer state, so objects
 	// changed meanwhile may be missing or seen twice.
-	CodeListExpired policy.Code = policy.Code(ipolicy.CodeListExpired)
+	CodeListExpired policy.Code = "ListExpired"
 	// CodeNotFound: a namespace of [Options.Namespaces] does not exist.
-	CodeNotFound policy.Code = policy.Code(ipolicy.CodeNotFound)
+	CodeNotFound policy.Code = "NotFound"
 )
 
 // Options say which cluster to read and how. The zero value reads every

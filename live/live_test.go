@@ -191,3 +191,19 @@ func TestReadFails(t *testing.T) {
 		}
 	}
 }
+
+// TestSameValues: the public constants are the internal ones.
+func TestSameValues(t *testing.T) {
+	if live.DefaultPageSize != ilive.DefaultPageSize {
+		t.Errorf("DefaultPageSize = %d, want %d", live.DefaultPageSize, ilive.DefaultPageSize)
+	}
+	for _, c := range [][2]policy.Code{
+		{live.CodeNotServed, policy.Code(ipolicy.CodeNotServed)}, {live.CodeForbidden, policy.Code(ipolicy.CodeForbidden)},
+		{live.CodeUnavailable, policy.Code(ipolicy.CodeUnavailable)}, {live.CodeListExpired, policy.Code(ipolicy.CodeListExpired)},
+		{live.CodeNotFound, policy.Code(ipolicy.CodeNotFound)},
+	} {
+		if c[0] != c[1] || c[0].Describe() == "" {
+			t.Errorf("code %s: internal %s, description %q", c[0], c[1], c[0].Describe())
+		}
+	}
+}
