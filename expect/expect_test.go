@@ -53,6 +53,7 @@ func TestEvaluateMatchesInternal(t *testing.T) {
 		{"shop holds", "../testdata/check/shop.yaml", []string{"../testdata/check/shop"}, 0},
 		{"shop drifts", "../testdata/check/shop.yaml", []string{"../testdata/check/shop/cluster.yaml", "../testdata/check/shop-drift"}, 2},
 		{"tenants", "../testdata/check/tenant-isolation.yaml", []string{"../testdata/scenarios/tenant-isolation"}, 3},
+		{"new pods", "../testdata/check/tenant-isolation-newpods.yaml", []string{"../testdata/scenarios/tenant-isolation"}, 1},
 		{"typo is an error", "../testdata/check/typo.yaml", []string{"../testdata/check/shop"}, 1},
 	}
 	for _, tc := range tests {
