@@ -127,31 +127,22 @@ func diagsFrom(ds ipolicy.Diagnostics) Diagnostics {
 // Diagnostics, which errors.As finds.
 type Diagnostics []Diagnostic
 
-// HasErrors reports whether some diagnostic has [Error] severity.
-func (ds Diagnostics) HasErrors() bool {
-	for _, d := range ds {
-		if d.Severity == Error {
-			return true
-		}
+func (ds Diagnostics) internal() ipolicy.Diagnostics {
+	in := make(ipolicy.Diagnostics, len(ds))
+	for i, d := range ds {
+		in[i] = d.internal()
 	}
-	return false
+	return in
 }
+
+// HasErrors reports whether some diagnostic has [Error] severity.
+func (ds Diagnostics) HasErrors() bool { return ds.internal().HasErrors() }
 
 // Errors returns the Error-severity diagnostics.
-func (ds Diagnostics) Errors() Diagnostics { return ds.filter(Error) }
+func (ds Diagnostics) Errors() Diagnostics { return diagsFrom(ds.internal().Errors()) }
 
 // Warnings returns the Warning-severity diagnostics.
-func (ds Diagnostics) Warnings() Diagnostics { return ds.filter(Warning) }
-
-func (ds Diagnostics) filter(s Severity) Diagnostics {
-	var out Diagnostics
-	for _, d := range ds {
-		if d.Severity == s {
-			out = append(out, d)
-		}
-	}
-	return out
-}
+func (ds Diagnostics) Warnings() Diagnostics { return diagsFrom(ds.internal().Warnings()) }
 
 // Err returns ds as an error when it has errors, else nil.
 func (ds Diagnostics) Err() error {
@@ -163,10 +154,4 @@ func (ds Diagnostics) Err() error {
 
 // Error joins the Error-severity diagnostics, one per line ("no errors"
 // when there are none).
-func (ds Diagnostics) Error() string {
-	in := make(ipolicy.Diagnostics, len(ds))
-	for i, d := range ds {
-		in[i] = d.internal()
-	}
-	return in.Error()
-}
+func (ds Diagnostics) Error() string { return ds.internal().Error() }

@@ -14,7 +14,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"sigs.k8s.io/yaml"
 
 	ipolicy "github.com/netreach/netreach/internal/policy"
 	"github.com/netreach/netreach/internal/randcluster"
@@ -189,17 +188,11 @@ func TestLoadersAgree(t *testing.T) {
 
 func objectsOf(t *testing.T, data []byte) []any {
 	t.Helper()
-	var out []any
-	for _, doc := range bytes.Split(data, []byte("\n---\n")) {
-		var m map[string]any
-		if err := yaml.Unmarshal(doc, &m); err != nil {
-			t.Fatal(err)
-		}
-		if m != nil {
-			out = append(out, m)
-		}
+	objs, err := randcluster.Objects(data)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return objs
 }
 
 // TestWithWithoutEqualFreshLoad applies random sequences of With and

@@ -54,6 +54,10 @@ func init() {
 		return nil
 	}
 	bridge.WrapMatrix = func(m *ireach.Matrix) any { return wrap(m) }
+	bridge.WrapConnections = func(c ireach.Connections) any { return Connections{c} }
+	bridge.ConnectionsOf = func(x any) (ireach.Connections, bool) { c, ok := x.(Connections); return c.c, ok }
+	bridge.WrapSelection = func(s ireach.Selection) any { return Selection{s} }
+	bridge.SelectionOf = func(x any) (ireach.Selection, bool) { s, ok := x.(Selection); return s.s, ok }
 }
 
 // get returns the internal matrix, or an error for a nil or zero Matrix.

@@ -1,7 +1,6 @@
 package reachability_test
 
 import (
-	"bytes"
 	"context"
 	"encoding"
 	"errors"
@@ -10,8 +9,6 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-
-	"sigs.k8s.io/yaml"
 
 	"github.com/netreach/netreach/internal/bridge"
 	"github.com/netreach/netreach/internal/randcluster"
@@ -22,17 +19,11 @@ import (
 
 func objectsOf(t *testing.T, data []byte) []any {
 	t.Helper()
-	var out []any
-	for _, doc := range bytes.Split(data, []byte("\n---\n")) {
-		var m map[string]any
-		if err := yaml.Unmarshal(doc, &m); err != nil {
-			t.Fatal(err)
-		}
-		if m != nil {
-			out = append(out, m)
-		}
+	objs, err := randcluster.Objects(data)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return out
+	return objs
 }
 
 // random returns the objects and the matrix of a random cluster.
