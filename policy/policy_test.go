@@ -240,7 +240,7 @@ func TestWithWithoutEqualFreshLoad(t *testing.T) {
 			if r.IntN(2) == 0 || len(order) == 0 {
 				o := all[r.IntN(len(all))]
 				if r.IntN(4) == 0 {
-					o = broken(t, o) // rejected whole, until a valid version replaces it
+					o = randcluster.Broken(o) // rejected whole, until a valid version replaces it
 				}
 				put(o)
 				s, err = s.With(o)
@@ -266,19 +266,6 @@ func TestWithWithoutEqualFreshLoad(t *testing.T) {
 			}
 		}
 	}
-}
-
-// broken returns a copy of a generic object that is rejected whole when
-// read: its spec is a string.
-func broken(t *testing.T, o any) any {
-	t.Helper()
-	j, _ := json.Marshal(o)
-	var m map[string]any
-	if err := json.Unmarshal(j, &m); err != nil {
-		t.Fatal(err)
-	}
-	m["spec"] = "broken"
-	return m
 }
 
 func diagLines(s *policy.Snapshot) []string {

@@ -53,19 +53,6 @@ func relabelled(t *testing.T, o any, r *rand.Rand) any {
 	return m
 }
 
-// broken returns a copy of a generic object that the loader rejects
-// whole: its spec is a string.
-func broken(t *testing.T, o any) any {
-	t.Helper()
-	j, _ := json.Marshal(o)
-	var m map[string]any
-	if err := json.Unmarshal(j, &m); err != nil {
-		t.Fatal(err)
-	}
-	m["spec"] = "broken"
-	return m
-}
-
 // diagLinesOf returns the diagnostics as sorted lines.
 func diagLinesOf(s *policy.Snapshot) []string {
 	var out []string
@@ -120,7 +107,7 @@ func TestWithWithoutEqualFreshLoad(t *testing.T) {
 			case op == 3 && len(have) > 0:
 				i := r.IntN(len(have))
 				fixes = append(fixes, have[i].obj)
-				o := broken(t, have[i].obj)
+				o := randcluster.Broken(have[i].obj)
 				put(o)
 				snap, _ = snap.With(o)
 				what = "With a broken " + have[i].key
