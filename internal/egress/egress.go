@@ -404,16 +404,23 @@ type shareSet struct {
 // of them. Flows with the same sources share one union, so the cost is
 // O(sources) per flow plus O(workloads) per distinct set of sources.
 func (a *Analysis) markShared(f *Flow) {
+	markShared(f, a.users, a.shares)
+}
+
+// markShared fills f's SharedWith and SharedCount from the users of each
+// node address (source → "ns\x00workload"); shares caches the unions by
+// sources.
+func markShared(f *Flow, users map[netip.Prefix]map[string]bool, shares map[string]*shareSet) {
 	if f.Via != ViaNode || len(f.Sources) == 0 {
 		return
 	}
 	sig := prefixesString(f.Sources)
-	set := a.shares[sig]
+	set := shares[sig]
 	if set == nil {
 		set = &shareSet{perNS: map[string]int{}}
 		seen := map[string]bool{}
 		for _, src := range f.Sources {
-			for u := range a.users[src] {
+			for u := range users[src] {
 				if !seen[u] {
 					seen[u] = true
 					set.keys = append(set.keys, u)
@@ -423,7 +430,7 @@ func (a *Analysis) markShared(f *Flow) {
 			}
 		}
 		sort.Strings(set.keys)
-		a.shares[sig] = set
+		shares[sig] = set
 	}
 	f.share = set
 	f.SharedCount = len(set.keys) - set.perNS[f.Namespace]

@@ -119,10 +119,8 @@ type slowRow struct {
 	lastEndpoint int
 }
 
-// markShared fills SharedWith and SharedCount: node addresses used by
-// workloads of more than one namespace. Flows with the same sources share
-// one union, so the cost is O(flows × sources + distinct source sets ×
-// workloads).
+// slowMarkShared fills SharedWith and SharedCount from the users of each
+// node address, found on the flows themselves.
 func slowMarkShared(flows []Flow) {
 	users := map[netip.Prefix]map[string]bool{} // source → "ns\x00workload"
 	for _, f := range flows {
@@ -138,38 +136,7 @@ func slowMarkShared(flows []Flow) {
 	}
 	sets := map[string]*shareSet{}
 	for i := range flows {
-		f := &flows[i]
-		if f.Via != ViaNode || len(f.Sources) == 0 {
-			continue
-		}
-		sig := prefixesString(f.Sources)
-		set := sets[sig]
-		if set == nil {
-			set = &shareSet{perNS: map[string]int{}}
-			seen := map[string]bool{}
-			for _, src := range f.Sources {
-				for u := range users[src] {
-					if !seen[u] {
-						seen[u] = true
-						set.keys = append(set.keys, u)
-						ns, _, _ := strings.Cut(u, "\x00")
-						set.perNS[ns]++
-					}
-				}
-			}
-			sort.Strings(set.keys)
-			sets[sig] = set
-		}
-		f.share = set
-		f.SharedCount = len(set.keys) - set.perNS[f.Namespace]
-		for _, u := range set.keys {
-			if len(f.SharedWith) == maxShared {
-				break
-			}
-			if ns, w, _ := strings.Cut(u, "\x00"); ns != f.Namespace {
-				f.SharedWith = append(f.SharedWith, w)
-			}
-		}
+		markShared(&flows[i], users, sets)
 	}
 }
 

@@ -1,12 +1,9 @@
 package reachability
 
 import (
-	"context"
-	"fmt"
 	"math/rand/v2"
 	"testing"
 
-	"github.com/netreach/netreach/internal/policy"
 	"github.com/netreach/netreach/internal/randcluster"
 )
 
@@ -20,16 +17,7 @@ func TestExternalReachMatchesConnections(t *testing.T) {
 		cfg := randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(10), Policies: r.IntN(8),
 			Admin: seed%3 == 1, Calico: seed%2 == 1, Pools: seed%4 < 2, Mesh: seed%5 == 3}
 		data := randcluster.Generate(r, cfg)
-		l := policy.NewLoader(policy.LoadOptions{})
-		l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
-		snap, err := l.Snapshot()
-		if err != nil {
-			t.Fatalf("seed %d: load: %v", seed, err)
-		}
-		m, err := Compute(context.Background(), snap, Options{})
-		if err != nil {
-			t.Fatalf("seed %d: compute: %v", seed, err)
-		}
+		m := seedMatrix(t, seed, data)
 		type ca struct{ c, a int }
 		got := map[ca]ExternalReach{}
 		sets := map[int]ExternalReach{}
