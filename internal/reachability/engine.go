@@ -444,7 +444,7 @@ func (e *engine) indexOf(l *policy.Lowered) int {
 func namedSets(u *universe, names map[string]bool) map[namedKey]graph.Set {
 	named := map[namedKey]graph.Set{}
 	for i, cl := range u.classes {
-		if cl.host {
+		if cl.host || cl.hole {
 			continue
 		}
 		for _, cp := range cl.rep.Ports {
@@ -605,6 +605,7 @@ type worker struct {
 	tmp, ports, alt   graph.Set
 	codes             []uint32
 	hashes            []uint64
+	pairs             [][2]uint16 // scratch of patch
 	// def and pos hold the rows of the groups of the bundle being
 	// evaluated, the base group's first.
 	def, pos []graph.Set

@@ -277,6 +277,9 @@ func (t *tally) portAtoms(mode policy.Mode, classes []class, extra []PortRange) 
 			}
 		}
 		for _, cl := range classes {
+			if cl.hole {
+				continue // no endpoint (see holes.go)
+			}
 			for _, cp := range cl.rep.Ports {
 				if cp.Protocol == proto && t.portNames[cp.Name] > 0 {
 					c = append(c, int(cp.Port), int(cp.Port)+1)

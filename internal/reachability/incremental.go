@@ -127,8 +127,17 @@ type UpdateStats struct {
 	// namespaces).
 	ClassesAdded, ClassesRemoved, ColumnsEvaluated int
 	// Remapped is true when the universe (classes or external atoms)
-	// changed shape, so that every kept row was renumbered.
+	// changed shape, so that every kept row was renumbered: when classes
+	// were numbered anew (Renumbered), external atoms cut anew, or class
+	// slots appended because no hole was free.
 	Remapped bool
+	// Renumbered says why the classes were numbered anew, as Compute
+	// numbers them; it is empty when they kept their numbers: a class that
+	// appears then fills a hole, one that disappears leaves one.
+	Renumbered RenumberReason
+	// Holes is the number of empty class slots the matrix keeps (see
+	// [Matrix.NumClasses]).
+	Holes int
 	// Time is the wall time of the whole Update.
 	Time time.Duration
 }
@@ -202,6 +211,9 @@ type updater struct {
 	colMap   []int
 	identity bool
 	rm       *remapper // renumbers rows, when the universes differ
+	// reclassed lists the slots that new classes took, when classes keep
+	// their numbers (see stableClasses).
+	reclassed []int
 	// unchanged is true when nothing the engine reads changed.
 	unchanged bool
 	// meshOn is true when the service-mesh layer takes part (the same
@@ -312,11 +324,10 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	if e.sig.node != pe.sig.node {
 		return ReasonNodes, "host-network endpoints or nodes appeared or went", nil
 	}
-	u.classify()
-	if err := ctx.Err(); err != nil {
+	if err := u.classify(ctx); err != nil {
 		return "", "", err
 	}
-	if u.identity && e.tally.samePorts(pe.tally) && !cutsMoved {
+	if u.identity && e.tally.samePorts(pe.tally) && !cutsMoved && u.st.Update.ClassesAdded+u.st.Update.ClassesRemoved == 0 {
 		e.ports = pe.ports
 	} else {
 		e.ports = e.tally.portAtoms(u.mode, e.u.classes, u.opts.portCuts)
@@ -328,7 +339,9 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	u.st.Classify = time.Since(t0)
 
 	t0 = time.Now()
-	u.markDirty()
+	if err := u.markDirty(ctx); err != nil {
+		return "", "", err
+	}
 	if len(u.changed) == 0 && u.identity && u.cols.IsEmpty() && !u.portsMoved {
 		// Pods joined or left classes that stay: the compiled engine is
 		// kept, with the new classes' representatives.
@@ -346,8 +359,12 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		// The same classes: only the namespace and service-account labels
 		// of the re-evaluated ones may read differently.
 		e.comp = pe.comp.fork(&e.u, u.snap, u.prog)
+		e.comp.reclass(u.reclassed, pe.u.classes)
 		e.comp.relabel(u.cols)
-		if sameKeys(e.tally.dstNames, pe.tally.dstNames) {
+		if e.comp.v6 != pe.v6 {
+			return ReasonAddressFamily, "IPv6 flows became possible", nil
+		}
+		if sameKeys(e.tally.dstNames, pe.tally.dstNames) && len(u.reclassed) == 0 {
 			e.named = pe.named
 		}
 	} else {
@@ -363,6 +380,10 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	if u.identity {
 		e.v6, e.famCols, e.ownNode = pe.v6, pe.famCols, pe.ownNode
 		e.comp.reset()
+		if len(u.reclassed) > 0 {
+			e.buildFamilyColumns()
+			e.buildOwnNode(u.snap)
+		}
 	} else {
 		e.finish(u.snap)
 	}
@@ -422,10 +443,13 @@ func hasIPv6Atoms(atoms []ExternalAtom) bool {
 
 // classify builds the new classes. When the atoms and the class signature
 // are the same, unchanged endpoints stay in their classes and only the
-// others are keyed; otherwise every endpoint is. Classes are numbered in
-// the order of their first member, as Compute numbers them, and each one
-// inherits from the previous class of one of its unchanged members.
-func (u *updater) classify() {
+// others are keyed, and classes keep their numbers (see
+// [updater.stableClasses]); otherwise, or when too many holes would
+// remain, every endpoint is keyed and the classes are numbered anew in the
+// order of their first member, as Compute numbers them, each one
+// inheriting from the previous class of one of its unchanged members. It
+// returns ctx's error when ctx is cancelled.
+func (u *updater) classify(ctx context.Context) error {
 	pe, e, s := u.pe, u.e, u.snap
 	eps := s.Endpoints
 	oldClassOf := u.prev.classOf
@@ -442,7 +466,7 @@ func (u *updater) classify() {
 		}
 		u.colMap = seq(pe.u.nU)
 		u.identity = true
-		return
+		return nil
 	}
 	kr := newClassKeyer(e.u.atoms, e.sig)
 	var oldIndex map[string]int
@@ -455,6 +479,9 @@ func (u *updater) classify() {
 	var newKeyList []string
 	tags := make([]int, len(eps))
 	for i, ep := range eps {
+		if err := cancelledAt(ctx, i); err != nil {
+			return err
+		}
 		if o := u.inv.oldEndpoint[i]; o >= 0 && sameKeys {
 			tags[i] = oldClassOf[o]
 			continue
@@ -474,6 +501,12 @@ func (u *updater) classify() {
 		}
 		tags[i] = -1 - k
 	}
+	if !sameKeys {
+		u.st.Update.Renumbered = RenumberKeys
+	} else if u.stableClasses(kr, tags, newKeyList) {
+		u.finishClasses()
+		return nil
+	}
 	// Number the classes by first member.
 	byOld := make([]int, pe.u.nC)
 	for i := range byOld {
@@ -488,6 +521,9 @@ func (u *updater) classify() {
 	keys := make([]string, 0, cap(classes))
 	u.parent = make([]int, 0, cap(classes))
 	for i, ep := range eps {
+		if err := cancelledAt(ctx, i); err != nil {
+			return err
+		}
 		var slot *int
 		if tg := tags[i]; tg >= 0 {
 			slot = &byOld[tg]
@@ -530,23 +566,8 @@ func (u *updater) classify() {
 	// The column map: classes through their parents, atoms through the
 	// previous atom holding their first address.
 	u.colMap = make([]int, e.u.nU)
-	for c, p := range u.parent {
-		u.colMap[c] = p
-	}
-	for k, at := range e.u.atoms {
-		u.colMap[e.u.nC+k] = pe.u.nC + atomOf(pe.u.atoms, at.Range.From())
-	}
-	u.identity = e.u.nU == pe.u.nU
-	for i, o := range u.colMap {
-		if o != i {
-			u.identity = false
-			break
-		}
-	}
-	u.st.Update.Remapped = !u.identity
-	if !u.identity {
-		u.rm = newRemapper(u.colMap, u.prev.t.codec, bitrow.NewCodec(e.u.nU))
-	}
+	copy(u.colMap, u.parent)
+	u.finishClasses()
 	if sameKeys && len(newKeyList) == 0 && e.u.nC == pe.u.nC && slices.Equal(u.colMap[:e.u.nC], seq(e.u.nC)) {
 		e.keys = pe.keys // the same classes: the same keys and index
 	}
@@ -561,10 +582,33 @@ func (u *updater) classify() {
 			inherited[p] = true
 		}
 	}
-	for _, ok := range inherited {
-		if !ok {
+	for c, ok := range inherited {
+		if !ok && !pe.u.classes[c].hole {
 			u.st.Update.ClassesRemoved++
 		}
+	}
+	return nil
+}
+
+// finishClasses maps the new atoms' columns onto the previous ones
+// (through the previous atom holding their first address) in u.colMap,
+// whose class entries are set, and prepares the renumbering when the
+// universes differ.
+func (u *updater) finishClasses() {
+	pe, e := u.pe, u.e
+	for k, at := range e.u.atoms {
+		u.colMap[e.u.nC+k] = pe.u.nC + atomOf(pe.u.atoms, at.Range.From())
+	}
+	u.identity = e.u.nU == pe.u.nU
+	for i, o := range u.colMap {
+		if o != i {
+			u.identity = false
+			break
+		}
+	}
+	u.st.Update.Remapped = !u.identity
+	if !u.identity {
+		u.rm = newRemapper(u.colMap, u.prev.t.codec, bitrow.NewCodec(e.u.nU))
 	}
 }
 
@@ -582,7 +626,9 @@ func (k *classKeys) index() map[string]int {
 	k.once.Do(func() {
 		k.byKey = make(map[string]int, len(k.list))
 		for c, key := range k.list {
-			k.byKey[key] = c
+			if key != "" { // a hole
+				k.byKey[key] = c
+			}
 		}
 	})
 	return k.byKey
@@ -610,8 +656,9 @@ func (u *updater) mapPorts() {
 	}
 }
 
-// markDirty finds the rows and columns to evaluate again.
-func (u *updater) markDirty() {
+// markDirty finds the rows and columns to evaluate again. It returns
+// ctx's error when ctx is cancelled.
+func (u *updater) markDirty(ctx context.Context) error {
 	e, nU := u.e, u.e.u.nU
 	for d := range u.dirty {
 		u.dirty[d] = graph.NewSet(nU)
@@ -625,8 +672,13 @@ func (u *updater) markDirty() {
 		}
 	}
 	for c, p := range u.parent {
+		if err := cancelledAt(ctx, c); err != nil {
+			return err
+		}
 		cl := &e.u.classes[c]
 		switch {
+		case cl.hole:
+			// Nothing reads a hole's rows or column.
 		case p < 0:
 			mark(c, true)
 		case u.inv.namespaces[cl.rep.Namespace]:
@@ -665,7 +717,10 @@ func (u *updater) markDirty() {
 			continue
 		}
 		cp := &u.pe.policies[k]
-		for _, s := range cp.subject {
+		for i, s := range cp.subject {
+			if err := cancelledAt(ctx, i); err != nil {
+				return err
+			}
 			for _, c := range u.children[s] {
 				for d := range u.dirty {
 					if cp.applies[d] {
@@ -675,6 +730,7 @@ func (u *updater) markDirty() {
 			}
 		}
 	}
+	return nil
 }
 
 // changedPolicies lists the policies that differ between two programs. ok
@@ -947,7 +1003,7 @@ func (u *updater) applicable(oldToNew, fresh []int32) {
 			// Only the classes a change reached need new lists.
 			e.applicable[d] = slices.Clone(pe.applicable[d])
 			for s := range u.dirty[d].All() {
-				if s < e.u.nC {
+				if s < e.u.nC && !e.u.classes[s].hole {
 					e.applicable[d][s] = u.applicableTo(d, s, oldToNew, fresh)
 				}
 			}
@@ -955,6 +1011,9 @@ func (u *updater) applicable(oldToNew, fresh []int32) {
 		}
 		e.applicable[d] = make([][]int32, e.u.nC)
 		for s := range e.applicable[d] {
+			if e.u.classes[s].hole {
+				continue // nothing reads a hole's rows
+			}
 			if p := u.parent[s]; same && p >= 0 && !u.dirty[d].Has(s) {
 				e.applicable[d][s] = pe.applicable[d][p]
 			} else {

@@ -48,6 +48,9 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	if fast {
 		nt = ot.clone()
 		for c := 0; c < nC; c++ {
+			if e.u.classes[c].hole {
+				continue // its rows stay, unread
+			}
 			if u.dirty[policy.Ingress].Has(c) || u.dirty[policy.Egress].Has(c) || win != nil && !e.u.classes[c].host {
 				todo = append(todo, int32(c))
 			}
@@ -83,13 +86,25 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 					continue
 				}
 				p := u.parent[r]
-				if !fast && p >= 0 {
-					// The ingress rows the class had, to tell which bits of
-					// the transposed rows change.
-					inhIn[r] = u.inherit(ot, policy.Ingress, p, oldBuf, newBuf)
+				if q := u.colMap[r]; !fast && q >= 0 {
+					// The ingress rows the slot had (the parent's, or a
+					// filled hole's), to tell which bits of the transposed
+					// rows change.
+					inhIn[r] = u.inherit(ot, policy.Ingress, q, oldBuf, newBuf)
+				}
+				if cl := &e.u.classes[r]; cl.hole {
+					// Its rows stay as they were, unread; appended holes
+					// read as unpoliced.
+					if p < 0 {
+						nt.unpoliced(r)
+					} else {
+						nt.store(policy.Ingress, r, inhIn[r])
+						nt.store(policy.Egress, r, u.inherit(ot, policy.Egress, p, oldBuf, newBuf))
+					}
+					continue
 				}
 				if e.u.classes[r].host {
-					nt.setUnpoliced(r)
+					nt.unpoliced(r)
 					continue
 				}
 				for d := policy.Ingress; d <= policy.Egress; d++ {
@@ -163,6 +178,15 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	return u.matrix(nt), nil
 }
 
+// unpoliced makes entry r unpoliced, with no groups: in a clone of the
+// previous tensor, a slot may have held another class.
+func (t *tensor) unpoliced(r int) {
+	t.setUnpoliced(r)
+	if r < t.nC {
+		t.groups[policy.Ingress][r], t.groups[policy.Egress][r] = atomGroups{}, atomGroups{}
+	}
+}
+
 // clone returns a copy of the tensor whose rows and groups can be
 // replaced without touching t's.
 func (t *tensor) clone() *tensor {
@@ -183,7 +207,8 @@ func (t *tensor) clone() *tensor {
 // matrix wraps the new tensor into the new matrix.
 func (u *updater) matrix(t *tensor) *Matrix {
 	e, st := u.e, &u.st
-	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(u.snap.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
+	st.Update.Holes = e.u.holes()
+	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(u.snap.Endpoints), e.u.nC-st.Update.Holes, len(e.u.atoms), len(e.ports)
 	m := &Matrix{
 		snap: u.snap, opts: u.opts, mode: u.mode, u: e.u, classOf: u.classOf, ports: e.ports,
 		diags: u.diags, stats: u.st, prog: u.prog, t: t, engine: e, meshMode: MeshOff, input: u.next,
@@ -289,13 +314,37 @@ func (w *worker) patch(t *tensor, d policy.Direction, s int, inh inherited, cols
 			}
 			e.mesh.and(w.mesh, s, rep, def, pos)
 		}
+	}
+	// Every inherited row must read as its atom's group now does on the
+	// columns: the inherited groups may split the atoms otherwise (a
+	// filled hole's column read differently by another class).
+	seen := w.pairs[:0] // (inherited group, group now) pairs checked
+	for a, g := range cgroup {
+		if changed {
+			break
+		}
+		pair := [2]uint16{0, g}
+		if inh.groups.group != nil {
+			pair[0] = inh.groups.group[a]
+		}
+		if slices.Contains(seen, pair) {
+			continue
+		}
+		seen = append(seen, pair)
+		def := w.def[g]
+		var pos graph.Set
+		if e.cond {
+			pos = w.pos[g]
+		}
 		for _, k := range win {
-			if (oldWord(inh.def, inh.groups.def, rep, int(k))^def[k])&cols[k] != 0 ||
-				pos != nil && (oldWord(inh.pos, inh.groups.pos, rep, int(k))^pos[k])&cols[k] != 0 {
+			if (oldWord(inh.def, inh.groups.def, a, int(k))^def[k])&cols[k] != 0 ||
+				pos != nil && (oldWord(inh.pos, inh.groups.pos, a, int(k))^pos[k])&cols[k] != 0 {
 				changed = true
+				break
 			}
 		}
 	}
+	w.pairs = seen
 	if !changed {
 		t.store(d, s, inh)
 		return

@@ -1,0 +1,237 @@
+package reachability
+
+import (
+	"maps"
+	"slices"
+)
+
+// Class numbers stay stable across updates: when a class loses its last
+// member its slot becomes a hole (class.hole), and a new class takes the
+// lowest hole, or slots appended after the last class when there is none.
+// Kept rows are then not renumbered and the transposed rows are patched,
+// not rebuilt: a new class in a hole is a column evaluated again, like the
+// classes of a relabelled namespace.
+//
+// A hole keeps its last class's representative, rows and column, which
+// nothing reads: no endpoint is in it, [Matrix.ClassGraph] clears it, and
+// an update neither evaluates its rows nor lists the policies that apply
+// to it. Appending classes moves the external atoms' columns, so every row
+// is renumbered once; holes are appended along with them as room for the
+// next new classes (growSlack). When holes make up more than a fraction of
+// the slots (tooManyHoles), the classes are numbered anew (compacted), as
+// Compute numbers them; Stats().Update.Renumbered says so, and why.
+
+// RenumberReason is why [Update] numbered the endpoint classes anew,
+// renumbering every kept row. The values are stable strings.
+type RenumberReason string
+
+// Reasons for numbering the classes anew.
+const (
+	// RenumberHoles: classes that lost their last member left more holes
+	// than a quarter of the class slots.
+	RenumberHoles RenumberReason = "holes"
+	// RenumberKeys: the external atoms or what classes are told apart by
+	// (label keys selectors read, named ports rules use, ...) changed, so
+	// every endpoint was classified anew.
+	RenumberKeys RenumberReason = "keys"
+)
+
+// holeLimit is the number of holes that classes keep at most when they
+// keep their numbers, for a number of class slots: a quarter of them, and
+// at least 16. A variable for tests.
+var holeLimit = func(slots int) int { return max(16, slots/4) }
+
+// growSlack is the number of holes appended with new classes when no hole
+// is free, for the previous number of slots: 1/64 of them, so that a
+// stream of new classes renumbers the rows once every slots/64 classes. A
+// variable for tests.
+var growSlack = func(slots int) int { return slots / 64 }
+
+// holes returns the number of holes among the classes. It is O(classes).
+func (u *universe) holes() int {
+	n := 0
+	for i := range u.classes {
+		if u.classes[i].hole {
+			n++
+		}
+	}
+	return n
+}
+
+// stableClasses numbers the classes of the new snapshot keeping the
+// previous numbers: tags[i] is the previous class of endpoint i (≥ 0) or
+// -1-k for the k-th new key of newKeyList. Classes that lost their last
+// member become holes; new classes fill the lowest holes, then slots
+// appended after the last class (with growSlack more holes). It reports
+// false, and changes nothing, when more holes than holeLimit would remain.
+func (u *updater) stableClasses(kr *classKeyer, tags []int, newKeyList []string) bool {
+	pe, e, eps := u.pe, u.e, u.snap.Endpoints
+	nOld := pe.u.nC
+	first := make([]int32, nOld) // first member of each previous class, -1: none
+	for c := range first {
+		first[c] = -1
+	}
+	firstNew := make([]int32, len(newKeyList))
+	for k := range firstNew {
+		firstNew[k] = -1
+	}
+	for i, tg := range tags {
+		if tg >= 0 {
+			if first[tg] < 0 {
+				first[tg] = int32(i)
+			}
+		} else if k := -1 - tg; firstNew[k] < 0 {
+			firstNew[k] = int32(i)
+		}
+	}
+	var free []int
+	for c, f := range first {
+		if f < 0 {
+			free = append(free, c)
+		}
+	}
+	nNew := len(newKeyList)
+	appended, slack := max(0, nNew-len(free)), 0
+	if appended > 0 {
+		slack = growSlack(nOld)
+	}
+	nC := nOld + appended + slack
+	if holes := len(free) - min(len(free), nNew) + slack; holes > holeLimit(nC) {
+		u.st.Update.Renumbered = RenumberHoles
+		return false
+	}
+	slot := make([]int, nNew) // new key k's class
+	for k := range slot {
+		if k < len(free) {
+			slot[k] = free[k]
+		} else {
+			slot[k] = nOld + k - len(free)
+		}
+	}
+	classes := make([]class, nC)
+	copy(classes, pe.u.classes)
+	keys := make([]string, nC)
+	copy(keys, pe.keys.list)
+	u.parent = make([]int, nC)
+	for c := range u.parent {
+		u.parent[c] = -1
+		if c < nOld {
+			u.parent[c] = c
+		}
+	}
+	for c, f := range first {
+		switch {
+		case f >= 0:
+			classes[c].rep = eps[f] // the first member, as Compute picks
+		case !classes[c].hole:
+			classes[c].hole = true
+			keys[c] = ""
+			u.st.Update.ClassesRemoved++
+		}
+	}
+	for k, c := range slot {
+		ep := eps[firstNew[k]]
+		_, a4, a6, _ := kr.key(ep)
+		classes[c] = class{rep: ep, atom: [2]int{a4, a6}, v4: v4Capable(ep), host: ep.HostNetwork}
+		keys[c] = newKeyList[k]
+		u.parent[c] = -1
+	}
+	for c := nOld + appended; c < nC; c++ {
+		// Room for the next new classes: copies of the last one appended,
+		// so that they read like a class (see the type comment).
+		classes[c] = classes[nOld+appended-1]
+		classes[c].hole = true
+	}
+	u.st.Update.ClassesAdded = nNew
+	u.reclassed = slot
+	u.classOf = make([]int, len(eps))
+	for i, tg := range tags {
+		if tg < 0 {
+			tg = slot[-1-tg]
+		}
+		u.classOf[i] = tg
+	}
+	u.children = make([][]int, nOld)
+	for c := range u.children {
+		if u.parent[c] == c {
+			u.children[c] = u.parent[c : c+1 : c+1]
+		}
+	}
+	e.u.classes, e.keys = classes, &classKeys{list: keys}
+	e.u.nC = nC
+	e.u.nU = nC + len(e.u.atoms)
+	// Every previous slot keeps its column (a filled hole's column is
+	// evaluated again); appended slots have none.
+	u.colMap = make([]int, e.u.nU)
+	for c := range nC {
+		u.colMap[c] = -1
+		if c < nOld {
+			u.colMap[c] = c
+		}
+	}
+	if nNew == 0 && len(free) == pe.u.holes() {
+		e.keys = pe.keys // the same classes: the same keys and index
+	}
+	return true
+}
+
+// reclass reads again every per-class datum of the given classes, which
+// replace other classes in their slots (was holds the previous ones), on
+// copies: the per-class data is shared with the compiler c was forked
+// from.
+func (c *compiler) reclass(slots []int, was []class) {
+	if len(slots) == 0 {
+		return
+	}
+	c.labels, c.nsLabels, c.saLabels = slices.Clone(c.labels), slices.Clone(c.nsLabels), slices.Clone(c.saLabels)
+	c.podNet = slices.Clone(c.podNet)
+	c.nsLabelsOf = maps.Clone(c.nsLabelsOf)
+	c.nsNames = slices.Clone(c.nsNames)
+	nsClasses := make(map[string][]int, len(c.nsClasses))
+	for ns, l := range c.nsClasses {
+		nsClasses[ns] = l
+	}
+	c.nsClasses = nsClasses
+	c.byAtom = [2][][]int{} // built again on first use
+	touched := map[string]bool{}
+	edit := func(ns string) {
+		if !touched[ns] {
+			touched[ns] = true
+			if _, ok := c.nsClasses[ns]; !ok {
+				c.nsNames = append(c.nsNames, ns)
+			}
+			c.nsClasses[ns] = slices.Clone(c.nsClasses[ns])
+		}
+	}
+	for _, i := range slots {
+		if old := was[i].rep; old.Host == nil {
+			edit(old.Namespace)
+			c.nsClasses[old.Namespace] = slices.DeleteFunc(c.nsClasses[old.Namespace], func(x int) bool { return x == i })
+		}
+		c.podNet.Remove(i)
+		cl := c.u.classes[i]
+		e := cl.rep
+		if !cl.v4 {
+			c.v6 = true
+		}
+		c.nsLabels[i], c.saLabels[i] = nil, nil
+		if e.Host != nil {
+			c.labels[i] = e.CalicoLabels()
+			continue
+		}
+		edit(e.Namespace)
+		c.nsClasses[e.Namespace] = append(c.nsClasses[e.Namespace], i)
+		if c.calico {
+			c.labels[i] = e.CalicoLabels()
+		} else {
+			c.labels[i] = e.Labels
+		}
+		c.setLabels(i)
+		if !cl.host {
+			c.podNet.Add(i)
+		}
+	}
+	for ns := range touched {
+		slices.Sort(c.nsClasses[ns])
+	}
+}
