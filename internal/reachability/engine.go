@@ -212,6 +212,9 @@ func build(ctx context.Context, s *policy.Snapshot, opts Options) (*engine, *Mat
 	if e.u.classes, classOf, keys, err = buildClasses(ctx, s.Endpoints, e.u.atoms, e.sig); err != nil {
 		return nil, nil, err
 	}
+	if opts.KeepSides {
+		e.u.classes, keys = withRoom(e.u.classes, keys, s, mode)
+	}
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
 	e.ports = e.tally.portAtoms(mode, e.u.classes, opts.portCuts)
@@ -244,6 +247,10 @@ func build(ctx context.Context, s *policy.Snapshot, opts Options) (*engine, *Mat
 		return nil, nil, err
 	}
 	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(s.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
+	if opts.KeepSides {
+		st.Update.Holes = e.u.holes()
+		st.Classes -= st.Update.Holes
+	}
 
 	m := &Matrix{
 		snap: s, opts: opts, mode: mode, u: e.u, classOf: classOf, ports: e.ports,

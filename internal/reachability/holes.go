@@ -3,6 +3,8 @@ package reachability
 import (
 	"maps"
 	"slices"
+
+	"github.com/netreach/netreach/internal/policy"
 )
 
 // Class numbers stay stable across updates: when a class loses its last
@@ -46,6 +48,25 @@ var holeLimit = func(slots int) int { return max(16, slots/4) }
 // stream of new classes renumbers the rows once every slots/64 classes. A
 // variable for tests.
 var growSlack = func(slots int) int { return slots / 64 }
+
+// withRoom appends growSlack holes to the classes Compute built for
+// Update (Options.KeepSides), copies of the last class, so that the first
+// new classes fill them instead of moving the external atoms' columns.
+// Snapshots that Update always computes in full (Calico host endpoints,
+// pods placed in IP pools) get none.
+func withRoom(classes []class, keys []string, s *policy.Snapshot, mode policy.Mode) ([]class, []string) {
+	n := growSlack(len(classes))
+	if n == 0 || mode == policy.ModeCalico && s.HasHostEndpoints() || snapshotHasPoolRanges(s) {
+		return classes, keys
+	}
+	last := classes[len(classes)-1]
+	last.hole = true
+	for range n {
+		classes = append(classes, last)
+		keys = append(keys, "")
+	}
+	return classes, keys
+}
 
 // holes returns the number of holes among the classes. It is O(classes).
 func (u *universe) holes() int {

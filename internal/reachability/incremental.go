@@ -100,7 +100,7 @@ func full(ctx context.Context, prev *Matrix, s *policy.Snapshot, opts Options, r
 	if err != nil {
 		return nil, err
 	}
-	m.stats.Update = UpdateStats{Full: true, Reason: reason, Detail: detail, Time: time.Since(t0)}
+	m.stats.Update = UpdateStats{Full: true, Reason: reason, Detail: detail, Holes: m.stats.Update.Holes, Time: time.Since(t0)}
 	if reason == ReasonMesh {
 		m.diags = append(m.diags, policy.Diagnostic{Severity: policy.Info,
 			Msg: "update: the service-mesh objects (AuthorizationPolicy, PeerAuthentication) or the mesh mode changed, so every row was computed again"})
