@@ -89,6 +89,8 @@ type compiledTier struct {
 // engine holds everything the row evaluation reads; it is read-only once
 // built, so workers share it.
 type engine struct {
+	// facts counts the endpoints that change how the snapshot is computed.
+	facts    endpointFacts
 	prog     *policy.Program
 	comp     *compiler
 	u        universe
@@ -202,8 +204,9 @@ func build(ctx context.Context, s *policy.Snapshot, opts Options) (*engine, *Mat
 	if e.mesh != nil {
 		extra = e.mesh.ranges()
 	}
-	e.u.atoms = e.tally.atoms(prog, s, extra)
-	e.sig = signature(e.tally, s)
+	e.facts = factsOf(s)
+	e.u.atoms = e.tally.atoms(prog, s, extra, &e.facts)
+	e.sig = signature(e.tally, s, &e.facts)
 	if e.mesh != nil {
 		e.mesh.extendSignature(&e.sig)
 	}
@@ -213,7 +216,7 @@ func build(ctx context.Context, s *policy.Snapshot, opts Options) (*engine, *Mat
 		return nil, nil, err
 	}
 	if opts.KeepSides {
-		e.u.classes, keys = withRoom(e.u.classes, keys, s, mode)
+		e.u.classes, keys = withRoom(e.u.classes, keys, &e.facts)
 	}
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
@@ -298,26 +301,11 @@ func lowerOptions(opts Options, mode policy.Mode, prev *policy.Program) policy.L
 	return policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion, Previous: prev}
 }
 
-// hasIPv6 reports whether some endpoint has an IPv6 address.
-func hasIPv6(s *policy.Snapshot) bool {
-	for _, ep := range s.Endpoints {
-		if _, ok := ep.IP(6); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // signature is the class signature of a tallied program over a
 // snapshot's inventory: what its rules read, and whether the node matters.
-func signature(t *tally, s *policy.Snapshot) classSig {
+func signature(t *tally, s *policy.Snapshot, f *endpointFacts) classSig {
 	sig := t.signature()
-	for _, ep := range s.Endpoints {
-		if ep.HostNetwork {
-			sig.node = true
-		}
-	}
-	if len(s.Nodes) > 0 || hasHostEndpoints(s) {
+	if len(s.Nodes) > 0 || f.hostNet > 0 || f.host > 0 {
 		sig.node = true
 	}
 	return sig
@@ -349,6 +337,11 @@ func (e *engine) compile(ctx context.Context, c *compiler, prog *policy.Program,
 	if e.named == nil {
 		e.named = namedSets(&e.u, names)
 	}
+	n := 0
+	for _, t := range prog.Tiers {
+		n += len(t.Policies)
+	}
+	e.lowered, e.policies = make([]*policy.Lowered, 0, n), make([]compiledPolicy, 0, n)
 	for ti, t := range prog.Tiers {
 		e.tiers = append(e.tiers, compiledTier{passByDefault: t.DefaultAction == policy.ActionPass})
 		for _, p := range t.Policies {

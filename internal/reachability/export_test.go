@@ -8,3 +8,7 @@ func SetHoleLimits(limit, slack func(slots int) int) (restore func()) {
 	holeLimit, growSlack = limit, slack
 	return func() { holeLimit, growSlack = l, s }
 }
+
+// FactsAgree reports whether the endpoint facts m's engine keeps for
+// updates are those of its snapshot.
+func FactsAgree(m *Matrix) bool { return m.engine == nil || m.engine.facts == factsOf(m.snap) }

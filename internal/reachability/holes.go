@@ -54,9 +54,9 @@ var growSlack = func(slots int) int { return slots / 64 }
 // new classes fill them instead of moving the external atoms' columns.
 // Snapshots that Update always computes in full (Calico host endpoints,
 // pods placed in IP pools) get none.
-func withRoom(classes []class, keys []string, s *policy.Snapshot, mode policy.Mode) ([]class, []string) {
+func withRoom(classes []class, keys []string, f *endpointFacts) ([]class, []string) {
 	n := growSlack(len(classes))
-	if n == 0 || mode == policy.ModeCalico && s.HasHostEndpoints() || snapshotHasPoolRanges(s) {
+	if n == 0 || f.host > 0 || f.pooled > 0 {
 		return classes, keys
 	}
 	last := classes[len(classes)-1]
@@ -161,7 +161,7 @@ func (u *updater) stableClasses(kr *classKeyer, tags []int, newKeyList []string)
 		// Room for the next new classes: copies of the last one appended,
 		// so that they read like a class (see the type comment).
 		classes[c] = classes[nOld+appended-1]
-		classes[c].hole = true
+		classes[c].hole, classes[c].blank = true, true
 	}
 	u.st.Update.ClassesAdded = nNew
 	u.reclassed = slot
@@ -192,6 +192,37 @@ func (u *updater) stableClasses(kr *classKeyer, tags []int, newKeyList []string)
 	}
 	if nNew == 0 && len(free) == pe.u.holes() {
 		e.keys = pe.keys // the same classes: the same keys and index
+	}
+	return true
+}
+
+// filledAlike reports whether every new class that filled a hole reads, to
+// the rows of other classes, as the hole's previous class did, but for its
+// bits in the compiled sets: the same address families and external atoms
+// of its addresses, the same host networking (and node, for a
+// host-network class), no container port whose name a rule uses (named
+// sets and port atoms leave holes out), no host endpoint, a hole whose
+// column was evaluated (not blank), and the same port atoms. A row whose
+// policies have no peer set that changed at those classes then keeps their
+// columns (columnsMoved). It is O(filled holes × container ports).
+func (u *updater) filledAlike() bool {
+	if u.portsMoved {
+		return false
+	}
+	named := func(e *policy.Endpoint, t *tally) bool {
+		for _, cp := range e.Ports {
+			if t.portNames[cp.Name] > 0 || t.dstNames[cp.Name] > 0 {
+				return true
+			}
+		}
+		return false
+	}
+	for _, c := range u.reclassed {
+		o, n := &u.pe.u.classes[c], &u.e.u.classes[c]
+		if o.blank || o.v4 != n.v4 || o.atom != n.atom || o.host != n.host || n.host && o.rep.Node != n.rep.Node ||
+			o.rep.Host != nil || n.rep.Host != nil || named(o.rep, u.pe.tally) || named(n.rep, u.e.tally) {
+			return false
+		}
 	}
 	return true
 }

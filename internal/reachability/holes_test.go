@@ -72,6 +72,9 @@ func TestUpdateClassesStable(t *testing.T) {
 			if msg := sameMatrix(got, want); msg != "" {
 				t.Fatalf("%s: %s (update stats %+v)", rerun, msg, got.Stats().Update)
 			}
+			if !reachability.FactsAgree(got) {
+				t.Fatalf("%s: the endpoint facts kept for updates are not those of the snapshot", rerun)
+			}
 			gs, ws := got.Stats(), want.Stats()
 			if gs.Classes != ws.Classes || gs.PortAtoms != ws.PortAtoms {
 				t.Fatalf("%s: update has %d classes and %d port atoms, compute %d and %d", rerun, gs.Classes, gs.PortAtoms, ws.Classes, ws.PortAtoms)

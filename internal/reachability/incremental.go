@@ -197,6 +197,7 @@ type updater struct {
 	relowered map[*policy.Lowered]*policy.Lowered
 	oldIdx    map[*policy.Lowered]int // see oldIndex
 	inv       *inventoryChanges
+	facts     endpointFacts // of snap's endpoints
 
 	e       *engine
 	classOf []int
@@ -214,6 +215,10 @@ type updater struct {
 	// reclassed lists the slots that new classes took, when classes keep
 	// their numbers (see stableClasses).
 	reclassed []int
+	// holesRead is true when the new classes that filled holes read, to
+	// the rows, as the holes' previous classes did but for the compiled
+	// sets (see filledAlike).
+	holesRead bool
 	// unchanged is true when nothing the engine reads changed.
 	unchanged bool
 	// meshOn is true when the service-mesh layer takes part (the same
@@ -247,12 +252,18 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	if u.mode != prev.mode {
 		return ReasonMode, fmt.Sprintf("mode %s, was %s", u.mode, prev.mode), nil
 	}
-	if u.mode == policy.ModeCalico && (next.HasHostEndpoints() || hasHostEndpoints(prev.snap)) {
+	if u.mode == policy.ModeCalico && (next.HasHostEndpoints() || pe.facts.host > 0) {
 		// Host endpoints: Felix settings and forwarded traffic reach rows
 		// no changed subject names (docs/calico-host-endpoints.md §5, §7).
 		return ReasonHostEndpoints, "Calico host endpoints are in use", nil
 	}
-	if snapshotHasPoolRanges(next) || snapshotHasPoolRanges(prev.snap) {
+	// The inventory is compared first: the endpoints' facts follow from
+	// the previous ones and the endpoints that changed.
+	u.next = next
+	u.snap, u.diags = next.WithStagedView(u.opts.Staged)
+	u.inv = diffInventory(prev.snap, u.snap)
+	u.facts = pe.facts.update(prev.snap, u.snap, u.inv)
+	if u.facts.pooled > 0 || pe.facts.pooled > 0 {
 		// Pods without an address are evaluated per pool variant (see
 		// pool.go), which the incremental path does not do.
 		return ReasonPools, "pods without an address are placed in IP pools", nil
@@ -263,8 +274,6 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		}
 		u.meshOn = true
 	}
-	u.next = next
-	u.snap, u.diags = next.WithStagedView(u.opts.Staged)
 	var lowerDiags policy.Diagnostics
 	var err error
 	if u.prog, lowerDiags, err = policy.LowerContext(ctx, u.snap, lowerOptions(u.opts, u.mode, prev.prog)); err != nil {
@@ -284,7 +293,6 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	}
 
 	t0 = time.Now()
-	u.inv = diffInventory(prev.snap, u.snap)
 	if nodesDiffer(prev.snap, u.snap) {
 		return ReasonNodes, "nodes were added or removed, or their addresses changed", nil
 	}
@@ -293,7 +301,7 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		// Nothing the engine reads changed (a Service or a node's labels
 		// that no policy reads, say): it is kept, with the new program.
 		e := *pe
-		e.prog = u.prog
+		e.prog, e.facts = u.prog, u.facts
 		e.lowered = make([]*policy.Lowered, 0, len(pe.lowered))
 		for _, t := range u.prog.Tiers {
 			e.lowered = append(e.lowered, t.Policies...)
@@ -305,7 +313,7 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		u.st.Classify = time.Since(t0)
 		return "", "", nil
 	}
-	e := &engine{opts: u.opts, prog: u.prog}
+	e := &engine{opts: u.opts, prog: u.prog, facts: u.facts}
 	u.e = e
 	e.tally, e.footprints = u.tally()
 	var extra []netipx.IPRange
@@ -313,11 +321,11 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		e.mesh = newMeshLayer(u.snap, u.opts)
 		extra = e.mesh.ranges()
 	}
-	e.u.atoms = e.tally.atoms(u.prog, u.snap, extra)
+	e.u.atoms = e.tally.atoms(u.prog, u.snap, extra, &u.facts)
 	if hasIPv6Atoms(e.u.atoms) != hasIPv6Atoms(pe.u.atoms) {
 		return ReasonAddressFamily, "IPv6 came into use or went out of use", nil
 	}
-	e.sig = signature(e.tally, u.snap)
+	e.sig = signature(e.tally, u.snap, &u.facts)
 	if e.mesh != nil {
 		e.mesh.extendSignature(&e.sig)
 	}
@@ -346,7 +354,7 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		// Pods joined or left classes that stay: the compiled engine is
 		// kept, with the new classes' representatives.
 		ne := *pe
-		ne.u, ne.keys, ne.prog = e.u, e.keys, u.prog
+		ne.u, ne.keys, ne.prog, ne.facts = e.u, e.keys, u.prog, u.facts
 		ne.lowered = make([]*policy.Lowered, 0, len(pe.lowered))
 		for _, t := range u.prog.Tiers {
 			ne.lowered = append(ne.lowered, t.Policies...)
@@ -970,7 +978,7 @@ func (u *updater) compile(ctx context.Context) error {
 // differently in the direction-d rows of class s: some new class needs its
 // bits, or a policy that applies has peers whose bits for them changed.
 func (u *updater) columnsMoved(d policy.Direction, s int) bool {
-	if u.st.Update.ClassesAdded > 0 || !u.identity || d == policy.Ingress && u.e.mesh.applies(s) {
+	if u.st.Update.ClassesAdded > 0 && !u.holesRead || !u.identity || d == policy.Ingress && u.e.mesh.applies(s) {
 		return true
 	}
 	for _, pi := range u.e.applicable[d][s] {
@@ -1218,12 +1226,4 @@ func sameNamedKeys(a, b map[namedKey]graph.Set) bool {
 		}
 	}
 	return true
-}
-
-// snapshotHasPoolRanges reports whether some pod without an address has pool
-// ranges (see pool.go).
-func snapshotHasPoolRanges(s *policy.Snapshot) bool {
-	return slices.ContainsFunc(s.Endpoints, func(e *policy.Endpoint) bool {
-		return len(e.IPs) == 0 && len(e.PoolRanges) > 0 && !e.HostNetwork
-	})
 }

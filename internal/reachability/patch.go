@@ -37,6 +37,7 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	}
 	workers := e.workers()
 	win := windowOf(u.cols)
+	u.holesRead = u.identity && u.filledAlike()
 	t0 := time.Now()
 	// With the same universe and port atoms, the new tensor starts as a
 	// copy of the previous one and only the classes the change reaches are
@@ -514,12 +515,14 @@ func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inheritedRow
 
 // updateFlips derives the flips from the previous ones (over the same
 // universe): the entries of the classes whose ingress differences changed
-// are taken out and put back.
+// are taken out and put back. It is O(changed differences + flips of the
+// sources they cover), with no maps.
 func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, classes []int32, pos bool) [][]uint64 {
 	in, was := nt.groups[policy.Ingress], ot.groups[policy.Ingress]
-	changed := map[int]bool{}
-	adds := map[int][]uint64{}
-	affected := map[int]bool{}
+	changed := graph.NewSet(nt.nC)  // classes whose differences changed
+	affected := graph.NewSet(nt.nU) // sources whose flips change
+	var adds []uint64               // i<<32 | k: entries[k] goes to the flips of source i
+	var entries []uint64
 	for _, j32 := range classes {
 		j := int(j32)
 		if j >= nt.nC {
@@ -529,31 +532,39 @@ func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, classes []int32, p
 		if sameDiffs(a, b) {
 			continue
 		}
-		changed[j] = true
+		changed.Add(j)
 		for _, d := range b {
 			for i := range d.Bits() {
-				affected[i] = true
+				affected.Add(i)
 			}
 		}
 		for g, d := range a {
 			for i := range d.Bits() {
-				adds[i] = append(adds[i], uint64(j)<<16|uint64(g+1))
-				affected[i] = true
+				adds = append(adds, uint64(i)<<32|uint64(len(entries)))
+				entries = append(entries, uint64(j)<<16|uint64(g+1))
+				affected.Add(i)
 			}
 		}
 	}
-	if len(affected) == 0 {
+	if affected.IsEmpty() {
 		return old
 	}
+	slices.Sort(adds)
 	flips := slices.Clone(old)
-	for i := range affected {
+	k := 0
+	for i := range affected.All() {
 		var list []uint64
 		for _, x := range old[i] {
-			if !changed[int(x>>16)] {
+			if !changed.Has(int(x >> 16)) {
 				list = append(list, x)
 			}
 		}
-		list = append(list, adds[i]...)
+		for k < len(adds) && int(adds[k]>>32) < i {
+			k++
+		}
+		for ; k < len(adds) && int(adds[k]>>32) == i; k++ {
+			list = append(list, entries[uint32(adds[k])])
+		}
 		slices.Sort(list)
 		flips[i] = list
 	}

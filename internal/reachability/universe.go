@@ -167,6 +167,9 @@ type class struct {
 	// class fills one. Nothing reads a hole's rows or column (see
 	// holes.go); Compute makes none.
 	hole bool
+	// blank marks a hole whose column was never evaluated (appended by
+	// an update, see holes.go).
+	blank bool
 }
 
 // classSig says which attributes of an endpoint the program can look at.
