@@ -90,7 +90,10 @@ type compiledTier struct {
 // built, so workers share it.
 type engine struct {
 	// facts counts the endpoints that change how the snapshot is computed.
-	facts    endpointFacts
+	facts endpointFacts
+	// portsGen counts the updates since Compute that moved the port atoms
+	// (see class.gen).
+	portsGen int
 	prog     *policy.Program
 	comp     *compiler
 	u        universe
@@ -444,7 +447,7 @@ func (e *engine) indexOf(l *policy.Lowered) int {
 func namedSets(u *universe, names map[string]bool) map[namedKey]graph.Set {
 	named := map[namedKey]graph.Set{}
 	for i, cl := range u.classes {
-		if cl.host || cl.hole {
+		if cl.host {
 			continue
 		}
 		for _, cp := range cl.rep.Ports {

@@ -3,8 +3,6 @@ package reachability
 import (
 	"maps"
 	"slices"
-
-	"github.com/netreach/netreach/internal/policy"
 )
 
 // Class numbers stay stable across updates: when a class loses its last
@@ -145,7 +143,7 @@ func (u *updater) stableClasses(kr *classKeyer, tags []int, newKeyList []string)
 		case f >= 0:
 			classes[c].rep = eps[f] // the first member, as Compute picks
 		case !classes[c].hole:
-			classes[c].hole = true
+			classes[c].hole, classes[c].gen = true, pe.portsGen
 			keys[c] = ""
 			u.st.Update.ClassesRemoved++
 		}
@@ -200,28 +198,31 @@ func (u *updater) stableClasses(kr *classKeyer, tags []int, newKeyList []string)
 // the rows of other classes, as the hole's previous class did, but for its
 // bits in the compiled sets: the same address families and external atoms
 // of its addresses, the same host networking (and node, for a
-// host-network class), no container port whose name a rule uses (named
-// sets and port atoms leave holes out), no host endpoint, a hole whose
-// column was evaluated (not blank), and the same port atoms. A row whose
-// policies have no peer set that changed at those classes then keeps their
-// columns (columnsMoved). It is O(filled holes × container ports).
+// host-network class), the same named ports as rules resolve them (named
+// sets keep holes in), no host endpoint, a hole whose column was evaluated
+// (not blank) over the port atoms of now (none moved since the hole was
+// made: port atoms leave holes out). A row whose policies have no peer set
+// that changed at those classes then keeps their columns (columnsMoved).
+// It is O(filled holes × named ports).
 func (u *updater) filledAlike() bool {
 	if u.portsMoved {
 		return false
 	}
-	named := func(e *policy.Endpoint, t *tally) bool {
-		for _, cp := range e.Ports {
-			if t.portNames[cp.Name] > 0 || t.dstNames[cp.Name] > 0 {
-				return true
-			}
-		}
-		return false
-	}
 	for _, c := range u.reclassed {
 		o, n := &u.pe.u.classes[c], &u.e.u.classes[c]
-		if o.blank || o.v4 != n.v4 || o.atom != n.atom || o.host != n.host || n.host && o.rep.Node != n.rep.Node ||
-			o.rep.Host != nil || n.rep.Host != nil || named(o.rep, u.pe.tally) || named(n.rep, u.e.tally) {
+		if o.blank || o.gen != u.pe.portsGen || o.v4 != n.v4 || o.atom != n.atom || o.host != n.host ||
+			n.host && o.rep.Node != n.rep.Node || o.rep.Host != nil || n.rep.Host != nil {
 			return false
+		}
+		for k, s := range u.e.named {
+			if s.Has(c) != (u.pe.named[k] != nil && u.pe.named[k].Has(c)) {
+				return false
+			}
+		}
+		for k, s := range u.pe.named {
+			if _, ok := u.e.named[k]; !ok && s.Has(c) {
+				return false
+			}
 		}
 	}
 	return true

@@ -3,7 +3,9 @@ package reachability_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/netreach/netreach/internal/policy"
@@ -48,6 +50,18 @@ func TestUpdateClassesStable(t *testing.T) {
 			change := &policy.Snapshot{}
 			for k := range r.IntN(3) {
 				e := *other.Endpoints[r.IntN(len(other.Endpoints))]
+				if r.IntN(2) == 0 {
+					// A variant of one of ours: the same namespace, address
+					// and ports, a label value of its own.
+					e = *snap.Endpoints[r.IntN(len(snap.Endpoints))]
+					e.Labels = maps.Clone(e.Labels)
+					if keys := slices.Sorted(maps.Keys(e.Labels)); len(keys) > 0 {
+						key := keys[r.IntN(len(keys))]
+						e.Labels[key] += "x"
+					} else {
+						e.Labels = map[string]string{"app": "x"}
+					}
+				}
 				e.Name = fmt.Sprintf("extra-%d-%d", step, k)
 				change.Endpoints = append(change.Endpoints, &e)
 			}

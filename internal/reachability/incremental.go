@@ -653,6 +653,10 @@ func (u *updater) mapPorts() {
 		u.atomMap[a] = u.prev.PortAtomIndex(at.Protocol, at.Lo)
 	}
 	u.portsMoved = !slices.Equal(e.ports, pe.ports)
+	e.portsGen = pe.portsGen
+	if u.portsMoved {
+		e.portsGen++
+	}
 	e.base = baseAtom(e.ports)
 	if u.atomMap[e.base] != pe.base {
 		old := pe.ports[pe.base]

@@ -168,8 +168,10 @@ type class struct {
 	// holes.go); Compute makes none.
 	hole bool
 	// blank marks a hole whose column was never evaluated (appended by
-	// an update, see holes.go).
+	// an update, see holes.go); gen is the engine's portsGen when the hole
+	// was made.
 	blank bool
+	gen   int
 }
 
 // classSig says which attributes of an endpoint the program can look at.
