@@ -163,6 +163,11 @@ func (u *updater) stableClasses(kr *classKeyer, tags []int, newKeyList []string)
 	}
 	u.st.Update.ClassesAdded = nNew
 	u.reclassed = slot
+	for c, f := range first {
+		if f < 0 && !pe.u.classes[c].hole {
+			u.vanished = append(u.vanished, c)
+		}
+	}
 	u.classOf = make([]int, len(eps))
 	for i, tg := range tags {
 		if tg < 0 {
@@ -221,6 +226,37 @@ func (u *updater) filledAlike() bool {
 		}
 		for k, s := range u.pe.named {
 			if _, ok := u.e.named[k]; !ok && s.Has(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// sameNamedCuts reports whether the port atoms cut at the container ports
+// of classes (named ports rules use) stay as they are: no class appeared
+// or disappeared, or those that did have no such port but one at which the
+// atoms are cut already. It is O(changed classes × ports).
+func (u *updater) sameNamedCuts() bool {
+	if u.st.Update.ClassesAdded+u.st.Update.ClassesRemoved == 0 {
+		return true
+	}
+	if u.reclassed == nil && u.st.Update.ClassesAdded > 0 || len(u.vanished) < u.st.Update.ClassesRemoved {
+		return false // numbered anew: the changed classes are not listed
+	}
+	t := u.e.tally
+	for _, c := range u.vanished {
+		for _, cp := range u.pe.u.classes[c].rep.Ports {
+			if t.portNames[cp.Name] > 0 {
+				return false
+			}
+		}
+	}
+	for _, c := range u.reclassed {
+		for _, cp := range u.e.u.classes[c].rep.Ports {
+			if t.portNames[cp.Name] > 0 && !slices.ContainsFunc(u.pe.ports, func(a PortAtom) bool {
+				return a.Protocol == cp.Protocol && a.Lo == cp.Port && a.Hi == cp.Port
+			}) {
 				return false
 			}
 		}

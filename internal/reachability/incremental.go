@@ -215,6 +215,9 @@ type updater struct {
 	// reclassed lists the slots that new classes took, when classes keep
 	// their numbers (see stableClasses).
 	reclassed []int
+	// vanished lists the classes that lost their last member, when classes
+	// keep their numbers.
+	vanished []int
 	// holesRead is true when the new classes that filled holes read, to
 	// the rows, as the holes' previous classes did but for the compiled
 	// sets (see filledAlike).
@@ -335,7 +338,7 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	if err := u.classify(ctx); err != nil {
 		return "", "", err
 	}
-	if u.identity && e.tally.samePorts(pe.tally) && !cutsMoved && u.st.Update.ClassesAdded+u.st.Update.ClassesRemoved == 0 {
+	if u.identity && e.tally.samePorts(pe.tally) && !cutsMoved && u.sameNamedCuts() {
 		e.ports = pe.ports
 	} else {
 		e.ports = e.tally.portAtoms(u.mode, e.u.classes, u.opts.portCuts)

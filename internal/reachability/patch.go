@@ -514,15 +514,18 @@ func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inheritedRow
 }
 
 // updateFlips derives the flips from the previous ones (over the same
-// universe): the entries of the classes whose ingress differences changed
-// are taken out and put back. It is O(changed differences + flips of the
-// sources they cover), with no maps.
+// universe): for a class whose ingress differences changed, the entries of
+// the sources where a difference changed are taken out or put in (all of
+// its entries, when its groups changed). It is O(changed bits), with no
+// maps.
 func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, classes []int32, pos bool) [][]uint64 {
 	in, was := nt.groups[policy.Ingress], ot.groups[policy.Ingress]
-	changed := graph.NewSet(nt.nC)  // classes whose differences changed
-	affected := graph.NewSet(nt.nU) // sources whose flips change
-	var adds []uint64               // i<<32 | k: entries[k] goes to the flips of source i
-	var entries []uint64
+	type op struct {
+		i   int32
+		add bool
+		x   uint64 // j<<16 | group
+	}
+	var ops []op
 	for _, j32 := range classes {
 		j := int(j32)
 		if j >= nt.nC {
@@ -532,43 +535,69 @@ func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, classes []int32, p
 		if sameDiffs(a, b) {
 			continue
 		}
-		changed.Add(j)
-		for _, d := range b {
+		if len(a) == len(b) && slices.Equal(in[j].group, was[j].group) {
+			// The same groups: only the bits that differ move.
+			for g := range a {
+				x := uint64(j)<<16 | uint64(g+1)
+				xorDiffs(a[g], b[g], func(i int, inA bool) { ops = append(ops, op{int32(i), inA, x}) })
+			}
+			continue
+		}
+		for g, d := range b {
 			for i := range d.Bits() {
-				affected.Add(i)
+				ops = append(ops, op{int32(i), false, uint64(j)<<16 | uint64(g+1)})
 			}
 		}
 		for g, d := range a {
 			for i := range d.Bits() {
-				adds = append(adds, uint64(i)<<32|uint64(len(entries)))
-				entries = append(entries, uint64(j)<<16|uint64(g+1))
-				affected.Add(i)
+				ops = append(ops, op{int32(i), true, uint64(j)<<16 | uint64(g+1)})
 			}
 		}
 	}
-	if affected.IsEmpty() {
+	if len(ops) == 0 {
 		return old
 	}
-	slices.Sort(adds)
+	slices.SortFunc(ops, func(p, q op) int { return int(p.i) - int(q.i) })
 	flips := slices.Clone(old)
-	k := 0
-	for i := range affected.All() {
-		var list []uint64
-		for _, x := range old[i] {
-			if !changed.Has(int(x >> 16)) {
-				list = append(list, x)
+	for k := 0; k < len(ops); {
+		i := int(ops[k].i)
+		list := slices.Clone(old[i])
+		for ; k < len(ops) && int(ops[k].i) == i; k++ {
+			if o := ops[k]; o.add {
+				list = append(list, o.x)
+			} else if n := slices.Index(list, o.x); n >= 0 {
+				list = slices.Delete(list, n, n+1)
 			}
-		}
-		for k < len(adds) && int(adds[k]>>32) < i {
-			k++
-		}
-		for ; k < len(adds) && int(adds[k]>>32) == i; k++ {
-			list = append(list, entries[uint32(adds[k])])
 		}
 		slices.Sort(list)
 		flips[i] = list
 	}
 	return flips
+}
+
+// xorDiffs calls f for every bit set in exactly one of a and b, with inA
+// true when a has it.
+func xorDiffs(a, b bitrow.Diff, f func(i int, inA bool)) {
+	emit := func(k, x, inA uint64) {
+		for ; x != 0; x &= x - 1 {
+			i := int(k)<<6 | bits.TrailingZeros64(x)
+			f(i, inA>>(uint(i)&63)&1 != 0)
+		}
+	}
+	p, q := 0, 0
+	for p < len(a) || q < len(b) {
+		switch {
+		case q == len(b) || p < len(a) && a[p] < b[q]:
+			emit(a[p], a[p+1], a[p+1])
+			p += 2
+		case p == len(a) || b[q] < a[p]:
+			emit(b[q], b[q+1], 0)
+			q += 2
+		default:
+			emit(a[p], a[p+1]^b[q+1], a[p+1])
+			p, q = p+2, q+2
+		}
+	}
 }
 
 // sameDiffs reports whether two lists of differences are equal.
