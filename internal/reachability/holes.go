@@ -3,6 +3,8 @@ package reachability
 import (
 	"maps"
 	"slices"
+
+	"github.com/netreach/netreach/internal/policy"
 )
 
 // Class numbers stay stable across updates: when a class loses its last
@@ -201,32 +203,48 @@ func (u *updater) stableClasses(kr *classKeyer, tags []int, newKeyList []string)
 
 // filledAlike reports whether every new class that filled a hole reads, to
 // the rows of other classes, as the hole's previous class did, but for its
-// bits in the compiled sets: the same address families and external atoms
-// of its addresses, the same host networking (and node, for a
-// host-network class), the same named ports as rules resolve them (named
-// sets keep holes in), no host endpoint, a hole whose column was evaluated
-// (not blank) over the port atoms of now (none moved since the hole was
-// made: port atoms leave holes out). A row whose policies have no peer set
-// that changed at those classes then keeps their columns (columnsMoved).
-// It is O(filled holes × named ports).
+// bits in the compiled sets and the named ports it declares: the same
+// address families and external atoms of its addresses, the same host
+// networking (and node, for a host-network class), no host endpoint, a
+// hole whose column was evaluated (not blank) over the port atoms of now
+// (none moved since the hole was made: port atoms leave holes out). A row
+// whose policies have no peer set that changed at those classes, and (for
+// egress rows) no rule naming a port they declare otherwise (namesMoved),
+// then keeps their columns (columnsMoved). It is O(filled holes × named
+// ports), and O(rules) when named ports moved.
 func (u *updater) filledAlike() bool {
 	if u.portsMoved {
 		return false
 	}
+	u.namesMoved = map[string]bool{}
 	for _, c := range u.reclassed {
 		o, n := &u.pe.u.classes[c], &u.e.u.classes[c]
 		if o.blank || o.gen != u.pe.portsGen || o.v4 != n.v4 || o.atom != n.atom || o.host != n.host ||
 			n.host && o.rep.Node != n.rep.Node || o.rep.Host != nil || n.rep.Host != nil {
 			return false
 		}
+		// Named ports that read otherwise: the egress rows of the policies
+		// that name them are patched.
 		for k, s := range u.e.named {
 			if s.Has(c) != (u.pe.named[k] != nil && u.pe.named[k].Has(c)) {
-				return false
+				u.namesMoved[k.name] = true
 			}
 		}
 		for k, s := range u.pe.named {
 			if _, ok := u.e.named[k]; !ok && s.Has(c) {
-				return false
+				u.namesMoved[k.name] = true
+			}
+		}
+	}
+	if len(u.namesMoved) > 0 {
+		u.namedPolicies = make([]bool, len(u.e.policies))
+		for pi := range u.e.policies {
+			for _, r := range u.e.policies[pi].rules[policy.Egress] {
+				for _, pm := range slices.Concat(r.dstPorts, r.dstNot) {
+					if u.namesMoved[pm.Name] {
+						u.namedPolicies[pi] = true
+					}
+				}
 			}
 		}
 	}

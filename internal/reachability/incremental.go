@@ -222,6 +222,11 @@ type updater struct {
 	// the rows, as the holes' previous classes did but for the compiled
 	// sets (see filledAlike).
 	holesRead bool
+	// namesMoved are the container port names whose named sets changed at
+	// the filled holes; namedPolicies[p] is true when policy p has an
+	// egress rule naming one of them.
+	namesMoved    map[string]bool
+	namedPolicies []bool
 	// unchanged is true when nothing the engine reads changed.
 	unchanged bool
 	// meshOn is true when the service-mesh layer takes part (the same
@@ -989,7 +994,7 @@ func (u *updater) columnsMoved(d policy.Direction, s int) bool {
 		return true
 	}
 	for _, pi := range u.e.applicable[d][s] {
-		if u.peersMoved[d][pi] {
+		if u.peersMoved[d][pi] || d == policy.Egress && u.namedPolicies != nil && u.namedPolicies[pi] {
 			return true
 		}
 	}
