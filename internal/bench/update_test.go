@@ -212,4 +212,3 @@ func freeAddress(tb testing.TB, s *policy.Snapshot, m *reachability.Matrix, ip n
 	tb.Fatalf("no free address in the atom of %s", ip)
 	return netip.Addr{}
 }
-
