@@ -328,15 +328,7 @@ func (c *compiler) reclass(slots []int, was []class) {
 		}
 		edit(e.Namespace)
 		c.nsClasses[e.Namespace] = append(c.nsClasses[e.Namespace], i)
-		if c.calico {
-			c.labels[i] = e.CalicoLabels()
-		} else {
-			c.labels[i] = e.Labels
-		}
-		c.setLabels(i)
-		if !cl.host {
-			c.podNet.Add(i)
-		}
+		c.readPod(i)
 	}
 	for ns := range touched {
 		slices.Sort(c.nsClasses[ns])

@@ -74,18 +74,8 @@ func TestUpdateClassesStable(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d step %d: %v", seed, step, err)
 			}
-			got, err := reachability.Update(ctx, m, next)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := reachability.Compute(ctx, next, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
 			rerun := fmt.Sprintf("seed %d step %d (rerun with -run UpdateClassesStable -diff.seed=%d -diff.clusters=6)", seed, step, seed)
-			if msg := sameMatrix(got, want); msg != "" {
-				t.Fatalf("%s: %s (update stats %+v)", rerun, msg, got.Stats().Update)
-			}
+			got, want := updateEqualsCompute(t, m, next, opts, rerun)
 			if !reachability.FactsAgree(got) {
 				t.Fatalf("%s: the endpoint facts kept for updates are not those of the snapshot", rerun)
 			}
