@@ -36,10 +36,13 @@ import (
 //   - a Service or a Node's labels: the policies whose lowering reads them.
 //
 // Lowered policies, compiled selectors, external atoms and every row the
-// change does not reach are shared with prev. When classes appear or go,
-// or external atoms are cut anew, the kept rows are renumbered to the new
-// universe (Stats().Update.Remapped): a pass over the stored rows, still
-// without evaluating them. Update is
+// change does not reach are shared with prev. Classes keep their numbers:
+// one that goes leaves a hole, a new one fills a hole (see holes.go), so
+// kept rows are not renumbered. When no hole is free, when holes exceed a
+// quarter of the classes, or when external atoms are cut anew, the kept
+// rows are renumbered to the new universe (Stats().Update.Remapped, and
+// Renumbered says why the classes were numbered anew): a pass over the
+// stored rows, still without evaluating them. Update is
 // fastest when next shares its unchanged objects with prev's snapshot, as
 // [policy.Snapshot.Apply] does: objects that are equal but not the same
 // are compared in depth.
