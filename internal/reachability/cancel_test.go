@@ -106,3 +106,39 @@ func TestComputeCancelled(t *testing.T) {
 		t.Error("no update was incremental: the incremental path went untested")
 	}
 }
+
+// TestUpdateCancelledClassifying checks that Update looks at its context
+// while it classifies the endpoints (every 16) and while it marks the
+// classes to evaluate again (every 16), and returns context.Canceled
+// wherever it is cancelled.
+func TestUpdateCancelledClassifying(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 0xcd))
+	cfg := randcluster.Config{Namespaces: 3, Pods: 2000, Policies: 4}
+	snap := load(t, 7, randcluster.Generate(r, cfg))
+	prev, err := reachability.Compute(context.Background(), snap, reachability.Options{KeepSides: true, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A pod with labels of its own (a new class), one pod gone.
+	pod := *snap.Endpoints[0]
+	pod.Name += "-new"
+	pod.Labels = map[string]string{"app": "unique-to-this-test"}
+	gone := snap.Endpoints[1]
+	next, err := snap.Apply(&policy.Snapshot{Endpoints: []*policy.Endpoint{&pod}}, []string{"pod/" + gone.Namespace + "/" + gone.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last *reachability.Matrix
+	n := cancelEverywhere(t, "Update", func(ctx context.Context) (*reachability.Matrix, error) {
+		m, err := reachability.Update(ctx, prev, next)
+		last = m
+		return m, err
+	})
+	st := last.Stats()
+	if st.Update.Full {
+		t.Fatalf("Update computed in full (%s): the classifying went untested", st.Update.Reason)
+	}
+	if want := len(next.Endpoints)/16 + last.NumClasses()/16; n < want {
+		t.Errorf("Update looked at its context %d times, want at least %d (endpoints/16 + classes/16)", n, want)
+	}
+}

@@ -130,3 +130,64 @@ func refBefore(a, b *policy.ObjectRef) bool {
 	}
 	return a.Group < b.Group
 }
+
+// endpointFacts counts the endpoints of a snapshot that change how it is
+// computed, so that an update finds them without visiting every endpoint
+// again: a pass over 150,000 endpoints costs milliseconds in cache misses.
+type endpointFacts struct {
+	host    int // Calico host endpoints
+	hostNet int // host-network endpoints
+	pooled  int // pods without an address placed in IP pools (see pool.go)
+	ranged  int // endpoints without an address that have pool ranges
+	v6      int // endpoints with an IPv6 address
+}
+
+// factsOf counts the facts of every endpoint of s. It is O(endpoints).
+func factsOf(s *policy.Snapshot) endpointFacts {
+	var f endpointFacts
+	for _, e := range s.Endpoints {
+		f.add(e, 1)
+	}
+	return f
+}
+
+func (f *endpointFacts) add(e *policy.Endpoint, n int) {
+	if e.Host != nil {
+		f.host += n
+	}
+	if e.HostNetwork {
+		f.hostNet += n
+	}
+	if len(e.IPs) == 0 && len(e.PoolRanges) > 0 {
+		f.ranged += n
+		if !e.HostNetwork {
+			f.pooled += n
+		}
+	}
+	if _, ok := e.IP(6); ok {
+		f.v6 += n
+	}
+}
+
+// update returns the facts of b from f, those of a, visiting only the
+// endpoints that differ (ch compares a with b). It is O(endpoints) without
+// looking into the unchanged ones.
+func (f endpointFacts) update(a, b *policy.Snapshot, ch *inventoryChanges) endpointFacts {
+	if ch.endpoints == 0 {
+		return f
+	}
+	kept := make([]bool, len(a.Endpoints))
+	for i, o := range ch.oldEndpoint {
+		if o >= 0 {
+			kept[o] = true
+		} else {
+			f.add(b.Endpoints[i], 1)
+		}
+	}
+	for i, ok := range kept {
+		if !ok {
+			f.add(a.Endpoints[i], -1)
+		}
+	}
+	return f
+}

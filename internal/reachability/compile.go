@@ -83,17 +83,24 @@ func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
 			c.nsNames = append(c.nsNames, e.Namespace)
 		}
 		c.nsClasses[e.Namespace] = append(c.nsClasses[e.Namespace], i)
-		if c.calico {
-			c.labels[i] = e.CalicoLabels()
-		} else {
-			c.labels[i] = e.Labels
-		}
-		c.setLabels(i)
-		if !cl.host {
-			c.podNet.Add(i)
-		}
+		c.readPod(i)
 	}
 	return c
+}
+
+// readPod reads the labels of class i, a pod, those of its namespace and
+// service account, and whether it is on the pod network.
+func (c *compiler) readPod(i int) {
+	cl := &c.u.classes[i]
+	if c.calico {
+		c.labels[i] = cl.rep.CalicoLabels()
+	} else {
+		c.labels[i] = cl.rep.Labels
+	}
+	c.setLabels(i)
+	if !cl.host {
+		c.podNet.Add(i)
+	}
 }
 
 // fork returns a compiler over a universe whose classes read exactly as

@@ -21,7 +21,8 @@ func CutPortAtoms(p *policy.Program, eps []*policy.Endpoint) []PortAtom {
 // network set mentions and at every node address; IPv6 atoms only when a
 // range or an endpoint is IPv6.
 func CutExternalAtoms(p *policy.Program, s *policy.Snapshot) []ExternalAtom {
-	return tallyOf(p, nil).atoms(p, s, nil)
+	f := factsOf(s)
+	return tallyOf(p, nil).atoms(p, s, nil, &f)
 }
 
 // NetworkSetMatches reports whether the network set is a known entity that

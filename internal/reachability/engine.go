@@ -89,6 +89,11 @@ type compiledTier struct {
 // engine holds everything the row evaluation reads; it is read-only once
 // built, so workers share it.
 type engine struct {
+	// facts counts the endpoints that change how the snapshot is computed.
+	facts endpointFacts
+	// portsGen counts the updates since Compute that moved the port atoms
+	// (see class.gen).
+	portsGen int
 	prog     *policy.Program
 	comp     *compiler
 	u        universe
@@ -202,8 +207,9 @@ func build(ctx context.Context, s *policy.Snapshot, opts Options) (*engine, *Mat
 	if e.mesh != nil {
 		extra = e.mesh.ranges()
 	}
-	e.u.atoms = e.tally.atoms(prog, s, extra)
-	e.sig = signature(e.tally, s)
+	e.facts = factsOf(s)
+	e.u.atoms = e.tally.atoms(prog, s, extra, &e.facts)
+	e.sig = signature(e.tally, s, &e.facts)
 	if e.mesh != nil {
 		e.mesh.extendSignature(&e.sig)
 	}
@@ -211,6 +217,9 @@ func build(ctx context.Context, s *policy.Snapshot, opts Options) (*engine, *Mat
 	var keys []string
 	if e.u.classes, classOf, keys, err = buildClasses(ctx, s.Endpoints, e.u.atoms, e.sig); err != nil {
 		return nil, nil, err
+	}
+	if opts.KeepSides {
+		e.u.classes, keys = withRoom(e.u.classes, keys, &e.facts)
 	}
 	e.u.nC = len(e.u.classes)
 	e.u.nU = e.u.nC + len(e.u.atoms)
@@ -244,6 +253,10 @@ func build(ctx context.Context, s *policy.Snapshot, opts Options) (*engine, *Mat
 		return nil, nil, err
 	}
 	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(s.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
+	if opts.KeepSides {
+		st.Update.Holes = e.u.holes()
+		st.Classes -= st.Update.Holes
+	}
 
 	m := &Matrix{
 		snap: s, opts: opts, mode: mode, u: e.u, classOf: classOf, ports: e.ports,
@@ -291,26 +304,11 @@ func lowerOptions(opts Options, mode policy.Mode, prev *policy.Program) policy.L
 	return policy.LowerOptions{Mode: mode, IPBlockIgnoresPodIPs: opts.IPBlockIgnoresPodIPs, CalicoVersion: opts.CalicoVersion, Previous: prev}
 }
 
-// hasIPv6 reports whether some endpoint has an IPv6 address.
-func hasIPv6(s *policy.Snapshot) bool {
-	for _, ep := range s.Endpoints {
-		if _, ok := ep.IP(6); ok {
-			return true
-		}
-	}
-	return false
-}
-
 // signature is the class signature of a tallied program over a
 // snapshot's inventory: what its rules read, and whether the node matters.
-func signature(t *tally, s *policy.Snapshot) classSig {
+func signature(t *tally, s *policy.Snapshot, f *endpointFacts) classSig {
 	sig := t.signature()
-	for _, ep := range s.Endpoints {
-		if ep.HostNetwork {
-			sig.node = true
-		}
-	}
-	if len(s.Nodes) > 0 || hasHostEndpoints(s) {
+	if len(s.Nodes) > 0 || f.hostNet > 0 || f.host > 0 {
 		sig.node = true
 	}
 	return sig
@@ -342,6 +340,11 @@ func (e *engine) compile(ctx context.Context, c *compiler, prog *policy.Program,
 	if e.named == nil {
 		e.named = namedSets(&e.u, names)
 	}
+	n := 0
+	for _, t := range prog.Tiers {
+		n += len(t.Policies)
+	}
+	e.lowered, e.policies = make([]*policy.Lowered, 0, n), make([]compiledPolicy, 0, n)
 	for ti, t := range prog.Tiers {
 		e.tiers = append(e.tiers, compiledTier{passByDefault: t.DefaultAction == policy.ActionPass})
 		for _, p := range t.Policies {
@@ -605,6 +608,7 @@ type worker struct {
 	tmp, ports, alt   graph.Set
 	codes             []uint32
 	hashes            []uint64
+	pairs             [][2]uint16 // scratch of patch
 	// def and pos hold the rows of the groups of the bundle being
 	// evaluated, the base group's first.
 	def, pos []graph.Set

@@ -211,7 +211,7 @@ func (t *tally) signature() classSig {
 // atoms cuts the address space at the tallied cuts, at the addresses of
 // network sets, nodes and host endpoints, at pool boundaries, and at the
 // extra ranges (see externalAtoms).
-func (t *tally) atoms(p *policy.Program, s *policy.Snapshot, extra []netipx.IPRange) []ExternalAtom {
+func (t *tally) atoms(p *policy.Program, s *policy.Snapshot, extra []netipx.IPRange, f *endpointFacts) []ExternalAtom {
 	cuts := slices.Collect(maps.Keys(t.cuts))
 	for _, r := range extra {
 		cuts = append(cuts, r.From())
@@ -242,20 +242,24 @@ func (t *tally) atoms(p *policy.Program, s *policy.Snapshot, extra []netipx.IPRa
 	}
 	// Host endpoints' addresses (docs/calico-host-endpoints.md) and the
 	// pool ranges of pods without an address (see pool.go).
-	for _, e := range s.Endpoints {
-		if e.Host != nil {
-			for _, a := range e.IPs {
-				addAddr(a)
+	if f.host > 0 {
+		for _, e := range s.Endpoints {
+			if e.Host != nil {
+				for _, a := range e.IPs {
+					addAddr(a)
+				}
 			}
 		}
 	}
-	for _, r := range poolRanges(s) {
-		cuts = append(cuts, r.From())
-		if next := r.To().Next(); next.IsValid() {
-			cuts = append(cuts, next)
+	if f.ranged > 0 {
+		for _, r := range poolRanges(s) {
+			cuts = append(cuts, r.From())
+			if next := r.To().Next(); next.IsValid() {
+				cuts = append(cuts, next)
+			}
 		}
 	}
-	return externalAtoms(cuts, hasIPv6(s))
+	return externalAtoms(cuts, f.v6 > 0)
 }
 
 // portAtoms cuts each port protocol's 1–65535 range at every tallied
@@ -277,6 +281,9 @@ func (t *tally) portAtoms(mode policy.Mode, classes []class, extra []PortRange) 
 			}
 		}
 		for _, cl := range classes {
+			if cl.hole {
+				continue // no endpoint (see holes.go)
+			}
 			for _, cp := range cl.rep.Ports {
 				if cp.Protocol == proto && t.portNames[cp.Name] > 0 {
 					c = append(c, int(cp.Port), int(cp.Port)+1)

@@ -83,6 +83,15 @@ func (m *Matrix) ClassGraph(ports []int, withConditional bool) (g *graph.Matrix,
 	for i := range classOf {
 		classOf[i] = m.universeIndex(i)
 	}
+	// Holes (see holes.go) have no endpoint: no flow starts or ends there.
+	for c := 0; c < m.u.nC; c++ {
+		if m.u.classes[c].hole {
+			g.Row(c).Clear()
+			for i := 0; i < nU; i++ {
+				g.Row(i).Remove(c)
+			}
+		}
+	}
 	// Flows between two external atoms are not described.
 	for a := m.u.nC; a < nU; a++ {
 		row := g.Row(a)

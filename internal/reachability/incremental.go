@@ -36,10 +36,13 @@ import (
 //   - a Service or a Node's labels: the policies whose lowering reads them.
 //
 // Lowered policies, compiled selectors, external atoms and every row the
-// change does not reach are shared with prev. When classes appear or go,
-// or external atoms are cut anew, the kept rows are renumbered to the new
-// universe (Stats().Update.Remapped): a pass over the stored rows, still
-// without evaluating them. Update is
+// change does not reach are shared with prev. Classes keep their numbers:
+// one that goes leaves a hole, a new one fills a hole (see holes.go), so
+// kept rows are not renumbered. When no hole is free, when holes exceed a
+// quarter of the classes, or when external atoms are cut anew, the kept
+// rows are renumbered to the new universe (Stats().Update.Remapped, and
+// Renumbered says why the classes were numbered anew): a pass over the
+// stored rows, still without evaluating them. Update is
 // fastest when next shares its unchanged objects with prev's snapshot, as
 // [policy.Snapshot.Apply] does: objects that are equal but not the same
 // are compared in depth.
@@ -100,7 +103,7 @@ func full(ctx context.Context, prev *Matrix, s *policy.Snapshot, opts Options, r
 	if err != nil {
 		return nil, err
 	}
-	m.stats.Update = UpdateStats{Full: true, Reason: reason, Detail: detail, Time: time.Since(t0)}
+	m.stats.Update = UpdateStats{Full: true, Reason: reason, Detail: detail, Holes: m.stats.Update.Holes, Time: time.Since(t0)}
 	if reason == ReasonMesh {
 		m.diags = append(m.diags, policy.Diagnostic{Severity: policy.Info,
 			Msg: "update: the service-mesh objects (AuthorizationPolicy, PeerAuthentication) or the mesh mode changed, so every row was computed again"})
@@ -127,8 +130,17 @@ type UpdateStats struct {
 	// namespaces).
 	ClassesAdded, ClassesRemoved, ColumnsEvaluated int
 	// Remapped is true when the universe (classes or external atoms)
-	// changed shape, so that every kept row was renumbered.
+	// changed shape, so that every kept row was renumbered: when classes
+	// were numbered anew (Renumbered), external atoms cut anew, or class
+	// slots appended because no hole was free.
 	Remapped bool
+	// Renumbered says why the classes were numbered anew, as Compute
+	// numbers them; it is empty when they kept their numbers: a class that
+	// appears then fills a hole, one that disappears leaves one.
+	Renumbered RenumberReason
+	// Holes is the number of empty class slots the matrix keeps (see
+	// [Matrix.NumClasses]).
+	Holes int
 	// Time is the wall time of the whole Update.
 	Time time.Duration
 }
@@ -188,6 +200,7 @@ type updater struct {
 	relowered map[*policy.Lowered]*policy.Lowered
 	oldIdx    map[*policy.Lowered]int // see oldIndex
 	inv       *inventoryChanges
+	facts     endpointFacts // of snap's endpoints
 
 	e       *engine
 	classOf []int
@@ -202,6 +215,21 @@ type updater struct {
 	colMap   []int
 	identity bool
 	rm       *remapper // renumbers rows, when the universes differ
+	// reclassed lists the slots that new classes took, when classes keep
+	// their numbers (see stableClasses).
+	reclassed []int
+	// vanished lists the classes that lost their last member, when classes
+	// keep their numbers.
+	vanished []int
+	// holesRead is true when the new classes that filled holes read, to
+	// the rows, as the holes' previous classes did but for the compiled
+	// sets (see filledAlike).
+	holesRead bool
+	// namesMoved are the container port names whose named sets changed at
+	// the filled holes; namedPolicies[p] is true when policy p has an
+	// egress rule naming one of them.
+	namesMoved    map[string]bool
+	namedPolicies []bool
 	// unchanged is true when nothing the engine reads changed.
 	unchanged bool
 	// meshOn is true when the service-mesh layer takes part (the same
@@ -235,12 +263,18 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	if u.mode != prev.mode {
 		return ReasonMode, fmt.Sprintf("mode %s, was %s", u.mode, prev.mode), nil
 	}
-	if u.mode == policy.ModeCalico && (next.HasHostEndpoints() || hasHostEndpoints(prev.snap)) {
+	if u.mode == policy.ModeCalico && (next.HasHostEndpoints() || pe.facts.host > 0) {
 		// Host endpoints: Felix settings and forwarded traffic reach rows
 		// no changed subject names (docs/calico-host-endpoints.md §5, §7).
 		return ReasonHostEndpoints, "Calico host endpoints are in use", nil
 	}
-	if snapshotHasPoolRanges(next) || snapshotHasPoolRanges(prev.snap) {
+	// The inventory is compared first: the endpoints' facts follow from
+	// the previous ones and the endpoints that changed.
+	u.next = next
+	u.snap, u.diags = next.WithStagedView(u.opts.Staged)
+	u.inv = diffInventory(prev.snap, u.snap)
+	u.facts = pe.facts.update(prev.snap, u.snap, u.inv)
+	if u.facts.pooled > 0 || pe.facts.pooled > 0 {
 		// Pods without an address are evaluated per pool variant (see
 		// pool.go), which the incremental path does not do.
 		return ReasonPools, "pods without an address are placed in IP pools", nil
@@ -251,8 +285,6 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		}
 		u.meshOn = true
 	}
-	u.next = next
-	u.snap, u.diags = next.WithStagedView(u.opts.Staged)
 	var lowerDiags policy.Diagnostics
 	var err error
 	if u.prog, lowerDiags, err = policy.LowerContext(ctx, u.snap, lowerOptions(u.opts, u.mode, prev.prog)); err != nil {
@@ -272,7 +304,6 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	}
 
 	t0 = time.Now()
-	u.inv = diffInventory(prev.snap, u.snap)
 	if nodesDiffer(prev.snap, u.snap) {
 		return ReasonNodes, "nodes were added or removed, or their addresses changed", nil
 	}
@@ -281,7 +312,7 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		// Nothing the engine reads changed (a Service or a node's labels
 		// that no policy reads, say): it is kept, with the new program.
 		e := *pe
-		e.prog = u.prog
+		e.prog, e.facts = u.prog, u.facts
 		e.lowered = make([]*policy.Lowered, 0, len(pe.lowered))
 		for _, t := range u.prog.Tiers {
 			e.lowered = append(e.lowered, t.Policies...)
@@ -293,7 +324,7 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		u.st.Classify = time.Since(t0)
 		return "", "", nil
 	}
-	e := &engine{opts: u.opts, prog: u.prog}
+	e := &engine{opts: u.opts, prog: u.prog, facts: u.facts}
 	u.e = e
 	e.tally, e.footprints = u.tally()
 	var extra []netipx.IPRange
@@ -301,22 +332,21 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		e.mesh = newMeshLayer(u.snap, u.opts)
 		extra = e.mesh.ranges()
 	}
-	e.u.atoms = e.tally.atoms(u.prog, u.snap, extra)
+	e.u.atoms = e.tally.atoms(u.prog, u.snap, extra, &u.facts)
 	if hasIPv6Atoms(e.u.atoms) != hasIPv6Atoms(pe.u.atoms) {
 		return ReasonAddressFamily, "IPv6 came into use or went out of use", nil
 	}
-	e.sig = signature(e.tally, u.snap)
+	e.sig = signature(e.tally, u.snap, &u.facts)
 	if e.mesh != nil {
 		e.mesh.extendSignature(&e.sig)
 	}
 	if e.sig.node != pe.sig.node {
 		return ReasonNodes, "host-network endpoints or nodes appeared or went", nil
 	}
-	u.classify()
-	if err := ctx.Err(); err != nil {
+	if err := u.classify(ctx); err != nil {
 		return "", "", err
 	}
-	if u.identity && e.tally.samePorts(pe.tally) && !cutsMoved {
+	if u.identity && e.tally.samePorts(pe.tally) && !cutsMoved && u.sameNamedCuts() {
 		e.ports = pe.ports
 	} else {
 		e.ports = e.tally.portAtoms(u.mode, e.u.classes, u.opts.portCuts)
@@ -328,12 +358,14 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	u.st.Classify = time.Since(t0)
 
 	t0 = time.Now()
-	u.markDirty()
+	if err := u.markDirty(ctx); err != nil {
+		return "", "", err
+	}
 	if len(u.changed) == 0 && u.identity && u.cols.IsEmpty() && !u.portsMoved {
 		// Pods joined or left classes that stay: the compiled engine is
 		// kept, with the new classes' representatives.
 		ne := *pe
-		ne.u, ne.keys, ne.prog = e.u, e.keys, u.prog
+		ne.u, ne.keys, ne.prog, ne.facts = e.u, e.keys, u.prog, u.facts
 		ne.lowered = make([]*policy.Lowered, 0, len(pe.lowered))
 		for _, t := range u.prog.Tiers {
 			ne.lowered = append(ne.lowered, t.Policies...)
@@ -346,8 +378,12 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 		// The same classes: only the namespace and service-account labels
 		// of the re-evaluated ones may read differently.
 		e.comp = pe.comp.fork(&e.u, u.snap, u.prog)
+		e.comp.reclass(u.reclassed, pe.u.classes)
 		e.comp.relabel(u.cols)
-		if sameKeys(e.tally.dstNames, pe.tally.dstNames) {
+		if e.comp.v6 != pe.v6 {
+			return ReasonAddressFamily, "IPv6 flows became possible", nil
+		}
+		if sameKeys(e.tally.dstNames, pe.tally.dstNames) && len(u.reclassed) == 0 {
 			e.named = pe.named
 		}
 	} else {
@@ -363,6 +399,10 @@ func (u *updater) plan(ctx context.Context, next *policy.Snapshot) (FullReason, 
 	if u.identity {
 		e.v6, e.famCols, e.ownNode = pe.v6, pe.famCols, pe.ownNode
 		e.comp.reset()
+		if len(u.reclassed) > 0 {
+			e.buildFamilyColumns()
+			e.buildOwnNode(u.snap)
+		}
 	} else {
 		e.finish(u.snap)
 	}
@@ -422,10 +462,13 @@ func hasIPv6Atoms(atoms []ExternalAtom) bool {
 
 // classify builds the new classes. When the atoms and the class signature
 // are the same, unchanged endpoints stay in their classes and only the
-// others are keyed; otherwise every endpoint is. Classes are numbered in
-// the order of their first member, as Compute numbers them, and each one
-// inherits from the previous class of one of its unchanged members.
-func (u *updater) classify() {
+// others are keyed, and classes keep their numbers (see
+// [updater.stableClasses]); otherwise, or when too many holes would
+// remain, every endpoint is keyed and the classes are numbered anew in the
+// order of their first member, as Compute numbers them, each one
+// inheriting from the previous class of one of its unchanged members. It
+// returns ctx's error when ctx is cancelled.
+func (u *updater) classify(ctx context.Context) error {
 	pe, e, s := u.pe, u.e, u.snap
 	eps := s.Endpoints
 	oldClassOf := u.prev.classOf
@@ -442,7 +485,7 @@ func (u *updater) classify() {
 		}
 		u.colMap = seq(pe.u.nU)
 		u.identity = true
-		return
+		return nil
 	}
 	kr := newClassKeyer(e.u.atoms, e.sig)
 	var oldIndex map[string]int
@@ -455,6 +498,9 @@ func (u *updater) classify() {
 	var newKeyList []string
 	tags := make([]int, len(eps))
 	for i, ep := range eps {
+		if err := cancelledAt(ctx, i); err != nil {
+			return err
+		}
 		if o := u.inv.oldEndpoint[i]; o >= 0 && sameKeys {
 			tags[i] = oldClassOf[o]
 			continue
@@ -474,6 +520,12 @@ func (u *updater) classify() {
 		}
 		tags[i] = -1 - k
 	}
+	if !sameKeys {
+		u.st.Update.Renumbered = RenumberKeys
+	} else if u.stableClasses(kr, tags, newKeyList) {
+		u.finishClasses()
+		return nil
+	}
 	// Number the classes by first member.
 	byOld := make([]int, pe.u.nC)
 	for i := range byOld {
@@ -488,6 +540,9 @@ func (u *updater) classify() {
 	keys := make([]string, 0, cap(classes))
 	u.parent = make([]int, 0, cap(classes))
 	for i, ep := range eps {
+		if err := cancelledAt(ctx, i); err != nil {
+			return err
+		}
 		var slot *int
 		if tg := tags[i]; tg >= 0 {
 			slot = &byOld[tg]
@@ -531,20 +586,7 @@ func (u *updater) classify() {
 	// previous atom holding their first address.
 	u.colMap = make([]int, e.u.nU)
 	copy(u.colMap, u.parent)
-	for k, at := range e.u.atoms {
-		u.colMap[e.u.nC+k] = pe.u.nC + atomOf(pe.u.atoms, at.Range.From())
-	}
-	u.identity = e.u.nU == pe.u.nU
-	for i, o := range u.colMap {
-		if o != i {
-			u.identity = false
-			break
-		}
-	}
-	u.st.Update.Remapped = !u.identity
-	if !u.identity {
-		u.rm = newRemapper(u.colMap, u.prev.t.codec, bitrow.NewCodec(e.u.nU))
-	}
+	u.finishClasses()
 	if sameKeys && len(newKeyList) == 0 && e.u.nC == pe.u.nC && slices.Equal(u.colMap[:e.u.nC], seq(e.u.nC)) {
 		e.keys = pe.keys // the same classes: the same keys and index
 	}
@@ -559,10 +601,33 @@ func (u *updater) classify() {
 			inherited[p] = true
 		}
 	}
-	for _, ok := range inherited {
-		if !ok {
+	for c, ok := range inherited {
+		if !ok && !pe.u.classes[c].hole {
 			u.st.Update.ClassesRemoved++
 		}
+	}
+	return nil
+}
+
+// finishClasses maps the new atoms' columns onto the previous ones
+// (through the previous atom holding their first address) in u.colMap,
+// whose class entries are set, and prepares the renumbering when the
+// universes differ.
+func (u *updater) finishClasses() {
+	pe, e := u.pe, u.e
+	for k, at := range e.u.atoms {
+		u.colMap[e.u.nC+k] = pe.u.nC + atomOf(pe.u.atoms, at.Range.From())
+	}
+	u.identity = e.u.nU == pe.u.nU
+	for i, o := range u.colMap {
+		if o != i {
+			u.identity = false
+			break
+		}
+	}
+	u.st.Update.Remapped = !u.identity
+	if !u.identity {
+		u.rm = newRemapper(u.colMap, u.prev.t.codec, bitrow.NewCodec(e.u.nU))
 	}
 }
 
@@ -580,7 +645,9 @@ func (k *classKeys) index() map[string]int {
 	k.once.Do(func() {
 		k.byKey = make(map[string]int, len(k.list))
 		for c, key := range k.list {
-			k.byKey[key] = c
+			if key != "" { // a hole
+				k.byKey[key] = c
+			}
 		}
 	})
 	return k.byKey
@@ -597,6 +664,10 @@ func (u *updater) mapPorts() {
 		u.atomMap[a] = u.prev.PortAtomIndex(at.Protocol, at.Lo)
 	}
 	u.portsMoved = !slices.Equal(e.ports, pe.ports)
+	e.portsGen = pe.portsGen
+	if u.portsMoved {
+		e.portsGen++
+	}
 	e.base = baseAtom(e.ports)
 	if u.atomMap[e.base] != pe.base {
 		old := pe.ports[pe.base]
@@ -608,8 +679,9 @@ func (u *updater) mapPorts() {
 	}
 }
 
-// markDirty finds the rows and columns to evaluate again.
-func (u *updater) markDirty() {
+// markDirty finds the rows and columns to evaluate again. It returns
+// ctx's error when ctx is cancelled.
+func (u *updater) markDirty(ctx context.Context) error {
 	e, nU := u.e, u.e.u.nU
 	for d := range u.dirty {
 		u.dirty[d] = graph.NewSet(nU)
@@ -623,8 +695,13 @@ func (u *updater) markDirty() {
 		}
 	}
 	for c, p := range u.parent {
+		if err := cancelledAt(ctx, c); err != nil {
+			return err
+		}
 		cl := &e.u.classes[c]
 		switch {
+		case cl.hole:
+			// Nothing reads a hole's rows or column.
 		case p < 0:
 			mark(c, true)
 		case u.inv.namespaces[cl.rep.Namespace]:
@@ -663,7 +740,10 @@ func (u *updater) markDirty() {
 			continue
 		}
 		cp := &u.pe.policies[k]
-		for _, s := range cp.subject {
+		for i, s := range cp.subject {
+			if err := cancelledAt(ctx, i); err != nil {
+				return err
+			}
 			for _, c := range u.children[s] {
 				for d := range u.dirty {
 					if cp.applies[d] {
@@ -673,6 +753,7 @@ func (u *updater) markDirty() {
 			}
 		}
 	}
+	return nil
 }
 
 // changedPolicies lists the policies that differ between two programs. ok
@@ -912,11 +993,11 @@ func (u *updater) compile(ctx context.Context) error {
 // differently in the direction-d rows of class s: some new class needs its
 // bits, or a policy that applies has peers whose bits for them changed.
 func (u *updater) columnsMoved(d policy.Direction, s int) bool {
-	if u.st.Update.ClassesAdded > 0 || !u.identity || d == policy.Ingress && u.e.mesh.applies(s) {
+	if u.st.Update.ClassesAdded > 0 && !u.holesRead || !u.identity || d == policy.Ingress && u.e.mesh.applies(s) {
 		return true
 	}
 	for _, pi := range u.e.applicable[d][s] {
-		if u.peersMoved[d][pi] {
+		if u.peersMoved[d][pi] || d == policy.Egress && u.namedPolicies != nil && u.namedPolicies[pi] {
 			return true
 		}
 	}
@@ -945,7 +1026,7 @@ func (u *updater) applicable(oldToNew, fresh []int32) {
 			// Only the classes a change reached need new lists.
 			e.applicable[d] = slices.Clone(pe.applicable[d])
 			for s := range u.dirty[d].All() {
-				if s < e.u.nC {
+				if s < e.u.nC && !e.u.classes[s].hole {
 					e.applicable[d][s] = u.applicableTo(d, s, oldToNew, fresh)
 				}
 			}
@@ -953,6 +1034,9 @@ func (u *updater) applicable(oldToNew, fresh []int32) {
 		}
 		e.applicable[d] = make([][]int32, e.u.nC)
 		for s := range e.applicable[d] {
+			if e.u.classes[s].hole {
+				continue // nothing reads a hole's rows
+			}
 			if p := u.parent[s]; same && p >= 0 && !u.dirty[d].Has(s) {
 				e.applicable[d][s] = pe.applicable[d][p]
 			} else {
@@ -1157,12 +1241,4 @@ func sameNamedKeys(a, b map[namedKey]graph.Set) bool {
 		}
 	}
 	return true
-}
-
-// snapshotHasPoolRanges reports whether some pod without an address has pool
-// ranges (see pool.go).
-func snapshotHasPoolRanges(s *policy.Snapshot) bool {
-	return slices.ContainsFunc(s.Endpoints, func(e *policy.Endpoint) bool {
-		return len(e.IPs) == 0 && len(e.PoolRanges) > 0 && !e.HostNetwork
-	})
 }

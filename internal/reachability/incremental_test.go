@@ -49,18 +49,8 @@ func TestUpdateEqualsCompute(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d step %d: %v", seed, step, err)
 			}
-			got, err := reachability.Update(ctx, m, next)
-			if err != nil {
-				t.Fatal(err)
-			}
-			want, err := reachability.Compute(ctx, next, opts)
-			if err != nil {
-				t.Fatal(err)
-			}
 			rerun := fmt.Sprintf("seed %d step %d (rerun with -run UpdateEqualsCompute -diff.seed=%d -diff.clusters=3)", seed, step, seed)
-			if msg := sameMatrix(got, want); msg != "" {
-				t.Fatalf("%s: %s", rerun, msg)
-			}
+			got, want := updateEqualsCompute(t, m, next, opts, rerun)
 			gs, ws := got.Stats(), want.Stats()
 			if gs.Classes != ws.Classes || gs.ExternalAtoms != ws.ExternalAtoms || gs.PortAtoms != ws.PortAtoms {
 				t.Fatalf("%s: update has %d classes, %d external and %d port atoms; compute %d, %d, %d",
@@ -94,6 +84,26 @@ func TestUpdateEqualsCompute(t *testing.T) {
 	}
 	t.Logf("%d updates: %d full %v; incremental ones copied %d bundles, evaluated %d, remapped the universe %d times, evaluated columns %d times",
 		steps, full, reasons, copied, evaluated, remapped, columns)
+}
+
+// updateEqualsCompute updates m to next and computes next with opts, and
+// fails the test (saying how to rerun it) unless both give the same
+// matrix, every flow; it returns both.
+func updateEqualsCompute(t *testing.T, m *reachability.Matrix, next *policy.Snapshot, opts reachability.Options, rerun string) (got, want *reachability.Matrix) {
+	t.Helper()
+	ctx := context.Background()
+	got, err := reachability.Update(ctx, m, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err = reachability.Compute(ctx, next, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if msg := sameMatrix(got, want); msg != "" {
+		t.Fatalf("%s: %s (update stats %+v)", rerun, msg, got.Stats().Update)
+	}
+	return got, want
 }
 
 // randomChange picks objects of other to apply on s (each kind with some

@@ -129,7 +129,11 @@ func (m *Matrix) ExternalAtoms() []ExternalAtom { return append([]ExternalAtom(n
 // UDP, SCTP, then others by number) and port.
 func (m *Matrix) PortAtoms() []PortAtom { return append([]PortAtom(nil), m.ports...) }
 
-// NumClasses returns the number of endpoint equivalence classes.
+// NumClasses returns the number of endpoint equivalence classes: the rows
+// of [Matrix.ClassGraph] before the external atoms. A matrix that [Update]
+// made may count holes among them, classes no endpoint is in (their rows
+// and columns in the class graph are empty); Stats().Classes counts only
+// the others.
 func (m *Matrix) NumClasses() int { return m.u.nC }
 
 // PortAtomIndex returns the index of the port atom holding proto/port: in

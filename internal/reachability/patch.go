@@ -37,6 +37,7 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	}
 	workers := e.workers()
 	win := windowOf(u.cols)
+	u.holesRead = u.identity && u.filledAlike()
 	t0 := time.Now()
 	// With the same universe and port atoms, the new tensor starts as a
 	// copy of the previous one and only the classes the change reaches are
@@ -48,6 +49,9 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	if fast {
 		nt = ot.clone()
 		for c := 0; c < nC; c++ {
+			if e.u.classes[c].hole {
+				continue // its rows stay, unread
+			}
 			if u.dirty[policy.Ingress].Has(c) || u.dirty[policy.Egress].Has(c) || win != nil && !e.u.classes[c].host {
 				todo = append(todo, int32(c))
 			}
@@ -83,13 +87,25 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 					continue
 				}
 				p := u.parent[r]
-				if !fast && p >= 0 {
-					// The ingress rows the class had, to tell which bits of
-					// the transposed rows change.
-					inhIn[r] = u.inherit(ot, policy.Ingress, p, oldBuf, newBuf)
+				if q := u.colMap[r]; !fast && q >= 0 {
+					// The ingress rows the slot had (the parent's, or a
+					// filled hole's), to tell which bits of the transposed
+					// rows change.
+					inhIn[r] = u.inherit(ot, policy.Ingress, q, oldBuf, newBuf)
+				}
+				if cl := &e.u.classes[r]; cl.hole {
+					// Its rows stay as they were, unread; appended holes
+					// read as unpoliced.
+					if p < 0 {
+						nt.unpoliced(r)
+					} else {
+						nt.store(policy.Ingress, r, inhIn[r])
+						nt.store(policy.Egress, r, u.inherit(ot, policy.Egress, p, oldBuf, newBuf))
+					}
+					continue
 				}
 				if e.u.classes[r].host {
-					nt.setUnpoliced(r)
+					nt.unpoliced(r)
 					continue
 				}
 				for d := policy.Ingress; d <= policy.Egress; d++ {
@@ -163,6 +179,15 @@ func (u *updater) apply(ctx context.Context) (*Matrix, error) {
 	return u.matrix(nt), nil
 }
 
+// unpoliced makes entry r unpoliced, with no groups: in a clone of the
+// previous tensor, a slot may have held another class.
+func (t *tensor) unpoliced(r int) {
+	t.setUnpoliced(r)
+	if r < t.nC {
+		t.groups[policy.Ingress][r], t.groups[policy.Egress][r] = atomGroups{}, atomGroups{}
+	}
+}
+
 // clone returns a copy of the tensor whose rows and groups can be
 // replaced without touching t's.
 func (t *tensor) clone() *tensor {
@@ -183,7 +208,8 @@ func (t *tensor) clone() *tensor {
 // matrix wraps the new tensor into the new matrix.
 func (u *updater) matrix(t *tensor) *Matrix {
 	e, st := u.e, &u.st
-	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(u.snap.Endpoints), e.u.nC, len(e.u.atoms), len(e.ports)
+	st.Update.Holes = e.u.holes()
+	st.Endpoints, st.Classes, st.ExternalAtoms, st.PortAtoms = len(u.snap.Endpoints), e.u.nC-st.Update.Holes, len(e.u.atoms), len(e.ports)
 	m := &Matrix{
 		snap: u.snap, opts: u.opts, mode: u.mode, u: e.u, classOf: u.classOf, ports: e.ports,
 		diags: u.diags, stats: u.st, prog: u.prog, t: t, engine: e, meshMode: MeshOff, input: u.next,
@@ -289,13 +315,37 @@ func (w *worker) patch(t *tensor, d policy.Direction, s int, inh inherited, cols
 			}
 			e.mesh.and(w.mesh, s, rep, def, pos)
 		}
+	}
+	// Every inherited row must read as its atom's group now does on the
+	// columns: the inherited groups may split the atoms otherwise (a
+	// filled hole's column read differently by another class).
+	seen := w.pairs[:0] // (inherited group, group now) pairs checked
+	for a, g := range cgroup {
+		if changed {
+			break
+		}
+		pair := [2]uint16{0, g}
+		if inh.groups.group != nil {
+			pair[0] = inh.groups.group[a]
+		}
+		if slices.Contains(seen, pair) {
+			continue
+		}
+		seen = append(seen, pair)
+		def := w.def[g]
+		var pos graph.Set
+		if e.cond {
+			pos = w.pos[g]
+		}
 		for _, k := range win {
-			if (oldWord(inh.def, inh.groups.def, rep, int(k))^def[k])&cols[k] != 0 ||
-				pos != nil && (oldWord(inh.pos, inh.groups.pos, rep, int(k))^pos[k])&cols[k] != 0 {
+			if (oldWord(inh.def, inh.groups.def, a, int(k))^def[k])&cols[k] != 0 ||
+				pos != nil && (oldWord(inh.pos, inh.groups.pos, a, int(k))^pos[k])&cols[k] != 0 {
 				changed = true
+				break
 			}
 		}
 	}
+	w.pairs = seen
 	if !changed {
 		t.store(d, s, inh)
 		return
@@ -464,13 +514,18 @@ func (u *updater) updateTransposed(nt, ot *tensor, f, old *factors, inheritedRow
 }
 
 // updateFlips derives the flips from the previous ones (over the same
-// universe): the entries of the classes whose ingress differences changed
-// are taken out and put back.
+// universe): for a class whose ingress differences changed, the entries of
+// the sources where a difference changed are taken out or put in (all of
+// its entries, when its groups changed). It is O(changed bits), with no
+// maps.
 func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, classes []int32, pos bool) [][]uint64 {
 	in, was := nt.groups[policy.Ingress], ot.groups[policy.Ingress]
-	changed := map[int]bool{}
-	adds := map[int][]uint64{}
-	affected := map[int]bool{}
+	type op struct {
+		i   int32
+		add bool
+		x   uint64 // j<<16 | group
+	}
+	var ops []op
 	for _, j32 := range classes {
 		j := int(j32)
 		if j >= nt.nC {
@@ -480,35 +535,69 @@ func (u *updater) updateFlips(nt, ot *tensor, old [][]uint64, classes []int32, p
 		if sameDiffs(a, b) {
 			continue
 		}
-		changed[j] = true
-		for _, d := range b {
+		if len(a) == len(b) && slices.Equal(in[j].group, was[j].group) {
+			// The same groups: only the bits that differ move.
+			for g := range a {
+				x := uint64(j)<<16 | uint64(g+1)
+				xorDiffs(a[g], b[g], func(i int, inA bool) { ops = append(ops, op{int32(i), inA, x}) })
+			}
+			continue
+		}
+		for g, d := range b {
 			for i := range d.Bits() {
-				affected[i] = true
+				ops = append(ops, op{int32(i), false, uint64(j)<<16 | uint64(g+1)})
 			}
 		}
 		for g, d := range a {
 			for i := range d.Bits() {
-				adds[i] = append(adds[i], uint64(j)<<16|uint64(g+1))
-				affected[i] = true
+				ops = append(ops, op{int32(i), true, uint64(j)<<16 | uint64(g+1)})
 			}
 		}
 	}
-	if len(affected) == 0 {
+	if len(ops) == 0 {
 		return old
 	}
+	slices.SortFunc(ops, func(p, q op) int { return int(p.i) - int(q.i) })
 	flips := slices.Clone(old)
-	for i := range affected {
-		var list []uint64
-		for _, x := range old[i] {
-			if !changed[int(x>>16)] {
-				list = append(list, x)
+	for k := 0; k < len(ops); {
+		i := int(ops[k].i)
+		list := slices.Clone(old[i])
+		for ; k < len(ops) && int(ops[k].i) == i; k++ {
+			if o := ops[k]; o.add {
+				list = append(list, o.x)
+			} else if n := slices.Index(list, o.x); n >= 0 {
+				list = slices.Delete(list, n, n+1)
 			}
 		}
-		list = append(list, adds[i]...)
 		slices.Sort(list)
 		flips[i] = list
 	}
 	return flips
+}
+
+// xorDiffs calls f for every bit set in exactly one of a and b, with inA
+// true when a has it.
+func xorDiffs(a, b bitrow.Diff, f func(i int, inA bool)) {
+	emit := func(k, x, inA uint64) {
+		for ; x != 0; x &= x - 1 {
+			i := int(k)<<6 | bits.TrailingZeros64(x)
+			f(i, inA>>(uint(i)&63)&1 != 0)
+		}
+	}
+	p, q := 0, 0
+	for p < len(a) || q < len(b) {
+		switch {
+		case q == len(b) || p < len(a) && a[p] < b[q]:
+			emit(a[p], a[p+1], a[p+1])
+			p += 2
+		case p == len(a) || b[q] < a[p]:
+			emit(b[q], b[q+1], 0)
+			q += 2
+		default:
+			emit(a[p], a[p+1]^b[q+1], a[p+1])
+			p, q = p+2, q+2
+		}
+	}
 }
 
 // sameDiffs reports whether two lists of differences are equal.

@@ -161,6 +161,17 @@ type class struct {
 	// several atoms, the (IPv4, IPv6) atoms its address may fall in; nil
 	// otherwise (see pool.go).
 	variants [][2]int
+	// hole marks a slot no endpoint is in: [Update] keeps class numbers
+	// stable, so a class that loses its last member leaves a hole (rep is
+	// then its last representative, gone from the snapshot) and a new
+	// class fills one. Nothing reads a hole's rows or column (see
+	// holes.go); Compute makes none.
+	hole bool
+	// blank marks a hole whose column was never evaluated (appended by
+	// an update, see holes.go); gen is the engine's portsGen when the hole
+	// was made.
+	blank bool
+	gen   int
 }
 
 // classSig says which attributes of an endpoint the program can look at.
