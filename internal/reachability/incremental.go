@@ -32,7 +32,8 @@ import (
 //     class that exists before and after; otherwise the rows of its new
 //     class, and that class's column in every other row;
 //   - a namespace's labels (or a service account's, in Calico mode): the
-//     rows of its classes and their columns;
+//     rows of its classes and their columns, and those of the classes
+//     whose address lies in one of its network sets;
 //   - a Service or a Node's labels: the policies whose lowering reads them.
 //
 // Lowered policies, compiled selectors, external atoms and every row the
