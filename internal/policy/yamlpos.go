@@ -43,6 +43,16 @@ type document struct {
 	lineStarts []int
 	linesDone  bool
 	last       struct{ off, line, col int }
+
+	// A document of a streamed List (see jsonlist.go): an item's text is
+	// one element of the items, prefix its field path in the document as
+	// written ("items[3]."), and list the List it belongs to. The List's
+	// own text leaves the items out: from tailOff on (the closing bracket
+	// of the items), tail places its positions.
+	prefix  string
+	list    *listStream
+	tail    *document
+	tailOff int
 }
 
 // textString returns the document's text as a string without copying it:
@@ -82,6 +92,9 @@ func (d *document) location() Location {
 func (d *document) position(off int) Location {
 	if d.object {
 		return Location{}
+	}
+	if d.tail != nil && off >= d.tailOff {
+		return d.tail.position(off - d.tailOff)
 	}
 	off = min(max(off, 0), len(d.text))
 	if !d.linesDone {
@@ -144,6 +157,9 @@ func (d *document) node() *yaml.Node {
 func (d *document) locate(path string) Location {
 	if d == nil || d.object {
 		return Location{}
+	}
+	if d.prefix != "" {
+		path = trimListPrefix(path, d.prefix)
 	}
 	if d.tree != nil {
 		n := d.tree.lookup(path)
