@@ -2,7 +2,9 @@ package policy
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -33,7 +35,9 @@ import (
 //
 // Every error is the one reading the List whole would report, at the same
 // place, and a List that is not valid JSON is not read at all (as when it
-// is read whole); the tests compare both ways.
+// is read whole); the tests compare both ways. (One exception: an empty
+// key at the top of an item is placed at the item, one column early,
+// since the item's own field paths cannot name it.)
 
 // listStream is one List being read as a stream.
 type listStream struct {
@@ -105,7 +109,7 @@ func (l *Loader) listHead(d *document, tm typeMeta) {
 func (l *Loader) addListItem(d *document, p *listPart, def *typeMeta, known bool) {
 	at := d.prefix
 	if d.text[0] != '{' {
-		if bad := jsonSyntaxError(d); bad != nil {
+		if bad := elementSyntaxError(d); bad != nil {
 			bad.Code = CodeSyntax
 			p.syntax = bad
 			return
@@ -150,6 +154,25 @@ func (l *Loader) addListItem(d *document, p *listPart, def *typeMeta, known bool
 	l.addObjectJSON(d, at, d.text, def)
 }
 
+// elementSyntaxError is [jsonSyntaxError] for an item that is not an
+// object: the item is checked as an element of a list, since the scanner
+// that cut it takes "00" or "nul" for one value, and the byte that ended a
+// bad scalar is part of its error ("nul]").
+func elementSyntaxError(d *document) *Diagnostic {
+	if json.Valid(d.text) {
+		return nil
+	}
+	probe := append([]byte{'['}, d.text...)
+	var raw json.RawMessage
+	err := json.NewDecoder(bytes.NewReader(probe)).Decode(&raw)
+	off, msg := len(d.text), "unexpected end of input"
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		off, msg = max(int(se.Offset)-2, 0), err.Error()
+	}
+	return &Diagnostic{Severity: Error, Location: d.position(off), Msg: "invalid JSON: " + msg}
+}
+
 // applyListPart takes in what a shadow loader decoded of a streamed List:
 // an item waits in the List's stream; the List's own document, read last,
 // decides what becomes of them.
@@ -158,12 +181,13 @@ func (l *Loader) applyListPart(sh *Loader) {
 	ls := p.doc.list
 	if p.doc.prefix != "" {
 		switch {
-		case ls.broken || ls.fatal != nil:
-		case p.syntax != nil:
+		case ls.broken:
+		case p.syntax != nil: // before a duplicate key, as the whole List is checked
 			ls.broken, ls.pending = true, nil
 			if !l.limit {
 				l.add(*p.syntax)
 			}
+		case ls.fatal != nil:
 		case p.fatal != nil:
 			ls.fatal, ls.pending = p.fatal, nil
 		default:
@@ -415,6 +439,13 @@ func (c *listCutter) items(d *document, buf, head *docBuffer, ls *listStream) bo
 				Msg: fmt.Sprintf("List item is %d bytes, more than the limit of %d; it is not read (raise the limit with --max-document-bytes)", item.size, buf.max)})
 		} else {
 			itemDoc.text = item.text[:len(item.text):len(item.text)]
+			if t := item.text; t[0] != '{' && t[0] != '[' && t[0] != '"' && !json.Valid(t) {
+				// A bad scalar: the byte that ends it is part of the error,
+				// as when the List is read whole ("nul]").
+				if b, ok := c.peek(); ok {
+					itemDoc.text = append(t, b)
+				}
+			}
 			if !in.emit(itemDoc) {
 				return true
 			}

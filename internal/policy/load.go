@@ -36,10 +36,12 @@ type LoadOptions struct {
 	Strict bool
 	// MaxDocumentBytes limits the size of one YAML document (0 means
 	// DefaultMaxDocumentBytes). Larger documents are rejected with an
-	// error.
+	// error. A JSON List (kubectl get -o json) is read item by item: the
+	// limit holds for each item and for the List without its items, not
+	// for the whole List.
 	MaxDocumentBytes int
 	// MaxDocuments limits the number of documents over all inputs (0
-	// means DefaultMaxDocuments).
+	// means DefaultMaxDocuments); each item of a JSON List counts as one.
 	MaxDocuments int
 	// Stdin is read for the path "-"; nil means os.Stdin.
 	Stdin io.Reader
