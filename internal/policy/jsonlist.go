@@ -209,8 +209,8 @@ func (l *Loader) applyListPart(sh *Loader) {
 		return
 	}
 	// The List's own document.
-	pending := ls.pending
-	ls.pending = nil
+	pending, full := ls.pending, ls.full
+	ls.pending, ls.full = nil, nil // items kept for Kyverno keep ls
 	switch {
 	case ls.isList && ls.fatal != nil:
 		l.add(*ls.fatal)
@@ -229,10 +229,10 @@ func (l *Loader) applyListPart(sh *Loader) {
 			all.pending = append(all.pending, it.stores...)
 		}
 		l.absorbList(all)
-	case ls.full != nil:
+	case full != nil:
 		// Not a List: read the object whole.
 		h := p.doc
-		d := &document{file: h.file, index: h.index, startLine: h.startLine, startCol: h.startCol, text: ls.full, json: ls.full, isJSON: true}
+		d := &document{file: h.file, index: h.index, startLine: h.startLine, startCol: h.startCol, text: full, json: full, isJSON: true}
 		whole := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
 		whole.addDocument(d)
 		l.absorb(whole)

@@ -28,6 +28,9 @@ func loadStreamed(opts LoadOptions, name string, data []byte, noStream, noFast b
 	s, _ := l.Snapshot()
 	// The order of the diagnostics of no object depends on when the
 	// batches of documents are decoded; they are reported sorted.
+	if s.src == nil {
+		return s
+	}
 	slices.SortStableFunc(s.src.loose, func(a, b Diagnostic) int { return strings.Compare(a.String(), b.String()) })
 	return s
 }
@@ -97,6 +100,33 @@ func TestStreamedList(t *testing.T) {
 	t.Parallel()
 	for _, tc := range streamCases {
 		checkStreamedSameAsWhole(t, tc.name, LoadOptions{}, []byte(tc.data))
+	}
+}
+
+// TestStreamedListKyverno checks a List that holds a Kyverno policy
+// before the objects it changes: the items keep their text for the
+// simulation, as the List read whole does. (A policy after the objects
+// in a List read from standard input is the case of separate documents:
+// a warning asks to give the policies first.)
+func TestStreamedListKyverno(t *testing.T) {
+	t.Parallel()
+	docs := strings.Split(dedent(tenantsYAML), "---\n")
+	docs = append(docs[2:], docs[:2]...) // the policy first
+	var items []string
+	for _, d := range docs {
+		j, err := yaml.YAMLToJSON([]byte(d))
+		require.NoError(t, err)
+		items = append(items, string(j))
+	}
+	for _, kind := range []string{`"kind": "List", "apiVersion": "v1", `, ""} {
+		data := []byte(`{` + kind + `"items": [` + strings.Join(items, ",\n") + `], "kind": "List", "apiVersion": "v1"}`)
+		if kind != "" {
+			data = []byte(`{` + kind + `"items": [` + strings.Join(items, ",\n") + `]}`)
+		}
+		checkStreamedSameAsWhole(t, "kyverno", LoadOptions{}, data)
+		s := loadStreamed(LoadOptions{}, "list.json", data, false, false)
+		require.Len(t, s.NetworkPolicies, 1)
+		require.Equal(t, "t1", findEndpoint(s, "t1/web").Labels["tenant"])
 	}
 }
 
