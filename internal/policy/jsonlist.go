@@ -46,8 +46,9 @@ type listStream struct {
 	known bool
 	def   *typeMeta
 	// full is the whole text of the object while it fits in the limit,
-	// for an object that turns out not to be a List.
-	full []byte
+	// for an object that turns out not to be a List (in blocks, joined
+	// only then).
+	full [][]byte
 
 	// What the items decoded, in order, waiting for the List's own
 	// document; only the reading goroutine touches them.
@@ -209,7 +210,7 @@ func (l *Loader) applyListPart(sh *Loader) {
 		return
 	}
 	// The List's own document.
-	pending, full := ls.pending, ls.full
+	pending, blocks := ls.pending, ls.full
 	ls.pending, ls.full = nil, nil // items kept for Kyverno keep ls
 	switch {
 	case ls.isList && ls.fatal != nil:
@@ -229,8 +230,9 @@ func (l *Loader) applyListPart(sh *Loader) {
 			all.pending = append(all.pending, it.stores...)
 		}
 		l.absorbList(all)
-	case full != nil:
+	case blocks != nil:
 		// Not a List: read the object whole.
+		full := bytes.Join(blocks, nil)
 		h := p.doc
 		d := &document{file: h.file, index: h.index, startLine: h.startLine, startCol: h.startCol, text: full, json: full, isJSON: true}
 		whole := &Loader{opts: l.opts, shadow: true, noFast: l.noFast}
@@ -288,7 +290,10 @@ func hasErrors(ds Diagnostics) bool {
 type listCutter struct {
 	in   *inputReader
 	full *docBuffer // the whole object, up to the limit
-	part *docBuffer // the List's own text or the current item; nil between items
+	// blocks replaces full once a List's items start, when its kind is
+	// not known yet.
+	blocks *blockBuffer
+	part   *docBuffer // the List's own text or the current item; nil between items
 }
 
 // jsonObjectOrList reads the JSON value at the reader's position into buf,
@@ -389,6 +394,9 @@ func (c *listCutter) items(d *document, buf, head *docBuffer, ls *listStream) bo
 	if ls.known {
 		// A List for sure: the whole text will not be needed.
 		c.full = &docBuffer{}
+	} else {
+		c.blocks = &blockBuffer{blocks: [][]byte{buf.text}, size: buf.size, max: buf.max}
+		c.full = nil
 	}
 	cutErr := func(msg string) {
 		// Items before this point may hold an earlier error: decode them
@@ -400,6 +408,7 @@ func (c *listCutter) items(d *document, buf, head *docBuffer, ls *listStream) bo
 		}
 		in.stop = true
 	}
+	last := 0 // size of the previous item, to size the next one's buffer
 	for i := 0; ; i++ {
 		c.part = nil
 		c.blanks()
@@ -419,11 +428,12 @@ func (c *listCutter) items(d *document, buf, head *docBuffer, ls *listStream) bo
 			cutErr(fmt.Sprintf("invalid character %s looking for beginning of value", quoteChar(b)))
 			return true
 		}
-		item := &docBuffer{max: buf.max}
+		item := &docBuffer{max: buf.max, text: make([]byte, 0, min(last+last/8+64, buf.max))}
 		c.part = item
 		line, col := in.line, in.col
 		s := jsonScan{}
 		ended := c.scan(&s, item)
+		last = item.size
 		prefix := "items[" + strconv.Itoa(i) + "]."
 		itemDoc := &document{file: in.name, index: d.index, startLine: line, startCol: col, isJSON: true, prefix: prefix, list: ls}
 		if item.over() {
@@ -485,8 +495,8 @@ func (c *listCutter) items(d *document, buf, head *docBuffer, ls *listStream) bo
 		in.stop = true
 		return true
 	}
-	if !buf.over() && !ls.known {
-		ls.full = buf.text[:len(buf.text):len(buf.text)]
+	if c.blocks != nil && c.blocks.size <= c.blocks.max {
+		ls.full = c.blocks.blocks
 	}
 	*buf = *head
 	if !head.over() {
@@ -494,6 +504,30 @@ func (c *listCutter) items(d *document, buf, head *docBuffer, ls *listStream) bo
 		d.tail, d.tailOff, d.list = tail, tailOff, ls
 	}
 	return ended
+}
+
+// blockBuffer keeps text up to a limit in blocks of 1 MiB, so that it is
+// copied once (a docBuffer grows by copying); past the limit it counts.
+type blockBuffer struct {
+	blocks [][]byte
+	size   int // bytes added, kept or not
+	max    int
+}
+
+func (b *blockBuffer) add(p []byte) {
+	keep := max(min(len(p), b.max-b.size), 0)
+	b.size += len(p)
+	p = p[:keep]
+	for len(p) > 0 {
+		last := len(b.blocks) - 1
+		if last < 0 || len(b.blocks[last]) == cap(b.blocks[last]) {
+			b.blocks = append(b.blocks, make([]byte, 0, 1<<20))
+			last++
+		}
+		n := min(len(p), cap(b.blocks[last])-len(b.blocks[last]))
+		b.blocks[last] = append(b.blocks[last], p[:n]...)
+		p = p[n:]
+	}
 }
 
 // quoteChar quotes a character as encoding/json's messages do.
@@ -529,7 +563,11 @@ func (c *listCutter) take(n int) {
 }
 
 func (c *listCutter) keep(p []byte) {
-	c.full.add(p)
+	if c.full != nil {
+		c.full.add(p)
+	} else {
+		c.blocks.add(p)
+	}
 	if c.part != nil {
 		c.part.add(p)
 	}

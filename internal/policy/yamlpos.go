@@ -99,10 +99,13 @@ func (d *document) position(off int) Location {
 	off = min(max(off, 0), len(d.text))
 	if !d.linesDone {
 		d.linesDone = true
-		for i, c := range d.text {
-			if c == '\n' {
-				d.lineStarts = append(d.lineStarts, i+1)
+		for i := 0; ; {
+			nl := bytes.IndexByte(d.text[i:], '\n')
+			if nl < 0 {
+				break
 			}
+			i += nl + 1
+			d.lineStarts = append(d.lineStarts, i)
 		}
 	}
 	line, _ := slices.BinarySearch(d.lineStarts, off+1) // lines starting at or before off
