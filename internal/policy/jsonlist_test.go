@@ -179,7 +179,7 @@ func TestStreamedListLimit(t *testing.T) {
 	require.Len(t, s.Endpoints, 0)
 }
 
-// TestEndlessList feeds Lists that never end (an io.Reader that never
+// TestEndlessListItem feeds Lists that never end (an io.Reader that never
 // returns EOF) and checks that reading stops with an error naming the
 // file, the document, the limit and the flag that raises it, after
 // reading a bounded amount.
