@@ -30,7 +30,7 @@ func loadBothWays(opts LoadOptions, inputs map[string][]byte) (fast, full *Snaps
 	sortStrings(names)
 	run := func(noFast bool) (*Snapshot, int) {
 		l := NewLoader(opts)
-		l.noFast = noFast
+		l.noFast, l.noStream = noFast, noFast
 		for _, n := range names {
 			l.AddBytes(n, inputs[n])
 		}

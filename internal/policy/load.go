@@ -36,10 +36,12 @@ type LoadOptions struct {
 	Strict bool
 	// MaxDocumentBytes limits the size of one YAML document (0 means
 	// DefaultMaxDocumentBytes). Larger documents are rejected with an
-	// error.
+	// error. A JSON List (kubectl get -o json) is read item by item: the
+	// limit holds for each item and for the List without its items, not
+	// for the whole List.
 	MaxDocumentBytes int
 	// MaxDocuments limits the number of documents over all inputs (0
-	// means DefaultMaxDocuments).
+	// means DefaultMaxDocuments); each item of a JSON List counts as one.
 	MaxDocuments int
 	// Stdin is read for the path "-"; nil means os.Stdin.
 	Stdin io.Reader
@@ -78,6 +80,11 @@ type Loader struct {
 	// the full decoder); fastDocs counts the documents it read.
 	noFast   bool
 	fastDocs int
+	// noStream reads a JSON List whole instead of item by item (for the
+	// tests that compare both); listPart is what a shadow loader decoded
+	// of a streamed List (see jsonlist.go).
+	noStream bool
+	listPart *listPart
 
 	objects map[string]*loaded // by ObjectRef.Key()
 	order   []string           // keys in first-seen order
@@ -300,7 +307,7 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 				if i >= len(docs) || l.cancelled() {
 					return
 				}
-				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast}
+				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast, noStream: l.noStream}
 				sh.addDocument(docs[i])
 				docs[i] = nil // its text and trees can go
 				shadows[i] = sh
@@ -314,6 +321,10 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 				continue // cancelled before its document was decoded
 			}
 			l.fastDocs += sh.fastDocs
+			if sh.listPart != nil {
+				l.applyListPart(sh)
+				continue
+			}
 			l.absorb(sh)
 		}
 	}
@@ -375,6 +386,13 @@ type typeMeta struct {
 }
 
 func (l *Loader) addDocument(d *document) {
+	if d.list != nil { // a part of a List read as a stream
+		l.listPart = &listPart{doc: d}
+		if d.prefix != "" {
+			l.addListItem(d, l.listPart, d.list.def, d.list.known)
+			return
+		}
+	}
 	if l.noFast {
 		d.tree = nil
 	} else if l.addFast(d) {
@@ -500,6 +518,10 @@ func (l *Loader) addObjectTree(d *document, at string, node int32, def *typeMeta
 // [Loader.addList] does those of the full decoder. Long lists are decoded
 // on every core.
 func (l *Loader) addListTree(d *document, at string, items int32, tm typeMeta) {
+	if d.list != nil && at == "" {
+		l.listHead(d, tm)
+		return
+	}
 	var def *typeMeta
 	if tm.Kind != "List" {
 		def = &typeMeta{APIVersion: tm.APIVersion, Kind: strings.TrimSuffix(tm.Kind, "List")}
@@ -649,6 +671,10 @@ func listItems(kind string, j []byte) (json.RawMessage, bool) {
 }
 
 func (l *Loader) addList(d *document, at string, raw json.RawMessage, tm typeMeta) {
+	if d.list != nil && at == "" {
+		l.listHead(d, tm)
+		return
+	}
 	var def *typeMeta
 	if tm.Kind != "List" {
 		def = &typeMeta{APIVersion: tm.APIVersion, Kind: strings.TrimSuffix(tm.Kind, "List")}

@@ -262,8 +262,11 @@ func (in *inputReader) readJSON() {
 		}
 		d := &document{file: in.name, index: in.docs + 1, startLine: in.line, startCol: in.col, isJSON: true}
 		buf := docBuffer{max: in.l.opts.MaxDocumentBytes}
-		ended := in.jsonValue(&buf)
+		ended := in.jsonObjectOrList(d, &buf)
 		in.docs++
+		if in.stop {
+			return // a List that ended the input
+		}
 		if buf.over() {
 			d.text = buf.text
 			in.tooLarge(d, buf.size, ended)

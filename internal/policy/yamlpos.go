@@ -43,6 +43,16 @@ type document struct {
 	lineStarts []int
 	linesDone  bool
 	last       struct{ off, line, col int }
+
+	// A document of a streamed List (see jsonlist.go): an item's text is
+	// one element of the items, prefix its field path in the document as
+	// written ("items[3]."), and list the List it belongs to. The List's
+	// own text leaves the items out: from tailOff on (the closing bracket
+	// of the items), tail places its positions.
+	prefix  string
+	list    *listStream
+	tail    *document
+	tailOff int
 }
 
 // textString returns the document's text as a string without copying it:
@@ -83,13 +93,19 @@ func (d *document) position(off int) Location {
 	if d.object {
 		return Location{}
 	}
+	if d.tail != nil && off >= d.tailOff {
+		return d.tail.position(off - d.tailOff)
+	}
 	off = min(max(off, 0), len(d.text))
 	if !d.linesDone {
 		d.linesDone = true
-		for i, c := range d.text {
-			if c == '\n' {
-				d.lineStarts = append(d.lineStarts, i+1)
+		for i := 0; ; {
+			nl := bytes.IndexByte(d.text[i:], '\n')
+			if nl < 0 {
+				break
 			}
+			i += nl + 1
+			d.lineStarts = append(d.lineStarts, i)
 		}
 	}
 	line, _ := slices.BinarySearch(d.lineStarts, off+1) // lines starting at or before off
@@ -144,6 +160,9 @@ func (d *document) node() *yaml.Node {
 func (d *document) locate(path string) Location {
 	if d == nil || d.object {
 		return Location{}
+	}
+	if d.prefix != "" {
+		path = trimListPrefix(path, d.prefix)
 	}
 	if d.tree != nil {
 		n := d.tree.lookup(path)

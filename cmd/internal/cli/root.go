@@ -188,8 +188,8 @@ func (f *inputFlags) register(c *cobra.Command) {
 		fl.StringVar(&f.staged, "staged", "enforced", "Calico staged policies: enforced (ignored), calico-pending (evaluated alongside) or promote (replace their enforced counterparts)")
 	}
 	fl.BoolVar(&f.strict, "strict", false, "treat unknown fields as errors")
-	fl.IntVar(&f.maxDocBytes, "max-document-bytes", policy.DefaultMaxDocumentBytes, "largest YAML document accepted")
-	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents accepted over all inputs")
+	fl.IntVar(&f.maxDocBytes, "max-document-bytes", policy.DefaultMaxDocumentBytes, "largest YAML document (or item of a JSON List) accepted")
+	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents (and JSON List items) accepted over all inputs")
 	fl.BoolVar(&f.ipBlockPodIPs, "ipblock-matches-pod-ips", true, "Kubernetes ipBlock peers also match pod IPs (false: Cilium behaviour)")
 	fl.BoolVar(&f.ownNodeEgressPol, "own-node-egress-policed", true, "apply a pod's egress policy to its own node (false: always allowed)")
 	fl.StringVar(&f.mesh, "mesh", "auto", "service-mesh layer: auto (istio when Istio AuthorizationPolicy or PeerAuthentication objects are present), off or istio")
