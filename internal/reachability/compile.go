@@ -52,6 +52,9 @@ type compiler struct {
 	// variant places every class with pool variants at this one (see
 	// pool.go).
 	variant int
+	// hosts are the snapshot's host endpoints with addresses, listed on
+	// first use (non-nil once listed).
+	hosts []*policy.Endpoint
 }
 
 func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
@@ -103,6 +106,7 @@ func (c *compiler) fork(u *universe, s *policy.Snapshot, p *policy.Program) *com
 	f := *c
 	f.u, f.snap, f.prog = u, s, p
 	f.sets, f.peers = map[string]graph.Set{}, map[string][2]graph.Set{}
+	f.hosts = nil
 	return &f
 }
 
@@ -343,7 +347,16 @@ func (c *compiler) identity(id *policy.Identity) [2]graph.Set {
 	if len(c.prog.NetworkSets) > 0 {
 		nets = c.identityNetworkSets(id)
 	}
-	hosts := hostIdentityAddrs(c.snap.Endpoints, id)
+	if c.hosts == nil {
+		c.hosts = hostAddressed(c.snap.Endpoints)
+		if c.hosts == nil {
+			c.hosts = []*policy.Endpoint{}
+		}
+	}
+	var hosts *netipx.IPSet
+	if len(c.hosts) > 0 {
+		hosts = hostIdentityAddrs(c.hosts, id)
+	}
 	for f := 0; f < 2; f++ {
 		if f == 1 && !c.v6 {
 			break
