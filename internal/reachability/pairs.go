@@ -2,133 +2,183 @@ package reachability
 
 import (
 	"math/bits"
+	"runtime"
 	"sync"
 
-	"github.com/netreach/netreach/internal/graph"
 	"github.com/netreach/netreach/internal/policy"
 )
 
 // pairCounter counts allowed endpoint pairs from class rows, weighting
 // each class by its number of endpoints, without expanding to endpoints.
 type pairCounter struct {
-	once    sync.Once
-	mu      sync.Mutex
-	size    []int64  // endpoints per class
-	buckets []bucket // classes grouped by size, for weighted popcounts
-	// base[i] is Σ_j size_j over the classes j that class i reaches on
-	// its base rows; sum[a] is Σ size_i·size_j over the class pairs
-	// allowed on port atom a.
-	base []int64
-	sum  map[int]int64
+	once sync.Once
+	size []int64 // endpoints per class
+	// planes holds the class sizes bit-sliced, word-interleaved: bit b of
+	// word planes[k*nb+b] is bit b of the size of class 64k+i, so the
+	// weight of a word of classes is Σ_b popcount(x & plane_b) << b.
+	planes []uint64
+	nb     int
+	// count[a] is the number of allowed ordered endpoint pairs on port
+	// atom a (see [Matrix.AllowedPairs]).
+	count []int64
 }
 
-type bucket struct {
-	weight int64
-	set    graph.Set
-}
-
-// weight returns Σ_j size_j over the classes set in row.
-func (pc *pairCounter) weight(row graph.Set) int64 {
+// wordWeight returns Σ size_j over the classes j set in x, word k of a
+// row.
+func (pc *pairCounter) wordWeight(k int, x uint64) int64 {
+	if x == 0 {
+		return 0
+	}
 	var w int64
-	for _, b := range pc.buckets {
-		n := 0
-		for k, x := range b.set {
-			n += bits.OnesCount64(x & row[k])
-		}
-		w += b.weight * int64(n)
+	ps := pc.planes[k*pc.nb : (k+1)*pc.nb]
+	for b, p := range ps {
+		w += int64(bits.OnesCount64(x&p)) << b
 	}
 	return w
 }
 
-func (m *Matrix) preparePairs() {
-	pc := &m.pairs
-	nC, nU := m.u.nC, m.u.nU
-	pc.size = make([]int64, nC)
-	for _, c := range m.classOf {
-		pc.size[c]++
+// andWeight returns Σ size_j over the classes j set in both a and b.
+func (pc *pairCounter) andWeight(a, b []uint64) int64 {
+	var w int64
+	b = b[:len(a)]
+	for k, x := range a {
+		w += pc.wordWeight(k, x&b[k])
 	}
-	bySize := map[int64]graph.Set{}
-	var order []int64
-	for c, s := range pc.size {
-		set, ok := bySize[s]
-		if !ok {
-			set = graph.NewSet(nU)
-			bySize[s] = set
-			order = append(order, s)
-		}
-		set.Add(c)
-	}
-	for _, s := range order {
-		pc.buckets = append(pc.buckets, bucket{s, bySize[s]})
-	}
-	t := m.t
-	row, tmp := graph.NewSet(nU), graph.NewSet(nU)
-	pc.base = make([]int64, nC)
-	for i := 0; i < nC; i++ {
-		t.codec.Decode(t.def.eg[i], row)
-		t.codec.Decode(t.def.inT[i], tmp)
-		row.And(tmp)
-		pc.base[i] = pc.weight(row)
-	}
-	pc.sum = map[int]int64{}
+	return w
 }
 
-// atomSum returns Σ size_i·size_j over the allowed class pairs (i, j) of
-// port atom p: each class's base weight, corrected by the ingress groups
-// of p that differ at it, or recounted when its own egress group differs.
-func (m *Matrix) atomSum(p int) int64 {
+// preparePairs counts the allowed pairs of every port atom in one pass
+// over the classes, split between workers: per source class, the weight
+// of its base row (egress row AND transposed ingress row), corrected per
+// egress group by the words its difference touches, then per port atom by
+// the destinations whose ingress group flips the bit.
+func (m *Matrix) preparePairs() {
 	pc := &m.pairs
-	if s, ok := pc.sum[p]; ok {
-		return s
+	nC := m.u.nC
+	t := m.t
+	nA := len(m.ports)
+	pc.size = make([]int64, nC)
+	var most int64
+	for _, c := range m.classOf {
+		pc.size[c]++
+		most = max(most, pc.size[c])
 	}
-	t, f := m.t, m.t.def
+	nW := t.codec.Words()
+	pc.nb = max(1, bits.Len64(uint64(most)))
+	pc.planes = make([]uint64, nW*pc.nb)
+	for c, s := range pc.size {
+		for b := 0; s>>b != 0; b++ {
+			if s>>b&1 != 0 {
+				pc.planes[c>>6*pc.nb+b] |= 1 << (uint(c) & 63)
+			}
+		}
+	}
+	workers := m.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, nC))
+	pc.count = make([]int64, nA)
+	var mu sync.Mutex
+	inParallel(workers, nC, func(lo, hi int) {
+		count := make([]int64, nA)
+		pc.countClasses(t, lo, hi, count)
+		mu.Lock()
+		defer mu.Unlock()
+		for a, n := range count {
+			pc.count[a] += n
+		}
+	})
+}
+
+// countClasses adds to count, per port atom, the allowed pairs whose
+// source lies in classes lo .. hi-1.
+func (pc *pairCounter) countClasses(t *tensor, lo, hi int, count []int64) {
+	nA := len(count)
+	f := t.def
 	in := t.groups[policy.Ingress]
-	row, tmp := graph.NewSet(m.u.nU), graph.NewSet(m.u.nU)
-	var sum int64
-	for i := 0; i < m.u.nC; i++ {
-		if pc.size[i] == 0 {
+	eg := make([]uint64, t.codec.Words())
+	inT := make([]uint64, t.codec.Words())
+	w := make([]int64, nA)
+	self := make([]bool, nA)
+	var groupW []int64
+	for i := lo; i < hi; i++ {
+		size := pc.size[i]
+		if size == 0 {
 			continue
 		}
-		w := pc.base[i]
-		if t.groups[policy.Egress][i].diff(p, false) != nil {
-			t.row(p, i, row, tmp, false)
-			w = pc.weight(row)
-		} else {
-			for _, x := range f.flips[i] {
-				j := int(x >> 16)
-				if in[j].group[p] != uint16(x) || !f.eg[i].Has(j) {
+		t.codec.Decode(f.eg[i], eg)
+		t.codec.Decode(f.inT[i], inT)
+		base := pc.andWeight(eg, inT)
+		egGroups := &t.groups[policy.Egress][i]
+		// groupW[e] is the weight of the row of egress group e (0: base).
+		groupW = append(groupW[:0], base)
+		for _, d := range egGroups.def {
+			gw := base
+			for n := 0; n < len(d); n += 2 {
+				k, x := int(d[n]), d[n+1]
+				gw += pc.wordWeight(k, (eg[k]^x)&inT[k]) - pc.wordWeight(k, eg[k]&inT[k])
+			}
+			groupW = append(groupW, gw)
+		}
+		egHas := func(a, j int) bool {
+			b := eg[j>>6]>>(uint(j)&63)&1 != 0
+			if d := egGroups.diff(a, false); d != nil && d.Has(j) {
+				b = !b
+			}
+			return b
+		}
+		inSelf := inT[i>>6]>>(uint(i)&63)&1 != 0
+		for a := range w {
+			e := 0
+			if egGroups.group != nil {
+				e = int(egGroups.group[a])
+			}
+			w[a] = groupW[e]
+			self[a] = inSelf
+		}
+		for _, x := range f.flips[i] {
+			j, g := int(x>>16), uint16(x)
+			grp := in[j].group
+			if grp == nil {
+				continue
+			}
+			var sj int64
+			if j < len(pc.size) {
+				sj = pc.size[j]
+			}
+			if inT[j>>6]>>(uint(j)&63)&1 != 0 {
+				sj = -sj
+			}
+			for a, ga := range grp[:nA] {
+				if ga != g {
 					continue
 				}
-				if f.inT[i].Has(j) {
-					w -= pc.size[j]
-				} else {
-					w += pc.size[j]
+				if j == i {
+					self[a] = !self[a]
+				}
+				if sj != 0 && egHas(a, j) {
+					w[a] += sj
 				}
 			}
 		}
-		sum += pc.size[i] * w
+		for a := range w {
+			count[a] += size * w[a]
+			// A pod always reaches itself; the class bit (i, i) counts
+			// the pairs inside a class, self included, only when set.
+			if !self[a] || !egHas(a, i) {
+				count[a] += size
+			}
+		}
 	}
-	pc.sum[p] = sum
-	return sum
 }
 
 // AllowedPairs returns the number of ordered pairs of endpoints (a pod
 // and itself included, external atoms excluded) allowed for sure on port
 // atom p. It works on classes and the stored differences, so it stays
-// cheap for very large clusters; the first call prepares weights in
-// O(classes²/64).
+// cheap for very large clusters; the first call counts every port atom,
+// in O(classes²/64 + differences) split between the workers.
 func (m *Matrix) AllowedPairs(p int) int64 {
-	pc := &m.pairs
-	pc.once.Do(m.preparePairs)
-	pc.mu.Lock()
-	count := m.atomSum(p)
-	pc.mu.Unlock()
-	// A pod always reaches itself; the class bit (i, i) counts the pairs
-	// inside a class, self included, only when set.
-	for i := 0; i < m.u.nC; i++ {
-		if !m.t.has(p, i, i, false) {
-			count += pc.size[i]
-		}
-	}
-	return count
+	m.pairs.once.Do(m.preparePairs)
+	return m.pairs.count[p]
 }
