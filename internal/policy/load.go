@@ -439,12 +439,12 @@ func (l *Loader) addFast(d *document) bool {
 	d.tree = t
 	sh := &Loader{opts: l.opts, shadow: true}
 	sh.addObjectTree(d, "", 0, nil)
+	d.tree = nil
+	t.release() // nothing read from the document keeps its tree
 	if sh.bailed {
-		d.tree = nil
 		return false
 	}
 	l.absorb(sh)
-	d.tree = nil
 	l.fastDocs++
 	return true
 }

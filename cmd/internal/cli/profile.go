@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/pprof"
@@ -11,14 +12,16 @@ import (
 // profileFlags are the hidden flags that profile the whole command, for
 // the engineers measuring netreach (go tool pprof FILE).
 type profileFlags struct {
-	cpu  string
-	file *os.File
+	cpu, mem string
+	file     *os.File
 }
 
 func (p *profileFlags) register(c *cobra.Command) {
 	fl := c.PersistentFlags()
 	fl.StringVar(&p.cpu, "cpuprofile", "", "write a CPU profile of the command to this file")
+	fl.StringVar(&p.mem, "memprofile", "", "write a memory profile (allocations since the start, heap at the end) to this file")
 	_ = fl.MarkHidden("cpuprofile")
+	_ = fl.MarkHidden("memprofile")
 }
 
 // start starts the CPU profile when --cpuprofile names a file.
@@ -38,16 +41,34 @@ func (p *profileFlags) start() error {
 	return nil
 }
 
-// stop ends the CPU profile started by start, if any.
+// stop ends the CPU profile started by start, if any, and writes the
+// memory profile.
 func (p *profileFlags) stop() error {
-	if p.file == nil {
-		return nil
+	var errs []error
+	if p.file != nil {
+		pprof.StopCPUProfile()
+		if err := p.file.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("--cpuprofile: %w", err))
+		}
+		p.file = nil
 	}
-	pprof.StopCPUProfile()
-	err := p.file.Close()
-	p.file = nil
+	if p.mem != "" {
+		if err := writeHeapProfile(p.mem); err != nil {
+			errs = append(errs, fmt.Errorf("--memprofile: %w", err))
+		}
+		p.mem = ""
+	}
+	return errors.Join(errs...)
+}
+
+func writeHeapProfile(name string) error {
+	f, err := os.Create(name)
 	if err != nil {
-		return fmt.Errorf("--cpuprofile: %w", err)
+		return err
 	}
-	return nil
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
