@@ -354,7 +354,13 @@ func isDocEnd(ln []byte) bool {
 // isBlankYAML reports whether a document holds only blank lines, comments
 // and directives ("%YAML 1.1").
 func isBlankYAML(text []byte) bool {
-	for _, ln := range bytes.Split(text, []byte("\n")) {
+	for len(text) > 0 {
+		ln := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			ln, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
 		ln = bytes.TrimSpace(ln)
 		if len(ln) == 0 || ln[0] == '#' || ln[0] == '%' {
 			continue
