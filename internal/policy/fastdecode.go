@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unique"
 )
 
 // Decoding a fast-path tree into Go values follows what the full decoder
@@ -163,6 +164,54 @@ func (t *ytree) decode(i int32, v any, lenient bool) bool {
 	return d.value(i, rv.Elem(), planFor(rv.Elem().Type()))
 }
 
+// stringMapType is the type of labels, annotations and selectors, which
+// stringMap decodes without reflection.
+var stringMapType = reflect.TypeFor[map[string]string]()
+
+// stringMap decodes mapping n (node i) into v, a map[string]string, as
+// value does any map: a null value is the empty string, anything but a
+// string or null gives up. Keys and short values are interned, as labels
+// repeat from object to object.
+func (d *fastDecoder) stringMap(n *ynode, i int32, v reflect.Value) bool {
+	count := 0
+	for k := i + 1; k < n.end; k = d.t.nodes[k+1].end {
+		count++
+	}
+	m := v.Interface().(map[string]string)
+	if m == nil {
+		m = make(map[string]string, count)
+		v.Set(reflect.ValueOf(m))
+	}
+	for k := i + 1; k < n.end; k = d.t.nodes[k+1].end {
+		e := &d.t.nodes[k+1]
+		if e.kind != yScalar {
+			return false
+		}
+		var val string
+		switch e.typ {
+		case yString:
+			val = intern(e.str)
+		case yNull:
+		default:
+			return false
+		}
+		m[intern(d.t.nodes[k].str)] = val
+	}
+	return true
+}
+
+// maxInterned is the longest string intern shares.
+const maxInterned = 64
+
+// intern returns s, shared with equal strings decoded before when short,
+// else copied (s is a substring of the document text, which is not kept).
+func intern(s string) string {
+	if len(s) > maxInterned {
+		return strings.Clone(s)
+	}
+	return unique.Make(s).Value()
+}
+
 func (d *fastDecoder) value(i int32, v reflect.Value, p *decodePlan) bool {
 	n := &d.t.nodes[i]
 	if p.unsupported {
@@ -208,6 +257,9 @@ func (d *fastDecoder) value(i int32, v reflect.Value, p *decodePlan) bool {
 	case reflect.Map:
 		if n.kind != yMapping {
 			return false
+		}
+		if p.typ == stringMapType {
+			return d.stringMap(n, i, v)
 		}
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(p.typ))

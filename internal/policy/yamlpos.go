@@ -80,22 +80,33 @@ func (d *document) location() Location {
 // previous position when it is earlier on the same line, so that the many
 // positions of a large JSON document (often a single line) cost little.
 func (d *document) position(off int) Location {
+	// nearStart is how far into the text a position is found by counting
+	// lines rather than by building the table of line starts.
+	const nearStart = 512
+
 	if d.object {
 		return Location{}
 	}
 	off = min(max(off, 0), len(d.text))
-	if !d.linesDone {
-		d.linesDone = true
-		for i, c := range d.text {
-			if c == '\n' {
-				d.lineStarts = append(d.lineStarts, i+1)
+	var line, lineStart int
+	if !d.linesDone && off <= nearStart {
+		// Near the start (the location of the object, most often the only
+		// position asked for): count, without a table.
+		line = bytes.Count(d.text[:off], []byte{'\n'})
+		lineStart = bytes.LastIndexByte(d.text[:off], '\n') + 1
+	} else {
+		if !d.linesDone {
+			d.linesDone = true
+			for i, c := range d.text {
+				if c == '\n' {
+					d.lineStarts = append(d.lineStarts, i+1)
+				}
 			}
 		}
-	}
-	line, _ := slices.BinarySearch(d.lineStarts, off+1) // lines starting at or before off
-	lineStart := 0
-	if line > 0 {
-		lineStart = d.lineStarts[line-1]
+		line, _ = slices.BinarySearch(d.lineStarts, off+1) // lines starting at or before off
+		if line > 0 {
+			lineStart = d.lineStarts[line-1]
+		}
 	}
 	var col int
 	if d.last.line == line && d.last.off >= lineStart && d.last.off <= off && d.last.col > 0 {
