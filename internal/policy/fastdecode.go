@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"unique"
 )
 
 // Decoding a fast-path tree into Go values follows what the full decoder
@@ -190,26 +189,45 @@ func (d *fastDecoder) stringMap(n *ynode, i int32, v reflect.Value) bool {
 		var val string
 		switch e.typ {
 		case yString:
-			val = intern(e.str)
+			val = d.t.strs.intern(e.str)
 		case yNull:
 		default:
 			return false
 		}
-		m[intern(d.t.nodes[k].str)] = val
+		m[d.t.strs.intern(d.t.nodes[k].str)] = val
 	}
 	return true
 }
 
-// maxInterned is the longest string intern shares.
-const maxInterned = 64
+// stringCache shares the strings one worker decodes: labels repeat from
+// object to object. It is not safe for concurrent use.
+type stringCache struct {
+	m map[string]string
+}
 
-// intern returns s, shared with equal strings decoded before when short,
-// else copied (s is a substring of the document text, which is not kept).
-func intern(s string) string {
-	if len(s) > maxInterned {
+// maxInterned is the longest string a stringCache shares, and
+// maxCachedStrings how many it holds before starting afresh.
+const (
+	maxInterned      = 64
+	maxCachedStrings = 1 << 16
+)
+
+// intern returns s, shared with an equal string decoded before when short
+// and c is not nil, else copied (s is a substring of the document text,
+// which is not kept).
+func (c *stringCache) intern(s string) string {
+	if c == nil || len(s) > maxInterned {
 		return strings.Clone(s)
 	}
-	return unique.Make(s).Value()
+	if v, ok := c.m[s]; ok {
+		return v
+	}
+	if c.m == nil || len(c.m) >= maxCachedStrings {
+		c.m = make(map[string]string, 1024)
+	}
+	v := strings.Clone(s)
+	c.m[v] = v
+	return v
 }
 
 func (d *fastDecoder) value(i int32, v reflect.Value, p *decodePlan) bool {

@@ -66,6 +66,9 @@ type Loader struct {
 	batch      []*document
 	batchBytes int
 	decoding   func()
+	// strs shares decoded strings between the documents one worker of
+	// decodeAll decodes (nil elsewhere).
+	strs *stringCache
 
 	// A shadow loader decodes one document on a worker: it records what it
 	// would store in pending instead of storing it.
@@ -295,12 +298,13 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), (len(docs)+7)/8) {
 		wg.Go(func() {
+			strs := &stringCache{}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(docs) || l.cancelled() {
 					return
 				}
-				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast}
+				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast, strs: strs}
 				sh.addDocument(docs[i])
 				docs[i] = nil // its text and trees can go
 				shadows[i] = sh
@@ -443,6 +447,7 @@ func (l *Loader) addFast(d *document) bool {
 		return false
 	}
 	d.tree = t
+	t.strs = l.strs
 	sh := &Loader{opts: l.opts, shadow: true}
 	sh.addObjectTree(d, "", 0, nil)
 	d.tree = nil
