@@ -230,6 +230,7 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 // loadFrom reads the cluster the flags select (when cluster is true), then
 // the given paths, with the flags' settings.
 func (f *inputFlags) loadFrom(e *env, paths []string, cluster bool) (*policy.Snapshot, reachability.Options, error) {
+	defer loadingGC()()
 	var opts reachability.Options
 	mode, err := policy.ParseMode(f.mode)
 	if err != nil {
