@@ -44,6 +44,11 @@ type compiler struct {
 	nsClasses  map[string][]int
 	nsNames    []string
 	nsLabelsOf map[string]map[string]string
+	// nsLabelList has the labels of nsNames in order, and nsByLabel the
+	// indexes in nsNames of the namespaces by "key\x00value" of their
+	// labels; both built on first use, dropped by relabel.
+	nsLabelList []map[string]string
+	nsByLabel   map[string][]int32
 	// byAtom lists the classes per family and external atom.
 	byAtom [2][][]int
 	// v6 is false when no flow can be IPv6 (no IPv6 atom, no IPv6-only
@@ -118,6 +123,7 @@ func (c *compiler) relabel(classes graph.Set) {
 		return
 	}
 	c.nsLabels, c.saLabels, c.nsLabelsOf = slices.Clone(c.nsLabels), slices.Clone(c.saLabels), maps.Clone(c.nsLabelsOf)
+	c.nsLabelList, c.nsByLabel = nil, nil
 	for i := range classes.All() {
 		if i < c.u.nC {
 			delete(c.nsLabelsOf, c.u.classes[i].rep.Namespace)
@@ -207,17 +213,73 @@ func (c *compiler) scope(ns string, nsSel *selector.Selector) (graph.Set, string
 			return s, key
 		}
 		s := graph.NewSet(c.u.nU)
-		for _, name := range c.nsNames {
-			if policy.MatchNamespaceSelector(sel, true, c.nsLabelsOf[name]) {
-				for _, i := range c.nsClasses[name] {
+		labels := c.namespaceLabels()
+		match := func(k int) {
+			if policy.MatchNamespaceSelector(sel, true, labels[k]) {
+				for _, i := range c.nsClasses[c.nsNames[k]] {
 					s.Add(i)
 				}
+			}
+		}
+		if cand, ok := c.nsCandidates(sel); ok {
+			for _, k := range cand {
+				match(int(k))
+			}
+		} else {
+			for k := range c.nsNames {
+				match(k)
 			}
 		}
 		c.sets[key] = s
 		return s, key
 	}
 	return c.allClasses(), "all"
+}
+
+// namespaceLabels returns the labels of the namespaces of nsNames, in
+// that order, as selectors see them.
+func (c *compiler) namespaceLabels() []map[string]string {
+	if c.nsLabelList == nil {
+		c.nsLabelList = make([]map[string]string, len(c.nsNames))
+		for k, name := range c.nsNames {
+			c.nsLabelList[k] = c.nsLabelsOf[name]
+		}
+	}
+	return c.nsLabelList
+}
+
+// nsCandidates returns, when sel requires a label to have one of a few
+// values (`key == value`, `key in {…}`, alone or in a conjunction), the
+// indexes in nsNames of the namespaces with such a label: a superset of
+// those sel matches, found without testing every namespace. ok is false
+// when sel has no such requirement.
+func (c *compiler) nsCandidates(sel selector.Selector) (cand []int32, ok bool) {
+	e := sel.Expr()
+	req := e
+	if e.Op == selector.OpAnd {
+		for _, a := range e.Args {
+			if a.Op == selector.OpEq || a.Op == selector.OpIn {
+				req = a
+				break
+			}
+		}
+	}
+	if req.Op != selector.OpEq && req.Op != selector.OpIn {
+		return nil, false
+	}
+	if c.nsByLabel == nil {
+		c.nsByLabel = map[string][]int32{}
+		for k, l := range c.namespaceLabels() {
+			for key, v := range l {
+				kv := key + "\x00" + v
+				c.nsByLabel[kv] = append(c.nsByLabel[kv], int32(k))
+			}
+		}
+	}
+	for _, v := range req.Values {
+		cand = append(cand, c.nsByLabel[req.Key+"\x00"+v]...)
+	}
+	return cand, true
 }
 
 // allClasses returns every class.
