@@ -13,11 +13,15 @@ import (
 type pairCounter struct {
 	once sync.Once
 	size []int64 // endpoints per class
-	// planes holds the class sizes bit-sliced, word-interleaved: bit b of
-	// word planes[k*nb+b] is bit b of the size of class 64k+i, so the
-	// weight of a word of classes is Σ_b popcount(x & plane_b) << b.
+	// The class sizes bit-sliced, per word of classes, keeping only the
+	// planes that are not zero: for word k, planes[j] for j in
+	// start[k]..start[k+1]-1 has bit i set when bit shift[j] of the size
+	// of class 64k+i is, so the weight of a word x of classes is
+	// Σ_j popcount(x & planes[j]) << shift[j]. Most sizes are small,
+	// so most words have one or two planes.
 	planes []uint64
-	nb     int
+	shift  []uint8
+	start  []int32
 	// count[a] is the number of allowed ordered endpoint pairs on port
 	// atom a (see [Matrix.AllowedPairs]).
 	count []int64
@@ -30,9 +34,10 @@ func (pc *pairCounter) wordWeight(k int, x uint64) int64 {
 		return 0
 	}
 	var w int64
-	ps := pc.planes[k*pc.nb : (k+1)*pc.nb]
-	for b, p := range ps {
-		w += int64(bits.OnesCount64(x&p)) << b
+	j0, j1 := pc.start[k], pc.start[k+1]
+	ps, sh := pc.planes[j0:j1], pc.shift[j0:j1]
+	for j, p := range ps {
+		w += int64(bits.OnesCount64(x&p)) << sh[j]
 	}
 	return w
 }
@@ -64,14 +69,25 @@ func (m *Matrix) preparePairs() {
 		most = max(most, pc.size[c])
 	}
 	nW := t.codec.Words()
-	pc.nb = max(1, bits.Len64(uint64(most)))
-	pc.planes = make([]uint64, nW*pc.nb)
-	for c, s := range pc.size {
-		for b := 0; s>>b != 0; b++ {
-			if s>>b&1 != 0 {
-				pc.planes[c>>6*pc.nb+b] |= 1 << (uint(c) & 63)
+	nb := bits.Len64(uint64(most))
+	plane := make([]uint64, nb)
+	pc.start = make([]int32, nW+1)
+	for k := 0; k < nW; k++ {
+		clear(plane)
+		for c := k << 6; c < min(nC, (k+1)<<6); c++ {
+			for s, b := pc.size[c], 0; s>>b != 0; b++ {
+				if s>>b&1 != 0 {
+					plane[b] |= 1 << (uint(c) & 63)
+				}
 			}
 		}
+		for b, p := range plane {
+			if p != 0 {
+				pc.planes = append(pc.planes, p)
+				pc.shift = append(pc.shift, uint8(b))
+			}
+		}
+		pc.start[k+1] = int32(len(pc.planes))
 	}
 	workers := m.opts.Workers
 	if workers <= 0 {
