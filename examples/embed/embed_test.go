@@ -4,17 +4,19 @@ import (
 	"context"
 	"errors"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/cache"
 
-	"github.com/netreach/netreach/audit"
-	"github.com/netreach/netreach/expect"
 	"github.com/netreach/netreach/policy"
 	"github.com/netreach/netreach/reachability"
 )
@@ -36,47 +38,69 @@ func dbPolicy(from string) *networkingv1.NetworkPolicy {
 		}}
 }
 
-// informerCache is what a controller's informers hold: typed objects
-// without TypeMeta, in one client-go store per kind (as each informer
-// has its own), listed together.
-func informerCache(t *testing.T) []any {
+var postgres = reachability.Port{Protocol: policy.TCP, Port: 5432}
+
+// informerCache starts the informers of a fake clientset, as a controller
+// does against a real API server, and returns their stores once synced:
+// typed objects without TypeMeta, one store per kind.
+func informerCache(t *testing.T, objs ...runtime.Object) []cache.Store {
 	t.Helper()
-	var out []any
-	for _, objs := range [][]any{
-		{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}}},
-		{pod("web", "web", "10.0.0.1"), pod("db", "db", "10.0.0.2"), pod("job", "job", "10.0.0.3")},
-		{dbPolicy("web")},
-	} {
-		store := cache.NewStore(cache.MetaNamespaceKeyFunc)
-		for _, o := range objs {
-			if err := store.Add(o); err != nil {
-				t.Fatal(err)
-			}
+	client := fake.NewClientset(objs...)
+	factory := informers.NewSharedInformerFactory(client, 0)
+	stores := []cache.Store{
+		factory.Core().V1().Namespaces().Informer().GetStore(),
+		factory.Core().V1().Pods().Informer().GetStore(),
+		factory.Networking().V1().NetworkPolicies().Informer().GetStore(),
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	factory.Start(ctx.Done())
+	for typ, ok := range factory.WaitForCacheSync(ctx.Done()) {
+		if !ok {
+			t.Fatalf("the informer of %v did not sync", typ)
 		}
-		out = append(out, store.List()...)
+	}
+	return stores
+}
+
+// listed returns every object the stores hold.
+func listed(stores []cache.Store) []any {
+	var out []any
+	for _, s := range stores {
+		out = append(out, s.List()...)
 	}
 	return out
 }
 
 func query(t *testing.T, m *reachability.Matrix, from, to string) reachability.Verdict {
 	t.Helper()
-	v, err := m.Query(from, to, reachability.Port{Protocol: policy.TCP, Number: 5432})
+	v, err := m.Query(from, to, postgres)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return v
 }
 
-// TestLoadQueryUpdate: load from the informer cache without changing it,
-// query by name and selection, then follow a change with With and
-// Without.
-func TestLoadQueryUpdate(t *testing.T) {
+// TestInformerLoadQueryUpdate: load the informers' objects without
+// changing them, ask by name and by selection, group by namespace, then
+// follow the informers' events with With, Without and Update.
+func TestInformerLoadQueryUpdate(t *testing.T) {
 	ctx := context.Background()
-	objs := informerCache(t)
+	stores := informerCache(t, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}},
+		pod("web", "web", "10.0.0.1"), pod("db", "db", "10.0.0.2"), pod("job", "job", "10.0.0.3"), dbPolicy("web"))
+	objs := listed(stores)
+	if len(objs) != 5 {
+		t.Fatalf("the informers hold %d objects, want 5", len(objs))
+	}
 	before := make([]any, len(objs))
 	for i, o := range objs {
 		before[i] = o.(runtime.Object).DeepCopyObject()
+		if kind := o.(runtime.Object).GetObjectKind().GroupVersionKind().Kind; kind != "" {
+			t.Fatalf("an informer's object with TypeMeta (%s): the test would not show that none is needed", kind)
+		}
 	}
+
+	// Load.
 	snap, err := policy.FromObjects(objs...)
 	if err != nil {
 		t.Fatal(err)
@@ -84,34 +108,69 @@ func TestLoadQueryUpdate(t *testing.T) {
 	if !reflect.DeepEqual(objs, before) {
 		t.Fatal("FromObjects modified the informer's objects")
 	}
+	if got := snap.Endpoints(); !slices.Equal(got, []string{"shop/db", "shop/job", "shop/web"}) {
+		t.Fatalf("Endpoints() = %v", got)
+	}
 	m, err := reachability.Compute(ctx, snap, reachability.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+
+	// Query by name, and refuse what the matrix does not have.
 	if query(t, m, "shop/web", "shop/db") != reachability.Allow || query(t, m, "shop/job", "shop/db") != reachability.Deny {
 		t.Fatal("wrong verdicts")
 	}
-	if _, err := m.Query("shop/nope", "shop/db", reachability.Port{Protocol: policy.TCP, Number: 5432}); !errors.As(err, new(*reachability.UnknownEndpointError)) {
+	if _, err := m.Query("shop/nope", "shop/db", postgres); !errors.As(err, new(*reachability.UnknownEndpointError)) {
 		t.Fatalf("unknown endpoint: err = %v", err)
 	}
-	who, err := m.Reachers(reachability.MustParseSelection("app=db"), reachability.AllConnections(m.ConnectionScope()))
+
+	// Reachers by selection.
+	who, err := m.Reachers(reachability.MustParseSelection("app=db"), reachability.AllConnections())
 	if err != nil {
 		t.Fatal(err)
 	}
 	var names []string
-	for name := range who {
-		names = append(names, name)
+	for name, conns := range who {
+		names = append(names, name+" "+conns.String())
 	}
-	if !reflect.DeepEqual(names, []string{"shop/web"}) {
+	if !slices.Equal(names, []string{"shop/web TCP 5432"}) {
 		t.Fatalf("Reachers(app=db) = %v", names)
 	}
 
-	// The job becomes the database's client; the web pod is deleted.
-	snap2, err := snap.With(dbPolicy("job"))
+	// Group by namespace.
+	g, err := m.Group(reachability.GroupOptions{By: reachability.ByNamespace, EndpointsOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref, err := policy.RefOf(pod("web", "web", "10.0.0.1"))
+	if gs := g.Groups(); len(gs) != 1 || gs[0].Name != "shop" || gs[0].Endpoints != 3 {
+		t.Fatalf("Groups() = %+v", gs)
+	}
+	pairs := 0
+	for p, err := range g.Pairs(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs++
+		if p.Pairs != 6 || !p.Partial.Contains(postgres) || p.Full.Contains(postgres) {
+			t.Fatalf("shop -> shop: %+v", p)
+		}
+	}
+	if pairs != 1 {
+		t.Fatalf("%d pairs of groups, want 1", pairs)
+	}
+
+	// Follow the informers' events: the job becomes the database's
+	// client (an update of the policy), the web pod is deleted, a pod is
+	// added.
+	snap2, err := snap.With(dbPolicy("job"), pod("job-2", "job", "10.0.0.4"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, exists, err := stores[1].GetByKey("shop/web")
+	if err != nil || !exists {
+		t.Fatalf("the informer lost the web pod: %v", err)
+	}
+	ref, err := policy.RefOf(web)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,60 +178,58 @@ func TestLoadQueryUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m3, err := reachability.Compute(ctx, snap3, reachability.Options{})
+	m3, err := m.Update(ctx, snap3)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if query(t, m3, "shop/job", "shop/db") != reachability.Allow {
-		t.Fatal("the job should reach the database after the change")
+	if st := m3.Stats(); !st.Updated || st.Full {
+		t.Errorf("the update was not incremental: %+v", st)
 	}
-	if _, err := m3.Query("shop/web", "shop/db", reachability.Port{Protocol: policy.TCP, Number: 5432}); err == nil {
+	if query(t, m3, "shop/job", "shop/db") != reachability.Allow || query(t, m3, "shop/job-2", "shop/db") != reachability.Allow {
+		t.Fatal("the jobs should reach the database after the change")
+	}
+	if _, err := m3.Query("shop/web", "shop/db", postgres); err == nil {
 		t.Fatal("the deleted web pod is still answered for")
+	}
+	full, err := reachability.Compute(ctx, snap3, reachability.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := reachability.Diff(m3, full); err != nil || !d.IsEmpty() {
+		t.Fatalf("Update and Compute differ: %+v, %v", d, err)
+	}
+
+	// The old matrix still answers for the old snapshot.
+	if query(t, m, "shop/web", "shop/db") != reachability.Allow {
+		t.Fatal("Update changed the previous matrix")
 	}
 }
 
-// TestAggregateGateAudit: aggregate by namespace, gate with expectations,
-// audit, each with a context.
-func TestAggregateGateAudit(t *testing.T) {
-	ctx := context.Background()
-	snap, err := policy.FromObjects(informerCache(t)...)
+// TestLoaderContext: a Loader reads files and informer objects under one
+// context; a cancelled context stops it.
+func TestLoaderContext(t *testing.T) {
+	stores := informerCache(t, pod("web", "web", "10.0.0.1"))
+	l := policy.NewLoader(policy.LoadOptions{})
+	l.AddPath("../../testdata/scenarios/tenant-isolation")
+	for _, o := range listed(stores) {
+		if err := l.AddObject(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	snap, err := l.Snapshot(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := reachability.Compute(ctx, snap, reachability.Options{})
-	if err != nil {
-		t.Fatal(err)
+	if !slices.Contains(snap.Endpoints(), "shop/web") || !slices.Contains(snap.Namespaces(), "test01-web") {
+		t.Fatalf("the snapshot lacks the object or the files: %v", snap.Endpoints())
 	}
-	v, err := m.Group(reachability.GroupOptions{By: reachability.ByNamespace, NoExternal: true})
-	if err != nil || v.NumGroups() != 1 {
-		t.Fatalf("Group = %v groups, %v", v.NumGroups(), err)
-	}
-	x, err := expect.Parse("gate.yaml", []byte(`apiVersion: netreach.io/v1alpha1
-kind: Expectations
-rules:
-- name: only web reaches the database
-  from: {namespace: shop, podSelector: {matchLabels: {app: job}}}
-  to: {namespace: shop, podSelector: {matchLabels: {app: db}}}
-  ports: [5432/TCP]
-  expect: deny
-`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := x.EvaluateContext(ctx, m, expect.Options{})
-	if err != nil || len(res) != 1 || res[0].Status != expect.Pass {
-		t.Fatalf("gate: %v, %v", res, err)
-	}
-	fs, err := audit.FindingsContext(ctx, nil, m, audit.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fs) == 0 {
-		t.Fatal("audit found nothing: the pods web and job are not isolated")
-	}
-	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := policy.LoadContext(cancelled, policy.LoadOptions{}, "../../testdata/scenarios/tenant-isolation"); !errors.Is(err, context.Canceled) {
-		t.Fatalf("LoadContext(cancelled) = %v", err)
+	if _, err := l.Snapshot(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Snapshot(cancelled) = %v", err)
+	}
+	if _, err := policy.Load(ctx, policy.LoadOptions{}, "../../testdata/scenarios/tenant-isolation"); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Load(cancelled) = %v", err)
 	}
 }

@@ -89,7 +89,7 @@ func LoadGolden(path string) (*Golden, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, policy.Diagnostics{{Severity: policy.Error, Location: policy.Location{File: path},
-			Msg: "cannot read golden matrix: " + unwrapPathError(err).Error()}}
+			Code: policy.CodeRead, Msg: "cannot read golden matrix: " + unwrapPathError(err).Error()}}
 	}
 	return ParseGolden(path, data)
 }
@@ -102,12 +102,13 @@ func ParseGolden(name string, data []byte) (*Golden, error) {
 	var diags policy.Diagnostics
 	fail := func(field, format string, args ...any) {
 		diags = append(diags, policy.Diagnostic{Severity: policy.Error, Location: policy.Location{File: name},
-			Kind: "golden matrix", Field: field, Msg: fmt.Sprintf(format, args...)})
+			Kind: "golden matrix", Field: field, Msg: fmt.Sprintf(format, args...), Code: policy.CodeInvalid})
 	}
 	var mj reachability.MatrixJSON
 	dec := json.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&mj); err != nil {
 		fail("", "invalid JSON: %v; expected the output of netreach matrix -o json", err)
+		diags[0].Code = policy.CodeSyntax
 		return nil, diags
 	}
 	if mj.APIVersion != reachability.JSONAPIVersion || mj.Kind != reachability.JSONKind {
@@ -198,7 +199,7 @@ func checkGoldenPorts(name string, ports []reachability.PortVerdicts) policy.Dia
 	var diags policy.Diagnostics
 	fail := func(field, format string, args ...any) {
 		diags = append(diags, policy.Diagnostic{Severity: policy.Error, Location: policy.Location{File: name},
-			Kind: "golden matrix", Field: field, Msg: fmt.Sprintf(format, args...)})
+			Kind: "golden matrix", Field: field, Msg: fmt.Sprintf(format, args...), Code: policy.CodeInvalid})
 	}
 	if len(ports) == 0 {
 		fail("ports", "no port atoms: this golden would compare nothing and pass whatever the policies say; write it with netreach matrix -o json")

@@ -85,7 +85,7 @@ func Load(path string) (*Expectations, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, policy.Diagnostics{{Severity: policy.Error, Location: policy.Location{File: path},
-			Msg: "cannot read expectations: " + unwrapPathError(err).Error()}}
+			Code: policy.CodeRead, Msg: "cannot read expectations: " + unwrapPathError(err).Error()}}
 	}
 	return Parse(path, data)
 }
@@ -146,12 +146,16 @@ func (p *parser) valueErrorf(path string, format string, args ...any) {
 }
 
 func (p *parser) errorAt(loc policy.Location, path, msg string) {
-	d := policy.Diagnostic{Severity: policy.Error, Location: loc, Field: path, Msg: msg}
+	d := policy.Diagnostic{Severity: policy.Error, Location: loc, Field: path, Msg: msg, Code: policy.CodeInvalid}
 	if p.rule != "" {
 		d.Kind, d.Name = "rule", strconv.Quote(p.rule)
 	}
 	p.diags = append(p.diags, d)
 }
+
+// recode sets the code of the last diagnostic, for problems finer than
+// an invalid value.
+func (p *parser) recode(c policy.Code) { p.diags[len(p.diags)-1].Code = c }
 
 var yamlLineRE = regexp.MustCompile(`^line (\d+): `)
 
@@ -186,6 +190,7 @@ func (p *parser) yamlErrors(err error) {
 			}
 		}
 		p.errorAt(loc, "", "invalid YAML: "+msg)
+		p.recode(policy.CodeSyntax)
 	}
 }
 
@@ -266,10 +271,12 @@ func (p *parser) decode(at string, j []byte, v any) bool {
 			}
 			path = join(at, path)
 			p.valueErrorf(path, "expected %s, got %s", describeType(te.Type), te.Value)
+			p.recode(policy.CodeTypeInvalid)
 			return false
 		}
 		if ok, off := sjson.SyntaxErrorOffset(err); ok {
 			p.errorf(join(at, fieldpath.AtOffset(j, off)), "invalid JSON: %v", err)
+			p.recode(policy.CodeSyntax)
 			return false
 		}
 		p.errorf(at, "%s", strings.TrimPrefix(err.Error(), "json: "))
@@ -277,17 +284,18 @@ func (p *parser) decode(at string, j []byte, v any) bool {
 	}
 	for _, e := range strict {
 		var fe sjson.FieldError
-		path, msg := at, e.Error()
+		path, msg, code := at, e.Error(), policy.CodeInvalid
 		if errors.As(e, &fe) {
 			path = join(at, fe.FieldPath())
 			switch {
 			case strings.HasPrefix(msg, "unknown field"):
-				msg = "unknown field" + didYouMean(lastField(fe.FieldPath()))
+				msg, code = "unknown field"+didYouMean(lastField(fe.FieldPath())), policy.CodeUnknownField
 			case strings.HasPrefix(msg, "duplicate field"):
-				msg = "duplicate field"
+				msg, code = "duplicate field", policy.CodeDuplicateField
 			}
 		}
 		p.errorf(path, "%s", msg)
+		p.recode(code)
 	}
 	return len(strict) == 0
 }

@@ -112,7 +112,7 @@ func (c *Cluster) Read(ctx context.Context, fn func(Object) error) (policy.Diagn
 			return r.notes, err
 		}
 	}
-	r.note(policy.Info, "", "read %d objects of %d resources", r.objects, len(resources))
+	r.note(policy.Info, policy.CodeOther, "", "", "read %d objects of %d resources", r.objects, len(resources))
 	return r.notes, nil
 }
 
@@ -124,8 +124,10 @@ type reader struct {
 	objects int
 }
 
-func (r *reader) note(sev policy.Severity, kind, format string, args ...any) {
-	r.notes = append(r.notes, policy.Diagnostic{Severity: sev, Location: policy.Location{File: r.c.name}, Kind: kind, Msg: fmt.Sprintf(format, args...)})
+// note records a note of the read: its code and the offending value
+// (the resource, or the object's name) say what it is about.
+func (r *reader) note(sev policy.Severity, code policy.Code, kind, value, format string, args ...any) {
+	r.notes = append(r.notes, policy.Diagnostic{Severity: sev, Code: code, Value: value, Location: policy.Location{File: r.c.name}, Kind: kind, Msg: fmt.Sprintf(format, args...)})
 }
 
 // read reads one resource: in each namespace of Options.Namespaces when
@@ -224,13 +226,13 @@ func (r *reader) list(ctx context.Context, res Resource, ns string) error {
 func (r *reader) listFailed(res Resource, where, token string, err error) (string, bool) {
 	switch {
 	case apierrors.IsForbidden(err):
-		r.note(policy.Warning, res.Kind, "cannot list %s%s: %v; the answer leaves them out (docs/live.md lists the permissions needed)", res, where, err)
+		r.note(policy.Warning, policy.CodeForbidden, res.Kind, res.String(), "cannot list %s%s: %v; the answer leaves them out (docs/live.md lists the permissions needed)", res, where, err)
 	case apierrors.IsNotFound(err):
-		r.note(policy.Warning, res.Kind, "%s%s is no longer served (its CRD was removed while reading): none read", res, where)
+		r.note(policy.Warning, policy.CodeNotServed, res.Kind, res.String(), "%s%s is no longer served (its CRD was removed while reading): none read", res, where)
 	case token != "" && apierrors.IsResourceExpired(err):
 		var st apierrors.APIStatus
 		if errors.As(err, &st) && st.Status().Continue != "" {
-			r.note(policy.Warning, res.Kind, "the list of %s%s took longer than the server keeps a snapshot: its later pages were read from a newer state, so objects changed meanwhile may be missing or seen twice", res, where)
+			r.note(policy.Warning, policy.CodeListExpired, res.Kind, res.String(), "the list of %s%s took longer than the server keeps a snapshot: its later pages were read from a newer state, so objects changed meanwhile may be missing or seen twice", res, where)
 			return st.Status().Continue, true
 		}
 	}
@@ -252,10 +254,10 @@ func (r *reader) get(ctx context.Context, res Resource, name string) error {
 	case ctx.Err() != nil:
 		return ctx.Err()
 	case apierrors.IsForbidden(err):
-		r.note(policy.Warning, res.Kind, "cannot get %s %s: %v; its labels are unknown (docs/live.md lists the permissions needed)", res, name, err)
+		r.note(policy.Warning, policy.CodeForbidden, res.Kind, name, "cannot get %s %s: %v; its labels are unknown (docs/live.md lists the permissions needed)", res, name, err)
 		return nil
 	case apierrors.IsNotFound(err):
-		r.note(policy.Warning, res.Kind, "%s %s does not exist", res, name)
+		r.note(policy.Warning, policy.CodeNotFound, res.Kind, name, "%s %s does not exist", res, name)
 		return nil
 	}
 	return fmt.Errorf("cluster %s: get %s %s: %w", r.c.name, res, name, err)

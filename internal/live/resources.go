@@ -136,8 +136,8 @@ func (d *discovered) groupFailed(group string) error {
 func (d *discovered) plan(source string) ([]Resource, policy.Diagnostics) {
 	var out []Resource
 	var notes policy.Diagnostics
-	note := func(sev policy.Severity, format string, args ...any) {
-		notes = append(notes, policy.Diagnostic{Severity: sev, Location: policy.Location{File: source}, Msg: fmt.Sprintf(format, args...)})
+	note := func(sev policy.Severity, code policy.Code, value, format string, args ...any) {
+		notes = append(notes, policy.Diagnostic{Severity: sev, Code: code, Value: value, Location: policy.Location{File: source}, Msg: fmt.Sprintf(format, args...)})
 	}
 
 	// The kinds the loader evaluates, grouped by group and kind with the
@@ -167,7 +167,7 @@ func (d *discovered) plan(source string) ([]Resource, policy.Diagnostics) {
 	}
 	if _, ok := d.versions[policy.CalicoGroup]; ok {
 		if _, ok := d.versions[calicoCRDGroup]; ok {
-			note(policy.Info, "Calico objects read through the %s API; %s holds the same objects in their stored form and is not read", policy.CalicoGroup, calicoCRDGroup)
+			note(policy.Info, policy.CodeOther, calicoCRDGroup, "Calico objects read through the %s API; %s holds the same objects in their stored form and is not read", policy.CalicoGroup, calicoCRDGroup)
 		}
 	}
 	groups := make([]string, 0, len(missing))
@@ -180,17 +180,17 @@ func (d *discovered) plan(source string) ([]Resource, policy.Diagnostics) {
 		kinds := strings.Join(missing[g], ", ")
 		switch err := d.groupFailed(g); {
 		case err != nil:
-			note(policy.Warning, "discovery of API group %s failed (%v): %s not read, so the answer leaves them out", g, err, kinds)
+			note(policy.Warning, policy.CodeUnavailable, g, "discovery of API group %s failed (%v): %s not read, so the answer leaves them out", g, err, kinds)
 		case g == calicoCRDGroup && d.versions[policy.CalicoGroup] != nil:
 			// Served through projectcalico.org, noted above.
 		case d.versions[g] == nil:
 			absent = append(absent, g)
 		default:
-			note(policy.Info, "API group %s does not serve %s in a version netreach reads", g, kinds)
+			note(policy.Info, policy.CodeNotServed, g, "API group %s does not serve %s in a version netreach reads", g, kinds)
 		}
 	}
 	if len(absent) > 0 {
-		note(policy.Info, "API groups not served (their CRDs are not installed), so none of their objects: %s", strings.Join(absent, ", "))
+		note(policy.Info, policy.CodeNotServed, strings.Join(absent, ","), "API groups not served (their CRDs are not installed), so none of their objects: %s", strings.Join(absent, ", "))
 	}
 
 	// Kinds the loader skips with a warning: read them so the skipped
