@@ -2,6 +2,7 @@ package reachability_test
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -25,19 +26,26 @@ func TestAllowedPairsLarger(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			for p := range m.PortAtoms() {
-				var want int64
-				for a := 0; a < m.NumEndpoints(); a++ {
-					for b := 0; b < m.NumEndpoints(); b++ {
-						if m.At(a, b, p) == reachability.Allow {
-							want++
-						}
-					}
-				}
-				if got := m.AllowedPairs(p); got != want {
-					t.Fatalf("seed %d, %d workers: AllowedPairs(%s) = %d, want %d", seed, workers, m.PortAtoms()[p], got, want)
+			checkAllowedPairs(t, fmt.Sprintf("seed %d, %d workers", seed, workers), m)
+		}
+	}
+}
+
+// checkAllowedPairs compares AllowedPairs with the pairs counted one by
+// one with At, on every port atom.
+func checkAllowedPairs(t *testing.T, name string, m *reachability.Matrix) {
+	t.Helper()
+	for p := range m.PortAtoms() {
+		var want int64
+		for a := 0; a < m.NumEndpoints(); a++ {
+			for b := 0; b < m.NumEndpoints(); b++ {
+				if m.At(a, b, p) == reachability.Allow {
+					want++
 				}
 			}
+		}
+		if got := m.AllowedPairs(p); got != want {
+			t.Fatalf("%s: AllowedPairs(%s) = %d, want %d", name, m.PortAtoms()[p], got, want)
 		}
 	}
 }
