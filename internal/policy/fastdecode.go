@@ -151,15 +151,19 @@ type fastDecoder struct {
 	// lenient ignores unknown fields (the first look at apiVersion and
 	// kind), as the full decoder's first look does.
 	lenient bool
+	// strs shares the strings of string maps, when not nil.
+	strs *stringCache
 }
 
 // decode decodes node i into v, a pointer. It reports false to give up.
-func (t *ytree) decode(i int32, v any, lenient bool) bool {
+// strs, when not nil, shares the strings of string maps; it belongs to the
+// calling goroutine (a tree may be decoded by several at once).
+func (t *ytree) decode(i int32, v any, lenient bool, strs *stringCache) bool {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return false
 	}
-	d := fastDecoder{t: t, lenient: lenient}
+	d := fastDecoder{t: t, lenient: lenient, strs: strs}
 	return d.value(i, rv.Elem(), planFor(rv.Elem().Type()))
 }
 
@@ -189,12 +193,12 @@ func (d *fastDecoder) stringMap(n *ynode, i int32, v reflect.Value) bool {
 		var val string
 		switch e.typ {
 		case yString:
-			val = d.t.strs.intern(e.str)
+			val = d.strs.intern(e.str)
 		case yNull:
 		default:
 			return false
 		}
-		m[d.t.strs.intern(d.t.nodes[k].str)] = val
+		m[d.strs.intern(d.t.nodes[k].str)] = val
 	}
 	return true
 }

@@ -75,8 +75,6 @@ type ytree struct {
 	elems map[int32][]int32
 	// parser is the pooled parser whose buffers nodes uses (see release).
 	parser *fastParser
-	// strs shares the strings of string maps, when not nil.
-	strs *stringCache
 }
 
 // index builds elems once the tree is complete.

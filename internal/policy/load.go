@@ -67,7 +67,8 @@ type Loader struct {
 	batchBytes int
 	decoding   func()
 	// strs shares decoded strings between the documents one worker of
-	// decodeAll decodes (nil elsewhere).
+	// decodeAll decodes (nil elsewhere: a loader that starts goroutines
+	// gives them none).
 	strs *stringCache
 
 	// A shadow loader decodes one document on a worker: it records what it
@@ -447,8 +448,7 @@ func (l *Loader) addFast(d *document) bool {
 		return false
 	}
 	d.tree = t
-	t.strs = l.strs
-	sh := &Loader{opts: l.opts, shadow: true}
+	sh := &Loader{opts: l.opts, shadow: true, strs: l.strs}
 	sh.addObjectTree(d, "", 0, nil)
 	d.tree = nil
 	t.release() // nothing read from the document keeps its tree
@@ -500,7 +500,7 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 // again by the full decoder.
 func (l *Loader) addObjectTree(d *document, at string, node int32, def *typeMeta) {
 	var tm typeMeta
-	if !d.tree.decode(node, &tm, true) {
+	if !d.tree.decode(node, &tm, true, nil) {
 		l.bailed = true
 		return
 	}

@@ -67,11 +67,30 @@ func (d *document) location() Location {
 		}
 		ln := d.text[off:end]
 		if t := bytes.TrimLeft(ln, " \t\r"); len(t) > 0 && t[0] != '#' {
-			return d.position(off + len(ln) - len(t))
+			return d.positionNear(off + len(ln) - len(t))
 		}
 		off = end + 1
 	}
 	return loc
+}
+
+// positionNear is position for an offset near the start of the text (the
+// location of the object, most often the only position asked for): unless
+// the table of line starts is built already, it counts the lines before
+// off instead of building it.
+func (d *document) positionNear(off int) Location {
+	const nearStart = 512
+	if d.object || d.linesDone || off > nearStart {
+		return d.position(off)
+	}
+	off = min(max(off, 0), len(d.text))
+	line := bytes.Count(d.text[:off], []byte{'\n'})
+	lineStart := bytes.LastIndexByte(d.text[:off], '\n') + 1
+	col := utf8.RuneCount(d.text[lineStart:off]) + 1
+	if line == 0 {
+		col += d.startCol
+	}
+	return Location{File: d.file, Doc: d.index, Line: d.startLine + line, Col: col}
 }
 
 // position turns a byte offset into d.text into a location. Columns count
@@ -80,33 +99,22 @@ func (d *document) location() Location {
 // previous position when it is earlier on the same line, so that the many
 // positions of a large JSON document (often a single line) cost little.
 func (d *document) position(off int) Location {
-	// nearStart is how far into the text a position is found by counting
-	// lines rather than by building the table of line starts.
-	const nearStart = 512
-
 	if d.object {
 		return Location{}
 	}
 	off = min(max(off, 0), len(d.text))
-	var line, lineStart int
-	if !d.linesDone && off <= nearStart {
-		// Near the start (the location of the object, most often the only
-		// position asked for): count, without a table.
-		line = bytes.Count(d.text[:off], []byte{'\n'})
-		lineStart = bytes.LastIndexByte(d.text[:off], '\n') + 1
-	} else {
-		if !d.linesDone {
-			d.linesDone = true
-			for i, c := range d.text {
-				if c == '\n' {
-					d.lineStarts = append(d.lineStarts, i+1)
-				}
+	if !d.linesDone {
+		d.linesDone = true
+		for i, c := range d.text {
+			if c == '\n' {
+				d.lineStarts = append(d.lineStarts, i+1)
 			}
 		}
-		line, _ = slices.BinarySearch(d.lineStarts, off+1) // lines starting at or before off
-		if line > 0 {
-			lineStart = d.lineStarts[line-1]
-		}
+	}
+	line, _ := slices.BinarySearch(d.lineStarts, off+1) // lines starting at or before off
+	lineStart := 0
+	if line > 0 {
+		lineStart = d.lineStarts[line-1]
 	}
 	var col int
 	if d.last.line == line && d.last.off >= lineStart && d.last.off <= off && d.last.col > 0 {
