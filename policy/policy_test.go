@@ -135,6 +135,20 @@ func TestTypedObjects(t *testing.T) {
 	if s3.Diagnostics().Errors()[0].Code != policy.CodeInvalid {
 		t.Errorf("the snapshot's diagnostics lack the error")
 	}
+	// The invalid policy is rejected whole: it still replaces the valid
+	// one and owns its error, so fixing it or removing it clears it.
+	fixed, err := s3.With(objs[3])
+	if err != nil || fixed.Diagnostics().HasErrors() {
+		t.Errorf("invalid then fixed: %v, %v", err, fixed.Diagnostics())
+	}
+	denyRef, _ := policy.RefOf(bad)
+	if !slices.Contains(s3.Objects(), denyRef) {
+		t.Errorf("Objects() = %v lacks the rejected %v", s3.Objects(), denyRef)
+	}
+	gone, err := s3.Without(denyRef)
+	if err != nil || gone.Diagnostics().HasErrors() || slices.Contains(gone.Objects(), denyRef) {
+		t.Errorf("Without(the rejected policy) = %v, %v", err, gone.Diagnostics())
+	}
 
 	// A policy with a warning (an unknown field); replacing it with a
 	// clean one drops the warning, as a fresh load would.
@@ -225,6 +239,9 @@ func TestWithWithoutEqualFreshLoad(t *testing.T) {
 			var err error
 			if r.IntN(2) == 0 || len(order) == 0 {
 				o := all[r.IntN(len(all))]
+				if r.IntN(4) == 0 {
+					o = randcluster.Broken(o) // rejected whole, until a valid version replaces it
+				}
 				put(o)
 				s, err = s.With(o)
 			} else {

@@ -138,7 +138,7 @@ func (s *Snapshot) Skipped() []Skipped {
 }
 
 // Objects returns the references of the objects the snapshot was built
-// from (skipped ones included), sorted by kind, group, namespace and
+// from (skipped ones and ones rejected as invalid included), sorted by kind, group, namespace and
 // name: what [Snapshot.Without] takes. Nil for a nil or zero Snapshot.
 func (s *Snapshot) Objects() []ObjectRef {
 	if s == nil || s.s == nil {

@@ -1,7 +1,6 @@
 package access
 
 import (
-	"fmt"
 	"net/netip"
 	"slices"
 	"sort"
@@ -254,9 +253,6 @@ type routeTarget struct {
 	// endpoints directly.
 	TargetPort uint16
 }
-
-// notef formats a note.
-func notef(format string, args ...any) string { return fmt.Sprintf(format, args...) }
 
 // sortedServices returns the snapshot's proxied Services in order.
 func sortedServices(s *policy.Snapshot) []*policy.Service {

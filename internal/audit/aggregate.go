@@ -139,7 +139,6 @@ func (a *analysis) merge(fs []Finding) []Finding {
 		members []Finding
 	}
 	groups := map[string]*group{}
-	var keys []string
 	for i := range fs {
 		g, ok := a.groupKey(&fs[i])
 		if !ok {
@@ -148,7 +147,6 @@ func (a *analysis) merge(fs []Finding) []Finding {
 		k := string(fs[i].Kind) + "\x00" + g
 		if groups[k] == nil {
 			groups[k] = &group{first: i}
-			keys = append(keys, k)
 		}
 		groups[k].members = append(groups[k].members, fs[i])
 	}

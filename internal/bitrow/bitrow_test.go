@@ -175,24 +175,6 @@ func TestTranspose(t *testing.T) {
 	}
 }
 
-func TestTransposeBlock(t *testing.T) {
-	t.Parallel()
-	r := rand.New(rand.NewPCG(7, 8))
-	var a, orig [64]uint64
-	for i := range a {
-		a[i] = r.Uint64()
-	}
-	orig = a
-	TransposeBlock(&a)
-	for i := 0; i < 64; i++ {
-		for j := 0; j < 64; j++ {
-			if a[i]>>j&1 != orig[j]>>i&1 {
-				t.Fatalf("bit (%d, %d) not transposed", i, j)
-			}
-		}
-	}
-}
-
 func BenchmarkEncode(b *testing.B) {
 	r := rand.New(rand.NewPCG(9, 10))
 	c := NewCodec(55_000)

@@ -3,6 +3,8 @@ package bitrow
 import (
 	"sync"
 	"sync/atomic"
+
+	"github.com/netreach/netreach/internal/graph"
 )
 
 // stripWords is the width, in words of the input rows, of the strip
@@ -16,7 +18,7 @@ const stripWords = 16
 // more of its words (for the columns past len(rows)).
 //
 // The matrix is turned a strip of 1,024 output rows at a time, one strip
-// per worker, through 64×64 bit blocks ([TransposeBlock]); each worker
+// per worker, through 64×64 bit blocks ([graph.TransposeBlock]); each worker
 // holds len(rows)×16 words of input and 1,024 dense output rows, so the
 // memory used beyond the result is bounded by the strip, not the matrix.
 // Transpose is O(len(rows)·n/64).
@@ -47,7 +49,7 @@ func Transpose(rows []Row, src *Codec, n int, dst *Codec, workers int, fill func
 							b[t] = in[(J*64+t)*stripWords+bw]
 						}
 						clear(b[m:])
-						TransposeBlock(&b)
+						graph.TransposeBlock(&b)
 						for c := range 64 {
 							dense[(bw*64+c)*dst.nW+J] = b[c]
 						}
@@ -69,26 +71,4 @@ func Transpose(rows []Row, src *Codec, n int, dst *Codec, workers int, fill func
 	}
 	wg.Wait()
 	return out
-}
-
-// TransposeBlock transposes the 64×64 bit matrix a in place, where bit c
-// of a[r] is element (r, c). Round j swaps, for every row k with bit j of
-// k clear, the high j bits of each 2j-bit group of a[k] with the low j
-// bits of the same group of a[k+j]:
-//
-//	      cols: low  high          low  high
-//	row k      [ A  |  B ]        [ A  |  C ]
-//	row k+j    [ C  |  D ]   →    [ B  |  D ]
-//
-// which, repeated for j = 32, 16, …, 1, transposes every block.
-func TransposeBlock(a *[64]uint64) {
-	m := uint64(0x00000000FFFFFFFF)
-	for j := 32; j != 0; j >>= 1 {
-		for k := 0; k < 64; k = (k + j + 1) &^ j {
-			t := (a[k]>>uint(j) ^ a[k+j]) & m
-			a[k+j] ^= t
-			a[k] ^= t << uint(j)
-		}
-		m ^= m << uint(j>>1)
-	}
 }

@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"iter"
 	"net/netip"
 	"slices"
 	"sort"
@@ -36,6 +37,9 @@ const (
 type Options struct {
 	// To, when set, keeps only destinations inside these ranges.
 	To []netip.Prefix
+	// Focus, when set, keeps only the pods these select (see
+	// [reachability.Selection.MatchesEndpoint]).
+	Focus []reachability.Selection
 }
 
 // Flow is one row of a [Report]: the connections a workload may open to a
@@ -106,95 +110,285 @@ type identity struct {
 // Analyze computes, for every pod on the pod network and every external
 // destination it may reach (per the matrix), how the traffic leaves the
 // cluster and with which source addresses; rows of the same workload with
-// the same connections and identity are merged. It costs O(pods × external
-// atoms × port atoms).
+// the same connections and identity are merged. It holds every row in
+// memory: [New] and [Analysis.Flows] produce them workload by workload.
 func Analyze(m *reachability.Matrix, opts Options) *Report {
-	snap := m.Snapshot()
-	an := &analyzer{snap: snap, opts: opts, gateways: map[string]identity{}}
-	pieces := an.destinationPieces(m.ExternalAtoms())
-	nE := m.NumEndpoints()
-	type key struct{ workload, allowed, cond, via, sources string }
-	rows := map[key]*rowAcc{}
-	var order []key
-	// Verdicts depend on the class only: query each class and atom once.
-	type conns struct{ allowed, cond reachability.Connections }
-	cache := map[[2]int]conns{}
-	for i := 0; i < nE; i++ {
+	a := New(m, opts)
+	r := &Report{Describe: a.Describe()}
+	for f := range a.Flows() {
+		r.Flows = append(r.Flows, *f)
+	}
+	return r
+}
+
+// Analysis is an egress analysis whose flows are produced on demand,
+// workload by workload, so that an output can be written without holding
+// every row: [New] computes what each class of endpoints may open to
+// each destination piece, once, and the node addresses workloads share;
+// [Analysis.Flows] builds the rows of one workload at a time. It is not
+// safe for concurrent use.
+type Analysis struct {
+	m      *reachability.Matrix
+	an     *analyzer
+	pieces []piece
+	// conns are the distinct pairs of connections, reach[c] the pieces
+	// class c may open some connection to, in increasing order.
+	conns []connPair
+	reach [][]classPiece
+	// workloads are the endpoints to report, grouped by workload in the
+	// report's order (endpoints in index order within a workload).
+	workloads [][]int
+	// ids interns identities by via and sources.
+	ids    map[string]int
+	users  map[netip.Prefix]map[string]bool // node source → "ns\x00workload"
+	shares map[string]*shareSet
+	sizes  [numFormats]size
+}
+
+// connPair is one distinct pair of connections.
+type connPair struct{ allowed, conditional reachability.Connections }
+
+// classPiece is a destination piece a class may open connections to.
+type classPiece struct{ piece, conns int32 }
+
+// New prepares the analysis of m: the classes' connections to every
+// destination piece (one pass over the matrix's external rows, see
+// [reachability.Matrix.ExternalReach]), which workloads leave with which
+// node addresses, and every reported workload's rows once, to learn how
+// large each output is (see [Analysis.Size]); the rows are then
+// dropped. It costs O(classes × external atoms + pods × pieces they
+// reach).
+func New(m *reachability.Matrix, opts Options) *Analysis {
+	a := &Analysis{m: m, an: &analyzer{snap: m.Snapshot(), opts: opts, gateways: map[string]identity{}},
+		ids: map[string]int{}, users: map[netip.Prefix]map[string]bool{}, shares: map[string]*shareSet{}}
+	a.pieces = a.an.destinationPieces(m.ExternalAtoms())
+	a.classReach()
+	a.groupWorkloads()
+	a.nodeUsers()
+	var flows []Flow
+	for _, eps := range a.workloads {
+		flows = a.workloadFlows(eps, flows[:0])
+		for i := range flows {
+			a.measure(&flows[i])
+		}
+	}
+	return a
+}
+
+// nodeUsers records, for every node address, the workloads whose traffic
+// to some destination they reach leaves with it (focused or not): the
+// identities of each pod towards the pieces its class reaches, without
+// building rows.
+func (a *Analysis) nodeUsers() {
+	m := a.m
+	for i := range m.NumEndpoints() {
 		e := m.Endpoint(i)
 		if e.HostNetwork {
 			continue
 		}
-		w := workloadName(e)
-		ids := map[idKey][]identity{}
-		for k2, pc := range pieces {
-			ck := [2]int{m.ClassOf(i), pc.atom}
-			c, ok := cache[ck]
-			if !ok {
-				c.allowed, c.cond = m.Connections(i, nE+pc.atom)
-				cache[ck] = c
-			}
-			allowed, cond := c.allowed, c.cond
-			if allowed.IsEmpty() && cond.IsEmpty() {
+		var user string
+		seen := map[idKey]bool{}
+		for _, cp := range a.reach[m.ClassOf(i)] {
+			r := a.pieces[cp.piece].r
+			ik := a.an.identityKey(e, r)
+			if seen[ik] {
 				continue
 			}
-			ik := an.identityKey(e, pc.r)
+			seen[ik] = true
+			for _, id := range a.an.identities(e, r) {
+				if id.via != ViaNode {
+					continue
+				}
+				if user == "" {
+					user = e.Namespace + "\x00" + workloadName(e)
+				}
+				for _, s := range id.sources {
+					if a.users[s] == nil {
+						a.users[s] = map[string]bool{}
+					}
+					a.users[s][user] = true
+				}
+			}
+		}
+	}
+}
+
+// classReach fills conns and reach from the matrix's external rows: the
+// pieces of each atom a class reaches get the atom's connections, pairs
+// of equal connections one index.
+func (a *Analysis) classReach() {
+	m := a.m
+	atomPieces := make([][2]int32, len(m.ExternalAtoms())) // first piece, end
+	for k := range a.pieces {
+		at := a.pieces[k].atom
+		if atomPieces[at][1] == 0 {
+			atomPieces[at][0] = int32(k)
+		}
+		atomPieces[at][1] = int32(k + 1)
+	}
+	a.reach = make([][]classPiece, m.NumClasses())
+	byText := map[string]int32{}
+	var setConns []int32 // Set → index in conns, -1 unknown
+	for x := range m.ExternalReach() {
+		ps := atomPieces[x.Atom]
+		if ps[1] == 0 {
+			continue
+		}
+		for len(setConns) <= x.Set {
+			setConns = append(setConns, -1)
+		}
+		if setConns[x.Set] < 0 {
+			// Distinct sets of port atoms may still print alike: rows are
+			// merged by the connections' text, as they read.
+			k := x.Allowed.String() + "\x00" + x.Conditional.String()
+			id, ok := byText[k]
+			if !ok {
+				id = int32(len(a.conns))
+				byText[k] = id
+				a.conns = append(a.conns, connPair{x.Allowed, x.Conditional})
+			}
+			setConns[x.Set] = id
+		}
+		for k := ps[0]; k < ps[1]; k++ {
+			a.reach[x.Class] = append(a.reach[x.Class], classPiece{k, setConns[x.Set]})
+		}
+	}
+}
+
+// groupWorkloads lists the endpoints to report (on the pod network,
+// picked by the focus), grouped by workload in name order.
+func (a *Analysis) groupWorkloads() {
+	m := a.m
+	type ep struct {
+		w string
+		i int
+	}
+	var eps []ep
+	for i := range m.NumEndpoints() {
+		e := m.Endpoint(i)
+		if e.HostNetwork || !a.an.focused(e) || len(a.reach[m.ClassOf(i)]) == 0 {
+			continue
+		}
+		eps = append(eps, ep{workloadName(e), i})
+	}
+	slices.SortStableFunc(eps, func(x, y ep) int { return strings.Compare(x.w, y.w) })
+	for k, x := range eps {
+		if k == 0 || eps[k-1].w != x.w {
+			a.workloads = append(a.workloads, nil)
+		}
+		a.workloads[len(a.workloads)-1] = append(a.workloads[len(a.workloads)-1], x.i)
+	}
+}
+
+// Describe returns the matrix's options line.
+func (a *Analysis) Describe() string { return a.m.Describe() }
+
+// Flows returns the flows, workload by workload in name order, each
+// workload's in the order of their first destination; only one
+// workload's rows are held at a time. The *Flow is valid until the next
+// iteration.
+func (a *Analysis) Flows() iter.Seq[*Flow] {
+	return func(yield func(*Flow) bool) {
+		var flows []Flow
+		for _, eps := range a.workloads {
+			flows = a.workloadFlows(eps, flows[:0])
+			for i := range flows {
+				a.markShared(&flows[i])
+				if !yield(&flows[i]) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// rowKey identifies a row of one workload: its connections and identity.
+type rowKey struct{ conns, id int32 }
+
+type rowAcc struct {
+	flow         Flow
+	dst          netipx.IPSetBuilder
+	pieces       map[int32]bool // destination pieces added to dst
+	lastEndpoint int
+}
+
+// internedIdentity is an identity and its number in Analysis.ids.
+type internedIdentity struct {
+	identity
+	n int32
+}
+
+// workloadFlows appends the rows of one workload's endpoints to flows,
+// sorted by their first destination (stable: in the order the endpoints,
+// pieces and identities produce them).
+func (a *Analysis) workloadFlows(eps []int, flows []Flow) []Flow {
+	m := a.m
+	rows := map[rowKey]*rowAcc{}
+	var order []*rowAcc
+	for _, i := range eps {
+		e := m.Endpoint(i)
+		w := workloadName(e)
+		ids := map[idKey][]internedIdentity{}
+		for _, cp := range a.reach[m.ClassOf(i)] {
+			pc := &a.pieces[cp.piece]
+			ik := a.an.identityKey(e, pc.r)
 			idl, ok := ids[ik]
 			if !ok {
-				idl = an.identities(e, pc.r)
+				idl = a.intern(a.an.identities(e, pc.r))
 				ids[ik] = idl
 			}
+			c := &a.conns[cp.conns]
 			for _, id := range idl {
-				k := key{w, allowed.String(), cond.String(), string(id.via), prefixesString(id.sources)}
+				k := rowKey{cp.conns, id.n}
 				acc := rows[k]
 				if acc == nil {
-					acc = &rowAcc{flow: Flow{Workload: w, Namespace: e.Namespace, Allowed: allowed, Conditional: cond,
-						Via: id.via, Sources: id.sources}, lastEndpoint: -1, endpoints: map[int]bool{}, pieces: map[int]bool{}}
+					acc = &rowAcc{flow: Flow{Workload: w, Namespace: e.Namespace, Allowed: c.allowed, Conditional: c.conditional,
+						Via: id.via, Sources: id.sources}, lastEndpoint: -1, pieces: map[int32]bool{}}
 					rows[k] = acc
-					order = append(order, k)
+					order = append(order, acc)
 				}
 				if acc.lastEndpoint != i {
+					// Endpoints come in index order: each is listed once.
 					acc.lastEndpoint = i
-					if !acc.endpoints[i] {
-						acc.endpoints[i] = true
-						acc.flow.Endpoints = append(acc.flow.Endpoints, e.ID())
-					}
+					acc.flow.Endpoints = append(acc.flow.Endpoints, e.ID())
 				}
 				for _, n := range id.notes {
 					if !slices.Contains(acc.flow.Notes, n) {
 						acc.flow.Notes = append(acc.flow.Notes, n)
 					}
 				}
-				if !acc.pieces[k2] {
-					acc.pieces[k2] = true
+				if !acc.pieces[cp.piece] {
+					acc.pieces[cp.piece] = true
 					acc.dst.AddRange(pc.r)
 				}
 			}
 		}
 	}
-	r := &Report{Describe: m.Describe()}
-	for _, k := range order {
-		acc := rows[k]
+	start := len(flows)
+	for _, acc := range order {
 		set, _ := acc.dst.IPSet()
 		acc.flow.Destinations = set.Prefixes()
-		r.Flows = append(r.Flows, acc.flow)
+		flows = append(flows, acc.flow)
 	}
-	sort.SliceStable(r.Flows, func(i, j int) bool {
-		a, b := &r.Flows[i], &r.Flows[j]
-		if a.Workload != b.Workload {
-			return a.Workload < b.Workload
-		}
-		return a.Destinations[0].Addr().Less(b.Destinations[0].Addr())
+	slices.SortStableFunc(flows[start:], func(x, y Flow) int {
+		return x.Destinations[0].Addr().Compare(y.Destinations[0].Addr())
 	})
-	markShared(r.Flows)
-	return r
+	return flows
 }
 
-type rowAcc struct {
-	flow         Flow
-	dst          netipx.IPSetBuilder
-	pieces       map[int]bool // destination pieces added to dst
-	endpoints    map[int]bool // entries listed in flow.Endpoints
-	lastEndpoint int
+// intern numbers identities by how they leave and their sources.
+func (a *Analysis) intern(ids []identity) []internedIdentity {
+	out := make([]internedIdentity, len(ids))
+	for k, id := range ids {
+		key := string(id.via) + "\x00" + prefixesString(id.sources)
+		n, ok := a.ids[key]
+		if !ok {
+			n = len(a.ids)
+			a.ids[key] = n
+		}
+		out[k] = internedIdentity{id, int32(n)}
+	}
+	return out
 }
 
 // shareSet is the union of the workloads that leave with a set of node
@@ -205,56 +399,47 @@ type shareSet struct {
 	perNS map[string]int
 }
 
-// markShared fills SharedWith and SharedCount: node addresses used by
-// workloads of more than one namespace. Flows with the same sources share
-// one union, so the cost is O(flows × sources + distinct source sets ×
-// workloads).
-func markShared(flows []Flow) {
-	users := map[netip.Prefix]map[string]bool{} // source → "ns\x00workload"
-	for _, f := range flows {
-		if f.Via != ViaNode {
-			continue
-		}
-		for _, s := range f.Sources {
-			if users[s] == nil {
-				users[s] = map[string]bool{}
-			}
-			users[s][f.Namespace+"\x00"+f.Workload] = true
-		}
+// markShared fills SharedWith and SharedCount of a flow that leaves with
+// node addresses: the workloads of other namespaces that leave with some
+// of them. Flows with the same sources share one union, so the cost is
+// O(sources) per flow plus O(workloads) per distinct set of sources.
+func (a *Analysis) markShared(f *Flow) {
+	markShared(f, a.users, a.shares)
+}
+
+// markShared fills f's SharedWith and SharedCount from the users of each
+// node address (source → "ns\x00workload"); shares caches the unions by
+// sources.
+func markShared(f *Flow, users map[netip.Prefix]map[string]bool, shares map[string]*shareSet) {
+	if f.Via != ViaNode || len(f.Sources) == 0 {
+		return
 	}
-	sets := map[string]*shareSet{}
-	for i := range flows {
-		f := &flows[i]
-		if f.Via != ViaNode || len(f.Sources) == 0 {
-			continue
-		}
-		sig := prefixesString(f.Sources)
-		set := sets[sig]
-		if set == nil {
-			set = &shareSet{perNS: map[string]int{}}
-			seen := map[string]bool{}
-			for _, src := range f.Sources {
-				for u := range users[src] {
-					if !seen[u] {
-						seen[u] = true
-						set.keys = append(set.keys, u)
-						ns, _, _ := strings.Cut(u, "\x00")
-						set.perNS[ns]++
-					}
+	sig := prefixesString(f.Sources)
+	set := shares[sig]
+	if set == nil {
+		set = &shareSet{perNS: map[string]int{}}
+		seen := map[string]bool{}
+		for _, src := range f.Sources {
+			for u := range users[src] {
+				if !seen[u] {
+					seen[u] = true
+					set.keys = append(set.keys, u)
+					ns, _, _ := strings.Cut(u, "\x00")
+					set.perNS[ns]++
 				}
 			}
-			sort.Strings(set.keys)
-			sets[sig] = set
 		}
-		f.share = set
-		f.SharedCount = len(set.keys) - set.perNS[f.Namespace]
-		for _, u := range set.keys {
-			if len(f.SharedWith) == maxShared {
-				break
-			}
-			if ns, w, _ := strings.Cut(u, "\x00"); ns != f.Namespace {
-				f.SharedWith = append(f.SharedWith, w)
-			}
+		sort.Strings(set.keys)
+		shares[sig] = set
+	}
+	f.share = set
+	f.SharedCount = len(set.keys) - set.perNS[f.Namespace]
+	for _, u := range set.keys {
+		if len(f.SharedWith) == maxShared {
+			break
+		}
+		if ns, w, _ := strings.Cut(u, "\x00"); ns != f.Namespace {
+			f.SharedWith = append(f.SharedWith, w)
 		}
 	}
 }
@@ -274,6 +459,19 @@ func prefixesString(ps []netip.Prefix) string {
 		b.WriteByte(',')
 	}
 	return b.String()
+}
+
+// focused reports whether the focus keeps e.
+func (an *analyzer) focused(e *policy.Endpoint) bool {
+	if len(an.opts.Focus) == 0 {
+		return true
+	}
+	for _, s := range an.opts.Focus {
+		if s.MatchesEndpoint(e) {
+			return true
+		}
+	}
+	return false
 }
 
 type analyzer struct {

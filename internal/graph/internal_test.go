@@ -18,11 +18,11 @@ func TestTranspose64(t *testing.T) {
 			a[i] = r.Uint64() & r.Uint64() // vary the density a little
 		}
 		orig = a
-		transpose64(&a)
+		TransposeBlock(&a)
 		for i := range 64 {
 			for j := range 64 {
 				if got, want := a[j]>>i&1, orig[i]>>j&1; got != want {
-					t.Fatalf("transpose64: bit (%d, %d) = %d, want %d", j, i, got, want)
+					t.Fatalf("TransposeBlock: bit (%d, %d) = %d, want %d", j, i, got, want)
 				}
 			}
 		}

@@ -196,7 +196,7 @@ func (m *Matrix) transposeCols(dst *Matrix, lo, hi int) {
 					b[r] = m.w[(r0+r)*m.stride+bj]
 				}
 				clear(b[n:])
-				transpose64(&b)
+				TransposeBlock(&b)
 				c0 := bj << 6
 				for c := range min(64, m.cols-c0) {
 					dst.w[(c0+c)*dst.stride+bi] = b[c]
@@ -235,7 +235,7 @@ func (m *Matrix) AndTransposeOf(x *Matrix) {
 						b[r] = x.w[(r0+r)*x.stride+bi]
 					}
 					clear(b[n:])
-					transpose64(&b)
+					TransposeBlock(&b)
 					for c := range min(64, m.rows-i0) {
 						m.w[(i0+c)*m.stride+bj] &= b[c]
 					}
@@ -245,17 +245,17 @@ func (m *Matrix) AndTransposeOf(x *Matrix) {
 	})
 }
 
-// transpose64 transposes the 64×64 bit matrix a in place, where bit c of
-// a[r] is element (r, c). Round j swaps, for every row k with bit j of k
-// clear, the high j bits of each 2j-bit group of a[k] with the low j bits
-// of the same group of a[k+j]:
+// TransposeBlock transposes the 64×64 bit matrix a in place, where bit c
+// of a[r] is element (r, c), in 6 rounds of 32 word operations. Round j
+// swaps, for every row k with bit j of k clear, the high j bits of each
+// 2j-bit group of a[k] with the low j bits of the same group of a[k+j]:
 //
 //	      cols: low  high          low  high
 //	row k      [ A  |  B ]        [ A  |  C ]
 //	row k+j    [ C  |  D ]   →    [ B  |  D ]
 //
 // which, repeated for j = 32, 16, …, 1, transposes every block.
-func transpose64(a *[64]uint64) {
+func TransposeBlock(a *[64]uint64) {
 	m := uint64(0x00000000FFFFFFFF)
 	for j := 32; j != 0; j >>= 1 {
 		for k := 0; k < 64; k = (k + j + 1) &^ j {

@@ -47,6 +47,8 @@ func (l *Loader) Snapshot() (*Snapshot, error) {
 			s.Skipped = append(s.Skipped, *v)
 		case *KyvernoPolicy:
 			// listed in s.Kyverno by simulateKyverno
+		case *rejected:
+			// owns the diagnostics of an object the loader refused
 		default:
 			if !s.Admin.add(v) && !s.Calico.add(v) && !s.Routing.add(v) && !s.Mesh.add(v) && !s.IPAM.add(v) {
 				panic(fmt.Sprintf("Snapshot: unexpected object %T", v))

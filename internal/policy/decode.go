@@ -42,7 +42,9 @@ type kindHandler func(l *Loader, c *decodeCtx, j []byte)
 // handlers maps "apiVersion|kind" to the handler for it.
 var handlers = map[string]kindHandler{}
 
-func register(apiVersion, kind string, h kindHandler) { handlers[apiVersion+"|"+kind] = h }
+func register(apiVersion, kind string, h kindHandler) {
+	handlers[apiVersion+"|"+kind] = rejectable(apiVersion, h)
+}
 
 // ref returns the object's reference.
 func (c *decodeCtx) ref() ObjectRef {

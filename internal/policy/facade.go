@@ -29,7 +29,8 @@ func (l *Loader) SnapshotContext() (*Snapshot, error) {
 }
 
 // ObjectRefs returns the references of the objects a snapshot built by a
-// Loader was assembled from (skipped objects included), sorted by
+// Loader was assembled from (skipped objects and objects rejected as
+// invalid included), sorted by
 // [ObjectRef.Key], with Source and Origin cleared; nil for other
 // snapshots.
 func (s *Snapshot) ObjectRefs() []ObjectRef {

@@ -209,6 +209,8 @@ func (l *Loader) simulateKyverno(s *Snapshot) {
 	for _, key := range l.order {
 		o := l.objects[key]
 		switch v := o.obj.(type) {
+		case *rejected:
+			continue
 		case *KyvernoPolicy:
 			pols = append(pols, o)
 			s.Kyverno.Policies = append(s.Kyverno.Policies, v)

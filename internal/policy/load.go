@@ -740,6 +740,9 @@ func (l *Loader) store(o *loaded, key string) {
 		l.pending = append(l.pending, pendingStore{o, key})
 		return
 	}
+	if l.storeRejectedDuplicate(o, key) {
+		return
+	}
 	if prev, dup := l.objects[key]; dup && l.replacing[key] {
 		delete(l.replacing, key) // a second object of the key in the same With is a duplicate
 	} else if dup {

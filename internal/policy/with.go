@@ -149,8 +149,8 @@ func RefOf(obj any) (ObjectRef, error) {
 		r.Source, r.Origin = Location{}, nil
 		return r, nil
 	}
-	// Nothing (an invalid object) or several (a List) was read: name it
-	// from its type.
+	// Nothing (an object without an apiVersion) or several (a List) was
+	// read: name it from its type.
 	var tm typeMeta
 	j, _ := json.Marshal(obj)
 	_ = json.Unmarshal(j, &tm)
@@ -164,12 +164,6 @@ func RefOf(obj any) (ObjectRef, error) {
 	} else if r.Namespace == "" {
 		r.Namespace = "default"
 	}
-	group, _, _ := strings.Cut(tm.APIVersion, "/")
-	switch group {
-	case CalicoGroup, "crd." + CalicoGroup:
-		r.Group = CalicoGroup
-	case GatewayGroup, OpenShiftGroup, MeshGroup, KyvernoGroup:
-		r.Group = group
-	}
+	r.Group = apiGroup(tm.APIVersion)
 	return r, nil
 }

@@ -100,9 +100,22 @@ func TestWithWithoutEqualFreshLoad(t *testing.T) {
 		}
 		snap, _ := policy.FromObjects(all[:half]...)
 		rest := all[half:]
+		var fixes []any // valid versions of objects replaced by broken ones
 		for step := 0; step < 8; step++ {
 			var what string
-			switch op := r.IntN(3); {
+			switch op := r.IntN(5); {
+			case op == 3 && len(have) > 0:
+				i := r.IntN(len(have))
+				fixes = append(fixes, have[i].obj)
+				o := randcluster.Broken(have[i].obj)
+				put(o)
+				snap, _ = snap.With(o)
+				what = "With a broken " + have[i].key
+			case op == 4 && len(fixes) > 0:
+				o := fixes[r.IntN(len(fixes))]
+				put(o)
+				snap, _ = snap.With(o)
+				what = "With a fixed " + keyOf(o)
 			case op == 0 && len(rest) > 0:
 				n := 1 + r.IntN(len(rest))
 				add := rest[:n]
@@ -203,5 +216,115 @@ func TestWithFixesAnInvalidPolicy(t *testing.T) {
 	var zero policy.Snapshot
 	if _, err := zero.With(); !errors.As(err, new(*policy.InvalidInputError)) {
 		t.Errorf("zero Snapshot.With() error = %v, want *InvalidInputError", err)
+	}
+}
+
+// TestWithRejectedObject: an object the loader rejects whole (here a
+// NetworkPolicy whose podSelector is invalid) owns its error like any
+// other object: a valid version replaces it and its error, it replaces an
+// earlier valid version, and Without removes it. Each result equals a
+// fresh load of its objects.
+func TestWithRejectedObject(t *testing.T) {
+	t.Parallel()
+	np := func(key, apiVersion string) map[string]any {
+		spec := map[string]any{"podSelector": map[string]any{"matchLabels": map[string]any{key: "x"}}}
+		if apiVersion != "networking.k8s.io/v1" {
+			spec = map[string]any{"selector": key + " == 'x'"}
+		}
+		return map[string]any{"apiVersion": apiVersion, "kind": "NetworkPolicy",
+			"metadata": map[string]any{"name": "np", "namespace": "prod"}, "spec": spec}
+	}
+	ns := map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": "prod"}}
+	for _, group := range []string{"networking.k8s.io/v1", policy.CalicoGroup + "/v3", "crd." + policy.CalicoGroup + "/v1"} {
+		good, bad := np("app", group), np("bad key!", group)
+		check := func(what string, s *policy.Snapshot, err error, objs ...any) {
+			t.Helper()
+			if s == nil {
+				t.Fatalf("%s %s: no snapshot: %v", group, what, err)
+			}
+			fresh, ferr := policy.FromObjects(objs...)
+			if (err == nil) != (ferr == nil) || s.Diagnostics.HasErrors() != fresh.Diagnostics.HasErrors() {
+				t.Errorf("%s %s: error %v, fresh load %v", group, what, err, ferr)
+			}
+			if w, g := diagLinesOf(fresh), diagLinesOf(s); !slices.Equal(w, g) {
+				t.Errorf("%s %s: diagnostics differ from a fresh load:\nwant %q\ngot  %q", group, what, w, g)
+			}
+			if d := sourcelessDiff(fresh, s); d != "" {
+				t.Errorf("%s %s: objects differ from a fresh load:\n%s", group, what, d)
+			}
+			if !slices.Equal(s.ObjectRefs(), fresh.ObjectRefs()) {
+				t.Errorf("%s %s: refs %v, fresh load %v", group, what, s.ObjectRefs(), fresh.ObjectRefs())
+			}
+		}
+		s0, err := policy.FromObjects(ns, good)
+		if err != nil || len(s0.NetworkPolicies)+len(s0.Calico.Policies) != 1 {
+			t.Fatalf("%s: valid policy: %v, %d policies", group, err, len(s0.NetworkPolicies)+len(s0.Calico.Policies))
+		}
+		s1, err := s0.With(bad)
+		check("With(invalid)", s1, err, ns, bad)
+		if err == nil || len(s1.NetworkPolicies)+len(s1.Calico.Policies) != 0 {
+			t.Errorf("%s: With(invalid) = %v, %d policies; want an error and the valid version gone", group, err, len(s1.NetworkPolicies)+len(s1.Calico.Policies))
+		}
+		s2, err := s1.With(good)
+		check("With(invalid).With(valid)", s2, err, ns, good)
+		if err != nil || s2.Diagnostics.HasErrors() {
+			t.Errorf("%s: fixed policy: %v, diagnostics %v", group, err, s2.Diagnostics)
+		}
+		ref, err := policy.RefOf(bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref2, _ := policy.RefOf(good); ref != ref2 {
+			t.Errorf("%s: RefOf(invalid) = %v, RefOf(valid) = %v", group, ref, ref2)
+		}
+		s3, err := s1.Without(ref)
+		check("Without(invalid)", s3, err, ns)
+		if err != nil || len(s3.Diagnostics) != 0 {
+			t.Errorf("%s: Without(invalid) = %v, diagnostics %v", group, err, s3.Diagnostics)
+		}
+		s4, err := policy.FromObjects(ns, bad)
+		check("FromObjects(invalid)", s4, err, ns, bad)
+		s5, err := s4.With(good)
+		check("FromObjects(invalid).With(valid)", s5, err, ns, good)
+	}
+}
+
+// TestRejectedDuplicateInOneLoad: in one load, a rejected object neither
+// replaces an earlier definition of its key nor counts as a duplicate of
+// a later one, as before rejected objects were recorded: the CLI reports
+// the same.
+func TestRejectedDuplicateInOneLoad(t *testing.T) {
+	t.Parallel()
+	good := "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: default}\nspec: {podSelector: {}}\n"
+	bad := "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: np, namespace: default}\nspec: {podSelector: {matchLabels: {'bad key!': x}}}\n"
+	for _, in := range []string{good + "---\n" + bad, bad + "---\n" + good, bad + "---\n" + bad} {
+		l := policy.NewLoader(policy.LoadOptions{})
+		l.AddBytes("in.yaml", []byte(in))
+		s, err := l.Snapshot()
+		if err == nil {
+			t.Fatalf("%q: no error", in)
+		}
+		want := 1
+		if in == bad+"---\n"+bad {
+			want = 0
+		}
+		if len(s.NetworkPolicies) != want {
+			t.Errorf("%q: %d policies, want %d", in, len(s.NetworkPolicies), want)
+		}
+		for _, d := range s.Diagnostics {
+			if d.Code == policy.CodeDuplicateObject {
+				t.Errorf("%q: %v", in, d)
+			}
+		}
+		if n := len(s.Diagnostics.Errors()); n != 2-want {
+			t.Errorf("%q: %d errors, want %d: %v", in, n, 2-want, s.Diagnostics)
+		}
+		// With starts from what the load kept: replacing the key clears
+		// the errors of the object it replaces only.
+		fixed, _ := s.With(map[string]any{"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+			"metadata": map[string]any{"name": "np", "namespace": "default"}, "spec": map[string]any{"podSelector": map[string]any{}}})
+		if fixed == nil || len(fixed.NetworkPolicies) != 1 {
+			t.Errorf("%q: With(valid) lost the policy", in)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package randcluster
 import (
 	"bytes"
 	"fmt"
+	"maps"
 
 	"sigs.k8s.io/yaml"
 )
@@ -22,4 +23,17 @@ func Objects(data []byte) ([]any, error) {
 		}
 	}
 	return out, nil
+}
+
+// Broken returns a copy of an object of [Objects] (a generic map) that a
+// loader rejects whole: its spec is a string. Anything else is returned
+// as it is.
+func Broken(obj any) any {
+	m, ok := obj.(map[string]any)
+	if !ok {
+		return obj
+	}
+	m = maps.Clone(m)
+	m["spec"] = "broken"
+	return m
 }

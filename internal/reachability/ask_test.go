@@ -17,6 +17,12 @@ func askMatrix(t *testing.T, seed uint64, calico bool) (*Matrix, []byte) {
 	t.Helper()
 	r := rand.New(rand.NewPCG(seed, 0xa5c))
 	data := randcluster.Generate(r, randcluster.Config{Namespaces: 1 + r.IntN(3), Pods: 2 + r.IntN(8), Policies: r.IntN(6), Admin: seed%2 == 1, Calico: calico})
+	return seedMatrix(t, seed, data), data
+}
+
+// seedMatrix loads and computes the random cluster of a seed.
+func seedMatrix(t *testing.T, seed uint64, data []byte) *Matrix {
+	t.Helper()
 	l := policy.NewLoader(policy.LoadOptions{})
 	l.AddBytes(fmt.Sprintf("seed-%d.yaml", seed), data)
 	snap, err := l.Snapshot()
@@ -27,7 +33,7 @@ func askMatrix(t *testing.T, seed uint64, calico bool) (*Matrix, []byte) {
 	if err != nil {
 		t.Fatalf("seed %d: compute: %v", seed, err)
 	}
-	return m, data
+	return m
 }
 
 // TestQueryAgreesWithCells asks Query for every pair of named entries and

@@ -341,13 +341,3 @@ func splitRange(r netipx.IPRange, set *netipx.IPSet) (pieces []netipx.IPRange, i
 	}
 	return sp, si
 }
-
-// addrInSet reports whether any of the addresses is in set.
-func addrInSet(ips []netip.Addr, set *netipx.IPSet) bool {
-	for _, ip := range ips {
-		if set.Contains(ip) {
-			return true
-		}
-	}
-	return false
-}

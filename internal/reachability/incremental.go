@@ -530,9 +530,7 @@ func (u *updater) classify() {
 	// The column map: classes through their parents, atoms through the
 	// previous atom holding their first address.
 	u.colMap = make([]int, e.u.nU)
-	for c, p := range u.parent {
-		u.colMap[c] = p
-	}
+	copy(u.colMap, u.parent)
 	for k, at := range e.u.atoms {
 		u.colMap[e.u.nC+k] = pe.u.nC + atomOf(pe.u.atoms, at.Range.From())
 	}

@@ -438,21 +438,26 @@ func (m *Matrix) JSON(v View) *MatrixJSON { return m.jsonOf(v, nil) }
 // verdicts of the network layer and of the mesh layer.
 func (m *Matrix) JSONLayers(v View, ls *Layers) *MatrixJSON { return m.jsonOf(v, ls) }
 
+// entryJSON describes entry i in the JSON form.
+func (m *Matrix) entryJSON(i int) EntryJSON {
+	ej := EntryJSON{Name: m.Name(i), Kind: m.EntryKind(i)}
+	if d, ok := m.Derived(i); ok {
+		ej.Namespace = d.Namespace
+	}
+	if e := m.Endpoint(i); e != nil {
+		ej.Kind, ej.Namespace, ej.Workload, ej.Origin = e.Kind, e.Namespace, e.Workload, e.Origin
+		for _, ip := range e.IPs {
+			ej.IPs = append(ej.IPs, ip.String())
+		}
+		addPoolJSON(&ej, e)
+	}
+	return ej
+}
+
 func (m *Matrix) jsonOf(v View, ls *Layers) *MatrixJSON {
 	out := &MatrixJSON{APIVersion: JSONAPIVersion, Kind: JSONKind, Mode: m.mode.String(), Options: m.Describe()}
 	for _, i := range v.Entries {
-		ej := EntryJSON{Name: m.Name(i), Kind: m.EntryKind(i)}
-		if d, ok := m.Derived(i); ok {
-			ej.Namespace = d.Namespace
-		}
-		if e := m.Endpoint(i); e != nil {
-			ej.Kind, ej.Namespace, ej.Workload, ej.Origin = e.Kind, e.Namespace, e.Workload, e.Origin
-			for _, ip := range e.IPs {
-				ej.IPs = append(ej.IPs, ip.String())
-			}
-			addPoolJSON(&ej, e)
-		}
-		out.Entries = append(out.Entries, ej)
+		out.Entries = append(out.Entries, m.entryJSON(i))
 	}
 	for _, p := range v.Ports {
 		proto, port := m.portLabel(v, p)
@@ -503,17 +508,7 @@ func (m *Matrix) WriteJSON(w io.Writer, v View) error {
 	} else {
 		bw.WriteString("[")
 		for x, i := range v.Entries {
-			ej := EntryJSON{Name: m.Name(i), Kind: m.EntryKind(i)}
-			if d, ok := m.Derived(i); ok {
-				ej.Namespace = d.Namespace
-			}
-			if e := m.Endpoint(i); e != nil {
-				ej.Kind, ej.Namespace, ej.Workload, ej.Origin = e.Kind, e.Namespace, e.Workload, e.Origin
-				for _, ip := range e.IPs {
-					ej.IPs = append(ej.IPs, ip.String())
-				}
-				addPoolJSON(&ej, e)
-			}
+			ej := m.entryJSON(i)
 			names[x] = ej.Name
 			b, err := json.MarshalIndent(ej, "    ", "  ")
 			if err != nil {

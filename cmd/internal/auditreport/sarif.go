@@ -2,8 +2,6 @@ package auditreport
 
 import (
 	"io"
-	"strings"
-	"unicode"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
@@ -42,7 +40,7 @@ func WriteSARIF(w io.Writer, d *Document) error {
 	run.WithColumnKind("unicodeCodePoints")
 	run.WithProperties(sarif.NewPropertyBag().Add("options", d.Report.Settings).Add("auditOptions", d.Report.AuditOptions))
 	for _, k := range audit.Kinds() {
-		run.AddRule(k.ID).WithName(ruleName(k.Kind)).WithDescription(k.Title).
+		run.AddRule(k.ID).WithName(sarifloc.RuleName(string(k.Kind))).WithDescription(k.Title).
 			WithFullDescription(sarif.NewMultiformatMessageString().WithText(k.Description)).
 			WithHelp(sarif.NewMultiformatMessageString().WithText(k.Remedy)).
 			WithDefaultConfiguration(sarif.NewReportingConfiguration().WithLevel(sarifLevel(k.Severity))).
@@ -105,23 +103,4 @@ func logicalLocation(f *audit.Finding) *sarif.LogicalLocation {
 
 func sarifLocation(base string, l policy.Location, message string) *sarif.Location {
 	return sarifloc.Location(base, l, message)
-}
-
-// ruleName turns "cross-tenant-flow" into "CrossTenantFlow", the form
-// SARIF suggests for reportingDescriptor.name.
-func ruleName(k audit.Kind) string {
-	var b strings.Builder
-	up := true
-	for _, c := range string(k) {
-		if c == '-' {
-			up = true
-			continue
-		}
-		if up {
-			c = unicode.ToUpper(c)
-			up = false
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }

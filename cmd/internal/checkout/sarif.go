@@ -39,7 +39,7 @@ func WriteSARIF(w io.Writer, r *Report) error {
 		if desc == "" {
 			desc = ruleSummary(res.Rule)
 		}
-		run.AddRule(id).WithName(ruleName(id)).WithDescription(res.Rule.Name).
+		run.AddRule(id).WithName(sarifloc.RuleName(strings.TrimPrefix(id, "expect/"))).WithDescription(res.Rule.Name).
 			WithFullDescription(sarif.NewMultiformatMessageString().WithText(desc)).
 			WithHelp(sarif.NewMultiformatMessageString().WithText(ruleSummary(res.Rule)))
 		msg := fmt.Sprintf("Expectation %q failed: %s.", res.Rule.Name, headline(res))
@@ -130,26 +130,6 @@ func ruleIDs(results []expect.Result) []string {
 		ids[i] = id
 	}
 	return ids
-}
-
-// ruleName turns "expect/tenants-are-isolated" into "TenantsAreIsolated",
-// the form SARIF suggests for reportingDescriptor.name.
-func ruleName(id string) string {
-	id = strings.TrimPrefix(id, "expect/")
-	var b strings.Builder
-	up := true
-	for _, c := range id {
-		if c == '-' {
-			up = true
-			continue
-		}
-		if up {
-			c = unicode.ToUpper(c)
-			up = false
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
 }
 
 // sentence capitalises the first letter of s.

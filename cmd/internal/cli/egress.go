@@ -6,7 +6,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/netreach/netreach/cmd/internal/viewreport"
 	"github.com/netreach/netreach/internal/egress"
+	"github.com/netreach/netreach/internal/reachability"
 )
 
 func init() { registerCommand(newEgressCmd) }
@@ -15,13 +17,18 @@ type egressFlags struct {
 	in       inputFlags
 	output   string
 	to       []string
+	focus    []string
 	firewall bool
+	force    bool
 }
+
+// egressSizeHint names the ways out of a refused egress output.
+const egressSizeHint = "narrow it with --to CIDR or --focus, or write it anyway with --force"
 
 func newEgressCmd(e *env) *cobra.Command {
 	f := &egressFlags{}
 	c := &cobra.Command{
-		Use:   "egress -f FILE|DIR|- [--to CIDR] [-o table|csv|json] [--firewall]",
+		Use:   "egress -f FILE|DIR|- [--to CIDR] [--focus SEL] [-o table|csv|json] [--firewall] [--force]",
 		Short: "Show the source addresses a workload's traffic to outside destinations leaves with",
 		Long: `egress lists, for every workload and every destination outside the cluster
 it may open connections to, the source addresses an outside observer (a
@@ -35,7 +42,10 @@ are left out. docs/calico-ipam.md documents the rules and their sources.
 
 --firewall prints one allow rule per source range, destination range and
 port range instead. Conditional connections (allowed only under a condition
-netreach cannot decide offline) are marked.`,
+netreach cannot decide offline) are marked. --focus keeps the pods it
+selects. An output above the size limits (10 million lines or 1 GB) is
+refused before anything is written, with its estimated size; --to,
+--focus or --force are the ways out.`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error { return runEgress(c.Context(), e, f) },
 	}
@@ -43,7 +53,9 @@ netreach cannot decide offline) are marked.`,
 	fl := c.Flags()
 	fl.StringVarP(&f.output, "output", "o", "table", "output format: table, csv or json")
 	fl.StringSliceVar(&f.to, "to", nil, "only destinations inside these CIDRs (repeatable)")
+	fl.StringArrayVar(&f.focus, "focus", nil, "only the pods these select: ns/workload, ns/pod, ns/*, a pod label selector (app=web) or a CIDR; repeatable")
 	fl.BoolVar(&f.firewall, "firewall", false, "print firewall allow rules (source × destination × port) instead of the table")
+	registerForce(fl, &f.force)
 	return c
 }
 
@@ -65,6 +77,13 @@ func runEgress(ctx context.Context, e *env, f *egressFlags) error {
 		}
 		opts.To = append(opts.To, p.Masked())
 	}
+	for _, s := range f.focus {
+		sel, err := reachability.ParseSelection(s)
+		if err != nil {
+			return usageError("--focus: %v", err)
+		}
+		opts.Focus = append(opts.Focus, sel)
+	}
 	snap, ropts, err := f.in.load(e)
 	if err != nil {
 		return err
@@ -76,16 +95,21 @@ func runEgress(ctx context.Context, e *env, f *egressFlags) error {
 	if err != nil {
 		return err
 	}
-	r := egress.Analyze(m, opts)
+	a := egress.New(m, opts)
+	format := egress.FormatTable
 	switch {
 	case f.firewall:
-		err = r.WriteFirewall(e.stdout)
+		format = egress.FormatFirewall
 	case f.output == "csv":
-		err = r.WriteCSV(e.stdout)
+		format = egress.FormatCSV
 	case f.output == "json":
-		err = r.WriteJSON(e.stdout)
-	default:
-		err = r.WriteTable(e.stdout)
+		format = egress.FormatJSON
 	}
-	return err
+	if !f.force {
+		rows, bytes := a.Size(format)
+		if err := viewreport.CheckEstimate(rows, bytes, false, egressSizeHint); err != nil {
+			return &exitError{code: ExitBadData, err: err}
+		}
+	}
+	return a.Write(e.stdout, format)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/netreach/netreach/cmd/internal/viewreport"
 	"github.com/netreach/netreach/internal/policy"
@@ -38,8 +39,14 @@ func (f *viewFlags) register(c *cobra.Command) {
 	fl.StringArrayVar(&f.focus, "focus", nil, "only flows from or to these: ns/workload, ns/pod, ns/*, a pod label selector (app=web) or a CIDR; repeatable")
 	fl.StringVar(&f.direction, "direction", "both", "with --focus: flows to the focus (ingress), from it (egress) or both")
 	fl.StringArrayVar(&f.connections, "connection", nil, `only these connections: "TCP 80,443; UDP 53", 53/UDP, 8000-8100/TCP or a protocol; repeatable`)
-	fl.BoolVar(&f.force, "force", false, "write an output even above the size limits (10 million rows or 1 GB)")
+	registerForce(fl, &f.force)
 	fl.BoolVar(&f.progress, "progress", false, "show progress on stderr even when it is not a terminal")
+}
+
+// registerForce adds --force, which writes an output even above the size
+// limits of viewreport.
+func registerForce(fl *pflag.FlagSet, force *bool) {
+	fl.BoolVar(force, "force", false, "write an output even above the size limits (10 million rows or 1 GB)")
 }
 
 // groupBy parses --by.

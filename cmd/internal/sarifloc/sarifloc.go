@@ -1,10 +1,12 @@
 // Package sarifloc turns netreach locations into SARIF 2.1.0 locations with
-// repository-relative URIs, for the check and audit reports.
+// repository-relative URIs, and rule ids into rule names, for the check and
+// audit reports.
 package sarifloc
 
 import (
 	"path/filepath"
 	"strings"
+	"unicode"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
@@ -42,4 +44,23 @@ func Location(base string, l policy.Location, message string) *sarif.Location {
 		loc.WithMessage(sarif.NewTextMessage(message))
 	}
 	return loc
+}
+
+// RuleName turns a kebab-case rule id ("cross-tenant-flow") into
+// "CrossTenantFlow", the form SARIF suggests for reportingDescriptor.name.
+func RuleName(id string) string {
+	var b strings.Builder
+	up := true
+	for _, c := range id {
+		if c == '-' {
+			up = true
+			continue
+		}
+		if up {
+			c = unicode.ToUpper(c)
+			up = false
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }

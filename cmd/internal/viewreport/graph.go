@@ -2,10 +2,8 @@ package viewreport
 
 import (
 	"bufio"
-	"cmp"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 
 	"github.com/netreach/netreach/internal/reachability"
@@ -202,48 +200,6 @@ func (k EdgeKind) colour() string {
 		return colourOrange
 	}
 	return colourEdge
-}
-
-// sortNodes puts the nodes in the views' order (endpoint groups by
-// namespace and name, then external ranges by address) and renumbers the
-// edges.
-func (g *Graph) sortNodes() {
-	order := make([]int, len(g.Nodes))
-	for i := range order {
-		order[i] = i
-	}
-	key := func(n reachability.GroupNode) string {
-		if n.Namespace != "" {
-			return n.Namespace
-		}
-		return n.Name
-	}
-	slices.SortStableFunc(order, func(a, b int) int {
-		x, y := g.Nodes[a], g.Nodes[b]
-		if x.IsExternal() != y.IsExternal() {
-			if x.IsExternal() {
-				return 1
-			}
-			return -1
-		}
-		if x.IsExternal() {
-			if c := x.Range.From().Compare(y.Range.From()); c != 0 {
-				return c
-			}
-			return x.Range.To().Compare(y.Range.To())
-		}
-		return cmp.Or(strings.Compare(key(x), key(y)), strings.Compare(x.Name, y.Name), strings.Compare(x.Kind, y.Kind))
-	})
-	rank := make([]int, len(order))
-	nodes := make([]reachability.GroupNode, len(order))
-	for r, i := range order {
-		rank[i] = r
-		nodes[r] = g.Nodes[i]
-	}
-	g.Nodes = nodes
-	for i := range g.Edges {
-		g.Edges[i].Src, g.Edges[i].Dst = rank[g.Edges[i].Src], rank[g.Edges[i].Dst]
-	}
 }
 
 func (k EdgeKind) dashed() bool { return k == EdgePartial || k == EdgeLost }

@@ -286,26 +286,3 @@ func wrap(s string, width int, indent string) []string {
 	}
 	return lines
 }
-
-// pack lays items out on lines of at most width characters, separated by
-// sep; an item longer than a line is cut.
-func pack(items []string, width int, sep string) []string {
-	var lines []string
-	cur := ""
-	for _, it := range items {
-		it = fit(it, min(width, utf8.RuneCountInString(it)))
-		switch {
-		case cur == "":
-			cur = it
-		case utf8.RuneCountInString(cur)+len(sep)+utf8.RuneCountInString(it) <= width:
-			cur += sep + it
-		default:
-			lines = append(lines, cur)
-			cur = it
-		}
-	}
-	if cur != "" {
-		lines = append(lines, cur)
-	}
-	return lines
-}

@@ -69,16 +69,9 @@ func (k kindSelector) matches(group, version, kind string) bool {
 	return wildcardMatch(k.group, group) && wildcardMatch(k.version, version) && wildcardMatch(k.kind, kind)
 }
 
-// matchNote records a part of a filter that cannot be judged offline.
-type matchNote struct {
-	field string
-	msg   string
-}
-
 // describe reports whether the resource description selects the request
 // [Kyverno: "Selecting Resources"]: every field given must hold, any
-// entry of a list may. notes collects fields that depend on the live
-// request (who sends it).
+// entry of a list may.
 func (rd *ResourceDescription) describe(r *request) bool {
 	if len(rd.Operations) > 0 {
 		found := false

@@ -261,24 +261,3 @@ func joinPath(path, key string) string {
 	}
 	return path + "." + key
 }
-
-// hasVariables reports whether v (generic JSON) holds a variable anywhere.
-func hasVariables(v any) bool {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			if varRE.MatchString(k) || hasVariables(e) {
-				return true
-			}
-		}
-	case []any:
-		for _, e := range x {
-			if hasVariables(e) {
-				return true
-			}
-		}
-	case string:
-		return varRE.MatchString(x)
-	}
-	return false
-}
