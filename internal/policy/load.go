@@ -68,6 +68,10 @@ type Loader struct {
 	batch      []*document
 	batchBytes int
 	decoding   func()
+	// strs shares decoded strings between the documents one worker of
+	// decodeAll decodes (nil elsewhere: a loader that starts goroutines
+	// gives them none).
+	strs *stringCache
 
 	// A shadow loader decodes one document on a worker: it records what it
 	// would store in pending instead of storing it.
@@ -302,12 +306,13 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), (len(docs)+7)/8) {
 		wg.Go(func() {
+			strs := &stringCache{}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(docs) || l.cancelled() {
 					return
 				}
-				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast, noStream: l.noStream}
+				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast, noStream: l.noStream, strs: strs}
 				sh.addDocument(docs[i])
 				docs[i] = nil // its text and trees can go
 				shadows[i] = sh
@@ -365,7 +370,13 @@ func isDocEnd(ln []byte) bool {
 // isBlankYAML reports whether a document holds only blank lines, comments
 // and directives ("%YAML 1.1").
 func isBlankYAML(text []byte) bool {
-	for _, ln := range bytes.Split(text, []byte("\n")) {
+	for len(text) > 0 {
+		ln := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			ln, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
 		ln = bytes.TrimSpace(ln)
 		if len(ln) == 0 || ln[0] == '#' || ln[0] == '%' {
 			continue
@@ -455,14 +466,14 @@ func (l *Loader) addFast(d *document) bool {
 		return false
 	}
 	d.tree = t
-	sh := &Loader{opts: l.opts, shadow: true}
+	sh := &Loader{opts: l.opts, shadow: true, strs: l.strs}
 	sh.addObjectTree(d, "", 0, nil)
+	d.tree = nil
+	t.release() // nothing read from the document keeps its tree
 	if sh.bailed {
-		d.tree = nil
 		return false
 	}
 	l.absorb(sh)
-	d.tree = nil
 	l.fastDocs++
 	return true
 }
@@ -507,7 +518,7 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 // again by the full decoder.
 func (l *Loader) addObjectTree(d *document, at string, node int32, def *typeMeta) {
 	var tm typeMeta
-	if !d.tree.decode(node, &tm, true) {
+	if !d.tree.decode(node, &tm, true, nil) {
 		l.bailed = true
 		return
 	}

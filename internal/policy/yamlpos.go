@@ -77,11 +77,30 @@ func (d *document) location() Location {
 		}
 		ln := d.text[off:end]
 		if t := bytes.TrimLeft(ln, " \t\r"); len(t) > 0 && t[0] != '#' {
-			return d.position(off + len(ln) - len(t))
+			return d.positionNear(off + len(ln) - len(t))
 		}
 		off = end + 1
 	}
 	return loc
+}
+
+// positionNear is position for an offset near the start of the text (the
+// location of the object, most often the only position asked for): unless
+// the table of line starts is built already, it counts the lines before
+// off instead of building it.
+func (d *document) positionNear(off int) Location {
+	const nearStart = 512
+	if d.object || d.linesDone || off > nearStart {
+		return d.position(off)
+	}
+	off = min(max(off, 0), len(d.text))
+	line := bytes.Count(d.text[:off], []byte{'\n'})
+	lineStart := bytes.LastIndexByte(d.text[:off], '\n') + 1
+	col := utf8.RuneCount(d.text[lineStart:off]) + 1
+	if line == 0 {
+		col += d.startCol
+	}
+	return Location{File: d.file, Doc: d.index, Line: d.startLine + line, Col: col}
 }
 
 // position turns a byte offset into d.text into a location. Columns count
