@@ -122,7 +122,7 @@ func (l *Loader) addListItem(d *document, p *listPart, def *typeMeta, known bool
 	if !l.noFast {
 		if t := parseFastJSON(d.textString()); t != nil {
 			var tm typeMeta
-			if !known && t.decode(0, &tm, true) && (tm.Kind == "" || tm.APIVersion == "") {
+			if !known && t.decode(0, &tm, true, nil) && (tm.Kind == "" || tm.APIVersion == "") {
 				p.deferred = true
 				return
 			}
