@@ -82,7 +82,7 @@ func (c *decodeCtx) warnf(path, format string, args ...any) {
 // the object. A type mismatch is an error and decode returns false.
 func (c *decodeCtx) decode(j []byte, v any) bool {
 	if c.src.tree != nil {
-		if c.src.tree.decode(c.src.node, v, false) {
+		if c.src.tree.decode(c.src.node, v, false, c.l.strs) {
 			return true
 		}
 		c.l.bailed = true

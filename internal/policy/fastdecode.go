@@ -151,16 +151,87 @@ type fastDecoder struct {
 	// lenient ignores unknown fields (the first look at apiVersion and
 	// kind), as the full decoder's first look does.
 	lenient bool
+	// strs shares the strings of string maps, when not nil.
+	strs *stringCache
 }
 
 // decode decodes node i into v, a pointer. It reports false to give up.
-func (t *ytree) decode(i int32, v any, lenient bool) bool {
+// strs, when not nil, shares the strings of string maps; it belongs to the
+// calling goroutine (a tree may be decoded by several at once).
+func (t *ytree) decode(i int32, v any, lenient bool, strs *stringCache) bool {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
 		return false
 	}
-	d := fastDecoder{t: t, lenient: lenient}
+	d := fastDecoder{t: t, lenient: lenient, strs: strs}
 	return d.value(i, rv.Elem(), planFor(rv.Elem().Type()))
+}
+
+// stringMapType is the type of labels, annotations and selectors, which
+// stringMap decodes without reflection.
+var stringMapType = reflect.TypeFor[map[string]string]()
+
+// stringMap decodes mapping n (node i) into v, a map[string]string, as
+// value does any map: a null value is the empty string, anything but a
+// string or null gives up. Keys and short values are interned, as labels
+// repeat from object to object.
+func (d *fastDecoder) stringMap(n *ynode, i int32, v reflect.Value) bool {
+	count := 0
+	for k := i + 1; k < n.end; k = d.t.nodes[k+1].end {
+		count++
+	}
+	m := v.Interface().(map[string]string)
+	if m == nil {
+		m = make(map[string]string, count)
+		v.Set(reflect.ValueOf(m))
+	}
+	for k := i + 1; k < n.end; k = d.t.nodes[k+1].end {
+		e := &d.t.nodes[k+1]
+		if e.kind != yScalar {
+			return false
+		}
+		var val string
+		switch e.typ {
+		case yString:
+			val = d.strs.intern(e.str)
+		case yNull:
+		default:
+			return false
+		}
+		m[d.strs.intern(d.t.nodes[k].str)] = val
+	}
+	return true
+}
+
+// stringCache shares the strings one worker decodes: labels repeat from
+// object to object. It is not safe for concurrent use.
+type stringCache struct {
+	m map[string]string
+}
+
+// maxInterned is the longest string a stringCache shares, and
+// maxCachedStrings how many it holds before starting afresh.
+const (
+	maxInterned      = 64
+	maxCachedStrings = 1 << 16
+)
+
+// intern returns s, shared with an equal string decoded before when short
+// and c is not nil, else copied (s is a substring of the document text,
+// which is not kept).
+func (c *stringCache) intern(s string) string {
+	if c == nil || len(s) > maxInterned {
+		return strings.Clone(s)
+	}
+	if v, ok := c.m[s]; ok {
+		return v
+	}
+	if c.m == nil || len(c.m) >= maxCachedStrings {
+		c.m = make(map[string]string, 1024)
+	}
+	v := strings.Clone(s)
+	c.m[v] = v
+	return v
 }
 
 func (d *fastDecoder) value(i int32, v reflect.Value, p *decodePlan) bool {
@@ -208,6 +279,9 @@ func (d *fastDecoder) value(i int32, v reflect.Value, p *decodePlan) bool {
 	case reflect.Map:
 		if n.kind != yMapping {
 			return false
+		}
+		if p.typ == stringMapType {
+			return d.stringMap(n, i, v)
 		}
 		if v.IsNil() {
 			v.Set(reflect.MakeMap(p.typ))

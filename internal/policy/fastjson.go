@@ -13,7 +13,8 @@ import (
 // to the full decoder: duplicate keys, numbers that are not integers
 // fitting in an int64, anything malformed.
 func parseFastJSON(src string) *ytree {
-	p := jsonParser{src: src, nodes: make([]ynode, 0, len(src)/16)}
+	// Indented manifests hold about one node per 20 to 30 bytes.
+	p := jsonParser{src: src, nodes: make([]ynode, 0, len(src)/24+4)}
 	p.space()
 	if p.pos >= len(src) || src[p.pos] != '{' || !p.value() {
 		return nil

@@ -30,7 +30,7 @@ func loadBothWays(opts LoadOptions, inputs map[string][]byte) (fast, full *Snaps
 	sortStrings(names)
 	run := func(noFast bool) (*Snapshot, int) {
 		l := NewLoader(opts)
-		l.noFast = noFast
+		l.noFast, l.noStream = noFast, noFast
 		for _, n := range names {
 			l.AddBytes(n, inputs[n])
 		}
@@ -247,6 +247,13 @@ var fastSeeds = []string{
 	"apiVersion: v1\nkind: Pod\nmetadata:\n  name: a\n  creationTimestamp: null\nspec:\n  containers:\n  - name: c\n    resources: {limits: {cpu: 1, memory: 1Gi}}\n",
 	"kind: Pod\napiVersion: v1\nmetadata: {name: x, labels: {a: ~, b: null}}\n",
 	"a: 1\nb:\n- c\n- d: e\n  f: g\n",
+	// string maps: values of other kinds, long values (not interned),
+	// labels repeated from pod to pod.
+	"kind: Pod\napiVersion: v1\nmetadata: {name: x, labels: {a: [b]}}\n",
+	"kind: Pod\napiVersion: v1\nmetadata:\n  name: x\n  labels:\n    a:\n      b: c\n",
+	"kind: Pod\napiVersion: v1\nmetadata: {name: x, labels: {a: true}}\n",
+	"kind: Pod\napiVersion: v1\nmetadata:\n  name: x\n  labels: {}\n  annotations:\n    long: " + strings.Repeat("v", 100) + "\n    short: \"\"\n",
+	"kind: Pod\napiVersion: v1\nmetadata:\n  name: x\n  labels:\n    app: web\n    tier: ~\n---\nkind: Pod\napiVersion: v1\nmetadata:\n  name: y\n  labels:\n    app: web\n    tier: front\n",
 }
 
 // FuzzFastPath checks that the fast path never changes the result: for

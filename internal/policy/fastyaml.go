@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -72,6 +73,8 @@ type ytree struct {
 	// elems holds the elements of long sequences (the items of a List),
 	// so that locating an item does not count its way there.
 	elems map[int32][]int32
+	// parser is the pooled parser whose buffers nodes uses (see release).
+	parser *fastParser
 }
 
 // index builds elems once the tree is complete.
@@ -119,9 +122,48 @@ type fastParser struct {
 // (and the limit of the full decoder) are left to the full decoder.
 const maxFastDepth = 100
 
-// parseFastYAML reads a document of the subset, or returns nil.
+// fastParsers holds parsers whose line and node buffers can be reused:
+// parsing every document into fresh buffers was most of what loading
+// allocated.
+var fastParsers = sync.Pool{New: func() any { return new(fastParser) }}
+
+// maxPooledNodes bounds the buffers a pooled parser keeps.
+const maxPooledNodes = 1 << 16
+
+// parseFastYAML reads a document of the subset, or returns nil. The tree's
+// nodes may come from a pool: call release when done with the tree.
 func parseFastYAML(src string) *ytree {
-	p := fastParser{src: src}
+	p := fastParsers.Get().(*fastParser)
+	p.src, p.li, p.depth = src, 0, 0
+	if t := p.parse(); t != nil {
+		return t
+	}
+	p.recycle()
+	return nil
+}
+
+// recycle puts p back in the pool.
+func (p *fastParser) recycle() {
+	if cap(p.nodes) > maxPooledNodes || cap(p.lines) > maxPooledNodes {
+		return
+	}
+	p.src = ""
+	p.lines, p.nodes = p.lines[:0], p.nodes[:0]
+	fastParsers.Put(p)
+}
+
+// release gives the tree's buffers back to the pool they came from, if
+// any; the tree must not be used afterwards.
+func (t *ytree) release() {
+	if t.parser != nil {
+		t.parser.nodes = t.nodes
+		t.parser.recycle()
+		t.parser, t.nodes, t.elems = nil, nil, nil
+	}
+}
+
+func (p *fastParser) parse() *ytree {
+	src := p.src
 	if !p.splitLines() {
 		return nil
 	}
@@ -140,7 +182,7 @@ func parseFastYAML(src string) *ytree {
 	if p.li != len(p.lines) {
 		return nil
 	}
-	return (&ytree{nodes: p.nodes}).index()
+	return (&ytree{nodes: p.nodes, parser: p}).index()
 }
 
 // splitLines cuts the text into lines and checks that it holds only
@@ -148,8 +190,13 @@ func parseFastYAML(src string) *ytree {
 func (p *fastParser) splitLines() bool {
 	src := p.src
 	n := strings.Count(src, "\n") + 1
-	p.lines = make([]fastLine, 0, n)
-	p.nodes = make([]ynode, 0, n*2)
+	if cap(p.lines) < n {
+		p.lines = make([]fastLine, 0, n)
+	}
+	if cap(p.nodes) < n*2 {
+		p.nodes = make([]ynode, 0, n*2)
+	}
+	p.lines, p.nodes = p.lines[:0], p.nodes[:0]
 	for start := 0; start <= len(src); {
 		end := strings.IndexByte(src[start:], '\n')
 		next := 0

@@ -471,6 +471,11 @@ func (c *rawCache) object(o *loaded) (kyverno.Object, error) {
 	var listAV, listKind string
 	rest := o.at
 	prefix := ""
+	if d := o.doc; d.prefix != "" && strings.HasPrefix(rest, d.prefix) {
+		// An item of a List read as a stream: its document is the item.
+		rest, prefix = rest[len(d.prefix):], d.prefix
+		listAV, listKind = d.list.tm.APIVersion, d.list.tm.Kind
+	}
 	for rest != "" {
 		m := itemRE.FindStringSubmatch(rest)
 		if m == nil {

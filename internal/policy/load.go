@@ -36,10 +36,12 @@ type LoadOptions struct {
 	Strict bool
 	// MaxDocumentBytes limits the size of one YAML document (0 means
 	// DefaultMaxDocumentBytes). Larger documents are rejected with an
-	// error.
+	// error. A JSON List (kubectl get -o json) is read item by item: the
+	// limit holds for each item and for the List without its items, not
+	// for the whole List.
 	MaxDocumentBytes int
 	// MaxDocuments limits the number of documents over all inputs (0
-	// means DefaultMaxDocuments).
+	// means DefaultMaxDocuments); each item of a JSON List counts as one.
 	MaxDocuments int
 	// Stdin is read for the path "-"; nil means os.Stdin.
 	Stdin io.Reader
@@ -66,6 +68,10 @@ type Loader struct {
 	batch      []*document
 	batchBytes int
 	decoding   func()
+	// strs shares decoded strings between the documents one worker of
+	// decodeAll decodes (nil elsewhere: a loader that starts goroutines
+	// gives them none).
+	strs *stringCache
 
 	// A shadow loader decodes one document on a worker: it records what it
 	// would store in pending instead of storing it.
@@ -78,6 +84,11 @@ type Loader struct {
 	// the full decoder); fastDocs counts the documents it read.
 	noFast   bool
 	fastDocs int
+	// noStream reads a JSON List whole instead of item by item (for the
+	// tests that compare both); listPart is what a shadow loader decoded
+	// of a streamed List (see jsonlist.go).
+	noStream bool
+	listPart *listPart
 
 	objects map[string]*loaded // by ObjectRef.Key()
 	order   []string           // keys in first-seen order
@@ -295,12 +306,13 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), (len(docs)+7)/8) {
 		wg.Go(func() {
+			strs := &stringCache{}
 			for {
 				i := int(next.Add(1) - 1)
 				if i >= len(docs) || l.cancelled() {
 					return
 				}
-				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast}
+				sh := &Loader{opts: opts, shadow: true, noFast: l.noFast, noStream: l.noStream, strs: strs}
 				sh.addDocument(docs[i])
 				docs[i] = nil // its text and trees can go
 				shadows[i] = sh
@@ -314,6 +326,10 @@ func (l *Loader) decodeAll(docs []*document) (apply func()) {
 				continue // cancelled before its document was decoded
 			}
 			l.fastDocs += sh.fastDocs
+			if sh.listPart != nil {
+				l.applyListPart(sh)
+				continue
+			}
 			l.absorb(sh)
 		}
 	}
@@ -354,7 +370,13 @@ func isDocEnd(ln []byte) bool {
 // isBlankYAML reports whether a document holds only blank lines, comments
 // and directives ("%YAML 1.1").
 func isBlankYAML(text []byte) bool {
-	for _, ln := range bytes.Split(text, []byte("\n")) {
+	for len(text) > 0 {
+		ln := text
+		if i := bytes.IndexByte(text, '\n'); i >= 0 {
+			ln, text = text[:i], text[i+1:]
+		} else {
+			text = nil
+		}
 		ln = bytes.TrimSpace(ln)
 		if len(ln) == 0 || ln[0] == '#' || ln[0] == '%' {
 			continue
@@ -375,6 +397,13 @@ type typeMeta struct {
 }
 
 func (l *Loader) addDocument(d *document) {
+	if d.list != nil { // a part of a List read as a stream
+		l.listPart = &listPart{doc: d}
+		if d.prefix != "" {
+			l.addListItem(d, l.listPart, d.list.def, d.list.known)
+			return
+		}
+	}
 	if l.noFast {
 		d.tree = nil
 	} else if l.addFast(d) {
@@ -437,14 +466,14 @@ func (l *Loader) addFast(d *document) bool {
 		return false
 	}
 	d.tree = t
-	sh := &Loader{opts: l.opts, shadow: true}
+	sh := &Loader{opts: l.opts, shadow: true, strs: l.strs}
 	sh.addObjectTree(d, "", 0, nil)
+	d.tree = nil
+	t.release() // nothing read from the document keeps its tree
 	if sh.bailed {
-		d.tree = nil
 		return false
 	}
 	l.absorb(sh)
-	d.tree = nil
 	l.fastDocs++
 	return true
 }
@@ -489,7 +518,7 @@ func (l *Loader) addObjectJSON(d *document, at string, j []byte, def *typeMeta) 
 // again by the full decoder.
 func (l *Loader) addObjectTree(d *document, at string, node int32, def *typeMeta) {
 	var tm typeMeta
-	if !d.tree.decode(node, &tm, true) {
+	if !d.tree.decode(node, &tm, true, nil) {
 		l.bailed = true
 		return
 	}
@@ -500,6 +529,10 @@ func (l *Loader) addObjectTree(d *document, at string, node int32, def *typeMeta
 // [Loader.addList] does those of the full decoder. Long lists are decoded
 // on every core.
 func (l *Loader) addListTree(d *document, at string, items int32, tm typeMeta) {
+	if d.list != nil && at == "" {
+		l.listHead(d, tm)
+		return
+	}
 	var def *typeMeta
 	if tm.Kind != "List" {
 		def = &typeMeta{APIVersion: tm.APIVersion, Kind: strings.TrimSuffix(tm.Kind, "List")}
@@ -649,6 +682,10 @@ func listItems(kind string, j []byte) (json.RawMessage, bool) {
 }
 
 func (l *Loader) addList(d *document, at string, raw json.RawMessage, tm typeMeta) {
+	if d.list != nil && at == "" {
+		l.listHead(d, tm)
+		return
+	}
 	var def *typeMeta
 	if tm.Kind != "List" {
 		def = &typeMeta{APIVersion: tm.APIVersion, Kind: strings.TrimSuffix(tm.Kind, "List")}

@@ -171,14 +171,29 @@ type docBuffer struct {
 	text []byte
 	size int // bytes of the document, kept or not
 	max  int
+	// hint is the capacity the text starts with: documents of a stream
+	// tend to have similar sizes, so starting at the last one's size (and
+	// a little more) saves growing the text line by line.
+	hint int
 }
 
 func (b *docBuffer) add(p []byte) {
 	b.size += len(p)
 	if room := b.max - len(b.text); room > 0 {
+		if b.text == nil && b.hint > len(p) {
+			b.text = make([]byte, 0, min(b.hint, b.max))
+		}
 		b.text = append(b.text, p[:min(room, len(p))]...)
 	}
 }
+
+// next returns an empty buffer for the document after b.
+func (b *docBuffer) next() docBuffer {
+	return docBuffer{max: b.max, hint: min(b.size+b.size/8+64, maxDocHint)}
+}
+
+// maxDocHint bounds the capacity a document buffer starts with.
+const maxDocHint = 1 << 20
 
 func (b *docBuffer) over() bool { return b.size > b.max }
 
@@ -197,7 +212,7 @@ func (in *inputReader) readYAML() {
 	flush := func(ended bool) {
 		text := buf.text
 		if !buf.over() && isBlankYAML(text) {
-			buf = docBuffer{max: buf.max}
+			buf = buf.next()
 			return
 		}
 		in.docs++
@@ -207,7 +222,7 @@ func (in *inputReader) readYAML() {
 		} else {
 			in.emit(d)
 		}
-		buf = docBuffer{max: buf.max}
+		buf = buf.next()
 	}
 	atLineStart := true
 	for !in.stop {
@@ -262,8 +277,11 @@ func (in *inputReader) readJSON() {
 		}
 		d := &document{file: in.name, index: in.docs + 1, startLine: in.line, startCol: in.col, isJSON: true}
 		buf := docBuffer{max: in.l.opts.MaxDocumentBytes}
-		ended := in.jsonValue(&buf)
+		ended := in.jsonObjectOrList(d, &buf)
 		in.docs++
+		if in.stop {
+			return // a List that ended the input
+		}
 		if buf.over() {
 			d.text = buf.text
 			in.tooLarge(d, buf.size, ended)

@@ -43,6 +43,16 @@ type document struct {
 	lineStarts []int
 	linesDone  bool
 	last       struct{ off, line, col int }
+
+	// A document of a streamed List (see jsonlist.go): an item's text is
+	// one element of the items, prefix its field path in the document as
+	// written ("items[3]."), and list the List it belongs to. The List's
+	// own text leaves the items out: from tailOff on (the closing bracket
+	// of the items), tail places its positions.
+	prefix  string
+	list    *listStream
+	tail    *document
+	tailOff int
 }
 
 // textString returns the document's text as a string without copying it:
@@ -67,11 +77,30 @@ func (d *document) location() Location {
 		}
 		ln := d.text[off:end]
 		if t := bytes.TrimLeft(ln, " \t\r"); len(t) > 0 && t[0] != '#' {
-			return d.position(off + len(ln) - len(t))
+			return d.positionNear(off + len(ln) - len(t))
 		}
 		off = end + 1
 	}
 	return loc
+}
+
+// positionNear is position for an offset near the start of the text (the
+// location of the object, most often the only position asked for): unless
+// the table of line starts is built already, it counts the lines before
+// off instead of building it.
+func (d *document) positionNear(off int) Location {
+	const nearStart = 512
+	if d.object || d.linesDone || off > nearStart {
+		return d.position(off)
+	}
+	off = min(max(off, 0), len(d.text))
+	line := bytes.Count(d.text[:off], []byte{'\n'})
+	lineStart := bytes.LastIndexByte(d.text[:off], '\n') + 1
+	col := utf8.RuneCount(d.text[lineStart:off]) + 1
+	if line == 0 {
+		col += d.startCol
+	}
+	return Location{File: d.file, Doc: d.index, Line: d.startLine + line, Col: col}
 }
 
 // position turns a byte offset into d.text into a location. Columns count
@@ -83,13 +112,19 @@ func (d *document) position(off int) Location {
 	if d.object {
 		return Location{}
 	}
+	if d.tail != nil && off >= d.tailOff {
+		return d.tail.position(off - d.tailOff)
+	}
 	off = min(max(off, 0), len(d.text))
 	if !d.linesDone {
 		d.linesDone = true
-		for i, c := range d.text {
-			if c == '\n' {
-				d.lineStarts = append(d.lineStarts, i+1)
+		for i := 0; ; {
+			nl := bytes.IndexByte(d.text[i:], '\n')
+			if nl < 0 {
+				break
 			}
+			i += nl + 1
+			d.lineStarts = append(d.lineStarts, i)
 		}
 	}
 	line, _ := slices.BinarySearch(d.lineStarts, off+1) // lines starting at or before off
@@ -144,6 +179,9 @@ func (d *document) node() *yaml.Node {
 func (d *document) locate(path string) Location {
 	if d == nil || d.object {
 		return Location{}
+	}
+	if d.prefix != "" {
+		path = trimListPrefix(path, d.prefix)
 	}
 	if d.tree != nil {
 		n := d.tree.lookup(path)

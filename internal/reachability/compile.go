@@ -44,6 +44,11 @@ type compiler struct {
 	nsClasses  map[string][]int
 	nsNames    []string
 	nsLabelsOf map[string]map[string]string
+	// nsLabelList has the labels of nsNames in order, and nsByLabel the
+	// indexes in nsNames of the namespaces by "key\x00value" of their
+	// labels; both built on first use, dropped by relabel.
+	nsLabelList []map[string]string
+	nsByLabel   map[string][]int32
 	// byAtom lists the classes per family and external atom.
 	byAtom [2][][]int
 	// v6 is false when no flow can be IPv6 (no IPv6 atom, no IPv6-only
@@ -52,6 +57,9 @@ type compiler struct {
 	// variant places every class with pool variants at this one (see
 	// pool.go).
 	variant int
+	// hosts are the snapshot's host endpoints with addresses, listed on
+	// first use (non-nil once listed).
+	hosts []*policy.Endpoint
 }
 
 func newCompiler(u *universe, s *policy.Snapshot, p *policy.Program) *compiler {
@@ -110,6 +118,7 @@ func (c *compiler) fork(u *universe, s *policy.Snapshot, p *policy.Program) *com
 	f := *c
 	f.u, f.snap, f.prog = u, s, p
 	f.sets, f.peers = map[string]graph.Set{}, map[string][2]graph.Set{}
+	f.hosts = nil
 	return &f
 }
 
@@ -121,6 +130,7 @@ func (c *compiler) relabel(classes graph.Set) {
 		return
 	}
 	c.nsLabels, c.saLabels, c.nsLabelsOf = slices.Clone(c.nsLabels), slices.Clone(c.saLabels), maps.Clone(c.nsLabelsOf)
+	c.nsLabelList, c.nsByLabel = nil, nil
 	for i := range classes.All() {
 		if i < c.u.nC {
 			delete(c.nsLabelsOf, c.u.classes[i].rep.Namespace)
@@ -210,17 +220,73 @@ func (c *compiler) scope(ns string, nsSel *selector.Selector) (graph.Set, string
 			return s, key
 		}
 		s := graph.NewSet(c.u.nU)
-		for _, name := range c.nsNames {
-			if policy.MatchNamespaceSelector(sel, true, c.nsLabelsOf[name]) {
-				for _, i := range c.nsClasses[name] {
+		labels := c.namespaceLabels()
+		match := func(k int) {
+			if policy.MatchNamespaceSelector(sel, true, labels[k]) {
+				for _, i := range c.nsClasses[c.nsNames[k]] {
 					s.Add(i)
 				}
+			}
+		}
+		if cand, ok := c.nsCandidates(sel); ok {
+			for _, k := range cand {
+				match(int(k))
+			}
+		} else {
+			for k := range c.nsNames {
+				match(k)
 			}
 		}
 		c.sets[key] = s
 		return s, key
 	}
 	return c.allClasses(), "all"
+}
+
+// namespaceLabels returns the labels of the namespaces of nsNames, in
+// that order, as selectors see them.
+func (c *compiler) namespaceLabels() []map[string]string {
+	if c.nsLabelList == nil {
+		c.nsLabelList = make([]map[string]string, len(c.nsNames))
+		for k, name := range c.nsNames {
+			c.nsLabelList[k] = c.nsLabelsOf[name]
+		}
+	}
+	return c.nsLabelList
+}
+
+// nsCandidates returns, when sel requires a label to have one of a few
+// values (`key == value`, `key in {…}`, alone or in a conjunction), the
+// indexes in nsNames of the namespaces with such a label: a superset of
+// those sel matches, found without testing every namespace. ok is false
+// when sel has no such requirement.
+func (c *compiler) nsCandidates(sel selector.Selector) (cand []int32, ok bool) {
+	e := sel.Expr()
+	req := e
+	if e.Op == selector.OpAnd {
+		for _, a := range e.Args {
+			if a.Op == selector.OpEq || a.Op == selector.OpIn {
+				req = a
+				break
+			}
+		}
+	}
+	if req.Op != selector.OpEq && req.Op != selector.OpIn {
+		return nil, false
+	}
+	if c.nsByLabel == nil {
+		c.nsByLabel = map[string][]int32{}
+		for k, l := range c.namespaceLabels() {
+			for key, v := range l {
+				kv := key + "\x00" + v
+				c.nsByLabel[kv] = append(c.nsByLabel[kv], int32(k))
+			}
+		}
+	}
+	for _, v := range req.Values {
+		cand = append(cand, c.nsByLabel[req.Key+"\x00"+v]...)
+	}
+	return cand, true
 }
 
 // allClasses returns every class.
@@ -350,7 +416,16 @@ func (c *compiler) identity(id *policy.Identity) [2]graph.Set {
 	if len(c.prog.NetworkSets) > 0 {
 		nets = c.identityNetworkSets(id)
 	}
-	hosts := hostIdentityAddrs(c.snap.Endpoints, id)
+	if c.hosts == nil {
+		c.hosts = hostAddressed(c.snap.Endpoints)
+		if c.hosts == nil {
+			c.hosts = []*policy.Endpoint{}
+		}
+	}
+	var hosts *netipx.IPSet
+	if len(c.hosts) > 0 {
+		hosts = hostIdentityAddrs(c.hosts, id)
+	}
 	for f := 0; f < 2; f++ {
 		if f == 1 && !c.v6 {
 			break

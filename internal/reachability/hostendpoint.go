@@ -182,15 +182,27 @@ func hostIdentityMatches(h *policy.HostEndpoint, id *policy.Identity) bool {
 	return true
 }
 
-// hostIdentityAddrs returns the expected IPs of the host endpoints that
-// satisfy id, or nil when none does. Calico resolves a selector to the
-// addresses of what it matches, so these addresses match wherever they
-// appear.
-func hostIdentityAddrs(eps []*policy.Endpoint, id *policy.Identity) *netipx.IPSet {
+// hostAddressed returns the host endpoints of eps that have addresses,
+// the only ones [hostIdentityAddrs] can find.
+func hostAddressed(eps []*policy.Endpoint) []*policy.Endpoint {
+	var hs []*policy.Endpoint
+	for _, e := range eps {
+		if e.Host != nil && len(e.IPs) > 0 {
+			hs = append(hs, e)
+		}
+	}
+	return hs
+}
+
+// hostIdentityAddrs returns the expected IPs of the host endpoints among
+// hosts (as [hostAddressed] lists them) that satisfy id, or nil when none
+// does. Calico resolves a selector to the addresses of what it matches, so
+// these addresses match wherever they appear.
+func hostIdentityAddrs(hosts []*policy.Endpoint, id *policy.Identity) *netipx.IPSet {
 	var b netipx.IPSetBuilder
 	found := false
-	for _, e := range eps {
-		if e.Host != nil && len(e.IPs) > 0 && hostIdentityMatches(e.Host, id) {
+	for _, e := range hosts {
+		if hostIdentityMatches(e.Host, id) {
 			for _, a := range e.IPs {
 				b.Add(a)
 			}

@@ -55,6 +55,9 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root, e := newRoot(stdin, out, stderr)
 	root.SetArgs(args)
 	err := root.Execute()
+	if perr := e.profile.stop(); perr != nil && err == nil {
+		err = perr
+	}
 	e.flush()
 	stderr = e.stderr
 	if werr := out.Flush(); werr != nil {
@@ -93,6 +96,8 @@ type env struct {
 	stdout, stderr io.Writer
 	// flush writes what the output filters hold back (set by escapeOutput).
 	flush func()
+	// profile holds the hidden --cpuprofile flag (profile.go).
+	profile profileFlags
 }
 
 // newRoot returns the root command and the environment its commands share.
@@ -111,7 +116,11 @@ which endpoints can open connections to which, per protocol and port.`,
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.PersistentPreRun = func(c *cobra.Command, _ []string) { e.escapeOutput(c) }
+	root.PersistentPreRunE = func(c *cobra.Command, _ []string) error {
+		e.escapeOutput(c)
+		return e.profile.start()
+	}
+	e.profile.register(root)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return usageError("%v\nSee '%s --help'.", err, c.CommandPath())
 	})
@@ -188,8 +197,8 @@ func (f *inputFlags) register(c *cobra.Command) {
 		fl.StringVar(&f.staged, "staged", "enforced", "Calico staged policies: enforced (ignored), calico-pending (evaluated alongside) or promote (replace their enforced counterparts)")
 	}
 	fl.BoolVar(&f.strict, "strict", false, "treat unknown fields as errors")
-	fl.IntVar(&f.maxDocBytes, "max-document-bytes", policy.DefaultMaxDocumentBytes, "largest YAML document accepted")
-	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents accepted over all inputs")
+	fl.IntVar(&f.maxDocBytes, "max-document-bytes", policy.DefaultMaxDocumentBytes, "largest YAML document (or item of a JSON List) accepted")
+	fl.IntVar(&f.maxDocs, "max-documents", policy.DefaultMaxDocuments, "most YAML documents (and JSON List items) accepted over all inputs")
 	fl.BoolVar(&f.ipBlockPodIPs, "ipblock-matches-pod-ips", true, "Kubernetes ipBlock peers also match pod IPs (false: Cilium behaviour)")
 	fl.BoolVar(&f.ownNodeEgressPol, "own-node-egress-policed", true, "apply a pod's egress policy to its own node (false: always allowed)")
 	fl.StringVar(&f.mesh, "mesh", "auto", "service-mesh layer: auto (istio when Istio AuthorizationPolicy or PeerAuthentication objects are present), off or istio")
@@ -221,6 +230,7 @@ func (f *inputFlags) loadPaths(e *env, paths []string) (*policy.Snapshot, reacha
 // loadFrom reads the cluster the flags select (when cluster is true), then
 // the given paths, with the flags' settings.
 func (f *inputFlags) loadFrom(e *env, paths []string, cluster bool) (*policy.Snapshot, reachability.Options, error) {
+	defer loadingGC()()
 	var opts reachability.Options
 	mode, err := policy.ParseMode(f.mode)
 	if err != nil {
