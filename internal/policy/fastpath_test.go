@@ -266,6 +266,12 @@ var fastSeeds = []string{
 	"kind: Pod\napiVersion: v1\nmetadata:\n  name: x\n  labels:\n    a:\n      b: c\n",
 	"kind: Pod\napiVersion: v1\nmetadata: {name: x, labels: {a: true}}\n",
 	"kind: Pod\napiVersion: v1\nmetadata:\n  name: x\n  labels: {}\n  annotations:\n    long: " + strings.Repeat("v", 100) + "\n    short: \"\"\n",
+	// JSON and flow mappings with a required field missing: the
+	// diagnostic points at the enclosing member (its key in JSON).
+	`{"apiVersion":"v1","kind":"Pod","metadata":{}}`,
+	`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"labels":{}}},{"kind":"Namespace","metadata":[]}]}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"n"},"spec":{"ingress":[{"from":[{"ipBlock":{}}],"ports":[{}]}]}}`,
+	"{apiVersion: v1, kind: Pod, metadata: {labels: {}}}\n",
 	"kind: Pod\napiVersion: v1\nmetadata:\n  name: x\n  labels:\n    app: web\n    tier: ~\n---\nkind: Pod\napiVersion: v1\nmetadata:\n  name: y\n  labels:\n    app: web\n    tier: front\n",
 }
 
