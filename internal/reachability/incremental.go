@@ -32,7 +32,8 @@ import (
 //     class that exists before and after; otherwise the rows of its new
 //     class, and that class's column in every other row;
 //   - a namespace's labels (or a service account's, in Calico mode): the
-//     rows of its classes and their columns;
+//     rows of its classes and their columns, and those of the classes
+//     whose address lies in one of its network sets;
 //   - a Service or a Node's labels: the policies whose lowering reads them.
 //
 // Lowered policies, compiled selectors, external atoms and every row the
@@ -711,14 +712,32 @@ func (u *updater) markDirty(ctx context.Context) error {
 		}
 	}
 	// A namespaced network set's addresses are matched through its
-	// namespace's labels too [docs/semantics.md §3.5].
+	// namespace's labels too [docs/semantics.md §3.5]: the atoms inside
+	// it, and the pod classes whose address is inside it, whatever their
+	// own namespace (see compiler.identity). Such a class may keep its
+	// members and its namespace, yet enter or leave the compiled sets of
+	// unchanged policies: its column and its own rows (where it is the
+	// subject) are evaluated again, as for a relabelled namespace.
 	for _, ns := range u.prog.NetworkSets {
 		if ns.Namespace == "" || !u.inv.namespaces[ns.Namespace] {
 			continue
 		}
+		inSet := make([]bool, len(e.u.atoms))
 		for k, at := range e.u.atoms {
 			if ns.Nets.Contains(at.Range.From()) {
+				inSet[k] = true
 				u.cols.Add(e.u.atomIndex(k))
+			}
+		}
+		for c := range e.u.classes {
+			cl := &e.u.classes[c]
+			if cl.hole {
+				continue
+			}
+			for _, a := range cl.atom {
+				if a >= 0 && inSet[a] {
+					mark(c, true)
+				}
 			}
 		}
 	}

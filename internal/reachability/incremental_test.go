@@ -528,6 +528,78 @@ status: {podIP: 10.0.0.5}
 	}
 }
 
+// TestUpdateNetworkSetNamespaceRelabelled relabels the namespace of a
+// NetworkSet that a rule selects with a namespaceSelector: pods whose
+// address lies in the set match the rule by that address, whatever their
+// own namespace [docs/semantics.md §3.5], so their classes enter or leave
+// the compiled sets of a policy that did not change, though neither they
+// nor their namespace did (found by TestUpdateEqualsCompute, seed 130279;
+// the case is that one, minimised). The pods' columns and their own rows
+// must be evaluated again: the rule tests the peer (source) in one case,
+// the subject itself (destination of an ingress rule) in the other.
+func TestUpdateNetworkSetNamespaceRelabelled(t *testing.T) {
+	namespace := func(team string) string {
+		return `
+apiVersion: v1
+kind: Namespace
+metadata: {name: sets, labels: {team: ` + team + `}}
+`
+	}
+	base := namespace("b") + `---
+apiVersion: projectcalico.org/v3
+kind: NetworkSet
+metadata: {name: office, namespace: sets}
+spec: {nets: ["10.1.1.0/24"]}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: a}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client, namespace: a, labels: {app: client}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.1.1.1}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: a, labels: {app: web}}
+spec: {containers: [{name: c, image: x}]}
+status: {podIP: 10.1.1.2}
+---
+`
+	for _, tc := range []struct{ name, rule string }{
+		{"source", `{action: Allow, source: {namespaceSelector: team == 'b'}}`},
+		{"destination", `{action: Allow, destination: {namespaceSelector: team == 'b'}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := load(t, 1, []byte(base+`
+apiVersion: projectcalico.org/v3
+kind: NetworkPolicy
+metadata: {name: web, namespace: a}
+spec:
+  selector: app == 'web'
+  types: [Ingress]
+  ingress: [`+tc.rule+`]
+`))
+			after, err := before.Apply(load(t, 2, []byte(namespace("c"))), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, got, want := updateAndCompute(t, before, after, reachability.Options{KeepSides: true, Mode: policy.ModeCalico})
+			if got.Stats().Update.Full {
+				t.Fatalf("the update was computed in full (%s): the incremental path was not exercised", got.Stats().Update.Reason)
+			}
+			if msg := sameMatrix(got, want); msg != "" {
+				t.Fatal(msg)
+			}
+			if d := reachability.Diff(m, want); d.IsEmpty() {
+				t.Fatal("the change should change the matrix; the test would prove nothing")
+			}
+		})
+	}
+}
+
 // updateAndCompute computes the matrix of before, updates it to after, and
 // computes after from scratch.
 func updateAndCompute(t *testing.T, before, after *policy.Snapshot, opts reachability.Options) (prev, got, want *reachability.Matrix) {
