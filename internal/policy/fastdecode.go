@@ -391,23 +391,33 @@ func (d *fastDecoder) custom(n *ynode, v reflect.Value) bool {
 // lookup returns the node the field path leads to from node i ("" for
 // i itself), following [fieldpath.Walk]: for a mapping entry its key
 // node, keys holding dots matched by the longest prefix. It returns the
-// deepest node reached.
-func (t *ytree) lookup(path string) *ynode {
-	cur, rest := int32(0), path
+// deepest node reached, and when that node is the value of a mapping
+// entry (the path goes on past it: a missing field, a field of a scalar),
+// the entry's key node; key is nil otherwise. The full decoder places
+// such a path at the value in YAML ([fieldpath.Walk]) but at the key in
+// JSON ([document.jsonLocate]).
+func (t *ytree) lookup(path string) (n, key *ynode) {
+	cur, rest, curKey := int32(0), path, int32(-1)
+	at := func() (*ynode, *ynode) {
+		if curKey < 0 {
+			return &t.nodes[cur], nil
+		}
+		return &t.nodes[cur], &t.nodes[curKey]
+	}
 	for rest != "" {
 		n := &t.nodes[cur]
 		if rest[0] == '[' {
 			end := strings.IndexByte(rest, ']')
 			if end < 0 || n.kind != ySequence {
-				return n
+				return at()
 			}
 			idx, err := strconv.Atoi(rest[1:end])
 			if err != nil || idx < 0 {
-				return n
+				return at()
 			}
 			if kids, ok := t.elems[cur]; ok {
 				if idx >= len(kids) {
-					return n
+					return at()
 				}
 				cur = kids[idx]
 			} else {
@@ -416,15 +426,16 @@ func (t *ytree) lookup(path string) *ynode {
 					idx--
 				}
 				if k >= n.end {
-					return n
+					return at()
 				}
 				cur = k
 			}
+			curKey = -1
 			rest = strings.TrimPrefix(rest[end+1:], ".")
 			continue
 		}
 		if n.kind != yMapping {
-			return n
+			return at()
 		}
 		best, bestLen := int32(-1), 0
 		for k := cur + 1; k < n.end; k = t.nodes[k+1].end {
@@ -435,14 +446,14 @@ func (t *ytree) lookup(path string) *ynode {
 			}
 		}
 		if best < 0 {
-			return n
+			return at()
 		}
 		rest = rest[bestLen:]
 		if rest == "" {
-			return &t.nodes[best]
+			return &t.nodes[best], nil
 		}
-		cur = best + 1
+		cur, curKey = best+1, best
 		rest = strings.TrimPrefix(rest, ".")
 	}
-	return &t.nodes[cur]
+	return at()
 }

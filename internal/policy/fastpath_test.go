@@ -159,7 +159,9 @@ func TestFastPathRandomClusters(t *testing.T) {
 // TestFastPathPositions checks that the fast path's tree places every
 // field where the full decoder places it (the YAML parser's positions, the
 // JSON walker's offsets), for every field of every document of the
-// testdata that the fast path reads, and of a kubectl-style JSON List.
+// testdata that the fast path reads, and of a kubectl-style JSON List,
+// and for paths going past them (missing fields, as in the diagnostics
+// about a missing required field).
 func TestFastPathPositions(t *testing.T) {
 	t.Parallel()
 	checked := 0
@@ -177,8 +179,8 @@ func TestFastPathPositions(t *testing.T) {
 				if tree == nil {
 					continue
 				}
-				for _, p := range treePaths(tree, 0, "") {
-					got, want := d.position(int(tree.lookup(p).off)), d.position(d.jsonLocate(p))
+				for _, p := range probePaths(tree) {
+					got, want := d.treeLocate(tree, p), d.position(d.jsonLocate(p))
 					if got != want {
 						t.Errorf("%s document %d: %s at %v, the full decoder says %v", path, d.index, p, got, want)
 					}
@@ -195,11 +197,11 @@ func TestFastPathPositions(t *testing.T) {
 				t.Errorf("%s document %d: the fast path reads what the YAML parser rejects", path, d.index)
 				continue
 			}
-			for _, p := range treePaths(tree, 0, "") {
-				n := tree.lookup(p)
-				want := fieldpath.Walk(root, p, false)
-				if int(n.line) != want.Line || int(n.col) != want.Column {
-					t.Errorf("%s document %d: %s at %d:%d, the YAML parser says %d:%d", path, d.index, p, n.line, n.col, want.Line, want.Column)
+			for _, p := range probePaths(tree) {
+				got := d.treeLocate(tree, p)
+				n := fieldpath.Walk(root, p, false)
+				if want := d.at(n.Line, n.Column); got != want {
+					t.Errorf("%s document %d: %s at %v, the YAML parser says %v", path, d.index, p, got, want)
 				}
 				checked++
 			}
@@ -208,6 +210,17 @@ func TestFastPathPositions(t *testing.T) {
 	if checked < 1000 {
 		t.Errorf("only %d positions checked", checked)
 	}
+}
+
+// probePaths lists the field paths of the tree, and paths that go past
+// each: a missing field, a missing list item (where diagnostics about a
+// missing required field point).
+func probePaths(t *ytree) []string {
+	out := []string{"missing", "[0]"}
+	for _, p := range treePaths(t, 0, "") {
+		out = append(out, p, p+".missing", p+"[99]", p+".missing.deeper")
+	}
+	return out
 }
 
 // treePaths lists the field paths of node i and everything inside it.
@@ -253,6 +266,12 @@ var fastSeeds = []string{
 	"kind: Pod\napiVersion: v1\nmetadata:\n  name: x\n  labels:\n    a:\n      b: c\n",
 	"kind: Pod\napiVersion: v1\nmetadata: {name: x, labels: {a: true}}\n",
 	"kind: Pod\napiVersion: v1\nmetadata:\n  name: x\n  labels: {}\n  annotations:\n    long: " + strings.Repeat("v", 100) + "\n    short: \"\"\n",
+	// JSON and flow mappings with a required field missing: the
+	// diagnostic points at the enclosing member (its key in JSON).
+	`{"apiVersion":"v1","kind":"Pod","metadata":{}}`,
+	`{"apiVersion":"v1","kind":"List","items":[{"apiVersion":"v1","kind":"Pod","metadata":{"labels":{}}},{"kind":"Namespace","metadata":[]}]}`,
+	`{"apiVersion":"networking.k8s.io/v1","kind":"NetworkPolicy","metadata":{"name":"n"},"spec":{"ingress":[{"from":[{"ipBlock":{}}],"ports":[{}]}]}}`,
+	"{apiVersion: v1, kind: Pod, metadata: {labels: {}}}\n",
 	"kind: Pod\napiVersion: v1\nmetadata:\n  name: x\n  labels:\n    app: web\n    tier: ~\n---\nkind: Pod\napiVersion: v1\nmetadata:\n  name: y\n  labels:\n    app: web\n    tier: front\n",
 }
 

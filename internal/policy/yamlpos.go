@@ -158,6 +158,19 @@ func (d *document) at(line, col int) Location {
 	return loc
 }
 
+// treeLocate is [document.locate] on the fast path's tree t of d: the
+// position the full decoder gives, read from t.
+func (d *document) treeLocate(t *ytree, path string) Location {
+	n, key := t.lookup(path)
+	if t.json {
+		if key != nil {
+			n = key // as jsonLocate: the deepest member reached, at its key
+		}
+		return d.position(int(n.off))
+	}
+	return d.at(int(n.line), int(n.col))
+}
+
 // node returns the document parsed into a YAML node tree, or nil when the
 // YAML parser rejects it. The tree keeps aliases unexpanded.
 func (d *document) node() *yaml.Node {
@@ -184,11 +197,7 @@ func (d *document) locate(path string) Location {
 		path = trimListPrefix(path, d.prefix)
 	}
 	if d.tree != nil {
-		n := d.tree.lookup(path)
-		if d.tree.json {
-			return d.position(int(n.off))
-		}
-		return d.at(int(n.line), int(n.col))
+		return d.treeLocate(d.tree, path)
 	}
 	if d.isJSON {
 		return d.position(d.jsonLocate(path))
