@@ -117,9 +117,7 @@ func Read(ctx context.Context, opts Options) (*policy.Snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	lo := opts.Load
-	l := ipolicy.NewLoader(ipolicy.LoadOptions{Strict: lo.Strict, MaxDocumentBytes: lo.MaxDocumentBytes,
-		MaxDocuments: lo.MaxDocuments, Kyverno: ipolicy.KyvernoMode(lo.Kyverno)})
+	l := ipolicy.NewLoader(public.LoadOptions(opts.Load))
 	var w *ilive.Writer
 	if opts.Manifests != nil {
 		w = ilive.NewStreamWriter(opts.Manifests)

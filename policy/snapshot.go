@@ -33,6 +33,7 @@ func init() {
 	bridge.RuleRef = func(r ipolicy.RuleRef) any { return ruleFrom(r) }
 	bridge.Location = func(l ipolicy.Location) any { return locFrom(l) }
 	bridge.Diagnostics = func(ds ipolicy.Diagnostics) any { return diagsFrom(ds) }
+	bridge.LoadOptions = func(x any) ipolicy.LoadOptions { return x.(LoadOptions).internal() }
 }
 
 // get returns the internal snapshot, or an *InvalidInputError for a nil

@@ -22,6 +22,9 @@ var (
 	Location func(l policy.Location) any
 	// Diagnostics returns a policy.Diagnostics (public).
 	Diagnostics func(ds policy.Diagnostics) any
+	// LoadOptions returns the internal form of a policy.LoadOptions
+	// (public).
+	LoadOptions func(public any) policy.LoadOptions
 )
 
 // Conversions between the opaque values of the public reachability

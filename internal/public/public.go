@@ -29,3 +29,8 @@ func Location(l ipolicy.Location) policy.Location {
 func ObjectRef(r ipolicy.ObjectRef) policy.ObjectRef {
 	return bridge.ObjectRef(r).(policy.ObjectRef)
 }
+
+// LoadOptions returns the internal form of o.
+func LoadOptions(o policy.LoadOptions) ipolicy.LoadOptions {
+	return bridge.LoadOptions(o)
+}
